@@ -1,0 +1,185 @@
+import { pino, type Logger } from 'pino';
+import { io, type Socket } from 'socket.io-client';
+import type { Message, StreamMeta, StreamMetaOf } from '../protocol/messages.js';
+import { Peer, defaultPeerOptions, type PeerOptions, type StreamSink } from '../protocol/peer.js';
+import type { SocketLike } from '../protocol/socketLike.js';
+import { TensorStreamDecoder, WeightsCollector, encodeWeightsChunks, encodedByteLength } from '../protocol/tensorCodec.js';
+import { specOf, type TensorSpec, type Weights } from '../protocol/tensors.js';
+import { COHORT_VERSION, PROTOCOL_VERSION } from '../protocol/version.js';
+import type { Trainer } from './trainer.js';
+import { subtractWeights } from './weightDelta.js';
+
+export interface ClientOptions {
+  /** The coordinator's address, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  /** This node's name as the coordinator lists it. */
+  readonly name: string;
+  readonly trainer: Trainer;
+  readonly logger?: Logger;
+  /** Reconnection backoff after a dropped connection (socket.io's exponential backoff with jitter). */
+  readonly reconnectDelayMs?: number;
+  readonly reconnectDelayMaxMs?: number;
+  readonly transfer?: Partial<PeerOptions>;
+  /** Observes what the node does (joined, fit done, refused...), for CLIs and tests. */
+  readonly onEvent?: (event: ClientEvent) => void;
+}
+
+export type ClientEvent =
+  | { readonly type: 'connected' }
+  | { readonly type: 'welcome'; readonly runId: string; readonly clientId: string }
+  | { readonly type: 'disconnected'; readonly reason: string }
+  | { readonly type: 'fit'; readonly round: number; readonly numExamples: number; readonly metrics: Readonly<Record<string, number>> }
+  | { readonly type: 'evaluate'; readonly round: number; readonly loss: number; readonly metrics: Readonly<Record<string, number>> }
+  | { readonly type: 'task-failed'; readonly round: number; readonly reason: string }
+  | { readonly type: 'refused'; readonly reason: string }
+  | { readonly type: 'run-end'; readonly reason: string };
+
+export interface ClientHandle {
+  /** Resolves when the coordinator ends the run; rejects if it refuses this client for good. */
+  readonly done: Promise<string>;
+  stop(): Promise<void>;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * A client node: connects, says hello with its capabilities, then trains and evaluates whatever the
+ * coordinator streams to it, one task at a time. Errors in a task are reported to the coordinator and
+ * never end the process; a dropped connection is retried with backoff.
+ */
+export function startClient(options: ClientOptions): ClientHandle {
+  const log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ client: options.name });
+  const transfer = { ...defaultPeerOptions, ...options.transfer };
+  const emit = options.onEvent ?? (() => undefined);
+  const socket: Socket = io(options.url, {
+    transports: ['websocket'],
+    reconnection: true,
+    reconnectionDelay: options.reconnectDelayMs ?? 1_000,
+    reconnectionDelayMax: options.reconnectDelayMaxMs ?? 30_000,
+    randomizationFactor: 0.5,
+  });
+  const peer = new Peer(socket as unknown as SocketLike, transfer);
+  let modelSpec: TensorSpec[] | undefined;
+  let queue: Promise<void> = Promise.resolve();
+  let settleDone: { resolve: (reason: string) => void; reject: (e: Error) => void } | undefined;
+  const done = new Promise<string>((resolve, reject) => (settleDone = { resolve, reject }));
+  done.catch(() => undefined);
+
+  const finish = async (outcome: { reason: string; refused: boolean }) => {
+    socket.io.reconnection(false);
+    // Let a reply still in flight (the last evaluation) go out before closing.
+    await Promise.race([queue, new Promise((r) => setTimeout(r, 2_000))]);
+    socket.disconnect();
+    if (outcome.refused) settleDone?.reject(new Error(`coordinator refused ${options.name}: ${outcome.reason}`));
+    else settleDone?.resolve(outcome.reason);
+  };
+
+  const hello = async () => {
+    try {
+      modelSpec ??= specOf(await options.trainer.getWeights());
+      const description = options.trainer.describe();
+      await peer.send({
+        type: 'hello',
+        protocolVersion: PROTOCOL_VERSION,
+        name: options.name,
+        capabilities: { ...description, cohortVersion: COHORT_VERSION },
+        modelSpec: modelSpec.map((t) => ({ name: t.name, shape: [...t.shape] })),
+      });
+    } catch (e) {
+      // The coordinator says why (a 'refused' message) and closes the connection; log what we know.
+      log.warn({ error: errorText(e) }, 'hello was not accepted');
+    }
+  };
+
+  socket.on('connect', () => {
+    emit({ type: 'connected' });
+    void hello();
+  });
+  socket.on('disconnect', (reason) => {
+    emit({ type: 'disconnected', reason });
+    log.info({ reason }, 'disconnected');
+  });
+  socket.on('connect_error', (e) => log.debug({ error: e.message }, 'connection attempt failed; retrying with backoff'));
+
+  peer.onProtocolError((problem) => log.warn({ problem }, 'refused a message from the coordinator'));
+  peer.onMessage((message: Message) => {
+    switch (message.type) {
+      case 'welcome':
+        emit({ type: 'welcome', runId: message.runId, clientId: message.clientId });
+        log.info({ run: message.runId }, 'joined the federation');
+        return;
+      case 'refused':
+        emit({ type: 'refused', reason: message.reason });
+        log.error({ reason: message.reason }, 'the coordinator refused this client');
+        void finish({ reason: message.reason, refused: true });
+        return;
+      case 'run-end':
+        emit({ type: 'run-end', reason: message.reason });
+        void finish({ reason: message.reason, refused: false });
+        return;
+      default:
+        throw new Error(`a coordinator may not send "${message.type}"`);
+    }
+  });
+
+  peer.onStream((meta: StreamMeta): StreamSink => {
+    if (meta.kind === 'fit-result') throw new Error('a coordinator may not send a fit-result stream');
+    const collector = new WeightsCollector(modelSpec);
+    const decoder = new TensorStreamDecoder(collector);
+    return {
+      write: (chunk) => decoder.push(chunk),
+      end: () => {
+        decoder.end();
+        const weights = collector.weights();
+        // Train after acknowledging the stream, one task at a time.
+        queue = queue.then(() => (meta.kind === 'fit' ? runFit(meta, weights) : runEvaluate(meta, weights)));
+      },
+      abort: (reason) => log.warn({ round: meta.round, reason }, 'incoming weights aborted'),
+    };
+  });
+
+  const reportFailure = async (kind: 'fit-failure' | 'evaluate-failure', round: number, taskId: string, e: unknown) => {
+    const reason = errorText(e);
+    emit({ type: 'task-failed', round, reason });
+    log.error({ round, reason }, `${kind === 'fit-failure' ? 'fit' : 'evaluate'} failed`);
+    await peer.send({ type: kind, round, taskId, reason: reason.slice(0, 4000) }).catch(() => undefined);
+  };
+
+  const runFit = async (meta: StreamMetaOf<'fit'>, global: Weights) => {
+    try {
+      await options.trainer.setWeights(global);
+      const outcome = await options.trainer.fit(meta.config);
+      const delta = subtractWeights(await options.trainer.getWeights(), global);
+      await peer.sendStream(
+        { kind: 'fit-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, metrics: outcome.metrics },
+        encodedByteLength(delta),
+        encodeWeightsChunks(delta, transfer.chunkBytes),
+      );
+      emit({ type: 'fit', round: meta.round, numExamples: outcome.numExamples, metrics: outcome.metrics });
+    } catch (e) {
+      await reportFailure('fit-failure', meta.round, meta.taskId, e);
+    }
+  };
+
+  const runEvaluate = async (meta: StreamMetaOf<'evaluate'>, global: Weights) => {
+    try {
+      await options.trainer.setWeights(global);
+      const outcome = await options.trainer.evaluate(meta.config);
+      await peer.send({ type: 'evaluate-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, loss: outcome.loss, metrics: outcome.metrics });
+      emit({ type: 'evaluate', round: meta.round, loss: outcome.loss, metrics: outcome.metrics });
+    } catch (e) {
+      await reportFailure('evaluate-failure', meta.round, meta.taskId, e);
+    }
+  };
+
+  return {
+    done,
+    stop: async () => {
+      socket.io.reconnection(false);
+      socket.disconnect();
+      settleDone?.resolve('stopped');
+    },
+  };
+}

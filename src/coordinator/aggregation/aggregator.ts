@@ -1,0 +1,37 @@
+import type { TensorSpec } from '../../protocol/tensors.js';
+
+/**
+ * Receives one client's update as runs of float32 values, in order, while it streams in.
+ * `commit` makes the whole update count; `abort` drops it without trace.
+ */
+export interface UpdateSink {
+  write(offset: number, values: Float32Array): void;
+  commit(): void;
+  abort(reason: string): void;
+}
+
+/** What a round's aggregation produced: the weighted mean of the committed updates. */
+export interface AggregateResult {
+  /** Flat weighted mean of the updates, in the model spec's order; undefined when nobody contributed. */
+  readonly mean: Float32Array | undefined;
+  readonly totalWeight: number;
+  readonly contributors: readonly string[];
+}
+
+export interface AggregationRound {
+  /** Resolves when the aggregator has room for this client's update (bounded memory: callers may wait). */
+  accept(clientId: string, weight: number): Promise<UpdateSink>;
+  /** Closes the round: later commits are refused. */
+  finish(): AggregateResult;
+}
+
+/**
+ * The aggregation seam, TFF-style phases: construct with options, `bind` to the model's tensors (errors
+ * before round 1), then one `begin` per round. Wrappers (clipping, DP noise, secure sums) implement the
+ * same interface around an inner aggregator.
+ */
+export interface Aggregator {
+  readonly name: string;
+  bind(spec: readonly TensorSpec[]): void;
+  begin(round: number): AggregationRound;
+}

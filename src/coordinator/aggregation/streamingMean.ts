@@ -1,0 +1,120 @@
+import { totalParameters, type TensorSpec } from '../../protocol/tensors.js';
+import type { AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
+
+export interface StreamingMeanOptions {
+  /**
+   * Updates staged at once. Each slot is one float32 copy of the model; an update is staged whole and
+   * checked (length, NaN/Inf) before it touches the sum, so a client that drops mid-upload or sends bad
+   * values leaves no trace. Memory: 8 bytes/param (sum) + 4 x slots bytes/param, whatever the client count.
+   */
+  readonly slots?: number;
+}
+
+export class AggregationError extends Error {
+  override readonly name = 'AggregationError';
+}
+
+/** Adds `weight * staged` into a float64 sum; the hot loop of FedAvg. */
+export function addWeighted(sum: Float64Array, staged: Float32Array, weight: number): void {
+  const n = sum.length;
+  for (let i = 0; i < n; i++) sum[i]! += weight * staged[i]!;
+}
+
+/** Weighted mean of client updates in a float64 accumulator: FedAvg's aggregation, O(model) memory. */
+export class StreamingMean implements Aggregator {
+  readonly name = 'mean';
+  private size = -1;
+  private readonly slotCount: number;
+  private free: Float32Array[] = [];
+  private waiters: ((slot: Float32Array) => void)[] = [];
+
+  constructor(options: StreamingMeanOptions = {}) {
+    this.slotCount = options.slots ?? 2;
+    if (!Number.isInteger(this.slotCount) || this.slotCount < 1) throw new AggregationError(`slots must be a positive integer, got ${this.slotCount}`);
+  }
+
+  bind(spec: readonly TensorSpec[]): void {
+    const size = totalParameters(spec);
+    if (size === 0) throw new AggregationError('the model has no parameters');
+    if (size !== this.size) {
+      this.size = size;
+      this.free = Array.from({ length: this.slotCount }, () => new Float32Array(size));
+    }
+  }
+
+  begin(round: number): AggregationRound {
+    if (this.size < 0) throw new AggregationError('bind() the aggregator to the model before round 1');
+    const sum = new Float64Array(this.size);
+    const contributors: string[] = [];
+    let totalWeight = 0;
+    let closed = false;
+    const size = this.size;
+    return {
+      accept: async (clientId, weight) => {
+        if (closed) throw new AggregationError(`round ${round} is closed`);
+        if (!(weight > 0) || !Number.isFinite(weight)) throw new AggregationError(`update weight must be positive and finite, got ${weight}`);
+        const slot = await this.takeSlot();
+        let written = 0;
+        let done = false;
+        const release = () => {
+          if (done) return;
+          done = true;
+          this.giveSlot(slot);
+        };
+        const sink: UpdateSink = {
+          write: (offset, values) => {
+            if (done) throw new AggregationError('update already finished');
+            if (offset !== written || offset + values.length > size) {
+              release();
+              throw new AggregationError(`update values out of place: offset ${offset}, ${values.length} values, model has ${size}`);
+            }
+            for (let i = 0; i < values.length; i++) {
+              if (!Number.isFinite(values[i]!)) {
+                release();
+                throw new AggregationError(`update has a non-finite value (${values[i]}) at parameter ${offset + i}`);
+              }
+            }
+            slot.set(values, offset);
+            written += values.length;
+          },
+          commit: () => {
+            if (done) throw new AggregationError('update already finished');
+            if (closed) {
+              release();
+              throw new AggregationError(`round ${round} closed before the update from ${clientId} completed`);
+            }
+            if (written !== size) {
+              release();
+              throw new AggregationError(`update has ${written} values, the model has ${size}`);
+            }
+            addWeighted(sum, slot, weight);
+            totalWeight += weight;
+            contributors.push(clientId);
+            release();
+          },
+          abort: () => release(),
+        };
+        return sink;
+      },
+      finish: (): AggregateResult => {
+        closed = true;
+        if (totalWeight === 0) return { mean: undefined, totalWeight: 0, contributors: [] };
+        const mean = new Float32Array(size);
+        for (let i = 0; i < size; i++) mean[i] = sum[i]! / totalWeight;
+        return { mean, totalWeight, contributors: [...contributors] };
+      },
+    };
+  }
+
+  private takeSlot(): Promise<Float32Array> {
+    const slot = this.free.pop();
+    if (slot) return Promise.resolve(slot);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private giveSlot(slot: Float32Array): void {
+    const next = this.waiters.shift();
+    if (next) next(slot);
+    else this.free.push(slot);
+  }
+}

@@ -1,0 +1,68 @@
+import type { ClientSession } from './clientSession.js';
+import type { ClientSummary } from './strategy.js';
+
+export class WaitTimeoutError extends Error {
+  override readonly name = 'WaitTimeoutError';
+}
+
+/** The clients connected right now, and a way to wait until enough are. */
+export class ClientRegistry {
+  private readonly sessions = new Map<string, ClientSession>();
+  private waiters: { count: number; resolve: () => void }[] = [];
+
+  add(session: ClientSession): void {
+    this.sessions.set(session.summary.id, session);
+    this.wake();
+  }
+
+  remove(id: string): void {
+    this.sessions.delete(id);
+  }
+
+  get(id: string): ClientSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  byName(name: string): ClientSession | undefined {
+    for (const s of this.sessions.values()) if (s.summary.name === name) return s;
+    return undefined;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  summaries(): ClientSummary[] {
+    return [...this.sessions.values()].filter((s) => s.open).map((s) => s.summary);
+  }
+
+  all(): ClientSession[] {
+    return [...this.sessions.values()];
+  }
+
+  /** Resolves once at least `count` clients are connected; rejects after `timeoutMs`. */
+  waitFor(count: number, timeoutMs: number): Promise<void> {
+    if (this.summaries().length >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new WaitTimeoutError(`only ${this.summaries().length} of the ${count} required clients connected within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  private wake(): void {
+    const connected = this.summaries().length;
+    const ready = this.waiters.filter((w) => w.count <= connected);
+    this.waiters = this.waiters.filter((w) => w.count > connected);
+    for (const w of ready) w.resolve();
+  }
+}

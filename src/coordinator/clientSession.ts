@@ -1,0 +1,188 @@
+import type { Logger } from 'pino';
+import type { Message, StreamMeta } from '../protocol/messages.js';
+import type { Peer, StreamSink } from '../protocol/peer.js';
+import { TensorStreamDecoder } from '../protocol/tensorCodec.js';
+import { specMismatch, type TensorSpec } from '../protocol/tensors.js';
+import type { AggregationRound, UpdateSink } from './aggregation/aggregator.js';
+import type { ClientSummary, EvaluateReport, FitInstructions, FitReport } from './strategy.js';
+import { TaskError } from './taskError.js';
+
+/** The global weights of a round, encoded once and streamed to every selected client. */
+export interface EncodedWeights {
+  readonly chunks: readonly Uint8Array[];
+  readonly totalBytes: number;
+}
+
+interface PendingFit {
+  readonly kind: 'fit';
+  readonly round: number;
+  readonly aggregation: AggregationRound;
+  readonly resolve: (report: FitReport) => void;
+  readonly reject: (error: TaskError) => void;
+  upload?: UpdateSink;
+}
+
+interface PendingEvaluate {
+  readonly kind: 'evaluate';
+  readonly round: number;
+  readonly resolve: (report: EvaluateReport) => void;
+  readonly reject: (error: TaskError) => void;
+}
+
+type Pending = PendingFit | PendingEvaluate;
+
+/**
+ * One authenticated client connection: sends it tasks, routes its replies to the waiting round, and
+ * streams its uploads straight into the round's aggregator.
+ */
+export class ClientSession {
+  private readonly pending = new Map<string, Pending>();
+  private closedReason: string | undefined;
+
+  constructor(
+    private readonly peer: Peer,
+    readonly summary: ClientSummary,
+    private readonly spec: readonly TensorSpec[],
+    private readonly log: Logger,
+  ) {
+    peer.onMessage((message) => this.receive(message));
+    peer.onStream((meta) => this.receiveStream(meta));
+  }
+
+  get open(): boolean {
+    return this.closedReason === undefined;
+  }
+
+  fit(round: number, taskId: string, instructions: FitInstructions, weights: EncodedWeights, aggregation: AggregationRound): Promise<FitReport> {
+    const result = new Promise<FitReport>((resolve, reject) => {
+      this.pending.set(taskId, { kind: 'fit', round, aggregation, resolve, reject });
+    });
+    const config = { round, ...instructions };
+    this.dispatch(taskId, { kind: 'fit', round, taskId, config }, weights);
+    return result;
+  }
+
+  evaluate(round: number, taskId: string, batchSize: number, weights: EncodedWeights): Promise<EvaluateReport> {
+    const result = new Promise<EvaluateReport>((resolve, reject) => {
+      this.pending.set(taskId, { kind: 'evaluate', round, resolve, reject });
+    });
+    this.dispatch(taskId, { kind: 'evaluate', round, taskId, config: { round, batchSize } }, weights);
+    return result;
+  }
+
+  /** Gives up on a task (deadline passed); a late reply is then refused as stale. */
+  cancel(taskId: string, error: TaskError): void {
+    this.settle(taskId, error);
+  }
+
+  /** The connection is gone: every task it held fails as 'disconnected'. */
+  close(reason: string): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    for (const taskId of [...this.pending.keys()]) this.settle(taskId, new TaskError('disconnected', reason));
+  }
+
+  notify(message: Message): void {
+    this.peer.notify(message);
+  }
+
+  /** Ends the connection from this side, failing its tasks. */
+  kick(reason: string): void {
+    this.close(reason);
+    this.peer.notify({ type: 'refused', reason });
+    setTimeout(() => this.peer.disconnect(), 50);
+  }
+
+  private dispatch(taskId: string, meta: StreamMeta, weights: EncodedWeights): void {
+    if (this.closedReason !== undefined) {
+      this.settle(taskId, new TaskError('disconnected', this.closedReason));
+      return;
+    }
+    this.peer.sendStream(meta, weights.totalBytes, weights.chunks).catch((e: unknown) => {
+      const detail = `sending the ${meta.kind} task failed: ${(e as Error).message}`;
+      this.settle(taskId, new TaskError(this.peer.connected ? 'client-error' : 'disconnected', detail));
+    });
+  }
+
+  private settle(taskId: string, outcome: TaskError | FitReport | EvaluateReport): void {
+    const task = this.pending.get(taskId);
+    if (!task) return;
+    this.pending.delete(taskId);
+    if (outcome instanceof TaskError) {
+      if (task.kind === 'fit') task.upload?.abort(outcome.message);
+      task.reject(outcome);
+    } else if (task.kind === 'fit') {
+      task.resolve(outcome as FitReport);
+    } else {
+      task.resolve(outcome as EvaluateReport);
+    }
+  }
+
+  private receive(message: Message): void {
+    switch (message.type) {
+      case 'fit-failure':
+      case 'evaluate-failure': {
+        const task = this.pending.get(message.taskId);
+        if (!task || task.round !== message.round) throw new Error(`no open task ${message.taskId} for round ${message.round}`);
+        this.log.warn({ round: message.round, client: this.summary.name, reason: message.reason }, 'client reported a failure');
+        this.settle(message.taskId, new TaskError('client-error', message.reason));
+        return;
+      }
+      case 'evaluate-result': {
+        const task = this.pending.get(message.taskId);
+        if (!task || task.kind !== 'evaluate' || task.round !== message.round) {
+          throw new Error(`no open evaluate task ${message.taskId} for round ${message.round}`);
+        }
+        this.settle(message.taskId, { client: this.summary, numExamples: message.numExamples, loss: message.loss, metrics: message.metrics });
+        return;
+      }
+      default:
+        throw new Error(`a client may not send "${message.type}" now`);
+    }
+  }
+
+  private async receiveStream(meta: StreamMeta): Promise<StreamSink> {
+    if (meta.kind !== 'fit-result') throw new Error(`a client may not send a "${meta.kind}" stream`);
+    const task = this.pending.get(meta.taskId);
+    if (!task || task.kind !== 'fit' || task.round !== meta.round) {
+      throw new Error(`stale or unknown fit task ${meta.taskId} (round ${meta.round})`);
+    }
+    if (meta.numExamples > this.summary.numTrainExamples) {
+      const detail = `claims ${meta.numExamples} training examples but announced ${this.summary.numTrainExamples}`;
+      this.settle(meta.taskId, new TaskError('refused', detail));
+      throw new Error(detail);
+    }
+    const upload = await task.aggregation.accept(this.summary.id, meta.numExamples);
+    if (this.pending.get(meta.taskId) !== task) {
+      upload.abort('task ended while waiting for an aggregation slot');
+      throw new Error('task ended while waiting for an aggregation slot');
+    }
+    task.upload = upload;
+    const decoder = new TensorStreamDecoder({
+      onSpec: (spec) => {
+        const mismatch = specMismatch(this.spec, spec);
+        if (mismatch) throw new Error(`update does not match the model: ${mismatch}`);
+      },
+      onValues: (offset, values) => upload.write(offset, values),
+    });
+    return {
+      write: (chunk) => decoder.push(chunk),
+      end: () => {
+        try {
+          decoder.end();
+          upload.commit();
+        } catch (e) {
+          this.settle(meta.taskId, new TaskError('refused', `update not accepted: ${(e as Error).message}`));
+          throw e;
+        }
+        task.upload = undefined;
+        this.settle(meta.taskId, { client: this.summary, numExamples: meta.numExamples, metrics: meta.metrics });
+      },
+      abort: (reason) => {
+        upload.abort(reason);
+        task.upload = undefined;
+        this.settle(meta.taskId, new TaskError(this.peer.connected ? 'refused' : 'disconnected', `update not accepted: ${reason}`));
+      },
+    };
+  }
+}

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import { defaultPeerOptions, type PeerOptions } from '../protocol/peer.js';
+import { mixSeed, seededRandom } from '../protocol/seededRandom.js';
+import { specOf, type Weights } from '../protocol/tensors.js';
+import type { Aggregator } from './aggregation/aggregator.js';
+import { encodeGlobal } from './encodeGlobal.js';
+import { runEvaluateRound } from './evaluateRound.js';
+import { runFitRound } from './fitRound.js';
+import type { ClientOutcome, RoundRecord } from './roundRecord.js';
+import { CoordinatorServer } from './server.js';
+import type { EvaluateReport, FitReport, Strategy, TaskFailure } from './strategy.js';
+
+export interface CoordinatorOptions {
+  readonly strategy: Strategy;
+  readonly initialWeights: Weights;
+  readonly rounds: number;
+  readonly host?: string;
+  /** 0 picks a free port (see `url` after start). */
+  readonly port?: number;
+  /** Deadline for each fit and each evaluation phase, from sending the weights to the last reply. */
+  readonly roundTimeoutMs?: number;
+  /** How long a round waits for `minAvailableClients` before the run fails. */
+  readonly waitForClientsMs?: number;
+  /** A round with too few results is retried this many times before the run fails. */
+  readonly maxRoundRetries?: number;
+  readonly seed?: number;
+  readonly runId?: string;
+  readonly logger?: Logger;
+  readonly transfer?: Partial<PeerOptions>;
+  readonly helloTimeoutMs?: number;
+  /** Called after each completed round: progress lines, dashboards, stores. */
+  readonly onRound?: (record: RoundRecord) => void;
+}
+
+export interface RunResult {
+  readonly runId: string;
+  readonly weights: Weights;
+  readonly history: readonly RoundRecord[];
+}
+
+export class RunError extends Error {
+  override readonly name = 'RunError';
+}
+
+function outcomesOf(reports: readonly (FitReport | EvaluateReport)[], failures: readonly TaskFailure[]): ClientOutcome[] {
+  return [
+    ...reports.map((r) => ({ client: r.client.name, numExamples: r.numExamples, metrics: r.metrics, ...('loss' in r ? { loss: r.loss } : {}) })),
+    ...failures.map((f) => ({ client: f.client.name, failure: { reason: f.reason, detail: f.detail } })),
+  ];
+}
+
+/**
+ * The round driver: waits for clients, then for each round asks the strategy whom to train, streams the
+ * global weights, aggregates arriving updates, updates the model and evaluates it.
+ */
+export class Coordinator {
+  readonly runId: string;
+  private readonly server: CoordinatorServer;
+  private readonly log: Logger;
+  private readonly aggregator: Aggregator;
+  private readonly transfer: PeerOptions;
+  private address: string | undefined;
+
+  private constructor(private readonly options: CoordinatorOptions) {
+    if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new RunError(`rounds must be a positive integer, got ${options.rounds}`);
+    this.runId = options.runId ?? randomUUID();
+    this.log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ run: this.runId });
+    this.transfer = { ...defaultPeerOptions, ...options.transfer };
+    const spec = specOf(options.initialWeights);
+    this.aggregator = options.strategy.createAggregator();
+    this.aggregator.bind(spec);
+    this.server = new CoordinatorServer({
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      runId: this.runId,
+      spec,
+      transfer: this.transfer,
+      helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+      log: this.log,
+    });
+  }
+
+  /** Validates the options, binds the aggregator and starts listening. */
+  static async start(options: CoordinatorOptions): Promise<Coordinator> {
+    const coordinator = new Coordinator(options);
+    coordinator.address = await coordinator.server.listen();
+    return coordinator;
+  }
+
+  get url(): string {
+    if (!this.address) throw new RunError('the coordinator is not listening');
+    return this.address;
+  }
+
+  /** Connected clients, for status displays. */
+  get clients() {
+    return this.server.registry.summaries();
+  }
+
+  /** Messages and connections refused so far. */
+  get refusals(): number {
+    return this.server.refusals;
+  }
+
+  async run(): Promise<RunResult> {
+    const { strategy } = this.options;
+    const roundTimeoutMs = this.options.roundTimeoutMs ?? 120_000;
+    const waitMs = this.options.waitForClientsMs ?? 300_000;
+    const maxRetries = this.options.maxRoundRetries ?? 2;
+    const seed = this.options.seed ?? 0;
+    const registry = this.server.registry;
+    let global = strategy.initialize(this.options.initialWeights);
+    const history: RoundRecord[] = [];
+
+    for (let round = 1; round <= this.options.rounds; round++) {
+      const started = performance.now();
+      let attempts = 0;
+      let fitRecord: RoundRecord['fit'] | undefined;
+      while (!fitRecord) {
+        attempts++;
+        await registry.waitFor(strategy.minAvailableClients, waitMs).catch((e: unknown) => {
+          throw new RunError(`round ${round}: ${(e as Error).message}`);
+        });
+        const fitStarted = performance.now();
+        const tasks = strategy.configureFit(round, registry.summaries(), seededRandom(mixSeed(seed, round, attempts, 1)));
+        const weights = encodeGlobal(global, this.transfer.chunkBytes);
+        const fit = await runFitRound(round, tasks, registry, this.aggregator, weights, roundTimeoutMs);
+        const outcomes = outcomesOf(fit.reports, fit.failures);
+        if (fit.reports.length >= strategy.minFitClients) {
+          const next = strategy.aggregateFit(round, global, fit.aggregate, fit.reports, fit.failures);
+          global = next.weights;
+          fitRecord = { selected: tasks.length, outcomes, metrics: next.metrics, durationMs: performance.now() - fitStarted };
+          break;
+        }
+        const reasons = fit.failures.map((f) => `${f.client.name}: ${f.reason} (${f.detail})`).join('; ');
+        const message = `round ${round} attempt ${attempts} failed: ${fit.reports.length} of the ${strategy.minFitClients} required updates arrived${reasons ? ` [${reasons}]` : ''}`;
+        this.log.warn({ round, attempt: attempts, failures: fit.failures.length }, message);
+        if (attempts > maxRetries) throw new RunError(`${message}; giving up after ${attempts} attempts`);
+      }
+
+      const evaluateStarted = performance.now();
+      const evalTasks = strategy.configureEvaluate(round, registry.summaries(), seededRandom(mixSeed(seed, round, 2)));
+      let evaluate: RoundRecord['evaluate'];
+      if (evalTasks.length > 0) {
+        const ev = await runEvaluateRound(round, evalTasks, registry, encodeGlobal(global, this.transfer.chunkBytes), roundTimeoutMs);
+        if (ev.reports.length < strategy.minEvaluateClients) {
+          this.log.warn({ round }, `round ${round}: ${ev.reports.length} of ${strategy.minEvaluateClients} evaluations arrived; federated metrics skipped`);
+        }
+        const summary = ev.reports.length >= strategy.minEvaluateClients ? strategy.aggregateEvaluate(round, ev.reports, ev.failures) : { loss: undefined, metrics: {} };
+        evaluate = { ...summary, outcomes: outcomesOf(ev.reports, ev.failures), durationMs: performance.now() - evaluateStarted };
+      }
+      const central = strategy.evaluate ? await strategy.evaluate(round, global) : undefined;
+      const record: RoundRecord = {
+        round,
+        attempts,
+        fit: fitRecord,
+        ...(evaluate ? { evaluate } : {}),
+        ...(central ? { central } : {}),
+        durationMs: performance.now() - started,
+      };
+      history.push(record);
+      this.log.info({ round, durationMs: record.durationMs, loss: evaluate?.loss }, 'round completed');
+      this.options.onRound?.(record);
+    }
+    for (const session of registry.all()) session.notify({ type: 'run-end', reason: `run ${this.runId} completed ${this.options.rounds} rounds` });
+    return { runId: this.runId, weights: global, history };
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+  }
+}

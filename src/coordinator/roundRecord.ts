@@ -1,0 +1,28 @@
+import type { EvaluationSummary, FailureReason, Metrics } from './strategy.js';
+
+export interface ClientOutcome {
+  readonly client: string;
+  readonly numExamples?: number;
+  readonly loss?: number;
+  readonly metrics?: Metrics;
+  readonly failure?: { readonly reason: FailureReason; readonly detail: string };
+}
+
+/** Everything a completed round leaves behind, for progress lines, the history and later the store. */
+export interface RoundRecord {
+  readonly round: number;
+  /** Attempts this round took (1 unless it failed and was retried). */
+  readonly attempts: number;
+  readonly fit: {
+    readonly selected: number;
+    readonly outcomes: readonly ClientOutcome[];
+    readonly metrics: Metrics;
+    readonly durationMs: number;
+  };
+  readonly evaluate?: EvaluationSummary & {
+    readonly outcomes: readonly ClientOutcome[];
+    readonly durationMs: number;
+  };
+  readonly central?: EvaluationSummary;
+  readonly durationMs: number;
+}

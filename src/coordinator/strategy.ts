@@ -1,0 +1,82 @@
+import type { Weights } from '../protocol/tensors.js';
+import type { AggregateResult, Aggregator } from './aggregation/aggregator.js';
+
+export type Metrics = Readonly<Record<string, number>>;
+
+/** A connected client as strategies see it. */
+export interface ClientSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly numTrainExamples: number;
+  readonly numTestExamples: number;
+  readonly backend: string;
+}
+
+export interface FitInstructions {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly maxSteps?: number;
+  readonly extra?: Readonly<Record<string, number | string | boolean>>;
+}
+
+export interface FitTask {
+  readonly client: ClientSummary;
+  readonly instructions: FitInstructions;
+}
+
+export interface EvaluateTask {
+  readonly client: ClientSummary;
+  readonly batchSize: number;
+}
+
+/** Why a client's task did not count, as a value inside the results (not a side channel). */
+export type FailureReason = 'timeout' | 'disconnected' | 'client-error' | 'refused';
+
+export interface TaskFailure {
+  readonly client: ClientSummary;
+  readonly reason: FailureReason;
+  readonly detail: string;
+}
+
+export interface FitReport {
+  readonly client: ClientSummary;
+  readonly numExamples: number;
+  readonly metrics: Metrics;
+}
+
+export interface EvaluateReport {
+  readonly client: ClientSummary;
+  readonly numExamples: number;
+  readonly loss: number;
+  readonly metrics: Metrics;
+}
+
+export interface EvaluationSummary {
+  readonly loss: number | undefined;
+  readonly metrics: Metrics;
+}
+
+/**
+ * Flower's strategy contract: configure and aggregate, for fit and for evaluate. Inputs are never
+ * mutated; anything a strategy carries between rounds lives in its own fields, set in aggregateFit.
+ */
+export interface Strategy {
+  readonly name: string;
+  /** Clients that must be connected before a round starts. */
+  readonly minAvailableClients: number;
+  /** Fit results a round needs to count; below it the round fails and is retried. */
+  readonly minFitClients: number;
+  readonly minEvaluateClients: number;
+  /** Secure-aggregation modes this strategy can work under. */
+  readonly supportedModes: readonly ('plain' | 'ckks' | 'secagg')[];
+  /** The aggregation this strategy's update rule consumes (a streaming mean for FedAvg). */
+  createAggregator(): Aggregator;
+  initialize(initial: Weights): Weights;
+  configureFit(round: number, clients: readonly ClientSummary[], random: () => number): FitTask[];
+  aggregateFit(round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics };
+  configureEvaluate(round: number, clients: readonly ClientSummary[], random: () => number): EvaluateTask[];
+  aggregateEvaluate(round: number, reports: readonly EvaluateReport[], failures: readonly TaskFailure[]): EvaluationSummary;
+  /** Central evaluation on the coordinator's side, if the experiment provides one. */
+  evaluate?(round: number, weights: Weights): Promise<EvaluationSummary | undefined>;
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+
+/**
+ * The wire protocol, declared once: both ends validate every message they receive against these schemas
+ * before doing any work. Small control messages travel as `msg` events; anything carrying weights travels
+ * as a chunked stream whose `meta` is one of the stream schemas below.
+ */
+
+const finite = z.number().finite();
+const round = z.number().int().min(0);
+const taskId = z.string().min(1).max(128);
+const name = z.string().min(1).max(128);
+export const metricsSchema = z.record(z.string().max(128), finite);
+
+export const tensorSpecSchema = z.object({
+  name: z.string().min(1).max(1024),
+  shape: z.array(z.number().int().min(0)).max(8),
+});
+
+export const fitConfigSchema = z.object({
+  round,
+  epochs: z.number().int().min(1).max(10_000),
+  batchSize: z.number().int().min(1).max(1_000_000),
+  learningRate: z.number().positive().finite(),
+  maxSteps: z.number().int().min(1).optional(),
+  extra: z.record(z.string(), z.union([finite, z.string(), z.boolean()])).optional(),
+});
+
+export const evaluateConfigSchema = z.object({
+  round,
+  batchSize: z.number().int().min(1).max(1_000_000),
+});
+
+export const capabilitiesSchema = z.object({
+  backend: z.string().max(64),
+  numTrainExamples: z.number().int().min(0),
+  numTestExamples: z.number().int().min(0),
+  cohortVersion: z.string().max(64),
+});
+
+// ---- control messages ----
+
+export const helloSchema = z.object({
+  type: z.literal('hello'),
+  protocolVersion: z.number().int(),
+  name,
+  capabilities: capabilitiesSchema,
+  modelSpec: z.array(tensorSpecSchema).max(100_000),
+});
+
+export const welcomeSchema = z.object({
+  type: z.literal('welcome'),
+  protocolVersion: z.number().int(),
+  runId: z.string(),
+  clientId: z.string(),
+});
+
+export const refusedSchema = z.object({ type: z.literal('refused'), reason: z.string() });
+
+export const fitFailureSchema = z.object({ type: z.literal('fit-failure'), round, taskId, reason: z.string().max(4096) });
+
+export const evaluateResultSchema = z.object({
+  type: z.literal('evaluate-result'),
+  round,
+  taskId,
+  numExamples: z.number().int().min(0),
+  loss: finite,
+  metrics: metricsSchema,
+});
+
+export const evaluateFailureSchema = z.object({ type: z.literal('evaluate-failure'), round, taskId, reason: z.string().max(4096) });
+
+export const runEndSchema = z.object({ type: z.literal('run-end'), reason: z.string() });
+
+export const messageSchema = z.discriminatedUnion('type', [
+  helloSchema,
+  welcomeSchema,
+  refusedSchema,
+  fitFailureSchema,
+  evaluateResultSchema,
+  evaluateFailureSchema,
+  runEndSchema,
+]);
+export type Message = z.infer<typeof messageSchema>;
+export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>;
+
+// ---- stream metadata (the stream body is a tensor payload, see tensorCodec.ts) ----
+
+/** Coordinator -> client: train on these global weights. */
+export const fitStreamSchema = z.object({ kind: z.literal('fit'), round, taskId, config: fitConfigSchema });
+/** Coordinator -> client: evaluate these global weights on held-out data. */
+export const evaluateStreamSchema = z.object({ kind: z.literal('evaluate'), round, taskId, config: evaluateConfigSchema });
+/** Client -> coordinator: the update (delta = local - global) for a fit task. */
+export const fitResultStreamSchema = z.object({
+  kind: z.literal('fit-result'),
+  round,
+  taskId,
+  numExamples: z.number().int().min(1),
+  metrics: metricsSchema,
+});
+
+export const streamMetaSchema = z.discriminatedUnion('kind', [fitStreamSchema, evaluateStreamSchema, fitResultStreamSchema]);
+export type StreamMeta = z.infer<typeof streamMetaSchema>;
+export type StreamMetaOf<K extends StreamMeta['kind']> = Extract<StreamMeta, { kind: K }>;
+
+/** Formats a zod error as "field: problem; field: problem" so refusals name what to fix. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(message)'}: ${issue.message}`)
+    .join('; ');
+}

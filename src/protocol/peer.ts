@@ -1,0 +1,327 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { describeZodError, messageSchema, streamMetaSchema, type Message, type StreamMeta } from './messages.js';
+import { isAck, type Ack, type SocketLike } from './socketLike.js';
+
+/** Where the bytes of an incoming stream go. `end` runs after the hash has been checked. */
+export interface StreamSink {
+  write(chunk: Uint8Array): void | Promise<void>;
+  end(): void | Promise<void>;
+  abort(reason: string): void;
+}
+
+export interface PeerOptions {
+  /** Payload bytes per chunk; the socket's maxHttpBufferSize must exceed it. */
+  readonly chunkBytes: number;
+  /** Largest stream accepted from the other side. */
+  readonly maxTransferBytes: number;
+  /** Chunks sent ahead of their acknowledgements: the flow-control window. */
+  readonly window: number;
+  /** How long to wait for any single acknowledgement. */
+  readonly ackTimeoutMs: number;
+  /** Streams from the other side that may be open at once. */
+  readonly maxOpenStreams: number;
+}
+
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
+
+export const defaultPeerOptions: PeerOptions = {
+  chunkBytes: DEFAULT_CHUNK_BYTES,
+  maxTransferBytes: 2 ** 31,
+  window: 4,
+  ackTimeoutMs: 60_000,
+  maxOpenStreams: 4,
+};
+
+/** Room for socket.io's framing on top of one chunk. */
+export function maxHttpBufferSizeFor(chunkBytes: number): number {
+  return chunkBytes + 64 * 1024;
+}
+
+export class TransferError extends Error {
+  override readonly name = 'TransferError';
+}
+
+interface OpenStream {
+  readonly sink: StreamSink;
+  readonly totalBytes: number;
+  readonly hash: ReturnType<typeof createHash>;
+  received: number;
+  nextSeq: number;
+  /** Writes are serialized so a slow sink applies back-pressure through delayed acks. */
+  tail: Promise<void>;
+  /** False until the receiver's handler accepted the stream; chunks before that are a protocol violation. */
+  ready: boolean;
+  failed?: string;
+}
+
+type AckFn = (ack: Ack) => void;
+const noAck: AckFn = () => undefined;
+
+function ackOf(arg: unknown): AckFn {
+  return typeof arg === 'function' ? (arg as AckFn) : noAck;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Typed messages and chunked, flow-controlled, hash-checked streams over one socket.io socket.
+ * Every inbound message and stream header is validated before any handler sees it.
+ */
+export class Peer {
+  private readonly options: PeerOptions;
+  private readonly open = new Map<string, OpenStream>();
+  private messageHandler: (message: Message) => void | Promise<void> = () => undefined;
+  private streamHandler: (meta: StreamMeta, totalBytes: number) => StreamSink | Promise<StreamSink> = () => {
+    throw new TransferError('this peer accepts no streams');
+  };
+  private protocolErrorHandler: (problem: string) => void = () => undefined;
+
+  constructor(private readonly socket: SocketLike, options: Partial<PeerOptions> = {}) {
+    this.options = { ...defaultPeerOptions, ...options };
+    socket.on('msg', (payload, ack) => void this.receiveMessage(payload, ackOf(ack)));
+    socket.on('stream:begin', (header, ack) => void this.receiveBegin(header, ackOf(ack)));
+    socket.on('stream:chunk', (id, seq, bytes, ack) => this.receiveChunk(id, seq, bytes, ackOf(ack)));
+    socket.on('stream:end', (trailer, ack) => void this.receiveEnd(trailer, ackOf(ack)));
+    socket.on('stream:abort', (info) => this.receiveAbort(info));
+    socket.on('disconnect', () => this.abortAll('peer disconnected'));
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  disconnect(): void {
+    this.socket.disconnect(true);
+  }
+
+  onMessage(handler: (message: Message) => void | Promise<void>): void {
+    this.messageHandler = handler;
+  }
+
+  onStream(handler: (meta: StreamMeta, totalBytes: number) => StreamSink | Promise<StreamSink>): void {
+    this.streamHandler = handler;
+  }
+
+  /** Called with a description of every malformed or refused inbound message or stream. */
+  onProtocolError(handler: (problem: string) => void): void {
+    this.protocolErrorHandler = handler;
+  }
+
+  /** Sends a control message and waits until the other side has validated and handled it. */
+  async send(message: Message): Promise<void> {
+    const ack = await this.emitWithAck('msg', message);
+    if (!ack.ok) throw new TransferError(`peer refused ${message.type}: ${ack.error}`);
+  }
+
+  /** Sends a message without waiting (used just before disconnecting a peer). */
+  notify(message: Message): void {
+    this.socket.emit('msg', message);
+  }
+
+  /** Streams `chunks` (totalling `totalBytes`) with `meta`; resolves once the receiver checked the hash. */
+  async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array>): Promise<void> {
+    const id = randomUUID();
+    const begin = await this.emitWithAck('stream:begin', { id, meta, totalBytes });
+    if (!begin.ok) throw new TransferError(`peer refused the ${meta.kind} stream: ${begin.error}`);
+    const hash = createHash('sha256');
+    const inflight = new Set<Promise<void>>();
+    let sent = 0;
+    let seq = 0;
+    try {
+      for (const chunk of chunks) {
+        if (chunk.length > this.options.chunkBytes) throw new TransferError(`chunk of ${chunk.length} bytes exceeds ${this.options.chunkBytes}`);
+        hash.update(chunk);
+        sent += chunk.length;
+        const pending = this.emitWithAck('stream:chunk', id, seq++, chunk).then((ack) => {
+          if (!ack.ok) throw new TransferError(`peer refused a chunk of the ${meta.kind} stream: ${ack.error}`);
+        });
+        pending.catch(() => undefined); // observed below; avoid an unhandled rejection meanwhile
+        inflight.add(pending);
+        void pending.finally(() => inflight.delete(pending)).catch(() => undefined);
+        if (inflight.size >= this.options.window) await Promise.race(inflight);
+      }
+      await Promise.all(inflight);
+      if (sent !== totalBytes) throw new TransferError(`stream announced ${totalBytes} bytes but produced ${sent}`);
+      const end = await this.emitWithAck('stream:end', { id, sha256: hash.digest('hex') });
+      if (!end.ok) throw new TransferError(`peer rejected the ${meta.kind} stream: ${end.error}`);
+    } catch (e) {
+      this.socket.emit('stream:abort', { id, reason: errorText(e) });
+      throw e;
+    }
+  }
+
+  private async emitWithAck(event: string, ...args: unknown[]): Promise<Ack> {
+    if (!this.socket.connected) throw new TransferError(`not connected (while sending ${event})`);
+    let reply: unknown;
+    try {
+      reply = await this.socket.timeout(this.options.ackTimeoutMs).emitWithAck(event, ...args);
+    } catch (e) {
+      throw new TransferError(`no acknowledgement for ${event} within ${this.options.ackTimeoutMs} ms (${errorText(e)})`);
+    }
+    if (!isAck(reply)) throw new TransferError(`malformed acknowledgement for ${event}`);
+    return reply;
+  }
+
+  private refuse(ack: AckFn, problem: string): void {
+    this.protocolErrorHandler(problem);
+    ack({ ok: false, error: problem });
+  }
+
+  private async receiveMessage(payload: unknown, ack: AckFn): Promise<void> {
+    const parsed = messageSchema.safeParse(payload);
+    if (!parsed.success) {
+      this.refuse(ack, `malformed message: ${describeZodError(parsed.error)}`);
+      return;
+    }
+    try {
+      // Acknowledge synchronous handlers at once, before any work their side effects scheduled.
+      const handled = this.messageHandler(parsed.data);
+      if (handled instanceof Promise) await handled;
+      ack({ ok: true });
+    } catch (e) {
+      this.refuse(ack, errorText(e));
+    }
+  }
+
+  private async receiveBegin(header: unknown, ack: AckFn): Promise<void> {
+    const h = (typeof header === 'object' && header !== null ? header : {}) as { id?: unknown; meta?: unknown; totalBytes?: unknown };
+    if (typeof h.id !== 'string' || h.id.length === 0 || h.id.length > 64 || this.open.has(h.id)) {
+      this.refuse(ack, 'malformed stream header: missing, duplicate or overlong id');
+      return;
+    }
+    if (typeof h.totalBytes !== 'number' || !Number.isSafeInteger(h.totalBytes) || h.totalBytes < 0) {
+      this.refuse(ack, 'malformed stream header: totalBytes must be a non-negative integer');
+      return;
+    }
+    if (h.totalBytes > this.options.maxTransferBytes) {
+      this.refuse(ack, `stream of ${h.totalBytes} bytes exceeds the limit of ${this.options.maxTransferBytes} bytes`);
+      return;
+    }
+    if (this.open.size >= this.options.maxOpenStreams) {
+      this.refuse(ack, `too many open streams (limit ${this.options.maxOpenStreams})`);
+      return;
+    }
+    const meta = streamMetaSchema.safeParse(h.meta);
+    if (!meta.success) {
+      this.refuse(ack, `malformed stream header: ${describeZodError(meta.error)}`);
+      return;
+    }
+    const id = h.id;
+    const totalBytes = h.totalBytes;
+    // Reserve the id before awaiting the handler, which may wait for an aggregation slot.
+    const placeholder: OpenStream = {
+      sink: { write: () => undefined, end: () => undefined, abort: () => undefined },
+      totalBytes,
+      hash: createHash('sha256'),
+      received: 0,
+      nextSeq: 0,
+      tail: Promise.resolve(),
+      ready: false,
+    };
+    this.open.set(id, placeholder);
+    let sink: StreamSink;
+    try {
+      sink = await this.streamHandler(meta.data, totalBytes);
+    } catch (e) {
+      this.open.delete(id);
+      this.refuse(ack, errorText(e));
+      return;
+    }
+    if (this.open.get(id) !== placeholder) {
+      sink.abort(placeholder.failed ?? 'stream aborted before it started');
+      return;
+    }
+    this.open.set(id, { ...placeholder, sink, ready: true });
+    ack({ ok: true });
+  }
+
+  private receiveChunk(id: unknown, seq: unknown, bytes: unknown, ack: AckFn): void {
+    const stream = typeof id === 'string' ? this.open.get(id) : undefined;
+    if (!stream) {
+      this.refuse(ack, 'chunk for an unknown stream');
+      return;
+    }
+    const problem = !stream.ready
+      ? 'chunk before the stream was accepted'
+      : !(bytes instanceof Uint8Array)
+        ? 'chunk is not binary'
+        : seq !== stream.nextSeq
+          ? `chunk ${String(seq)} arrived out of order (expected ${stream.nextSeq})`
+          : bytes.length > this.options.chunkBytes
+            ? `chunk of ${bytes.length} bytes exceeds ${this.options.chunkBytes}`
+            : stream.received + bytes.length > stream.totalBytes
+              ? `stream carries more than its announced ${stream.totalBytes} bytes`
+              : undefined;
+    if (problem || !(bytes instanceof Uint8Array)) {
+      this.fail(id as string, stream, problem ?? 'chunk is not binary');
+      this.refuse(ack, problem ?? 'chunk is not binary');
+      return;
+    }
+    stream.nextSeq++;
+    stream.received += bytes.length;
+    stream.hash.update(bytes);
+    stream.tail = stream.tail.then(async () => {
+      if (stream.failed) return;
+      try {
+        await stream.sink.write(bytes);
+        ack({ ok: true });
+      } catch (e) {
+        this.fail(id as string, stream, errorText(e));
+        this.refuse(ack, errorText(e));
+      }
+    });
+  }
+
+  private async receiveEnd(trailer: unknown, ack: AckFn): Promise<void> {
+    const t = (typeof trailer === 'object' && trailer !== null ? trailer : {}) as { id?: unknown; sha256?: unknown };
+    const stream = typeof t.id === 'string' ? this.open.get(t.id) : undefined;
+    if (!stream || typeof t.id !== 'string') {
+      this.refuse(ack, 'end of an unknown stream');
+      return;
+    }
+    const id = t.id;
+    await stream.tail;
+    if (stream.failed) {
+      this.refuse(ack, stream.failed);
+      return;
+    }
+    this.open.delete(id);
+    const actual = stream.hash.digest();
+    const claimed = typeof t.sha256 === 'string' && /^[0-9a-f]{64}$/.test(t.sha256) ? Buffer.from(t.sha256, 'hex') : undefined;
+    if (stream.received !== stream.totalBytes) {
+      stream.sink.abort(`stream ended after ${stream.received} of ${stream.totalBytes} bytes`);
+      this.refuse(ack, `stream ended after ${stream.received} of ${stream.totalBytes} bytes`);
+      return;
+    }
+    if (!claimed || !timingSafeEqual(claimed, actual)) {
+      stream.sink.abort('SHA-256 of the received bytes does not match the sender\'s');
+      this.refuse(ack, 'SHA-256 of the received bytes does not match the sender\'s');
+      return;
+    }
+    try {
+      await stream.sink.end();
+      ack({ ok: true });
+    } catch (e) {
+      this.refuse(ack, errorText(e));
+    }
+  }
+
+  private receiveAbort(info: unknown): void {
+    const i = (typeof info === 'object' && info !== null ? info : {}) as { id?: unknown; reason?: unknown };
+    const stream = typeof i.id === 'string' ? this.open.get(i.id) : undefined;
+    if (stream && typeof i.id === 'string') this.fail(i.id, stream, `sender aborted: ${String(i.reason ?? 'no reason')}`);
+  }
+
+  private fail(id: string, stream: OpenStream, reason: string): void {
+    if (stream.failed) return;
+    stream.failed = reason;
+    this.open.delete(id);
+    stream.sink.abort(reason);
+  }
+
+  private abortAll(reason: string): void {
+    for (const [id, stream] of [...this.open]) this.fail(id, stream, reason);
+  }
+}
