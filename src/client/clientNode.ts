@@ -6,6 +6,8 @@ import type { SocketLike } from '../protocol/socketLike.js';
 import { TensorStreamDecoder, WeightsCollector, encodeWeightsChunks, encodedByteLength } from '../protocol/tensorCodec.js';
 import { specOf, type TensorSpec, type Weights } from '../protocol/tensors.js';
 import { COHORT_VERSION, PROTOCOL_VERSION } from '../protocol/version.js';
+import { momentsWeights } from '../protocol/featureMoments.js';
+import type { FeatureScaler } from './featureScaler.js';
 import type { Trainer } from './trainer.js';
 import { subtractWeights } from './weightDelta.js';
 
@@ -15,6 +17,8 @@ export interface ClientOptions {
   /** This node's name as the coordinator lists it. */
   readonly name: string;
   readonly trainer: Trainer;
+  /** Needed only for experiments with federated standardization. */
+  readonly scaler?: FeatureScaler;
   readonly logger?: Logger;
   /** Reconnection backoff after a dropped connection (socket.io's exponential backoff with jitter). */
   readonly reconnectDelayMs?: number;
@@ -32,7 +36,8 @@ export type ClientEvent =
   | { readonly type: 'evaluate'; readonly round: number; readonly loss: number; readonly metrics: Readonly<Record<string, number>> }
   | { readonly type: 'task-failed'; readonly round: number; readonly reason: string }
   | { readonly type: 'refused'; readonly reason: string }
-  | { readonly type: 'run-end'; readonly reason: string };
+  | { readonly type: 'run-end'; readonly reason: string }
+  | { readonly type: 'standardized'; readonly features: number };
 
 export interface ClientHandle {
   /** Resolves when the coordinator ends the run; rejects if it refuses this client for good. */
@@ -119,26 +124,57 @@ export function startClient(options: ClientOptions): ClientHandle {
         emit({ type: 'run-end', reason: message.reason });
         void finish({ reason: message.reason, refused: false });
         return;
+      case 'statistics-request':
+        queue = queue.then(() => sendMoments(message.taskId));
+        return;
       default:
         throw new Error(`a coordinator may not send "${message.type}"`);
     }
   });
 
   peer.onStream((meta: StreamMeta): StreamSink => {
-    if (meta.kind === 'fit-result') throw new Error('a coordinator may not send a fit-result stream');
-    const collector = new WeightsCollector(modelSpec);
+    if (meta.kind === 'fit-result' || meta.kind === 'statistics-result') throw new Error(`a coordinator may not send a ${meta.kind} stream`);
+    const collector = new WeightsCollector(meta.kind === 'standardize' ? undefined : modelSpec);
     const decoder = new TensorStreamDecoder(collector);
     return {
       write: (chunk) => decoder.push(chunk),
-      end: () => {
+      end: async () => {
         decoder.end();
         const weights = collector.weights();
+        if (meta.kind === 'standardize') {
+          // Applied before acknowledging: the coordinator sends tasks only to clients that finished this.
+          const applied = queue.then(() => applyStandardization(weights));
+          queue = applied.catch(() => undefined);
+          await applied;
+          return;
+        }
         // Train after acknowledging the stream, one task at a time.
         queue = queue.then(() => (meta.kind === 'fit' ? runFit(meta, weights) : runEvaluate(meta, weights)));
       },
-      abort: (reason) => log.warn({ round: meta.round, reason }, 'incoming weights aborted'),
+      abort: (reason) => log.warn({ kind: meta.kind, reason }, 'incoming stream aborted'),
     };
   });
+
+  const sendMoments = async (taskId: string) => {
+    try {
+      if (!options.scaler) throw new Error('this client has no feature scaler, so it cannot take part in federated standardization');
+      const m = options.scaler.moments();
+      const stats = momentsWeights(m.mean, m.meanOfSquares);
+      await peer.sendStream({ kind: 'statistics-result', taskId, numExamples: m.rows }, encodedByteLength(stats), encodeWeightsChunks(stats, transfer.chunkBytes));
+    } catch (e) {
+      log.error({ error: errorText(e) }, 'sending feature statistics failed');
+      await peer.send({ type: 'statistics-failure', taskId, reason: errorText(e).slice(0, 4000) }).catch(() => undefined);
+    }
+  };
+
+  const applyStandardization = async (weights: Weights) => {
+    const mean = weights.find((t) => t.name === 'mean');
+    const std = weights.find((t) => t.name === 'std');
+    if (!options.scaler) throw new Error('this client has no feature scaler, so it cannot apply federated standardization');
+    if (!mean || !std || mean.data.length !== std.data.length) throw new Error('standardization must carry "mean" and "std" tensors of equal length');
+    await options.scaler.standardize(mean.data, std.data);
+    emit({ type: 'standardized', features: mean.data.length });
+  };
 
   const reportFailure = async (kind: 'fit-failure' | 'evaluate-failure', round: number, taskId: string, e: unknown) => {
     const reason = errorText(e);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { mixSeed, seededRandom, shuffled } from '../protocol/seededRandom.js';
-import type { NamedTensor, Weights } from '../protocol/tensors.js';
+import { createSeededRng, mixSeed, shuffleInPlace } from '../protocol/seededRng.js';
+import type { Weights } from '../protocol/tensors.js';
+import { readModelWeights, weightNames, writeModelWeights } from './model/modelWeights.js';
 import type { EvaluateConfig, EvaluateOutcome, FitConfig, FitOutcome, Trainer, TrainerDescription } from './trainer.js';
 
 export type TfjsLoss = 'binaryCrossentropy' | 'categoricalCrossentropy' | 'meanSquaredError';
@@ -41,10 +42,13 @@ function scalars(value: tf.Scalar | tf.Scalar[]): number[] {
  */
 export class TfjsTrainer implements Trainer {
   private readonly names: string[];
+  private train: LabelledTensors;
+  private test: LabelledTensors | undefined;
 
   constructor(private readonly options: TfjsTrainerOptions) {
-    // Layer names carry process-wide counters (dense_Dense3); positions and weight kinds do not.
-    this.names = options.model.weights.map((w, i) => `${i}/${w.originalName.split('/').pop() ?? 'w'}`);
+    this.names = weightNames(options.model);
+    this.train = options.train;
+    this.test = options.test;
     const n = options.train.x.shape[0];
     if (n === undefined || n !== options.train.y.shape[0]) {
       throw new Error(`training x has ${n} rows but y has ${options.train.y.shape[0]}`);
@@ -53,47 +57,38 @@ export class TfjsTrainer implements Trainer {
 
   describe(): TrainerDescription {
     return {
-      numTrainExamples: this.options.train.x.shape[0] ?? 0,
-      numTestExamples: this.options.test?.x.shape[0] ?? 0,
+      numTrainExamples: this.train.x.shape[0] ?? 0,
+      numTestExamples: this.test?.x.shape[0] ?? 0,
       backend: tf.getBackend(),
     };
   }
 
   getWeights(): Weights {
-    return this.options.model.getWeights().map((t, i): NamedTensor => ({
-      name: this.names[i]!,
-      shape: [...t.shape],
-      data: Float32Array.from(t.dataSync()),
-    }));
+    return readModelWeights(this.options.model, this.names);
   }
 
   setWeights(weights: Weights): void {
-    if (weights.length !== this.names.length) throw new Error(`expected ${this.names.length} tensors, got ${weights.length}`);
-    const tensors = weights.map((w) => tf.tensor(w.data, [...w.shape], 'float32'));
-    try {
-      this.options.model.setWeights(tensors);
-    } finally {
-      tensors.forEach((t) => t.dispose());
-    }
+    writeModelWeights(this.options.model, weights);
   }
 
   async fit(config: FitConfig): Promise<FitOutcome> {
-    const { model, train } = this.options;
+    const { model } = this.options;
+    const train = this.train;
     const optimizer = makeOptimizer(this.options.optimizer, config.learningRate);
     model.compile({ optimizer, loss: this.options.loss, metrics: this.options.accuracy ? ['accuracy'] : [] });
     const n = train.x.shape[0]!;
     const batch = Math.min(config.batchSize, n);
     const steps = config.maxSteps ?? config.epochs * Math.ceil(n / batch);
-    const random = seededRandom(mixSeed(this.options.seed ?? 0, config.round));
+    const rng = createSeededRng(mixSeed(this.options.seed ?? 0, config.round));
     const indices = Array.from({ length: n }, (_, i) => i);
-    let order = shuffled(indices, random);
+    let order = shuffleInPlace([...indices], rng);
     let position = 0;
     let lossSum = 0;
     let accuracySum = 0;
     let seen = 0;
     for (let step = 0; step < steps; step++) {
       if (position >= n) {
-        order = shuffled(indices, random);
+        order = shuffleInPlace([...indices], rng);
         position = 0;
       }
       const rows = order.slice(position, position + batch);
@@ -119,12 +114,33 @@ export class TfjsTrainer implements Trainer {
   }
 
   async evaluate(config: EvaluateConfig): Promise<EvaluateOutcome> {
-    const { model, test } = this.options;
+    const { model } = this.options;
+    const test = this.test;
     if (!test || test.x.shape[0] === 0) throw new Error('this client has no held-out data to evaluate on');
     if (!model.optimizer) model.compile({ optimizer: tf.train.sgd(0), loss: this.options.loss, metrics: this.options.accuracy ? ['accuracy'] : [] });
     const [loss, accuracy] = scalars(model.evaluate(test.x, test.y, { batchSize: config.batchSize }) as tf.Scalar | tf.Scalar[]);
     const metrics: Record<string, number> = {};
     if (this.options.accuracy && accuracy !== undefined) metrics.accuracy = accuracy;
     return { numExamples: test.x.shape[0]!, loss: loss!, metrics };
+  }
+
+  /** Replaces the data (same row counts and features), e.g. after federated standardization; frees the old tensors. */
+  setData(train: LabelledTensors, test?: LabelledTensors): void {
+    if (train.x.shape[0] !== this.train.x.shape[0] || train.x.shape[1] !== this.train.x.shape[1]) {
+      throw new Error(`new training data has shape [${train.x.shape.join(', ')}], expected [${this.train.x.shape.join(', ')}]`);
+    }
+    this.disposeData();
+    this.train = train;
+    this.test = test;
+  }
+
+  /** Frees the model's and the data's tensors. */
+  dispose(): void {
+    this.options.model.dispose();
+    this.disposeData();
+  }
+
+  private disposeData(): void {
+    for (const t of [this.train.x, this.train.y, this.test?.x, this.test?.y]) t?.dispose();
   }
 }

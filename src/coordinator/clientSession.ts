@@ -13,10 +13,13 @@ export interface EncodedWeights {
   readonly totalBytes: number;
 }
 
-interface PendingFit {
-  readonly kind: 'fit';
+/** A task whose answer is an upload streamed into an aggregator: a model update or feature moments. */
+interface PendingUpload {
+  readonly kind: 'fit' | 'statistics';
   readonly round: number;
   readonly aggregation: AggregationRound;
+  /** What the upload's tensors must look like. */
+  readonly spec: readonly TensorSpec[];
   readonly resolve: (report: FitReport) => void;
   readonly reject: (error: TaskError) => void;
   upload?: UpdateSink;
@@ -29,7 +32,7 @@ interface PendingEvaluate {
   readonly reject: (error: TaskError) => void;
 }
 
-type Pending = PendingFit | PendingEvaluate;
+type Pending = PendingUpload | PendingEvaluate;
 
 /**
  * One authenticated client connection: sends it tasks, routes its replies to the waiting round, and
@@ -38,6 +41,8 @@ type Pending = PendingFit | PendingEvaluate;
 export class ClientSession {
   private readonly pending = new Map<string, Pending>();
   private closedReason: string | undefined;
+  /** True once the client applied the federation's standardization (when the experiment uses one). */
+  standardized = false;
 
   constructor(
     private readonly peer: Peer,
@@ -55,7 +60,7 @@ export class ClientSession {
 
   fit(round: number, taskId: string, instructions: FitInstructions, weights: EncodedWeights, aggregation: AggregationRound): Promise<FitReport> {
     const result = new Promise<FitReport>((resolve, reject) => {
-      this.pending.set(taskId, { kind: 'fit', round, aggregation, resolve, reject });
+      this.pending.set(taskId, { kind: 'fit', round, aggregation, spec: this.spec, resolve, reject });
     });
     const config = { round, ...instructions };
     this.dispatch(taskId, { kind: 'fit', round, taskId, config }, weights);
@@ -68,6 +73,21 @@ export class ClientSession {
     });
     this.dispatch(taskId, { kind: 'evaluate', round, taskId, config: { round, batchSize } }, weights);
     return result;
+  }
+
+  /** Asks for the client's feature moments, streamed into `aggregation` (round 0: before training). */
+  statistics(taskId: string, spec: readonly TensorSpec[], aggregation: AggregationRound): Promise<FitReport> {
+    const result = new Promise<FitReport>((resolve, reject) => {
+      this.pending.set(taskId, { kind: 'statistics', round: 0, aggregation, spec, resolve, reject });
+    });
+    this.peer.send({ type: 'statistics-request', taskId }).catch((e: unknown) => this.settle(taskId, new TaskError('disconnected', (e as Error).message)));
+    return result;
+  }
+
+  /** Streams the federation's standardization; resolves once the client has applied it. */
+  async standardize(weights: EncodedWeights): Promise<void> {
+    await this.peer.sendStream({ kind: 'standardize', taskId: `standardize-${this.summary.id}` }, weights.totalBytes, weights.chunks);
+    this.standardized = true;
   }
 
   /** Gives up on a task (deadline passed); a late reply is then refused as stale. */
@@ -109,9 +129,9 @@ export class ClientSession {
     if (!task) return;
     this.pending.delete(taskId);
     if (outcome instanceof TaskError) {
-      if (task.kind === 'fit') task.upload?.abort(outcome.message);
+      if (task.kind !== 'evaluate') task.upload?.abort(outcome.message);
       task.reject(outcome);
-    } else if (task.kind === 'fit') {
+    } else if (task.kind !== 'evaluate') {
       task.resolve(outcome as FitReport);
     } else {
       task.resolve(outcome as EvaluateReport);
@@ -121,10 +141,12 @@ export class ClientSession {
   private receive(message: Message): void {
     switch (message.type) {
       case 'fit-failure':
-      case 'evaluate-failure': {
+      case 'evaluate-failure':
+      case 'statistics-failure': {
+        const round = 'round' in message ? message.round : 0;
         const task = this.pending.get(message.taskId);
-        if (!task || task.round !== message.round) throw new Error(`no open task ${message.taskId} for round ${message.round}`);
-        this.log.warn({ round: message.round, client: this.summary.name, reason: message.reason }, 'client reported a failure');
+        if (!task || task.round !== round) throw new Error(`no open task ${message.taskId} for round ${round}`);
+        this.log.warn({ round, client: this.summary.name, reason: message.reason }, 'client reported a failure');
         this.settle(message.taskId, new TaskError('client-error', message.reason));
         return;
       }
@@ -142,10 +164,13 @@ export class ClientSession {
   }
 
   private async receiveStream(meta: StreamMeta): Promise<StreamSink> {
-    if (meta.kind !== 'fit-result') throw new Error(`a client may not send a "${meta.kind}" stream`);
+    if (meta.kind !== 'fit-result' && meta.kind !== 'statistics-result') throw new Error(`a client may not send a "${meta.kind}" stream`);
+    const kind = meta.kind === 'fit-result' ? 'fit' : 'statistics';
+    const round = meta.kind === 'fit-result' ? meta.round : 0;
+    const metrics = meta.kind === 'fit-result' ? meta.metrics : {};
     const task = this.pending.get(meta.taskId);
-    if (!task || task.kind !== 'fit' || task.round !== meta.round) {
-      throw new Error(`stale or unknown fit task ${meta.taskId} (round ${meta.round})`);
+    if (!task || task.kind !== kind || task.round !== round) {
+      throw new Error(`stale or unknown ${kind} task ${meta.taskId} (round ${round})`);
     }
     if (meta.numExamples > this.summary.numTrainExamples) {
       const detail = `claims ${meta.numExamples} training examples but announced ${this.summary.numTrainExamples}`;
@@ -160,8 +185,8 @@ export class ClientSession {
     task.upload = upload;
     const decoder = new TensorStreamDecoder({
       onSpec: (spec) => {
-        const mismatch = specMismatch(this.spec, spec);
-        if (mismatch) throw new Error(`update does not match the model: ${mismatch}`);
+        const mismatch = specMismatch(task.spec, spec);
+        if (mismatch) throw new Error(`${kind === 'fit' ? 'update does not match the model' : 'feature moments do not match'}: ${mismatch}`);
       },
       onValues: (offset, values) => upload.write(offset, values),
     });
@@ -176,7 +201,7 @@ export class ClientSession {
           throw e;
         }
         task.upload = undefined;
-        this.settle(meta.taskId, { client: this.summary, numExamples: meta.numExamples, metrics: meta.metrics });
+        this.settle(meta.taskId, { client: this.summary, numExamples: meta.numExamples, metrics });
       },
       abort: (reason) => {
         upload.abort(reason);

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { defaultPeerOptions, type PeerOptions } from '../protocol/peer.js';
-import { mixSeed, seededRandom } from '../protocol/seededRandom.js';
+import { createSeededRng, mixSeed } from '../protocol/seededRng.js';
 import { specOf, type Weights } from '../protocol/tensors.js';
 import type { Aggregator } from './aggregation/aggregator.js';
-import { encodeGlobal } from './encodeGlobal.js';
+import { encodeGlobal, type EncodedWeights } from './encodeGlobal.js';
+import { computeFederatedStandardization, distributeStandardization } from './federatedStandardization.js';
 import { runEvaluateRound } from './evaluateRound.js';
 import { runFitRound } from './fitRound.js';
 import type { ClientOutcome, RoundRecord } from './roundRecord.js';
@@ -29,6 +30,13 @@ export interface CoordinatorOptions {
   readonly logger?: Logger;
   readonly transfer?: Partial<PeerOptions>;
   readonly helloTimeoutMs?: number;
+  /**
+   * Number of input features to standardize with federation-wide statistics before round 1 (clients need
+   * a FeatureScaler). Unset: clients use their data as they prepared it.
+   */
+  readonly standardizeFeatures?: number;
+  /** Receives the federation-wide standardization once computed (e.g. to scale a central test set). */
+  readonly onStandardization?: (standardization: Weights) => void | Promise<void>;
   /** Called after each completed round: progress lines, dashboards, stores. */
   readonly onRound?: (record: RoundRecord) => void;
 }
@@ -37,6 +45,8 @@ export interface RunResult {
   readonly runId: string;
   readonly weights: Weights;
   readonly history: readonly RoundRecord[];
+  /** The federation-wide feature mean and std, when the run standardized features. */
+  readonly standardization?: Weights;
 }
 
 export class RunError extends Error {
@@ -112,6 +122,11 @@ export class Coordinator {
     const registry = this.server.registry;
     let global = strategy.initialize(this.options.initialWeights);
     const history: RoundRecord[] = [];
+    const standardization = await this.standardize(waitMs, roundTimeoutMs);
+    const eligible = async () => {
+      if (standardization) await distributeStandardization(registry, standardization.encoded, this.log);
+      return registry.all().filter((s) => s.open && (!standardization || s.standardized)).map((s) => s.summary);
+    };
 
     for (let round = 1; round <= this.options.rounds; round++) {
       const started = performance.now();
@@ -123,7 +138,7 @@ export class Coordinator {
           throw new RunError(`round ${round}: ${(e as Error).message}`);
         });
         const fitStarted = performance.now();
-        const tasks = strategy.configureFit(round, registry.summaries(), seededRandom(mixSeed(seed, round, attempts, 1)));
+        const tasks = strategy.configureFit(round, await eligible(), createSeededRng(mixSeed(seed, round, attempts, 1)));
         const weights = encodeGlobal(global, this.transfer.chunkBytes);
         const fit = await runFitRound(round, tasks, registry, this.aggregator, weights, roundTimeoutMs);
         const outcomes = outcomesOf(fit.reports, fit.failures);
@@ -140,7 +155,7 @@ export class Coordinator {
       }
 
       const evaluateStarted = performance.now();
-      const evalTasks = strategy.configureEvaluate(round, registry.summaries(), seededRandom(mixSeed(seed, round, 2)));
+      const evalTasks = strategy.configureEvaluate(round, await eligible(), createSeededRng(mixSeed(seed, round, 2)));
       let evaluate: RoundRecord['evaluate'];
       if (evalTasks.length > 0) {
         const ev = await runEvaluateRound(round, evalTasks, registry, encodeGlobal(global, this.transfer.chunkBytes), roundTimeoutMs);
@@ -164,7 +179,20 @@ export class Coordinator {
       this.options.onRound?.(record);
     }
     for (const session of registry.all()) session.notify({ type: 'run-end', reason: `run ${this.runId} completed ${this.options.rounds} rounds` });
-    return { runId: this.runId, weights: global, history };
+    return { runId: this.runId, weights: global, history, ...(standardization ? { standardization: standardization.weights } : {}) };
+  }
+
+  /** Round 0 when the experiment asks for federated standardization: moments in, one mean and std out. */
+  private async standardize(waitMs: number, deadlineMs: number): Promise<{ weights: Weights; encoded: EncodedWeights } | undefined> {
+    const features = this.options.standardizeFeatures;
+    if (features === undefined) return undefined;
+    await this.server.registry.waitFor(this.options.strategy.minAvailableClients, waitMs).catch((e: unknown) => {
+      throw new RunError(`federated standardization: ${(e as Error).message}`);
+    });
+    const result = await computeFederatedStandardization(this.server.registry, features, deadlineMs);
+    this.log.info({ clients: result.contributors, rows: result.rows, failures: result.failures.length }, 'federated standardization computed');
+    await this.options.onStandardization?.(result.standardization);
+    return { weights: result.standardization, encoded: encodeGlobal(result.standardization, this.transfer.chunkBytes) };
   }
 
   async close(): Promise<void> {

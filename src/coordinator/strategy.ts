@@ -1,3 +1,4 @@
+import type { SeededRng } from '../protocol/seededRng.js';
 import type { Weights } from '../protocol/tensors.js';
 import type { AggregateResult, Aggregator } from './aggregation/aggregator.js';
 
@@ -73,9 +74,9 @@ export interface Strategy {
   /** The aggregation this strategy's update rule consumes (a streaming mean for FedAvg). */
   createAggregator(): Aggregator;
   initialize(initial: Weights): Weights;
-  configureFit(round: number, clients: readonly ClientSummary[], random: () => number): FitTask[];
+  configureFit(round: number, clients: readonly ClientSummary[], rng: SeededRng): FitTask[];
   aggregateFit(round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics };
-  configureEvaluate(round: number, clients: readonly ClientSummary[], random: () => number): EvaluateTask[];
+  configureEvaluate(round: number, clients: readonly ClientSummary[], rng: SeededRng): EvaluateTask[];
   aggregateEvaluate(round: number, reports: readonly EvaluateReport[], failures: readonly TaskFailure[]): EvaluationSummary;
   /** Central evaluation on the coordinator's side, if the experiment provides one. */
   evaluate?(round: number, weights: Weights): Promise<EvaluationSummary | undefined>;

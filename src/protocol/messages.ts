@@ -72,6 +72,10 @@ export const evaluateFailureSchema = z.object({ type: z.literal('evaluate-failur
 
 export const runEndSchema = z.object({ type: z.literal('run-end'), reason: z.string() });
 
+/** Coordinator -> client: send the moments of your training features (federated standardization). */
+export const statisticsRequestSchema = z.object({ type: z.literal('statistics-request'), taskId });
+export const statisticsFailureSchema = z.object({ type: z.literal('statistics-failure'), taskId, reason: z.string().max(4096) });
+
 export const messageSchema = z.discriminatedUnion('type', [
   helloSchema,
   welcomeSchema,
@@ -80,6 +84,8 @@ export const messageSchema = z.discriminatedUnion('type', [
   evaluateResultSchema,
   evaluateFailureSchema,
   runEndSchema,
+  statisticsRequestSchema,
+  statisticsFailureSchema,
 ]);
 export type Message = z.infer<typeof messageSchema>;
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>;
@@ -99,7 +105,18 @@ export const fitResultStreamSchema = z.object({
   metrics: metricsSchema,
 });
 
-export const streamMetaSchema = z.discriminatedUnion('kind', [fitStreamSchema, evaluateStreamSchema, fitResultStreamSchema]);
+/** Client -> coordinator: per-feature mean and mean of squares of its training rows (tensors "mean", "meanOfSquares"). */
+export const statisticsResultStreamSchema = z.object({ kind: z.literal('statistics-result'), taskId, numExamples: z.number().int().min(1) });
+/** Coordinator -> client: the federation-wide standardization (tensors "mean", "std"); acknowledged once applied. */
+export const standardizeStreamSchema = z.object({ kind: z.literal('standardize'), taskId });
+
+export const streamMetaSchema = z.discriminatedUnion('kind', [
+  fitStreamSchema,
+  evaluateStreamSchema,
+  fitResultStreamSchema,
+  statisticsResultStreamSchema,
+  standardizeStreamSchema,
+]);
 export type StreamMeta = z.infer<typeof streamMetaSchema>;
 export type StreamMetaOf<K extends StreamMeta['kind']> = Extract<StreamMeta, { kind: K }>;
 

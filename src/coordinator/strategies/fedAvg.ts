@@ -1,3 +1,4 @@
+import type { SeededRng } from '../../protocol/seededRng.js';
 import type { Weights } from '../../protocol/tensors.js';
 import type { AggregateResult } from '../aggregation/aggregator.js';
 import { StreamingMean } from '../aggregation/streamingMean.js';
@@ -91,8 +92,8 @@ export class FedAvg implements Strategy {
     return initial;
   }
 
-  configureFit(_round: number, clients: readonly ClientSummary[], random: () => number): FitTask[] {
-    return sampleCohort(clients, this.fractionFit, this.minFitClients, random).map((client) => ({ client, instructions: this.fitInstructions }));
+  configureFit(_round: number, clients: readonly ClientSummary[], rng: SeededRng): FitTask[] {
+    return sampleCohort(clients, this.fractionFit, this.minFitClients, rng).map((client) => ({ client, instructions: this.fitInstructions }));
   }
 
   aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics } {
@@ -100,9 +101,9 @@ export class FedAvg implements Strategy {
     return { weights: applyFlatUpdate(global, aggregate.mean, this.serverLearningRate), metrics: weightedMetrics(reports) };
   }
 
-  configureEvaluate(_round: number, clients: readonly ClientSummary[], random: () => number): EvaluateTask[] {
+  configureEvaluate(_round: number, clients: readonly ClientSummary[], rng: SeededRng): EvaluateTask[] {
     if (this.fractionEvaluate === 0) return [];
-    return sampleCohort(clients, this.fractionEvaluate, this.minEvaluateClients, random).map((client) => ({ client, batchSize: this.evaluateBatchSize }));
+    return sampleCohort(clients, this.fractionEvaluate, this.minEvaluateClients, rng).map((client) => ({ client, batchSize: this.evaluateBatchSize }));
   }
 
   aggregateEvaluate(_round: number, reports: readonly EvaluateReport[], _failures: readonly TaskFailure[]): EvaluationSummary {

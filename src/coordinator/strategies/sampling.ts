@@ -1,4 +1,4 @@
-import { shuffled } from '../../protocol/seededRandom.js';
+import { shuffleInPlace, type SeededRng } from '../../protocol/seededRng.js';
 
 /**
  * Flower's cohort size rule: a fraction of the available clients, but at least `minimum`
@@ -9,6 +9,6 @@ export function cohortSize(available: number, fraction: number, minimum: number)
 }
 
 /** Samples a cohort uniformly without replacement, deterministically for a given random stream. */
-export function sampleCohort<T>(clients: readonly T[], fraction: number, minimum: number, random: () => number): T[] {
-  return shuffled(clients, random).slice(0, cohortSize(clients.length, fraction, minimum));
+export function sampleCohort<T>(clients: readonly T[], fraction: number, minimum: number, rng: SeededRng): T[] {
+  return shuffleInPlace([...clients], rng).slice(0, cohortSize(clients.length, fraction, minimum));
 }

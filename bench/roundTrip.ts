@@ -1,0 +1,206 @@
+/**
+ * One FedAvg round of a big model over loopback: a real Coordinator in this process, each client node
+ * forked as its own process (so this process's RSS is the coordinator's alone). Each client's "training"
+ * adds a known step, so the new global model is checked value by value.
+ *
+ *   npx tsx bench/roundTrip.ts [--params 100_000_000] [--clients 2] [--no-evaluate]
+ *                              [--chunk-bytes 1048576] [--ack-timeout-ms 60000] [--round-timeout-ms 600000]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Coordinator } from '../src/coordinator/coordinator.js';
+import type { RoundRecord } from '../src/coordinator/roundRecord.js';
+import { FedAvg } from '../src/coordinator/strategies/fedAvg.js';
+import { DEFAULT_CHUNK_BYTES } from '../src/protocol/peer.js';
+import { encodedByteLength } from '../src/protocol/tensorCodec.js';
+import { sizeOfShape, type Weights } from '../src/protocol/tensors.js';
+import { benchArgs } from './lib/args.js';
+import { epochMs } from './lib/constantStepTrainer.js';
+import { isMain } from './lib/isMain.js';
+import { benchSpec } from './lib/modelSpec.js';
+import { RssSampler, maxRssBytes } from './lib/rss.js';
+import { formatTable, mb } from './lib/table.js';
+import type { ClientReport } from './roundTripClient.js';
+
+export interface RoundTripOptions {
+  readonly params: number;
+  readonly clients: number;
+  /** Run the evaluation phase too (the weights go down once more to every client). */
+  readonly evaluate: boolean;
+  readonly chunkBytes: number;
+  readonly ackTimeoutMs: number;
+  readonly roundTimeoutMs: number;
+}
+
+/** Client k (from 0) trains on 100 (k+1) examples and moves every weight by (k+1)/4. */
+const stepOf = (k: number) => (k + 1) / 4;
+const examplesOf = (k: number) => 100 * (k + 1);
+
+/** Integer-valued globals below 2^20, so `global + step` is exact in float32 (see ConstantStepTrainer). */
+function initialWeights(params: number): Weights {
+  let at = 0;
+  return benchSpec(params).map((t) => {
+    const data = new Float32Array(sizeOfShape(t.shape));
+    for (let i = 0; i < data.length; i++) data[i] = (at + i) % 1024;
+    at += data.length;
+    return { name: t.name, shape: t.shape, data };
+  });
+}
+
+/**
+ * The model FedAvg must produce, computed with the same float operations in the same order: a float64
+ * weighted sum of the (exact) steps, divided by the total weight, stored as float32, then added to the
+ * float32 global and stored as float32.
+ */
+function checkResult(result: Weights, clients: number): { mismatches: number; meanStep: number } {
+  let sum = 0;
+  let total = 0;
+  for (let k = 0; k < clients; k++) {
+    sum += examplesOf(k) * stepOf(k);
+    total += examplesOf(k);
+  }
+  const meanStep = Math.fround(sum / total);
+  let mismatches = 0;
+  let at = 0;
+  for (const t of result) {
+    for (let i = 0; i < t.data.length; i++) if (t.data[i] !== Math.fround(((at + i) % 1024) + meanStep)) mismatches++;
+    at += t.data.length;
+  }
+  return { mismatches, meanStep };
+}
+
+function forkClient(url: string, k: number, o: RoundTripOptions, onReport: (r: ClientReport) => void): ChildProcess {
+  const script = fileURLToPath(new URL('./roundTripClient.ts', import.meta.url));
+  const args = [url, `bench-${k}`, String(o.params), String(stepOf(k)), String(examplesOf(k)), String(o.chunkBytes), String(o.ackTimeoutMs)];
+  const child = fork(script, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  child.on('message', (m) => onReport(m as ClientReport));
+  return child;
+}
+
+const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+
+export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
+  const payload = encodedByteLength(benchSpec(o.params));
+  console.log(`\n## One FedAvg round: ${o.clients} clients x ${o.params.toLocaleString('en')} float32 params (${mb(payload)} per copy), loopback, ${o.chunkBytes}-byte chunks`);
+  console.log(`node ${process.version}; coordinator in this process (pid ${process.pid}), each client forked; evaluation phase ${o.evaluate ? 'on' : 'off'}`);
+  const initial = initialWeights(o.params);
+  const rssBefore = process.memoryUsage().rss;
+  const sampler = new RssSampler(50);
+  let record: RoundRecord | undefined;
+  const coordinator = await Coordinator.start({
+    strategy: new FedAvg({ minFitClients: o.clients, fractionEvaluate: o.evaluate ? 1 : 0, fit: { epochs: 1, batchSize: 1, learningRate: 1 } }),
+    initialWeights: initial,
+    rounds: 1,
+    roundTimeoutMs: o.roundTimeoutMs,
+    transfer: { chunkBytes: o.chunkBytes, ackTimeoutMs: o.ackTimeoutMs },
+    onRound: (r) => (record = r),
+  });
+  const reports: ClientReport[] = [];
+  const children: ChildProcess[] = [];
+  let welcomed = 0;
+  const allWelcomed = new Promise<void>((resolve) => {
+    for (let k = 0; k < o.clients; k++) {
+      children.push(
+        forkClient(coordinator.url, k, o, (r) => {
+          reports.push(r);
+          if (r.type === 'problem') console.log(`  client ${r.name}: ${r.detail}`);
+          if (r.type === 'welcome' && ++welcomed === o.clients) resolve();
+        }),
+      );
+    }
+  });
+  try {
+    await allWelcomed; // so the round's time excludes the clients' start-up
+    const cpu0 = process.cpuUsage();
+    const started = epochMs();
+    const run = await coordinator.run();
+    const cpu = process.cpuUsage(cpu0);
+    sampler.stop();
+    const coordinatorMaxRss = maxRssBytes();
+    await Promise.race([Promise.all(children.map(exited)), new Promise((r) => setTimeout(r, 10_000))]);
+    const verdict = checkResult(run.weights, o.clients);
+    printRound(o, payload, record!, started, reports, {
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      rssBefore,
+      sampledPeak: sampler.peak,
+      samples: sampler.samples,
+      maxRss: coordinatorMaxRss,
+    });
+    const failures = record!.fit.outcomes.filter((c) => c.failure);
+    if (failures.length > 0) throw new Error(`fit failures: ${JSON.stringify(failures)}`);
+    if (verdict.mismatches > 0) throw new Error(`the new global model differs from the expected one at ${verdict.mismatches} of ${o.params} parameters`);
+    console.log(`result check: all ${o.params.toLocaleString('en')} parameters equal initial + ${verdict.meanStep} (the example-weighted mean step), exactly`);
+  } finally {
+    sampler.stop();
+    await coordinator.close();
+    for (const child of children) if (child.exitCode === null) child.kill();
+  }
+}
+
+interface CoordinatorUsage {
+  readonly cpuSeconds: number;
+  readonly rssBefore: number;
+  readonly sampledPeak: number;
+  readonly samples: number;
+  readonly maxRss: number;
+}
+
+function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, started: number, reports: readonly ClientReport[], usage: CoordinatorUsage): void {
+  const fitMs = record.fit.durationMs;
+  const evalMs = record.evaluate?.durationMs ?? 0;
+  const fitBytes = 2 * o.clients * payload;
+  const evalBytes = o.evaluate ? o.clients * payload : 0;
+  const rate = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
+  console.log();
+  console.log(
+    formatTable(
+      ['phase', 'wall', 'bytes moved', 'throughput', 'what'],
+      [
+        ['fit', `${(fitMs / 1000).toFixed(2)} s`, mb(fitBytes), rate(fitBytes, fitMs), `weights down + update up, x ${o.clients} clients; aggregate; apply`],
+        ...(o.evaluate ? [['evaluate', `${(evalMs / 1000).toFixed(2)} s`, mb(evalBytes), rate(evalBytes, evalMs), `new weights down x ${o.clients}; losses back`]] : []),
+        ['round', `${(record.durationMs / 1000).toFixed(2)} s`, mb(fitBytes + evalBytes), rate(fitBytes + evalBytes, record.durationMs), 'as RoundRecord.durationMs reports it'],
+      ],
+    ),
+  );
+  const fits = reports.filter((r): r is Extract<ClientReport, { type: 'fit' }> => r.type === 'fit');
+  const exits = new Map(reports.filter((r): r is Extract<ClientReport, { type: 'exit' }> => r.type === 'exit').map((r) => [r.name, r]));
+  console.log();
+  console.log(
+    formatTable(
+      ['client', 'weights received', 'trained', 'update acknowledged', 'client peak RSS'],
+      fits.map((f) => [
+        f.name,
+        `${((f.received - started) / 1000).toFixed(2)} s`,
+        `${((f.trained - started) / 1000).toFixed(2)} s`,
+        `${((f.uploaded - started) / 1000).toFixed(2)} s`,
+        exits.has(f.name) ? mb(exits.get(f.name)!.maxRss) : 'n/a',
+      ]),
+    ),
+  );
+  console.log('(times from the start of coordinator.run(); the client peak RSS includes its own copies of the model)');
+  console.log();
+  console.log(
+    formatTable(
+      ['coordinator memory', 'value', 'x model'],
+      [
+        ['model (one float32 copy)', mb(payload), '1.00x'],
+        ['RSS before the round (holds the initial model)', mb(usage.rssBefore), `${(usage.rssBefore / payload).toFixed(2)}x`],
+        [`peak RSS, sampled every 50 ms (${usage.samples} samples)`, mb(usage.sampledPeak), `${(usage.sampledPeak / payload).toFixed(2)}x`],
+        ['peak RSS, process.resourceUsage().maxRSS', mb(usage.maxRss), `${(usage.maxRss / payload).toFixed(2)}x`],
+      ],
+    ),
+  );
+  console.log(`coordinator CPU during the round: ${usage.cpuSeconds.toFixed(2)} s (user + system)`);
+}
+
+if (isMain(import.meta.url)) {
+  const args = benchArgs(['params', 'clients', 'chunk-bytes', 'ack-timeout-ms', 'round-timeout-ms'], ['no-evaluate']);
+  await benchRoundTrip({
+    params: args.number('params', 100_000_000),
+    clients: args.number('clients', 2),
+    evaluate: !args.flag('no-evaluate'),
+    chunkBytes: args.number('chunk-bytes', DEFAULT_CHUNK_BYTES),
+    ackTimeoutMs: args.number('ack-timeout-ms', 60_000),
+    roundTimeoutMs: args.number('round-timeout-ms', 600_000),
+  });
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { BACKEND_PREFERENCES } from '../../client/backend/index.js';
+import { csvDataConfigSchema } from '../../client/data/index.js';
+import { modelSpecSchema } from '../../client/model/modelSpec.js';
+
+const positiveInt = z.number().int().min(1);
+
+export const trainingSchema = z.strictObject({
+  epochs: positiveInt.default(1),
+  batchSize: positiveInt.default(32),
+  learningRate: z.number().positive().default(0.01),
+  /** Optimizer steps (batches) per round instead of whole epochs, as FLamby counts local updates. */
+  maxSteps: positiveInt.optional(),
+  optimizer: z.enum(['sgd', 'adam']).default('adam'),
+});
+
+export const strategySchema = z.strictObject({
+  name: z.enum(['fedavg']).default('fedavg'),
+  fractionFit: z.number().min(0).max(1).default(1),
+  fractionEvaluate: z.number().min(0).max(1).default(1),
+  minFitClients: positiveInt.default(2),
+  minEvaluateClients: z.number().int().min(0).optional(),
+  minAvailableClients: positiveInt.optional(),
+  serverLearningRate: z.number().positive().default(1),
+});
+
+export const coordinatorSchema = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  /** 0 picks a free port. */
+  port: z.number().int().min(0).max(65_535).default(8080),
+  roundTimeoutSeconds: z.number().positive().default(120),
+  waitForClientsSeconds: z.number().positive().default(300),
+  maxRoundRetries: z.number().int().min(0).default(2),
+});
+
+/** Data options shared by every simulated client (each client's `data` overrides them). */
+const partialDataSchema = z.record(z.string(), z.unknown());
+
+export const simulatedClientSchema = z.strictObject({
+  name: z.string().min(1).max(128),
+  data: partialDataSchema,
+});
+
+/**
+ * One experiment: what `cohort coordinator` runs, and, with `clients`, what `cohort simulate` runs on one
+ * machine (a coordinator and one client per entry, over real sockets on loopback).
+ */
+export const experimentConfigSchema = z
+  .strictObject({
+    name: z.string().min(1).default('experiment'),
+    seed: z.number().int().default(42),
+    rounds: positiveInt,
+    backend: z.enum(BACKEND_PREFERENCES).default('auto'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+    model: modelSpecSchema,
+    training: trainingSchema.default(() => trainingSchema.parse({})),
+    strategy: strategySchema.default(() => strategySchema.parse({})),
+    coordinator: coordinatorSchema.default(() => coordinatorSchema.parse({})),
+    /**
+     * How client features are scaled: one mean and std computed across the federation before round 1
+     * (default), each client's own training statistics (FLamby's per-centre z-score), or not at all.
+     * In an experiment this replaces the data configs' own `standardize` flag.
+     */
+    standardization: z.enum(['federated', 'local', 'none']).default('federated'),
+    dataDefaults: partialDataSchema.default(() => ({})),
+    clients: z.array(simulatedClientSchema).optional(),
+    /** simulate: also train one model centrally on the pooled training rows and compare. */
+    centralBaseline: z
+      .union([z.boolean(), z.strictObject({ epochs: positiveInt })])
+      .default(true),
+  })
+  .superRefine((c, ctx) => {
+    const names = new Set<string>();
+    c.clients?.forEach((client, i) => {
+      if (names.has(client.name)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'name'], message: `client name "${client.name}" is used twice` });
+      names.add(client.name);
+    });
+    const minAvailable = c.strategy.minAvailableClients ?? c.strategy.minFitClients;
+    if (minAvailable < c.strategy.minFitClients) {
+      ctx.addIssue({ code: 'custom', path: ['strategy', 'minAvailableClients'], message: `must be at least minFitClients (${c.strategy.minFitClients})` });
+    }
+    if (c.clients && c.clients.length < minAvailable) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clients'],
+        message: `${c.clients.length} clients can never satisfy minAvailableClients/minFitClients = ${minAvailable}`,
+      });
+    }
+  });
+
+export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;
+export type ExperimentConfigInput = z.input<typeof experimentConfigSchema>;
+
+/** A simulated client's data config: the shared defaults overlaid with its own entries, validated. */
+export function clientDataConfig(config: ExperimentConfig, clientIndex: number) {
+  const client = config.clients?.[clientIndex];
+  if (!client) throw new Error(`no client ${clientIndex}`);
+  return csvDataConfigSchema.parse({ ...config.dataDefaults, ...client.data });
+}

@@ -1,0 +1,22 @@
+import type { RoundRecord } from '../coordinator/roundRecord.js';
+
+const fmt = (v: number | undefined, digits = 4) => (v === undefined ? '-' : v.toFixed(digits));
+
+/** One progress line per round: number, clients, losses, accuracies and time. */
+export function formatRound(record: RoundRecord, rounds: number): string {
+  const width = String(rounds).length;
+  const ok = record.fit.outcomes.filter((o) => !o.failure).length;
+  const parts = [
+    `round ${String(record.round).padStart(width)}/${rounds}`,
+    `clients ${ok}/${record.fit.selected}`,
+    `train loss ${fmt(record.fit.metrics.loss)}`,
+    `fed loss ${fmt(record.evaluate?.loss)}`,
+    `fed acc ${fmt(record.evaluate?.metrics.accuracy)}`,
+  ];
+  if (record.central) parts.push(`pooled acc ${fmt(record.central.metrics.accuracy)}`);
+  parts.push(`${(record.durationMs / 1000).toFixed(2)} s`);
+  if (record.attempts > 1) parts.push(`(${record.attempts} attempts)`);
+  const failed = record.fit.outcomes.filter((o) => o.failure).map((o) => `${o.client}: ${o.failure!.reason}`);
+  if (failed.length > 0) parts.push(`dropped [${failed.join(', ')}]`);
+  return parts.join('  ');
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Entry of the `cohort` command. Checks the Node version before loading anything that needs a newer one.
+
+const MIN_NODE_MAJOR = 22;
+const major = Number(process.versions.node.split('.')[0]);
+if (major < MIN_NODE_MAJOR) {
+  console.error(
+    `cohort needs Node.js ${MIN_NODE_MAJOR} or newer; this is ${process.version}.\n` +
+      `Run it through npm (npm start / npx cohort), which uses the Node ${MIN_NODE_MAJOR} that the project pins, or install Node ${MIN_NODE_MAJOR}+.`,
+  );
+  process.exit(1);
+}
+
+const { buildProgram } = await import('./program.js');
+try {
+  await buildProgram().parseAsync(process.argv);
+  // Open handles (tfjs, sockets being closed) must not keep a finished command alive.
+  process.exit(0);
+} catch (e) {
+  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+  if (process.env.COHORT_DEBUG) console.error(e);
+  process.exit(1);
+}

@@ -1,0 +1,150 @@
+import { dirname, resolve } from 'node:path';
+import { pino } from 'pino';
+import { selectBackend, type BackendName } from '../client/backend/index.js';
+import { startClient } from '../client/clientNode.js';
+import { loadCsvData, type LoadedCsvData } from '../client/data/index.js';
+import { createTabularNode } from '../client/tabularTrainer.js';
+import { standardizeTrainTest } from '../client/data/index.js';
+import type { Weights } from '../protocol/tensors.js';
+import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
+import { trainCentralBaseline, poolData } from './centralBaseline.js';
+import { clientDataConfig, type ExperimentConfig } from './config/experimentConfig.js';
+import { createStrategy } from './createStrategy.js';
+import { formatRound } from './formatRound.js';
+
+export interface SimulationOptions {
+  /** Relative data paths resolve against this folder (the config file's). Default: the working directory. */
+  readonly baseDir?: string;
+  /** Receives every progress line. Default: console.log. */
+  readonly print?: (line: string) => void;
+}
+
+export interface SimulationResult {
+  readonly run: RunResult;
+  readonly backend: BackendName;
+  /** The final global model on the pooled test rows of every client. */
+  readonly pooledAccuracy: number | undefined;
+  /** Unweighted mean of the clients' own test accuracies in the last round (FLamby's "per-client" figure). */
+  readonly meanClientAccuracy: number | undefined;
+  readonly perClientAccuracy: Readonly<Record<string, number>>;
+  /** The same model trained centrally on the pooled training rows, tested on the pooled test rows. */
+  readonly centralAccuracy: number | undefined;
+}
+
+function loadClients(config: ExperimentConfig, baseDir: string): { name: string; data: LoadedCsvData }[] {
+  const clients = config.clients ?? [];
+  if (clients.length === 0) throw new Error('simulate needs a "clients" list in the experiment config');
+  // Raw rows: the experiment's `standardization` decides how they are scaled.
+  const loaded = clients.map((c, i) => ({ name: c.name, data: loadCsvData({ ...clientDataConfig(config, i), standardize: false }, baseDir) }));
+  const reference = loaded[0]!.data.meta.schemaFingerprint;
+  for (const c of loaded) {
+    if (c.data.meta.schemaFingerprint !== reference) {
+      throw new Error(`client ${c.name} has features [${c.data.train.featureNames.join(', ')}], which differ from ${loaded[0]!.name}'s: every client must produce the same columns`);
+    }
+  }
+  return loaded;
+}
+
+const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
+
+/**
+ * A whole federation on one machine: one coordinator and one client node per configured hospital, talking
+ * over real socket.io connections on loopback, exactly as separate processes would.
+ */
+export async function simulate(config: ExperimentConfig, options: SimulationOptions = {}): Promise<SimulationResult> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const baseDir = resolve(options.baseDir ?? process.cwd());
+  const logger = pino({ level: config.logLevel }, pino.destination(2));
+  const { backend } = await selectBackend({ preference: config.backend, log: print });
+
+  const clients = loadClients(config, baseDir);
+  for (const c of clients) {
+    const m = c.data.meta;
+    print(`client ${c.name}: ${m.trainRows} train / ${m.testRows} test rows, ${m.featureCount} features${m.rowsDropped ? `, ${m.rowsDropped} rows with missing values dropped` : ''}`);
+  }
+  const mode = config.standardization;
+  const optimizer = config.training.optimizer;
+  const features = clients[0]!.data.meta.featureCount;
+  // The pooled test rows, scaled as the clients scale theirs, score the global model after every round.
+  const pooledRaw = poolData(clients.map((c) => c.data));
+  const evaluatorNode = createTabularNode({
+    model: config.model,
+    data: mode === 'local' ? poolData(clients.map((c) => standardizeTrainTest(c.data))) : pooledRaw,
+    localStandardization: false,
+    optimizer,
+    seed: config.seed,
+  });
+  const evaluator = evaluatorNode.trainer;
+  const strategy = createStrategy(config, async (_round, weights) => {
+    evaluator.setWeights(weights);
+    return evaluator.evaluate({ round: 0, batchSize: 1024 });
+  });
+
+  const coordinator = await Coordinator.start({
+    strategy,
+    initialWeights: evaluator.getWeights(),
+    rounds: config.rounds,
+    host: '127.0.0.1',
+    port: 0,
+    roundTimeoutMs: config.coordinator.roundTimeoutSeconds * 1000,
+    waitForClientsMs: config.coordinator.waitForClientsSeconds * 1000,
+    maxRoundRetries: config.coordinator.maxRoundRetries,
+    seed: config.seed,
+    logger,
+    ...(mode === 'federated'
+      ? {
+          standardizeFeatures: features,
+          onStandardization: (w: Weights) => {
+            evaluatorNode.scaler.standardize(w[0]!.data, w[1]!.data);
+            print(`federated standardization: mean and std of ${features} features from ${pooledRaw.train.rows} training rows across ${clients.length} clients`);
+          },
+        }
+      : {}),
+    onRound: (record) => print(formatRound(record, config.rounds)),
+  });
+  print(`coordinator listening on ${coordinator.url}; ${clients.length} clients, ${config.rounds} rounds, ${strategy.name}, ${mode} standardization`);
+  const nodes = clients.map((c) => createTabularNode({ model: config.model, data: c.data, localStandardization: mode === 'local', optimizer, seed: config.seed }));
+  const handles = clients.map((c, i) => startClient({ url: coordinator.url, name: c.name, trainer: nodes[i]!.trainer, scaler: nodes[i]!.scaler, logger }));
+  let run: RunResult;
+  try {
+    run = await coordinator.run();
+    await Promise.all(handles.map((h) => Promise.race([h.done.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000))])));
+  } finally {
+    await Promise.all(handles.map((h) => h.stop()));
+    await coordinator.close();
+  }
+  nodes.forEach((n) => n.trainer.dispose());
+
+  const last = run.history[run.history.length - 1];
+  const perClientAccuracy: Record<string, number> = {};
+  for (const o of last?.evaluate?.outcomes ?? []) if (o.metrics?.accuracy !== undefined) perClientAccuracy[o.client] = o.metrics.accuracy;
+  const accs = Object.values(perClientAccuracy);
+  const meanClientAccuracy = accs.length > 0 ? accs.reduce((s, a) => s + a, 0) / accs.length : undefined;
+  evaluator.setWeights(run.weights);
+  const pooledAccuracy = (await evaluator.evaluate({ round: 0, batchSize: 1024 })).metrics.accuracy;
+  evaluator.dispose();
+
+  let centralAccuracy: number | undefined;
+  if (config.centralBaseline !== false) {
+    const epochs = typeof config.centralBaseline === 'object' ? config.centralBaseline.epochs : config.rounds * config.training.epochs;
+    // Pooled training, as FLamby's pooled baseline: one z-score fitted on all training rows together.
+    const pooled = mode === 'none' ? pooledRaw : standardizeTrainTest(pooledRaw);
+    const central = await trainCentralBaseline({ model: config.model, pooled, optimizer, seed: config.seed, epochs, batchSize: config.training.batchSize, learningRate: config.training.learningRate });
+    centralAccuracy = central.metrics.accuracy;
+    print(`central baseline: ${epochs} epochs on the pooled ${pooled.train.rows} training rows`);
+  }
+
+  print('');
+  print(`federated model, pooled test set (${pooledRaw.test.rows} rows): accuracy ${pct(pooledAccuracy)}`);
+  print(`federated model, mean per-client test accuracy:  ${pct(meanClientAccuracy)}  (${Object.entries(perClientAccuracy).map(([k, v]) => `${k} ${pct(v)}`).join(', ')})`);
+  if (centralAccuracy !== undefined && pooledAccuracy !== undefined) {
+    const gap = 100 * (pooledAccuracy - centralAccuracy);
+    print(`central baseline, same split:                    accuracy ${pct(centralAccuracy)}  (federated - central: ${gap >= 0 ? '+' : ''}${gap.toFixed(2)} points)`);
+  }
+  return { run, backend, pooledAccuracy, meanClientAccuracy, perClientAccuracy, centralAccuracy };
+}
+
+/** The folder a config file's relative paths are read from. */
+export function configBaseDir(configPath: string): string {
+  return dirname(resolve(configPath));
+}

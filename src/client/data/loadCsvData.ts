@@ -1,0 +1,83 @@
+import { resolve } from 'node:path';
+import { DataError } from './errors.js';
+import { parseCsvDataConfig, type CsvDataConfigInput } from './csvDataConfig.js';
+import { encodeTable } from './encodeTable.js';
+import { planFeatures } from './featurePlan.js';
+import { schemaFingerprint } from './fingerprint.js';
+import { readCsvTable } from './readCsvTable.js';
+import { trainTestSplit } from './split.js';
+import { standardizeTrainTest } from './standardize.js';
+import type { TrainTest } from './tabular.js';
+
+/** Facts about a load that are safe to log or announce: counts and the schema, never values. */
+export interface CsvDataMeta {
+  /** The resolved path of the file read. */
+  readonly file: string;
+  /** Data records in the file (the header excluded). */
+  readonly rowsRead: number;
+  /** Records skipped for a missing value. */
+  readonly rowsDropped: number;
+  readonly rowsKept: number;
+  readonly trainRows: number;
+  readonly testRows: number;
+  readonly featureCount: number;
+  /** Whether the split was stratified on the label (see `splitIndices` for when it falls back). */
+  readonly stratified: boolean;
+  readonly standardized: boolean;
+  /** SHA-256 over the ordered feature names: equal across clients whose feature vectors line up. */
+  readonly schemaFingerprint: string;
+}
+
+export interface LoadedCsvData extends TrainTest {
+  readonly meta: CsvDataMeta;
+}
+
+/**
+ * Read a client's local CSV as its config says: validate the config, parse the file, drop rows with missing
+ * values, encode features and label, split with the seed, then z-score with statistics of the training rows.
+ * Throws a DataError naming the file, line and column of the first problem.
+ */
+export function loadCsvData(input: CsvDataConfigInput, baseDir: string = process.cwd()): LoadedCsvData {
+  const source = typeof input.path === 'string' ? `data config for ${input.path}` : 'data config';
+  const config = parseCsvDataConfig(input, source);
+  const file = resolve(baseDir, config.path);
+  const table = readCsvTable(file, { header: config.header, columns: config.columns });
+  const plan = planFeatures(file, table.columns, config);
+  const { data, rowsDropped } = encodeTable(table, plan, config);
+  if (data.rows === 0) {
+    throw new DataError(
+      `no rows left to train on: ${table.records.length} read, ${rowsDropped} dropped for missing values`,
+      { file },
+    );
+  }
+  let split: TrainTest & { readonly stratified: boolean };
+  try {
+    split = trainTestSplit(data, { testFraction: config.testFraction, stratify: config.stratify, seed: config.seed });
+  } catch (err) {
+    throw err instanceof RangeError ? new DataError(err.message, { file }) : err;
+  }
+  let { train, test } = split;
+  if (config.standardize) {
+    try {
+      ({ train, test } = standardizeTrainTest({ train, test }));
+    } catch (err) {
+      throw err instanceof RangeError ? new DataError(`${err.message} (or set standardize: false)`, { file }) : err;
+    }
+  }
+  return {
+    train,
+    test,
+    meta: {
+      file,
+      rowsRead: table.records.length,
+      rowsDropped,
+      rowsKept: data.rows,
+      trainRows: train.rows,
+      testRows: test.rows,
+      featureCount: plan.featureNames.length,
+      stratified: split.stratified,
+      standardized: config.standardize,
+      schemaFingerprint: schemaFingerprint(plan.featureNames),
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// The public API of cohort-fl. Examples and custom trainers import from here only.
+
+// Protocol and tensors
+export type { NamedTensor, Weights, TensorSpec } from './protocol/tensors.js';
+export { sizeOfShape, specOf, totalParameters, specMismatch } from './protocol/tensors.js';
+export { encodeWeights, decodeWeights, encodeWeightsChunks, encodedByteLength, TensorStreamDecoder, WeightsCollector, CodecError } from './protocol/tensorCodec.js';
+export { PROTOCOL_VERSION, COHORT_VERSION } from './protocol/version.js';
+export { DEFAULT_CHUNK_BYTES, type PeerOptions } from './protocol/peer.js';
+export { createSeededRng, shuffleInPlace, mixSeed, type SeededRng } from './protocol/seededRng.js';
+
+// Coordinator
+export { Coordinator, RunError, type CoordinatorOptions, type RunResult } from './coordinator/coordinator.js';
+export type { RoundRecord, ClientOutcome } from './coordinator/roundRecord.js';
+export type {
+  Strategy,
+  ClientSummary,
+  FitInstructions,
+  FitTask,
+  EvaluateTask,
+  FitReport,
+  EvaluateReport,
+  EvaluationSummary,
+  TaskFailure,
+  FailureReason,
+} from './coordinator/strategy.js';
+export { FedAvg, StrategyConfigError, type FedAvgOptions } from './coordinator/strategies/fedAvg.js';
+export type { Aggregator, AggregationRound, AggregateResult, UpdateSink } from './coordinator/aggregation/aggregator.js';
+export { StreamingMean, AggregationError, type StreamingMeanOptions } from './coordinator/aggregation/streamingMean.js';
+
+// Client
+export { startClient, type ClientOptions, type ClientHandle, type ClientEvent } from './client/clientNode.js';
+export type { Trainer, TrainerDescription, FitConfig, EvaluateConfig, FitOutcome, EvaluateOutcome, Metrics } from './client/trainer.js';
+export { TfjsTrainer, type TfjsTrainerOptions, type TfjsLoss, type TfjsOptimizerName, type LabelledTensors } from './client/tfjsTrainer.js';
+export { buildModel, lossFor } from './client/model/buildModel.js';
+export { modelSpecSchema, type ModelSpec } from './client/model/modelSpec.js';
+export { readModelWeights, writeModelWeights } from './client/model/modelWeights.js';
+export * from './client/backend/index.js';
+export * from './client/data/index.js';
+
+// Simulation and configs
+export { simulate, type SimulationOptions, type SimulationResult } from './cli/simulate.js';
+export { experimentConfigSchema, type ExperimentConfig, type ExperimentConfigInput } from './cli/config/experimentConfig.js';
