@@ -4,14 +4,15 @@
  * adds a known step, so the new global model is checked value by value.
  *
  *   npx tsx bench/roundTrip.ts [--params 100_000_000] [--clients 2] [--no-evaluate]
- *                              [--chunk-bytes 1048576] [--ack-timeout-ms 60000] [--round-timeout-ms 600000]
+ *                              [--chunk-bytes 1048576] [--window 4] [--ack-timeout-ms 60000] [--round-timeout-ms 600000]
+ *                              [--client-cpu-prof DIR]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Coordinator } from '../src/coordinator/coordinator.js';
 import type { RoundRecord } from '../src/coordinator/roundRecord.js';
 import { FedAvg } from '../src/coordinator/strategies/fedAvg.js';
-import { DEFAULT_CHUNK_BYTES } from '../src/protocol/peer.js';
+import { DEFAULT_CHUNK_BYTES, defaultPeerOptions } from '../src/protocol/peer.js';
 import { encodedByteLength } from '../src/protocol/tensorCodec.js';
 import { sizeOfShape, type Weights } from '../src/protocol/tensors.js';
 import { benchArgs } from './lib/args.js';
@@ -28,8 +29,12 @@ export interface RoundTripOptions {
   /** Run the evaluation phase too (the weights go down once more to every client). */
   readonly evaluate: boolean;
   readonly chunkBytes: number;
+  /** Chunks in flight per stream (PeerOptions.window), both directions. */
+  readonly window: number;
   readonly ackTimeoutMs: number;
   readonly roundTimeoutMs: number;
+  /** Writes each client's V8 CPU profile here (profile the coordinator with `node --cpu-prof` itself). */
+  readonly clientProfileDir?: string;
 }
 
 /** Client k (from 0) trains on 100 (k+1) examples and moves every weight by (k+1)/4. */
@@ -71,8 +76,9 @@ function checkResult(result: Weights, clients: number): { mismatches: number; me
 
 function forkClient(url: string, k: number, o: RoundTripOptions, onReport: (r: ClientReport) => void): ChildProcess {
   const script = fileURLToPath(new URL('./roundTripClient.ts', import.meta.url));
-  const args = [url, `bench-${k}`, String(o.params), String(stepOf(k)), String(examplesOf(k)), String(o.chunkBytes), String(o.ackTimeoutMs)];
-  const child = fork(script, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const args = [url, `bench-${k}`, String(o.params), String(stepOf(k)), String(examplesOf(k)), String(o.chunkBytes), String(o.window), String(o.ackTimeoutMs)];
+  const profile = o.clientProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.clientProfileDir}`] : [];
+  const child = fork(script, args, { execArgv: [...profile, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('message', (m) => onReport(m as ClientReport));
   return child;
 }
@@ -81,7 +87,7 @@ const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.ex
 
 export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
   const payload = encodedByteLength(benchSpec(o.params));
-  console.log(`\n## One FedAvg round: ${o.clients} clients x ${o.params.toLocaleString('en')} float32 params (${mb(payload)} per copy), loopback, ${o.chunkBytes}-byte chunks`);
+  console.log(`\n## One FedAvg round: ${o.clients} clients x ${o.params.toLocaleString('en')} float32 params (${mb(payload)} per copy), loopback, ${o.chunkBytes}-byte chunks, window ${o.window}`);
   console.log(`node ${process.version}; coordinator in this process (pid ${process.pid}), each client forked; evaluation phase ${o.evaluate ? 'on' : 'off'}`);
   const initial = initialWeights(o.params);
   const rssBefore = process.memoryUsage().rss;
@@ -92,7 +98,7 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
     initialWeights: initial,
     rounds: 1,
     roundTimeoutMs: o.roundTimeoutMs,
-    transfer: { chunkBytes: o.chunkBytes, ackTimeoutMs: o.ackTimeoutMs },
+    transfer: { chunkBytes: o.chunkBytes, window: o.window, ackTimeoutMs: o.ackTimeoutMs },
     onRound: (r) => (record = r),
   });
   const reports: ClientReport[] = [];
@@ -194,13 +200,15 @@ function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, s
 }
 
 if (isMain(import.meta.url)) {
-  const args = benchArgs(['params', 'clients', 'chunk-bytes', 'ack-timeout-ms', 'round-timeout-ms'], ['no-evaluate']);
+  const args = benchArgs(['params', 'clients', 'chunk-bytes', 'window', 'ack-timeout-ms', 'round-timeout-ms'], ['no-evaluate'], ['client-cpu-prof']);
   await benchRoundTrip({
     params: args.number('params', 100_000_000),
     clients: args.number('clients', 2),
     evaluate: !args.flag('no-evaluate'),
     chunkBytes: args.number('chunk-bytes', DEFAULT_CHUNK_BYTES),
+    window: args.number('window', defaultPeerOptions.window),
     ackTimeoutMs: args.number('ack-timeout-ms', 60_000),
     roundTimeoutMs: args.number('round-timeout-ms', 600_000),
+    ...(args.text('client-cpu-prof') ? { clientProfileDir: args.text('client-cpu-prof')! } : {}),
   });
 }

@@ -8,24 +8,33 @@ import type { ModelSpec } from './modelSpec.js';
 export function buildModel(spec: ModelSpec, inputs: number, seed: number): tf.Sequential {
   const model = tf.sequential();
   let layer = 0;
-  const init = () => tf.initializers.glorotUniform({ seed: seed + layer });
+  const init = () => {
+    if (spec.initializer === 'glorot-uniform') return { kernelInitializer: tf.initializers.glorotUniform({ seed: seed + layer }) };
+    // PyTorch: kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fan_in)) = variance scaling 1/3, fan in; bias the same bound.
+    return {
+      kernelInitializer: tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: seed + layer }),
+      biasInitializer: tf.initializers.randomUniform({ minval: -1 / Math.sqrt(fanIn), maxval: 1 / Math.sqrt(fanIn), seed: seed + 500 + layer }),
+    };
+  };
+  let fanIn = inputs;
   for (const units of spec.hidden) {
     model.add(
       tf.layers.dense({
         units,
         activation: spec.activation,
-        kernelInitializer: init(),
+        ...init(),
         ...(layer === 0 ? { inputShape: [inputs] } : {}),
       }),
     );
     layer++;
+    fanIn = units;
     if (spec.dropout > 0) model.add(tf.layers.dropout({ rate: spec.dropout, seed: seed + 1000 + layer }));
   }
   model.add(
     tf.layers.dense({
       units: spec.outputs,
       activation: spec.outputs === 1 ? 'sigmoid' : 'softmax',
-      kernelInitializer: init(),
+      ...init(),
       ...(layer === 0 ? { inputShape: [inputs] } : {}),
     }),
   );

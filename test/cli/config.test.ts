@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { clientConfigSchema } from '../../src/cli/config/clientConfig.js';
+import { experimentConfigSchema } from '../../src/cli/config/experimentConfig.js';
+import { ConfigError, loadConfig } from '../../src/cli/config/loadConfig.js';
+import { runCoordinator } from '../../src/cli/runCoordinator.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cohort-config-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const valid = `
+rounds: 3
+model: { type: mlp, hidden: [4] }
+strategy: { minFitClients: 2 }
+clients:
+  - { name: a, data: { path: a.csv, label: y } }
+  - { name: b, data: { path: b.csv, label: y } }
+`;
+
+describe('experiment configs', () => {
+  it('fills defaults for a minimal valid file', () => {
+    const c = loadConfig(file('ok.yaml', valid), experimentConfigSchema);
+    expect(c.strategy).toMatchObject({ name: 'fedavg', fractionFit: 1, minFitClients: 2 });
+    expect(c.training.optimizer).toBe('adam');
+    expect(c.standardization).toBe('federated');
+    expect(c.coordinator.roundTimeoutSeconds).toBe(120);
+  });
+
+  it.each([
+    ['a misspelt key', valid.replace('rounds: 3', 'rounds: 3\nrouds: 4'), /\(top level\): Unrecognized key: "rouds"/],
+    ['a fraction above 1', valid.replace('minFitClients: 2', 'minFitClients: 2, fractionFit: 1.5'), /strategy\.fractionFit: Too big: expected number to be <=1/],
+    ['an unknown strategy', valid.replace('minFitClients: 2', 'minFitClients: 2, name: fedsgd'), /strategy\.name: Invalid input: expected "fedavg"/],
+    ['an unknown backend', `${valid}\nbackend: tpu`, /backend: Invalid option: expected one of "auto"\|"tensorflow-gpu"\|"tensorflow"\|"webgpu"\|"wasm"\|"cpu"/],
+    ['too few clients for minFitClients', valid.replace('minFitClients: 2', 'minFitClients: 3'), /clients: 2 clients can never satisfy minAvailableClients\/minFitClients = 3/],
+    ['a duplicate client name', valid.replace('name: b', 'name: a'), /clients\.1\.name: client name "a" is used twice/],
+    ['rounds missing', valid.replace('rounds: 3', ''), /rounds: Invalid input: expected number/],
+  ])('refuses %s, naming the field and what is allowed', (_what, text, message) => {
+    const path = file('bad.yaml', text);
+    expect(() => loadConfig(path, experimentConfigSchema)).toThrow(ConfigError);
+    expect(() => loadConfig(path, experimentConfigSchema)).toThrow(message);
+  });
+
+  it('names the file when it is missing or not YAML', () => {
+    expect(() => loadConfig(join(dir, 'nope.yaml'), experimentConfigSchema)).toThrow(/cannot read config .*nope\.yaml/);
+    expect(() => loadConfig(file('broken.yaml', 'rounds: [1,'), experimentConfigSchema)).toThrow(/broken\.yaml is not valid YAML/);
+  });
+
+  it('refuses a coordinator run without model.inputs before opening a port', async () => {
+    const c = loadConfig(file('ok.yaml', valid), experimentConfigSchema);
+    await expect(runCoordinator(c, () => undefined)).rejects.toThrow(/model\.inputs is required for `cohort coordinator`/);
+  });
+});
+
+describe('client configs', () => {
+  it('requires a coordinator URL and a data section', () => {
+    const path = file('client.yaml', 'name: x\ncoordinator: not a url\nmodel: { type: mlp }\n');
+    expect(() => loadConfig(path, clientConfigSchema)).toThrow(/coordinator: Invalid URL[\s\S]*data: Invalid input/);
+  });
+
+  it('accepts the shipped hospital configs', () => {
+    for (const h of ['north', 'central', 'south']) {
+      const c = loadConfig(`examples/breast-cancer/distributed/${h}.yaml`, clientConfigSchema);
+      expect(c.name).toBe(h);
+      expect(c.data.standardize).toBe(true);
+    }
+    expect(loadConfig('examples/breast-cancer/distributed/coordinator.yaml', experimentConfigSchema).model.inputs).toBe(30);
+  });
+});

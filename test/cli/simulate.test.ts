@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { experimentConfigSchema } from '../../src/cli/config/experimentConfig.js';
+import { simulate } from '../../src/cli/simulate.js';
+import { loadCsvData } from '../../src/client/data/index.js';
+
+const base = {
+  name: 'bc-test',
+  seed: 3,
+  rounds: 3,
+  backend: 'cpu',
+  logLevel: 'silent',
+  model: { type: 'mlp', hidden: [8], outputs: 1 },
+  training: { epochs: 1, batchSize: 16, learningRate: 0.01 },
+  strategy: { minFitClients: 3 },
+  dataDefaults: { label: 'target', testFraction: 0.25, seed: 7 },
+  clients: ['north', 'central', 'south'].map((name) => ({ name, data: { path: `data/hospitals/${name}.csv` } })),
+  centralBaseline: { epochs: 3 },
+} as const;
+const baseDir = 'examples/breast-cancer';
+
+describe('simulate()', () => {
+  it('runs the breast-cancer federation with federated standardization computed from all training rows', async () => {
+    const lines: string[] = [];
+    const result = await simulate(experimentConfigSchema.parse(base), { baseDir, print: (l) => lines.push(l) });
+    expect(result.run.history).toHaveLength(3);
+    expect(result.pooledAccuracy).toBeGreaterThan(0.9);
+    expect(result.centralAccuracy).toBeGreaterThan(0.85);
+    expect(Object.keys(result.perClientAccuracy).sort()).toEqual(['central', 'north', 'south']);
+    // The federation's mean is the mean over every client's raw training rows, not any one client's.
+    const raw = base.clients.map((c) => loadCsvData({ path: c.data.path, label: 'target', testFraction: 0.25, seed: 7, standardize: false }, baseDir).train);
+    const rows = raw.reduce((s, t) => s + t.rows, 0);
+    const width = raw[0]!.featureNames.length;
+    let sum = 0;
+    for (const t of raw) for (let r = 0; r < t.rows; r++) sum += t.x[r * width]!;
+    expect(result.run.standardization![0]!.data[0]).toBeCloseTo(sum / rows, 3);
+    expect(lines.some((l) => /^round 1\/3 {2}clients 3\/3 {2}train loss \d\.\d{4} {2}fed loss \d\.\d{4} {2}fed acc \d\.\d{4} {2}pooled acc \d\.\d{4} {2}\d+\.\d\d s$/.test(l))).toBe(true);
+    expect(lines.some((l) => /central baseline, same split: +accuracy \d+\.\d\d% +\(federated - central: [+-]\d+\.\d\d points\)/.test(l))).toBe(true);
+  });
+
+  it('skips the statistics step with local standardization and refuses mismatched client columns', async () => {
+    const local = await simulate(experimentConfigSchema.parse({ ...base, rounds: 1, standardization: 'local', centralBaseline: false }), { baseDir, print: () => undefined });
+    expect(local.run.standardization).toBeUndefined();
+    expect(local.centralAccuracy).toBeUndefined();
+    const mismatched = { ...base, clients: [...base.clients.slice(0, 2), { name: 'south', data: { path: 'data/hospitals/south.csv', features: ['mean_radius'] } }] };
+    await expect(simulate(experimentConfigSchema.parse(mismatched), { baseDir, print: () => undefined })).rejects.toThrow(/client south has features \[mean_radius\], which differ from north's/);
+  });
+});

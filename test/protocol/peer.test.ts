@@ -1,0 +1,377 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Message, StreamMeta } from '../../src/protocol/messages.js';
+import { Peer, maxHttpBufferSizeFor, type StreamSink } from '../../src/protocol/peer.js';
+import type { SocketLike } from '../../src/protocol/socketLike.js';
+import { openSocketPair, type SocketPair } from '../helpers/socketPair.js';
+
+const KiB = 1024;
+const meta: StreamMeta = { kind: 'fit-result', round: 1, taskId: 'task-1', numExamples: 5, metrics: { loss: 0.5 } };
+const welcome: Message = { type: 'welcome', protocolVersion: 1, runId: 'run', clientId: 'c1' };
+
+interface RecordingSink extends StreamSink {
+  readonly chunks: Uint8Array[];
+  readonly aborted: Promise<string>;
+  ended: boolean;
+}
+
+/** A sink that keeps copies of what it receives and exposes its abort reason as a promise. */
+function recordingSink(overrides: Partial<StreamSink> = {}): RecordingSink {
+  let onAbort: (reason: string) => void = () => undefined;
+  const aborted = new Promise<string>((resolve) => (onAbort = resolve));
+  const sink: RecordingSink = {
+    chunks: [],
+    aborted,
+    ended: false,
+    write: (chunk) => void sink.chunks.push(Uint8Array.from(chunk)),
+    end: () => void (sink.ended = true),
+    abort: (reason) => onAbort(reason),
+    ...overrides,
+  };
+  return sink;
+}
+
+function* slices(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, Math.min(bytes.length, at + size));
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+let pair: SocketPair;
+let problems: string[];
+
+/** Wraps the server end in a Peer that records every protocol error it reports. */
+function serverPeer(options: ConstructorParameters<typeof Peer>[1] = {}): Peer {
+  const peer = new Peer(pair.server, { ackTimeoutMs: 5_000, ...options });
+  peer.onProtocolError((p) => problems.push(p));
+  return peer;
+}
+
+function clientPeer(options: ConstructorParameters<typeof Peer>[1] = {}): Peer {
+  return new Peer(pair.client as unknown as SocketLike, { ackTimeoutMs: 5_000, ...options });
+}
+
+/** The misbehaving sender: raw socket.io-client emits with acknowledgements. */
+function raw(event: string, ...args: unknown[]): Promise<unknown> {
+  return pair.client.timeout(5_000).emitWithAck(event, ...args);
+}
+
+beforeEach(async () => {
+  pair = await openSocketPair(maxHttpBufferSizeFor(256 * KiB));
+  problems = [];
+});
+afterEach(async () => pair.close());
+
+describe('Peer messages', () => {
+  it('delivers a valid message to the handler and acknowledges it', async () => {
+    const server = serverPeer();
+    const received: Message[] = [];
+    server.onMessage((m) => void received.push(m));
+    await clientPeer().send(welcome);
+    expect(received).toEqual([welcome]);
+    expect(problems).toEqual([]);
+  });
+
+  it('refuses malformed payloads with a "malformed message" ack, and reports each as a protocol error', async () => {
+    const server = serverPeer();
+    const received: Message[] = [];
+    server.onMessage((m) => void received.push(m));
+    const bad = [42, 'hello', null, [], { type: 'launch' }, { type: 'welcome', runId: 'r' }, { ...welcome, protocolVersion: 1.5 }];
+    for (const payload of bad) {
+      const ack = (await raw('msg', payload)) as { ok: boolean; error?: string };
+      expect(ack.ok).toBe(false);
+      expect(ack.error).toMatch(/^malformed message: /);
+    }
+    expect(((await raw('msg', { type: 'welcome', runId: 'r' })) as { error: string }).error).toMatch(/protocolVersion/);
+    expect(received).toEqual([]);
+    expect(problems).toHaveLength(bad.length + 1);
+    expect(problems.every((p) => p.startsWith('malformed message: '))).toBe(true);
+  });
+
+  it('turns a handler error into a refusal that send() rejects with', async () => {
+    const server = serverPeer();
+    server.onMessage(() => {
+      throw new Error('not now');
+    });
+    await expect(clientPeer().send(welcome)).rejects.toThrow('peer refused welcome: not now');
+    expect(problems).toEqual(['not now']);
+  });
+});
+
+describe('Peer streams', () => {
+  it('moves several MB in small chunks intact, never with more than `window` chunks un-acknowledged', async () => {
+    const chunkBytes = 64 * KiB;
+    const window = 4;
+    const payload = randomBytes(4 * 1024 * KiB + 1234); // last chunk partial
+    const server = serverPeer({ chunkBytes });
+    const received = Buffer.alloc(payload.length);
+    let filled = 0;
+    let arrived = 0;
+    let written = 0;
+    let maxOutstanding = 0;
+    // Count chunks as they reach the receiving socket, next to (not instead of) the Peer's own listener.
+    pair.server.on('stream:chunk', () => {
+      arrived++;
+      maxOutstanding = Math.max(maxOutstanding, arrived - written);
+    });
+    let endedBeforeResolve = false;
+    const sink = recordingSink({
+      // A slow sink: acknowledgements lag, so the sender must stop at its window.
+      write: async (chunk) => {
+        await new Promise((r) => setTimeout(r, 2));
+        received.set(chunk, filled);
+        filled += chunk.length;
+        written++;
+      },
+      end: () => void (endedBeforeResolve = true),
+    });
+    let announced: { meta: StreamMeta; totalBytes: number } | undefined;
+    server.onStream((m, totalBytes) => {
+      announced = { meta: m, totalBytes };
+      return sink;
+    });
+    let produced = 0;
+    const source = function* () {
+      for (const s of slices(payload, chunkBytes)) {
+        produced++;
+        yield s;
+      }
+    };
+    await clientPeer({ chunkBytes, window }).sendStream(meta, payload.length, source());
+    expect(endedBeforeResolve).toBe(true);
+    expect(announced).toEqual({ meta, totalBytes: payload.length });
+    expect(filled).toBe(payload.length);
+    expect(received.equals(payload)).toBe(true);
+    expect(arrived).toBe(produced);
+    expect(produced).toBe(Math.ceil(payload.length / chunkBytes));
+    expect(maxOutstanding).toBeLessThanOrEqual(window);
+    expect(maxOutstanding).toBe(window); // the window is actually used: chunks are pipelined
+    expect(problems).toEqual([]);
+  });
+
+  it('streams from the server end to the client end as well', async () => {
+    const payload = randomBytes(300 * KiB);
+    const sink = recordingSink();
+    clientPeer({ chunkBytes: 32 * KiB }).onStream(() => sink);
+    await serverPeer({ chunkBytes: 32 * KiB }).sendStream({ kind: 'evaluate', round: 2, taskId: 't', config: { round: 2, batchSize: 8 } }, payload.length, slices(payload, 32 * KiB));
+    expect(Buffer.concat(sink.chunks).equals(payload)).toBe(true);
+    expect(sink.ended).toBe(true);
+  });
+
+  it("rejects sendStream with the sink's message when the sink throws, and aborts the sink", async () => {
+    const server = serverPeer({ chunkBytes: 16 * KiB });
+    // The sink refuses the first chunk while the rest of the window is already on the wire. (Refusing a later
+    // chunk needs Peer.sendStream to keep refused chunks in its in-flight set; today it can drop them.)
+    let writes = 0;
+    const sink = recordingSink({
+      write: () => {
+        writes++;
+        throw new Error('disk full');
+      },
+    });
+    server.onStream(() => sink);
+    const payload = randomBytes(200 * KiB);
+    await expect(clientPeer({ chunkBytes: 16 * KiB }).sendStream(meta, payload.length, slices(payload, 16 * KiB))).rejects.toThrow(
+      /peer refused a chunk of the fit-result stream: disk full/,
+    );
+    expect(await sink.aborted).toBe('disk full');
+    expect(writes).toBe(1); // nothing is written after the failure
+  });
+
+  it("rejects sendStream with the sink's message when the sink's end throws", async () => {
+    const server = serverPeer();
+    server.onStream(() => recordingSink({ end: () => Promise.reject(new Error('update not accepted: NaN at 3')) }));
+    const payload = randomBytes(1000);
+    await expect(clientPeer().sendStream(meta, payload.length, [payload])).rejects.toThrow(/peer rejected the fit-result stream: update not accepted: NaN at 3/);
+  });
+
+  it('refuses a stream handler error at begin, before pulling any chunk', async () => {
+    serverPeer().onStream(() => {
+      throw new Error('stale or unknown fit task');
+    });
+    let pulled = 0;
+    const source = function* () {
+      pulled++;
+      yield new Uint8Array(10);
+    };
+    await expect(clientPeer().sendStream(meta, 10, source())).rejects.toThrow(/peer refused the fit-result stream: stale or unknown fit task/);
+    expect(pulled).toBe(0);
+  });
+
+  it("refuses a stream beyond the receiver's maxTransferBytes before any chunk", async () => {
+    const server = serverPeer({ maxTransferBytes: 1_000 });
+    let handlerCalls = 0;
+    server.onStream(() => {
+      handlerCalls++;
+      return recordingSink();
+    });
+    let pulled = 0;
+    const source = function* () {
+      pulled++;
+      yield new Uint8Array(1_001);
+    };
+    await expect(clientPeer().sendStream(meta, 1_001, source())).rejects.toThrow(/stream of 1001 bytes exceeds the limit of 1000 bytes/);
+    expect(pulled).toBe(0);
+    expect(handlerCalls).toBe(0);
+    expect(problems).toEqual(['stream of 1001 bytes exceeds the limit of 1000 bytes']);
+    // Exactly at the limit is fine.
+    await clientPeer().sendStream(meta, 1_000, [new Uint8Array(1_000)]);
+    expect(handlerCalls).toBe(1);
+  });
+
+  it('aborts the sink when the sender produces fewer bytes than it announced', async () => {
+    const sink = recordingSink();
+    serverPeer().onStream(() => sink);
+    await expect(clientPeer().sendStream(meta, 100, [new Uint8Array(60)])).rejects.toThrow(/stream announced 100 bytes but produced 60/);
+    expect(await sink.aborted).toMatch(/sender aborted: stream announced 100 bytes but produced 60/);
+    expect(sink.ended).toBe(false);
+  });
+
+  it('refuses a chunk larger than chunkBytes on the sending side', async () => {
+    serverPeer().onStream(() => recordingSink());
+    await expect(clientPeer({ chunkBytes: 1_000 }).sendStream(meta, 1_001, [new Uint8Array(1_001)])).rejects.toThrow(/chunk of 1001 bytes exceeds 1000/);
+  });
+});
+
+describe('Peer refuses a misbehaving sender', () => {
+  const id = 'stream-1';
+
+  async function begin(totalBytes: number, sink: StreamSink, options: ConstructorParameters<typeof Peer>[1] = {}) {
+    serverPeer(options).onStream(() => sink);
+    expect(await raw('stream:begin', { id, meta, totalBytes })).toEqual({ ok: true });
+  }
+
+  it('refuses malformed stream headers', async () => {
+    let handlerCalls = 0;
+    serverPeer().onStream(() => {
+      handlerCalls++;
+      return recordingSink();
+    });
+    const cases: [unknown, RegExp][] = [
+      [null, /missing, duplicate or overlong id/],
+      [{ meta, totalBytes: 1 }, /missing, duplicate or overlong id/],
+      [{ id: 'x'.repeat(65), meta, totalBytes: 1 }, /overlong id/],
+      [{ id, meta, totalBytes: -1 }, /totalBytes must be a non-negative integer/],
+      [{ id, meta, totalBytes: 1.5 }, /totalBytes must be a non-negative integer/],
+      [{ id, meta, totalBytes: '10' }, /totalBytes must be a non-negative integer/],
+      [{ id, meta: { kind: 'weights' }, totalBytes: 1 }, /malformed stream header: kind/],
+      [{ id, meta: { ...meta, numExamples: 0 }, totalBytes: 1 }, /malformed stream header: numExamples/],
+    ];
+    for (const [header, error] of cases) {
+      const ack = (await raw('stream:begin', header)) as { ok: boolean; error: string };
+      expect(ack.ok).toBe(false);
+      expect(ack.error).toMatch(error);
+    }
+    expect(handlerCalls).toBe(0);
+    expect(problems).toHaveLength(cases.length);
+  });
+
+  it('refuses a chunk for an unknown stream', async () => {
+    serverPeer().onStream(() => recordingSink());
+    expect(await raw('stream:chunk', 'nobody', 0, new Uint8Array(4))).toEqual({ ok: false, error: 'chunk for an unknown stream' });
+    expect(await raw('stream:end', { id: 'nobody', sha256: sha256(new Uint8Array(0)) })).toEqual({ ok: false, error: 'end of an unknown stream' });
+    expect(problems).toEqual(['chunk for an unknown stream', 'end of an unknown stream']);
+  });
+
+  it('refuses an out-of-order chunk, aborts the sink and forgets the stream', async () => {
+    const sink = recordingSink();
+    await begin(8, sink);
+    expect(await raw('stream:chunk', id, 1, new Uint8Array(4))).toEqual({ ok: false, error: 'chunk 1 arrived out of order (expected 0)' });
+    expect(await sink.aborted).toBe('chunk 1 arrived out of order (expected 0)');
+    expect(await raw('stream:chunk', id, 0, new Uint8Array(4))).toEqual({ ok: false, error: 'chunk for an unknown stream' });
+    expect(sink.chunks).toHaveLength(0);
+  });
+
+  it('refuses a replayed chunk sequence number', async () => {
+    const sink = recordingSink();
+    await begin(8, sink);
+    expect(await raw('stream:chunk', id, 0, new Uint8Array(4))).toEqual({ ok: true });
+    expect(await raw('stream:chunk', id, 0, new Uint8Array(4))).toEqual({ ok: false, error: 'chunk 0 arrived out of order (expected 1)' });
+    expect(await sink.aborted).toMatch(/out of order/);
+  });
+
+  it('refuses a non-binary chunk', async () => {
+    const sink = recordingSink();
+    await begin(8, sink);
+    expect(await raw('stream:chunk', id, 0, [1, 2, 3, 4])).toEqual({ ok: false, error: 'chunk is not binary' });
+    expect(await sink.aborted).toBe('chunk is not binary');
+  });
+
+  it('refuses a chunk larger than the receiver allows', async () => {
+    const sink = recordingSink();
+    await begin(100, sink, { chunkBytes: 16 });
+    expect(await raw('stream:chunk', id, 0, new Uint8Array(17))).toEqual({ ok: false, error: 'chunk of 17 bytes exceeds 16' });
+  });
+
+  it('refuses more bytes than the stream announced', async () => {
+    const sink = recordingSink();
+    await begin(6, sink);
+    expect(await raw('stream:chunk', id, 0, new Uint8Array(4))).toEqual({ ok: true });
+    expect(await raw('stream:chunk', id, 1, new Uint8Array(4))).toEqual({ ok: false, error: 'stream carries more than its announced 6 bytes' });
+    expect(await sink.aborted).toMatch(/more than its announced 6 bytes/);
+  });
+
+  it('refuses an end that arrives before all announced bytes', async () => {
+    const sink = recordingSink();
+    await begin(8, sink);
+    const part = new Uint8Array([1, 2, 3, 4]);
+    expect(await raw('stream:chunk', id, 0, part)).toEqual({ ok: true });
+    expect(await raw('stream:end', { id, sha256: sha256(part) })).toEqual({ ok: false, error: 'stream ended after 4 of 8 bytes' });
+    expect(await sink.aborted).toBe('stream ended after 4 of 8 bytes');
+    expect(sink.ended).toBe(false);
+  });
+
+  it('refuses an end whose SHA-256 does not match the bytes received', async () => {
+    const sink = recordingSink();
+    await begin(4, sink);
+    const bytes = new Uint8Array([1, 2, 3, 4]);
+    expect(await raw('stream:chunk', id, 0, bytes)).toEqual({ ok: true });
+    const error = "SHA-256 of the received bytes does not match the sender's";
+    expect(await raw('stream:end', { id, sha256: sha256(new Uint8Array([1, 2, 3, 5])) })).toEqual({ ok: false, error });
+    expect(await sink.aborted).toBe(error);
+    expect(sink.ended).toBe(false);
+    expect(problems).toContain(error);
+  });
+
+  it('refuses an end with a missing or malformed hash', async () => {
+    const sink = recordingSink();
+    await begin(0, sink);
+    expect(await raw('stream:end', { id, sha256: 'not-hex' })).toEqual({ ok: false, error: "SHA-256 of the received bytes does not match the sender's" });
+    expect(sink.ended).toBe(false);
+  });
+
+  it('accepts a well-behaved raw sender (the refusals above are not refusing everything)', async () => {
+    const sink = recordingSink();
+    await begin(6, sink);
+    const bytes = new Uint8Array([1, 2, 3, 4, 5, 6]);
+    expect(await raw('stream:chunk', id, 0, bytes.subarray(0, 4))).toEqual({ ok: true });
+    expect(await raw('stream:chunk', id, 1, bytes.subarray(4))).toEqual({ ok: true });
+    expect(await raw('stream:end', { id, sha256: sha256(bytes) })).toEqual({ ok: true });
+    expect(sink.ended).toBe(true);
+    expect(Buffer.concat(sink.chunks)).toEqual(Buffer.from(bytes));
+    expect(problems).toEqual([]);
+  });
+
+  it('refuses a duplicate stream id and more open streams than allowed', async () => {
+    serverPeer({ maxOpenStreams: 1 }).onStream(() => recordingSink());
+    expect(await raw('stream:begin', { id, meta, totalBytes: 4 })).toEqual({ ok: true });
+    expect(await raw('stream:begin', { id, meta, totalBytes: 4 })).toEqual({ ok: false, error: 'malformed stream header: missing, duplicate or overlong id' });
+    expect(await raw('stream:begin', { id: 'other', meta, totalBytes: 4 })).toEqual({ ok: false, error: 'too many open streams (limit 1)' });
+  });
+
+  it("calls the sink's abort when the sender aborts", async () => {
+    const sink = recordingSink();
+    await begin(8, sink);
+    pair.client.emit('stream:abort', { id, reason: 'trainer crashed' });
+    expect(await sink.aborted).toBe('sender aborted: trainer crashed');
+  });
+
+  it("calls the sink's abort when the sender disconnects mid-stream", async () => {
+    const sink = recordingSink();
+    await begin(8, sink);
+    expect(await raw('stream:chunk', id, 0, new Uint8Array(4))).toEqual({ ok: true });
+    pair.client.disconnect();
+    expect(await sink.aborted).toBe('peer disconnected');
+    expect(sink.ended).toBe(false);
+  });
+});
