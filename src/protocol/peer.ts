@@ -127,22 +127,34 @@ export class Peer {
     if (!begin.ok) throw new TransferError(`peer refused the ${meta.kind} stream: ${begin.error}`);
     const hash = createHash('sha256');
     const inflight = new Set<Promise<void>>();
+    // The first refused chunk, kept so a later successful ack cannot hide it.
+    let failure: unknown;
+    const check = () => {
+      if (failure !== undefined) throw failure;
+    };
     let sent = 0;
     let seq = 0;
     try {
       for (const chunk of chunks) {
+        check();
         if (chunk.length > this.options.chunkBytes) throw new TransferError(`chunk of ${chunk.length} bytes exceeds ${this.options.chunkBytes}`);
         hash.update(chunk);
         sent += chunk.length;
         const pending = this.emitWithAck('stream:chunk', id, seq++, chunk).then((ack) => {
           if (!ack.ok) throw new TransferError(`peer refused a chunk of the ${meta.kind} stream: ${ack.error}`);
         });
-        pending.catch(() => undefined); // observed below; avoid an unhandled rejection meanwhile
         inflight.add(pending);
-        void pending.finally(() => inflight.delete(pending)).catch(() => undefined);
-        if (inflight.size >= this.options.window) await Promise.race(inflight);
+        pending.then(
+          () => inflight.delete(pending),
+          (e: unknown) => {
+            inflight.delete(pending);
+            failure ??= e;
+          },
+        );
+        if (inflight.size >= this.options.window) await Promise.race(inflight).catch(() => undefined);
       }
-      await Promise.all(inflight);
+      await Promise.allSettled(inflight);
+      check();
       if (sent !== totalBytes) throw new TransferError(`stream announced ${totalBytes} bytes but produced ${sent}`);
       const end = await this.emitWithAck('stream:end', { id, sha256: hash.digest('hex') });
       if (!end.ok) throw new TransferError(`peer rejected the ${meta.kind} stream: ${end.error}`);
@@ -263,7 +275,10 @@ export class Peer {
     stream.received += bytes.length;
     stream.hash.update(bytes);
     stream.tail = stream.tail.then(async () => {
-      if (stream.failed) return;
+      if (stream.failed) {
+        ack({ ok: false, error: stream.failed });
+        return;
+      }
       try {
         await stream.sink.write(bytes);
         ack({ ok: true });

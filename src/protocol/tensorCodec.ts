@@ -52,7 +52,8 @@ function encodeHeader(spec: readonly TensorSpec[]): Uint8Array {
   return out;
 }
 
-function checkTensor(t: NamedTensor): void {
+function checkTensor(t: NamedTensor, index: number): void {
+  checkSpecEntry(t.name, t.shape, index);
   const expected = sizeOfShape(t.shape);
   if (t.data.length !== expected) {
     throw new CodecError(`tensor "${t.name}" has ${t.data.length} values but shape [${t.shape.join(', ')}] needs ${expected}`);
@@ -65,7 +66,7 @@ function checkTensor(t: NamedTensor): void {
  */
 export function* encodeWeightsChunks(weights: Weights, chunkBytes: number): Generator<Uint8Array> {
   if (!Number.isInteger(chunkBytes) || chunkBytes < 16) throw new CodecError(`chunkBytes must be an integer >= 16, got ${chunkBytes}`);
-  weights.forEach(checkTensor);
+  weights.forEach((t, i) => checkTensor(t, i));
   const segments: Uint8Array[] = [encodeHeader(weights)];
   for (const t of weights) segments.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   let chunk = new Uint8Array(chunkBytes);
@@ -157,6 +158,9 @@ export class TensorStreamDecoder {
   /** Checks that exactly the announced number of values arrived. */
   end(): TensorSpec[] {
     if (this.spec === undefined) throw new CodecError('payload ended before its header was complete');
+    if (this.carryFill > 0 && this.valuesSeen === this.totalValues) {
+      throw new CodecError(`payload carries ${this.carryFill} stray bytes after its ${this.totalValues} values`);
+    }
     if (this.padRemaining > 0 || this.carryFill > 0 || this.valuesSeen !== this.totalValues) {
       throw new CodecError(`payload ended after ${this.valuesSeen} of ${this.totalValues} values`);
     }
@@ -228,17 +232,22 @@ function parseHeader(bytes: Uint8Array): TensorSpec[] {
   } catch (e) {
     throw new CodecError(`tensor header is not valid UTF-8 JSON: ${(e as Error).message}`);
   }
-  const tensors = (parsed as { tensors?: unknown }).tensors;
+  const tensors = typeof parsed === 'object' && parsed !== null ? (parsed as { tensors?: unknown }).tensors : undefined;
   if (!Array.isArray(tensors)) throw new CodecError('tensor header has no "tensors" array');
   if (tensors.length > MAX_TENSORS) throw new CodecError(`tensor header lists ${tensors.length} tensors, more than ${MAX_TENSORS}`);
   return tensors.map((t: unknown, i: number) => {
     const { name, shape } = (t ?? {}) as { name?: unknown; shape?: unknown };
-    if (typeof name !== 'string' || name.length === 0 || name.length > 1024) throw new CodecError(`tensor ${i} has no valid name`);
-    if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new CodecError(`tensor "${name}" has an invalid shape (expected up to 8 non-negative integers)`);
-    }
-    return { name, shape: shape as number[] };
+    checkSpecEntry(name, shape, i);
+    return { name: name as string, shape: shape as number[] };
   });
+}
+
+/** The same name and shape rules on both ends, so the encoder refuses what the decoder would. */
+function checkSpecEntry(name: unknown, shape: unknown, index: number): void {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 1024) throw new CodecError(`tensor ${index} has no valid name (1 to 1024 characters)`);
+  if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new CodecError(`tensor "${name}" has an invalid shape (expected up to 8 non-negative integers)`);
+  }
 }
 
 /** Collects a streamed payload into Weights backed by one contiguous Float32Array. */

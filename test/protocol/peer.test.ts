@@ -160,8 +160,7 @@ describe('Peer streams', () => {
 
   it("rejects sendStream with the sink's message when the sink throws, and aborts the sink", async () => {
     const server = serverPeer({ chunkBytes: 16 * KiB });
-    // The sink refuses the first chunk while the rest of the window is already on the wire. (Refusing a later
-    // chunk needs Peer.sendStream to keep refused chunks in its in-flight set; today it can drop them.)
+    // The sink refuses the first chunk while the rest of the window is already on the wire.
     let writes = 0;
     const sink = recordingSink({
       write: () => {
@@ -176,6 +175,24 @@ describe('Peer streams', () => {
     );
     expect(await sink.aborted).toBe('disk full');
     expect(writes).toBe(1); // nothing is written after the failure
+  });
+
+  it('reports a refusal of a later chunk at once, even when earlier acks arrive together with it', async () => {
+    const server = serverPeer({ chunkBytes: 16 * KiB });
+    let writes = 0;
+    server.onStream(() =>
+      recordingSink({
+        write: async () => {
+          writes++;
+          if (writes === 1) await new Promise((r) => setTimeout(r, 30));
+          if (writes === 3) throw new Error('disk full');
+        },
+      }),
+    );
+    const payload = randomBytes(64 * KiB);
+    const started = performance.now();
+    await expect(clientPeer({ chunkBytes: 16 * KiB, ackTimeoutMs: 5_000 }).sendStream(meta, payload.length, slices(payload, 16 * KiB))).rejects.toThrow(/disk full/);
+    expect(performance.now() - started).toBeLessThan(1_000); // the receiver's reason, not an ack timeout
   });
 
   it("rejects sendStream with the sink's message when the sink's end throws", async () => {

@@ -79,7 +79,7 @@ export class FedAvg implements Strategy {
     this.fitInstructions = options.fit;
     this.evaluateBatchSize = checkCount('evaluateBatchSize', options.evaluateBatchSize ?? 256, 1);
     this.serverLearningRate = options.serverLearningRate ?? 1;
-    if (!(this.serverLearningRate > 0)) throw new StrategyConfigError(`serverLearningRate must be positive, got ${this.serverLearningRate}`);
+    if (!(Number.isFinite(this.serverLearningRate) && this.serverLearningRate > 0)) throw new StrategyConfigError(`serverLearningRate must be positive, got ${this.serverLearningRate}`);
     this.aggregationSlots = options.aggregationSlots;
     this.evaluateFn = options.evaluateFn;
   }
