@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
+import { canonicalClaims, clientProof, coordinatorProof, NONCE_BYTES, uploadTranscript, type HandshakeContext } from '../crypto/handshake.js';
+import { generateIdentity, keyFingerprint, sign, verify, type Identity } from '../crypto/identity.js';
+import { encodeBase64 } from '../crypto/keyEncoding.js';
 import { io, type Socket } from 'socket.io-client';
 import type { Message, StreamMeta, StreamMetaOf } from '../protocol/messages.js';
 import { Peer, defaultPeerOptions, type PeerOptions, type StreamSink } from '../protocol/peer.js';
@@ -19,6 +23,14 @@ export interface ClientOptions {
   readonly trainer: Trainer;
   /** Needed only for experiments with federated standardization. */
   readonly scaler?: FeatureScaler;
+  /** This node's Ed25519 identity (the key the coordinator's access list names). Default: a fresh one. */
+  readonly identity?: Identity;
+  /** The coordinator's public key. Pin it: without it any coordinator that completes a handshake is trusted. */
+  readonly coordinatorKey?: Uint8Array;
+  /** For https:// coordinators (PEM text): the CA that signed its certificate, and this node's certificate and key for mutual TLS. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /** Records what this node sent (payload hashes, rounds, signatures): the hospital's own audit log. */
+  readonly audit?: { append(type: string, data: Readonly<Record<string, unknown>>): void };
   readonly logger?: Logger;
   /** Reconnection backoff after a dropped connection (socket.io's exponential backoff with jitter). */
   readonly reconnectDelayMs?: number;
@@ -58,8 +70,14 @@ export function startClient(options: ClientOptions): ClientHandle {
   const log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ client: options.name });
   const transfer = { ...defaultPeerOptions, ...options.transfer };
   const emit = options.onEvent ?? (() => undefined);
+  const identity = options.identity ?? generateIdentity();
+  const audit = options.audit ?? { append: () => undefined };
+  if (!options.coordinatorKey) log.warn('no coordinator key pinned: any coordinator that completes the handshake is trusted');
   const socket: Socket = io(options.url, {
     transports: ['websocket'],
+    ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
+    ...(options.tls?.cert ? { cert: options.tls.cert } : {}),
+    ...(options.tls?.key ? { key: options.tls.key } : {}),
     reconnection: true,
     reconnectionDelay: options.reconnectDelayMs ?? 1_000,
     reconnectionDelayMax: options.reconnectDelayMaxMs ?? 30_000,
@@ -67,6 +85,9 @@ export function startClient(options: ClientOptions): ClientHandle {
   });
   const peer = new Peer(socket as unknown as SocketLike, transfer);
   let modelSpec: TensorSpec[] | undefined;
+  /** The run this connection authenticated into; uploads are signed for it. */
+  let runId: string | undefined;
+  let clientNonce = new Uint8Array(0);
   let queue: Promise<void> = Promise.resolve();
   let settleDone: { resolve: (reason: string) => void; reject: (e: Error) => void } | undefined;
   const done = new Promise<string>((resolve, reject) => (settleDone = { resolve, reject }));
@@ -85,10 +106,14 @@ export function startClient(options: ClientOptions): ClientHandle {
     try {
       modelSpec ??= specOf(await options.trainer.getWeights());
       const description = options.trainer.describe();
+      clientNonce = new Uint8Array(randomBytes(NONCE_BYTES));
+      runId = undefined;
       await peer.send({
         type: 'hello',
         protocolVersion: PROTOCOL_VERSION,
         name: options.name,
+        identityKey: encodeBase64(identity.publicKey),
+        nonce: encodeBase64(clientNonce),
         capabilities: { ...description, cohortVersion: COHORT_VERSION },
         modelSpec: modelSpec.map((t) => ({ name: t.name, shape: [...t.shape] })),
       });
@@ -111,13 +136,46 @@ export function startClient(options: ClientOptions): ClientHandle {
   peer.onProtocolError((problem) => log.warn({ problem }, 'refused a message from the coordinator'));
   peer.onMessage((message: Message) => {
     switch (message.type) {
+      case 'challenge': {
+        const coordinatorKey = new Uint8Array(Buffer.from(message.coordinatorKey, 'base64'));
+        const context: HandshakeContext = {
+          runId: message.runId,
+          protocolVersion: PROTOCOL_VERSION,
+          clientName: options.name,
+          clientKey: identity.publicKey,
+          clientNonce,
+          coordinatorKey,
+          coordinatorNonce: new Uint8Array(Buffer.from(message.nonce, 'base64')),
+        };
+        const pinned = options.coordinatorKey;
+        const problem =
+          message.protocolVersion !== PROTOCOL_VERSION
+            ? `coordinator speaks protocol ${message.protocolVersion}, this client ${PROTOCOL_VERSION}`
+            : pinned && !Buffer.from(pinned).equals(Buffer.from(coordinatorKey))
+              ? `the coordinator presented key ${keyFingerprint(coordinatorKey)}, not the pinned ${keyFingerprint(pinned)}`
+              : !verify(coordinatorProof(context), new Uint8Array(Buffer.from(message.signature, 'base64')), coordinatorKey)
+                ? 'the coordinator\'s handshake signature does not verify'
+                : undefined;
+        if (problem) {
+          audit.append('auth-failed', { reason: problem });
+          emit({ type: 'refused', reason: problem });
+          log.error({ reason: problem }, 'refusing the coordinator');
+          void finish({ reason: problem, refused: true });
+          return;
+        }
+        runId = message.runId;
+        void peer.send({ type: 'auth', signature: encodeBase64(sign(clientProof(context), identity.secretKey)) }).catch((e: unknown) => log.warn({ error: errorText(e) }, 'auth was not accepted'));
+        return;
+      }
       case 'welcome':
+        audit.append('joined', { run: message.runId, client: message.clientId });
         emit({ type: 'welcome', runId: message.runId, clientId: message.clientId });
         log.info({ run: message.runId }, 'joined the federation');
         return;
       case 'refused':
         emit({ type: 'refused', reason: message.reason });
         log.error({ reason: message.reason }, 'the coordinator refused this client');
+        audit.append('refused', { reason: message.reason });
         void finish({ reason: message.reason, refused: true });
         return;
       case 'run-end':
@@ -160,7 +218,9 @@ export function startClient(options: ClientOptions): ClientHandle {
       if (!options.scaler) throw new Error('this client has no feature scaler, so it cannot take part in federated standardization');
       const m = options.scaler.moments();
       const stats = momentsWeights(m.mean, m.meanOfSquares);
-      await peer.sendStream({ kind: 'statistics-result', taskId, numExamples: m.rows }, encodedByteLength(stats), encodeWeightsChunks(stats, transfer.chunkBytes));
+      await peer.sendStream({ kind: 'statistics-result', taskId, numExamples: m.rows }, encodedByteLength(stats), encodeWeightsChunks(stats, transfer.chunkBytes), {
+        sign: (sha256) => signUpload(0, taskId, 'statistics-result', { numExamples: m.rows }, sha256),
+      });
     } catch (e) {
       log.error({ error: errorText(e) }, 'sending feature statistics failed');
       await peer.send({ type: 'statistics-failure', taskId, reason: errorText(e).slice(0, 4000) }).catch(() => undefined);
@@ -183,6 +243,15 @@ export function startClient(options: ClientOptions): ClientHandle {
     await peer.send({ type: kind, round, taskId, reason: reason.slice(0, 4000) }).catch(() => undefined);
   };
 
+  /** Signs (run, round, task, this client, claims, payload hash) and records what left this site. */
+  const signUpload = (round: number, taskId: string, kind: string, claims: Readonly<Record<string, number>>, sha256: string): string => {
+    if (!runId) throw new Error('not authenticated to a run');
+    const claimsText = canonicalClaims(claims);
+    const signature = encodeBase64(sign(uploadTranscript({ runId, round, taskId, client: options.name, kind, claims: claimsText, payloadHash: sha256 }), identity.secretKey));
+    audit.append('upload-sent', { run: runId, round, task: taskId, kind, claims: claimsText, sha256, signature });
+    return signature;
+  };
+
   const runFit = async (meta: StreamMetaOf<'fit'>, global: Weights) => {
     try {
       await options.trainer.setWeights(global);
@@ -192,6 +261,7 @@ export function startClient(options: ClientOptions): ClientHandle {
         { kind: 'fit-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, metrics: outcome.metrics },
         encodedByteLength(delta),
         encodeWeightsChunks(delta, transfer.chunkBytes),
+        { sign: (sha256) => signUpload(meta.round, meta.taskId, 'fit-result', { numExamples: outcome.numExamples, ...outcome.metrics }, sha256) },
       );
       emit({ type: 'fit', round: meta.round, numExamples: outcome.numExamples, metrics: outcome.metrics });
     } catch (e) {
@@ -203,7 +273,8 @@ export function startClient(options: ClientOptions): ClientHandle {
     try {
       await options.trainer.setWeights(global);
       const outcome = await options.trainer.evaluate(meta.config);
-      await peer.send({ type: 'evaluate-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, loss: outcome.loss, metrics: outcome.metrics });
+      const signature = signUpload(meta.round, meta.taskId, 'evaluate-result', { numExamples: outcome.numExamples, loss: outcome.loss, ...outcome.metrics }, '');
+      await peer.send({ type: 'evaluate-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, loss: outcome.loss, metrics: outcome.metrics, signature });
       emit({ type: 'evaluate', round: meta.round, loss: outcome.loss, metrics: outcome.metrics });
     } catch (e) {
       await reportFailure('evaluate-failure', meta.round, meta.taskId, e);

@@ -33,7 +33,7 @@ export class ClientRegistry {
   }
 
   summaries(): ClientSummary[] {
-    return [...this.sessions.values()].filter((s) => s.open).map((s) => s.summary);
+    return [...this.sessions.values()].filter((s) => s.open && s.role === 'client').map((s) => s.summary);
   }
 
   all(): ClientSession[] {

@@ -1,6 +1,10 @@
 import type { Logger } from 'pino';
+import { canonicalClaims, uploadTranscript } from '../crypto/handshake.js';
+import { verify } from '../crypto/identity.js';
+import type { Role } from './accessList.js';
+import type { AuditTrail } from './auditTrail.js';
 import type { Message, StreamMeta } from '../protocol/messages.js';
-import type { Peer, StreamSink } from '../protocol/peer.js';
+import type { Peer, StreamSink, StreamTrailer } from '../protocol/peer.js';
 import { TensorStreamDecoder } from '../protocol/tensorCodec.js';
 import { specMismatch, type TensorSpec } from '../protocol/tensors.js';
 import type { AggregationRound, UpdateSink } from './aggregation/aggregator.js';
@@ -44,12 +48,22 @@ export class ClientSession {
   /** True once the client applied the federation's standardization (when the experiment uses one). */
   standardized = false;
 
+  readonly summary: ClientSummary;
+  readonly role: Role;
+
   constructor(
     private readonly peer: Peer,
-    readonly summary: ClientSummary,
+    summary: ClientSummary & { readonly role: Role },
+    /** The Ed25519 key this client proved at connect time; every upload must be signed with it. */
+    readonly publicKey: Uint8Array,
     private readonly spec: readonly TensorSpec[],
+    private readonly runId: string,
+    private readonly audit: AuditTrail,
     private readonly log: Logger,
   ) {
+    const { role, ...rest } = summary;
+    this.summary = rest;
+    this.role = role;
     peer.onMessage((message) => this.receive(message));
     peer.onStream((meta) => this.receiveStream(meta));
   }
@@ -155,11 +169,22 @@ export class ClientSession {
         if (!task || task.kind !== 'evaluate' || task.round !== message.round) {
           throw new Error(`no open evaluate task ${message.taskId} for round ${message.round}`);
         }
+        const claims = canonicalClaims({ numExamples: message.numExamples, loss: message.loss, ...message.metrics });
+        this.checkSignature(message.round, message.taskId, 'evaluate-result', claims, '', message.signature);
         this.settle(message.taskId, { client: this.summary, numExamples: message.numExamples, loss: message.loss, metrics: message.metrics });
         return;
       }
       default:
         throw new Error(`a client may not send "${message.type}" now`);
+    }
+  }
+
+  /** Refuses an upload not signed by this client's key over (run, round, task, client, claims, payload hash). */
+  private checkSignature(round: number, taskId: string, kind: string, claims: string, payloadHash: string, signature: string | undefined): void {
+    const message = uploadTranscript({ runId: this.runId, round, taskId, client: this.summary.name, kind, claims, payloadHash });
+    if (!signature || !verify(message, new Uint8Array(Buffer.from(signature, 'base64')), this.publicKey)) {
+      this.audit.append('upload-refused', { client: this.summary.name, round, task: taskId, kind, reason: 'bad signature' });
+      throw new Error(`${kind} for round ${round} is not signed by ${this.summary.name}'s key`);
     }
   }
 
@@ -192,10 +217,13 @@ export class ClientSession {
     });
     return {
       write: (chunk) => decoder.push(chunk),
-      end: () => {
+      end: (trailer: StreamTrailer) => {
         try {
+          const claims = canonicalClaims({ numExamples: meta.numExamples, ...metrics });
+          this.checkSignature(round, meta.taskId, meta.kind, claims, trailer.sha256, trailer.signature);
           decoder.end();
           upload.commit();
+          this.audit.append('upload-accepted', { client: this.summary.name, round, task: meta.taskId, kind: meta.kind, numExamples: meta.numExamples, sha256: trailer.sha256, signature: trailer.signature ?? null });
         } catch (e) {
           this.settle(meta.taskId, new TaskError('refused', `update not accepted: ${(e as Error).message}`));
           throw e;

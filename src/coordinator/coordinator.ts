@@ -9,7 +9,11 @@ import { computeFederatedStandardization, distributeStandardization } from './fe
 import { runEvaluateRound } from './evaluateRound.js';
 import { runFitRound } from './fitRound.js';
 import type { ClientOutcome, RoundRecord } from './roundRecord.js';
-import { CoordinatorServer } from './server.js';
+import { generateIdentity, keyFingerprint, type Identity } from '../crypto/identity.js';
+import { AccessList, type AllowedPeer } from './accessList.js';
+import { noAudit, type AuditTrail } from './auditTrail.js';
+import { weightsHash } from './weightsHash.js';
+import { CoordinatorServer, type TlsOptions } from './server.js';
 import type { EvaluateReport, FitReport, Strategy, TaskFailure } from './strategy.js';
 
 export interface CoordinatorOptions {
@@ -30,6 +34,16 @@ export interface CoordinatorOptions {
   readonly logger?: Logger;
   readonly transfer?: Partial<PeerOptions>;
   readonly helloTimeoutMs?: number;
+  /** The coordinator's Ed25519 identity, which clients pin. Default: a fresh one for this process. */
+  readonly identity?: Identity;
+  /** Who may connect. Default: anyone (each client still proves its key and signs its uploads). */
+  readonly access?: AccessList;
+  /** Security-relevant events go here (the signed, hash-chained audit log). */
+  readonly audit?: AuditTrail;
+  /** Serve HTTPS/WSS instead of plain HTTP. */
+  readonly tls?: TlsOptions;
+  readonly maxConnectionsPerMinute?: number;
+  readonly maxPendingHandshakes?: number;
   /**
    * Number of input features to standardize with federation-wide statistics before round 1 (clients need
    * a FeatureScaler). Unset: clients use their data as they prepared it.
@@ -71,6 +85,9 @@ export class Coordinator {
   private readonly aggregator: Aggregator;
   private readonly transfer: PeerOptions;
   private address: string | undefined;
+  private readonly access: AccessList;
+  private readonly audit: AuditTrail;
+  readonly identity: Identity;
 
   private constructor(private readonly options: CoordinatorOptions) {
     if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new RunError(`rounds must be a positive integer, got ${options.rounds}`);
@@ -78,6 +95,9 @@ export class Coordinator {
     this.log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ run: this.runId });
     this.transfer = { ...defaultPeerOptions, ...options.transfer };
     const spec = specOf(options.initialWeights);
+    this.identity = options.identity ?? generateIdentity();
+    this.access = options.access ?? AccessList.open();
+    this.audit = options.audit ?? noAudit;
     this.aggregator = options.strategy.createAggregator();
     this.aggregator.bind(spec);
     this.server = new CoordinatorServer({
@@ -87,6 +107,12 @@ export class Coordinator {
       spec,
       transfer: this.transfer,
       helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+      identity: this.identity,
+      access: this.access,
+      audit: this.audit,
+      ...(options.tls ? { tls: options.tls } : {}),
+      maxConnectionsPerMinute: options.maxConnectionsPerMinute ?? 120,
+      maxPendingHandshakes: options.maxPendingHandshakes ?? 64,
       log: this.log,
     });
   }
@@ -108,6 +134,22 @@ export class Coordinator {
     return this.server.registry.summaries();
   }
 
+  /** Removes a peer from the access list and cuts its connection off at once (admin command). */
+  revoke(name: string, reason = 'access revoked'): boolean {
+    const removed = this.access.revoke(name);
+    this.audit.append('config-change', { change: 'revoke', client: name });
+    this.server.enforceAccess(reason);
+    return removed;
+  }
+
+  /** Replaces the access list (config reload); peers no longer listed are cut off. Returns their names. */
+  setAccess(peers: readonly AllowedPeer[]): string[] {
+    const lost = this.access.replace(peers);
+    this.audit.append('config-change', { change: 'access-list', peers: peers.map((p) => ({ name: p.name, role: p.role, key: keyFingerprint(p.publicKey) })) });
+    this.server.enforceAccess('access revoked by a configuration change');
+    return lost;
+  }
+
   /** Messages and connections refused so far. */
   get refusals(): number {
     return this.server.refusals;
@@ -122,10 +164,11 @@ export class Coordinator {
     const registry = this.server.registry;
     let global = strategy.initialize(this.options.initialWeights);
     const history: RoundRecord[] = [];
+    this.audit.append('run-started', { run: this.runId, rounds: this.options.rounds, strategy: strategy.name, model: weightsHash(global), coordinatorKey: keyFingerprint(this.identity.publicKey), access: this.access.mode });
     const standardization = await this.standardize(waitMs, roundTimeoutMs);
     const eligible = async () => {
       if (standardization) await distributeStandardization(registry, standardization.encoded, this.log);
-      return registry.all().filter((s) => s.open && (!standardization || s.standardized)).map((s) => s.summary);
+      return registry.all().filter((s) => s.open && s.role === 'client' && (!standardization || s.standardized)).map((s) => s.summary);
     };
 
     for (let round = 1; round <= this.options.rounds; round++) {
@@ -175,6 +218,13 @@ export class Coordinator {
         durationMs: performance.now() - started,
       };
       history.push(record);
+      this.audit.append('round-completed', {
+        round,
+        attempts,
+        participants: fitRecord.outcomes.filter((o) => !o.failure).map((o) => o.client),
+        dropped: fitRecord.outcomes.filter((o) => o.failure).map((o) => ({ client: o.client, reason: o.failure!.reason })),
+        model: weightsHash(global),
+      });
       this.log.info({ round, durationMs: record.durationMs, loss: evaluate?.loss }, 'round completed');
       this.options.onRound?.(record);
     }

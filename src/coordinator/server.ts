@@ -1,15 +1,30 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { MessageOf } from '../protocol/messages.js';
-import { Peer, maxHttpBufferSizeFor, defaultPeerOptions, type PeerOptions } from '../protocol/peer.js';
+import { coordinatorProof, clientProof, NONCE_BYTES, type HandshakeContext } from '../crypto/handshake.js';
+import { keyFingerprint, sign, verify, type Identity } from '../crypto/identity.js';
+import { encodeBase64 } from '../crypto/keyEncoding.js';
+import type { Message, MessageOf } from '../protocol/messages.js';
+import { Peer, maxHttpBufferSizeFor, type PeerOptions } from '../protocol/peer.js';
 import type { SocketLike } from '../protocol/socketLike.js';
 import { specMismatch, type TensorSpec } from '../protocol/tensors.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
+import type { AccessList, AllowedPeer } from './accessList.js';
+import type { AuditTrail } from './auditTrail.js';
 import { ClientRegistry } from './clientRegistry.js';
 import { ClientSession } from './clientSession.js';
+import { ConnectionLimiter } from './connectionLimiter.js';
+
+/** HTTPS/WSS: certificate and key in PEM; `ca` and `requestClientCert` turn on mutual TLS. */
+export interface TlsOptions {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  readonly ca?: string | Buffer;
+  readonly requestClientCert?: boolean;
+}
 
 export interface ServerOptions {
   readonly host: string;
@@ -17,27 +32,45 @@ export interface ServerOptions {
   readonly runId: string;
   readonly spec: readonly TensorSpec[];
   readonly transfer: PeerOptions;
-  /** A connection that has not said hello within this time is closed. */
+  /** A connection that has not finished its handshake within this time is closed. */
   readonly helloTimeoutMs: number;
+  readonly identity: Identity;
+  readonly access: AccessList;
+  readonly audit: AuditTrail;
+  readonly tls?: TlsOptions;
+  readonly maxConnectionsPerMinute: number;
+  readonly maxPendingHandshakes: number;
   readonly log: Logger;
 }
 
-/** The socket.io endpoint: accepts connections, checks hello, and registers sessions. */
+function decodeBase64(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'base64'));
+}
+
+/**
+ * The socket.io endpoint: admits connections within limits, runs the mutual challenge-response, checks
+ * the access list and the model, and registers authenticated sessions. Nothing else is served before that.
+ */
 export class CoordinatorServer {
   readonly registry = new ClientRegistry();
   private readonly http: HttpServer;
   private readonly io: Server;
+  private readonly limiter: ConnectionLimiter;
   /** Counts refused messages and connections, for observability and tests. */
   refusals = 0;
 
   constructor(private readonly options: ServerOptions) {
-    this.http = createServer();
+    const tls = options.tls;
+    this.http = tls
+      ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.requestClientCert ?? false, rejectUnauthorized: tls.requestClientCert ?? false })
+      : createServer();
     this.io = new Server(this.http, {
       transports: ['websocket'],
       maxHttpBufferSize: maxHttpBufferSizeFor(options.transfer.chunkBytes),
       serveClient: false,
     });
-    this.io.on('connection', (socket) => this.accept(socket as unknown as SocketLike & { id: string }));
+    this.limiter = new ConnectionLimiter(options.maxConnectionsPerMinute, options.maxPendingHandshakes);
+    this.io.on('connection', (socket) => this.accept(socket as unknown as SocketLike & { id: string; handshake: { address: string } }));
   }
 
   async listen(): Promise<string> {
@@ -50,55 +83,125 @@ export class CoordinatorServer {
     });
     const address = this.http.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}`;
+    return `${this.options.tls ? 'https' : 'http'}://${host}:${address.port}`;
   }
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
 
-  private accept(socket: SocketLike & { id: string }): void {
-    const log = this.options.log;
+  /** Cuts off every session whose peer the access list no longer admits. */
+  enforceAccess(reason: string): string[] {
+    const cut: string[] = [];
+    for (const session of this.registry.all()) {
+      if (!this.options.access.decide(session.summary.name, session.publicKey).ok) {
+        session.kick(reason);
+        this.registry.remove(session.summary.id);
+        cut.push(session.summary.name);
+        this.options.audit.append('client-revoked', { client: session.summary.name, key: keyFingerprint(session.publicKey), reason });
+      }
+    }
+    return cut;
+  }
+
+  private accept(socket: SocketLike & { id: string; handshake: { address: string } }): void {
+    const { log, audit } = this.options;
+    const address = socket.handshake.address;
+    const limited = this.limiter.admit(address);
+    if (limited) {
+      this.refusals++;
+      log.warn({ address, reason: limited }, 'connection refused');
+      audit.append('connection-refused', { address, reason: limited });
+      socket.emit('msg', { type: 'refused', reason: limited });
+      socket.disconnect(true);
+      return;
+    }
     const peer = new Peer(socket, this.options.transfer);
     let session: ClientSession | undefined;
+    let pending: { context: HandshakeContext; hello: MessageOf<'hello'>; peer: AllowedPeer } | undefined;
+    let settled = false;
+    const settle = () => {
+      if (!settled) this.limiter.settle();
+      settled = true;
+    };
     peer.onProtocolError((problem) => {
       this.refusals++;
       log.warn({ socket: socket.id, client: session?.summary.name, problem }, 'refused inbound message');
     });
-    const refuse = (reason: string) => {
-      log.warn({ socket: socket.id, reason }, 'connection refused');
+    const refuse = (reason: string, client?: string) => {
+      log.warn({ socket: socket.id, address, client, reason }, 'connection refused');
+      audit.append('auth-failed', { address, client: client ?? null, reason });
       peer.notify({ type: 'refused', reason });
       setTimeout(() => socket.disconnect(true), 50);
+      throw new Error(reason);
     };
     const helloTimer = setTimeout(() => {
-      if (!session) refuse(`no hello within ${this.options.helloTimeoutMs} ms`);
+      if (!session) {
+        try {
+          refuse(`no completed handshake within ${this.options.helloTimeoutMs} ms`);
+        } catch {
+          // refuse() throws for message handlers; here the timer only needs the side effects.
+        }
+      }
     }, this.options.helloTimeoutMs);
     socket.on('disconnect', (reason) => {
       clearTimeout(helloTimer);
+      settle();
       if (!session) return;
       session.close(`disconnected (${String(reason)})`);
       if (this.registry.get(session.summary.id) === session) this.registry.remove(session.summary.id);
       log.info({ client: session.summary.name, reason }, 'client disconnected');
+      audit.append('client-disconnected', { client: session.summary.name, reason: String(reason) });
     });
-    peer.onMessage((message) => {
-      if (message.type !== 'hello') throw new Error(`expected hello first, got "${message.type}"`);
-      session = this.greet(peer, message, refuse);
+    peer.onMessage((message: Message) => {
+      if (!pending) {
+        if (message.type !== 'hello') refuse(`expected hello first, got "${message.type}"`);
+        pending = this.challenge(peer, message as MessageOf<'hello'>, refuse);
+        return;
+      }
+      if (message.type !== 'auth') refuse(`expected auth after the challenge, got "${message.type}"`);
+      const { context, hello, peer: allowed } = pending;
+      if (!verify(clientProof(context), decodeBase64((message as MessageOf<'auth'>).signature), context.clientKey)) {
+        refuse(`forged handshake: the signature does not verify with the key of "${hello.name}" (${keyFingerprint(context.clientKey)})`, hello.name);
+      }
+      session = this.register(peer, hello, allowed);
       clearTimeout(helloTimer);
+      settle();
       peer.notify({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, runId: this.options.runId, clientId: session.summary.id });
     });
   }
 
-  private greet(peer: Peer, hello: MessageOf<'hello'>, refuse: (reason: string) => void): ClientSession {
-    const problem =
-      hello.protocolVersion !== PROTOCOL_VERSION
-        ? `protocol version ${hello.protocolVersion} is not supported: this coordinator speaks version ${PROTOCOL_VERSION}; upgrade the older side`
-        : specMismatch(this.options.spec, hello.modelSpec)
-          ? `the client's model does not match the federation's: ${specMismatch(this.options.spec, hello.modelSpec)}`
-          : undefined;
-    if (problem) {
-      refuse(problem);
-      throw new Error(problem);
+  private challenge(peer: Peer, hello: MessageOf<'hello'>, refuse: (reason: string, client?: string) => never): { context: HandshakeContext; hello: MessageOf<'hello'>; peer: AllowedPeer } {
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      refuse(`protocol version ${hello.protocolVersion} is not supported: this coordinator speaks version ${PROTOCOL_VERSION}; upgrade the older side`, hello.name);
     }
+    const clientKey = decodeBase64(hello.identityKey);
+    const decision = this.options.access.decide(hello.name, clientKey);
+    if (!decision.ok) refuse(decision.reason, hello.name);
+    const allowed = (decision as { ok: true; peer: AllowedPeer }).peer;
+    const mismatch = allowed.role === 'client' ? specMismatch(this.options.spec, hello.modelSpec) : undefined;
+    if (mismatch) refuse(`the client's model does not match the federation's: ${mismatch}`, hello.name);
+    const context: HandshakeContext = {
+      runId: this.options.runId,
+      protocolVersion: PROTOCOL_VERSION,
+      clientName: hello.name,
+      clientKey,
+      clientNonce: decodeBase64(hello.nonce),
+      coordinatorKey: this.options.identity.publicKey,
+      coordinatorNonce: new Uint8Array(randomBytes(NONCE_BYTES)),
+    };
+    peer.notify({
+      type: 'challenge',
+      protocolVersion: PROTOCOL_VERSION,
+      runId: this.options.runId,
+      coordinatorKey: encodeBase64(context.coordinatorKey),
+      nonce: encodeBase64(context.coordinatorNonce),
+      signature: encodeBase64(sign(coordinatorProof(context), this.options.identity.secretKey)),
+    });
+    return { context, hello, peer: allowed };
+  }
+
+  private register(peer: Peer, hello: MessageOf<'hello'>, allowed: AllowedPeer): ClientSession {
     const previous = this.registry.byName(hello.name);
     if (previous) {
       // Same name again: a reconnect whose old socket has not timed out yet. The newer connection wins.
@@ -108,15 +211,15 @@ export class CoordinatorServer {
     const summary = {
       id: randomUUID(),
       name: hello.name,
+      role: allowed.role,
       numTrainExamples: hello.capabilities.numTrainExamples,
       numTestExamples: hello.capabilities.numTestExamples,
       backend: hello.capabilities.backend,
     };
-    const session = new ClientSession(peer, summary, this.options.spec, this.options.log);
+    const session = new ClientSession(peer, summary, allowed.publicKey, this.options.spec, this.options.runId, this.options.audit, this.options.log);
     this.registry.add(session);
-    this.options.log.info({ client: summary.name, backend: summary.backend, train: summary.numTrainExamples }, 'client joined');
+    this.options.log.info({ client: summary.name, role: summary.role, backend: summary.backend, train: summary.numTrainExamples }, 'client joined');
+    this.options.audit.append('client-connected', { client: summary.name, role: summary.role, key: keyFingerprint(allowed.publicKey), backend: summary.backend });
     return session;
   }
 }
-
-export { defaultPeerOptions };

@@ -10,6 +10,15 @@ const finite = z.number().finite();
 const round = z.number().int().min(0);
 const taskId = z.string().min(1).max(128);
 const name = z.string().min(1).max(128);
+/** Base64 of a fixed number of bytes (keys, nonces, signatures). */
+const base64Of = (bytes: number) =>
+  z
+    .string()
+    .length(4 * Math.ceil(bytes / 3))
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+export const publicKeyField = base64Of(32);
+export const nonceField = base64Of(32);
+export const signatureField = base64Of(64);
 export const metricsSchema = z.record(z.string().max(128), finite);
 
 export const tensorSpecSchema = z.object({
@@ -44,9 +53,24 @@ export const helloSchema = z.object({
   type: z.literal('hello'),
   protocolVersion: z.number().int(),
   name,
+  /** The client's Ed25519 identity key, which the coordinator's access list must name. */
+  identityKey: publicKeyField,
+  nonce: nonceField,
   capabilities: capabilitiesSchema,
   modelSpec: z.array(tensorSpecSchema).max(100_000),
 });
+
+/** Coordinator -> client: proves the coordinator's key over both nonces; the client answers with `auth`. */
+export const challengeSchema = z.object({
+  type: z.literal('challenge'),
+  protocolVersion: z.number().int(),
+  runId: z.string().min(1).max(128),
+  coordinatorKey: publicKeyField,
+  nonce: nonceField,
+  signature: signatureField,
+});
+
+export const authSchema = z.object({ type: z.literal('auth'), signature: signatureField });
 
 export const welcomeSchema = z.object({
   type: z.literal('welcome'),
@@ -66,6 +90,8 @@ export const evaluateResultSchema = z.object({
   numExamples: z.number().int().min(0),
   loss: finite,
   metrics: metricsSchema,
+  /** Over (run, round, task, client, claims, hash of the claims): see crypto/handshake.ts. */
+  signature: signatureField,
 });
 
 export const evaluateFailureSchema = z.object({ type: z.literal('evaluate-failure'), round, taskId, reason: z.string().max(4096) });
@@ -78,6 +104,8 @@ export const statisticsFailureSchema = z.object({ type: z.literal('statistics-fa
 
 export const messageSchema = z.discriminatedUnion('type', [
   helloSchema,
+  challengeSchema,
+  authSchema,
   welcomeSchema,
   refusedSchema,
   fitFailureSchema,

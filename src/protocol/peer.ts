@@ -2,10 +2,16 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { describeZodError, messageSchema, streamMetaSchema, type Message, type StreamMeta } from './messages.js';
 import { isAck, type Ack, type SocketLike } from './socketLike.js';
 
+/** What the sender states once all bytes are sent: the payload's SHA-256 and, if it signs, its signature. */
+export interface StreamTrailer {
+  readonly sha256: string;
+  readonly signature?: string;
+}
+
 /** Where the bytes of an incoming stream go. `end` runs after the hash has been checked. */
 export interface StreamSink {
   write(chunk: Uint8Array): void | Promise<void>;
-  end(): void | Promise<void>;
+  end(trailer: StreamTrailer): void | Promise<void>;
   abort(reason: string): void;
 }
 
@@ -121,7 +127,7 @@ export class Peer {
   }
 
   /** Streams `chunks` (totalling `totalBytes`) with `meta`; resolves once the receiver checked the hash. */
-  async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array>): Promise<void> {
+  async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array>, options: { sign?: (sha256: string) => string } = {}): Promise<void> {
     const id = randomUUID();
     const begin = await this.emitWithAck('stream:begin', { id, meta, totalBytes });
     if (!begin.ok) throw new TransferError(`peer refused the ${meta.kind} stream: ${begin.error}`);
@@ -156,7 +162,9 @@ export class Peer {
       await Promise.allSettled(inflight);
       check();
       if (sent !== totalBytes) throw new TransferError(`stream announced ${totalBytes} bytes but produced ${sent}`);
-      const end = await this.emitWithAck('stream:end', { id, sha256: hash.digest('hex') });
+      const sha256 = hash.digest('hex');
+      const signature = options.sign?.(sha256);
+      const end = await this.emitWithAck('stream:end', { id, sha256, ...(signature ? { signature } : {}) });
       if (!end.ok) throw new TransferError(`peer rejected the ${meta.kind} stream: ${end.error}`);
     } catch (e) {
       this.socket.emit('stream:abort', { id, reason: errorText(e) });
@@ -290,7 +298,7 @@ export class Peer {
   }
 
   private async receiveEnd(trailer: unknown, ack: AckFn): Promise<void> {
-    const t = (typeof trailer === 'object' && trailer !== null ? trailer : {}) as { id?: unknown; sha256?: unknown };
+    const t = (typeof trailer === 'object' && trailer !== null ? trailer : {}) as { id?: unknown; sha256?: unknown; signature?: unknown };
     const stream = typeof t.id === 'string' ? this.open.get(t.id) : undefined;
     if (!stream || typeof t.id !== 'string') {
       this.refuse(ack, 'end of an unknown stream');
@@ -316,7 +324,8 @@ export class Peer {
       return;
     }
     try {
-      await stream.sink.end();
+      const signature = typeof t.signature === 'string' && t.signature.length <= 256 ? t.signature : undefined;
+      await stream.sink.end({ sha256: actual.toString('hex'), ...(signature ? { signature } : {}) });
       ack({ ok: true });
     } catch (e) {
       this.refuse(ack, errorText(e));

@@ -8,6 +8,7 @@ import type { Weights } from '../../src/protocol/tensors.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
 import { TestFederation } from '../helpers/federation.js';
 import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
+import { rawHandshake, rawHello } from '../helpers/rawHandshake.js';
 import { connectRawSocket, disconnected } from '../helpers/socketPair.js';
 
 const silent = pino({ level: 'silent' });
@@ -19,17 +20,7 @@ const zeros = (): Weights => [
 ];
 
 function hello(overrides: Record<string, unknown> = {}) {
-  return {
-    type: 'hello',
-    protocolVersion: PROTOCOL_VERSION,
-    name: 'mallory',
-    capabilities: { backend: 'js', numTrainExamples: 10, numTestExamples: 10, cohortVersion: '0.1.0' },
-    modelSpec: [
-      { name: 'w', shape: [2] },
-      { name: 'b', shape: [1] },
-    ],
-    ...overrides,
-  };
+  return rawHello('mallory', overrides).message;
 }
 
 async function emit(socket: Socket, event: string, ...args: unknown[]): Promise<Ack> {
@@ -79,13 +70,13 @@ describe('a coordinator under malformed and hostile input', () => {
     // ---- phase 1: a client that joins properly, then sends results for tasks it was never given ----
     const mallory = await attacker(coordinator.url);
     const welcome = nextMessage(mallory, 'welcome');
-    expect(await emit(mallory, 'msg', hello())).toEqual({ ok: true });
+    expect((await rawHandshake(mallory, rawHello('mallory'))).ack).toEqual({ ok: true });
     await welcome;
     const fakeTask = { kind: 'fit-result', round: 1, taskId: 'no-such-task', numExamples: 5, metrics: {} };
     expect(refused(await emit(mallory, 'stream:begin', { id: 'upload-1', meta: fakeTask, totalBytes: 100 }))).toBe('stale or unknown fit task no-such-task (round 1)');
     expect(refused(await emit(mallory, 'stream:chunk', 'upload-1', 0, new Uint8Array(100)))).toBe('chunk for an unknown stream');
     expect(refused(await emit(mallory, 'stream:end', { id: 'upload-1', sha256: createHash('sha256').digest('hex') }))).toBe('end of an unknown stream');
-    const fakeEval = { type: 'evaluate-result', round: 1, taskId: 'no-such-task', numExamples: 3, loss: 0, metrics: {} };
+    const fakeEval = { type: 'evaluate-result', round: 1, taskId: 'no-such-task', numExamples: 3, loss: 0, metrics: {}, signature: Buffer.alloc(64).toString('base64') };
     expect(refused(await emit(mallory, 'msg', fakeEval))).toBe('no open evaluate task no-such-task for round 1');
     expect(refused(await emit(mallory, 'msg', hello()))).toBe('a client may not send "hello" now');
     expect(refused(await emit(mallory, 'stream:begin', { id: 'w', meta: { kind: 'fit', round: 1, taskId: 't', config: { round: 1, ...fit } }, totalBytes: 4 }))).toBe(

@@ -1,0 +1,67 @@
+import { timingSafeEqual } from 'node:crypto';
+import { keyFingerprint } from '../crypto/identity.js';
+
+export type Role = 'client' | 'observer' | 'admin';
+
+export interface AllowedPeer {
+  readonly name: string;
+  readonly publicKey: Uint8Array;
+  /** client: trains and evaluates; observer: may watch, gets no tasks; admin: may also revoke. */
+  readonly role: Role;
+}
+
+export type AccessDecision = { readonly ok: true; readonly peer: AllowedPeer } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Who may connect. `open` admits any key (its holder still proves it and signs every upload); a list admits
+ * exactly the named keys. Keys are compared in constant time.
+ */
+export class AccessList {
+  private entries: readonly AllowedPeer[];
+
+  constructor(readonly mode: 'open' | 'allowlist', entries: readonly AllowedPeer[] = []) {
+    this.entries = [...entries];
+  }
+
+  static open(): AccessList {
+    return new AccessList('open');
+  }
+
+  static of(entries: readonly AllowedPeer[]): AccessList {
+    const names = new Set<string>();
+    for (const e of entries) {
+      if (names.has(e.name)) throw new Error(`access list names "${e.name}" twice`);
+      names.add(e.name);
+    }
+    return new AccessList('allowlist', entries);
+  }
+
+  get peers(): readonly AllowedPeer[] {
+    return this.entries;
+  }
+
+  decide(name: string, publicKey: Uint8Array): AccessDecision {
+    if (this.mode === 'open') return { ok: true, peer: { name, publicKey, role: 'client' } };
+    const entry = this.entries.find((e) => e.name === name);
+    const fingerprint = keyFingerprint(publicKey);
+    if (!entry) return { ok: false, reason: `unknown client "${name}" (key ${fingerprint}): not in the coordinator's access list` };
+    if (entry.publicKey.length !== publicKey.length || !timingSafeEqual(entry.publicKey, publicKey)) {
+      return { ok: false, reason: `key ${fingerprint} is not the key the access list holds for "${name}" (${keyFingerprint(entry.publicKey)})` };
+    }
+    return { ok: true, peer: entry };
+  }
+
+  /** Replaces the list (config reload, admin revocation); returns the names that lost access. */
+  replace(entries: readonly AllowedPeer[]): string[] {
+    const next = AccessList.of(entries);
+    const lost = this.entries.filter((e) => next.decide(e.name, e.publicKey).ok === false).map((e) => e.name);
+    this.entries = next.entries;
+    return lost;
+  }
+
+  revoke(name: string): boolean {
+    const before = this.entries.length;
+    this.entries = this.entries.filter((e) => e.name !== name);
+    return this.entries.length < before;
+  }
+}

@@ -1,0 +1,105 @@
+import type { Socket } from 'socket.io-client';
+import { canonicalClaims, uploadTranscript } from '../../src/crypto/handshake.js';
+import { sign, type Identity } from '../../src/crypto/identity.js';
+import { encodeBase64 } from '../../src/crypto/keyEncoding.js';
+import type { StreamMetaOf } from '../../src/protocol/messages.js';
+import { Peer } from '../../src/protocol/peer.js';
+import type { SocketLike } from '../../src/protocol/socketLike.js';
+import { encodeWeights, decodeWeights } from '../../src/protocol/tensorCodec.js';
+import type { Weights } from '../../src/protocol/tensors.js';
+import { rawHandshake, rawHello } from './rawHandshake.js';
+import { connectRawSocket } from './socketPair.js';
+
+export interface ReceivedFit {
+  readonly meta: StreamMetaOf<'fit'>;
+  readonly weights: Weights;
+}
+
+/**
+ * A client whose every step the test scripts: it authenticates with the real handshake, then hands each
+ * fit task to the test, which decides what (and how signed) to upload. For replay and forgery tests.
+ */
+export class ScriptedClient {
+  readonly fits: ReceivedFit[] = [];
+  private waiters: ((fit: ReceivedFit) => void)[] = [];
+
+  private constructor(
+    readonly socket: Socket,
+    readonly peer: Peer,
+    readonly name: string,
+    readonly identity: Identity,
+    readonly runId: string,
+  ) {}
+
+  static async connect(url: string, name: string, identity: Identity): Promise<ScriptedClient> {
+    const socket = await connectRawSocket(url);
+    const hello = rawHello(name, {}, identity);
+    const { ack, runId } = await rawHandshake(socket, hello);
+    if (!ack.ok) throw new Error(`handshake refused: ${ack.error}`);
+    const peer = new Peer(socket as unknown as SocketLike);
+    const client = new ScriptedClient(socket, peer, name, identity, runId);
+    peer.onMessage(() => undefined);
+    peer.onStream((meta) => {
+      const parts: Uint8Array[] = [];
+      return {
+        write: (chunk) => void parts.push(Uint8Array.from(chunk)),
+        end: () => {
+          if (meta.kind !== 'fit') return;
+          const fit = { meta, weights: decodeWeights(Buffer.concat(parts)) };
+          client.fits.push(fit);
+          client.waiters.shift()?.(fit);
+        },
+        abort: () => undefined,
+      };
+    });
+    return client;
+  }
+
+  nextFit(): Promise<ReceivedFit> {
+    const ready = this.fits.find((f) => !this.taken.has(f));
+    if (ready) {
+      this.taken.add(ready);
+      return Promise.resolve(ready);
+    }
+    return new Promise((resolve) =>
+      this.waiters.push((f) => {
+        this.taken.add(f);
+        resolve(f);
+      }),
+    );
+  }
+
+  private readonly taken = new Set<ReceivedFit>();
+
+  /** Uploads `delta` for a task, signed by `signer` (this client's key unless forging) over `signedFor`. */
+  async upload(
+    meta: StreamMetaOf<'fit'>,
+    delta: Weights,
+    options: { numExamples?: number; signer?: Identity; signedFor?: { round?: number; taskId?: string; client?: string } } = {},
+  ): Promise<void> {
+    const numExamples = options.numExamples ?? 10;
+    const bytes = encodeWeights(delta);
+    const metrics = { loss: 0.5 };
+    await this.peer.sendStream({ kind: 'fit-result', round: meta.round, taskId: meta.taskId, numExamples, metrics }, bytes.length, [bytes], {
+      sign: (sha256) =>
+        encodeBase64(
+          sign(
+            uploadTranscript({
+              runId: this.runId,
+              round: options.signedFor?.round ?? meta.round,
+              taskId: options.signedFor?.taskId ?? meta.taskId,
+              client: options.signedFor?.client ?? this.name,
+              kind: 'fit-result',
+              claims: canonicalClaims({ numExamples, ...metrics }),
+              payloadHash: sha256,
+            }),
+            (options.signer ?? this.identity).secretKey,
+          ),
+        ),
+    });
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
