@@ -1,3 +1,4 @@
+import { transcript } from './transcript.js';
 import { createHash } from 'node:crypto';
 import { canonicalJson, isPlainObject, type JsonObject } from './canonicalJson.js';
 import type { AuditSigner, AuditVerify } from './auditSigner.js';
@@ -43,14 +44,7 @@ export function auditEntryHash(body: AuditEntryBody): string {
 }
 
 export function auditSignedMessage(hash: string): Uint8Array {
-  const label = Buffer.from(AUDIT_SIGNATURE_LABEL, 'utf8');
-  const digest = Buffer.from(hash, 'hex');
-  const out = Buffer.alloc(4 + label.length + 4 + digest.length);
-  out.writeUInt32BE(label.length, 0);
-  label.copy(out, 4);
-  out.writeUInt32BE(digest.length, 4 + label.length);
-  digest.copy(out, 8 + label.length);
-  return new Uint8Array(out);
+  return transcript(AUDIT_SIGNATURE_LABEL, [new Uint8Array(Buffer.from(hash, 'hex'))]);
 }
 
 export function signAuditEntry(body: AuditEntryBody, signer: AuditSigner): AuditEntry {
