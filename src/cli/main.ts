@@ -15,7 +15,7 @@ const { buildProgram } = await import('./program.js');
 try {
   await buildProgram().parseAsync(process.argv);
   // Open handles (tfjs, sockets being closed) must not keep a finished command alive.
-  process.exit(0);
+  process.exit(process.exitCode ?? 0);
 } catch (e) {
   console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
   if (process.env.COHORT_DEBUG) console.error(e);

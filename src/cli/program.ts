@@ -1,14 +1,9 @@
 import { Command } from 'commander';
-import { clientConfigSchema } from './config/clientConfig.js';
-import { experimentConfigSchema } from './config/experimentConfig.js';
-import { loadConfig } from './config/loadConfig.js';
-import { runClient } from './runClient.js';
-import { runCoordinator } from './runCoordinator.js';
-import { configBaseDir, simulate } from './simulate.js';
 import { COHORT_VERSION } from '../protocol/version.js';
 
 const print = (line: string) => console.log(line);
 
+// Commands load their modules when they run: `cohort keygen` should not wait for TensorFlow.js to load.
 export function buildProgram(): Command {
   const program = new Command('cohort')
     .description('Federated learning: a coordinator and client nodes training one model over socket.io')
@@ -16,10 +11,15 @@ export function buildProgram(): Command {
 
   program
     .command('coordinator')
-    .description('serve an experiment to remote client nodes')
+    .description('serve an experiment to remote client nodes (SIGHUP reloads the access list)')
     .requiredOption('-c, --config <file>', 'experiment YAML')
     .action(async (opts: { config: string }) => {
-      await runCoordinator(loadConfig(opts.config, experimentConfigSchema), print);
+      const [{ loadConfig }, { experimentConfigSchema }, { runCoordinator }] = await Promise.all([
+        import('./config/loadConfig.js'),
+        import('./config/experimentConfig.js'),
+        import('./runCoordinator.js'),
+      ]);
+      await runCoordinator(loadConfig(opts.config, experimentConfigSchema), print, opts.config);
     });
 
   program
@@ -27,6 +27,12 @@ export function buildProgram(): Command {
     .description('run one client node next to local data')
     .requiredOption('-c, --config <file>', 'client YAML')
     .action(async (opts: { config: string }) => {
+      const [{ loadConfig }, { clientConfigSchema }, { runClient }, { configBaseDir }] = await Promise.all([
+        import('./config/loadConfig.js'),
+        import('./config/clientConfig.js'),
+        import('./runClient.js'),
+        import('./simulate.js'),
+      ]);
       await runClient(loadConfig(opts.config, clientConfigSchema), configBaseDir(opts.config), print);
     });
 
@@ -36,8 +42,34 @@ export function buildProgram(): Command {
     .requiredOption('-c, --config <file>', 'experiment YAML with a clients list')
     .option('--rounds <n>', 'override the number of rounds', (v) => Number.parseInt(v, 10))
     .action(async (opts: { config: string; rounds?: number }) => {
+      const [{ loadConfig }, { experimentConfigSchema }, { simulate, configBaseDir }] = await Promise.all([
+        import('./config/loadConfig.js'),
+        import('./config/experimentConfig.js'),
+        import('./simulate.js'),
+      ]);
       const config = loadConfig(opts.config, experimentConfigSchema);
       await simulate(opts.rounds ? { ...config, rounds: opts.rounds } : config, { baseDir: configBaseDir(opts.config), print });
+    });
+
+  program
+    .command('keygen')
+    .description('create an Ed25519 identity key file (mode 0600) and print its public key')
+    .requiredOption('-o, --out <file>', 'where to write the secret key (never overwritten)')
+    .action(async (opts: { out: string }) => {
+      const { runKeygen } = await import('./keygen.js');
+      runKeygen(opts.out, print);
+    });
+
+  const audit = program.command('audit').description('audit log tools');
+  audit
+    .command('verify')
+    .description('check a signed, hash-chained audit log; names every edited, removed, inserted or reordered entry')
+    .argument('<log>', 'the audit log (JSON lines)')
+    .option('-k, --key <base64>', "the signer's public key to require (otherwise the log's own signer is reported)")
+    .action(async (log: string, opts: { key?: string }) => {
+      const { runAuditVerify } = await import('./auditVerify.js');
+      const code = runAuditVerify(log, opts.key ? { publicKey: opts.key } : {}, print);
+      if (code !== 0) process.exitCode = code;
     });
 
   return program;

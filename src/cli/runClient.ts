@@ -4,7 +4,9 @@ import { selectBackend } from '../client/backend/index.js';
 import { startClient } from '../client/clientNode.js';
 import { loadCsvData } from '../client/data/index.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
+import { publicKeyFromBase64 } from '../crypto/identity.js';
 import type { ClientConfig } from './config/clientConfig.js';
+import { loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
 
 /** `cohort client`: one hospital's node; returns when the coordinator ends the run. */
 export async function runClient(config: ClientConfig, baseDir: string, print: (line: string) => void): Promise<void> {
@@ -12,23 +14,45 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
   // Raw rows are kept: federated standardization, if the experiment runs it, starts from them.
   const data = loadCsvData({ ...config.data, standardize: false }, resolve(baseDir));
   print(`${config.name}: ${data.meta.trainRows} train / ${data.meta.testRows} test rows, ${data.meta.featureCount} features`);
+  const logger = pino({ level: config.logLevel }, pino.destination(2));
+  const { identity, persistent } = loadIdentity(config.identity, baseDir, print);
+  const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
+  const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger) : undefined;
+  if (audit) print(`audit log of what this node sends: ${audit.path}`);
+  if (!config.coordinatorKey) print('coordinatorKey is not set: any coordinator that completes the handshake is trusted (pin it in production)');
+  const tls = config.tls
+    ? {
+        ...(config.tls.ca ? { ca: readPem(baseDir, config.tls.ca)! } : {}),
+        ...(config.tls.cert ? { cert: readPem(baseDir, config.tls.cert)! } : {}),
+        ...(config.tls.key ? { key: readPem(baseDir, config.tls.key)! } : {}),
+      }
+    : undefined;
   const { trainer, scaler } = createTabularNode({ model: config.model, data, localStandardization: config.data.standardize, optimizer: config.optimizer, seed: config.seed });
   const handle = startClient({
     url: config.coordinator,
     name: config.name,
     trainer,
     scaler,
-    logger: pino({ level: config.logLevel }, pino.destination(2)),
+    logger,
+    identity,
+    ...(config.coordinatorKey ? { coordinatorKey: publicKeyFromBase64(config.coordinatorKey, 'coordinatorKey') } : {}),
+    ...(tls ? { tls } : {}),
+    ...(audit ? { audit } : {}),
     onEvent: (event) => {
       if (event.type === 'welcome') print(`joined run ${event.runId}`);
       if (event.type === 'standardized') print(`applied the federation's standardization of ${event.features} features`);
       if (event.type === 'fit') print(`round ${event.round}: trained on ${event.numExamples} examples, loss ${event.metrics.loss?.toFixed(4)}`);
       if (event.type === 'evaluate') print(`round ${event.round}: test loss ${event.loss.toFixed(4)}, accuracy ${event.metrics.accuracy?.toFixed(4)}`);
-      if (event.type === 'disconnected') print(`disconnected (${event.reason}); reconnecting with backoff`);
+      if (event.type === 'refused') print(`refused: ${event.reason}`);
+      if (event.type === 'disconnected' && event.reason !== 'io client disconnect') print(`disconnected (${event.reason}); reconnecting with backoff`);
     },
   });
   process.once('SIGINT', () => void handle.stop().then(() => process.exit(130)));
-  const reason = await handle.done;
-  print(`run ended: ${reason}`);
-  trainer.dispose();
+  try {
+    const reason = await handle.done;
+    print(`run ended: ${reason}`);
+  } finally {
+    trainer.dispose();
+    audit?.close();
+  }
 }

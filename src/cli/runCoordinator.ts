@@ -1,21 +1,40 @@
+import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildModel } from '../client/model/buildModel.js';
 import { readModelWeights } from '../client/model/modelWeights.js';
 import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
-import { ConfigError } from './config/loadConfig.js';
-import type { ExperimentConfig } from './config/experimentConfig.js';
+import { experimentConfigSchema, type ExperimentConfig } from './config/experimentConfig.js';
+import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
+import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
 
-/** `cohort coordinator`: serves one experiment to remote clients until its rounds are done. */
-export async function runCoordinator(config: ExperimentConfig, print: (line: string) => void): Promise<RunResult> {
+/**
+ * `cohort coordinator`: serves one experiment to remote clients until its rounds are done. SIGHUP reloads
+ * the access list from the config file (peers no longer listed are cut off at once).
+ */
+export async function runCoordinator(config: ExperimentConfig, print: (line: string) => void, configPath?: string): Promise<RunResult> {
   if (config.model.inputs === undefined) {
     throw new ConfigError('model.inputs is required for `cohort coordinator` (the number of input features): the coordinator never sees the data it would infer it from');
   }
+  if (!config.access) {
+    throw new ConfigError('access is required for `cohort coordinator`: list the allowed clients (access.peers: [{ name, publicKey, role }]) or accept anyone explicitly (access: { mode: open })');
+  }
+  const baseDir = configPath ? resolve(configPath, '..') : process.cwd();
+  const logger = pino({ level: config.logLevel }, pino.destination(2));
+  const { identity, persistent } = loadIdentity(config.identity, baseDir, print);
+  const access = accessFromConfig(config.access);
+  if (access.mode === 'open') print('access: open: any client that proves a key may join (list access.peers to restrict it)');
+  const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
+  const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger) : undefined;
+  if (audit) print(`audit log: ${audit.path}`);
   const model = buildModel(config.model, config.model.inputs, config.seed);
   const initialWeights = readModelWeights(model);
   model.dispose();
   const strategy = createStrategy(config);
+  const tls = config.tls
+    ? { cert: readPem(baseDir, config.tls.cert)!, key: readPem(baseDir, config.tls.key)!, ...(config.tls.ca ? { ca: readPem(baseDir, config.tls.ca)! } : {}), requestClientCert: config.tls.requestClientCert }
+    : undefined;
   const coordinator = await Coordinator.start({
     strategy,
     initialWeights,
@@ -26,17 +45,35 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     waitForClientsMs: config.coordinator.waitForClientsSeconds * 1000,
     maxRoundRetries: config.coordinator.maxRoundRetries,
     seed: config.seed,
-    logger: pino({ level: config.logLevel }, pino.destination(2)),
+    logger,
+    identity,
+    access,
+    ...(audit ? { audit } : {}),
+    ...(tls ? { tls } : {}),
     ...(config.standardization === 'federated' ? { standardizeFeatures: config.model.inputs } : {}),
     onRound: (record) => print(formatRound(record, config.rounds)),
   });
   print(`coordinator for "${config.name}" listening on ${coordinator.url}; waiting for ${strategy.minAvailableClients} clients (run ${coordinator.runId})`);
+  const reload = () => {
+    if (!configPath) return;
+    try {
+      const next = loadConfig(configPath, experimentConfigSchema);
+      if (next.access?.mode !== 'allowlist') throw new ConfigError('a reload can change access.peers, not switch the access mode');
+      const cut = coordinator.setAccess(allowedPeers(next.access.peers));
+      print(`access list reloaded: ${next.access.peers.length} peers${cut.length ? `; revoked ${cut.join(', ')}` : ''}`);
+    } catch (e) {
+      print(`access list not reloaded: ${(e as Error).message}`);
+    }
+  };
   const stop = () => void coordinator.close().then(() => process.exit(130));
+  process.on('SIGHUP', reload);
   process.once('SIGINT', stop);
   try {
     return await coordinator.run();
   } finally {
+    process.off('SIGHUP', reload);
     process.off('SIGINT', stop);
     await coordinator.close();
+    audit?.close();
   }
 }

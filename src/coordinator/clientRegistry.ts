@@ -40,6 +40,12 @@ export class ClientRegistry {
     return [...this.sessions.values()];
   }
 
+  /** Resolves once no session is open, or after `timeoutMs`, whichever is first. */
+  async waitForEmpty(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.all().some((s) => s.open) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
   /** Resolves once at least `count` clients are connected; rejects after `timeoutMs`. */
   waitFor(count: number, timeoutMs: number): Promise<void> {
     if (this.summaries().length >= count) return Promise.resolve();

@@ -229,6 +229,8 @@ export class Coordinator {
       this.options.onRound?.(record);
     }
     for (const session of registry.all()) session.notify({ type: 'run-end', reason: `run ${this.runId} completed ${this.options.rounds} rounds` });
+    // Clients hang up once they have the message; closing first could cut it off in a socket buffer.
+    await registry.waitForEmpty(5_000);
     return { runId: this.runId, weights: global, history, ...(standardization ? { standardization: standardization.weights } : {}) };
   }
 

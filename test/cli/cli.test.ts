@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -73,6 +73,58 @@ describe('the cohort command', () => {
       expect(h.stdout).toMatch(/round 2: test loss \d\.\d{4}, accuracy/);
       expect(h.stdout).toMatch(/run ended: run .* completed 2 rounds/);
     }
+  });
+
+  it('runs a locked-down federation from the command line: keys, allowlist, pinned key, TLS, audit logs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cohort-secure-'));
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=cohort test CA', '-days', '1');
+    ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.ext');
+    const publicKeys: Record<string, string> = {};
+    for (const who of ['coordinator', 'north', 'central', 'south']) {
+      const r = await run(['keygen', '--out', join(dir, `${who}.key`)]);
+      expect(r.code).toBe(0);
+      publicKeys[who] = /public key: (\S+)/.exec(r.stdout)![1]!;
+      expect(statSync(join(dir, `${who}.key`)).mode & 0o777).toBe(0o600);
+    }
+    const port = await freePort();
+    const data = join(root, 'examples/breast-cancer/data/hospitals');
+    writeFileSync(
+      join(dir, 'coordinator.yaml'),
+      `name: secure\nseed: 1\nrounds: 2\nmodel: { type: mlp, hidden: [8], outputs: 1, inputs: 30 }\nstrategy: { minFitClients: 3 }\n` +
+        `coordinator: { port: ${port} }\nidentity: { key: coordinator.key }\ntls: { cert: server.pem, key: server.key }\n` +
+        `access:\n  peers:\n${['north', 'central', 'south'].map((h) => `    - { name: ${h}, publicKey: "${publicKeys[h]}" }`).join('\n')}\n`,
+    );
+    for (const h of ['north', 'central', 'south']) {
+      writeFileSync(
+        join(dir, `${h}.yaml`),
+        `name: ${h}\ncoordinator: https://127.0.0.1:${port}\nmodel: { type: mlp, hidden: [8], outputs: 1 }\nidentity: { key: ${h}.key }\n` +
+          `coordinatorKey: "${publicKeys.coordinator}"\ntls: { ca: ca.pem }\ndata: { path: ${join(data, `${h}.csv`)}, label: target }\n`,
+      );
+    }
+    const [c, ...hs] = await Promise.all([run(['coordinator', '--config', join(dir, 'coordinator.yaml')]), ...['north', 'central', 'south'].map((h) => run(['client', '--config', join(dir, `${h}.yaml`)]))]);
+    expect(c.stderr).not.toMatch(/error/);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/listening on https:\/\/127\.0\.0\.1:\d+/);
+    expect(c.stdout).toMatch(/^round 2\/2 {2}clients 3\/3 /m);
+    for (const h of hs) expect(h.code).toBe(0);
+    const verified = await run(['audit', 'verify', join(dir, 'secure.audit.jsonl'), '--key', publicKeys.coordinator!]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/audit log ok: \d+ entries/);
+    const northLog = readFileSync(join(dir, 'north.audit.jsonl'), 'utf8');
+    expect(northLog.match(/"upload-sent"/g)?.length).toBe(5); // statistics, 2 fits, 2 evaluations
+    expect((await run(['audit', 'verify', join(dir, 'north.audit.jsonl'), '--key', publicKeys.north!])).code).toBe(0);
+    // Tamper with one entry of the coordinator's log: the verifier names it.
+    const path = join(dir, 'secure.audit.jsonl');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    lines[2] = lines[2]!.replace(/"seq":2/, '"seq":2,"x":1').replace('"seq":2,"x":1', '"seq":2');
+    lines[3] = lines[3]!.replace(/"time":"[^"]+"/, '"time":"2000-01-01T00:00:00.000Z"');
+    writeFileSync(path, lines.join('\n'));
+    const tampered = await run(['audit', 'verify', path]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).toMatch(/line 4 \(seq 3\): edited/);
   });
 
   // The machine's own node may predate 22 (the project pins 22 for npm scripts); the built CLI must say so.

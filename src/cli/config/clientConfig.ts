@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BACKEND_PREFERENCES } from '../../client/backend/index.js';
 import { csvDataConfigSchema } from '../../client/data/index.js';
 import { modelSpecSchema } from '../../client/model/modelSpec.js';
+import { auditConfigSchema, clientTlsConfigSchema, identityConfigSchema } from './securityConfig.js';
 
 /** What `cohort client` runs: one hospital's node, its local data, and the model it trains. */
 export const clientConfigSchema = z.strictObject({
@@ -15,6 +16,16 @@ export const clientConfigSchema = z.strictObject({
   model: modelSpecSchema,
   optimizer: z.enum(['sgd', 'adam']).default('adam'),
   data: csvDataConfigSchema,
+  /** This node's identity key file (`cohort keygen`); the coordinator's access list names its public key. */
+  identity: identityConfigSchema.optional(),
+  /** The coordinator's public key (base64), pinned: the node refuses any other coordinator. */
+  coordinatorKey: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 Ed25519 public key (44 characters)')
+    .optional(),
+  tls: clientTlsConfigSchema.optional(),
+  /** What this node sent, signed and hash-chained; default `<name>.audit.jsonl` beside the config when identity.key is set. */
+  audit: auditConfigSchema.optional(),
 });
 
 export type ClientConfig = z.infer<typeof clientConfigSchema>;

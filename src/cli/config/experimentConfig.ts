@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BACKEND_PREFERENCES } from '../../client/backend/index.js';
 import { csvDataConfigSchema } from '../../client/data/index.js';
 import { modelSpecSchema } from '../../client/model/modelSpec.js';
+import { accessConfigSchema, auditConfigSchema, identityConfigSchema, serverTlsConfigSchema } from './securityConfig.js';
 
 const positiveInt = z.number().int().min(1);
 
@@ -63,6 +64,13 @@ export const experimentConfigSchema = z
      */
     standardization: z.enum(['federated', 'local', 'none']).default('federated'),
     dataDefaults: partialDataSchema.default(() => ({})),
+    /** coordinator: its identity key file (clients pin its public key). Default: a fresh key per run. */
+    identity: identityConfigSchema.optional(),
+    /** coordinator: who may connect (required for `cohort coordinator`). */
+    access: accessConfigSchema.optional(),
+    tls: serverTlsConfigSchema.optional(),
+    /** coordinator: the audit log; default `<name>.audit.jsonl` beside the config when identity.key is set. */
+    audit: auditConfigSchema.optional(),
     clients: z.array(simulatedClientSchema).optional(),
     /** simulate: also train one model centrally on the pooled training rows and compare. */
     centralBaseline: z

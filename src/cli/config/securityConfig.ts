@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/** A node's Ed25519 identity: the secret key file `cohort keygen` wrote (mode 0600). */
+export const identityConfigSchema = z.strictObject({ key: z.string().min(1) });
+
+const base64Key = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 Ed25519 public key (44 characters, as `cohort keygen` prints)');
+
+/** Who may connect to a coordinator: named public keys with roles, or (explicitly) anyone. */
+export const accessConfigSchema = z.union([
+  z.strictObject({
+    mode: z.literal('allowlist').default('allowlist'),
+    peers: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1).max(128),
+          publicKey: base64Key,
+          role: z.enum(['client', 'observer', 'admin']).default('client'),
+        }),
+      )
+      .min(1, 'list at least one peer, or set mode: open'),
+  }),
+  z.strictObject({ mode: z.literal('open') }),
+]);
+
+/** HTTPS/WSS for the coordinator: PEM files; `ca` with `requestClientCert` makes it mutual TLS. */
+export const serverTlsConfigSchema = z.strictObject({
+  cert: z.string().min(1),
+  key: z.string().min(1),
+  ca: z.string().min(1).optional(),
+  requestClientCert: z.boolean().default(false),
+});
+
+/** For an https:// coordinator: the CA to trust, and this node's certificate for mutual TLS. */
+export const clientTlsConfigSchema = z.strictObject({
+  ca: z.string().min(1).optional(),
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+});
+
+/** The signed, hash-chained log of security-relevant events (see `cohort audit verify`). */
+export const auditConfigSchema = z.strictObject({ log: z.string().min(1) });

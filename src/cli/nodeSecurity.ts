@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { AccessList, type AllowedPeer } from '../coordinator/accessList.js';
+import type { AuditTrail } from '../coordinator/auditTrail.js';
+import { AuditLog } from '../crypto/auditLog.js';
+import { ed25519AuditSigner } from '../crypto/auditSigner.js';
+import type { JsonObject } from '../crypto/canonicalJson.js';
+import { generateIdentity, keyFingerprint, publicKeyFromBase64, type Identity } from '../crypto/identity.js';
+import { encodeBase64 } from '../crypto/keyEncoding.js';
+import { readSecretKeyFile } from '../crypto/keyFile.js';
+import type { accessConfigSchema, identityConfigSchema } from './config/securityConfig.js';
+
+/** The configured identity, or a fresh one for this process (said aloud: nobody can pin an ephemeral key). */
+export function loadIdentity(config: z.infer<typeof identityConfigSchema> | undefined, baseDir: string, print: (line: string) => void): { identity: Identity; persistent: boolean } {
+  if (config) {
+    const identity = readSecretKeyFile(resolve(baseDir, config.key));
+    print(`identity ${keyFingerprint(identity.publicKey)} (${encodeBase64(identity.publicKey)})`);
+    return { identity, persistent: true };
+  }
+  const identity = generateIdentity();
+  print(`identity: a fresh key for this run, ${encodeBase64(identity.publicKey)} (set identity.key to a \`cohort keygen\` file to keep one)`);
+  return { identity, persistent: false };
+}
+
+export function accessFromConfig(config: z.infer<typeof accessConfigSchema>): AccessList {
+  if (config.mode === 'open') return AccessList.open();
+  return AccessList.of(allowedPeers(config.peers));
+}
+
+export function allowedPeers(peers: readonly { name: string; publicKey: string; role: AllowedPeer['role'] }[]): AllowedPeer[] {
+  return peers.map((p) => ({ name: p.name, role: p.role, publicKey: publicKeyFromBase64(p.publicKey, `access.peers "${p.name}" publicKey`) }));
+}
+
+export function readPem(baseDir: string, path: string | undefined): string | undefined {
+  return path === undefined ? undefined : readFileSync(resolve(baseDir, path), 'utf8');
+}
+
+/**
+ * Opens the signed audit log as the coordinator's or client's AuditTrail. Values that JSON cannot carry
+ * are normalized; a failed append is logged, never thrown into the round it describes.
+ */
+export function openAuditTrail(path: string, identity: Identity, log: Logger): AuditTrail & { close(): void; readonly path: string } {
+  const auditLog = AuditLog.open(path, ed25519AuditSigner(identity.secretKey));
+  return {
+    path,
+    append: (type, data) => {
+      try {
+        auditLog.append(type, JSON.parse(JSON.stringify(data)) as JsonObject);
+      } catch (e) {
+        log.error({ type, error: (e as Error).message }, 'could not append to the audit log');
+      }
+    },
+    close: () => auditLog.close(),
+  };
+}
