@@ -239,6 +239,7 @@ export function startClient(options: ClientOptions): ClientHandle {
   const reportFailure = async (kind: 'fit-failure' | 'evaluate-failure', round: number, taskId: string, e: unknown) => {
     const reason = errorText(e);
     emit({ type: 'task-failed', round, reason });
+    audit.append('task-failed', { run: runId ?? null, round, task: taskId, kind, reason });
     log.error({ round, reason }, `${kind === 'fit-failure' ? 'fit' : 'evaluate'} failed`);
     await peer.send({ type: kind, round, taskId, reason: reason.slice(0, 4000) }).catch(() => undefined);
   };

@@ -234,6 +234,7 @@ export class ClientSession {
       abort: (reason) => {
         upload.abort(reason);
         task.upload = undefined;
+        if (this.peer.connected) this.audit.append('upload-refused', { client: this.summary.name, round, task: meta.taskId, kind: meta.kind, reason });
         this.settle(meta.taskId, new TaskError(this.peer.connected ? 'refused' : 'disconnected', `update not accepted: ${reason}`));
       },
     };

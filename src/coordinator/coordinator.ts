@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { defaultPeerOptions, type PeerOptions } from '../protocol/peer.js';
 import { createSeededRng, mixSeed } from '../protocol/seededRng.js';
 import { specOf, type Weights } from '../protocol/tensors.js';
+import { encodedByteLength } from '../protocol/tensorCodec.js';
 import type { Aggregator } from './aggregation/aggregator.js';
 import { encodeGlobal, type EncodedWeights } from './encodeGlobal.js';
 import { computeFederatedStandardization, distributeStandardization } from './federatedStandardization.js';
@@ -93,8 +94,10 @@ export class Coordinator {
     if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new RunError(`rounds must be a positive integer, got ${options.rounds}`);
     this.runId = options.runId ?? randomUUID();
     this.log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ run: this.runId });
-    this.transfer = { ...defaultPeerOptions, ...options.transfer };
     const spec = specOf(options.initialWeights);
+    // No upload may be larger than a model update (moments are far smaller): refuse bigger ones up front.
+    const largestUpload = encodedByteLength(spec) + 64 * 1024;
+    this.transfer = { ...defaultPeerOptions, maxTransferBytes: largestUpload, ...options.transfer };
     this.identity = options.identity ?? generateIdentity();
     this.access = options.access ?? AccessList.open();
     this.audit = options.audit ?? noAudit;
