@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { CoordinatorEventMap } from './coordinatorEvents.js';
 import { pino, type Logger } from 'pino';
 import { defaultPeerOptions, type PeerOptions } from '../protocol/peer.js';
 import { createSeededRng, mixSeed } from '../protocol/seededRng.js';
@@ -14,7 +16,7 @@ import { generateIdentity, keyFingerprint, type Identity } from '../crypto/ident
 import { AccessList, type AllowedPeer } from './accessList.js';
 import { noAudit, type AuditTrail } from './auditTrail.js';
 import { weightsHash } from './weightsHash.js';
-import { CoordinatorServer, type TlsOptions } from './server.js';
+import { CoordinatorServer, type HttpHandler, type TlsOptions } from './server.js';
 import type { EvaluateReport, FitReport, Strategy, TaskFailure } from './strategy.js';
 
 export interface CoordinatorOptions {
@@ -79,7 +81,7 @@ function outcomesOf(reports: readonly (FitReport | EvaluateReport)[], failures: 
  * The round driver: waits for clients, then for each round asks the strategy whom to train, streams the
  * global weights, aggregates arriving updates, updates the model and evaluates it.
  */
-export class Coordinator {
+export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   readonly runId: string;
   private readonly server: CoordinatorServer;
   private readonly log: Logger;
@@ -91,6 +93,7 @@ export class Coordinator {
   readonly identity: Identity;
 
   private constructor(private readonly options: CoordinatorOptions) {
+    super();
     if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new RunError(`rounds must be a positive integer, got ${options.rounds}`);
     this.runId = options.runId ?? randomUUID();
     this.log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ run: this.runId });
@@ -117,6 +120,7 @@ export class Coordinator {
       maxConnectionsPerMinute: options.maxConnectionsPerMinute ?? 120,
       maxPendingHandshakes: options.maxPendingHandshakes ?? 64,
       log: this.log,
+      report: (event, ...args) => this.report(event, ...args),
     });
   }
 
@@ -135,6 +139,11 @@ export class Coordinator {
   /** Connected clients, for status displays. */
   get clients() {
     return this.server.registry.summaries();
+  }
+
+  /** Serves extra HTTP routes on the coordinator's port (metrics, dashboard). */
+  addHttpHandler(handler: HttpHandler): void {
+    this.server.addHttpHandler(handler);
   }
 
   /** Removes a peer from the access list and cuts its connection off at once (admin command). */
@@ -156,6 +165,15 @@ export class Coordinator {
   /** Messages and connections refused so far. */
   get refusals(): number {
     return this.server.refusals;
+  }
+
+  /** Emits to listeners; a listener that throws is logged, never allowed to break a round. */
+  private report<K extends keyof CoordinatorEventMap>(event: K, ...args: CoordinatorEventMap[K]): void {
+    try {
+      (this.emit as (event: K, ...args: CoordinatorEventMap[K]) => boolean)(event, ...args);
+    } catch (e) {
+      this.log.error({ event, error: (e as Error).message }, 'a coordinator event listener threw');
+    }
   }
 
   async run(): Promise<RunResult> {
@@ -185,6 +203,7 @@ export class Coordinator {
         });
         const fitStarted = performance.now();
         const tasks = strategy.configureFit(round, await eligible(), createSeededRng(mixSeed(seed, round, attempts, 1)));
+        this.report('round-started', { round, attempt: attempts, selected: tasks.map((t) => t.client.name) });
         const weights = encodeGlobal(global, this.transfer.chunkBytes);
         const fit = await runFitRound(round, tasks, registry, this.aggregator, weights, roundTimeoutMs);
         const outcomes = outcomesOf(fit.reports, fit.failures);
@@ -197,6 +216,7 @@ export class Coordinator {
         const reasons = fit.failures.map((f) => `${f.client.name}: ${f.reason} (${f.detail})`).join('; ');
         const message = `round ${round} attempt ${attempts} failed: ${fit.reports.length} of the ${strategy.minFitClients} required updates arrived${reasons ? ` [${reasons}]` : ''}`;
         this.log.warn({ round, attempt: attempts, failures: fit.failures.length }, message);
+        this.report('round-failed', { round, attempt: attempts, message });
         if (attempts > maxRetries) throw new RunError(`${message}; giving up after ${attempts} attempts`);
       }
 
@@ -230,8 +250,10 @@ export class Coordinator {
       });
       this.log.info({ round, durationMs: record.durationMs, loss: evaluate?.loss }, 'round completed');
       this.options.onRound?.(record);
+      this.report('round-completed', record);
     }
     for (const session of registry.all()) session.notify({ type: 'run-end', reason: `run ${this.runId} completed ${this.options.rounds} rounds` });
+    this.report('run-completed', { runId: this.runId, rounds: this.options.rounds });
     // Clients hang up once they have the message; closing first could cut it off in a socket buffer.
     await registry.waitForEmpty(5_000);
     return { runId: this.runId, weights: global, history, ...(standardization ? { standardization: standardization.weights } : {}) };

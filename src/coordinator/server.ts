@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -17,6 +17,7 @@ import type { AuditTrail } from './auditTrail.js';
 import { ClientRegistry } from './clientRegistry.js';
 import { ClientSession } from './clientSession.js';
 import { ConnectionLimiter } from './connectionLimiter.js';
+import type { CoordinatorEventMap } from './coordinatorEvents.js';
 
 /** HTTPS/WSS: certificate and key in PEM; `ca` and `requestClientCert` turn on mutual TLS. */
 export interface TlsOptions {
@@ -25,6 +26,9 @@ export interface TlsOptions {
   readonly ca?: string | Buffer;
   readonly requestClientCert?: boolean;
 }
+
+/** Serves one HTTP request beside the socket.io endpoint; returns false to pass it on. */
+export type HttpHandler = (request: IncomingMessage, response: ServerResponse) => boolean | Promise<boolean>;
 
 export interface ServerOptions {
   readonly host: string;
@@ -41,6 +45,8 @@ export interface ServerOptions {
   readonly maxConnectionsPerMinute: number;
   readonly maxPendingHandshakes: number;
   readonly log: Logger;
+  /** Reports joins, departures, refusals and traffic. */
+  readonly report: <K extends keyof CoordinatorEventMap>(event: K, ...args: CoordinatorEventMap[K]) => void;
 }
 
 function decodeBase64(text: string): Uint8Array {
@@ -56,6 +62,7 @@ export class CoordinatorServer {
   private readonly http: HttpServer;
   private readonly io: Server;
   private readonly limiter: ConnectionLimiter;
+  private readonly httpHandlers: HttpHandler[] = [];
   /** Counts refused messages and connections, for observability and tests. */
   refusals = 0;
 
@@ -64,6 +71,7 @@ export class CoordinatorServer {
     this.http = tls
       ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.requestClientCert ?? false, rejectUnauthorized: tls.requestClientCert ?? false })
       : createServer();
+    this.http.on('request', (request: IncomingMessage, response: ServerResponse) => void this.serveHttp(request, response));
     this.io = new Server(this.http, {
       transports: ['websocket'],
       maxHttpBufferSize: maxHttpBufferSizeFor(options.transfer.chunkBytes),
@@ -71,6 +79,23 @@ export class CoordinatorServer {
     });
     this.limiter = new ConnectionLimiter(options.maxConnectionsPerMinute, options.maxPendingHandshakes);
     this.io.on('connection', (socket) => this.accept(socket as unknown as SocketLike & { id: string; handshake: { address: string } }));
+  }
+
+  /** Adds an HTTP route (metrics, dashboard); socket.io's own path is never passed to handlers. */
+  addHttpHandler(handler: HttpHandler): void {
+    this.httpHandlers.push(handler);
+  }
+
+  private async serveHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.url?.startsWith('/socket.io/')) return;
+    try {
+      for (const handler of this.httpHandlers) if (await handler(request, response)) return;
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    } catch (e) {
+      this.options.log.error({ url: request.url, error: (e as Error).message }, 'HTTP handler failed');
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+      response.end('internal error\n');
+    }
   }
 
   async listen(): Promise<string> {
@@ -110,6 +135,7 @@ export class CoordinatorServer {
     const limited = this.limiter.admit(address);
     if (limited) {
       this.refusals++;
+      this.options.report('refused', { problem: limited });
       log.warn({ address, reason: limited }, 'connection refused');
       audit.append('connection-refused', { address, reason: limited });
       socket.emit('msg', { type: 'refused', reason: limited });
@@ -124,8 +150,10 @@ export class CoordinatorServer {
       if (!settled) this.limiter.settle();
       settled = true;
     };
+    peer.onTraffic((direction, bytes) => this.options.report('traffic', { direction, bytes, ...(session ? { client: session.summary.name } : {}) }));
     peer.onProtocolError((problem) => {
       this.refusals++;
+      this.options.report('refused', { problem, ...(session ? { client: session.summary.name } : {}) });
       log.warn({ socket: socket.id, client: session?.summary.name, problem }, 'refused inbound message');
     });
     const refuse = (reason: string, client?: string) => {
@@ -151,6 +179,7 @@ export class CoordinatorServer {
       session.close(`disconnected (${String(reason)})`);
       if (this.registry.get(session.summary.id) === session) this.registry.remove(session.summary.id);
       log.info({ client: session.summary.name, reason }, 'client disconnected');
+      this.options.report('client-left', session.summary, String(reason));
       audit.append('client-disconnected', { client: session.summary.name, reason: String(reason) });
     });
     peer.onMessage((message: Message) => {
@@ -218,6 +247,7 @@ export class CoordinatorServer {
     };
     const session = new ClientSession(peer, summary, allowed.publicKey, this.options.spec, this.options.runId, this.options.audit, this.options.log);
     this.registry.add(session);
+    if (session.role === 'client') this.options.report('client-joined', session.summary);
     this.options.log.info({ client: summary.name, role: summary.role, backend: summary.backend, train: summary.numTrainExamples }, 'client joined');
     this.options.audit.append('client-connected', { client: summary.name, role: summary.role, key: keyFingerprint(allowed.publicKey), backend: summary.backend });
     return session;

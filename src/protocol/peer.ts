@@ -83,6 +83,10 @@ export class Peer {
     throw new TransferError('this peer accepts no streams');
   };
   private protocolErrorHandler: (problem: string) => void = () => undefined;
+  /** Payload bytes of streamed chunks, each way, for metrics. */
+  bytesIn = 0;
+  bytesOut = 0;
+  private trafficHandler: (direction: 'in' | 'out', bytes: number) => void = () => undefined;
 
   constructor(private readonly socket: SocketLike, options: Partial<PeerOptions> = {}) {
     this.options = { ...defaultPeerOptions, ...options };
@@ -108,6 +112,11 @@ export class Peer {
 
   onStream(handler: (meta: StreamMeta, totalBytes: number) => StreamSink | Promise<StreamSink>): void {
     this.streamHandler = handler;
+  }
+
+  /** Called for every chunk sent or received (payload bytes). */
+  onTraffic(handler: (direction: 'in' | 'out', bytes: number) => void): void {
+    this.trafficHandler = handler;
   }
 
   /** Called with a description of every malformed or refused inbound message or stream. */
@@ -146,6 +155,8 @@ export class Peer {
         if (chunk.length > this.options.chunkBytes) throw new TransferError(`chunk of ${chunk.length} bytes exceeds ${this.options.chunkBytes}`);
         hash.update(chunk);
         sent += chunk.length;
+        this.bytesOut += chunk.length;
+        this.trafficHandler('out', chunk.length);
         const pending = this.emitWithAck('stream:chunk', id, seq++, chunk).then((ack) => {
           if (!ack.ok) throw new TransferError(`peer refused a chunk of the ${meta.kind} stream: ${ack.error}`);
         });
@@ -281,6 +292,8 @@ export class Peer {
     }
     stream.nextSeq++;
     stream.received += bytes.length;
+    this.bytesIn += bytes.length;
+    this.trafficHandler('in', bytes.length);
     stream.hash.update(bytes);
     stream.tail = stream.tail.then(async () => {
       if (stream.failed) {

@@ -1,0 +1,17 @@
+import type { RoundRecord } from './roundRecord.js';
+import type { ClientSummary } from './strategy.js';
+
+/**
+ * What a running coordinator reports, for stores, metrics and dashboards. Listeners observe; they cannot
+ * change a round (a throwing listener is logged and ignored).
+ */
+export interface CoordinatorEventMap {
+  'client-joined': [client: ClientSummary];
+  'client-left': [client: ClientSummary, reason: string];
+  'round-started': [info: { round: number; attempt: number; selected: readonly string[] }];
+  'round-failed': [info: { round: number; attempt: number; message: string }];
+  'round-completed': [record: RoundRecord];
+  'refused': [info: { problem: string; client?: string }];
+  'traffic': [info: { direction: 'in' | 'out'; bytes: number; client?: string }];
+  'run-completed': [info: { runId: string; rounds: number }];
+}
