@@ -11,6 +11,14 @@ if (major < MIN_NODE_MAJOR) {
   process.exit(1);
 }
 
+// node:sqlite is stable in use but still flagged experimental on Node 22: keep that one warning off users' screens.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const text = typeof warning === 'string' ? warning : warning.message;
+  if (/SQLite is an experimental feature/.test(text)) return;
+  (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
 const { buildProgram } = await import('./program.js');
 try {
   await buildProgram().parseAsync(process.argv);

@@ -13,13 +13,14 @@ export function buildProgram(): Command {
     .command('coordinator')
     .description('serve an experiment to remote client nodes (SIGHUP reloads the access list)')
     .requiredOption('-c, --config <file>', 'experiment YAML')
-    .action(async (opts: { config: string }) => {
+    .option('--new-run', 'start a new run even if the store holds an unfinished one of this experiment')
+    .action(async (opts: { config: string; newRun?: boolean }) => {
       const [{ loadConfig }, { experimentConfigSchema }, { runCoordinator }] = await Promise.all([
         import('./config/loadConfig.js'),
         import('./config/experimentConfig.js'),
         import('./runCoordinator.js'),
       ]);
-      await runCoordinator(loadConfig(opts.config, experimentConfigSchema), print, opts.config);
+      await runCoordinator(loadConfig(opts.config, experimentConfigSchema), print, opts.config, { newRun: opts.newRun ?? false });
     });
 
   program
@@ -58,6 +59,32 @@ export function buildProgram(): Command {
     .action(async (opts: { out: string }) => {
       const { runKeygen } = await import('./keygen.js');
       runKeygen(opts.out, print);
+    });
+
+  const storeOption = ['-s, --store <file>', 'the run store', 'cohort.db'] as const;
+  program
+    .command('runs')
+    .description('list the runs in a store')
+    .option(...storeOption)
+    .action(async (opts: { store: string }) => (await import('./inspectRuns.js')).runRuns(opts.store, print));
+
+  program
+    .command('show')
+    .description("a run's rounds, participants, model versions and manifest")
+    .argument('<run>', 'run id (a unique prefix is enough)')
+    .option(...storeOption)
+    .option('--json', 'print the whole record (manifest, clients, rounds) as JSON')
+    .action(async (run: string, opts: { store: string; json?: boolean }) => (await import('./inspectRuns.js')).runShow(opts.store, run, opts.json ?? false, print));
+
+  program
+    .command('export')
+    .description("write a run's global model in TensorFlow.js format (model.json + weights.bin)")
+    .requiredOption('-r, --run <id>', 'run id (a unique prefix is enough)')
+    .option('--round <n>', 'the round whose model to export (default: the last completed)', (v) => Number.parseInt(v, 10))
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .option(...storeOption)
+    .action(async (opts: { run: string; round?: number; out: string; store: string }) => {
+      await (await import('./exportModel.js')).runExport({ store: opts.store, run: opts.run, out: opts.out, ...(opts.round !== undefined ? { round: opts.round } : {}) }, print);
     });
 
   const audit = program.command('audit').description('audit log tools');

@@ -27,7 +27,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
         ...(config.tls.key ? { key: readPem(baseDir, config.tls.key)! } : {}),
       }
     : undefined;
-  const { trainer, scaler } = createTabularNode({ model: config.model, data, localStandardization: config.data.standardize, optimizer: config.optimizer, seed: config.seed });
+  const { trainer, scaler } = createTabularNode({ model: config.model, data, localStandardization: config.data.standardize, optimizer: config.optimizer, seed: config.seed, datasetFingerprint: data.meta.schemaFingerprint });
   const handle = startClient({
     url: config.coordinator,
     name: config.name,

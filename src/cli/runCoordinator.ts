@@ -7,13 +7,14 @@ import { experimentConfigSchema, type ExperimentConfig } from './config/experime
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
+import { planStoredRun } from './openStore.js';
 import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
 
 /**
  * `cohort coordinator`: serves one experiment to remote clients until its rounds are done. SIGHUP reloads
  * the access list from the config file (peers no longer listed are cut off at once).
  */
-export async function runCoordinator(config: ExperimentConfig, print: (line: string) => void, configPath?: string): Promise<RunResult> {
+export async function runCoordinator(config: ExperimentConfig, print: (line: string) => void, configPath?: string, options: { newRun?: boolean } = {}): Promise<RunResult> {
   if (config.model.inputs === undefined) {
     throw new ConfigError('model.inputs is required for `cohort coordinator` (the number of input features): the coordinator never sees the data it would infer it from');
   }
@@ -32,6 +33,9 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const initialWeights = readModelWeights(model);
   model.dispose();
   const strategy = createStrategy(config);
+  const storePath = config.store ? resolve(baseDir, config.store.path) : resolve('cohort.db');
+  const { store, resume, manifest } = planStoredRun(storePath, config, options.newRun ?? false);
+  print(resume ? `resuming run ${resume.id} after round ${resume.lastRound} of ${resume.roundsPlanned} (store ${storePath})` : `store: ${storePath}`);
   const tls = config.tls
     ? { cert: readPem(baseDir, config.tls.cert)!, key: readPem(baseDir, config.tls.key)!, ...(config.tls.ca ? { ca: readPem(baseDir, config.tls.ca)! } : {}), requestClientCert: config.tls.requestClientCert }
     : undefined;
@@ -48,6 +52,12 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     logger,
     identity,
     access,
+    store,
+    resume: resume !== undefined,
+    ...(resume ? { runId: resume.id } : {}),
+    manifest,
+    experimentName: config.name,
+    configHash: manifest.configHash,
     ...(audit ? { audit } : {}),
     ...(tls ? { tls } : {}),
     ...(config.standardization === 'federated' ? { standardizeFeatures: config.model.inputs } : {}),
@@ -75,5 +85,6 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     process.off('SIGINT', stop);
     await coordinator.close();
     audit?.close();
+    store.close();
   }
 }

@@ -11,6 +11,7 @@ import { trainCentralBaseline, poolData } from './centralBaseline.js';
 import { clientDataConfig, type ExperimentConfig } from './config/experimentConfig.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
+import { planStoredRun } from './openStore.js';
 
 export interface SimulationOptions {
   /** Relative data paths resolve against this folder (the config file's). Default: the working directory. */
@@ -75,6 +76,10 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     seed: config.seed,
   });
   const evaluator = evaluatorNode.trainer;
+  // The manifest records the model as it ran, with the input width the data gave it.
+  const resolved: ExperimentConfig = { ...config, model: { ...config.model, inputs: features } };
+  const stored = config.store ? planStoredRun(resolve(baseDir, config.store.path), resolved, false) : undefined;
+  if (stored) print(stored.resume ? `resuming run ${stored.resume.id} after round ${stored.resume.lastRound}` : `store: ${stored.store.path}`);
   const strategy = createStrategy(config, async (_round, weights) => {
     evaluator.setWeights(weights);
     return evaluator.evaluate({ round: 0, batchSize: 1024 });
@@ -91,6 +96,16 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     maxRoundRetries: config.coordinator.maxRoundRetries,
     seed: config.seed,
     logger,
+    ...(stored
+      ? {
+          store: stored.store,
+          resume: stored.resume !== undefined,
+          ...(stored.resume ? { runId: stored.resume.id } : {}),
+          manifest: stored.manifest,
+          experimentName: config.name,
+          configHash: stored.manifest.configHash,
+        }
+      : {}),
     ...(mode === 'federated'
       ? {
           standardizeFeatures: features,
@@ -103,7 +118,9 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     onRound: (record) => print(formatRound(record, config.rounds)),
   });
   print(`coordinator listening on ${coordinator.url}; ${clients.length} clients, ${config.rounds} rounds, ${strategy.name}, ${mode} standardization`);
-  const nodes = clients.map((c) => createTabularNode({ model: config.model, data: c.data, localStandardization: mode === 'local', optimizer, seed: config.seed }));
+  const nodes = clients.map((c) =>
+    createTabularNode({ model: config.model, data: c.data, localStandardization: mode === 'local', optimizer, seed: config.seed, datasetFingerprint: c.data.meta.schemaFingerprint }),
+  );
   const handles = clients.map((c, i) => startClient({ url: coordinator.url, name: c.name, trainer: nodes[i]!.trainer, scaler: nodes[i]!.scaler, logger }));
   let run: RunResult;
   try {
@@ -112,6 +129,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   } finally {
     await Promise.all(handles.map((h) => h.stop()));
     await coordinator.close();
+    stored?.store.close();
   }
   nodes.forEach((n) => n.trainer.dispose());
 

@@ -22,6 +22,7 @@ export interface TabularTrainerOptions {
   readonly data: TrainTest;
   readonly optimizer: TfjsOptimizerName;
   readonly seed: number;
+  readonly datasetFingerprint?: string;
 }
 
 /** A TfjsTrainer for a declarative MLP on a loaded CSV: what `cohort client` and `cohort simulate` run. */
@@ -38,6 +39,7 @@ export function createTabularTrainer(options: TabularTrainerOptions): TfjsTraine
     accuracy: true,
     optimizer: options.optimizer,
     seed: options.seed,
+    ...(options.datasetFingerprint ? { datasetFingerprint: options.datasetFingerprint } : {}),
   });
 }
 

@@ -20,6 +20,8 @@ export interface TfjsTrainerOptions {
   /** Reported as `accuracy` in fit and evaluate metrics when true (classification). */
   readonly accuracy?: boolean;
   readonly optimizer?: TfjsOptimizerName | ((learningRate: number) => tf.Optimizer);
+  /** Reported in hello for the run's manifest (a schema hash, never data). */
+  readonly datasetFingerprint?: string;
   /** Seeds the batch order of every round (with the round number), for reproducible runs. */
   readonly seed?: number;
 }
@@ -60,6 +62,7 @@ export class TfjsTrainer implements Trainer {
       numTrainExamples: this.train.x.shape[0] ?? 0,
       numTestExamples: this.test?.x.shape[0] ?? 0,
       backend: tf.getBackend(),
+      ...(this.options.datasetFingerprint ? { datasetFingerprint: this.options.datasetFingerprint } : {}),
     };
   }
 

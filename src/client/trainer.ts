@@ -49,4 +49,6 @@ export interface TrainerDescription {
   readonly numTestExamples: number;
   /** The tfjs backend (or other engine) doing the work, for the coordinator's status table. */
   readonly backend: string;
+  /** Fingerprint of the data's schema (e.g. SHA-256 of the feature names) for the run's manifest; never data. */
+  readonly datasetFingerprint?: string;
 }

@@ -16,8 +16,9 @@ import { generateIdentity, keyFingerprint, type Identity } from '../crypto/ident
 import { AccessList, type AllowedPeer } from './accessList.js';
 import { noAudit, type AuditTrail } from './auditTrail.js';
 import { weightsHash } from './weightsHash.js';
+import type { RunStore } from './store/runStore.js';
 import { CoordinatorServer, type HttpHandler, type TlsOptions } from './server.js';
-import type { EvaluateReport, FitReport, Strategy, TaskFailure } from './strategy.js';
+import type { ClientSummary, EvaluateReport, FitReport, Strategy, TaskFailure } from './strategy.js';
 
 export interface CoordinatorOptions {
   readonly strategy: Strategy;
@@ -54,6 +55,16 @@ export interface CoordinatorOptions {
   readonly standardizeFeatures?: number;
   /** Receives the federation-wide standardization once computed (e.g. to scale a central test set). */
   readonly onStandardization?: (standardization: Weights) => void | Promise<void>;
+  /**
+   * Records the run (manifest, rounds, participants, checkpoints). With `resume`, the run continues from
+   * the store's last completed round: same run id, checkpointed model, strategy state and standardization.
+   */
+  readonly store?: RunStore;
+  readonly resume?: boolean;
+  /** Stored with a new run: what produced it (config, seeds, versions). */
+  readonly manifest?: unknown;
+  readonly experimentName?: string;
+  readonly configHash?: string;
   /** Called after each completed round: progress lines, dashboards, stores. */
   readonly onRound?: (record: RoundRecord) => void;
 }
@@ -176,23 +187,64 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     }
   }
 
+  /** Runs the remaining rounds; the store (if any) marks the run completed, or failed with the reason. */
   async run(): Promise<RunResult> {
-    const { strategy } = this.options;
+    try {
+      const result = await this.runRounds();
+      this.options.store?.setStatus(this.runId, 'completed');
+      return result;
+    } catch (e) {
+      this.options.store?.setStatus(this.runId, 'failed', (e as Error).message);
+      throw e;
+    }
+  }
+
+  /** Where the run starts: round 1 from the initial weights, or after the store's last checkpoint. */
+  private startingPoint(): { global: Weights; firstRound: number; standardization: Weights | undefined } {
+    const { store, strategy } = this.options;
+    if (store && this.options.resume) {
+      const checkpoint = store.checkpoint(this.runId);
+      const standardization = store.standardization(this.runId);
+      if (!checkpoint) return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization };
+      strategy.restore?.(checkpoint.strategyState);
+      this.log.info({ round: checkpoint.round, model: checkpoint.modelSha256 }, 'resuming from the last completed round');
+      this.audit.append('run-resumed', { run: this.runId, afterRound: checkpoint.round, model: checkpoint.modelSha256 });
+      return { global: checkpoint.weights, firstRound: checkpoint.round + 1, standardization };
+    }
+    store?.createRun({
+      id: this.runId,
+      name: this.options.experimentName ?? 'experiment',
+      configHash: this.options.configHash ?? '',
+      manifest: this.options.manifest ?? {},
+      roundsPlanned: this.options.rounds,
+    });
+    return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization: undefined };
+  }
+
+  private async runRounds(): Promise<RunResult> {
+    const { strategy, store } = this.options;
     const roundTimeoutMs = this.options.roundTimeoutMs ?? 120_000;
     const waitMs = this.options.waitForClientsMs ?? 300_000;
     const maxRetries = this.options.maxRoundRetries ?? 2;
     const seed = this.options.seed ?? 0;
     const registry = this.server.registry;
-    let global = strategy.initialize(this.options.initialWeights);
+    const start = this.startingPoint();
+    let global = start.global;
     const history: RoundRecord[] = [];
-    this.audit.append('run-started', { run: this.runId, rounds: this.options.rounds, strategy: strategy.name, model: weightsHash(global), coordinatorKey: keyFingerprint(this.identity.publicKey), access: this.access.mode });
-    const standardization = await this.standardize(waitMs, roundTimeoutMs);
+    if (start.firstRound === 1) {
+      this.audit.append('run-started', { run: this.runId, rounds: this.options.rounds, strategy: strategy.name, model: weightsHash(global), coordinatorKey: keyFingerprint(this.identity.publicKey), access: this.access.mode });
+    }
+    const standardization = await this.standardize(waitMs, roundTimeoutMs, start.standardization);
+    if (standardization && !start.standardization) store?.saveStandardization(this.runId, standardization.weights);
+    const recordClient = (client: ClientSummary) => store?.recordClient(this.runId, client);
+    registry.summaries().forEach(recordClient);
+    this.on('client-joined', recordClient);
     const eligible = async () => {
       if (standardization) await distributeStandardization(registry, standardization.encoded, this.log);
       return registry.all().filter((s) => s.open && s.role === 'client' && (!standardization || s.standardized)).map((s) => s.summary);
     };
 
-    for (let round = 1; round <= this.options.rounds; round++) {
+    for (let round = start.firstRound; round <= this.options.rounds; round++) {
       const started = performance.now();
       let attempts = 0;
       let fitRecord: RoundRecord['fit'] | undefined;
@@ -241,12 +293,13 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         durationMs: performance.now() - started,
       };
       history.push(record);
+      const modelSha256 = store ? store.completeRound(this.runId, record, global, strategy.state?.()) : weightsHash(global);
       this.audit.append('round-completed', {
         round,
         attempts,
         participants: fitRecord.outcomes.filter((o) => !o.failure).map((o) => o.client),
         dropped: fitRecord.outcomes.filter((o) => o.failure).map((o) => ({ client: o.client, reason: o.failure!.reason })),
-        model: weightsHash(global),
+        model: modelSha256,
       });
       this.log.info({ round, durationMs: record.durationMs, loss: evaluate?.loss }, 'round completed');
       this.options.onRound?.(record);
@@ -256,13 +309,18 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     this.report('run-completed', { runId: this.runId, rounds: this.options.rounds });
     // Clients hang up once they have the message; closing first could cut it off in a socket buffer.
     await registry.waitForEmpty(5_000);
+    this.off('client-joined', recordClient);
     return { runId: this.runId, weights: global, history, ...(standardization ? { standardization: standardization.weights } : {}) };
   }
 
   /** Round 0 when the experiment asks for federated standardization: moments in, one mean and std out. */
-  private async standardize(waitMs: number, deadlineMs: number): Promise<{ weights: Weights; encoded: EncodedWeights } | undefined> {
+  private async standardize(waitMs: number, deadlineMs: number, stored: Weights | undefined): Promise<{ weights: Weights; encoded: EncodedWeights } | undefined> {
     const features = this.options.standardizeFeatures;
     if (features === undefined) return undefined;
+    if (stored) {
+      await this.options.onStandardization?.(stored);
+      return { weights: stored, encoded: encodeGlobal(stored, this.transfer.chunkBytes) };
+    }
     await this.server.registry.waitFor(this.options.strategy.minAvailableClients, waitMs).catch((e: unknown) => {
       throw new RunError(`federated standardization: ${(e as Error).message}`);
     });

@@ -244,6 +244,7 @@ export class CoordinatorServer {
       numTrainExamples: hello.capabilities.numTrainExamples,
       numTestExamples: hello.capabilities.numTestExamples,
       backend: hello.capabilities.backend,
+      ...(hello.capabilities.datasetFingerprint ? { datasetFingerprint: hello.capabilities.datasetFingerprint } : {}),
     };
     const session = new ClientSession(peer, summary, allowed.publicKey, this.options.spec, this.options.runId, this.options.audit, this.options.log);
     this.registry.add(session);

@@ -11,6 +11,8 @@ export interface ClientSummary {
   readonly numTrainExamples: number;
   readonly numTestExamples: number;
   readonly backend: string;
+  /** What the client reported about its data's schema (for the manifest); never data. */
+  readonly datasetFingerprint?: string;
 }
 
 export interface FitInstructions {
@@ -78,6 +80,10 @@ export interface Strategy {
   aggregateFit(round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics };
   configureEvaluate(round: number, clients: readonly ClientSummary[], rng: SeededRng): EvaluateTask[];
   aggregateEvaluate(round: number, reports: readonly EvaluateReport[], failures: readonly TaskFailure[]): EvaluationSummary;
+  /** What the strategy carries between rounds (momentum, moments), as JSON, for checkpoints. */
+  state?(): unknown;
+  /** Restores `state()`'s value when a run resumes from a checkpoint. */
+  restore?(state: unknown): void;
   /** Central evaluation on the coordinator's side, if the experiment provides one. */
   evaluate?(round: number, weights: Weights): Promise<EvaluationSummary | undefined>;
 }

@@ -45,6 +45,8 @@ export const capabilitiesSchema = z.object({
   numTrainExamples: z.number().int().min(0),
   numTestExamples: z.number().int().min(0),
   cohortVersion: z.string().max(64),
+  /** A fingerprint of the local data's schema (SHA-256 of the feature names), never the data. */
+  datasetFingerprint: z.string().max(128).optional(),
 });
 
 // ---- control messages ----

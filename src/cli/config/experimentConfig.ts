@@ -71,6 +71,8 @@ export const experimentConfigSchema = z
     tls: serverTlsConfigSchema.optional(),
     /** coordinator: the audit log; default `<name>.audit.jsonl` beside the config when identity.key is set. */
     audit: auditConfigSchema.optional(),
+    /** The run store (SQLite): `cohort coordinator` always keeps one (default ./cohort.db); simulate only when set. */
+    store: z.strictObject({ path: z.string().min(1) }).optional(),
     clients: z.array(simulatedClientSchema).optional(),
     /** simulate: also train one model centrally on the pooled training rows and compare. */
     centralBaseline: z

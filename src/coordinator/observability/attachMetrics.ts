@@ -1,0 +1,85 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { CoordinatorEventMap } from '../coordinatorEvents.js';
+import type { RoundRecord } from '../roundRecord.js';
+import { pathOf, refuseUnlessRead, reply } from './httpReply.js';
+import { createMetricSet, type MetricSet } from './metricSet.js';
+import type { ObservedCoordinator } from './observedCoordinator.js';
+import { spreadOf } from './spread.js';
+
+export interface MetricsOptions {
+  /** Where the metrics live. Default: a new registry for this coordinator (never prom-client's global one). */
+  readonly registry?: Registry;
+  /** Also export Node's process metrics (CPU, memory, event-loop lag) as cohort_process_*. Default: off. */
+  readonly processMetrics?: boolean;
+  /** The route. Default: /metrics. */
+  readonly path?: string;
+  /** Buckets of cohort_round_duration_seconds, in seconds. */
+  readonly durationBuckets?: readonly number[];
+}
+
+export interface CoordinatorMetrics {
+  readonly registry: Registry;
+  /** The Prometheus text exposition, as the route serves it. */
+  text(): Promise<string>;
+  /** Stops counting this coordinator's events; the route keeps serving the last values. */
+  detach(): void;
+}
+
+function recordRound(metrics: MetricSet, record: RoundRecord): void {
+  metrics.roundsCompleted.inc();
+  metrics.round.set(record.round);
+  metrics.roundDuration.observe(record.durationMs / 1000);
+  const evaluate = record.evaluate;
+  if (evaluate?.loss !== undefined) metrics.federatedLoss.set(evaluate.loss);
+  if (evaluate?.metrics.accuracy !== undefined) metrics.federatedAccuracy.set(evaluate.metrics.accuracy);
+  const accuracies = (evaluate?.outcomes ?? []).flatMap((o) => (o.metrics?.accuracy === undefined ? [] : [{ client: o.client, value: o.metrics.accuracy }]));
+  const spread = spreadOf(accuracies, 'higher');
+  if (spread) {
+    metrics.worstClientAccuracy.set(spread.worst.value);
+    metrics.clientAccuracyStd.set(spread.std);
+  }
+}
+
+/**
+ * Counts the coordinator's events into Prometheus metrics and serves them at `/metrics` on the
+ * coordinator's own port.
+ */
+export function attachMetrics(coordinator: ObservedCoordinator, options: MetricsOptions = {}): CoordinatorMetrics {
+  const registry = options.registry ?? new Registry();
+  const metrics = createMetricSet(registry, options.durationBuckets);
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'cohort_' });
+  metrics.runInfo.set({ run: coordinator.runId }, 1);
+  // Sessions counted by id: a reconnect replaces a session before the old one's departure is reported.
+  const connected = new Set<string>();
+  const listeners: { [K in keyof CoordinatorEventMap]?: (...args: CoordinatorEventMap[K]) => void } = {
+    'client-joined': (client) => {
+      connected.add(client.id);
+      metrics.clientJoins.inc();
+      metrics.connectedClients.set(connected.size);
+    },
+    'client-left': (client) => {
+      connected.delete(client.id);
+      metrics.connectedClients.set(connected.size);
+    },
+    'round-failed': () => metrics.roundFailures.inc(),
+    'round-completed': (record) => recordRound(metrics, record),
+    traffic: ({ direction, bytes }) => (direction === 'in' ? metrics.receivedBytes : metrics.sentBytes).inc(bytes),
+    refused: () => metrics.refused.inc(),
+  };
+  for (const [event, listener] of Object.entries(listeners)) coordinator.on(event as keyof CoordinatorEventMap, listener as () => void);
+
+  const path = options.path ?? '/metrics';
+  coordinator.addHttpHandler(async (request, response) => {
+    if (pathOf(request) !== path) return false;
+    if (refuseUnlessRead(request, response)) return true;
+    reply(request, response, registry.contentType, await registry.metrics());
+    return true;
+  });
+  return {
+    registry,
+    text: () => registry.metrics(),
+    detach: () => {
+      for (const [event, listener] of Object.entries(listeners)) coordinator.off(event as keyof CoordinatorEventMap, listener as () => void);
+    },
+  };
+}

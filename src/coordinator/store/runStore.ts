@@ -1,0 +1,191 @@
+import { DatabaseSync } from 'node:sqlite';
+import { decodeWeights, encodeWeights } from '../../protocol/tensorCodec.js';
+import type { Weights } from '../../protocol/tensors.js';
+import type { RoundRecord } from '../roundRecord.js';
+import type { ClientSummary } from '../strategy.js';
+import { weightsHash } from '../weightsHash.js';
+import { SCHEMA, STORE_VERSION } from './schema.js';
+
+export type RunStatus = 'running' | 'completed' | 'failed';
+
+export interface RunRow {
+  readonly id: string;
+  readonly name: string;
+  readonly configHash: string;
+  readonly status: RunStatus;
+  readonly roundsPlanned: number;
+  readonly lastRound: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly error: string | null;
+}
+
+export interface Checkpoint {
+  readonly round: number;
+  readonly weights: Weights;
+  readonly modelSha256: string;
+  readonly strategyState: unknown;
+}
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+}
+
+const now = () => new Date().toISOString();
+
+/**
+ * One SQLite file per coordinator (node:sqlite, WAL): runs, rounds, participants, client fingerprints,
+ * model versions and checkpoints. Each completed round is written in one transaction with its checkpoint,
+ * so after a crash the store holds exactly the rounds that completed.
+ */
+export class RunStore {
+  private readonly db: DatabaseSync;
+
+  constructor(readonly path: string) {
+    try {
+      this.db = new DatabaseSync(path);
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
+      this.db.exec(SCHEMA);
+    } catch (e) {
+      throw new StoreError(`cannot open the run store ${path}: ${(e as Error).message}`);
+    }
+    const version = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('version') as { value: string } | undefined;
+    if (!version) this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('version', String(STORE_VERSION));
+    else if (Number(version.value) !== STORE_VERSION) {
+      throw new StoreError(`${path} is a version ${version.value} store; this Cohort reads version ${STORE_VERSION}`);
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  createRun(run: { id: string; name: string; configHash: string; manifest: unknown; roundsPlanned: number }): void {
+    const t = now();
+    this.db
+      .prepare('INSERT INTO runs (id, name, config_hash, manifest, status, rounds_planned, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(run.id, run.name, run.configHash, JSON.stringify(run.manifest), 'running', run.roundsPlanned, t, t);
+  }
+
+  /** The newest run of this experiment that did not complete, if any: what a restart resumes. */
+  unfinishedRun(name: string): RunRow | undefined {
+    const row = this.db.prepare("SELECT * FROM runs WHERE name = ? AND status != 'completed' ORDER BY created_at DESC LIMIT 1").get(name);
+    return row ? toRunRow(row) : undefined;
+  }
+
+  run(id: string): RunRow | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ? OR id LIKE ?').all(id, `${id}%`);
+    if (row.length > 1) throw new StoreError(`run id prefix "${id}" is ambiguous: ${row.map((r) => String(r.id)).join(', ')}`);
+    return row[0] ? toRunRow(row[0]) : undefined;
+  }
+
+  runs(): RunRow[] {
+    return this.db.prepare('SELECT * FROM runs ORDER BY created_at').all().map(toRunRow);
+  }
+
+  manifest(id: string): unknown {
+    const row = this.db.prepare('SELECT manifest FROM runs WHERE id = ?').get(id) as { manifest: string } | undefined;
+    if (!row) throw new StoreError(`no run ${id}`);
+    return JSON.parse(row.manifest);
+  }
+
+  setStatus(id: string, status: RunStatus, error?: string): void {
+    this.db.prepare('UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE id = ?').run(status, error ?? null, now(), id);
+  }
+
+  saveStandardization(id: string, standardization: Weights): void {
+    this.db.prepare('UPDATE runs SET standardization = ?, updated_at = ? WHERE id = ?').run(encodeWeights(standardization), now(), id);
+  }
+
+  standardization(id: string): Weights | undefined {
+    const row = this.db.prepare('SELECT standardization FROM runs WHERE id = ?').get(id) as { standardization: Uint8Array | null } | undefined;
+    return row?.standardization ? decodeWeights(row.standardization) : undefined;
+  }
+
+  recordClient(id: string, client: ClientSummary): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO clients (run_id, client, backend, train_rows, test_rows, schema_hash, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(id, client.name, client.backend, client.numTrainExamples, client.numTestExamples, client.datasetFingerprint ?? null, now());
+  }
+
+  clients(id: string): { client: string; backend: string; trainRows: number; testRows: number; schemaHash: string | null; firstSeen: string }[] {
+    return this.db
+      .prepare('SELECT * FROM clients WHERE run_id = ? ORDER BY client')
+      .all(id)
+      .map((r) => ({
+        client: String(r.client),
+        backend: String(r.backend),
+        trainRows: Number(r.train_rows),
+        testRows: Number(r.test_rows),
+        schemaHash: r.schema_hash === null ? null : String(r.schema_hash),
+        firstSeen: String(r.first_seen),
+      }));
+  }
+
+  /** Writes a completed round, its participants and the new global model's checkpoint, atomically. */
+  completeRound(id: string, record: RoundRecord, weights: Weights, strategyState: unknown): string {
+    const sha = weightsHash(weights);
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.db
+        .prepare('INSERT INTO rounds (run_id, round, attempts, completed_at, duration_ms, record, model_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(id, record.round, record.attempts, now(), record.durationMs, JSON.stringify(record), sha);
+      const participant = this.db.prepare(
+        'INSERT INTO participants (run_id, round, client, phase, num_examples, loss, metrics, failure_reason, failure_detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      const phases = [['fit', record.fit.outcomes], ['evaluate', record.evaluate?.outcomes ?? []]] as const;
+      for (const [phase, outcomes] of phases) {
+        for (const o of outcomes) {
+          participant.run(id, record.round, o.client, phase, o.numExamples ?? null, o.loss ?? null, o.metrics ? JSON.stringify(o.metrics) : null, o.failure?.reason ?? null, o.failure?.detail ?? null);
+        }
+      }
+      this.db
+        .prepare('INSERT INTO checkpoints (run_id, round, model_sha256, weights, strategy_state) VALUES (?, ?, ?, ?, ?)')
+        .run(id, record.round, sha, encodeWeights(weights), strategyState === undefined ? null : JSON.stringify(strategyState));
+      this.db.prepare('UPDATE runs SET last_round = ?, updated_at = ? WHERE id = ?').run(record.round, now(), id);
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw new StoreError(`could not record round ${record.round} of run ${id}: ${(e as Error).message}`);
+    }
+    return sha;
+  }
+
+  rounds(id: string): { round: number; attempts: number; modelSha256: string; record: RoundRecord }[] {
+    return this.db
+      .prepare('SELECT round, attempts, model_sha256, record FROM rounds WHERE run_id = ? ORDER BY round')
+      .all(id)
+      .map((r) => ({ round: Number(r.round), attempts: Number(r.attempts), modelSha256: String(r.model_sha256), record: JSON.parse(String(r.record)) as RoundRecord }));
+  }
+
+  /** The checkpoint after `round` (default: the latest), with its hash checked. */
+  checkpoint(id: string, round?: number): Checkpoint | undefined {
+    const row = (
+      round === undefined
+        ? this.db.prepare('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY round DESC LIMIT 1').get(id)
+        : this.db.prepare('SELECT * FROM checkpoints WHERE run_id = ? AND round = ?').get(id, round)
+    ) as { round: number; model_sha256: string; weights: Uint8Array; strategy_state: string | null } | undefined;
+    if (!row) return undefined;
+    const weights = decodeWeights(row.weights);
+    if (weightsHash(weights) !== row.model_sha256) throw new StoreError(`checkpoint of round ${row.round} of run ${id} does not match its SHA-256: the store is damaged`);
+    return { round: Number(row.round), weights, modelSha256: row.model_sha256, strategyState: row.strategy_state === null ? undefined : JSON.parse(row.strategy_state) };
+  }
+
+  recordPrivacy(id: string, round: number, epsilon: number, delta: number): void {
+    this.db.prepare('INSERT OR REPLACE INTO privacy (run_id, round, epsilon, delta) VALUES (?, ?, ?, ?)').run(id, round, epsilon, delta);
+  }
+}
+
+function toRunRow(r: Record<string, unknown>): RunRow {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    configHash: String(r.config_hash),
+    status: String(r.status) as RunStatus,
+    roundsPlanned: Number(r.rounds_planned),
+    lastRound: Number(r.last_round),
+    createdAt: String(r.created_at),
+    updatedAt: String(r.updated_at),
+    error: r.error === null || r.error === undefined ? null : String(r.error),
+  };
+}

@@ -1,0 +1,36 @@
+import type { TensorSpec } from '../../src/protocol/tensors.js';
+
+/** What a coordinator admits to its challenge, stated independently of its zod schemas. */
+export interface HelloRules {
+  readonly protocolVersion: number;
+  /** Names the access list admits, with their keys. */
+  readonly keys: ReadonlyMap<string, Uint8Array>;
+  readonly spec: readonly TensorSpec[];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isText = (v: unknown, min: number, max: number): v is string => typeof v === 'string' && v.length >= min && v.length <= max;
+/** Padded standard base64 of the length a 32-byte value takes (the wire format of keys and nonces). */
+const isBase64Of32 = (v: unknown): v is string => typeof v === 'string' && v.length === 44 && /^[A-Za-z0-9+/]*={0,2}$/.test(v);
+
+/**
+ * The protocol's rules for a hello (DESIGN.md, src/protocol/messages.ts comments) as a plain predicate: the
+ * test oracle for whether the coordinator must answer a first hello with a challenge (true) or refuse it.
+ * Unknown fields are ignored, as the wire protocol says.
+ */
+export function admissibleHello(m: unknown, rules: HelloRules): boolean {
+  if (!isRecord(m) || m.type !== 'hello' || m.protocolVersion !== rules.protocolVersion) return false;
+  if (!isText(m.name, 1, 128) || !isBase64Of32(m.identityKey) || !isBase64Of32(m.nonce)) return false;
+  const key = rules.keys.get(m.name);
+  if (!key || !Buffer.from(m.identityKey, 'base64').equals(Buffer.from(key))) return false;
+  const c = m.capabilities;
+  if (!isRecord(c) || !isText(c.backend, 0, 64) || !isText(c.cohortVersion, 0, 64) || !isCount(c.numTrainExamples) || !isCount(c.numTestExamples)) return false;
+  const spec = m.modelSpec;
+  if (!Array.isArray(spec) || spec.length !== rules.spec.length) return false;
+  return spec.every((t: unknown, i) => {
+    const expected = rules.spec[i]!;
+    if (!isRecord(t) || t.name !== expected.name || !Array.isArray(t.shape) || t.shape.length !== expected.shape.length) return false;
+    return t.shape.every((d: unknown, j) => d === expected.shape[j]);
+  });
+}
