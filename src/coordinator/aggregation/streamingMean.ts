@@ -5,7 +5,8 @@ export interface StreamingMeanOptions {
   /**
    * Updates staged at once. Each slot is one float32 copy of the model; an update is staged whole and
    * checked (length, NaN/Inf) before it touches the sum, so a client that drops mid-upload or sends bad
-   * values leaves no trace. Memory: 8 bytes/param (sum) + 4 x slots bytes/param, whatever the client count.
+   * values leaves no trace. Memory: 16 bytes/param (sum and its compensation) + 4 x slots bytes/param,
+   * whatever the client count.
    */
   readonly slots?: number;
 }
@@ -14,10 +15,28 @@ export class AggregationError extends Error {
   override readonly name = 'AggregationError';
 }
 
-/** Adds `weight * staged` into a float64 sum; the hot loop of FedAvg. */
+/** Adds `weight * staged` into a float64 sum; the plain loop, kept as the benchmarks' reference. */
 export function addWeighted(sum: Float64Array, staged: Float32Array, weight: number): void {
   const n = sum.length;
   for (let i = 0; i < n; i++) sum[i]! += weight * staged[i]!;
+}
+
+/**
+ * Adds `weight * staged` into the double-double accumulator (sum, compensation) with Knuth's TwoSum, the
+ * hot loop of FedAvg. A float32 times an integer weight below 2^29 is exact in float64, and TwoSum keeps
+ * each addition's rounding error, so `sum + compensation` is the exact total in practice: the mean does
+ * not depend on the order in which updates arrive, which makes runs reproducible bit for bit.
+ */
+export function addWeightedCompensated(sum: Float64Array, compensation: Float64Array, staged: Float32Array, weight: number): void {
+  const n = sum.length;
+  for (let i = 0; i < n; i++) {
+    const a = sum[i]!;
+    const b = weight * staged[i]!;
+    const s = a + b;
+    const bv = s - a;
+    compensation[i]! += a - (s - bv) + (b - bv);
+    sum[i] = s;
+  }
 }
 
 /** Weighted mean of client updates in a float64 accumulator: FedAvg's aggregation, O(model) memory. */
@@ -45,6 +64,7 @@ export class StreamingMean implements Aggregator {
   begin(round: number): AggregationRound {
     if (this.size < 0) throw new AggregationError('bind() the aggregator to the model before round 1');
     const sum = new Float64Array(this.size);
+    const compensation = new Float64Array(this.size);
     const contributors: string[] = [];
     let totalWeight = 0;
     let closed = false;
@@ -87,7 +107,7 @@ export class StreamingMean implements Aggregator {
               release();
               throw new AggregationError(`update has ${written} values, the model has ${size}`);
             }
-            addWeighted(sum, slot, weight);
+            addWeightedCompensated(sum, compensation, slot, weight);
             totalWeight += weight;
             contributors.push(clientId);
             release();
@@ -100,7 +120,7 @@ export class StreamingMean implements Aggregator {
         closed = true;
         if (totalWeight === 0) return { mean: undefined, totalWeight: 0, contributors: [] };
         const mean = new Float32Array(size);
-        for (let i = 0; i < size; i++) mean[i] = sum[i]! / totalWeight;
+        for (let i = 0; i < size; i++) mean[i] = (sum[i]! + compensation[i]!) / totalWeight;
         return { mean, totalWeight, contributors: [...contributors] };
       },
     };

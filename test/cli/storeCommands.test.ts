@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { experimentConfigSchema } from '../../src/cli/config/experimentConfig.js';
+import { runExport } from '../../src/cli/exportModel.js';
+import { runExportManifest, runRuns, runShow } from '../../src/cli/inspectRuns.js';
+import { simulate } from '../../src/cli/simulate.js';
+import { RunStore, StoreError } from '../../src/coordinator/store/runStore.js';
+import { weightsHash } from '../../src/coordinator/weightsHash.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cohort-store-'));
+const db = join(dir, 'runs.db');
+let runId = '';
+let finalHash = '';
+
+beforeAll(async () => {
+  const config = experimentConfigSchema.parse({
+    name: 'stored',
+    seed: 4,
+    rounds: 3,
+    backend: 'cpu',
+    logLevel: 'silent',
+    model: { type: 'mlp', hidden: [6], outputs: 1 },
+    strategy: { minFitClients: 3 },
+    dataDefaults: { label: 'target' },
+    clients: ['north', 'central', 'south'].map((name) => ({ name, data: { path: `data/hospitals/${name}.csv` } })),
+    centralBaseline: false,
+    store: { path: db },
+  });
+  const result = await simulate(config, { baseDir: 'examples/breast-cancer', print: () => undefined });
+  runId = result.run.runId;
+  finalHash = weightsHash(result.run.weights);
+});
+
+describe('the run store', () => {
+  it('records the run, its rounds, participants, fingerprints, model versions and manifest', () => {
+    const store = new RunStore(db);
+    expect(store.run(runId)).toMatchObject({ name: 'stored', status: 'completed', lastRound: 3, roundsPlanned: 3 });
+    const rounds = store.rounds(runId);
+    expect(rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+    expect(rounds[2]!.modelSha256).toBe(finalHash);
+    expect(new Set(rounds.map((r) => r.modelSha256)).size).toBe(3);
+    const clients = store.clients(runId);
+    expect(clients.map((c) => c.client)).toEqual(['central', 'north', 'south']);
+    expect(new Set(clients.map((c) => c.schemaHash)).size).toBe(1);
+    expect(clients[0]!.schemaHash).toMatch(/^[0-9a-f]{64}$/);
+    const full = runExportManifest(store, runId.slice(0, 8)) as { manifest: { gitCommit: string; packages: Record<string, string>; config: { model: { inputs: number } }; seeds: { experiment: number } }; rounds: { participants: string[] }[] };
+    expect(full.manifest.seeds.experiment).toBe(4);
+    expect(full.manifest.config.model.inputs).toBe(30);
+    expect(full.manifest.packages['@tensorflow/tfjs']).toMatch(/^\d+\.\d+\.\d+/);
+    expect(full.manifest.gitCommit).toMatch(/^([0-9a-f]{40}|unknown)/);
+    expect(full.rounds[0]!.participants.sort()).toEqual(['central', 'north', 'south']);
+    store.close();
+  });
+
+  it('lists and shows runs', () => {
+    const lines: string[] = [];
+    runRuns(db, (l) => lines.push(l));
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`^${runId}  stored  completed  rounds 3/3  started `))]);
+    const shown: string[] = [];
+    runShow(db, runId, false, (l) => shown.push(l));
+    expect(shown[0]).toMatch(/^run .* "stored": completed, rounds 3\/3/);
+    expect(shown.filter((l) => /^ {2}round \d: 3 clients, loss \d\.\d{4}, accuracy \d\.\d{4}, model [0-9a-f]{12}$/.test(l))).toHaveLength(3);
+  });
+
+  it('detects a damaged checkpoint', () => {
+    const copy = join(dir, 'damaged.db');
+    copyFileSync(db, copy);
+    // Flip one weight byte inside the stored blob, as disk damage or a hand edit would.
+    const raw = new DatabaseSync(copy);
+    const row = raw.prepare('SELECT weights FROM checkpoints WHERE run_id = ? AND round = 2').get(runId) as { weights: Uint8Array };
+    const bytes = Uint8Array.from(row.weights);
+    bytes[bytes.length - 3]! ^= 0x40;
+    raw.prepare('UPDATE checkpoints SET weights = ? WHERE run_id = ? AND round = 2').run(bytes, runId);
+    raw.close();
+    const store = new RunStore(copy);
+    expect(() => store.checkpoint(runId, 2)).toThrow(StoreError);
+    expect(() => store.checkpoint(runId, 2)).toThrow(/does not match its SHA-256/);
+    store.close();
+  });
+});
+
+describe('cohort export', () => {
+  it('writes the model in tfjs format that tf.loadLayersModel reads back with the stored weights', async () => {
+    const out = join(dir, 'export');
+    const lines: string[] = [];
+    await runExport({ store: db, run: runId, round: 2, out }, (l) => lines.push(l));
+    expect(lines[0]).toMatch(/round 2, model sha256 [0-9a-f]{64}/);
+    const server = createServer((req, res) => {
+      const file = join(out, (req.url ?? '/').slice(1));
+      res.writeHead(200).end(readFileSync(file));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const model = await tf.loadLayersModel(`http://127.0.0.1:${(server.address() as AddressInfo).port}/model.json`);
+      const store = new RunStore(db);
+      const checkpoint = store.checkpoint(runId, 2)!;
+      store.close();
+      const loaded = model.getWeights().map((t) => Array.from(t.dataSync()));
+      expect(loaded).toEqual(checkpoint.weights.map((w) => Array.from(w.data)));
+      const prediction = model.predict(tf.zeros([1, 30])) as tf.Tensor;
+      expect(prediction.shape).toEqual([1, 1]);
+    } finally {
+      server.close();
+    }
+    await expect(runExport({ store: db, run: runId, round: 9, out }, () => undefined)).rejects.toThrow(/has no checkpoint for round 9 \(last completed: 3\)/);
+    await expect(runExport({ store: db, run: 'nope', out }, () => undefined)).rejects.toThrow(/no run "nope"/);
+  });
+});
