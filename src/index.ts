@@ -26,6 +26,15 @@ export type {
 export { FedAvg, StrategyConfigError, type FedAvgOptions } from './coordinator/strategies/fedAvg.js';
 export type { Aggregator, AggregationRound, AggregateResult, UpdateSink } from './coordinator/aggregation/aggregator.js';
 export { StreamingMean, AggregationError, type StreamingMeanOptions } from './coordinator/aggregation/streamingMean.js';
+export * from './coordinator/observability/index.js';
+export { AccessList, type AllowedPeer, type Role } from './coordinator/accessList.js';
+export type { AuditTrail } from './coordinator/auditTrail.js';
+export type { CoordinatorEventMap } from './coordinator/coordinatorEvents.js';
+export { RunStore, StoreError, type RunRow, type Checkpoint } from './coordinator/store/runStore.js';
+export { generateIdentity, sign, verify, keyFingerprint, publicKeyFromBase64, identityFromBase64, type Identity } from './crypto/identity.js';
+export { readSecretKeyFile, writeSecretKeyFile } from './crypto/keyFile.js';
+export { AuditLog } from './crypto/auditLog.js';
+export { verifyAuditLog } from './crypto/verifyAuditLog.js';
 
 // Client
 export { startClient, type ClientOptions, type ClientHandle, type ClientEvent } from './client/clientNode.js';

@@ -7,6 +7,7 @@ import { experimentConfigSchema, type ExperimentConfig } from './config/experime
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
+import { attachObservability } from '../coordinator/observability/index.js';
 import { planStoredRun } from './openStore.js';
 import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
 
@@ -63,7 +64,9 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     ...(config.standardization === 'federated' ? { standardizeFeatures: config.model.inputs } : {}),
     onRound: (record) => print(formatRound(record, config.rounds)),
   });
+  const observability = attachObservability(coordinator, { metrics: { processMetrics: true }, dashboard: { title: config.name, rounds: config.rounds } });
   print(`coordinator for "${config.name}" listening on ${coordinator.url}; waiting for ${strategy.minAvailableClients} clients (run ${coordinator.runId})`);
+  print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);
   const reload = () => {
     if (!configPath) return;
     try {
@@ -75,7 +78,10 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
       print(`access list not reloaded: ${(e as Error).message}`);
     }
   };
-  const stop = () => void coordinator.close().then(() => process.exit(130));
+  const stop = () => {
+    observability.close();
+    void coordinator.close().then(() => process.exit(130));
+  };
   process.on('SIGHUP', reload);
   process.once('SIGINT', stop);
   try {
@@ -83,6 +89,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   } finally {
     process.off('SIGHUP', reload);
     process.off('SIGINT', stop);
+    observability.close();
     await coordinator.close();
     audit?.close();
     store.close();

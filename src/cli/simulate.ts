@@ -11,6 +11,7 @@ import { trainCentralBaseline, poolData } from './centralBaseline.js';
 import { clientDataConfig, type ExperimentConfig } from './config/experimentConfig.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
+import { attachObservability } from '../coordinator/observability/index.js';
 import { planStoredRun } from './openStore.js';
 
 export interface SimulationOptions {
@@ -117,7 +118,9 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
       : {}),
     onRound: (record) => print(formatRound(record, config.rounds)),
   });
+  const observability = attachObservability(coordinator, { dashboard: { title: config.name, rounds: config.rounds } });
   print(`coordinator listening on ${coordinator.url}; ${clients.length} clients, ${config.rounds} rounds, ${strategy.name}, ${mode} standardization`);
+  print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);
   const nodes = clients.map((c) =>
     createTabularNode({ model: config.model, data: c.data, localStandardization: mode === 'local', optimizer, seed: config.seed, datasetFingerprint: c.data.meta.schemaFingerprint }),
   );
@@ -128,6 +131,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     await Promise.all(handles.map((h) => Promise.race([h.done.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000))])));
   } finally {
     await Promise.all(handles.map((h) => h.stop()));
+    observability.close();
     await coordinator.close();
     stored?.store.close();
   }

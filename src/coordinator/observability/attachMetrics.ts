@@ -2,9 +2,9 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { CoordinatorEventMap } from '../coordinatorEvents.js';
 import type { RoundRecord } from '../roundRecord.js';
 import { pathOf, refuseUnlessRead, reply } from './httpReply.js';
+import { FAIRNESS_METRICS, fairnessOfRound, type FairnessMetric } from './fairness.js';
 import { createMetricSet, type MetricSet } from './metricSet.js';
 import type { ObservedCoordinator } from './observedCoordinator.js';
-import { spreadOf } from './spread.js';
 
 export interface MetricsOptions {
   /** Where the metrics live. Default: a new registry for this coordinator (never prom-client's global one). */
@@ -30,13 +30,15 @@ function recordRound(metrics: MetricSet, record: RoundRecord): void {
   metrics.round.set(record.round);
   metrics.roundDuration.observe(record.durationMs / 1000);
   const evaluate = record.evaluate;
-  if (evaluate?.loss !== undefined) metrics.federatedLoss.set(evaluate.loss);
-  if (evaluate?.metrics.accuracy !== undefined) metrics.federatedAccuracy.set(evaluate.metrics.accuracy);
-  const accuracies = (evaluate?.outcomes ?? []).flatMap((o) => (o.metrics?.accuracy === undefined ? [] : [{ client: o.client, value: o.metrics.accuracy }]));
-  const spread = spreadOf(accuracies, 'higher');
-  if (spread) {
-    metrics.worstClientAccuracy.set(spread.worst.value);
-    metrics.clientAccuracyStd.set(spread.std);
+  if (evaluate?.loss !== undefined) metrics.federated.set({ metric: 'loss' }, evaluate.loss);
+  if (evaluate?.metrics.accuracy !== undefined) metrics.federated.set({ metric: 'accuracy' }, evaluate.metrics.accuracy);
+  // Only the two metrics the fairness view follows: label values never come from client-chosen names.
+  const { fairness } = fairnessOfRound(record, new Map());
+  for (const metric of Object.keys(FAIRNESS_METRICS) as FairnessMetric[]) {
+    const spread = fairness[metric];
+    if (!spread) continue;
+    const stats = { worst: spread.worst.value, best: spread.best.value, mean: spread.mean, gap: spread.gapMeanToWorst, stddev: spread.std };
+    for (const [stat, value] of Object.entries(stats)) metrics.fairness.set({ metric, stat }, value);
   }
 }
 

@@ -67,12 +67,17 @@ export class EventStream {
     this.write(frame(event, data));
   }
 
-  /** Closes every stream and refuses new ones; idempotent. */
+  /** Ends the open streams (after a last event that tells readers not to come back); new ones are served. */
+  disconnectAll(): void {
+    for (const response of this.streams) response.end();
+    this.streams.clear();
+  }
+
+  /** Ends every stream and answers later requests 204; idempotent. */
   end(): void {
     this.ended = true;
     clearInterval(this.heartbeat);
-    for (const response of this.streams) response.end();
-    this.streams.clear();
+    this.disconnectAll();
   }
 
   private write(text: string): void {

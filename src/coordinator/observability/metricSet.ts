@@ -17,10 +17,14 @@ export function createMetricSet(registry: Registry, durationBuckets: readonly nu
     receivedBytes: new Counter({ name: 'cohort_received_bytes_total', help: 'Streamed payload bytes received from clients (updates, statistics)', registers }),
     sentBytes: new Counter({ name: 'cohort_sent_bytes_total', help: 'Streamed payload bytes sent to clients (global weights)', registers }),
     refused: new Counter({ name: 'cohort_refused_messages_total', help: 'Inbound messages and connections refused: malformed, unauthorised or over a limit', registers }),
-    federatedLoss: new Gauge({ name: 'cohort_federated_loss', help: 'Federated evaluation loss of the last completed round', registers }),
-    federatedAccuracy: new Gauge({ name: 'cohort_federated_accuracy', help: 'Federated evaluation accuracy of the last completed round (0 to 1)', registers }),
-    worstClientAccuracy: new Gauge({ name: 'cohort_client_accuracy_worst', help: 'Lowest client accuracy in the last round\'s federated evaluation (0 to 1)', registers }),
-    clientAccuracyStd: new Gauge({ name: 'cohort_client_accuracy_stddev', help: 'Standard deviation of client accuracies in the last round\'s federated evaluation', registers }),
+    // Labelled so that a value nobody reported is absent rather than a misleading 0.
+    federated: new Gauge({ name: 'cohort_federated_evaluation', help: 'Federated evaluation of the last completed round, as the strategy aggregated it (accuracy 0 to 1)', labelNames: ['metric'] as const, registers }),
+    fairness: new Gauge({
+      name: 'cohort_client_spread',
+      help: 'Spread over clients of the last round\'s federated evaluation: worst, best and unweighted mean client, mean minus worst (gap), population standard deviation',
+      labelNames: ['metric', 'stat'] as const,
+      registers,
+    }),
   };
 }
 

@@ -1,0 +1,36 @@
+import { dashboardPage } from './dashboardPage.js';
+import { dashboardRoutes } from './dashboardRoutes.js';
+import { EventStream, type EventStreamOptions } from './eventStream.js';
+import type { ObservedCoordinator } from './observedCoordinator.js';
+import { RunObserver, type RunObserverOptions } from './runObserver.js';
+
+export interface DashboardOptions extends RunObserverOptions, EventStreamOptions {}
+
+export interface Dashboard {
+  readonly observer: RunObserver;
+  /**
+   * Ends the open event streams and stops following the coordinator. Call it before closing the
+   * coordinator when a run ends early: an open stream would hold the HTTP server's close. (A run that
+   * completes ends its streams itself.)
+   */
+  close(): void;
+}
+
+/** Serves the live dashboard, its JSON API and its event stream on the coordinator's port. */
+export function attachDashboard(coordinator: ObservedCoordinator, options: DashboardOptions = {}): Dashboard {
+  const observer = new RunObserver(coordinator, options);
+  const stream = new EventStream(options);
+  observer.onUpdate((update) => {
+    stream.broadcast(update.event, update.data);
+    // Readers close on 'complete'; ending the streams too means none can hold the server's close.
+    if (update.event === 'complete') stream.disconnectAll();
+  });
+  coordinator.addHttpHandler(dashboardRoutes(observer, stream, dashboardPage()));
+  return {
+    observer,
+    close: () => {
+      stream.end();
+      observer.detach();
+    },
+  };
+}
