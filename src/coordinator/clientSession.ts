@@ -15,6 +15,8 @@ import { TaskError } from './taskError.js';
 export interface EncodedWeights {
   readonly chunks: readonly Uint8Array[];
   readonly totalBytes: number;
+  /** SHA-256 (hex) of all chunks, computed once for every receiver. */
+  readonly sha256: string;
 }
 
 /** A task whose answer is an upload streamed into an aggregator: a model update or feature moments. */
@@ -100,7 +102,7 @@ export class ClientSession {
 
   /** Streams the federation's standardization; resolves once the client has applied it. */
   async standardize(weights: EncodedWeights): Promise<void> {
-    await this.peer.sendStream({ kind: 'standardize', taskId: `standardize-${this.summary.id}` }, weights.totalBytes, weights.chunks);
+    await this.peer.sendStream({ kind: 'standardize', taskId: `standardize-${this.summary.id}` }, weights.totalBytes, weights.chunks, { sha256: weights.sha256 });
     this.standardized = true;
   }
 
@@ -132,7 +134,7 @@ export class ClientSession {
       this.settle(taskId, new TaskError('disconnected', this.closedReason));
       return;
     }
-    this.peer.sendStream(meta, weights.totalBytes, weights.chunks).catch((e: unknown) => {
+    this.peer.sendStream(meta, weights.totalBytes, weights.chunks, { sha256: weights.sha256 }).catch((e: unknown) => {
       const detail = `sending the ${meta.kind} task failed: ${(e as Error).message}`;
       this.settle(taskId, new TaskError(this.peer.connected ? 'client-error' : 'disconnected', detail));
     });

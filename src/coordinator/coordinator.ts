@@ -231,7 +231,9 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const start = this.startingPoint();
     let global = start.global;
     const history: RoundRecord[] = [];
-    if (start.firstRound === 1) {
+    // Hashing a large model costs ~1 s per GB: only when a store or an audit log will keep the hash.
+    const auditing = this.audit !== noAudit;
+    if (start.firstRound === 1 && auditing) {
       this.audit.append('run-started', { run: this.runId, rounds: this.options.rounds, strategy: strategy.name, model: weightsHash(global), coordinatorKey: keyFingerprint(this.identity.publicKey), access: this.access.mode });
     }
     const standardization = await this.standardize(waitMs, roundTimeoutMs, start.standardization);
@@ -293,14 +295,16 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         durationMs: performance.now() - started,
       };
       history.push(record);
-      const modelSha256 = store ? store.completeRound(this.runId, record, global, strategy.state?.()) : weightsHash(global);
-      this.audit.append('round-completed', {
-        round,
-        attempts,
-        participants: fitRecord.outcomes.filter((o) => !o.failure).map((o) => o.client),
-        dropped: fitRecord.outcomes.filter((o) => o.failure).map((o) => ({ client: o.client, reason: o.failure!.reason })),
-        model: modelSha256,
-      });
+      const modelSha256 = store ? store.completeRound(this.runId, record, global, strategy.state?.()) : auditing ? weightsHash(global) : undefined;
+      if (auditing) {
+        this.audit.append('round-completed', {
+          round,
+          attempts,
+          participants: fitRecord.outcomes.filter((o) => !o.failure).map((o) => o.client),
+          dropped: fitRecord.outcomes.filter((o) => o.failure).map((o) => ({ client: o.client, reason: o.failure!.reason })),
+          model: modelSha256,
+        });
+      }
       this.log.info({ round, durationMs: record.durationMs, loss: evaluate?.loss }, 'round completed');
       this.options.onRound?.(record);
       this.report('round-completed', record);

@@ -24,6 +24,11 @@ export interface PeerOptions {
   readonly window: number;
   /** How long to wait for any single acknowledgement. */
   readonly ackTimeoutMs: number;
+  /**
+   * How long to wait for a stream to be accepted. Longer than ackTimeoutMs: a receiver applies back-pressure
+   * here (the coordinator waits for an aggregation slot), and its own deadline bounds the wait on its side.
+   */
+  readonly beginTimeoutMs: number;
   /** Streams from the other side that may be open at once. */
   readonly maxOpenStreams: number;
 }
@@ -35,6 +40,7 @@ export const defaultPeerOptions: PeerOptions = {
   maxTransferBytes: 2 ** 31,
   window: 4,
   ackTimeoutMs: 60_000,
+  beginTimeoutMs: 30 * 60_000,
   maxOpenStreams: 4,
 };
 
@@ -126,7 +132,7 @@ export class Peer {
 
   /** Sends a control message and waits until the other side has validated and handled it. */
   async send(message: Message): Promise<void> {
-    const ack = await this.emitWithAck('msg', message);
+    const ack = await this.emitWithAck('msg', this.options.ackTimeoutMs, message);
     if (!ack.ok) throw new TransferError(`peer refused ${message.type}: ${ack.error}`);
   }
 
@@ -136,9 +142,13 @@ export class Peer {
   }
 
   /** Streams `chunks` (totalling `totalBytes`) with `meta`; resolves once the receiver checked the hash. */
-  async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array>, options: { sign?: (sha256: string) => string } = {}): Promise<void> {
+  /**
+   * Streams `chunks` (totalling `totalBytes`) with `meta`; resolves once the receiver checked the hash.
+   * `sha256` may be given when the same bytes go to many receivers, so they are hashed once, not per peer.
+   */
+  async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array>, options: { sign?: (sha256: string) => string; sha256?: string } = {}): Promise<void> {
     const id = randomUUID();
-    const begin = await this.emitWithAck('stream:begin', { id, meta, totalBytes });
+    const begin = await this.emitWithAck('stream:begin', this.options.beginTimeoutMs, { id, meta, totalBytes });
     if (!begin.ok) throw new TransferError(`peer refused the ${meta.kind} stream: ${begin.error}`);
     const hash = createHash('sha256');
     const inflight = new Set<Promise<void>>();
@@ -153,11 +163,11 @@ export class Peer {
       for (const chunk of chunks) {
         check();
         if (chunk.length > this.options.chunkBytes) throw new TransferError(`chunk of ${chunk.length} bytes exceeds ${this.options.chunkBytes}`);
-        hash.update(chunk);
+        if (options.sha256 === undefined) hash.update(chunk);
         sent += chunk.length;
         this.bytesOut += chunk.length;
         this.trafficHandler('out', chunk.length);
-        const pending = this.emitWithAck('stream:chunk', id, seq++, chunk).then((ack) => {
+        const pending = this.emitWithAck('stream:chunk', this.options.ackTimeoutMs, id, seq++, chunk).then((ack) => {
           if (!ack.ok) throw new TransferError(`peer refused a chunk of the ${meta.kind} stream: ${ack.error}`);
         });
         inflight.add(pending);
@@ -173,9 +183,9 @@ export class Peer {
       await Promise.allSettled(inflight);
       check();
       if (sent !== totalBytes) throw new TransferError(`stream announced ${totalBytes} bytes but produced ${sent}`);
-      const sha256 = hash.digest('hex');
+      const sha256 = options.sha256 ?? hash.digest('hex');
       const signature = options.sign?.(sha256);
-      const end = await this.emitWithAck('stream:end', { id, sha256, ...(signature ? { signature } : {}) });
+      const end = await this.emitWithAck('stream:end', this.options.ackTimeoutMs, { id, sha256, ...(signature ? { signature } : {}) });
       if (!end.ok) throw new TransferError(`peer rejected the ${meta.kind} stream: ${end.error}`);
     } catch (e) {
       this.socket.emit('stream:abort', { id, reason: errorText(e) });
@@ -183,13 +193,13 @@ export class Peer {
     }
   }
 
-  private async emitWithAck(event: string, ...args: unknown[]): Promise<Ack> {
+  private async emitWithAck(event: string, timeoutMs: number, ...args: unknown[]): Promise<Ack> {
     if (!this.socket.connected) throw new TransferError(`not connected (while sending ${event})`);
     let reply: unknown;
     try {
-      reply = await this.socket.timeout(this.options.ackTimeoutMs).emitWithAck(event, ...args);
+      reply = await this.socket.timeout(timeoutMs).emitWithAck(event, ...args);
     } catch (e) {
-      throw new TransferError(`no acknowledgement for ${event} within ${this.options.ackTimeoutMs} ms (${errorText(e)})`);
+      throw new TransferError(`no acknowledgement for ${event} within ${timeoutMs} ms (${errorText(e)})`);
     }
     if (!isAck(reply)) throw new TransferError(`malformed acknowledgement for ${event}`);
     return reply;

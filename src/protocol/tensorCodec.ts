@@ -61,8 +61,10 @@ function checkTensor(t: NamedTensor, index: number): void {
 }
 
 /**
- * Encodes weights as a sequence of chunks of exactly `chunkBytes` (the last may be shorter).
- * Holds at most one chunk beyond the weights themselves, so a 400 MB model streams without a 400 MB copy.
+ * Encodes weights as chunks of at most `chunkBytes`. Runs of a tensor that fill whole chunks are yielded as
+ * views of the tensor's own memory (no copy); small pieces (the header, small tensors, the seams between
+ * tensors) are packed into copied chunks. So a 400 MB model streams without a 400 MB copy; the weights
+ * must not change until the chunks are sent.
  */
 export function* encodeWeightsChunks(weights: Weights, chunkBytes: number): Generator<Uint8Array> {
   if (!Number.isInteger(chunkBytes) || chunkBytes < 16) throw new CodecError(`chunkBytes must be an integer >= 16, got ${chunkBytes}`);
@@ -74,6 +76,11 @@ export function* encodeWeightsChunks(weights: Weights, chunkBytes: number): Gene
   for (const seg of segments) {
     let pos = 0;
     while (pos < seg.length) {
+      if (filled === 0 && seg.length - pos >= chunkBytes) {
+        yield seg.subarray(pos, pos + chunkBytes);
+        pos += chunkBytes;
+        continue;
+      }
       const n = Math.min(chunkBytes - filled, seg.length - pos);
       chunk.set(seg.subarray(pos, pos + n), filled);
       filled += n;
@@ -103,7 +110,10 @@ export function encodeWeights(weights: Weights): Uint8Array {
 export interface TensorStreamHandlers {
   /** Called once, when the header is complete; throw to refuse the payload before any value is read. */
   onSpec(spec: TensorSpec[]): void;
-  /** Called with runs of values in order; `offset` counts float32 values from the first tensor's start. */
+  /**
+   * Called with runs of values in order; `offset` counts float32 values from the first tensor's start. The
+   * array may be a view of the received chunk: it is valid only during the call (copy what you keep).
+   */
   onValues(offset: number, values: Float32Array): void;
 }
 
@@ -200,10 +210,10 @@ export class TensorStreamDecoder {
     }
     const whole = Math.floor((bytes.length - pos) / 4);
     if (whole > 0) {
-      // Copy: the source may sit at an offset that is not a multiple of 4.
-      const copy = new Uint8Array(whole * 4);
-      copy.set(bytes.subarray(pos, pos + whole * 4));
-      this.emit(new Float32Array(copy.buffer));
+      // A view when the bytes sit at a multiple of 4; socket.io often delivers them at any offset: copy then.
+      const at = bytes.byteOffset + pos;
+      // (Uint8Array's slice copies; a Node Buffer's slice would be a view of its whole pool.)
+      this.emit(at % 4 === 0 ? new Float32Array(bytes.buffer, at, whole) : new Float32Array(Uint8Array.prototype.slice.call(bytes, pos, pos + whole * 4).buffer));
       pos += whole * 4;
     }
     const rest = bytes.length - pos;

@@ -45,6 +45,9 @@ export class StreamingMean implements Aggregator {
   private size = -1;
   private readonly slotCount: number;
   private free: Float32Array[] = [];
+  /** The double-double accumulator, allocated once and zeroed per round (first touch of fresh pages is slow). */
+  private sum = new Float64Array(0);
+  private compensation = new Float64Array(0);
   private waiters: ((slot: Float32Array) => void)[] = [];
 
   constructor(options: StreamingMeanOptions = {}) {
@@ -58,13 +61,17 @@ export class StreamingMean implements Aggregator {
     if (size !== this.size) {
       this.size = size;
       this.free = Array.from({ length: this.slotCount }, () => new Float32Array(size));
+      this.sum = new Float64Array(size);
+      this.compensation = new Float64Array(size);
     }
   }
 
   begin(round: number): AggregationRound {
     if (this.size < 0) throw new AggregationError('bind() the aggregator to the model before round 1');
-    const sum = new Float64Array(this.size);
-    const compensation = new Float64Array(this.size);
+    // One round at a time uses the accumulator: rounds are sequential, and a closed round refuses commits.
+    const { sum, compensation } = this;
+    sum.fill(0);
+    compensation.fill(0);
     const contributors: string[] = [];
     let totalWeight = 0;
     let closed = false;
@@ -88,13 +95,18 @@ export class StreamingMean implements Aggregator {
               release();
               throw new AggregationError(`update values out of place: offset ${offset}, ${values.length} values, model has ${size}`);
             }
+            // Copy and check in one pass: x - x is 0 for every finite x and NaN for NaN and +-Infinity.
+            let check = 0;
             for (let i = 0; i < values.length; i++) {
-              if (!Number.isFinite(values[i]!)) {
-                release();
-                throw new AggregationError(`update has a non-finite value (${values[i]}) at parameter ${offset + i}`);
-              }
+              const v = values[i]!;
+              slot[offset + i] = v;
+              check += v - v;
             }
-            slot.set(values, offset);
+            if (check !== 0) {
+              const bad = values.findIndex((v) => !Number.isFinite(v));
+              release();
+              throw new AggregationError(`update has a non-finite value (${values[bad]}) at parameter ${offset + bad}`);
+            }
             written += values.length;
           },
           commit: () => {

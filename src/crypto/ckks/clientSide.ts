@@ -1,0 +1,179 @@
+import type { CKKSEncoder, Ciphertext, ClassHandle, Decryptor, Encryptor, Plaintext, SecretKey } from 'node-seal';
+import type { CkksContext } from './ckksContext.js';
+import { CkksError, sealCall, sealErrorText } from './ckksError.js';
+import { scaleAndClip } from './headroom.js';
+import { generateSecretKey, loadSecretKey, saveSecretKey, toBytes } from './secretKey.js';
+
+/** One client's update, encrypted: what it uploads, framed by frames.ts. */
+export interface CkksEncryptedUpdate {
+  /** SEAL-serialized seeded ciphertexts, one per `slotCount` values, in order. */
+  readonly ciphertexts: readonly Uint8Array[];
+  /** Values encrypted (the model's parameter count); the last ciphertext is zero padded past it. */
+  readonly length: number;
+  /** Weighted values clipped to +-contributionBound so the sum cannot wrap around. */
+  readonly clipped: number;
+  /** Total serialized ciphertext bytes (framing adds 4 bytes per ciphertext and 4 in all). */
+  readonly byteLength: number;
+}
+
+/** One ciphertext's worth of an update. */
+export interface CkksEncryptedSlice {
+  readonly bytes: Uint8Array;
+  readonly clipped: number;
+}
+
+/**
+ * A client's CKKS side: it holds the federation's secret key and encrypts its own update (symmetric,
+ * seeded: the second polynomial travels as a 64-byte seed, halving the size) and decrypts the sum the
+ * coordinator returns. Holds SEAL objects until `dispose()`.
+ */
+export class CkksClientSide {
+  private readonly key: SecretKey;
+  private readonly encryptor: Encryptor;
+  private readonly decryptor: Decryptor;
+  private readonly encoder: CKKSEncoder;
+  private readonly plain: Plaintext;
+  private readonly cipher: Ciphertext;
+  private readonly slots: Float64Array;
+  private disposed = false;
+
+  private constructor(private readonly ctx: CkksContext, key: SecretKey) {
+    const seal = ctx.seal;
+    const made: ClassHandle[] = [];
+    const keep = <T extends ClassHandle>(x: T): T => (made.push(x), x);
+    try {
+      // node-seal 7 binds Encryptor(context, publicKey[, secretKey]) only: a public key is derived here
+      // for the constructor and freed at once. Only encryptSymmetric* is ever called.
+      const generator = keep(new seal.KeyGenerator(ctx.context, key));
+      const publicKey = keep(generator.createPublicKey());
+      this.encryptor = new seal.Encryptor(ctx.context, publicKey, key);
+      made.push(this.encryptor);
+      this.decryptor = keep(new seal.Decryptor(ctx.context, key));
+      this.encoder = keep(new seal.CKKSEncoder(ctx.context));
+      this.plain = keep(new seal.Plaintext());
+      this.cipher = keep(new seal.Ciphertext());
+      publicKey.delete();
+      generator.delete();
+    } catch (e) {
+      for (const x of made) if (!x.isDeleted()) x.delete();
+      key.delete();
+      throw new CkksError(`setting up the CKKS client: ${sealErrorText(e)}`, { cause: e });
+    }
+    this.key = key;
+    this.slots = new Float64Array(ctx.slotCount);
+  }
+
+  /** The dealer: generates the federation's secret key. */
+  static generate(ctx: CkksContext): CkksClientSide {
+    return new CkksClientSide(ctx, generateSecretKey(ctx));
+  }
+
+  /** Another client: loads the key the dealer exported (after opening the box it came in). */
+  static importSecretKey(ctx: CkksContext, bytes: Uint8Array): CkksClientSide {
+    return new CkksClientSide(ctx, loadSecretKey(ctx, bytes));
+  }
+
+  /** The secret key, serialized, for the dealer to box to each allowed client. Never send it in clear. */
+  exportSecretKey(): Uint8Array {
+    this.check();
+    return saveSecretKey(this.ctx, this.key);
+  }
+
+  /** Encrypts values the caller has already weighted; same as encryptScaled(values, 1). */
+  encrypt(values: Float32Array): CkksEncryptedUpdate {
+    return this.encryptScaled(values, 1);
+  }
+
+  /**
+   * Encrypts weight * values (FedAvg: weight = the client's example count), clipped to
+   * +-contributionBound, as ceil(length / slotCount) ciphertexts.
+   */
+  encryptScaled(values: Float32Array, weight: number): CkksEncryptedUpdate {
+    const count = this.ctx.ciphertextCount(values.length);
+    if (count === 0) throw new CkksError('cannot encrypt an empty update');
+    const ciphertexts: Uint8Array[] = [];
+    let clipped = 0;
+    let byteLength = 0;
+    for (let index = 0; index < count; index++) {
+      const slice = this.encryptSlice(values, weight, index);
+      ciphertexts.push(slice.bytes);
+      clipped += slice.clipped;
+      byteLength += slice.bytes.length;
+    }
+    return { ciphertexts, length: values.length, clipped, byteLength };
+  }
+
+  /** Encrypts ciphertext `index` of an update alone, for callers that stream without holding it all. */
+  encryptSlice(values: Float32Array, weight: number, index: number): CkksEncryptedSlice {
+    this.check();
+    if (!(weight > 0) || !Number.isFinite(weight)) throw new CkksError(`update weight must be positive and finite, got ${weight}`);
+    const from = index * this.ctx.slotCount;
+    if (!Number.isInteger(index) || index < 0 || from >= values.length) {
+      throw new CkksError(`ciphertext ${index} is outside an update of ${values.length} values`);
+    }
+    const clipped = scaleAndClip(values, from, weight, this.ctx.contributionBound, this.slots);
+    return sealCall(`encrypting ciphertext ${index}`, () => {
+      this.encoder.encode(this.slots, this.ctx.scale, this.plain);
+      const seeded = this.encryptor.encryptSymmetricSerializable(this.plain);
+      try {
+        return { bytes: toBytes(seeded.saveToArray(this.ctx.comprMode)), clipped };
+      } finally {
+        seeded.delete();
+      }
+    });
+  }
+
+  /**
+   * Decrypts the coordinator's sum and divides by `totalWeight` (the committed updates' weights added
+   * up): the weighted mean, `count` values, padding dropped.
+   */
+  decryptSum(sum: readonly Uint8Array[], count: number, totalWeight: number): Float32Array {
+    const out = new Float32Array(this.checkSum(sum, count, totalWeight));
+    this.decryptInto(sum, totalWeight, out);
+    return out;
+  }
+
+  /** decryptSum in float64, for callers that keep the mean in double precision (and to measure CKKS's error). */
+  decryptSumFloat64(sum: readonly Uint8Array[], count: number, totalWeight: number): Float64Array {
+    const out = new Float64Array(this.checkSum(sum, count, totalWeight));
+    this.decryptInto(sum, totalWeight, out);
+    return out;
+  }
+
+  private checkSum(sum: readonly Uint8Array[], count: number, totalWeight: number): number {
+    this.check();
+    if (!Number.isSafeInteger(count) || count < 1) throw new CkksError(`count must be a positive integer, got ${count}`);
+    if (!(totalWeight > 0) || !Number.isFinite(totalWeight)) throw new CkksError(`totalWeight must be positive and finite, got ${totalWeight}`);
+    const expected = this.ctx.ciphertextCount(count);
+    if (sum.length !== expected) throw new CkksError(`a sum of ${count} values has ${expected} ciphertexts, got ${sum.length}`);
+    return count;
+  }
+
+  private decryptInto(sum: readonly Uint8Array[], totalWeight: number, out: Float32Array | Float64Array): void {
+    const slotCount = this.ctx.slotCount;
+    for (let index = 0; index < sum.length; index++) {
+      const decoded = sealCall(`decrypting ciphertext ${index} of the sum`, () => {
+        this.cipher.loadFromArray(this.ctx.context, sum[index]);
+        if (this.cipher.scale() !== this.ctx.scale) throw new CkksError(`sum ciphertext ${index} has scale ${this.cipher.scale()}, expected ${this.ctx.scale}`);
+        this.decryptor.decrypt(this.cipher, this.plain);
+        const values: unknown = this.encoder.decodeFloat64(this.plain);
+        if (!(values instanceof Float64Array)) throw new CkksError('node-seal returned no Float64Array from decodeFloat64');
+        return values;
+      });
+      const from = index * slotCount;
+      const n = Math.min(slotCount, out.length - from);
+      for (let j = 0; j < n; j++) out[from + j] = decoded[j]! / totalWeight;
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const x of [this.encryptor, this.decryptor, this.encoder, this.plain, this.cipher, this.key]) x.delete();
+  }
+
+  private check(): void {
+    if (this.disposed) throw new CkksError('the CKKS client side has been disposed');
+    this.ctx.check();
+  }
+}

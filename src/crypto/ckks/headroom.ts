@@ -1,0 +1,46 @@
+import { CkksError } from './ckksError.js';
+
+/**
+ * Largest |sum| a slot can hold and still decode: floor(q/2) / scale, less one unit of slack.
+ *
+ * Why: CKKS encodes slot values z through the inverse canonical embedding, each coefficient being
+ * (1/N) * sum over the 2N-th roots of z_j * root^-k, so |coefficient| <= scale * max|z|. Decryption reads
+ * coefficients centred modulo q, so a sum decodes while scale * max|sum| plus noise stays below q/2, and
+ * wraps around silently beyond. Fresh-encryption noise (about 6 sigma = 19) plus encoding rounding (1/2)
+ * per update is far below the one unit of `scale` (2^40 for the defaults) that is kept as slack.
+ */
+export function sumBound(dataModulus: bigint, scale: number): number {
+  return Number(dataModulus / 2n) / scale - 1;
+}
+
+/** Per-client bound on each weighted value: the sum's headroom shared between `maxContributors` updates. */
+export function contributionBound(bound: number, maxContributors: number): number {
+  return bound / maxContributors;
+}
+
+/**
+ * Writes weight * values[from .. from + out.length) into `out`, clipped to [-bound, bound], and zero
+ * pads past the end of `values`. Returns how many values were clipped. Non-finite values are refused
+ * rather than clipped: they mean a diverged client, not a large update.
+ */
+export function scaleAndClip(values: Float32Array, from: number, weight: number, bound: number, out: Float64Array): number {
+  const end = Math.min(values.length, from + out.length);
+  let clipped = 0;
+  let i = from;
+  for (; i < end; i++) {
+    const x = values[i]!;
+    if (!Number.isFinite(x)) throw new CkksError(`update value ${i} is ${x}: values must be finite`);
+    const v = weight * x;
+    if (v > bound) {
+      out[i - from] = bound;
+      clipped++;
+    } else if (v < -bound) {
+      out[i - from] = -bound;
+      clipped++;
+    } else {
+      out[i - from] = v;
+    }
+  }
+  for (let j = i - from; j < out.length; j++) out[j] = 0;
+  return clipped;
+}
