@@ -35,6 +35,22 @@ export { generateIdentity, sign, verify, keyFingerprint, publicKeyFromBase64, id
 export { readSecretKeyFile, writeSecretKeyFile } from './crypto/keyFile.js';
 export { AuditLog } from './crypto/auditLog.js';
 export { verifyAuditLog } from './crypto/verifyAuditLog.js';
+export {
+  RdpAccountant,
+  initialRdpState,
+  rdpStep,
+  rdpEpsilon,
+  rdpWouldExceed,
+  parseRdpState,
+  type RdpState,
+  type RdpLedgerEntry,
+  type PrivacyBudget as DpBudget,
+  type BudgetCheck,
+} from './privacy/rdpAccountant.js';
+export { epsilonFromRdp, type RdpConversion } from './privacy/rdpConversion.js';
+export { noiseMultiplierForEpsilon } from './privacy/rdpNoiseMultiplier.js';
+export { DEFAULT_RDP_ORDERS } from './privacy/rdpOrders.js';
+export { fillGaussian, gaussian } from './privacy/gaussianNoise.js';
 
 // Client
 export { startClient, type ClientOptions, type ClientHandle, type ClientEvent } from './client/clientNode.js';

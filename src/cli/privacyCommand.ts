@@ -38,15 +38,17 @@ function check(ok: boolean, message: string): void {
 }
 
 const isNumber = (v: number) => typeof v === 'number' && Number.isFinite(v);
+/** How a bad value reads in a message: commander hands over Number('abc') as NaN. */
+const shown = (v: number) => (typeof v === 'number' && Number.isNaN(v) ? 'something that is not a number' : String(v));
 
 function checkQ(q: number): void {
-  check(isNumber(q) && q > 0 && q <= 1, `--q must be a sampling rate in (0, 1] (clients per round / clients in all, or batch size / examples), got ${String(q)}`);
+  check(isNumber(q) && q > 0 && q <= 1, `--q must be a sampling rate in (0, 1] (clients per round / clients in all, or batch size / examples), got ${shown(q)}`);
 }
 function checkSteps(steps: number): void {
-  check(isNumber(steps) && Number.isInteger(steps) && steps >= 1, `--steps must be a whole number >= 1 (rounds, or DP-SGD steps), got ${String(steps)}`);
+  check(isNumber(steps) && Number.isInteger(steps) && steps >= 1, `--steps must be a whole number >= 1 (rounds, or DP-SGD steps), got ${shown(steps)}`);
 }
 function checkDelta(delta: number): void {
-  check(isNumber(delta) && delta > 0 && delta < 1, `--delta must be in (0, 1), typically below 1 / (number of clients or records), got ${String(delta)}`);
+  check(isNumber(delta) && delta > 0 && delta < 1, `--delta must be in (0, 1), typically below 1 / (number of clients or records), got ${shown(delta)}`);
 }
 
 export function parseConversion(value: string | undefined): RdpConversion {
@@ -73,7 +75,7 @@ function orderLine(order: number): string {
 export function runPrivacyEpsilon(options: PrivacyEpsilonOptions, print: (line: string) => void): number {
   const { q, sigma, steps, delta } = options;
   checkQ(q);
-  check(isNumber(sigma) && sigma > 0, `--sigma must be a noise multiplier > 0 (noise standard deviation / clipping norm), got ${String(sigma)}`);
+  check(isNumber(sigma) && sigma > 0, `--sigma must be a noise multiplier > 0 (noise standard deviation / clipping norm), got ${shown(sigma)}`);
   checkSteps(steps);
   checkDelta(delta);
   const conversion = parseConversion(options.conversion);
@@ -90,7 +92,7 @@ export function runPrivacyEpsilon(options: PrivacyEpsilonOptions, print: (line: 
 /** Prints the smallest noise multiplier that keeps `steps` steps within (epsilon, delta); sigma is the last line. */
 export function runPrivacySigma(options: PrivacySigmaOptions, print: (line: string) => void): number {
   const { epsilon: target, q, steps, delta } = options;
-  check(isNumber(target) && target > 0, `--epsilon must be a target epsilon > 0, got ${String(target)}`);
+  check(isNumber(target) && target > 0, `--epsilon must be a target epsilon > 0, got ${shown(target)}`);
   checkQ(q);
   checkSteps(steps);
   checkDelta(delta);

@@ -87,6 +87,33 @@ export function buildProgram(): Command {
       await (await import('./exportModel.js')).runExport({ store: opts.store, run: opts.run, out: opts.out, ...(opts.round !== undefined ? { round: opts.round } : {}) }, print);
     });
 
+  const privacy = program.command('privacy').description('plan differential privacy with the RDP accountant (Poisson-subsampled Gaussian mechanism)');
+  const toNumber = (v: string) => Number(v);
+  privacy
+    .command('epsilon')
+    .description('epsilon spent by --steps rounds at sampling rate --q and noise multiplier --sigma (printed last)')
+    .requiredOption('--q <rate>', 'sampling rate: the chance that a client (or record) takes part in a round, in (0, 1]', toNumber)
+    .requiredOption('--sigma <noise multiplier>', 'noise standard deviation / clipping norm', toNumber)
+    .requiredOption('--steps <n>', 'rounds (or DP-SGD steps)', toNumber)
+    .requiredOption('--delta <d>', 'target delta, in (0, 1)', toNumber)
+    .option('--conversion <kind>', 'RDP to (epsilon, delta): improved or classic', 'improved')
+    .action(async (opts: { q: number; sigma: number; steps: number; delta: number; conversion: string }) => {
+      const { runPrivacyEpsilon } = await import('./privacyCommand.js');
+      runPrivacyEpsilon(opts, print);
+    });
+  privacy
+    .command('sigma')
+    .description('the smallest noise multiplier keeping --steps rounds at sampling rate --q within (--epsilon, --delta) (printed last)')
+    .requiredOption('--epsilon <e>', 'target epsilon', toNumber)
+    .requiredOption('--q <rate>', 'sampling rate, in (0, 1]', toNumber)
+    .requiredOption('--steps <n>', 'rounds (or DP-SGD steps)', toNumber)
+    .requiredOption('--delta <d>', 'target delta, in (0, 1)', toNumber)
+    .option('--conversion <kind>', 'RDP to (epsilon, delta): improved or classic', 'improved')
+    .action(async (opts: { epsilon: number; q: number; steps: number; delta: number; conversion: string }) => {
+      const { runPrivacySigma } = await import('./privacyCommand.js');
+      runPrivacySigma(opts, print);
+    });
+
   const audit = program.command('audit').description('audit log tools');
   audit
     .command('verify')

@@ -28,6 +28,8 @@ interface PendingUpload {
   readonly spec: readonly TensorSpec[];
   readonly resolve: (report: FitReport) => void;
   readonly reject: (error: TaskError) => void;
+  /** Set when an upload stream for this task is accepted: a task takes exactly one upload. */
+  uploading?: boolean;
   upload?: UpdateSink;
 }
 
@@ -171,8 +173,16 @@ export class ClientSession {
         if (!task || task.kind !== 'evaluate' || task.round !== message.round) {
           throw new Error(`no open evaluate task ${message.taskId} for round ${message.round}`);
         }
-        const claims = canonicalClaims({ numExamples: message.numExamples, loss: message.loss, ...message.metrics });
-        this.checkSignature(message.round, message.taskId, 'evaluate-result', claims, '', message.signature);
+        try {
+          if (message.numExamples > this.summary.numTestExamples) {
+            throw new Error(`claims ${message.numExamples} test examples but announced ${this.summary.numTestExamples}`);
+          }
+          const claims = canonicalClaims({ numExamples: message.numExamples, loss: message.loss, ...message.metrics });
+          this.checkSignature(message.round, message.taskId, 'evaluate-result', claims, '', message.signature);
+        } catch (e) {
+          this.settle(message.taskId, new TaskError('refused', (e as Error).message));
+          throw e;
+        }
         this.settle(message.taskId, { client: this.summary, numExamples: message.numExamples, loss: message.loss, metrics: message.metrics });
         return;
       }
@@ -199,6 +209,8 @@ export class ClientSession {
     if (!task || task.kind !== kind || task.round !== round) {
       throw new Error(`stale or unknown ${kind} task ${meta.taskId} (round ${round})`);
     }
+    if (task.uploading) throw new Error(`task ${meta.taskId} already has an upload; a task takes one`);
+    task.uploading = true;
     if (meta.numExamples > this.summary.numTrainExamples) {
       const detail = `claims ${meta.numExamples} training examples but announced ${this.summary.numTrainExamples}`;
       this.settle(meta.taskId, new TaskError('refused', detail));
@@ -221,6 +233,7 @@ export class ClientSession {
       write: (chunk) => decoder.push(chunk),
       end: (trailer: StreamTrailer) => {
         try {
+          if (this.pending.get(meta.taskId) !== task || task.upload !== upload) throw new Error(`task ${meta.taskId} is no longer open`);
           const claims = canonicalClaims({ numExamples: meta.numExamples, ...metrics });
           this.checkSignature(round, meta.taskId, meta.kind, claims, trailer.sha256, trailer.signature);
           decoder.end();

@@ -193,6 +193,11 @@ export class CoordinatorServer {
       if (!verify(clientProof(context), decodeBase64((message as MessageOf<'auth'>).signature), context.clientKey)) {
         refuse(`forged handshake: the signature does not verify with the key of "${hello.name}" (${keyFingerprint(context.clientKey)})`, hello.name);
       }
+      const previous = this.registry.byName(hello.name);
+      if (previous && !Buffer.from(previous.publicKey).equals(Buffer.from(context.clientKey))) {
+        // Only the same key may take over a name (a reconnect); in open mode anyone could otherwise evict anyone.
+        refuse(`a client named "${hello.name}" is already connected with another key`, hello.name);
+      }
       session = this.register(peer, hello, allowed);
       clearTimeout(helloTimer);
       settle();
@@ -233,7 +238,7 @@ export class CoordinatorServer {
   private register(peer: Peer, hello: MessageOf<'hello'>, allowed: AllowedPeer): ClientSession {
     const previous = this.registry.byName(hello.name);
     if (previous) {
-      // Same name again: a reconnect whose old socket has not timed out yet. The newer connection wins.
+      // Same name and key again: a reconnect whose old socket has not timed out yet. The newer connection wins.
       previous.kick('replaced by a newer connection with the same name');
       this.registry.remove(previous.summary.id);
     }

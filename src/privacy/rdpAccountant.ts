@@ -57,11 +57,22 @@ export function initialRdpState(orders: readonly number[] = DEFAULT_RDP_ORDERS):
   return Object.freeze({ orders: Object.freeze([...orders]), rdp: Object.freeze(orders.map(() => 0)), ledger: Object.freeze([]) });
 }
 
+// The RDP of one step at the last (orders, q, sigma) seen: a run repeats the same setting every round, and
+// wouldExceed followed by step computes it twice. Invisible to callers (same numbers, no shared state exposed).
+let lastStep: { orders: readonly number[]; q: number; sigma: number; rdp: readonly number[] } | undefined;
+
+function oneStepRdp(orders: readonly number[], q: number, sigma: number): readonly number[] {
+  if (lastStep && lastStep.orders === orders && lastStep.q === q && lastStep.sigma === sigma) return lastStep.rdp;
+  const rdp = rdpSampledGaussianSteps(q, sigma, 1, orders);
+  lastStep = { orders, q, sigma, rdp };
+  return rdp;
+}
+
 /** The state after `steps` more steps at sampling rate q and noise multiplier sigma; `state` is left as it was. */
 export function rdpStep(state: RdpState, q: number, sigma: number, steps = 1): RdpState {
   checkStep(q, sigma, steps);
-  const added = rdpSampledGaussianSteps(q, sigma, steps, state.orders);
-  const rdp = state.rdp.map((r, k) => r + added[k]!);
+  const perStep = oneStepRdp(state.orders, q, sigma);
+  const rdp = state.rdp.map((r, k) => r + steps * perStep[k]!);
   const last = state.ledger[state.ledger.length - 1];
   const ledger =
     last && last.q === q && last.sigma === sigma

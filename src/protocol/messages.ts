@@ -15,7 +15,8 @@ const base64Of = (bytes: number) =>
   z
     .string()
     .length(4 * Math.ceil(bytes / 3))
-    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')
+    .refine((s) => Buffer.from(s, 'base64').length === bytes, `must decode to ${bytes} bytes`);
 export const publicKeyField = base64Of(32);
 export const nonceField = base64Of(32);
 export const signatureField = base64Of(64);
@@ -152,7 +153,12 @@ export type StreamMetaOf<K extends StreamMeta['kind']> = Extract<StreamMeta, { k
 
 /** Formats a zod error as "field: problem; field: problem" so refusals name what to fix. */
 export function describeZodError(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(message)'}: ${issue.message}`)
-    .join('; ');
+  // Bounded: a hostile message must not make its own refusal large (or slow to build).
+  const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}...` : text);
+  const shown = error.issues.slice(0, 5).map((issue) => {
+    const path = issue.path.length ? issue.path.map((p) => clip(String(p), 40)).join('.') : '(message)';
+    return `${path}: ${clip(issue.message, 120)}`;
+  });
+  const more = error.issues.length > shown.length ? `; and ${error.issues.length - shown.length} more` : '';
+  return clip(shown.join('; '), 500) + more;
 }

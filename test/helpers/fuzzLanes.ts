@@ -184,14 +184,20 @@ export class UnauthenticatedLane {
  * must survive it (still connected, still answered by its session, which refuses a second hello by name).
  */
 export class SessionLane {
+  private last = 'nothing yet';
+  private lost: string | undefined;
+
   constructor(
     private readonly socket: Socket,
     private readonly hello: Record<string, unknown>,
     readonly tally: Tally,
-  ) {}
+  ) {
+    socket.on('disconnect', (reason) => (this.lost ??= `${reason} after ${this.last}`));
+  }
 
   async run(input: FuzzInput): Promise<void> {
-    if (!this.socket.connected) throw new Error('the authenticated fuzzer was disconnected');
+    if (this.lost) throw new Error(`the authenticated fuzzer was disconnected (${this.lost})`);
+    this.last = describeInput(input);
     this.tally.inputs++;
     if (!input.acked) {
       this.socket.emit(input.event, ...input.args);

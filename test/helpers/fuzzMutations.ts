@@ -65,10 +65,20 @@ export function applyMutations<T>(base: T, mutations: readonly Mutation[]): T {
       if (Array.isArray(parent)) parent.splice(key as number, 1);
       else delete parent[key];
     } else {
-      parent[key] = m.value;
+      // Copies, so later edits never reach the shared replacement values (nor, through them, the bases).
+      const v = m.value;
+      parent[key] = v instanceof Repeat ? Array.from({ length: v.times }, () => structuredClone(v.item)) : structuredClone(v);
     }
   }
   return value;
+}
+
+/** A long array of copies of one element, built when applied (each copy its own object). */
+class Repeat {
+  constructor(
+    readonly item: unknown,
+    readonly times: number,
+  ) {}
 }
 
 /** Values that break a field of the original's type: wrong type, out of range, not representable in JSON. */
@@ -88,16 +98,16 @@ function replacementFor(original: unknown, ids: readonly string[]): fc.Arbitrary
     );
   }
   if (typeof original === 'string') {
-    // Long values, never long keys: see the known-bug test about keys echoed in refusals.
+    // Long values; keys stay short (see 'extra' below and the known-bug test about refusals echoing keys).
     options.push(
-      tagged('huge', fc.integer({ min: 129, max: 200_000 }).map((n) => 'x'.repeat(n))),
+      tagged('huge', fc.integer({ min: 129, max: 100_000 }).map((n) => 'x'.repeat(n))),
       tagged('other-string', fc.string({ maxLength: 100 }).filter((s) => s !== original)),
     );
     if (ids.length > 0) options.push(tagged('other-id', fc.constantFrom(...ids).filter((s) => s !== original)));
   }
   if (Array.isArray(original) && original.length > 0) {
-    // Long but under the socket's buffer limit, so the refusal comes from the coordinator, not the transport.
-    options.push(tagged('huge', fc.constant(Array.from({ length: 20_000 }, () => original[0]))));
+    // Long but, with the other edits, under the socket's 1 MiB buffer limit: the coordinator refuses it, not the transport.
+    options.push(tagged('huge', fc.constant(new Repeat(original[0], 10_000))));
   }
   return fc.oneof(...options);
 }
@@ -118,6 +128,7 @@ export function mutationsOf(base: unknown, options: { ids?: readonly string[]; m
     fc
       .record({
         path: fc.constantFrom<FieldPath>([], ...paths.filter((p) => isRecord(get(base, p)))),
+        // Short: a long key in a record comes back whole in the refusal (a known bug, pinned in fuzz.test.ts).
         key: fc.string({ maxLength: 24 }),
         value: smallValue,
       })

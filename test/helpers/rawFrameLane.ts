@@ -66,7 +66,7 @@ export const frameInputs: fc.Arbitrary<FrameInput> = fc.oneof(
   },
   {
     weight: 3,
-    arbitrary: fc.tuple(fc.nat(), fc.constantFrom('msg', 'stream:begin', 'stream:end', 'stream:chunk'), anyValue).map(([id, event, v]): FrameInput => {
+    arbitrary: fc.tuple(fc.nat({ max: 2 ** 31 - 1 }), fc.constantFrom('msg', 'stream:begin', 'stream:end', 'stream:chunk'), anyValue).map(([id, event, v]): FrameInput => {
       let text: string;
       try {
         text = JSON.stringify([event, v]) ?? '[]';

@@ -8,7 +8,8 @@
  */
 export class RawWire {
   private readonly acks = new Map<number, (payload: unknown) => void>();
-  private nextId = 1;
+  /** Far above the ids fuzzed frames carry (below 2^31), so their acks are never mistaken for ours. */
+  private nextId = 1_000_000_000_000;
   private closedCode: number | undefined;
   private readonly closeWaiters: (() => void)[] = [];
   /** Every ack payload received, for checks after the fact. */

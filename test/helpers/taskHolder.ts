@@ -64,9 +64,12 @@ export class TaskHolder {
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
-  /** The signature an honest client would attach to an upload or result (see crypto/handshake.ts). */
-  signUpload(round: number, taskId: string, kind: string, claims: Readonly<Record<string, number>>, payloadHash: string, signer = this.identity): string {
-    const transcript = uploadTranscript({ runId: this.runId, round, taskId, client: this.name, kind, claims: canonicalClaims(claims), payloadHash });
+  /**
+   * The signature an honest client would attach to an upload or result (see crypto/handshake.ts); `signer`
+   * and `client` default to this client, and are overridden to forge.
+   */
+  signUpload(round: number, taskId: string, kind: string, claims: Readonly<Record<string, number>>, payloadHash: string, signer = this.identity, client = this.name): string {
+    const transcript = uploadTranscript({ runId: this.runId, round, taskId, client, kind, claims: canonicalClaims(claims), payloadHash });
     return encodeBase64(sign(transcript, signer.secretKey));
   }
 

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
+import type { Socket } from 'socket.io-client';
 import type { Identity } from '../../src/crypto/identity.js';
+import type { Ack } from '../../src/protocol/socketLike.js';
 import { encodeWeights } from '../../src/protocol/tensorCodec.js';
 import type { Weights } from '../../src/protocol/tensors.js';
+import { ask } from './fuzzLanes.js';
 import { applyMutations, mutationsOf, wireText } from './fuzzMutations.js';
 import { anyValue, seededBytes, smallValue } from './fuzzValues.js';
 
@@ -36,6 +39,47 @@ const HEADER_END = 71;
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+const metaOf = (ctx: UploadContext) => ({ kind: 'fit-result', round: ctx.round, taskId: ctx.taskId, numExamples: ctx.numExamples, metrics: METRICS });
+
+/** The upload an honest client sends for the task: `payload` (the encoded delta by default) in chunks cut at `chunkCuts`, signed. */
+export function honestUpload(ctx: UploadContext, id: string, payload = encodeWeights(ctx.delta), chunkCuts: readonly number[] = [], fault = 'none'): UploadAttempt {
+  const payloadHash = sha256(payload);
+  const signature = ctx.sign({ round: ctx.round, taskId: ctx.taskId, kind: 'fit-result', numExamples: ctx.numExamples, payloadHash });
+  return {
+    fault,
+    header: { id, meta: metaOf(ctx), totalBytes: payload.length },
+    chunks: split(payload, chunkCuts).map((c, seq) => [id, seq, c]),
+    trailer: { id, sha256: payloadHash, signature },
+  };
+}
+
+/**
+ * Puts an attempt on the wire step by step, stopping at the first refusal; then aborts its streams so no
+ * half-open upload is left behind. Returns every acknowledgement in order (each checked to be an Ack).
+ */
+export async function sendUpload(socket: Socket, a: UploadAttempt, onInput: () => void): Promise<Ack[]> {
+  const acks: Ack[] = [];
+  const step = async (event: string, args: readonly unknown[]) => {
+    onInput();
+    const ack = await ask(socket, event, args);
+    acks.push(ack);
+    return ack.ok;
+  };
+  try {
+    if (!(await step('stream:begin', [a.header]))) return acks;
+    for (const chunk of a.chunks) if (!(await step('stream:chunk', chunk))) return acks;
+    if (a.abort !== undefined) {
+      onInput();
+      socket.emit('stream:abort', a.abort);
+    }
+    await step('stream:end', [a.trailer]);
+    return acks;
+  } finally {
+    const ids = new Set([a.header, a.trailer].map((x) => (typeof x === 'object' && x !== null ? (x as { id?: unknown }).id : undefined)).filter((id) => typeof id === 'string'));
+    for (const id of ids) socket.emit('stream:abort', { id, reason: 'attempt over' });
+  }
+}
+
 /** Splits `bytes` at the given fractions of its length (1 to 3 chunks). */
 function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
   const points = [...new Set(cuts.map((c) => Math.floor(c * bytes.length)))].filter((p) => p > 0 && p < bytes.length).sort((a, b) => a - b);
@@ -56,22 +100,21 @@ function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
  * and mutated headers (wrong types, missing fields, huge and negative numbers, swapped ids).
  */
 export function faultyUploads(ctx: UploadContext): fc.Arbitrary<UploadAttempt> {
+  return fc.oneof(...uploadFaultKinds(ctx));
+}
+
+/**
+ * The generators behind `faultyUploads`, one per kind of fault; the last one mutates the header, the others
+ * send a valid header (so their fault is met only past it, while the task is open).
+ */
+export function uploadFaultKinds(ctx: UploadContext): fc.Arbitrary<UploadAttempt>[] {
   const cuts = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 2 });
-  const meta = { kind: 'fit-result', round: ctx.round, taskId: ctx.taskId, numExamples: ctx.numExamples, metrics: METRICS };
-  const honest = (fault: string, id: string, payload: Uint8Array, chunkCuts: readonly number[], metaOverride: unknown = meta): UploadAttempt => {
-    const payloadHash = sha256(payload);
-    const signature = ctx.sign({ round: ctx.round, taskId: ctx.taskId, kind: 'fit-result', numExamples: ctx.numExamples, payloadHash });
-    return {
-      fault,
-      header: { id, meta: metaOverride, totalBytes: payload.length },
-      chunks: split(payload, chunkCuts).map((c, seq) => [id, seq, c]),
-      trailer: { id, sha256: payloadHash, signature },
-    };
-  };
+  const meta = metaOf(ctx);
+  const honest = (fault: string, id: string, payload: Uint8Array, chunkCuts: readonly number[]) => honestUpload(ctx, id, payload, chunkCuts, fault);
   const valid = encodeWeights(ctx.delta);
   const values = (valid.length - HEADER_END - 1) / 4;
 
-  return fc.oneof(
+  return [
     // Values that are not finite, in a payload that is otherwise correct and honestly signed.
     fc.record({ id: fc.uuid(), at: fc.nat(values - 1), bad: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY), cuts }).map(({ id, at, bad, cuts: c }) => {
       const payload = Uint8Array.from(valid);
@@ -158,7 +201,7 @@ export function faultyUploads(ctx: UploadContext): fc.Arbitrary<UploadAttempt> {
       // An edit that only adds unknown fields leaves a valid header: no fault, skip it.
       .filter(({ attempt, original }) => headerEssence(attempt.header) !== headerEssence(original))
       .map(({ attempt }) => attempt),
-  );
+  ];
 }
 
 /** The header as the coordinator reads it: unknown fields of the header and of its meta are ignored (not those of metrics). */

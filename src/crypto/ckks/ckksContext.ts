@@ -1,7 +1,7 @@
 import type { ComprModeType, SEALContext } from 'node-seal';
 import { CkksError, sealCall } from './ckksError.js';
 import { DEFAULT_CKKS_PARAMETERS, checkCkksParameters, type CkksParameters } from './ckksParameters.js';
-import { contributionBound, sumBound } from './headroom.js';
+import { contributionBound, encodeBound, sumBound } from './headroom.js';
 import { loadSeal, type Seal } from './sealRuntime.js';
 
 /**
@@ -16,7 +16,10 @@ export class CkksContext {
   readonly scale: number;
   /** Largest |sum| a slot holds without wrapping (see headroom.ts). */
   readonly sumBound: number;
-  /** Each client's weighted values are clipped to +-this, so maxContributors updates cannot overflow. */
+  /**
+   * Each client's weighted values are clipped to +-this, so maxContributors updates cannot overflow:
+   * sumBound / maxContributors, at most about 2^18 (what SEAL encodes in one update) for the defaults.
+   */
   readonly contributionBound: number;
   /** Primes of the level ciphertexts live at (all but SEAL's special prime). */
   readonly dataPrimeCount: number;
@@ -37,7 +40,7 @@ export class CkksContext {
     this.slotCount = parameters.polyModulusDegree / 2;
     this.scale = 2 ** parameters.scaleBits;
     this.sumBound = sumBound(dataModulus, this.scale);
-    this.contributionBound = contributionBound(this.sumBound, parameters.maxContributors);
+    this.contributionBound = contributionBound(this.sumBound, parameters.maxContributors, encodeBound(dataModulus, this.scale));
     this.dataPrimeCount = dataPrimeCount;
     // Two polynomials of N 64-bit words per prime, plus SEAL's header and compression's worst case.
     const raw = 2 * parameters.polyModulusDegree * dataPrimeCount * 8;

@@ -16,8 +16,9 @@ export interface CkksParameters {
   /** log2 of the CKKS scale: a value x is encoded as round(x * 2^scaleBits), so resolution is 2^-scaleBits. */
   readonly scaleBits: number;
   /**
-   * Most updates one sum may hold. The headroom of q is split between them: each client clips its scaled
-   * values to (q/2 / scale) / maxContributors, and the coordinator refuses more contributors than this.
+   * Most updates one sum may hold. The headroom of q is split between them: each client clips its weighted
+   * values to (q/2 / scale) / maxContributors (at most what SEAL encodes in one update, about 2^18 for the
+   * defaults), and the coordinator refuses more contributors than this.
    */
   readonly maxContributors: number;
   readonly compression: CkksCompression;

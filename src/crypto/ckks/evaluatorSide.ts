@@ -161,7 +161,7 @@ export class CkksEvaluatorSide {
       this.sum[index] = undefined;
     } else {
       this.load(index, bytes, this.incoming);
-      this.evaluator.subInplace(current, this.incoming);
+      sealCall(`taking ciphertext ${index} back out of the sum`, () => this.evaluator.subInplace(current, this.incoming));
     }
     this.added[index]!--;
   }

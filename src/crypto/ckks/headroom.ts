@@ -13,9 +13,22 @@ export function sumBound(dataModulus: bigint, scale: number): number {
   return Number(dataModulus / 2n) / scale - 1;
 }
 
-/** Per-client bound on each weighted value: the sum's headroom shared between `maxContributors` updates. */
-export function contributionBound(bound: number, maxContributors: number): number {
-  return bound / maxContributors;
+/**
+ * Largest |value| one update may encode. SEAL's encoder refuses a plaintext whose largest coefficient
+ * needs more than (bits of q) - 2 bits (it keeps one for the sign: "encoded values are too large"), and a
+ * constant vector reaches |coefficient| = scale * |value|; one unit less absorbs the FFT's rounding.
+ */
+export function encodeBound(dataModulus: bigint, scale: number): number {
+  const bits = dataModulus.toString(2).length;
+  return 2 ** (bits - 2) / scale - 1;
+}
+
+/**
+ * Per-client bound on each weighted value: the sum's headroom shared between `maxContributors` updates,
+ * and never above what one update can encode (which binds for fewer than 2 contributors).
+ */
+export function contributionBound(sumBound: number, maxContributors: number, encodeLimit: number): number {
+  return Math.min(sumBound / maxContributors, encodeLimit);
 }
 
 /**
