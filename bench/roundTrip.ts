@@ -21,7 +21,7 @@ import { isMain } from './lib/isMain.js';
 import { benchSpec } from './lib/modelSpec.js';
 import { RssSampler, maxRssBytes } from './lib/rss.js';
 import { formatTable, mb } from './lib/table.js';
-import type { ClientReport } from './roundTripClient.js';
+import type { ClientConfig, ClientReport } from './roundTripClient.js';
 
 export interface RoundTripOptions {
   readonly params: number;
@@ -74,16 +74,62 @@ function checkResult(result: Weights, clients: number): { mismatches: number; me
   return { mismatches, meanStep };
 }
 
-function forkClient(url: string, k: number, o: RoundTripOptions, onReport: (r: ClientReport) => void): ChildProcess {
+function forkClient(config: ClientConfig, clientProfileDir: string | undefined, onReport: (r: ClientReport) => void): ChildProcess {
   const script = fileURLToPath(new URL('./roundTripClient.ts', import.meta.url));
-  const args = [url, `bench-${k}`, String(o.params), String(stepOf(k)), String(examplesOf(k)), String(o.chunkBytes), String(o.window), String(o.ackTimeoutMs)];
-  const profile = o.clientProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.clientProfileDir}`] : [];
-  const child = fork(script, args, { execArgv: [...profile, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const profile = clientProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${clientProfileDir}`] : [];
+  const child = fork(script, [JSON.stringify(config)], { execArgv: [...profile, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('message', (m) => onReport(m as ClientReport));
   return child;
 }
 
 const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+
+interface Clients {
+  readonly children: ChildProcess[];
+  readonly reports: ClientReport[];
+  /** Resolves once every client has joined (or rejects after 120 s). */
+  readonly joined: Promise<void>;
+  /** Rejects when a client exits without reporting its end: a crash would otherwise stall the round. */
+  readonly crashed: Promise<never>;
+}
+
+function startClients(o: RoundTripOptions, url: string, coordinatorKey: string): Clients {
+  const children: ChildProcess[] = [];
+  const reports: ClientReport[] = [];
+  let welcomed = 0;
+  let onJoined = () => undefined as void;
+  let onCrash = (_e: Error) => undefined as void;
+  const joined = new Promise<void>((resolve, reject) => {
+    onJoined = resolve;
+    setTimeout(() => reject(new Error(`only ${welcomed} of ${o.clients} clients joined within 120 s`)), 120_000).unref();
+  });
+  const crashed = new Promise<never>((_, reject) => (onCrash = reject));
+  joined.catch(() => undefined);
+  crashed.catch(() => undefined);
+  for (let k = 0; k < o.clients; k++) {
+    const config: ClientConfig = {
+      url,
+      name: `bench-${k}`,
+      params: o.params,
+      step: stepOf(k),
+      examples: examplesOf(k),
+      chunkBytes: o.chunkBytes,
+      window: o.window,
+      ackTimeoutMs: o.ackTimeoutMs,
+      coordinatorKey,
+    };
+    const child = forkClient(config, o.clientProfileDir, (r) => {
+      reports.push(r);
+      if (r.type === 'problem') console.log(`  client ${r.name}: ${r.detail}`);
+      if (r.type === 'welcome' && ++welcomed === o.clients) onJoined();
+    });
+    child.once('exit', (code, signal) => {
+      if (!reports.some((r) => r.type === 'exit' && r.name === config.name)) onCrash(new Error(`client ${config.name} exited (code ${code}, signal ${signal}) before the run ended`));
+    });
+    children.push(child);
+  }
+  return { children, reports, joined, crashed };
+}
 
 export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
   const payload = encodedByteLength(benchSpec(o.params));
@@ -101,31 +147,20 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
     transfer: { chunkBytes: o.chunkBytes, window: o.window, ackTimeoutMs: o.ackTimeoutMs },
     onRound: (r) => (record = r),
   });
-  const reports: ClientReport[] = [];
-  const children: ChildProcess[] = [];
-  let welcomed = 0;
-  const allWelcomed = new Promise<void>((resolve) => {
-    for (let k = 0; k < o.clients; k++) {
-      children.push(
-        forkClient(coordinator.url, k, o, (r) => {
-          reports.push(r);
-          if (r.type === 'problem') console.log(`  client ${r.name}: ${r.detail}`);
-          if (r.type === 'welcome' && ++welcomed === o.clients) resolve();
-        }),
-      );
-    }
-  });
+  const coordinatorKey = Buffer.from(coordinator.identity.publicKey).toString('base64');
+  const clients = startClients(o, coordinator.url, coordinatorKey);
   try {
-    await allWelcomed; // so the round's time excludes the clients' start-up
+    // Wait for every client before run(), so the round's time excludes their start-up.
+    await Promise.race([clients.joined, clients.crashed]);
     const cpu0 = process.cpuUsage();
     const started = epochMs();
-    const run = await coordinator.run();
+    const run = await Promise.race([coordinator.run(), clients.crashed]);
     const cpu = process.cpuUsage(cpu0);
     sampler.stop();
     const coordinatorMaxRss = maxRssBytes();
-    await Promise.race([Promise.all(children.map(exited)), new Promise((r) => setTimeout(r, 10_000))]);
+    await Promise.race([Promise.all(clients.children.map(exited)), new Promise((r) => setTimeout(r, 10_000))]);
     const verdict = checkResult(run.weights, o.clients);
-    printRound(o, payload, record!, started, reports, {
+    printRound(o, payload, record!, started, clients.reports, {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       rssBefore,
       sampledPeak: sampler.peak,
@@ -139,7 +174,7 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
   } finally {
     sampler.stop();
     await coordinator.close();
-    for (const child of children) if (child.exitCode === null) child.kill();
+    for (const child of clients.children) if (child.exitCode === null) child.kill();
   }
 }
 
@@ -162,9 +197,9 @@ function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, s
     formatTable(
       ['phase', 'wall', 'bytes moved', 'throughput', 'what'],
       [
-        ['fit', `${(fitMs / 1000).toFixed(2)} s`, mb(fitBytes), rate(fitBytes, fitMs), `weights down + update up, x ${o.clients} clients; aggregate; apply`],
+        ['fit', `${(fitMs / 1000).toFixed(2)} s`, mb(fitBytes), rate(fitBytes, fitMs), `weights down + update up, x ${o.clients} clients; aggregate; apply${record.attempts > 1 ? ` (last of ${record.attempts} attempts)` : ''}`],
         ...(o.evaluate ? [['evaluate', `${(evalMs / 1000).toFixed(2)} s`, mb(evalBytes), rate(evalBytes, evalMs), `new weights down x ${o.clients}; losses back`]] : []),
-        ['round', `${(record.durationMs / 1000).toFixed(2)} s`, mb(fitBytes + evalBytes), rate(fitBytes + evalBytes, record.durationMs), 'as RoundRecord.durationMs reports it'],
+        ['round', `${(record.durationMs / 1000).toFixed(2)} s`, mb(fitBytes + evalBytes), rate(fitBytes + evalBytes, record.durationMs), `RoundRecord.durationMs${record.attempts > 1 ? `; ${record.attempts} fit attempts, bytes of the last only` : ''}`],
       ],
     ),
   );
@@ -173,9 +208,10 @@ function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, s
   console.log();
   console.log(
     formatTable(
-      ['client', 'weights received', 'trained', 'update acknowledged', 'client peak RSS'],
-      fits.map((f) => [
+      ['client', 'attempt', 'weights received', 'trained', 'update acknowledged', 'client peak RSS'],
+      fits.map((f, i) => [
         f.name,
+        String(fits.slice(0, i + 1).filter((g) => g.name === f.name).length),
         `${((f.received - started) / 1000).toFixed(2)} s`,
         `${((f.trained - started) / 1000).toFixed(2)} s`,
         `${((f.uploaded - started) / 1000).toFixed(2)} s`,
@@ -193,6 +229,7 @@ function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, s
         ['RSS before the round (holds the initial model)', mb(usage.rssBefore), `${(usage.rssBefore / payload).toFixed(2)}x`],
         [`peak RSS, sampled every 50 ms (${usage.samples} samples)`, mb(usage.sampledPeak), `${(usage.sampledPeak / payload).toFixed(2)}x`],
         ['peak RSS, process.resourceUsage().maxRSS', mb(usage.maxRss), `${(usage.maxRss / payload).toFixed(2)}x`],
+        ['peak RSS above the pre-round RSS (what the round added)', mb(usage.maxRss - usage.rssBefore), `${((usage.maxRss - usage.rssBefore) / payload).toFixed(2)}x`],
       ],
     ),
   );

@@ -2,12 +2,26 @@
  * One client node of bench/roundTrip.ts, run as its own process so the coordinator's memory is measured
  * alone. Reports timing marks and its peak RSS to the parent over the fork IPC channel, then exits.
  *
- *   (forked by roundTrip.ts) roundTripClient.ts <url> <name> <params> <step> <examples> <chunkBytes> <window> <ackTimeoutMs>
+ *   (forked by roundTrip.ts) roundTripClient.ts '<ClientConfig as JSON>'
  */
 import { startClient } from '../src/client/clientNode.js';
+import { publicKeyFromBase64 } from '../src/crypto/identity.js';
 import { ConstantStepTrainer, epochMs } from './lib/constantStepTrainer.js';
 import { benchSpec } from './lib/modelSpec.js';
 import { maxRssBytes } from './lib/rss.js';
+
+export interface ClientConfig {
+  readonly url: string;
+  readonly name: string;
+  readonly params: number;
+  readonly step: number;
+  readonly examples: number;
+  readonly chunkBytes: number;
+  readonly window: number;
+  readonly ackTimeoutMs: number;
+  /** The coordinator's Ed25519 public key, base64, pinned by the client. */
+  readonly coordinatorKey: string;
+}
 
 export type ClientReport =
   | { readonly type: 'welcome'; readonly name: string }
@@ -15,19 +29,23 @@ export type ClientReport =
   | { readonly type: 'problem'; readonly name: string; readonly detail: string }
   | { readonly type: 'exit'; readonly name: string; readonly maxRss: number; readonly reason: string };
 
-const [url, name, params, step, examples, chunkBytes, window, ackTimeoutMs] = process.argv.slice(2);
-if (!url || !name || !params || !step || !examples || !chunkBytes || !window || !ackTimeoutMs) throw new Error('usage: roundTripClient.ts <url> <name> <params> <step> <examples> <chunkBytes> <window> <ackTimeoutMs>');
+const config = JSON.parse(process.argv[2] ?? 'null') as ClientConfig | null;
+if (!config) throw new Error("usage: roundTripClient.ts '<ClientConfig as JSON>' (forked by bench/roundTrip.ts)");
+const { name } = config;
 const report = (r: ClientReport) => process.send?.(r);
-const trainer = new ConstantStepTrainer(benchSpec(Number(params)), Number(step), Number(examples));
+const trainer = new ConstantStepTrainer(benchSpec(config.params), config.step, config.examples);
 const handle = startClient({
-  url,
+  url: config.url,
   name,
   trainer,
-  transfer: { chunkBytes: Number(chunkBytes), window: Number(window), ackTimeoutMs: Number(ackTimeoutMs) },
+  coordinatorKey: publicKeyFromBase64(config.coordinatorKey),
+  transfer: { chunkBytes: config.chunkBytes, window: config.window, ackTimeoutMs: config.ackTimeoutMs },
   onEvent: (event) => {
     if (event.type === 'welcome') report({ type: 'welcome', name });
     if (event.type === 'fit') report({ type: 'fit', name, received: trainer.marks.setWeights ?? NaN, trained: trainer.marks.fitEnd ?? NaN, uploaded: epochMs() });
-    if (event.type === 'task-failed' || event.type === 'refused' || (event.type === 'disconnected' && event.reason !== 'io client disconnect')) report({ type: 'problem', name, detail: `${event.type}: ${'reason' in event ? event.reason : ''}` });
+    if (event.type === 'task-failed' || event.type === 'refused' || (event.type === 'disconnected' && event.reason !== 'io client disconnect')) {
+      report({ type: 'problem', name, detail: `${event.type}: ${event.reason}` });
+    }
   },
 });
 const reason = await handle.done.catch((e: unknown) => `failed: ${(e as Error).message}`);
