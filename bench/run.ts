@@ -25,6 +25,7 @@ const benches: Bench[] = [
   { name: 'roundTrip', args: ['--params', values.quick ? '10_000_000' : '100_000_000', '--clients', '2'] },
   { name: 'handshake', args: [] },
   { name: 'signatures', args: [], optIn: true },
+  { name: 'ckks', args: [], optIn: true },
 ];
 if (values.only !== undefined && !benches.some((b) => b.name === values.only)) {
   throw new Error(`--only takes one of ${benches.map((b) => b.name).join(', ')}, got "${values.only}"`);
