@@ -14,6 +14,7 @@ export function formatRound(record: RoundRecord, rounds: number): string {
     `fed acc ${fmt(record.evaluate?.metrics.accuracy)}`,
   ];
   if (record.central) parts.push(`pooled acc ${fmt(record.central.metrics.accuracy)}`);
+  if (record.privacy) parts.push(`epsilon ${record.privacy.epsilon.toFixed(3)} (delta ${record.privacy.delta})`);
   parts.push(`${(record.durationMs / 1000).toFixed(2)} s`);
   if (record.attempts > 1) parts.push(`(${record.attempts} attempts)`);
   const failed = record.fit.outcomes.filter((o) => o.failure).map((o) => `${o.client}: ${o.failure!.reason}`);

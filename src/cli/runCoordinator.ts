@@ -7,6 +7,7 @@ import { experimentConfigSchema, type ExperimentConfig } from './config/experime
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
+import { privacyOptions } from './privacyOptions.js';
 import { attachObservability } from '../coordinator/observability/index.js';
 import { planStoredRun } from './openStore.js';
 import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
@@ -33,6 +34,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const model = buildModel(config.model, config.model.inputs, config.seed);
   const initialWeights = readModelWeights(model);
   model.dispose();
+  const dp = privacyOptions(config);
   const strategy = createStrategy(config);
   const storePath = config.store ? resolve(baseDir, config.store.path) : resolve('cohort.db');
   const { store, resume, manifest } = planStoredRun(storePath, config, options.newRun ?? false);
@@ -62,9 +64,13 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     ...(audit ? { audit } : {}),
     ...(tls ? { tls } : {}),
     ...(config.standardization === 'federated' ? { standardizeFeatures: config.model.inputs } : {}),
-    onRound: (record) => print(formatRound(record, config.rounds)),
+    ...dp.coordinator,
+    onRound: (record) => {
+      dp.observe(record);
+      print(formatRound(record, config.rounds));
+    },
   });
-  const observability = attachObservability(coordinator, { metrics: { processMetrics: true }, dashboard: { title: config.name, rounds: config.rounds } });
+  const observability = attachObservability(coordinator, { metrics: { processMetrics: true }, dashboard: { title: config.name, rounds: config.rounds, privacy: dp.budget } });
   print(`coordinator for "${config.name}" listening on ${coordinator.url}; waiting for ${strategy.minAvailableClients} clients (run ${coordinator.runId})`);
   print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);
   const reload = () => {

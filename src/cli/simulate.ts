@@ -11,6 +11,7 @@ import { trainCentralBaseline, poolData } from './centralBaseline.js';
 import { clientDataConfig, type ExperimentConfig } from './config/experimentConfig.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
+import { privacyOptions } from './privacyOptions.js';
 import { attachObservability } from '../coordinator/observability/index.js';
 import { planStoredRun } from './openStore.js';
 
@@ -81,6 +82,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const resolved: ExperimentConfig = { ...config, model: { ...config.model, inputs: features } };
   const stored = config.store ? planStoredRun(resolve(baseDir, config.store.path), resolved, false) : undefined;
   if (stored) print(stored.resume ? `resuming run ${stored.resume.id} after round ${stored.resume.lastRound}` : `store: ${stored.store.path}`);
+  const dp = privacyOptions(config);
   const strategy = createStrategy(config, async (_round, weights) => {
     evaluator.setWeights(weights);
     return evaluator.evaluate({ round: 0, batchSize: 1024 });
@@ -116,9 +118,13 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
           },
         }
       : {}),
-    onRound: (record) => print(formatRound(record, config.rounds)),
+    ...dp.coordinator,
+    onRound: (record) => {
+      dp.observe(record);
+      print(formatRound(record, config.rounds));
+    },
   });
-  const observability = attachObservability(coordinator, { dashboard: { title: config.name, rounds: config.rounds } });
+  const observability = attachObservability(coordinator, { dashboard: { title: config.name, rounds: config.rounds, privacy: dp.budget } });
   print(`coordinator listening on ${coordinator.url}; ${clients.length} clients, ${config.rounds} rounds, ${strategy.name}, ${mode} standardization`);
   print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);
   const nodes = clients.map((c) =>
@@ -144,6 +150,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const meanClientAccuracy = accs.length > 0 ? accs.reduce((s, a) => s + a, 0) / accs.length : undefined;
   evaluator.setWeights(run.weights);
   const pooledAccuracy = (await evaluator.evaluate({ round: 0, batchSize: 1024 })).metrics.accuracy;
+  if (run.stoppedEarly) print(run.stoppedEarly);
   evaluator.dispose();
 
   let centralAccuracy: number | undefined;

@@ -14,6 +14,9 @@ import { momentsWeights } from '../protocol/featureMoments.js';
 import type { FeatureScaler } from './featureScaler.js';
 import type { Trainer } from './trainer.js';
 import { subtractWeights } from './weightDelta.js';
+import { fillGaussian } from '../privacy/gaussianNoise.js';
+import { clipToNorm } from '../privacy/l2Clip.js';
+import { RdpAccountant } from '../privacy/rdpAccountant.js';
 
 export interface ClientOptions {
   /** The coordinator's address, e.g. http://127.0.0.1:8080. */
@@ -29,6 +32,12 @@ export interface ClientOptions {
   readonly coordinatorKey?: Uint8Array;
   /** For https:// coordinators (PEM text): the CA that signed its certificate, and this node's certificate and key for mutual TLS. */
   readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /**
+   * Local differential privacy: this node clips its own update to L2 norm `clipNorm` and adds Gaussian noise
+   * of standard deviation noiseMultiplier x clipNorm before it leaves, whatever the coordinator does; the node
+   * accounts its own epsilon (Gaussian mechanism, one release per round it trains in) and reports it in events.
+   */
+  readonly localPrivacy?: { readonly clipNorm: number; readonly noiseMultiplier: number; readonly delta: number };
   /** Records what this node sent (payload hashes, rounds, signatures): the hospital's own audit log. */
   readonly audit?: { append(type: string, data: Readonly<Record<string, unknown>>): void };
   readonly logger?: Logger;
@@ -49,7 +58,8 @@ export type ClientEvent =
   | { readonly type: 'task-failed'; readonly round: number; readonly reason: string }
   | { readonly type: 'refused'; readonly reason: string }
   | { readonly type: 'run-end'; readonly reason: string }
-  | { readonly type: 'standardized'; readonly features: number };
+  | { readonly type: 'standardized'; readonly features: number }
+  | { readonly type: 'local-privacy'; readonly round: number; readonly epsilon: number; readonly delta: number };
 
 export interface ClientHandle {
   /** Resolves when the coordinator ends the run; rejects if it refuses this client for good. */
@@ -70,6 +80,10 @@ export function startClient(options: ClientOptions): ClientHandle {
   const log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ client: options.name });
   const transfer = { ...defaultPeerOptions, ...options.transfer };
   const emit = options.onEvent ?? (() => undefined);
+  const local = options.localPrivacy;
+  if (local && !(local.noiseMultiplier > 0 && local.clipNorm > 0 && local.delta > 0 && local.delta < 1)) {
+    throw new Error('localPrivacy.noiseMultiplier must be positive (without noise there is no privacy), clipNorm positive, and delta in (0, 1)');
+  }
   const identity = options.identity ?? generateIdentity();
   const audit = options.audit ?? { append: () => undefined };
   if (!options.coordinatorKey) log.warn('no coordinator key pinned: any coordinator that completes the handshake is trusted');
@@ -244,6 +258,22 @@ export function startClient(options: ClientOptions): ClientHandle {
     await peer.send({ type: kind, round, taskId, reason: reason.slice(0, 4000) }).catch(() => undefined);
   };
 
+  let localAccountant = options.localPrivacy ? new RdpAccountant() : undefined;
+  /** Clips to the experiment's norm (central DP) and applies this node's own local DP, if configured. */
+  const privatize = (round: number, delta: Weights, clipNorm: number | string | boolean | undefined): Weights => {
+    let out = typeof clipNorm === 'number' ? clipToNorm(delta, clipNorm).weights : delta;
+    const local = options.localPrivacy;
+    if (local && localAccountant) {
+      out = clipToNorm(out, local.clipNorm).weights.map((t) => {
+        const noise = fillGaussian(new Float32Array(t.data.length), local.noiseMultiplier * local.clipNorm);
+        return { name: t.name, shape: [...t.shape], data: t.data.map((v, i) => v + noise[i]!) };
+      });
+      localAccountant = localAccountant.step(1, local.noiseMultiplier);
+      emit({ type: 'local-privacy', round, epsilon: localAccountant.epsilon(local.delta).epsilon, delta: local.delta });
+    }
+    return out;
+  };
+
   /** Signs (run, round, task, this client, claims, payload hash) and records what left this site. */
   const signUpload = (round: number, taskId: string, kind: string, claims: Readonly<Record<string, number>>, sha256: string): string => {
     if (!runId) throw new Error('not authenticated to a run');
@@ -257,7 +287,7 @@ export function startClient(options: ClientOptions): ClientHandle {
     try {
       await options.trainer.setWeights(global);
       const outcome = await options.trainer.fit(meta.config);
-      const delta = subtractWeights(await options.trainer.getWeights(), global);
+      const delta = privatize(meta.round, subtractWeights(await options.trainer.getWeights(), global), meta.config.extra?.clipNorm);
       await peer.sendStream(
         { kind: 'fit-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, metrics: outcome.metrics },
         encodedByteLength(delta),

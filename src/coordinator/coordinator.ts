@@ -17,6 +17,9 @@ import { AccessList, type AllowedPeer } from './accessList.js';
 import { noAudit, type AuditTrail } from './auditTrail.js';
 import { weightsHash } from './weightsHash.js';
 import type { RunStore } from './store/runStore.js';
+import { RdpAccountant } from '../privacy/rdpAccountant.js';
+import { DpGaussianMean } from './aggregation/dpGaussianMean.js';
+import type { RdpConversion } from '../privacy/rdpConversion.js';
 import { CoordinatorServer, type HttpHandler, type TlsOptions } from './server.js';
 import type { ClientSummary, EvaluateReport, FitReport, Strategy, TaskFailure } from './strategy.js';
 
@@ -64,6 +67,12 @@ export interface CoordinatorOptions {
   /** Stored with a new run: what produced it (config, seeds, versions). */
   readonly manifest?: unknown;
   readonly experimentName?: string;
+  /**
+   * Client-level differential privacy to account for (the DP aggregator adds the noise): each round's
+   * sampling rate is the cohort's share of the eligible clients; the run stops before a round that would
+   * take epsilon past `targetEpsilon`.
+   */
+  readonly privacy?: { readonly noiseMultiplier: number; readonly delta: number; readonly targetEpsilon?: number; readonly conversion?: RdpConversion };
   readonly configHash?: string;
   /** Called after each completed round: progress lines, dashboards, stores. */
   readonly onRound?: (record: RoundRecord) => void;
@@ -75,6 +84,8 @@ export interface RunResult {
   readonly history: readonly RoundRecord[];
   /** The federation-wide feature mean and std, when the run standardized features. */
   readonly standardization?: Weights;
+  /** Why the run ended before its last round (the privacy budget), if it did. */
+  readonly stoppedEarly?: string;
 }
 
 export class RunError extends Error {
@@ -200,16 +211,19 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   }
 
   /** Where the run starts: round 1 from the initial weights, or after the store's last checkpoint. */
-  private startingPoint(): { global: Weights; firstRound: number; standardization: Weights | undefined } {
+  private startingPoint(): { global: Weights; firstRound: number; standardization: Weights | undefined; accountant: RdpAccountant | undefined } {
+    const fresh = this.options.privacy ? new RdpAccountant() : undefined;
     const { store, strategy } = this.options;
     if (store && this.options.resume) {
       const checkpoint = store.checkpoint(this.runId);
       const standardization = store.standardization(this.runId);
-      if (!checkpoint) return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization };
-      strategy.restore?.(checkpoint.strategyState);
+      if (!checkpoint) return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization, accountant: fresh };
+      const saved = (checkpoint.strategyState ?? {}) as { strategy?: unknown; privacy?: unknown };
+      strategy.restore?.(saved.strategy);
+      const accountant = this.options.privacy && saved.privacy !== undefined ? RdpAccountant.fromState(saved.privacy) : fresh;
       this.log.info({ round: checkpoint.round, model: checkpoint.modelSha256 }, 'resuming from the last completed round');
       this.audit.append('run-resumed', { run: this.runId, afterRound: checkpoint.round, model: checkpoint.modelSha256 });
-      return { global: checkpoint.weights, firstRound: checkpoint.round + 1, standardization };
+      return { global: checkpoint.weights, firstRound: checkpoint.round + 1, standardization, accountant };
     }
     store?.createRun({
       id: this.runId,
@@ -218,7 +232,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       manifest: this.options.manifest ?? {},
       roundsPlanned: this.options.rounds,
     });
-    return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization: undefined };
+    return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization: undefined, accountant: fresh };
   }
 
   private async runRounds(): Promise<RunResult> {
@@ -246,7 +260,11 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       return registry.all().filter((s) => s.open && s.role === 'client' && (!standardization || s.standardized)).map((s) => s.summary);
     };
 
-    for (let round = start.firstRound; round <= this.options.rounds; round++) {
+    const privacy = this.options.privacy;
+    let accountant = start.accountant;
+    let stoppedEarly: string | undefined;
+    let roundPrivacy: RoundRecord['privacy'];
+    rounds: for (let round = start.firstRound; round <= this.options.rounds; round++) {
       const started = performance.now();
       let attempts = 0;
       let fitRecord: RoundRecord['fit'] | undefined;
@@ -256,7 +274,18 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
           throw new RunError(`round ${round}: ${(e as Error).message}`);
         });
         const fitStarted = performance.now();
-        const tasks = strategy.configureFit(round, await eligible(), createSeededRng(mixSeed(seed, round, attempts, 1)));
+        const candidates = await eligible();
+        const tasks = strategy.configureFit(round, candidates, createSeededRng(mixSeed(seed, round, attempts, 1)));
+        const sampleRate = candidates.length > 0 ? Math.min(1, tasks.length / candidates.length) : 1;
+        if (privacy && accountant && privacy.targetEpsilon !== undefined) {
+          const check = accountant.wouldExceed({ epsilon: privacy.targetEpsilon, delta: privacy.delta, ...(privacy.conversion ? { conversion: privacy.conversion } : {}) }, sampleRate, privacy.noiseMultiplier);
+          if (check.exceeds) {
+            stoppedEarly = `privacy budget: round ${round} would bring epsilon to ${check.epsilon.toFixed(4)}, past the target ${privacy.targetEpsilon} (delta ${privacy.delta}); stopped after round ${round - 1}`;
+            this.log.warn({ round }, stoppedEarly);
+            this.audit.append('privacy-budget-reached', { round, epsilon: check.epsilon, target: privacy.targetEpsilon, delta: privacy.delta });
+            break rounds;
+          }
+        }
         this.report('round-started', { round, attempt: attempts, selected: tasks.map((t) => t.client.name) });
         const weights = encodeGlobal(global, this.transfer.chunkBytes);
         const fit = await runFitRound(round, tasks, registry, this.aggregator, weights, roundTimeoutMs);
@@ -264,6 +293,12 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         if (fit.reports.length >= strategy.minFitClients) {
           const next = strategy.aggregateFit(round, global, fit.aggregate, fit.reports, fit.failures);
           global = next.weights;
+          if (privacy && accountant) {
+            accountant = accountant.step(sampleRate, privacy.noiseMultiplier);
+            const spent = accountant.epsilon(privacy.delta, privacy.conversion);
+            const clipped = this.aggregator instanceof DpGaussianMean ? this.aggregator.measurements?.clipped : undefined;
+            roundPrivacy = { epsilon: spent.epsilon, delta: privacy.delta, noiseMultiplier: privacy.noiseMultiplier, sampleRate, ...(clipped !== undefined ? { clipped } : {}) };
+          }
           fitRecord = { selected: tasks.length, outcomes, metrics: next.metrics, durationMs: performance.now() - fitStarted };
           break;
         }
@@ -292,10 +327,13 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         fit: fitRecord,
         ...(evaluate ? { evaluate } : {}),
         ...(central ? { central } : {}),
+        ...(roundPrivacy ? { privacy: roundPrivacy } : {}),
         durationMs: performance.now() - started,
       };
       history.push(record);
-      const modelSha256 = store ? store.completeRound(this.runId, record, global, strategy.state?.()) : auditing ? weightsHash(global) : undefined;
+      const saved = { strategy: strategy.state?.(), ...(accountant ? { privacy: accountant.state } : {}) };
+      const modelSha256 = store ? store.completeRound(this.runId, record, global, saved) : auditing ? weightsHash(global) : undefined;
+      if (store && roundPrivacy) store.recordPrivacy(this.runId, round, roundPrivacy.epsilon, roundPrivacy.delta);
       if (auditing) {
         this.audit.append('round-completed', {
           round,
@@ -309,12 +347,19 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       this.options.onRound?.(record);
       this.report('round-completed', record);
     }
-    for (const session of registry.all()) session.notify({ type: 'run-end', reason: `run ${this.runId} completed ${this.options.rounds} rounds` });
+    const ending = stoppedEarly ?? `run ${this.runId} completed ${this.options.rounds} rounds`;
+    for (const session of registry.all()) session.notify({ type: 'run-end', reason: ending });
     this.report('run-completed', { runId: this.runId, rounds: this.options.rounds });
     // Clients hang up once they have the message; closing first could cut it off in a socket buffer.
     await registry.waitForEmpty(5_000);
     this.off('client-joined', recordClient);
-    return { runId: this.runId, weights: global, history, ...(standardization ? { standardization: standardization.weights } : {}) };
+    return {
+      runId: this.runId,
+      weights: global,
+      history,
+      ...(standardization ? { standardization: standardization.weights } : {}),
+      ...(stoppedEarly ? { stoppedEarly } : {}),
+    };
   }
 
   /** Round 0 when the experiment asks for federated standardization: moments in, one mean and std out. */

@@ -24,5 +24,7 @@ export interface RoundRecord {
     readonly durationMs: number;
   };
   readonly central?: EvaluationSummary;
+  /** Differential privacy spent so far (client-level, RDP accountant), when the run is private. */
+  readonly privacy?: { readonly epsilon: number; readonly delta: number; readonly noiseMultiplier: number; readonly sampleRate: number; readonly clipped?: number };
   readonly durationMs: number;
 }

@@ -71,6 +71,20 @@ export const experimentConfigSchema = z
     tls: serverTlsConfigSchema.optional(),
     /** coordinator: the audit log; default `<name>.audit.jsonl` beside the config when identity.key is set. */
     audit: auditConfigSchema.optional(),
+    /**
+     * Client-level differential privacy (DP-FedAvg): updates clipped to L2 norm `clipNorm`, Gaussian noise
+     * of std noiseMultiplier x clipNorm on their sum, epsilon accounted every round (RDP), and the run stops
+     * before `targetEpsilon` would be exceeded. Example counts no longer weight the mean (sensitivity).
+     */
+    privacy: z
+      .strictObject({
+        clipNorm: z.number().positive(),
+        noiseMultiplier: z.number().min(0),
+        delta: z.number().gt(0).lt(1),
+        targetEpsilon: z.number().positive().optional(),
+        conversion: z.enum(['improved', 'classic']).default('improved'),
+      })
+      .optional(),
     /** The run store (SQLite): `cohort coordinator` always keeps one (default ./cohort.db); simulate only when set. */
     store: z.strictObject({ path: z.string().min(1) }).optional(),
     clients: z.array(simulatedClientSchema).optional(),

@@ -6,7 +6,8 @@ import type { TensorSpec } from '../../protocol/tensors.js';
  */
 export interface UpdateSink {
   write(offset: number, values: Float32Array): void;
-  commit(): void;
+  /** `scale` multiplies this update's weight (a clipping wrapper passes min(1, C / norm)). */
+  commit(scale?: number): void;
   abort(reason: string): void;
 }
 

@@ -109,7 +109,7 @@ export class StreamingMean implements Aggregator {
             }
             written += values.length;
           },
-          commit: () => {
+          commit: (scale = 1) => {
             if (done) throw new AggregationError('update already finished');
             if (closed) {
               release();
@@ -119,7 +119,11 @@ export class StreamingMean implements Aggregator {
               release();
               throw new AggregationError(`update has ${written} values, the model has ${size}`);
             }
-            addWeightedCompensated(sum, compensation, slot, weight);
+            if (!(scale >= 0 && scale <= 1)) {
+              release();
+              throw new AggregationError(`commit scale must be within [0, 1], got ${scale}`);
+            }
+            addWeightedCompensated(sum, compensation, slot, weight * scale);
             totalWeight += weight;
             contributors.push(clientId);
             release();

@@ -1,6 +1,6 @@
 import type { SeededRng } from '../../protocol/seededRng.js';
 import type { Weights } from '../../protocol/tensors.js';
-import type { AggregateResult } from '../aggregation/aggregator.js';
+import type { AggregateResult, Aggregator } from '../aggregation/aggregator.js';
 import { StreamingMean } from '../aggregation/streamingMean.js';
 import type {
   ClientSummary,
@@ -32,6 +32,8 @@ export interface FedAvgOptions {
   /** Staging slots of the streaming mean (memory: 4 bytes/param each). */
   readonly aggregationSlots?: number;
   readonly evaluateFn?: (round: number, weights: Weights) => Promise<EvaluationSummary | undefined>;
+  /** Replaces the streaming mean, e.g. with DP wrapped around it: `() => new DpGaussianMean(new StreamingMean(), ...)`. */
+  readonly aggregator?: () => Aggregator;
 }
 
 export class StrategyConfigError extends Error {
@@ -66,6 +68,7 @@ export class FedAvg implements Strategy {
   protected readonly serverLearningRate: number;
   private readonly aggregationSlots: number | undefined;
   private readonly evaluateFn: FedAvgOptions['evaluateFn'];
+  private readonly aggregatorFactory: FedAvgOptions['aggregator'];
 
   constructor(options: FedAvgOptions) {
     this.fractionFit = checkFraction('fractionFit', options.fractionFit ?? 1);
@@ -82,9 +85,11 @@ export class FedAvg implements Strategy {
     if (!(Number.isFinite(this.serverLearningRate) && this.serverLearningRate > 0)) throw new StrategyConfigError(`serverLearningRate must be positive, got ${this.serverLearningRate}`);
     this.aggregationSlots = options.aggregationSlots;
     this.evaluateFn = options.evaluateFn;
+    this.aggregatorFactory = options.aggregator;
   }
 
-  createAggregator() {
+  createAggregator(): Aggregator {
+    if (this.aggregatorFactory) return this.aggregatorFactory();
     return new StreamingMean(this.aggregationSlots === undefined ? {} : { slots: this.aggregationSlots });
   }
 

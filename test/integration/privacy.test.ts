@@ -1,0 +1,79 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DpGaussianMean } from '../../src/coordinator/aggregation/dpGaussianMean.js';
+import { StreamingMean } from '../../src/coordinator/aggregation/streamingMean.js';
+import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
+import { RdpAccountant } from '../../src/privacy/rdpAccountant.js';
+import type { Weights } from '../../src/protocol/tensors.js';
+import { TestFederation } from '../helpers/federation.js';
+import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
+
+const silent = pino({ level: 'silent' });
+const zeros = (): Weights => [
+  { name: 'w', shape: [2], data: new Float32Array(2) },
+  { name: 'b', shape: [1], data: new Float32Array(1) },
+];
+
+let fed: TestFederation;
+afterEach(async () => fed.close());
+
+describe('client-level DP-FedAvg in a federation', () => {
+  it('reports epsilon every round, as the accountant computes it, and stops before the budget is exceeded', async () => {
+    fed = new TestFederation();
+    const privacy = { noiseMultiplier: 1.2, delta: 1e-5, targetEpsilon: 12 };
+    const coordinator = await fed.coordinator({
+      strategy: new FedAvg({
+        minFitClients: 2,
+        minAvailableClients: 4,
+        fractionFit: 0.5,
+        fit: { epochs: 3, batchSize: 8, learningRate: 0.2, extra: { clipNorm: 0.5 } },
+        aggregator: () => new DpGaussianMean(new StreamingMean(), { clipNorm: 0.5, noiseMultiplier: privacy.noiseMultiplier }),
+      }),
+      initialWeights: zeros(),
+      rounds: 50,
+      privacy,
+      logger: silent,
+    });
+    for (let i = 0; i < 4; i++) {
+      const d = linearData(20, i + 1);
+      fed.client(coordinator.url, `h${i}`, new LinearTrainer(d.xs, d.ys, `h${i}`), { logger: silent });
+    }
+    const result = await coordinator.run();
+    const spent = result.history.map((r) => r.privacy!.epsilon);
+    expect(result.history.length).toBeGreaterThan(1);
+    expect(result.history.length).toBeLessThan(50);
+    expect(result.stoppedEarly).toMatch(new RegExp(`^privacy budget: round ${result.history.length + 1} would bring epsilon to \\d+\\.\\d+, past the target 12`));
+    // Epsilon grows every round and never passes the target; it is exactly the accountant's for q = 2/4.
+    spent.forEach((e, i) => i > 0 && expect(e).toBeGreaterThan(spent[i - 1]!));
+    expect(spent[spent.length - 1]).toBeLessThanOrEqual(12);
+    let accountant = new RdpAccountant();
+    for (const r of result.history) {
+      expect(r.privacy!.sampleRate).toBe(0.5);
+      accountant = accountant.step(0.5, 1.2);
+      expect(r.privacy!.epsilon).toBeCloseTo(accountant.epsilon(1e-5).epsilon, 10);
+    }
+    expect(accountant.step(0.5, 1.2).epsilon(1e-5).epsilon).toBeGreaterThan(12);
+  });
+
+  it('lets a client apply local DP: clipped, noised updates and its own epsilon', async () => {
+    fed = new TestFederation();
+    const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit: { epochs: 3, batchSize: 8, learningRate: 0.2 } }), initialWeights: zeros(), rounds: 3, logger: silent });
+    const epsilons: number[] = [];
+    const d = linearData(30, 3);
+    fed.client(coordinator.url, 'private', new LinearTrainer(d.xs, d.ys, 'private'), {
+      logger: silent,
+      localPrivacy: { clipNorm: 0.1, noiseMultiplier: 1e-4, delta: 1e-5 },
+      onEvent: (e) => void (e.type === 'local-privacy' && epsilons.push(e.epsilon)),
+    });
+    const result = await coordinator.run();
+    // Tiny noise makes the clipping visible: three rounds move the model by at most 3 x 0.1 (+ noise).
+    const moved = Math.hypot(...result.weights.flatMap((t) => Array.from(t.data)));
+    expect(moved).toBeLessThanOrEqual(0.3 + 1e-3);
+    expect(moved).toBeGreaterThan(0.29); // each round's update was longer than 0.1 and was clipped to it
+    expect(epsilons).toHaveLength(3);
+    expect(epsilons[1]!).toBeGreaterThan(epsilons[0]!); // the node accounts each release
+    expect(() => fed.client(coordinator.url, 'bad', new LinearTrainer(d.xs, d.ys), { localPrivacy: { clipNorm: 1, noiseMultiplier: 0, delta: 1e-5 } })).toThrow(
+      /localPrivacy\.noiseMultiplier must be positive/,
+    );
+  });
+});
