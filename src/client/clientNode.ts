@@ -11,6 +11,7 @@ import { TensorStreamDecoder, WeightsCollector, encodeWeightsChunks, encodedByte
 import { specOf, type TensorSpec, type Weights } from '../protocol/tensors.js';
 import { COHORT_VERSION, PROTOCOL_VERSION } from '../protocol/version.js';
 import { momentsWeights } from '../protocol/featureMoments.js';
+import { CkksMember } from './ckksMember.js';
 import type { FeatureScaler } from './featureScaler.js';
 import type { Trainer } from './trainer.js';
 import { subtractWeights } from './weightDelta.js';
@@ -64,6 +65,8 @@ export type ClientEvent =
 export interface ClientHandle {
   /** Resolves when the coordinator ends the run; rejects if it refuses this client for good. */
   readonly done: Promise<string>;
+  /** The last global model this node received (decrypted, in CKKS mode): the final model once the run ends. */
+  globalWeights(): Weights | undefined;
   stop(): Promise<void>;
 }
 
@@ -183,6 +186,8 @@ export function startClient(options: ClientOptions): ClientHandle {
       }
       case 'welcome':
         audit.append('joined', { run: message.runId, client: message.clientId });
+        // Published in every run: the coordinator uses it only if the run aggregates under CKKS.
+        void peer.send(ckks.announce(message.runId)).catch((e: unknown) => log.warn({ error: errorText(e) }, 'agreement key not accepted'));
         emit({ type: 'welcome', runId: message.runId, clientId: message.clientId });
         log.info({ run: message.runId }, 'joined the federation');
         return;
@@ -196,6 +201,16 @@ export function startClient(options: ClientOptions): ClientHandle {
         emit({ type: 'run-end', reason: message.reason });
         void finish({ reason: message.reason, refused: false });
         return;
+      case 'ckks-deal':
+        void ckks
+          .deal(message, runId ?? '')
+          .then((boxes) => peer.send(boxes))
+          .catch((e: unknown) => log.error({ error: errorText(e) }, 'could not deal the CKKS key'));
+        return;
+      case 'ckks-key':
+        return ckks.receiveKey(message, runId ?? '').then(() => {
+          audit.append('ckks-key-received', { run: runId ?? null, dealer: message.dealer });
+        });
       case 'statistics-request':
         queue = queue.then(() => sendMoments(message.taskId));
         return;
@@ -204,8 +219,29 @@ export function startClient(options: ClientOptions): ClientHandle {
     }
   });
 
-  peer.onStream((meta: StreamMeta): StreamSink => {
+  peer.onStream(async (meta: StreamMeta): Promise<StreamSink> => {
     if (meta.kind === 'fit-result' || meta.kind === 'statistics-result') throw new Error(`a coordinator may not send a ${meta.kind} stream`);
+    if (meta.kind !== 'standardize' && meta.encrypted) {
+      const encrypted = meta.encrypted;
+      const parser = await ckks.frameParser();
+      const frames: Uint8Array[] = [];
+      return {
+        write: (chunk) => void frames.push(...parser.push(chunk)),
+        end: () => {
+          parser.end();
+          queue = queue.then(async () => {
+            try {
+              const weights = await ckks.decryptGlobal(frames, encrypted, modelSpec ?? []);
+              lastGlobal = weights;
+              await (meta.kind === 'fit' ? runFit(meta, weights) : runEvaluate(meta, weights));
+            } catch (e) {
+              await reportFailure(meta.kind === 'fit' ? 'fit-failure' : 'evaluate-failure', meta.round, meta.taskId, e);
+            }
+          });
+        },
+        abort: (reason) => log.warn({ kind: meta.kind, reason }, 'incoming encrypted stream aborted'),
+      };
+    }
     const collector = new WeightsCollector(meta.kind === 'standardize' ? undefined : modelSpec);
     const decoder = new TensorStreamDecoder(collector);
     return {
@@ -220,6 +256,7 @@ export function startClient(options: ClientOptions): ClientHandle {
           await applied;
           return;
         }
+        lastGlobal = weights;
         // Train after acknowledging the stream, one task at a time.
         queue = queue.then(() => (meta.kind === 'fit' ? runFit(meta, weights) : runEvaluate(meta, weights)));
       },
@@ -258,6 +295,8 @@ export function startClient(options: ClientOptions): ClientHandle {
     await peer.send({ type: kind, round, taskId, reason: reason.slice(0, 4000) }).catch(() => undefined);
   };
 
+  const ckks = new CkksMember(options.name, identity);
+  let lastGlobal: Weights | undefined;
   let localAccountant = options.localPrivacy ? new RdpAccountant() : undefined;
   /** Clips to the experiment's norm (central DP) and applies this node's own local DP, if configured. */
   const privatize = (round: number, delta: Weights, clipNorm: number | string | boolean | undefined): Weights => {
@@ -287,6 +326,18 @@ export function startClient(options: ClientOptions): ClientHandle {
     try {
       await options.trainer.setWeights(global);
       const outcome = await options.trainer.fit(meta.config);
+      const ckksWeight = meta.config.extra?.ckksWeight;
+      if (typeof ckksWeight === 'number') {
+        // Secure aggregation: the weighted model goes up encrypted; the coordinator only adds ciphertexts.
+        const upload = ckks.encryptModel(await options.trainer.getWeights(), ckksWeight, transfer.chunkBytes);
+        if (upload.clipped > 0) log.warn({ round: meta.round, clipped: upload.clipped }, 'values beyond the CKKS headroom were clipped');
+        const metrics = { ...outcome.metrics, ...(upload.clipped > 0 ? { ckksClipped: upload.clipped } : {}) };
+        await peer.sendStream({ kind: 'fit-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, metrics, encrypted: true }, upload.totalBytes, upload.chunks, {
+          sign: (sha256) => signUpload(meta.round, meta.taskId, 'fit-result', { numExamples: outcome.numExamples, ...metrics }, sha256),
+        });
+        emit({ type: 'fit', round: meta.round, numExamples: outcome.numExamples, metrics });
+        return;
+      }
       const delta = privatize(meta.round, subtractWeights(await options.trainer.getWeights(), global), meta.config.extra?.clipNorm);
       await peer.sendStream(
         { kind: 'fit-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, metrics: outcome.metrics },
@@ -314,6 +365,7 @@ export function startClient(options: ClientOptions): ClientHandle {
 
   return {
     done,
+    globalWeights: () => lastGlobal,
     stop: async () => {
       socket.io.reconnection(false);
       socket.disconnect();

@@ -3,7 +3,8 @@ import { canonicalClaims, uploadTranscript } from '../crypto/handshake.js';
 import { verify } from '../crypto/identity.js';
 import type { Role } from './accessList.js';
 import type { AuditTrail } from './auditTrail.js';
-import type { Message, StreamMeta } from '../protocol/messages.js';
+import { verifyAgreementKey } from '../crypto/agreementKey.js';
+import type { Message, MessageOf, StreamMeta, StreamMetaOf } from '../protocol/messages.js';
 import type { Peer, StreamSink, StreamTrailer } from '../protocol/peer.js';
 import { TensorStreamDecoder } from '../protocol/tensorCodec.js';
 import { specMismatch, type TensorSpec } from '../protocol/tensors.js';
@@ -17,17 +18,35 @@ export interface EncodedWeights {
   readonly totalBytes: number;
   /** SHA-256 (hex) of all chunks, computed once for every receiver. */
   readonly sha256: string;
+  /** Set when the chunks are CKKS ciphertext frames of the weighted model sum, not plaintext tensors. */
+  readonly encrypted?: { readonly totalWeight: number; readonly count: number };
+}
+
+/** Where an encrypted upload's ciphertext bytes go (the round's key-free running sum). */
+export interface EncryptedUploadSink {
+  write(chunk: Uint8Array): void;
+  commit(): void;
+  abort(reason: string): void;
+}
+
+/** The signed agreement key a client published, which key holders box the CKKS key to. */
+export interface PublishedAgreementKey {
+  readonly publicKey: string;
+  readonly signature: string;
 }
 
 /** A task whose answer is an upload streamed into an aggregator: a model update or feature moments. */
 interface PendingUpload {
   readonly kind: 'fit' | 'statistics';
   readonly round: number;
-  readonly aggregation: AggregationRound;
+  /** Plaintext rounds: the aggregator the update streams into. */
+  readonly aggregation?: AggregationRound;
   /** What the upload's tensors must look like. */
   readonly spec: readonly TensorSpec[];
   readonly resolve: (report: FitReport) => void;
   readonly reject: (error: TaskError) => void;
+  /** In an encrypted round: where the ciphertext upload goes (no plaintext upload is accepted then). */
+  readonly encrypted?: () => EncryptedUploadSink;
   /** Set when an upload stream for this task is accepted: a task takes exactly one upload. */
   uploading?: boolean;
   upload?: UpdateSink;
@@ -51,6 +70,10 @@ export class ClientSession {
   private closedReason: string | undefined;
   /** True once the client applied the federation's standardization (when the experiment uses one). */
   standardized = false;
+  /** The agreement key the client published for this run (verified), and whether it holds the CKKS key. */
+  agreementKey: PublishedAgreementKey | undefined;
+  ckksReady = false;
+  private boxesWaiter: ((boxes: MessageOf<'ckks-boxes'>) => void) | undefined;
 
   readonly summary: ClientSummary;
   readonly role: Role;
@@ -76,20 +99,40 @@ export class ClientSession {
     return this.closedReason === undefined;
   }
 
-  fit(round: number, taskId: string, instructions: FitInstructions, weights: EncodedWeights, aggregation: AggregationRound): Promise<FitReport> {
+  /** Sends a fit task; the update streams into `into`: a plaintext aggregation round, or an encrypted sum. */
+  fit(round: number, taskId: string, instructions: FitInstructions, weights: EncodedWeights, into: { aggregation: AggregationRound } | { encrypted: () => EncryptedUploadSink }): Promise<FitReport> {
     const result = new Promise<FitReport>((resolve, reject) => {
-      this.pending.set(taskId, { kind: 'fit', round, aggregation, spec: this.spec, resolve, reject });
+      this.pending.set(taskId, { kind: 'fit', round, spec: this.spec, resolve, reject, ...into });
     });
     const config = { round, ...instructions };
-    this.dispatch(taskId, { kind: 'fit', round, taskId, config }, weights);
+    this.dispatch(taskId, { kind: 'fit', round, taskId, config, ...(weights.encrypted ? { encrypted: weights.encrypted } : {}) }, weights);
     return result;
+  }
+
+  /** Asks this key holder to box the CKKS key (generating it first if `generate`) for `recipients`. */
+  async deal(generate: boolean, recipients: MessageOf<'ckks-deal'>['recipients'], timeoutMs: number): Promise<MessageOf<'ckks-boxes'>> {
+    const boxes = new Promise<MessageOf<'ckks-boxes'>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.summary.name} sent no key boxes within ${timeoutMs} ms`)), timeoutMs);
+      this.boxesWaiter = (b) => {
+        clearTimeout(timer);
+        resolve(b);
+      };
+    });
+    await this.peer.send({ type: 'ckks-deal', generate, recipients });
+    return boxes;
+  }
+
+  /** Relays a dealer's box; resolves once the client opened it and holds the key. */
+  async deliverKey(message: MessageOf<'ckks-key'>): Promise<void> {
+    await this.peer.send(message);
+    this.ckksReady = true;
   }
 
   evaluate(round: number, taskId: string, batchSize: number, weights: EncodedWeights): Promise<EvaluateReport> {
     const result = new Promise<EvaluateReport>((resolve, reject) => {
       this.pending.set(taskId, { kind: 'evaluate', round, resolve, reject });
     });
-    this.dispatch(taskId, { kind: 'evaluate', round, taskId, config: { round, batchSize } }, weights);
+    this.dispatch(taskId, { kind: 'evaluate', round, taskId, config: { round, batchSize }, ...(weights.encrypted ? { encrypted: weights.encrypted } : {}) }, weights);
     return result;
   }
 
@@ -158,6 +201,20 @@ export class ClientSession {
 
   private receive(message: Message): void {
     switch (message.type) {
+      case 'agreement-key': {
+        const signed = { publicKey: new Uint8Array(Buffer.from(message.publicKey, 'base64')), signature: new Uint8Array(Buffer.from(message.signature, 'base64')) };
+        if (!verifyAgreementKey(signed, this.publicKey, this.runId)) throw new Error('the agreement key is not signed by this client\'s identity for this run');
+        this.agreementKey = { publicKey: message.publicKey, signature: message.signature };
+        if (message.holdsKey) this.ckksReady = true;
+        return;
+      }
+      case 'ckks-boxes': {
+        if (!this.boxesWaiter) throw new Error('no key boxes were asked of this client');
+        const waiter = this.boxesWaiter;
+        this.boxesWaiter = undefined;
+        waiter(message);
+        return;
+      }
       case 'fit-failure':
       case 'evaluate-failure':
       case 'statistics-failure': {
@@ -191,6 +248,31 @@ export class ClientSession {
     }
   }
 
+  /** An encrypted update: ciphertext bytes go straight into the round's key-free sum, committed once signed. */
+  private receiveEncrypted(meta: StreamMetaOf<'fit-result'>, task: PendingUpload): StreamSink {
+    const sink = task.encrypted!();
+    return {
+      write: (chunk) => sink.write(chunk),
+      end: (trailer: StreamTrailer) => {
+        try {
+          if (this.pending.get(meta.taskId) !== task) throw new Error(`task ${meta.taskId} is no longer open`);
+          this.checkSignature(meta.round, meta.taskId, meta.kind, canonicalClaims({ numExamples: meta.numExamples, ...meta.metrics }), trailer.sha256, trailer.signature);
+          sink.commit();
+        } catch (e) {
+          sink.abort((e as Error).message);
+          this.settle(meta.taskId, new TaskError('refused', `update not accepted: ${(e as Error).message}`));
+          throw e;
+        }
+        this.audit.append('upload-accepted', { client: this.summary.name, round: meta.round, task: meta.taskId, kind: 'fit-result (ckks)', numExamples: meta.numExamples, sha256: trailer.sha256, signature: trailer.signature ?? null });
+        this.settle(meta.taskId, { client: this.summary, numExamples: meta.numExamples, metrics: meta.metrics });
+      },
+      abort: (reason) => {
+        sink.abort(reason);
+        this.settle(meta.taskId, new TaskError(this.peer.connected ? 'refused' : 'disconnected', `update not accepted: ${reason}`));
+      },
+    };
+  }
+
   /** Refuses an upload not signed by this client's key over (run, round, task, client, claims, payload hash). */
   private checkSignature(round: number, taskId: string, kind: string, claims: string, payloadHash: string, signature: string | undefined): void {
     const message = uploadTranscript({ runId: this.runId, round, taskId, client: this.summary.name, kind, claims, payloadHash });
@@ -210,12 +292,19 @@ export class ClientSession {
       throw new Error(`stale or unknown ${kind} task ${meta.taskId} (round ${round})`);
     }
     if (task.uploading) throw new Error(`task ${meta.taskId} already has an upload; a task takes one`);
+    const wantsEncrypted = task.kind === 'fit' && task.encrypted !== undefined;
+    const isEncrypted = meta.kind === 'fit-result' && meta.encrypted === true;
+    if (wantsEncrypted !== isEncrypted) {
+      throw new Error(wantsEncrypted ? 'this round aggregates under CKKS: a plaintext update is refused' : 'this round does not take encrypted updates');
+    }
     task.uploading = true;
+    if (isEncrypted && meta.kind === 'fit-result') return this.receiveEncrypted(meta, task);
     if (meta.numExamples > this.summary.numTrainExamples) {
       const detail = `claims ${meta.numExamples} training examples but announced ${this.summary.numTrainExamples}`;
       this.settle(meta.taskId, new TaskError('refused', detail));
       throw new Error(detail);
     }
+    if (!task.aggregation) throw new Error(`task ${meta.taskId} takes no plaintext update`);
     const upload = await task.aggregation.accept(this.summary.id, meta.numExamples);
     if (this.pending.get(meta.taskId) !== task) {
       upload.abort('task ended while waiting for an aggregation slot');

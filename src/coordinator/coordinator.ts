@@ -4,7 +4,7 @@ import type { CoordinatorEventMap } from './coordinatorEvents.js';
 import { pino, type Logger } from 'pino';
 import { defaultPeerOptions, type PeerOptions } from '../protocol/peer.js';
 import { createSeededRng, mixSeed } from '../protocol/seededRng.js';
-import { specOf, type Weights } from '../protocol/tensors.js';
+import { specOf, totalParameters, type Weights } from '../protocol/tensors.js';
 import { encodedByteLength } from '../protocol/tensorCodec.js';
 import type { Aggregator } from './aggregation/aggregator.js';
 import { encodeGlobal, type EncodedWeights } from './encodeGlobal.js';
@@ -19,6 +19,10 @@ import { weightsHash } from './weightsHash.js';
 import type { RunStore } from './store/runStore.js';
 import { RdpAccountant } from '../privacy/rdpAccountant.js';
 import { DpGaussianMean } from './aggregation/dpGaussianMean.js';
+import { CkksContext } from '../crypto/ckks/ckksContext.js';
+import { distributeCkksKey, encodeEncryptedGlobal, runEncryptedFitRound, type EncryptedGlobal } from './ckksRounds.js';
+import { weightedMetrics } from './strategies/weightedMean.js';
+import type { Metrics } from './strategy.js';
 import type { RdpConversion } from '../privacy/rdpConversion.js';
 import { CoordinatorServer, type HttpHandler, type TlsOptions } from './server.js';
 import type { ClientSummary, EvaluateReport, FitReport, Strategy, TaskFailure } from './strategy.js';
@@ -68,6 +72,11 @@ export interface CoordinatorOptions {
   readonly manifest?: unknown;
   readonly experimentName?: string;
   /**
+   * `ckks`: clients upload their weighted models under CKKS homomorphic encryption with a key dealt among
+   * them; the coordinator only adds ciphertexts and never holds an update, the global model or the key.
+   */
+  readonly secureAggregation?: 'plain' | 'ckks';
+  /**
    * Client-level differential privacy to account for (the DP aggregator adds the noise): each round's
    * sampling rate is the cohort's share of the eligible clients; the run stops before a round that would
    * take epsilon past `targetEpsilon`.
@@ -86,6 +95,8 @@ export interface RunResult {
   readonly standardization?: Weights;
   /** Why the run ended before its last round (the privacy budget), if it did. */
   readonly stoppedEarly?: string;
+  /** Under CKKS: what the coordinator holds instead of a model (`weights` is then empty). */
+  readonly encryptedModel?: { readonly sha256: string; readonly totalWeight: number; readonly bytes: number };
 }
 
 export class RunError extends Error {
@@ -120,6 +131,12 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     this.runId = options.runId ?? randomUUID();
     this.log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ run: this.runId });
     const spec = specOf(options.initialWeights);
+    if (options.secureAggregation === 'ckks') {
+      if (!options.strategy.supportedModes.includes('ckks')) {
+        throw new RunError(`strategy ${options.strategy.name} needs plaintext updates and cannot run with secureAggregation: ckks (it supports ${options.strategy.supportedModes.join(', ')})`);
+      }
+      if (options.privacy) throw new RunError('differential privacy with secureAggregation: ckks needs noise split across clients, which is not supported yet: use plain aggregation for DP runs');
+    }
     // No upload may be larger than a model update (moments are far smaller): refuse bigger ones up front.
     const largestUpload = encodedByteLength(spec) + 64 * 1024;
     this.transfer = { ...defaultPeerOptions, maxTransferBytes: largestUpload, ...options.transfer };
@@ -257,10 +274,17 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     this.on('client-joined', recordClient);
     const eligible = async () => {
       if (standardization) await distributeStandardization(registry, standardization.encoded, this.log);
-      return registry.all().filter((s) => s.open && s.role === 'client' && (!standardization || s.standardized)).map((s) => s.summary);
+      if (ckks) await distributeCkksKey(registry, roundTimeoutMs, this.log, this.audit);
+      return registry
+        .all()
+        .filter((s) => s.open && s.role === 'client' && (!standardization || s.standardized) && (!ckks || s.ckksReady))
+        .map((s) => s.summary);
     };
 
     const privacy = this.options.privacy;
+    const ckks = this.options.secureAggregation === 'ckks' ? await CkksContext.create() : undefined;
+    const parameters = totalParameters(specOf(global));
+    let encryptedGlobal: EncryptedGlobal | undefined;
     let accountant = start.accountant;
     let stoppedEarly: string | undefined;
     let roundPrivacy: RoundRecord['privacy'];
@@ -287,19 +311,29 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
           }
         }
         this.report('round-started', { round, attempt: attempts, selected: tasks.map((t) => t.client.name) });
-        const weights = encodeGlobal(global, this.transfer.chunkBytes);
-        const fit = await runFitRound(round, tasks, registry, this.aggregator, weights, roundTimeoutMs);
+        // Round 1 starts from the public initial weights; under CKKS every later broadcast is the encrypted sum.
+        const weights = encryptedGlobal ? encodeEncryptedGlobal(encryptedGlobal, this.transfer.chunkBytes) : encodeGlobal(global, this.transfer.chunkBytes);
+        const fit = ckks
+          ? await runEncryptedFitRound(round, tasks, registry, ckks, parameters, weights, roundTimeoutMs)
+          : await runFitRound(round, tasks, registry, this.aggregator, weights, roundTimeoutMs);
         const outcomes = outcomesOf(fit.reports, fit.failures);
         if (fit.reports.length >= strategy.minFitClients) {
-          const next = strategy.aggregateFit(round, global, fit.aggregate, fit.reports, fit.failures);
-          global = next.weights;
+          let metrics: Metrics;
+          if ('global' in fit) {
+            encryptedGlobal = fit.global;
+            metrics = weightedMetrics(fit.reports);
+          } else {
+            const next = strategy.aggregateFit(round, global, fit.aggregate, fit.reports, fit.failures);
+            global = next.weights;
+            metrics = next.metrics;
+          }
           if (privacy && accountant) {
             accountant = accountant.step(sampleRate, privacy.noiseMultiplier);
             const spent = accountant.epsilon(privacy.delta, privacy.conversion);
             const clipped = this.aggregator instanceof DpGaussianMean ? this.aggregator.measurements?.clipped : undefined;
             roundPrivacy = { epsilon: spent.epsilon, delta: privacy.delta, noiseMultiplier: privacy.noiseMultiplier, sampleRate, ...(clipped !== undefined ? { clipped } : {}) };
           }
-          fitRecord = { selected: tasks.length, outcomes, metrics: next.metrics, durationMs: performance.now() - fitStarted };
+          fitRecord = { selected: tasks.length, outcomes, metrics, durationMs: performance.now() - fitStarted };
           break;
         }
         const reasons = fit.failures.map((f) => `${f.client.name}: ${f.reason} (${f.detail})`).join('; ');
@@ -313,14 +347,16 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       const evalTasks = strategy.configureEvaluate(round, await eligible(), createSeededRng(mixSeed(seed, round, 2)));
       let evaluate: RoundRecord['evaluate'];
       if (evalTasks.length > 0) {
-        const ev = await runEvaluateRound(round, evalTasks, registry, encodeGlobal(global, this.transfer.chunkBytes), roundTimeoutMs);
+        const broadcast = encryptedGlobal ? encodeEncryptedGlobal(encryptedGlobal, this.transfer.chunkBytes) : encodeGlobal(global, this.transfer.chunkBytes);
+        const ev = await runEvaluateRound(round, evalTasks, registry, broadcast, roundTimeoutMs);
         if (ev.reports.length < strategy.minEvaluateClients) {
           this.log.warn({ round }, `round ${round}: ${ev.reports.length} of ${strategy.minEvaluateClients} evaluations arrived; federated metrics skipped`);
         }
         const summary = ev.reports.length >= strategy.minEvaluateClients ? strategy.aggregateEvaluate(round, ev.reports, ev.failures) : { loss: undefined, metrics: {} };
         evaluate = { ...summary, outcomes: outcomesOf(ev.reports, ev.failures), durationMs: performance.now() - evaluateStarted };
       }
-      const central = strategy.evaluate ? await strategy.evaluate(round, global) : undefined;
+      // Under CKKS the coordinator has no model to evaluate centrally.
+      const central = strategy.evaluate && !ckks ? await strategy.evaluate(round, global) : undefined;
       const record: RoundRecord = {
         round,
         attempts,
@@ -332,7 +368,13 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       };
       history.push(record);
       const saved = { strategy: strategy.state?.(), ...(accountant ? { privacy: accountant.state } : {}) };
-      const modelSha256 = store ? store.completeRound(this.runId, record, global, saved) : auditing ? weightsHash(global) : undefined;
+      const modelSha256 = encryptedGlobal
+        ? (store?.completeRound(this.runId, record, { encryptedSha256: encryptedGlobal.sha256 }, saved) ?? encryptedGlobal.sha256)
+        : store
+          ? store.completeRound(this.runId, record, global, saved)
+          : auditing
+            ? weightsHash(global)
+            : undefined;
       if (store && roundPrivacy) store.recordPrivacy(this.runId, round, roundPrivacy.epsilon, roundPrivacy.delta);
       if (auditing) {
         this.audit.append('round-completed', {
@@ -353,9 +395,13 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     // Clients hang up once they have the message; closing first could cut it off in a socket buffer.
     await registry.waitForEmpty(5_000);
     this.off('client-joined', recordClient);
+    ckks?.dispose();
     return {
       runId: this.runId,
-      weights: global,
+      weights: encryptedGlobal ? [] : global,
+      ...(encryptedGlobal
+        ? { encryptedModel: { sha256: encryptedGlobal.sha256, totalWeight: encryptedGlobal.totalWeight, bytes: encryptedGlobal.ciphertexts.reduce((s, c) => s + c.length, 0) } }
+        : {}),
       history,
       ...(standardization ? { standardization: standardization.weights } : {}),
       ...(stoppedEarly ? { stoppedEarly } : {}),

@@ -23,7 +23,7 @@ export async function runFitRound(
   const { reports, failures } = await collectTasks(
     tasks,
     registry,
-    (session, task, taskId) => session.fit(round, taskId, task.instructions, weights, aggregation),
+    (session, task, taskId) => session.fit(round, taskId, task.instructions, weights, { aggregation }),
     deadlineMs,
     'fit',
   );

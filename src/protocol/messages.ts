@@ -105,6 +105,37 @@ export const runEndSchema = z.object({ type: z.literal('run-end'), reason: z.str
 export const statisticsRequestSchema = z.object({ type: z.literal('statistics-request'), taskId });
 export const statisticsFailureSchema = z.object({ type: z.literal('statistics-failure'), taskId, reason: z.string().max(4096) });
 
+// ---- CKKS key distribution (the coordinator relays; it can open nothing) ----
+
+const agreementKeyField = base64Of(32);
+
+/** Client -> coordinator after welcome: its X25519 agreement key, signed by its identity for this run. */
+export const agreementKeySchema = z.object({
+  type: z.literal('agreement-key'),
+  publicKey: agreementKeyField,
+  signature: signatureField,
+  /** True on a reconnect when the client still holds this run's CKKS key. */
+  holdsKey: z.boolean(),
+});
+
+const recipientSchema = z.object({ name, identityKey: publicKeyField, agreementKey: agreementKeyField, agreementSignature: signatureField });
+/** Coordinator -> the dealer (or another key holder): box the CKKS secret key for these clients. */
+export const ckksDealSchema = z.object({ type: z.literal('ckks-deal'), generate: z.boolean(), recipients: z.array(recipientSchema).max(10_000) });
+
+const keyBoxSchema = z.object({ recipient: name, nonce: base64Of(24), box: z.string().max(1 << 20), signature: signatureField });
+/** Dealer -> coordinator: one sealed box per recipient. */
+export const ckksBoxesSchema = z.object({ type: z.literal('ckks-boxes'), boxes: z.array(keyBoxSchema).max(10_000) });
+
+/** Coordinator -> recipient: the dealer's box, with the dealer's signed agreement key to open it. */
+export const ckksKeySchema = z.object({
+  type: z.literal('ckks-key'),
+  dealer: name,
+  dealerIdentityKey: publicKeyField,
+  dealerAgreementKey: agreementKeyField,
+  dealerAgreementSignature: signatureField,
+  keyBox: keyBoxSchema,
+});
+
 export const messageSchema = z.discriminatedUnion('type', [
   helloSchema,
   challengeSchema,
@@ -117,16 +148,25 @@ export const messageSchema = z.discriminatedUnion('type', [
   runEndSchema,
   statisticsRequestSchema,
   statisticsFailureSchema,
+  agreementKeySchema,
+  ckksDealSchema,
+  ckksBoxesSchema,
+  ckksKeySchema,
 ]);
 export type Message = z.infer<typeof messageSchema>;
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>;
 
 // ---- stream metadata (the stream body is a tensor payload, see tensorCodec.ts) ----
 
+/**
+ * When present, the body is not a tensor payload but CKKS ciphertext frames: the encrypted sum of the
+ * contributors' weighted models, which the clients decrypt and divide by `totalWeight`.
+ */
+const encryptedGlobalSchema = z.object({ totalWeight: z.number().positive().finite(), count: z.number().int().min(1) });
 /** Coordinator -> client: train on these global weights. */
-export const fitStreamSchema = z.object({ kind: z.literal('fit'), round, taskId, config: fitConfigSchema });
+export const fitStreamSchema = z.object({ kind: z.literal('fit'), round, taskId, config: fitConfigSchema, encrypted: encryptedGlobalSchema.optional() });
 /** Coordinator -> client: evaluate these global weights on held-out data. */
-export const evaluateStreamSchema = z.object({ kind: z.literal('evaluate'), round, taskId, config: evaluateConfigSchema });
+export const evaluateStreamSchema = z.object({ kind: z.literal('evaluate'), round, taskId, config: evaluateConfigSchema, encrypted: encryptedGlobalSchema.optional() });
 /** Client -> coordinator: the update (delta = local - global) for a fit task. */
 export const fitResultStreamSchema = z.object({
   kind: z.literal('fit-result'),
@@ -134,6 +174,8 @@ export const fitResultStreamSchema = z.object({
   taskId,
   numExamples: z.number().int().min(1),
   metrics: metricsSchema,
+  /** The body is CKKS ciphertext frames of the client's weighted model, not a plaintext delta. */
+  encrypted: z.boolean().optional(),
 });
 
 /** Client -> coordinator: per-feature mean and mean of squares of its training rows (tensors "mean", "meanOfSquares"). */

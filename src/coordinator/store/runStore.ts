@@ -123,8 +123,10 @@ export class RunStore {
   }
 
   /** Writes a completed round, its participants and the new global model's checkpoint, atomically. */
-  completeRound(id: string, record: RoundRecord, weights: Weights, strategyState: unknown): string {
-    const sha = weightsHash(weights);
+  completeRound(id: string, record: RoundRecord, model: Weights | { readonly encryptedSha256: string }, strategyState: unknown): string {
+    // Under CKKS the coordinator holds ciphertexts only: their hash is recorded, and no checkpoint.
+    const encrypted = 'encryptedSha256' in model ? model.encryptedSha256 : undefined;
+    const sha = encrypted ?? weightsHash(model as Weights);
     this.db.exec('BEGIN IMMEDIATE');
     try {
       this.db
@@ -139,9 +141,11 @@ export class RunStore {
           participant.run(id, record.round, o.client, phase, o.numExamples ?? null, o.loss ?? null, o.metrics ? JSON.stringify(o.metrics) : null, o.failure?.reason ?? null, o.failure?.detail ?? null);
         }
       }
-      this.db
-        .prepare('INSERT INTO checkpoints (run_id, round, model_sha256, weights, strategy_state) VALUES (?, ?, ?, ?, ?)')
-        .run(id, record.round, sha, encodeWeights(weights), strategyState === undefined ? null : JSON.stringify(strategyState));
+      if (encrypted === undefined) {
+        this.db
+          .prepare('INSERT INTO checkpoints (run_id, round, model_sha256, weights, strategy_state) VALUES (?, ?, ?, ?, ?)')
+          .run(id, record.round, sha, encodeWeights(model as Weights), strategyState === undefined ? null : JSON.stringify(strategyState));
+      }
       this.db.prepare('UPDATE runs SET last_round = ?, updated_at = ? WHERE id = ?').run(record.round, now(), id);
       this.db.exec('COMMIT');
     } catch (e) {

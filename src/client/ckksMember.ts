@@ -1,0 +1,125 @@
+import type { MessageOf } from '../protocol/messages.js';
+import { sizeOfShape, type TensorSpec, type Weights } from '../protocol/tensors.js';
+import { generateAgreementKey, signAgreementKey, verifyAgreementKey, type AgreementKeyPair } from '../crypto/agreementKey.js';
+import { CkksClientSide } from '../crypto/ckks/clientSide.js';
+import { CkksContext } from '../crypto/ckks/ckksContext.js';
+import { CiphertextFrameParser, ciphertextFrameChunks, framedByteLength } from '../crypto/ckks/frames.js';
+import { openKeyBox, sealKeyBox } from '../crypto/ckks/keyBox.js';
+import type { Identity } from '../crypto/identity.js';
+import { encodeBase64 } from '../crypto/keyEncoding.js';
+
+const fromBase64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+/**
+ * A client's part in CKKS secure aggregation: its X25519 agreement key, the federation's CKKS secret key
+ * once dealt (generated here if this client is the dealer, else opened from the dealer's box), and the
+ * encryption of its weighted model and decryption of the aggregate. The coordinator never sees the key.
+ */
+export class CkksMember {
+  readonly agreement: AgreementKeyPair = generateAgreementKey();
+  private context: Promise<CkksContext> | undefined;
+  private side: CkksClientSide | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly identity: Identity,
+  ) {}
+
+  get hasKey(): boolean {
+    return this.side !== undefined;
+  }
+
+  /** The signed agreement key this client publishes for `runId`. */
+  announce(runId: string): MessageOf<'agreement-key'> {
+    const signed = signAgreementKey(this.identity, this.agreement.publicKey, runId);
+    return { type: 'agreement-key', publicKey: encodeBase64(signed.publicKey), signature: encodeBase64(signed.signature), holdsKey: this.hasKey };
+  }
+
+  /** As dealer (or another key holder): make the key if asked to, then box it for every recipient whose agreement key verifies. */
+  async deal(message: MessageOf<'ckks-deal'>, runId: string): Promise<MessageOf<'ckks-boxes'>> {
+    const ctx = await this.ctx();
+    if (message.generate) {
+      if (this.side) throw new Error('this client already holds a CKKS key for the run');
+      this.side = CkksClientSide.generate(ctx);
+    }
+    if (!this.side) throw new Error('asked to share a CKKS key this client does not hold');
+    const secret = this.side.exportSecretKey();
+    const boxes = message.recipients.map((r) => {
+      const agreementKey = fromBase64(r.agreementKey);
+      if (!verifyAgreementKey({ publicKey: agreementKey, signature: fromBase64(r.agreementSignature) }, fromBase64(r.identityKey), runId)) {
+        throw new Error(`the agreement key offered for "${r.name}" is not signed by that client's identity for this run`);
+      }
+      const box = sealKeyBox(secret, { name: r.name, agreementKey }, { identity: this.identity, agreement: this.agreement }, runId);
+      return { recipient: box.recipient, nonce: encodeBase64(box.nonce), box: encodeBase64(box.box), signature: encodeBase64(box.signature) };
+    });
+    secret.fill(0);
+    return { type: 'ckks-boxes', boxes };
+  }
+
+  /** Checks the dealer's signed agreement key and its box signature, opens the box, and keeps the key. */
+  async receiveKey(message: MessageOf<'ckks-key'>, runId: string): Promise<void> {
+    const dealerIdentityKey = fromBase64(message.dealerIdentityKey);
+    const dealerAgreementKey = fromBase64(message.dealerAgreementKey);
+    if (!verifyAgreementKey({ publicKey: dealerAgreementKey, signature: fromBase64(message.dealerAgreementSignature) }, dealerIdentityKey, runId)) {
+      throw new Error(`the dealer ${message.dealer}'s agreement key is not signed by its identity for this run`);
+    }
+    const box = { recipient: message.keyBox.recipient, nonce: fromBase64(message.keyBox.nonce), box: fromBase64(message.keyBox.box), signature: fromBase64(message.keyBox.signature) };
+    const secret = openKeyBox(box, { name: this.name, agreement: this.agreement }, { identityKey: dealerIdentityKey, agreementKey: dealerAgreementKey }, runId);
+    const ctx = await this.ctx();
+    this.side?.dispose();
+    this.side = CkksClientSide.importSecretKey(ctx, secret);
+    secret.fill(0);
+  }
+
+  /** Decrypts the coordinator's encrypted sum into the global weights (sum / totalWeight), shaped like `spec`. */
+  async decryptGlobal(frames: readonly Uint8Array[], encrypted: { totalWeight: number; count: number }, spec: readonly TensorSpec[]): Promise<Weights> {
+    const side = this.requireKey();
+    let total = 0;
+    for (const t of spec) total += sizeOfShape(t.shape);
+    if (total !== encrypted.count) throw new Error(`the encrypted model has ${encrypted.count} values, this client's model ${total}`);
+    const flat = side.decryptSum(frames, encrypted.count, encrypted.totalWeight);
+    let at = 0;
+    return spec.map((t) => {
+      const n = sizeOfShape(t.shape);
+      const data = flat.subarray(at, at + n);
+      at += n;
+      return { name: t.name, shape: [...t.shape], data };
+    });
+  }
+
+  /** A parser for incoming ciphertext frames, bounded by this context's largest ciphertext. */
+  async frameParser(): Promise<CiphertextFrameParser> {
+    return new CiphertextFrameParser((await this.ctx()).maxCiphertextBytes * 2);
+  }
+
+  /** Encrypts weight x model for upload: ciphertext frames and their byte length. */
+  encryptModel(weights: Weights, weight: number, chunkBytes: number): { totalBytes: number; chunks: Iterable<Uint8Array>; clipped: number } {
+    const side = this.requireKey();
+    let total = 0;
+    for (const t of weights) total += t.data.length;
+    const flat = new Float32Array(total);
+    let at = 0;
+    for (const t of weights) {
+      flat.set(t.data, at);
+      at += t.data.length;
+    }
+    const update = side.encryptScaled(flat, weight);
+    return { totalBytes: framedByteLength(update.ciphertexts), chunks: ciphertextFrameChunks(update.ciphertexts, chunkBytes), clipped: update.clipped };
+  }
+
+  dispose(): void {
+    this.side?.dispose();
+    this.side = undefined;
+    void this.context?.then((c) => c.dispose());
+  }
+
+  private requireKey(): CkksClientSide {
+    if (!this.side) throw new Error('no CKKS key yet: the dealer has not shared it with this client');
+    return this.side;
+  }
+
+  private ctx(): Promise<CkksContext> {
+    this.context ??= CkksContext.create();
+    return this.context;
+  }
+}

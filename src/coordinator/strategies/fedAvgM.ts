@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import type { Weights } from '../../protocol/tensors.js';
+import type { AggregateResult } from '../aggregation/aggregator.js';
+import type { FitReport, Metrics, TaskFailure } from '../strategy.js';
+import { applyFlatUpdate } from './applyUpdate.js';
+import { FedAvg, type FedAvgOptions } from './fedAvg.js';
+import { checkHalfOpenUnit } from './strategyOptions.js';
+import { StrategyStateError, decodeField, encodeFloat32, float32Field, parseState } from './strategyState.js';
+import { weightedMetrics } from './weightedMean.js';
+
+/**
+ * Server momentum (Hsu, Qi and Brown 2019, "Measuring the Effects of Non-Identical Data Distribution for
+ * Federated Visual Classification", section 3): `v <- beta * v + delta`, then `w <- w + lr * v`, where
+ * delta is the example-weighted mean client delta (the paper writes the step with Delta w = -delta).
+ * v starts at 0, so round 1 moves the model by lr * delta exactly as FedAvg does.
+ *
+ * Pure: returns the new momentum; float64 arithmetic, stored as float32 like the model.
+ */
+export function serverMomentumStep(momentum: Float32Array | undefined, delta: Float32Array, beta: number): Float32Array {
+  if (momentum && momentum.length !== delta.length) {
+    throw new StrategyStateError(`FedAvgM momentum holds ${momentum.length} values but the update has ${delta.length}: the state is from another model`);
+  }
+  const next = new Float32Array(delta.length);
+  for (let i = 0; i < next.length; i++) next[i] = beta * (momentum ? momentum[i]! : 0) + delta[i]!;
+  return next;
+}
+
+export interface FedAvgMOptions extends FedAvgOptions {
+  /** beta in [0, 1). Hsu et al. sweep {0.7, 0.9, 0.97, 0.99}; 0.9 here (Flower defaults to 0, plain FedAvg). */
+  readonly serverMomentum?: number;
+}
+
+export interface FedAvgMState {
+  readonly strategy: 'fedavgm';
+  /** base64 of the float32 momentum; null before the first aggregated round. */
+  readonly momentum: string | null;
+}
+
+const stateSchema = z.strictObject({ strategy: z.literal('fedavgm'), momentum: float32Field });
+
+/** FedAvg with server momentum (FedAvgM). Sum-based: works under every secure-aggregation mode. */
+export class FedAvgM extends FedAvg {
+  override readonly name: string = 'fedavgm';
+  readonly serverMomentum: number;
+  private momentum: Float32Array | undefined;
+
+  constructor(options: FedAvgMOptions) {
+    super(options);
+    this.serverMomentum = checkHalfOpenUnit('serverMomentum', options.serverMomentum ?? 0.9);
+  }
+
+  override initialize(initial: Weights): Weights {
+    this.momentum = undefined;
+    return super.initialize(initial);
+  }
+
+  override aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics } {
+    if (!aggregate.mean) return { weights: global, metrics: {} };
+    const momentum = serverMomentumStep(this.momentum, aggregate.mean, this.serverMomentum);
+    const weights = applyFlatUpdate(global, momentum, this.serverLearningRate);
+    this.momentum = momentum;
+    return { weights, metrics: weightedMetrics(reports) };
+  }
+
+  state(): FedAvgMState {
+    return { strategy: 'fedavgm', momentum: this.momentum ? encodeFloat32(this.momentum) : null };
+  }
+
+  restore(state: unknown): void {
+    this.momentum = decodeField(parseState(stateSchema, state, this.name).momentum);
+  }
+}

@@ -1,0 +1,75 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AuditTrail } from '../../src/coordinator/auditTrail.js';
+import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
+import type { Weights } from '../../src/protocol/tensors.js';
+import { TestFederation } from '../helpers/federation.js';
+import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
+
+const silent = pino({ level: 'silent' });
+const fit = { epochs: 4, batchSize: 8, learningRate: 0.2 };
+const zeros = (): Weights => [
+  { name: 'w', shape: [2], data: new Float32Array(2) },
+  { name: 'b', shape: [1], data: new Float32Array(1) },
+];
+const flat = (w: Weights) => w.flatMap((t) => Array.from(t.data));
+
+let fed: TestFederation;
+afterEach(async () => fed.close());
+
+async function federation(mode: 'plain' | 'ckks', audit?: AuditTrail) {
+  fed = new TestFederation();
+  const coordinator = await fed.coordinator({
+    strategy: new FedAvg({ minFitClients: 3, fit }),
+    initialWeights: zeros(),
+    rounds: 3,
+    secureAggregation: mode,
+    logger: silent,
+    ...(audit ? { audit } : {}),
+  });
+  const handles = [0, 1, 2].map((i) => {
+    const d = linearData(15 + 10 * i, i + 7);
+    return fed.client(coordinator.url, `h${i}`, new LinearTrainer(d.xs, d.ys, `h${i}`), { logger: silent });
+  });
+  const result = await coordinator.run();
+  return { result, handles };
+}
+
+describe('CKKS secure aggregation', () => {
+  it('trains the same model as plaintext FedAvg while the coordinator holds ciphertexts only', async () => {
+    const plain = await federation('plain');
+    const plainWeights = flat(plain.result.weights);
+    await fed.close();
+
+    const events: { type: string; data: Readonly<Record<string, unknown>> }[] = [];
+    const encrypted = await federation('ckks', { append: (type, data) => void events.push({ type, data }) });
+    // The coordinator has no model, only the hash and size of the encrypted sum.
+    expect(encrypted.result.weights).toEqual([]);
+    expect(encrypted.result.encryptedModel?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(encrypted.result.encryptedModel!.bytes).toBeGreaterThan(30_000);
+    // Every client decrypted the same final model, equal to plaintext FedAvg's within CKKS's error.
+    const finals = encrypted.handles.map((h) => flat(h.globalWeights()!));
+    for (const f of finals) expect(f).toEqual(finals[0]);
+    const diff = Math.hypot(...finals[0]!.map((v, i) => v - plainWeights[i]!));
+    expect(diff / Math.hypot(...plainWeights)).toBeLessThan(1e-6);
+    // Rounds and evaluations happened with all clients, and the key was dealt once, by the first name.
+    expect(encrypted.result.history.every((r) => r.fit.outcomes.filter((o) => !o.failure).length === 3)).toBe(true);
+    expect(encrypted.result.history.every((r) => r.evaluate!.outcomes.length === 3)).toBe(true);
+    const dealing = events.filter((e) => e.type === 'ckks-key-distribution');
+    expect(dealing).toHaveLength(1);
+    expect(dealing[0]!.data).toMatchObject({ dealer: 'h0', generated: true, recipients: ['h1', 'h2'] });
+    expect(events.filter((e) => e.type === 'upload-accepted').every((e) => e.data.kind === 'fit-result (ckks)')).toBe(true);
+  });
+
+  it('refuses strategies that need plaintext, and DP without split noise, at start', async () => {
+    fed = new TestFederation();
+    const robust = new FedAvg({ minFitClients: 1, fit });
+    Object.defineProperty(robust, 'supportedModes', { value: ['plain'] });
+    await expect(fed.coordinator({ strategy: robust, initialWeights: zeros(), rounds: 1, secureAggregation: 'ckks' })).rejects.toThrow(
+      /cannot run with secureAggregation: ckks \(it supports plain\)/,
+    );
+    await expect(
+      fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, secureAggregation: 'ckks', privacy: { noiseMultiplier: 1, delta: 1e-5 } }),
+    ).rejects.toThrow(/differential privacy with secureAggregation: ckks needs noise split across clients/);
+  });
+});
