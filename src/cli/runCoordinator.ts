@@ -65,6 +65,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     ...(tls ? { tls } : {}),
     ...(config.standardization === 'federated' ? { standardizeFeatures: config.model.inputs } : {}),
     ...dp.coordinator,
+    secureAggregation: config.secureAggregation,
     onRound: (record) => {
       dp.observe(record);
       print(formatRound(record, config.rounds));

@@ -32,6 +32,8 @@ export interface SimulationResult {
   readonly perClientAccuracy: Readonly<Record<string, number>>;
   /** The same model trained centrally on the pooled training rows, tested on the pooled test rows. */
   readonly centralAccuracy: number | undefined;
+  /** Payload bytes streamed both ways (weights, updates, ciphertexts), over the whole run. */
+  readonly bytesOnWire: number;
 }
 
 function loadClients(config: ExperimentConfig, baseDir: string): { name: string; data: LoadedCsvData }[] {
@@ -119,13 +121,16 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
         }
       : {}),
     ...dp.coordinator,
+    secureAggregation: config.secureAggregation,
     onRound: (record) => {
       dp.observe(record);
       print(formatRound(record, config.rounds));
     },
   });
   const observability = attachObservability(coordinator, { dashboard: { title: config.name, rounds: config.rounds, privacy: dp.budget } });
-  print(`coordinator listening on ${coordinator.url}; ${clients.length} clients, ${config.rounds} rounds, ${strategy.name}, ${mode} standardization`);
+  print(`coordinator listening on ${coordinator.url}; ${clients.length} clients, ${config.rounds} rounds, ${strategy.name}, ${mode} standardization, ${config.secureAggregation} aggregation`);
+  let bytesOnWire = 0;
+  coordinator.on('traffic', ({ bytes }) => void (bytesOnWire += bytes));
   print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);
   const nodes = clients.map((c) =>
     createTabularNode({ model: config.model, data: c.data, localStandardization: mode === 'local', optimizer, seed: config.seed, datasetFingerprint: c.data.meta.schemaFingerprint }),
@@ -148,9 +153,13 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   for (const o of last?.evaluate?.outcomes ?? []) if (o.metrics?.accuracy !== undefined) perClientAccuracy[o.client] = o.metrics.accuracy;
   const accs = Object.values(perClientAccuracy);
   const meanClientAccuracy = accs.length > 0 ? accs.reduce((s, a) => s + a, 0) / accs.length : undefined;
-  evaluator.setWeights(run.weights);
+  // Under CKKS only the clients hold the model: take the one they decrypted.
+  const finalWeights = run.encryptedModel ? handles[0]?.globalWeights() : run.weights;
+  if (!finalWeights) throw new Error('no client holds the final model');
+  evaluator.setWeights(finalWeights);
   const pooledAccuracy = (await evaluator.evaluate({ round: 0, batchSize: 1024 })).metrics.accuracy;
   if (run.stoppedEarly) print(run.stoppedEarly);
+  print(`bytes on the wire: ${(bytesOnWire / 1e6).toFixed(2)} MB in ${run.history.length} rounds (${(bytesOnWire / 1e3 / Math.max(1, run.history.length)).toFixed(1)} kB a round)`);
   evaluator.dispose();
 
   let centralAccuracy: number | undefined;
@@ -170,7 +179,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     const gap = 100 * (pooledAccuracy - centralAccuracy);
     print(`central baseline, same split:                    accuracy ${pct(centralAccuracy)}  (federated - central: ${gap >= 0 ? '+' : ''}${gap.toFixed(2)} points)`);
   }
-  return { run, backend, pooledAccuracy, meanClientAccuracy, perClientAccuracy, centralAccuracy };
+  return { run, backend, pooledAccuracy, meanClientAccuracy, perClientAccuracy, centralAccuracy, bytesOnWire };
 }
 
 /** The folder a config file's relative paths are read from. */

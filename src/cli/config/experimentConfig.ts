@@ -63,6 +63,8 @@ export const experimentConfigSchema = z
      * In an experiment this replaces the data configs' own `standardize` flag.
      */
     standardization: z.enum(['federated', 'local', 'none']).default('federated'),
+    /** `ckks`: updates are summed under homomorphic encryption; the coordinator never sees one, nor the model. */
+    secureAggregation: z.enum(['plain', 'ckks']).default('plain'),
     dataDefaults: partialDataSchema.default(() => ({})),
     /** coordinator: its identity key file (clients pin its public key). Default: a fresh key per run. */
     identity: identityConfigSchema.optional(),
