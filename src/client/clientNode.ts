@@ -181,13 +181,18 @@ export function startClient(options: ClientOptions): ClientHandle {
           return;
         }
         runId = message.runId;
-        void peer.send({ type: 'auth', signature: encodeBase64(sign(clientProof(context), identity.secretKey)) }).catch((e: unknown) => log.warn({ error: errorText(e) }, 'auth was not accepted'));
+        const announced = ckks.announce(message.runId);
+        void peer
+          .send({
+            type: 'auth',
+            signature: encodeBase64(sign(clientProof(context), identity.secretKey)),
+            agreementKey: { publicKey: announced.publicKey, signature: announced.signature, holdsKey: announced.holdsKey },
+          })
+          .catch((e: unknown) => log.warn({ error: errorText(e) }, 'auth was not accepted'));
         return;
       }
       case 'welcome':
         audit.append('joined', { run: message.runId, client: message.clientId });
-        // Published in every run: the coordinator uses it only if the run aggregates under CKKS.
-        void peer.send(ckks.announce(message.runId)).catch((e: unknown) => log.warn({ error: errorText(e) }, 'agreement key not accepted'));
         emit({ type: 'welcome', runId: message.runId, clientId: message.clientId });
         log.info({ run: message.runId }, 'joined the federation');
         return;

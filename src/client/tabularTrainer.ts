@@ -4,6 +4,7 @@ import { TabularScaler } from './tabularScaler.js';
 import { buildModel, lossFor } from './model/buildModel.js';
 import type { ModelSpec } from './model/modelSpec.js';
 import { TfjsTrainer, type LabelledTensors, type TfjsOptimizerName } from './tfjsTrainer.js';
+import type { DpSgdOptions } from './dpSgd.js';
 
 /** Turns a table into tensors: labels as a column for binary models, one-hot rows for k-class models. */
 export function tabularTensors(data: TabularData, outputs: number): LabelledTensors {
@@ -23,6 +24,8 @@ export interface TabularTrainerOptions {
   readonly optimizer: TfjsOptimizerName;
   readonly seed: number;
   readonly datasetFingerprint?: string;
+  /** Example-level DP-SGD on this node's records (TfjsTrainerOptions.dpSgd). */
+  readonly dpSgd?: DpSgdOptions;
 }
 
 /** A TfjsTrainer for a declarative MLP on a loaded CSV: what `cohort client` and `cohort simulate` run. */
@@ -40,6 +43,7 @@ export function createTabularTrainer(options: TabularTrainerOptions): TfjsTraine
     optimizer: options.optimizer,
     seed: options.seed,
     ...(options.datasetFingerprint ? { datasetFingerprint: options.datasetFingerprint } : {}),
+    ...(options.dpSgd ? { dpSgd: options.dpSgd } : {}),
   });
 }
 

@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { poissonSubsample } from '../privacy/poissonSampling.js';
+import { RdpAccountant, type RdpState } from '../privacy/rdpAccountant.js';
 import { createSeededRng, mixSeed, shuffleInPlace } from '../protocol/seededRng.js';
 import type { Weights } from '../protocol/tensors.js';
+import { checkDpSgdModel, checkDpSgdOptions, perExampleLoss, privateGradients, type DpSgdOptions } from './dpSgd.js';
 import { readModelWeights, weightNames, writeModelWeights } from './model/modelWeights.js';
 import type { EvaluateConfig, EvaluateOutcome, FitConfig, FitOutcome, Trainer, TrainerDescription } from './trainer.js';
 
@@ -24,6 +27,13 @@ export interface TfjsTrainerOptions {
   readonly datasetFingerprint?: string;
   /** Seeds the batch order of every round (with the round number), for reproducible runs. */
   readonly seed?: number;
+  /**
+   * Example-level DP-SGD (see dpSgd.ts): Poisson-sampled batches at q = batchSize / n drawn from node:crypto
+   * (so `seed` no longer fixes them), per-example clipping to `clipNorm`, Gaussian noise, and this trainer's own
+   * RDP accountant across rounds. Fit metrics then carry the record-level guarantee (`dpSgdEpsilon` at
+   * `dpSgdDelta`, ...) instead of the training loss and accuracy, which are not private.
+   */
+  readonly dpSgd?: DpSgdOptions;
 }
 
 function makeOptimizer(choice: TfjsTrainerOptions['optimizer'], learningRate: number): tf.Optimizer {
@@ -46,6 +56,8 @@ export class TfjsTrainer implements Trainer {
   private readonly names: string[];
   private train: LabelledTensors;
   private test: LabelledTensors | undefined;
+  /** DP-SGD's record-level accountant, across every round this trainer trained. */
+  private accountant: RdpAccountant | undefined;
 
   constructor(private readonly options: TfjsTrainerOptions) {
     this.names = weightNames(options.model);
@@ -55,6 +67,23 @@ export class TfjsTrainer implements Trainer {
     if (n === undefined || n !== options.train.y.shape[0]) {
       throw new Error(`training x has ${n} rows but y has ${options.train.y.shape[0]}`);
     }
+    const dp = options.dpSgd;
+    if (dp) {
+      checkDpSgdOptions(dp);
+      checkDpSgdModel(options.model);
+      this.accountant = dp.accountantState === undefined ? new RdpAccountant() : RdpAccountant.fromState(dp.accountantState);
+    }
+  }
+
+  /** DP-SGD's accountant state (JSON as it is) for a node that restarts; undefined without DP-SGD. */
+  get dpSgdState(): RdpState | undefined {
+    return this.accountant?.state;
+  }
+
+  /** The record-level epsilon spent so far at the configured delta; undefined without DP-SGD. */
+  get dpSgdEpsilon(): number | undefined {
+    const dp = this.options.dpSgd;
+    return dp && this.accountant ? this.accountant.epsilon(dp.delta, dp.conversion).epsilon : undefined;
   }
 
   describe(): TrainerDescription {
@@ -82,6 +111,13 @@ export class TfjsTrainer implements Trainer {
     const n = train.x.shape[0]!;
     const batch = Math.min(config.batchSize, n);
     const steps = config.maxSteps ?? config.epochs * Math.ceil(n / batch);
+    if (this.options.dpSgd) {
+      try {
+        return await this.fitPrivately(optimizer, n, batch, steps);
+      } finally {
+        optimizer.dispose();
+      }
+    }
     const rng = createSeededRng(mixSeed(this.options.seed ?? 0, config.round));
     const indices = Array.from({ length: n }, (_, i) => i);
     let order = shuffleInPlace([...indices], rng);
@@ -114,6 +150,53 @@ export class TfjsTrainer implements Trainer {
     const metrics: Record<string, number> = { loss: lossSum / Math.max(seen, 1) };
     if (this.options.accuracy) metrics.accuracy = accuracySum / Math.max(seen, 1);
     return { numExamples: n, metrics };
+  }
+
+  /**
+   * DP-SGD steps: each draws a Poisson batch at q = batch / n (the accountant's assumption; one "epoch" is n /
+   * batch steps in expectation), adds the private gradient and applies it. The steps are charged to the
+   * accountant before they run, so a round that fails halfway is over-counted, never under-counted.
+   */
+  private async fitPrivately(optimizer: tf.Optimizer, n: number, batch: number, steps: number): Promise<FitOutcome> {
+    const dp = this.options.dpSgd!;
+    const { model } = this.options;
+    const train = this.train;
+    const q = batch / n;
+    const conversion = dp.conversion ?? 'improved';
+    let accountant = this.accountant!;
+    if (dp.targetEpsilon !== undefined) {
+      const check = accountant.wouldExceed({ epsilon: dp.targetEpsilon, delta: dp.delta, conversion }, q, dp.noiseMultiplier, steps);
+      if (check.exceeds) {
+        throw new Error(`DP-SGD budget: ${steps} more steps would bring this node's epsilon to ${check.epsilon.toFixed(4)}, past its target ${dp.targetEpsilon} (delta ${dp.delta}); not training`);
+      }
+    }
+    accountant = accountant.step(q, dp.noiseMultiplier, steps);
+    this.accountant = accountant;
+    const loss = perExampleLoss(this.options.loss);
+    for (let step = 0; step < steps; step++) {
+      const rows = poissonSubsample(n, q);
+      const [xb, yb] = tf.tidy(() => {
+        const idx = tf.tensor1d(rows, 'int32');
+        return [tf.gather(train.x, idx), tf.gather(train.y, idx)];
+      });
+      const { gradients } = privateGradients({ model, loss, x: xb!, y: yb!, clipNorm: dp.clipNorm, noiseMultiplier: dp.noiseMultiplier, denominator: batch });
+      xb!.dispose();
+      yb!.dispose();
+      optimizer.applyGradients(gradients);
+      tf.dispose(gradients);
+      if (step % 16 === 15) await new Promise((r) => setImmediate(r));
+    }
+    const spent = accountant.epsilon(dp.delta, conversion);
+    return {
+      numExamples: n,
+      metrics: {
+        dpSgdEpsilon: spent.epsilon,
+        dpSgdDelta: dp.delta,
+        dpSgdNoiseMultiplier: dp.noiseMultiplier,
+        dpSgdSampleRate: q,
+        dpSgdSteps: accountant.steps,
+      },
+    };
   }
 
   async evaluate(config: EvaluateConfig): Promise<EvaluateOutcome> {

@@ -122,6 +122,14 @@ export class ClientSession {
     return boxes;
   }
 
+  /** Keeps the client's agreement key once its signature (identity, this run) checks out. */
+  acceptAgreementKey(offered: { publicKey: string; signature: string; holdsKey: boolean }): void {
+    const signed = { publicKey: new Uint8Array(Buffer.from(offered.publicKey, 'base64')), signature: new Uint8Array(Buffer.from(offered.signature, 'base64')) };
+    if (!verifyAgreementKey(signed, this.publicKey, this.runId)) throw new Error("the agreement key is not signed by this client's identity for this run");
+    this.agreementKey = { publicKey: offered.publicKey, signature: offered.signature };
+    if (offered.holdsKey) this.ckksReady = true;
+  }
+
   /** Relays a dealer's box; resolves once the client opened it and holds the key. */
   async deliverKey(message: MessageOf<'ckks-key'>): Promise<void> {
     await this.peer.send(message);
@@ -201,13 +209,9 @@ export class ClientSession {
 
   private receive(message: Message): void {
     switch (message.type) {
-      case 'agreement-key': {
-        const signed = { publicKey: new Uint8Array(Buffer.from(message.publicKey, 'base64')), signature: new Uint8Array(Buffer.from(message.signature, 'base64')) };
-        if (!verifyAgreementKey(signed, this.publicKey, this.runId)) throw new Error('the agreement key is not signed by this client\'s identity for this run');
-        this.agreementKey = { publicKey: message.publicKey, signature: message.signature };
-        if (message.holdsKey) this.ckksReady = true;
+      case 'agreement-key':
+        this.acceptAgreementKey(message);
         return;
-      }
       case 'ckks-boxes': {
         if (!this.boxesWaiter) throw new Error('no key boxes were asked of this client');
         const waiter = this.boxesWaiter;

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { coordinatorProof, clientProof, NONCE_BYTES, type HandshakeContext } from '../crypto/handshake.js';
+import { verifyAgreementKey } from '../crypto/agreementKey.js';
 import { keyFingerprint, sign, verify, type Identity } from '../crypto/identity.js';
 import { encodeBase64 } from '../crypto/keyEncoding.js';
 import type { Message, MessageOf } from '../protocol/messages.js';
@@ -198,7 +199,12 @@ export class CoordinatorServer {
         // Only the same key may take over a name (a reconnect); in open mode anyone could otherwise evict anyone.
         refuse(`a client named "${hello.name}" is already connected with another key`, hello.name);
       }
+      const offered = (message as MessageOf<'auth'>).agreementKey;
+      if (offered && !verifyAgreementKey({ publicKey: decodeBase64(offered.publicKey), signature: decodeBase64(offered.signature) }, context.clientKey, this.options.runId)) {
+        refuse(`the agreement key of "${hello.name}" is not signed by its identity for this run`, hello.name);
+      }
       session = this.register(peer, hello, allowed);
+      if (offered) session.acceptAgreementKey(offered);
       clearTimeout(helloTimer);
       settle();
       peer.notify({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, runId: this.options.runId, clientId: session.summary.id });

@@ -73,7 +73,12 @@ export const challengeSchema = z.object({
   signature: signatureField,
 });
 
-export const authSchema = z.object({ type: z.literal('auth'), signature: signatureField });
+export const authSchema = z.object({
+  type: z.literal('auth'),
+  signature: signatureField,
+  /** The client's X25519 agreement key signed for this run (for CKKS key boxes): known from the first moment. */
+  agreementKey: z.object({ publicKey: base64Of(32), signature: signatureField, holdsKey: z.boolean() }).optional(),
+});
 
 export const welcomeSchema = z.object({
   type: z.literal('welcome'),

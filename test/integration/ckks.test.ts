@@ -73,3 +73,47 @@ describe('CKKS secure aggregation', () => {
     ).rejects.toThrow(/differential privacy with secureAggregation: ckks needs noise split across clients/);
   });
 });
+
+describe('CKKS membership changes', () => {
+  it('gives a late joiner the key through a key holder, and keeps the sum consistent when a client drops mid-round', async () => {
+    fed = new TestFederation();
+    const events: { type: string; data: Readonly<Record<string, unknown>> }[] = [];
+    const coordinator = await fed.coordinator({
+      strategy: new FedAvg({ minFitClients: 2, minAvailableClients: 2, fit }),
+      initialWeights: zeros(),
+      rounds: 4,
+      secureAggregation: 'ckks',
+      logger: silent,
+      audit: { append: (type, data) => void events.push({ type, data }) },
+      onRound: (r) => {
+        if (r.round === 1) {
+          const d = linearData(25, 21);
+          late = fed.client(coordinator.url, 'h9-late', new LinearTrainer(d.xs, d.ys, 'h9-late'), { logger: silent });
+        }
+      },
+    });
+    let late: ReturnType<TestFederation['client']> | undefined;
+    const trainers = [0, 1, 2].map((i) => {
+      const d = linearData(15 + 10 * i, i + 7);
+      return new LinearTrainer(d.xs, d.ys, `h${i}`);
+    });
+    const handles = trainers.map((t) => fed.client(coordinator.url, t.name, t, { logger: silent }));
+    trainers[2]!.beforeFit = (config) => (config.round === 3 ? void handles[2]!.stop() : undefined); // leaves mid-round 3
+    while (coordinator.clients.length < 3) await new Promise((r) => setTimeout(r, 20));
+    const result = await coordinator.run();
+
+    const participants = result.history.map((r) => r.fit.outcomes.filter((o) => !o.failure).map((o) => o.client).sort());
+    expect(participants[0]).toEqual(['h0', 'h1', 'h2']);
+    expect(participants[3]).toEqual(['h0', 'h1', 'h9-late']); // joined after round 1, got the key, trains encrypted
+    expect(participants[2]).not.toContain('h2'); // dropped mid-round: not in the sum
+    expect(result.history[2]!.fit.outcomes.find((o) => o.client === 'h2')!.failure!.reason).toBe('disconnected');
+    const dealings = events.filter((e) => e.type === 'ckks-key-distribution').map((e) => e.data);
+    expect(dealings[0]).toMatchObject({ dealer: 'h0', generated: true });
+    expect(dealings.some((d) => d.generated === false && (d.recipients as string[]).includes('h9-late'))).toBe(true);
+    // Everyone still in the run decrypts the same final model: the sum and the weights' total agree.
+    const finals = [handles[0]!, handles[1]!, late!].map((h) => flat(h.globalWeights()!));
+    expect(finals[1]).toEqual(finals[0]);
+    expect(finals[2]).toEqual(finals[0]);
+    expect(Math.abs(finals[0]![0]!)).toBeGreaterThan(0.1);
+  });
+});

@@ -31,7 +31,7 @@ export function sizePartition(rows: number, options: SizePartitionOptions): Part
   if (Math.abs(sum - 1) > 1e-6) throw new RangeError(`the fractions sum to ${sum}, not 1`);
   const sizes = apportion(rows, fractions);
   sizes.forEach((size, i) => {
-    if (size < minSize) throw new RangeError(`client ${i}'s fraction ${fractions[i]} of ${rows} rows is ${size} rows, fewer than minSize ${minSize}`);
+    if (size < minSize) throw new RangeError(`client ${i}'s fraction ${fractions[i]} of ${rows} rows gives ${size} row(s), fewer than minSize ${minSize}`);
   });
   return shuffledCut(rows, sizes, options.seed);
 }

@@ -66,6 +66,6 @@ export function dirichletPartition(labels: ArrayLike<number>, options: Dirichlet
   }
   throw new PartitionError(
     `Dirichlet partition (alpha ${alpha}, ${clients} clients, ${rows} rows): after ${maxAttempts} attempts some client still had ` +
-      `${smallest} rows, fewer than minSize ${minSize}. Raise alpha, lower minSize or the number of clients, or allow more attempts`,
+      `${smallest} row(s), fewer than minSize ${minSize}. Raise alpha, lower minSize or the number of clients, or allow more attempts`,
   );
 }
