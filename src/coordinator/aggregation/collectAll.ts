@@ -7,7 +7,7 @@ export interface CollectedUpdate {
   readonly clientId: string;
   /** The weight it was accepted with (the client's claimed example count). */
   readonly weight: number;
-  /** The flat update in the model spec's order; owned by the result, never reused by the aggregator. */
+  /** The flat update in the model spec's order (times the commit's scale, if any); owned by the result. */
   readonly values: Float32Array;
 }
 
@@ -62,8 +62,10 @@ export class CollectAll implements Aggregator {
             sink.write(offset, piece); // throws (and frees its slot) on a misplaced or non-finite piece
             values.set(piece, offset);
           },
-          commit: () => {
-            sink.commit(); // throws when incomplete, already finished or the round closed
+          commit: (scale) => {
+            sink.commit(scale); // throws when incomplete, already finished, the round closed or scale is outside [0, 1]
+            // A wrapper's scale (clipping's min(1, C / norm)) scales the update in the mean: keep what the mean counted.
+            if (scale !== undefined && scale !== 1) for (let i = 0; i < size; i++) values[i]! *= scale;
             updates.push({ clientId, weight, values });
           },
           abort: (reason) => sink.abort(reason),

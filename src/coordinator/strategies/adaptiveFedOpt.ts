@@ -4,7 +4,7 @@ import type { AggregateResult } from '../aggregation/aggregator.js';
 import type { FitReport, Metrics, TaskFailure } from '../strategy.js';
 import { applyFlatUpdate } from './applyUpdate.js';
 import { FedAvg, type FedAvgOptions } from './fedAvg.js';
-import { checkHalfOpenUnit, checkPositive } from './strategyOptions.js';
+import { CLEAR_MEAN_MODES, checkHalfOpenUnit, checkPositive, type SecureAggregationMode } from './strategyOptions.js';
 import { StrategyStateError, decodeField, encodeFloat32, float32Field, parseState } from './strategyState.js';
 import { weightedMetrics } from './weightedMean.js';
 
@@ -78,12 +78,17 @@ export interface AdaptiveFedOptState {
   readonly v: string | null;
 }
 
-/** The strategy class behind FedAdagrad, FedAdam and FedYogi: FedAvg's rounds, Algorithm 2's update. */
+/**
+ * The strategy class behind FedAdagrad, FedAdam and FedYogi: FedAvg's rounds and aggregator (the `aggregator`
+ * option, e.g. a DP wrapper, applies), Algorithm 2's update. Plain and secagg only: under CKKS the coordinator
+ * never sees the mean and never runs aggregateFit, so the server step would be skipped (CLEAR_MEAN_MODES).
+ */
 export class AdaptiveFedOpt extends FedAvg {
   override readonly name: string;
+  override readonly supportedModes: readonly SecureAggregationMode[] = CLEAR_MEAN_MODES;
   readonly hyperparameters: AdaptiveHyperparameters;
   private moments: AdaptiveMoments | undefined;
-  private readonly stateSchema;
+  private readonly stateSchema: z.ZodType<{ strategy: string; m: string | null; v: string | null }>;
 
   constructor(name: string, options: AdaptiveFedOptOptions, defaults: AdaptiveHyperparameters, private readonly rule: SecondMomentRule) {
     const { eta, tau, beta1, beta2, ...rest } = options;

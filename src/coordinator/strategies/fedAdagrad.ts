@@ -1,5 +1,4 @@
 import { AdaptiveFedOpt, type AdaptiveFedOptOptions, type AdaptiveHyperparameters, type SecondMomentRule } from './adaptiveFedOpt.js';
-import { ALL_MODES, type SecureAggregationMode } from './strategyOptions.js';
 
 /** Adagrad's second moment: v_t = v_{t-1} + Delta_t^2 (Reddi et al. 2021, Algorithm 2; beta2 plays no part). */
 export const adagradSecondMoment: SecondMomentRule = (v, squared) => v + squared;
@@ -11,11 +10,9 @@ export type FedAdagradOptions = Omit<AdaptiveFedOptOptions, 'beta2'>;
 
 /**
  * FedAdagrad: Reddi et al. 2021, "Adaptive Federated Optimization" (ICLR), Algorithm 2 with the Adagrad
- * rule. Sum-based: every secure-aggregation mode can feed it.
+ * rule. Sum-based: plain and secagg, not CKKS (see CLEAR_MEAN_MODES).
  */
 export class FedAdagrad extends AdaptiveFedOpt {
-  override readonly supportedModes: readonly SecureAggregationMode[] = ALL_MODES;
-
   constructor(options: FedAdagradOptions) {
     super('fedadagrad', options, FED_ADAGRAD_DEFAULTS, adagradSecondMoment);
   }

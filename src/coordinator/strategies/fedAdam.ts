@@ -1,5 +1,4 @@
 import { AdaptiveFedOpt, type AdaptiveFedOptOptions, type AdaptiveHyperparameters, type SecondMomentRule } from './adaptiveFedOpt.js';
-import { ALL_MODES, type SecureAggregationMode } from './strategyOptions.js';
 
 /** Adam's second moment: v_t = beta2 * v_{t-1} + (1 - beta2) * Delta_t^2 (Reddi et al. 2021, Algorithm 2). */
 export const adamSecondMoment: SecondMomentRule = (v, squared, beta2) => beta2 * v + (1 - beta2) * squared;
@@ -9,12 +8,10 @@ export const FED_ADAM_DEFAULTS: AdaptiveHyperparameters = { eta: 1e-1, tau: 1e-9
 
 /**
  * FedAdam: Reddi, Charles, Zaheer, Garrett, Rush, Konecny, Kumar and McMahan 2021, "Adaptive Federated
- * Optimization" (ICLR), Algorithm 2 with the Adam rule. Sum-based (it needs only the mean delta), so every
- * secure-aggregation mode can feed it. Clients train with plain SGD in the paper.
+ * Optimization" (ICLR), Algorithm 2 with the Adam rule. Sum-based (it needs only the mean delta): plain and
+ * secagg, not CKKS (see CLEAR_MEAN_MODES). Clients train with plain SGD in the paper.
  */
 export class FedAdam extends AdaptiveFedOpt {
-  override readonly supportedModes: readonly SecureAggregationMode[] = ALL_MODES;
-
   constructor(options: AdaptiveFedOptOptions) {
     super('fedadam', options, FED_ADAM_DEFAULTS, adamSecondMoment);
   }

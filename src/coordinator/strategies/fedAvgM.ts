@@ -4,7 +4,7 @@ import type { AggregateResult } from '../aggregation/aggregator.js';
 import type { FitReport, Metrics, TaskFailure } from '../strategy.js';
 import { applyFlatUpdate } from './applyUpdate.js';
 import { FedAvg, type FedAvgOptions } from './fedAvg.js';
-import { checkHalfOpenUnit } from './strategyOptions.js';
+import { CLEAR_MEAN_MODES, checkHalfOpenUnit, type SecureAggregationMode } from './strategyOptions.js';
 import { StrategyStateError, decodeField, encodeFloat32, float32Field, parseState } from './strategyState.js';
 import { weightedMetrics } from './weightedMean.js';
 
@@ -38,9 +38,14 @@ export interface FedAvgMState {
 
 const stateSchema = z.strictObject({ strategy: z.literal('fedavgm'), momentum: float32Field });
 
-/** FedAvg with server momentum (FedAvgM). Sum-based: works under every secure-aggregation mode. */
+/**
+ * FedAvg with server momentum (FedAvgM). Sum-based: plain and secagg; not CKKS, where the coordinator never
+ * sees the mean and never runs aggregateFit (CLEAR_MEAN_MODES). Its aggregator is FedAvg's (the `aggregator`
+ * option, e.g. a DP wrapper, applies).
+ */
 export class FedAvgM extends FedAvg {
   override readonly name: string = 'fedavgm';
+  override readonly supportedModes: readonly SecureAggregationMode[] = CLEAR_MEAN_MODES;
   readonly serverMomentum: number;
   private momentum: Float32Array | undefined;
 

@@ -1,5 +1,4 @@
 import { AdaptiveFedOpt, type AdaptiveFedOptOptions, type AdaptiveHyperparameters, type SecondMomentRule } from './adaptiveFedOpt.js';
-import { ALL_MODES, type SecureAggregationMode } from './strategyOptions.js';
 
 /**
  * Yogi's second moment: v_t = v_{t-1} - (1 - beta2) * Delta_t^2 * sign(v_{t-1} - Delta_t^2) (Reddi et al.
@@ -13,11 +12,9 @@ export const FED_YOGI_DEFAULTS: AdaptiveHyperparameters = { eta: 1e-2, tau: 1e-3
 
 /**
  * FedYogi: Reddi et al. 2021, "Adaptive Federated Optimization" (ICLR), Algorithm 2 with the Yogi rule.
- * Sum-based: every secure-aggregation mode can feed it.
+ * Sum-based: plain and secagg, not CKKS (see CLEAR_MEAN_MODES).
  */
 export class FedYogi extends AdaptiveFedOpt {
-  override readonly supportedModes: readonly SecureAggregationMode[] = ALL_MODES;
-
   constructor(options: AdaptiveFedOptOptions) {
     super('fedyogi', options, FED_YOGI_DEFAULTS, yogiSecondMoment);
   }

@@ -4,7 +4,7 @@ import { CollectAll, updatesOf } from '../aggregation/collectAll.js';
 import type { FitReport, Metrics, TaskFailure } from '../strategy.js';
 import { applyFlatUpdate } from './applyUpdate.js';
 import { FedAvg, type FedAvgOptions } from './fedAvg.js';
-import { PLAIN_ONLY, type SecureAggregationMode } from './strategyOptions.js';
+import { PLAIN_ONLY, refuseAggregatorOption, type SecureAggregationMode } from './strategyOptions.js';
 import { weightedMetrics } from './weightedMean.js';
 
 /**
@@ -49,7 +49,8 @@ export function meanOfRange(sorted: Float64Array, from: number, to: number): num
  * (local - global) gives the same model as applying them to the local models (as Flower does).
  *
  * Every client counts once: a claimed example count is exactly what a Byzantine client would inflate, so
- * the robust rules ignore weights, as their papers do. `serverLearningRate` scales the robust delta.
+ * the robust rules ignore weights, as their papers do. `serverLearningRate` scales the robust delta. The
+ * `aggregator` option is refused: a wrapper (DP noise) would either hide the updates or be bypassed.
  */
 export abstract class RobustStrategy extends FedAvg {
   override readonly supportedModes: readonly SecureAggregationMode[] = PLAIN_ONLY;
@@ -57,6 +58,7 @@ export abstract class RobustStrategy extends FedAvg {
 
   constructor(options: FedAvgOptions) {
     super(options);
+    refuseAggregatorOption(this.constructor.name, options, 'it keeps every update (CollectAll) and combines them itself');
     this.collectSlots = options.aggregationSlots;
   }
 

@@ -7,7 +7,7 @@ import type { ClientSummary, FitReport, FitTask, Metrics, TaskFailure } from '..
 import type { SeededRng } from '../../protocol/seededRng.js';
 import { applyFlatUpdate } from './applyUpdate.js';
 import { FedAvg, StrategyConfigError, type FedAvgOptions } from './fedAvg.js';
-import { PLAIN_ONLY, checkInteger, type SecureAggregationMode } from './strategyOptions.js';
+import { PLAIN_ONLY, checkInteger, refuseAggregatorOption, type SecureAggregationMode } from './strategyOptions.js';
 import { StrategyStateError, decodeField, encodeFloat32, float32Field, parseState } from './strategyState.js';
 import { SCAFFOLD_EXTRA_KEY, joinScaffold, scaffoldSpec } from './scaffoldWire.js';
 import { weightedMetrics } from './weightedMean.js';
@@ -71,6 +71,7 @@ export class Scaffold extends FedAvg {
 
   constructor(options: ScaffoldOptions) {
     super({ ...options, fit: { ...options.fit, extra: { ...options.fit.extra, [SCAFFOLD_EXTRA_KEY]: true } } });
+    refuseAggregatorOption('Scaffold', options, 'it averages [delta_y; delta_c] uniformly (UniformWeights over a streaming mean)');
     this.totalClients = checkInteger('totalClients (N)', options.totalClients, 1);
     if (this.totalClients < this.minFitClients) {
       throw new StrategyConfigError(`totalClients (${this.totalClients}) must be at least minFitClients (${this.minFitClients})`);

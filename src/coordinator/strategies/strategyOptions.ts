@@ -1,11 +1,20 @@
 import type { Strategy } from '../strategy.js';
-import { StrategyConfigError } from './fedAvg.js';
+import { StrategyConfigError, type FedAvgOptions } from './fedAvg.js';
 
 /** The secure-aggregation modes a strategy may declare, as the Strategy interface spells them. */
 export type SecureAggregationMode = Strategy['supportedModes'][number];
 
-/** Sum-based rules need only the (weighted) mean delta, which every mode delivers. */
+/**
+ * FedAvg's own rule (global + mean delta), which the CKKS path computes without the strategy: clients upload
+ * weighted models, the coordinator adds ciphertexts and broadcasts the encrypted sum, and clients decrypt it.
+ */
 export const ALL_MODES: readonly SecureAggregationMode[] = ['plain', 'ckks', 'secagg'];
+/**
+ * Server optimizers (momentum, adaptive moments): they need the mean delta in the clear on the coordinator,
+ * which plain mode and secagg (it reveals exactly the sum) give, and CKKS never does: under CKKS the coordinator
+ * never calls aggregateFit, so a server step and its state would be skipped silently.
+ */
+export const CLEAR_MEAN_MODES: readonly SecureAggregationMode[] = ['plain', 'secagg'];
 /** Rules that need every individual update: secure aggregation exists to hide exactly those. */
 export const PLAIN_ONLY: readonly SecureAggregationMode[] = ['plain'];
 
@@ -21,7 +30,7 @@ export function checkNonNegative(name: string, v: number): number {
   return v;
 }
 
-/** A decay rate or fraction in [0, 1): momentum and moment decays, a trimmed fraction's double. */
+/** A decay rate in [0, 1): server momentum, the moment decays beta1 and beta2. */
 export function checkHalfOpenUnit(name: string, v: number): number {
   if (!(v >= 0 && v < 1)) throw new StrategyConfigError(`${name} must be within [0, 1), got ${v}`);
   return v;
@@ -30,4 +39,9 @@ export function checkHalfOpenUnit(name: string, v: number): number {
 export function checkInteger(name: string, v: number, min: number): number {
   if (!Number.isInteger(v) || v < min) throw new StrategyConfigError(`${name} must be an integer >= ${min}, got ${v}`);
   return v;
+}
+
+/** For strategies whose rule fixes the aggregator: a caller's `aggregator` would be ignored, so it is refused. */
+export function refuseAggregatorOption(strategy: string, options: FedAvgOptions, why: string): void {
+  if (options.aggregator !== undefined) throw new StrategyConfigError(`${strategy} does not take the aggregator option: ${why}`);
 }

@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { StreamingMean } from '../../../src/coordinator/aggregation/streamingMean.js';
+import { FedAvg, StrategyConfigError } from '../../../src/coordinator/strategies/fedAvg.js';
+import { Scaffold, scaffoldServerUpdate } from '../../../src/coordinator/strategies/scaffold.js';
+import { scaffoldClientUpdate, scaffoldGradientCorrection, zeroControl } from '../../../src/coordinator/strategies/scaffoldClient.js';
+import { SCAFFOLD_CONTROL_PREFIX, SCAFFOLD_EXTRA_KEY, joinScaffold, scaffoldSpec, splitScaffold } from '../../../src/coordinator/strategies/scaffoldWire.js';
+import { createSeededRng } from '../../../src/protocol/seededRng.js';
+import { specOf, type Weights } from '../../../src/protocol/tensors.js';
+import { clients, expectClose, fit, flat, reportsOf, runRound, weights } from './harness.js';
+
+describe('SCAFFOLD (Karimireddy et al. 2020), server side', () => {
+  it('uploads and fit downloads are the model twice: [delta_y; delta_c] and [x; c]', () => {
+    const s = new Scaffold({ fit, totalClients: 4 });
+    const global = weights([1], [2]);
+    expect(s.uploadSpec(specOf(global))).toEqual([
+      { name: 't0', shape: [1] },
+      { name: 't1', shape: [1] },
+      { name: `${SCAFFOLD_CONTROL_PREFIX}t0`, shape: [1] },
+      { name: `${SCAFFOLD_CONTROL_PREFIX}t1`, shape: [1] },
+    ]);
+    const payload = s.fitPayload(global);
+    expect(specOf(payload)).toEqual(scaffoldSpec(specOf(global)));
+    expect(flat(payload)).toEqual([1, 2, 0, 0]); // c = 0 before round 1
+  });
+
+  it('applies x += eta_g mean(delta_y) and c += (|S| / N) mean(delta_c), uniform over clients (hand computation)', async () => {
+    // N = 4. Round 1: A (10 examples) uploads [1, 2 | 0.5, -1], B (30) uploads [3, -2 | 1.5, 1].
+    //   Uniform mean: [(1 + 3) / 2, (2 - 2) / 2 | (0.5 + 1.5) / 2, (-1 + 1) / 2] = [2, 0 | 1, 0]
+    //   x1 = [1, 2] + 1 * [2, 0] = [3, 2]; c1 = 0 + (2 / 4) * [1, 0] = [0.5, 0]
+    // Round 2: C alone uploads [0, 1 | -1, 2]: x2 = [3, 3]; c2 = [0.5, 0] + (1 / 4) * [-1, 2] = [0.25, 0.5]
+    const s = new Scaffold({ fit, totalClients: 4, minFitClients: 1 });
+    const r1 = await runRound(s, weights([1], [2]), [
+      { client: 'A', weight: 10, values: [1, 2, 0.5, -1] },
+      { client: 'B', weight: 30, values: [3, -2, 1.5, 1] },
+    ], 1);
+    expect(flat(r1.weights)).toEqual([3, 2]);
+    expect(flat(s.fitPayload(r1.weights))).toEqual([3, 2, 0.5, 0]);
+    const r2 = await runRound(s, r1.weights, [{ client: 'C', values: [0, 1, -1, 2] }], 2);
+    expect(flat(r2.weights)).toEqual([3, 3]);
+    expect(flat(s.fitPayload(r2.weights))).toEqual([3, 3, 0.25, 0.5]);
+  });
+
+  it('serverLearningRate is eta_g: it scales the model step, not the control variate', async () => {
+    // x1 = [1, 2] + 0.5 * [2, 0] = [2, 2]; c1 = [0.5, 0] as before
+    const s = new Scaffold({ fit, totalClients: 4, serverLearningRate: 0.5 });
+    const r1 = await runRound(s, weights([1], [2]), [
+      { client: 'A', values: [1, 2, 0.5, -1] },
+      { client: 'B', values: [3, -2, 1.5, 1] },
+    ]);
+    expect(flat(s.fitPayload(r1.weights))).toEqual([2, 2, 0.5, 0]);
+  });
+
+  it('scaffoldServerUpdate is pure and checks its inputs', () => {
+    const c = Float32Array.from([1, 1]);
+    const { modelDelta, control } = scaffoldServerUpdate(c, Float32Array.from([2, 4, 8, -8]), 1, 2);
+    expect(Array.from(modelDelta)).toEqual([2, 4]);
+    expect(Array.from(control)).toEqual([5, -3]); // [1, 1] + (1 / 2) [8, -8]
+    expect(Array.from(c)).toEqual([1, 1]);
+    expect(() => scaffoldServerUpdate(undefined, new Float32Array(3), 1, 2)).toThrow(/an even number of values, got 3/);
+    expect(() => scaffoldServerUpdate(c, new Float32Array(6), 1, 2)).toThrow(/control variate holds 2 values but the model has 3/);
+    expect(() => scaffoldServerUpdate(c, new Float32Array(4), 3, 2)).toThrow('SCAFFOLD needs 1 <= |S| <= N, got |S| = 3, N = 2');
+  });
+
+  it('tells clients they are in a SCAFFOLD round, and refuses more eligible clients than N', () => {
+    const s = new Scaffold({ fit, totalClients: 3 });
+    for (const t of s.configureFit(1, clients(3), createSeededRng(1))) expect(t.instructions.extra).toEqual({ [SCAFFOLD_EXTRA_KEY]: true });
+    expect(() => s.configureFit(1, clients(4), createSeededRng(1))).toThrow(StrategyConfigError);
+    expect(() => s.configureFit(1, clients(4), createSeededRng(1))).toThrow(
+      'SCAFFOLD was configured for totalClients N = 3, but 4 clients are eligible: set totalClients to the federation\'s size',
+    );
+  });
+
+  it('says how to fix an aggregator bound to the model instead of the upload spec', async () => {
+    const s = new Scaffold({ fit, totalClients: 2 });
+    const global = weights([1, 2]);
+    const aggregator = s.createAggregator();
+    aggregator.bind(specOf(global));
+    const round = aggregator.begin(1);
+    const sink = await round.accept('a', 1);
+    sink.write(0, Float32Array.from([1, 1]));
+    sink.commit();
+    expect(() => s.aggregateFit(1, global, round.finish(), reportsOf([{ client: 'a', values: [1, 1] }]), [])).toThrow(
+      'SCAFFOLD aggregates [delta_y; delta_c], 4 values for this model, but the aggregate has 2: bind its aggregator to uploadSpec(model)',
+    );
+  });
+
+  it('refuses the aggregator option', () => {
+    expect(() => new Scaffold({ fit, totalClients: 2, aggregator: () => new StreamingMean() })).toThrow(StrategyConfigError);
+    expect(() => new Scaffold({ fit, totalClients: 2, aggregator: () => new StreamingMean() })).toThrow(/Scaffold does not take the aggregator option/);
+  });
+
+  it('is plain-only and validates N', () => {
+    expect(new Scaffold({ fit, totalClients: 2 }).supportedModes).toEqual(['plain']);
+    expect(() => new Scaffold({ fit, totalClients: 0 })).toThrow('totalClients (N) must be an integer >= 1, got 0');
+    expect(() => new Scaffold({ fit, totalClients: 2.5 })).toThrow('totalClients (N) must be an integer >= 1, got 2.5');
+    expect(() => new Scaffold({ fit, totalClients: 2, minFitClients: 3, minAvailableClients: 3 })).toThrow('totalClients (2) must be at least minFitClients (3)');
+  });
+});
+
+describe('SCAFFOLD, client side (option II) and the wire layout', () => {
+  it('computes c_i+ = c_i - c + (x - y) / (K eta_l) and the upload [y - x; c_i+ - c_i] (hand computation)', () => {
+    // x = [1, 2], y = [0.5, 2.5], K = 5, eta_l = 0.1 (1 / (K eta_l) = 2), c = [0.2, -0.4], c_i = [0.1, 0.1]
+    // delta_y = [-0.5, 0.5]; c_i+ = [0.1 - 0.2 + 2 * 0.5, 0.1 + 0.4 + 2 * (-0.5)] = [0.9, -0.5]
+    // delta_c = c_i+ - c_i = [0.8, -0.6]
+    const { upload, clientControl } = scaffoldClientUpdate({
+      global: weights([1], [2]),
+      local: weights([0.5], [2.5]),
+      serverControl: weights([0.2], [-0.4]),
+      clientControl: weights([0.1], [0.1]),
+      steps: 5,
+      learningRate: 0.1,
+    });
+    expect(specOf(upload)).toEqual(scaffoldSpec(specOf(weights([1], [2]))));
+    expectClose(flat(upload), [-0.5, 0.5, 0.8, -0.6]);
+    expectClose(flat(clientControl), [0.9, -0.5]);
+  });
+
+  it('the gradient correction is c - c_i', () => {
+    expectClose(flat(scaffoldGradientCorrection(weights([0.2, -0.4]), weights([0.1, 0.1]))), [0.1, -0.5]);
+    expect(() => scaffoldGradientCorrection(weights([1]), weights([1, 2]))).toThrow(/control variates differ/);
+  });
+
+  it('refuses K < 1 or a learning rate that is not positive (no division by zero)', () => {
+    const round = { global: weights([1]), local: weights([1]), serverControl: weights([0]), clientControl: weights([0]) };
+    expect(() => scaffoldClientUpdate({ ...round, steps: 0, learningRate: 0.1 })).toThrow('steps (K) must be an integer >= 1, got 0');
+    expect(() => scaffoldClientUpdate({ ...round, steps: 1, learningRate: 0 })).toThrow('the local learning rate must be positive, got 0');
+  });
+
+  it('join and split are inverse and check the layout', () => {
+    const x = weights([1, 2], [3]);
+    const c = weights([4, 5], [6]);
+    const joined = joinScaffold(x, c);
+    expect(joined.map((t) => t.name)).toEqual(['t0', 't1', `${SCAFFOLD_CONTROL_PREFIX}t0`, `${SCAFFOLD_CONTROL_PREFIX}t1`]);
+    const { first, control } = splitScaffold(joined);
+    expect(flat(first)).toEqual([1, 2, 3]);
+    expect(flat(control)).toEqual([4, 5, 6]);
+    expect(specOf(control)).toEqual(specOf(x));
+    expect(() => splitScaffold(x.slice(0, 1))).toThrow('a SCAFFOLD payload has an even number of tensors, got 1');
+    expect(() => splitScaffold(x)).toThrow(/lacks the "scaffold.control\/" prefix/);
+    expect(() => joinScaffold(x, weights([1]))).toThrow(/control variate does not match the model/);
+  });
+});
+
+describe('SCAFFOLD end to end on two quadratic clients: it removes client drift', () => {
+  // f_i(w) = h_i / 2 (w - a_i)^2 with h = [1, 10], a = [0, 1]: the optimum of the sum is 10 / 11.
+  // K = 10 local GD steps at eta_l = 0.05. FedAvg's fixed point is biased towards the client that moves
+  // most per round: sum_i q_i a_i / sum_i q_i with q_i = 1 - (1 - eta_l h_i)^K = [0.4013, 0.9990] -> 0.7135.
+  const h = [1, 10];
+  const a = [0, 1];
+  const K = 10;
+  const lr = 0.05;
+  const optimum = 10 / 11;
+
+  function train(i: number, x: number, correction: number): number {
+    let y = x;
+    for (let k = 0; k < K; k++) y -= lr * (h[i]! * (y - a[i]!) + correction);
+    return y;
+  }
+
+  it('FedAvg settles near 0.7135, not at the optimum', async () => {
+    const s = new FedAvg({ fit });
+    let global: Weights = weights([0]);
+    for (let round = 1; round <= 60; round++) {
+      const uploads = [0, 1].map((i) => ({ client: `c${i}`, values: [train(i, flat(global)[0]!, 0) - flat(global)[0]!] }));
+      global = (await runRound(s, global, uploads, round)).weights;
+    }
+    expect(flat(global)[0]).toBeCloseTo(0.99902 / 1.40028, 3);
+  });
+
+  it('SCAFFOLD (server strategy + client helpers, through the wire layout) reaches 10 / 11', async () => {
+    const s = new Scaffold({ fit: { ...fit, learningRate: lr }, totalClients: 2 });
+    let global: Weights = weights([0]);
+    const clientControls: Weights[] = [zeroControl(global), zeroControl(global)];
+    for (let round = 1; round <= 60; round++) {
+      const { first: x, control: c } = splitScaffold(s.fitPayload(global));
+      const uploads = [0, 1].map((i) => {
+        const correction = flat(scaffoldGradientCorrection(c, clientControls[i]!))[0]!;
+        const y = train(i, flat(x)[0]!, correction);
+        const out = scaffoldClientUpdate({ global: x, local: weights([y]), serverControl: c, clientControl: clientControls[i]!, steps: K, learningRate: lr });
+        clientControls[i] = out.clientControl;
+        return { client: `c${i}`, values: flat(out.upload) };
+      });
+      global = (await runRound(s, global, uploads, round)).weights;
+    }
+    expect(flat(global)[0]).toBeCloseTo(optimum, 5);
+  });
+});

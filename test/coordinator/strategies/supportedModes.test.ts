@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { Bulyan } from '../../../src/coordinator/strategies/bulyan.js';
+import { FedAdagrad } from '../../../src/coordinator/strategies/fedAdagrad.js';
+import { FedAdam } from '../../../src/coordinator/strategies/fedAdam.js';
+import { FedAvg } from '../../../src/coordinator/strategies/fedAvg.js';
+import { FedAvgM } from '../../../src/coordinator/strategies/fedAvgM.js';
+import { FedMedian } from '../../../src/coordinator/strategies/fedMedian.js';
+import { FedProx } from '../../../src/coordinator/strategies/fedProx.js';
+import { FedTrimmedAvg } from '../../../src/coordinator/strategies/fedTrimmedAvg.js';
+import { FedYogi } from '../../../src/coordinator/strategies/fedYogi.js';
+import { Krum } from '../../../src/coordinator/strategies/krum.js';
+import { Scaffold } from '../../../src/coordinator/strategies/scaffold.js';
+import type { Strategy } from '../../../src/coordinator/strategy.js';
+import { fit } from './harness.js';
+
+/**
+ * The catalogue's secure-aggregation table, in one place. FedAvg's rule is what the CKKS path computes on its
+ * own; server optimizers need the mean in the clear (plain, secagg); rules over individual updates need
+ * plain mode.
+ */
+const table: [Strategy, string][] = [
+  [new FedAvg({ fit }), 'plain ckks secagg'],
+  [new FedProx({ fit, proximalMu: 0.01 }), 'plain ckks secagg'],
+  [new FedAvgM({ fit }), 'plain secagg'],
+  [new FedAdam({ fit }), 'plain secagg'],
+  [new FedYogi({ fit }), 'plain secagg'],
+  [new FedAdagrad({ fit }), 'plain secagg'],
+  [new Scaffold({ fit, totalClients: 10 }), 'plain'],
+  [new FedMedian({ fit }), 'plain'],
+  [new FedTrimmedAvg({ fit }), 'plain'],
+  [new Krum({ fit, byzantine: 1, minFitClients: 5 }), 'plain'],
+  [new Krum({ fit, byzantine: 1, keep: 3, minFitClients: 5 }), 'plain'],
+  [new Bulyan({ fit, byzantine: 1, minFitClients: 7 }), 'plain'],
+];
+
+describe('strategy x secure-aggregation modes', () => {
+  for (const [strategy, modes] of table) {
+    it(`${strategy.name}: ${modes}`, () => {
+      expect(strategy.supportedModes.join(' ')).toBe(modes);
+    });
+  }
+
+  it('every strategy has a distinct name', () => {
+    expect(new Set(table.map(([s]) => s.name)).size).toBe(table.length);
+  });
+});
