@@ -1,7 +1,16 @@
 import type { Weights } from '../protocol/tensors.js';
 import { DpGaussianMean } from '../coordinator/aggregation/dpGaussianMean.js';
 import { StreamingMean } from '../coordinator/aggregation/streamingMean.js';
+import { Bulyan } from '../coordinator/strategies/bulyan.js';
+import { FedAdagrad } from '../coordinator/strategies/fedAdagrad.js';
+import { FedAdam } from '../coordinator/strategies/fedAdam.js';
 import { FedAvg } from '../coordinator/strategies/fedAvg.js';
+import { FedAvgM } from '../coordinator/strategies/fedAvgM.js';
+import { FedMedian } from '../coordinator/strategies/fedMedian.js';
+import { FedTrimmedAvg } from '../coordinator/strategies/fedTrimmedAvg.js';
+import { FedYogi } from '../coordinator/strategies/fedYogi.js';
+import { Krum } from '../coordinator/strategies/krum.js';
+import { ConfigError } from './config/loadConfig.js';
 import type { EvaluationSummary, Strategy } from '../coordinator/strategy.js';
 import type { ExperimentConfig } from './config/experimentConfig.js';
 
@@ -13,13 +22,12 @@ export function createStrategy(
   const s = config.strategy;
   const privacy = config.privacy;
   const t = config.training;
-  return new FedAvg({
+  const common = {
     fractionFit: s.fractionFit,
     fractionEvaluate: s.fractionEvaluate,
     minFitClients: s.minFitClients,
     ...(s.minEvaluateClients !== undefined ? { minEvaluateClients: s.minEvaluateClients } : {}),
     ...(s.minAvailableClients !== undefined ? { minAvailableClients: s.minAvailableClients } : {}),
-    serverLearningRate: s.serverLearningRate,
     fit: {
       epochs: t.epochs,
       batchSize: t.batchSize,
@@ -28,7 +36,43 @@ export function createStrategy(
       // Clients clip too, so an update leaves its site already bounded; the coordinator enforces it anyway.
       ...(privacy ? { extra: { clipNorm: privacy.clipNorm } } : {}),
     },
-    ...(privacy ? { aggregator: () => new DpGaussianMean(new StreamingMean(), { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier }) } : {}),
     ...(evaluateFn ? { evaluateFn } : {}),
-  });
+  };
+  const dp = privacy ? { aggregator: () => new DpGaussianMean(new StreamingMean(), { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier }) } : {};
+  const robust = (name: string) => {
+    if (privacy) throw new ConfigError(`strategy ${name} needs every individual update and cannot be combined with privacy (DP-FedAvg)`);
+  };
+  const adaptive = {
+    ...(s.eta !== undefined ? { eta: s.eta } : {}),
+    ...(s.tau !== undefined ? { tau: s.tau } : {}),
+    ...(s.beta1 !== undefined ? { beta1: s.beta1 } : {}),
+  };
+  const byzantine = () => {
+    if (s.byzantine === undefined) throw new ConfigError(`strategy.byzantine (the number of Byzantine clients to tolerate) is required for ${s.name}`);
+    return s.byzantine;
+  };
+  switch (s.name) {
+    case 'fedavg':
+      return new FedAvg({ ...common, ...dp, serverLearningRate: s.serverLearningRate });
+    case 'fedavgm':
+      return new FedAvgM({ ...common, ...dp, serverLearningRate: s.serverLearningRate, ...(s.serverMomentum !== undefined ? { serverMomentum: s.serverMomentum } : {}) });
+    case 'fedadam':
+      return new FedAdam({ ...common, ...dp, ...adaptive, ...(s.beta2 !== undefined ? { beta2: s.beta2 } : {}) });
+    case 'fedyogi':
+      return new FedYogi({ ...common, ...dp, ...adaptive, ...(s.beta2 !== undefined ? { beta2: s.beta2 } : {}) });
+    case 'fedadagrad':
+      return new FedAdagrad({ ...common, ...dp, ...adaptive });
+    case 'fedmedian':
+      robust(s.name);
+      return new FedMedian(common);
+    case 'fedtrimmedavg':
+      robust(s.name);
+      return new FedTrimmedAvg({ ...common, ...(s.trimFraction !== undefined ? { beta: s.trimFraction } : {}) });
+    case 'krum':
+      robust(s.name);
+      return new Krum({ ...common, byzantine: byzantine(), ...(s.keep !== undefined ? { keep: s.keep } : {}) });
+    case 'bulyan':
+      robust(s.name);
+      return new Bulyan({ ...common, byzantine: byzantine() });
+  }
 }

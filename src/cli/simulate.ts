@@ -14,6 +14,7 @@ import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
 import { attachObservability } from '../coordinator/observability/index.js';
 import { planStoredRun } from './openStore.js';
+import { ByzantineTrainer, byzantineClients } from '../client/byzantine/index.js';
 
 export interface SimulationOptions {
   /** Relative data paths resolve against this folder (the config file's). Default: the working directory. */
@@ -135,7 +136,13 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const nodes = clients.map((c) =>
     createTabularNode({ model: config.model, data: c.data, localStandardization: mode === 'local', optimizer, seed: config.seed, datasetFingerprint: c.data.meta.schemaFingerprint }),
   );
-  const handles = clients.map((c, i) => startClient({ url: coordinator.url, name: c.name, trainer: nodes[i]!.trainer, scaler: nodes[i]!.scaler, logger }));
+  const attackers = new Set(config.byzantine ? byzantineClients(config.byzantine, clients.map((c) => c.name), config.seed) : []);
+  if (attackers.size > 0) print(`byzantine clients: ${[...attackers].join(', ')} (${config.byzantine!.attack.kind})`);
+  const handles = clients.map((c, i) => {
+    const honest = nodes[i]!.trainer;
+    const trainer = attackers.has(c.name) ? new ByzantineTrainer(honest, config.byzantine!.attack) : honest;
+    return startClient({ url: coordinator.url, name: c.name, trainer, scaler: nodes[i]!.scaler, logger });
+  });
   let run: RunResult;
   try {
     run = await coordinator.run();

@@ -6,6 +6,7 @@ import { clientConfigSchema } from '../../src/cli/config/clientConfig.js';
 import { experimentConfigSchema } from '../../src/cli/config/experimentConfig.js';
 import { ConfigError, loadConfig } from '../../src/cli/config/loadConfig.js';
 import { runCoordinator } from '../../src/cli/runCoordinator.js';
+import { createStrategy } from '../../src/cli/createStrategy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cohort-config-'));
 function file(name: string, text: string): string {
@@ -35,7 +36,7 @@ describe('experiment configs', () => {
   it.each([
     ['a misspelt key', valid.replace('rounds: 3', 'rounds: 3\nrouds: 4'), /\(top level\): Unrecognized key: "rouds"/],
     ['a fraction above 1', valid.replace('minFitClients: 2', 'minFitClients: 2, fractionFit: 1.5'), /strategy\.fractionFit: Too big: expected number to be <=1/],
-    ['an unknown strategy', valid.replace('minFitClients: 2', 'minFitClients: 2, name: fedsgd'), /strategy\.name: Invalid input: expected "fedavg"/],
+    ['an unknown strategy', valid.replace('minFitClients: 2', 'minFitClients: 2, name: fedsgd'), /strategy\.name: Invalid option: expected one of "fedavg"\|"fedavgm"\|"fedadam"/],
     ['an unknown backend', `${valid}\nbackend: tpu`, /backend: Invalid option: expected one of "auto"\|"tensorflow-gpu"\|"tensorflow"\|"webgpu"\|"wasm"\|"cpu"/],
     ['too few clients for minFitClients', valid.replace('minFitClients: 2', 'minFitClients: 3'), /clients: 2 clients can never satisfy minAvailableClients\/minFitClients = 3/],
     ['a duplicate client name', valid.replace('name: b', 'name: a'), /clients\.1\.name: client name "a" is used twice/],
@@ -70,5 +71,33 @@ describe('client configs', () => {
       expect(c.data.standardize).toBe(true);
     }
     expect(loadConfig('examples/breast-cancer/distributed/coordinator.yaml', experimentConfigSchema).model.inputs).toBe(30);
+  });
+});
+
+describe('strategies from the config', () => {
+  const base = (strategy: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, strategy: { minFitClients: 5, ...strategy }, ...extra });
+
+  it.each([
+    ['fedavg', {}, 'fedavg'],
+    ['fedavgm', { serverMomentum: 0.9 }, 'fedavgm'],
+    ['fedadam', { eta: 0.01 }, 'fedadam'],
+    ['fedyogi', {}, 'fedyogi'],
+    ['fedadagrad', {}, 'fedadagrad'],
+    ['fedmedian', {}, 'fedmedian'],
+    ['fedtrimmedavg', { trimFraction: 0.1 }, 'fedtrimmedavg'],
+    ['krum', { byzantine: 1 }, 'krum'],
+    ['krum', { byzantine: 1, keep: 2 }, 'multi-krum'],
+    ['bulyan', { byzantine: 0 }, 'bulyan'],
+  ])('builds %s %j', (name, options, built) => {
+    expect(createStrategy(base({ name, ...options })).name).toBe(built);
+  });
+
+  it('says what a robust strategy is missing or cannot combine with', () => {
+    expect(() => createStrategy(base({ name: 'krum' }))).toThrow(/strategy\.byzantine .* is required for krum/);
+    expect(() => createStrategy(base({ name: 'fedmedian' }, { privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 } }))).toThrow(
+      /fedmedian needs every individual update and cannot be combined with privacy/,
+    );
+    expect(() => base({ name: 'fedprox' })).toThrow();
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BACKEND_PREFERENCES } from '../../client/backend/index.js';
 import { csvDataConfigSchema } from '../../client/data/index.js';
 import { modelSpecSchema } from '../../client/model/modelSpec.js';
+import { byzantineSpecSchema } from '../../client/byzantine/index.js';
 import { accessConfigSchema, auditConfigSchema, identityConfigSchema, serverTlsConfigSchema } from './securityConfig.js';
 
 const positiveInt = z.number().int().min(1);
@@ -15,8 +16,23 @@ export const trainingSchema = z.strictObject({
   optimizer: z.enum(['sgd', 'adam']).default('adam'),
 });
 
+/** Strategies a config can name. FedProx and SCAFFOLD need client-side support that is not wired yet. */
+export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedmedian', 'fedtrimmedavg', 'krum', 'bulyan'] as const;
+
 export const strategySchema = z.strictObject({
-  name: z.enum(['fedavg']).default('fedavg'),
+  name: z.enum(STRATEGY_NAMES).default('fedavg'),
+  /** fedavgm: server momentum beta. */
+  serverMomentum: z.number().min(0).lt(1).optional(),
+  /** fedadam, fedyogi, fedadagrad (Reddi et al. 2021): server learning rate, adaptivity, moment decays. */
+  eta: z.number().positive().optional(),
+  tau: z.number().positive().optional(),
+  beta1: z.number().min(0).lt(1).optional(),
+  beta2: z.number().min(0).lt(1).optional(),
+  /** fedtrimmedavg: fraction trimmed at each end. */
+  trimFraction: z.number().min(0).lt(0.5).optional(),
+  /** krum, bulyan: Byzantine clients tolerated; krum's `keep` > 1 is Multi-Krum. */
+  byzantine: z.number().int().min(0).optional(),
+  keep: z.number().int().min(1).optional(),
   fractionFit: z.number().min(0).max(1).default(1),
   fractionEvaluate: z.number().min(0).max(1).default(1),
   minFitClients: positiveInt.default(2),
@@ -87,6 +103,8 @@ export const experimentConfigSchema = z
         conversion: z.enum(['improved', 'classic']).default('improved'),
       })
       .optional(),
+    /** simulate: make some clients Byzantine (scaled, sign-flipped or random updates) to test robust strategies. */
+    byzantine: byzantineSpecSchema.optional(),
     /** The run store (SQLite): `cohort coordinator` always keeps one (default ./cohort.db); simulate only when set. */
     store: z.strictObject({ path: z.string().min(1) }).optional(),
     clients: z.array(simulatedClientSchema).optional(),
