@@ -1,25 +1,26 @@
-import type { TrainTest } from '../client/data/index.js';
+import type { TabularData, TrainTest } from '../client/data/index.js';
 import type { ModelSpec } from '../client/model/modelSpec.js';
 import { createTabularTrainer } from '../client/tabularTrainer.js';
 import type { EvaluateOutcome } from '../client/trainer.js';
 
+/** Stacks tables with the same features into one. */
+export function concatTables(tables: readonly TabularData[]): TabularData {
+  const rows = tables.reduce((s, t) => s + t.rows, 0);
+  const width = tables[0]!.featureNames.length;
+  const x = new Float32Array(rows * width);
+  const y = new Float32Array(rows);
+  let at = 0;
+  for (const t of tables) {
+    x.set(t.x, at * width);
+    y.set(t.y, at);
+    at += t.rows;
+  }
+  return { x, y, rows, featureNames: tables[0]!.featureNames };
+}
+
 /** Stacks several clients' tables (same features) into one: the pooled data a central baseline trains on. */
 export function poolData(parts: readonly TrainTest[]): TrainTest {
-  const stack = (key: 'train' | 'test') => {
-    const tables = parts.map((p) => p[key]);
-    const rows = tables.reduce((s, t) => s + t.rows, 0);
-    const width = tables[0]!.featureNames.length;
-    const x = new Float32Array(rows * width);
-    const y = new Float32Array(rows);
-    let at = 0;
-    for (const t of tables) {
-      x.set(t.x, at * width);
-      y.set(t.y, at);
-      at += t.rows;
-    }
-    return { x, y, rows, featureNames: tables[0]!.featureNames };
-  };
-  return { train: stack('train'), test: stack('test') };
+  return { train: concatTables(parts.map((p) => p.train)), test: concatTables(parts.map((p) => p.test)) };
 }
 
 /** Trains one model on the pooled training rows with the same architecture and optimizer, then tests it. */

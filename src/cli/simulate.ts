@@ -7,13 +7,16 @@ import { createTabularNode } from '../client/tabularTrainer.js';
 import { standardizeTrainTest } from '../client/data/index.js';
 import type { Weights } from '../protocol/tensors.js';
 import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
-import { trainCentralBaseline, poolData } from './centralBaseline.js';
+import { concatTables, trainCentralBaseline, poolData } from './centralBaseline.js';
 import { clientDataConfig, type ExperimentConfig } from './config/experimentConfig.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
 import { attachObservability } from '../coordinator/observability/index.js';
 import { planStoredRun } from './openStore.js';
+import { csvDataConfigSchema, takeRows, trainTestSplit } from '../client/data/index.js';
+import { describeLabelCounts, labelHistogram, partitionRows } from '../client/partition/index.js';
+import { mixSeed } from '../protocol/seededRng.js';
 import { ByzantineTrainer, byzantineClients } from '../client/byzantine/index.js';
 
 export interface SimulationOptions {
@@ -37,9 +40,39 @@ export interface SimulationResult {
   readonly bytesOnWire: number;
 }
 
-function loadClients(config: ExperimentConfig, baseDir: string): { name: string; data: LoadedCsvData }[] {
+/** Virtual clients cut from one dataset by the configured partitioner, each with its own train/test split. */
+function partitionedClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): { name: string; data: LoadedCsvData }[] {
+  const spec = config.partition!;
+  const dataConfig = csvDataConfigSchema.parse(config.dataDefaults);
+  const whole = loadCsvData({ ...dataConfig, standardize: false }, baseDir);
+  // Every row is dealt out; each client then holds out its own test rows.
+  const table = concatTables([whole.train, whole.test]);
+  const parts = partitionRows(spec, table.y, mixSeed(config.seed, PARTITION_STREAM));
+  const classes = Math.max(2, config.model.outputs);
+  const histograms = labelHistogram(table.y, parts, classes);
+  return parts.map((rows, i) => {
+    const name = `client-${String(i).padStart(String(parts.length - 1).length, '0')}`;
+    const own = trainTestSplit(takeRows(table, rows), { testFraction: dataConfig.testFraction, stratify: dataConfig.stratify, seed: mixSeed(config.seed, i) });
+    if (i < 20 || i === parts.length - 1) print(`${name}: ${describeLabelCounts(histograms[i]!)}`);
+    else if (i === 20) print(`... (${parts.length - 21} more clients)`);
+    return {
+      name,
+      data: {
+        train: own.train,
+        test: own.test,
+        meta: { ...whole.meta, rowsKept: rows.length, trainRows: own.train.rows, testRows: own.test.rows, stratified: own.stratified, standardized: false },
+      },
+    };
+  });
+}
+
+/** Seed stream for the partitioner, apart from the ones sampling, batches and initialization use. */
+const PARTITION_STREAM = 0x70617274;
+
+function loadClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): { name: string; data: LoadedCsvData }[] {
+  if (config.partition) return partitionedClients(config, baseDir, print);
   const clients = config.clients ?? [];
-  if (clients.length === 0) throw new Error('simulate needs a "clients" list in the experiment config');
+  if (clients.length === 0) throw new Error('simulate needs a "clients" list (or a "partition") in the experiment config');
   // Raw rows: the experiment's `standardization` decides how they are scaled.
   const loaded = clients.map((c, i) => ({ name: c.name, data: loadCsvData({ ...clientDataConfig(config, i), standardize: false }, baseDir) }));
   const reference = loaded[0]!.data.meta.schemaFingerprint;
@@ -63,8 +96,8 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { backend } = await selectBackend({ preference: config.backend, log: print });
 
-  const clients = loadClients(config, baseDir);
-  for (const c of clients) {
+  const clients = loadClients(config, baseDir, print);
+  for (const c of config.partition ? [] : clients) {
     const m = c.data.meta;
     print(`client ${c.name}: ${m.trainRows} train / ${m.testRows} test rows, ${m.featureCount} features${m.rowsDropped ? `, ${m.rowsDropped} rows with missing values dropped` : ''}`);
   }
@@ -141,7 +174,8 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const handles = clients.map((c, i) => {
     const honest = nodes[i]!.trainer;
     const trainer = attackers.has(c.name) ? new ByzantineTrainer(honest, config.byzantine!.attack) : honest;
-    return startClient({ url: coordinator.url, name: c.name, trainer, scaler: nodes[i]!.scaler, logger });
+    // Simulated clients pin the coordinator's key, as production clients should.
+    return startClient({ url: coordinator.url, name: c.name, trainer, scaler: nodes[i]!.scaler, logger, coordinatorKey: coordinator.identity.publicKey });
   });
   let run: RunResult;
   try {

@@ -45,3 +45,31 @@ describe('simulate()', () => {
     await expect(simulate(experimentConfigSchema.parse(mismatched), { baseDir, print: () => undefined })).rejects.toThrow(/client south has features \[mean_radius\], which differ from north's/);
   });
 });
+
+describe('simulate() over a partitioned dataset', () => {
+  it('deals every row of one file to virtual clients with the configured label skew, and trains', async () => {
+    const lines: string[] = [];
+    const config = experimentConfigSchema.parse({
+      ...base,
+      clients: undefined,
+      rounds: 2,
+      strategy: { minFitClients: 4, minAvailableClients: 8, fractionFit: 0.5 },
+      dataDefaults: { path: 'data/breast_cancer.csv', label: 'target', seed: 7 },
+      partition: { type: 'shards', clients: 8, shardsPerClient: 1 },
+      centralBaseline: false,
+    });
+    const result = await simulate(config, { baseDir, print: (l) => lines.push(l) });
+    const described = lines.filter((l) => /^client-\d: \d+ rows; \d of 2 labels/.test(l));
+    expect(described).toHaveLength(8);
+    // One shard each of a label-sorted table: every client holds a single label but one (a shard straddles).
+    expect(described.filter((l) => /; 1 of 2 labels/.test(l)).length).toBeGreaterThanOrEqual(7);
+    const rows = described.reduce((s, l) => s + Number(/: (\d+) rows/.exec(l)![1]), 0);
+    expect(rows).toBe(569);
+    expect(result.run.history).toHaveLength(2);
+    expect(result.run.history.every((r) => r.fit.selected === 4)).toBe(true);
+  });
+
+  it('refuses clients and partition together', () => {
+    expect(() => experimentConfigSchema.parse({ ...base, partition: { type: 'iid', clients: 3 } })).toThrow(/give either clients .* or partition/);
+  });
+});

@@ -3,6 +3,7 @@ import { BACKEND_PREFERENCES } from '../../client/backend/index.js';
 import { csvDataConfigSchema } from '../../client/data/index.js';
 import { modelSpecSchema } from '../../client/model/modelSpec.js';
 import { byzantineSpecSchema } from '../../client/byzantine/index.js';
+import { partitionClientCount, partitionSpecSchema } from '../../client/partition/index.js';
 import { accessConfigSchema, auditConfigSchema, identityConfigSchema, serverTlsConfigSchema } from './securityConfig.js';
 
 const positiveInt = z.number().int().min(1);
@@ -103,6 +104,8 @@ export const experimentConfigSchema = z
         conversion: z.enum(['improved', 'classic']).default('improved'),
       })
       .optional(),
+    /** simulate: split the one dataset `dataDefaults` names over virtual clients instead of listing `clients`. */
+    partition: partitionSpecSchema.optional(),
     /** simulate: make some clients Byzantine (scaled, sign-flipped or random updates) to test robust strategies. */
     byzantine: byzantineSpecSchema.optional(),
     /** The run store (SQLite): `cohort coordinator` always keeps one (default ./cohort.db); simulate only when set. */
@@ -119,15 +122,17 @@ export const experimentConfigSchema = z
       if (names.has(client.name)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'name'], message: `client name "${client.name}" is used twice` });
       names.add(client.name);
     });
+    if (c.partition && c.clients) ctx.addIssue({ code: 'custom', path: ['partition'], message: 'give either clients (one data file each) or partition (one file split over virtual clients), not both' });
+    const clientCount = c.partition ? partitionClientCount(c.partition) : c.clients?.length;
     const minAvailable = c.strategy.minAvailableClients ?? c.strategy.minFitClients;
     if (minAvailable < c.strategy.minFitClients) {
       ctx.addIssue({ code: 'custom', path: ['strategy', 'minAvailableClients'], message: `must be at least minFitClients (${c.strategy.minFitClients})` });
     }
-    if (c.clients && c.clients.length < minAvailable) {
+    if (clientCount !== undefined && clientCount < minAvailable) {
       ctx.addIssue({
         code: 'custom',
-        path: ['clients'],
-        message: `${c.clients.length} clients can never satisfy minAvailableClients/minFitClients = ${minAvailable}`,
+        path: [c.partition ? 'partition' : 'clients'],
+        message: `${clientCount} clients can never satisfy minAvailableClients/minFitClients = ${minAvailable}`,
       });
     }
   });
