@@ -135,6 +135,9 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     maxRoundRetries: config.coordinator.maxRoundRetries,
     seed: config.seed,
     logger,
+    // Every simulated client connects from loopback at once: the per-address limits must admit them all.
+    maxConnectionsPerMinute: Math.max(120, clients.length * 3),
+    maxPendingHandshakes: Math.max(64, clients.length),
     ...(stored
       ? {
           store: stored.store,

@@ -197,6 +197,15 @@ export function startClient(options: ClientOptions): ClientHandle {
         log.info({ run: message.runId }, 'joined the federation');
         return;
       case 'refused':
+        if (message.retryAfterMs !== undefined) {
+          // A load limit, not a verdict on this client: come back later (with jitter, so a crowd spreads out).
+          log.info({ reason: message.reason, retryAfterMs: message.retryAfterMs }, 'coordinator busy; retrying later');
+          const delay = message.retryAfterMs * (1 + Math.random() * 0.5);
+          setTimeout(() => {
+            if (!stopped) socket.connect();
+          }, delay).unref();
+          return;
+        }
         emit({ type: 'refused', reason: message.reason });
         log.error({ reason: message.reason }, 'the coordinator refused this client');
         audit.append('refused', { reason: message.reason });
@@ -302,6 +311,7 @@ export function startClient(options: ClientOptions): ClientHandle {
 
   const ckks = new CkksMember(options.name, identity);
   let lastGlobal: Weights | undefined;
+  let stopped = false;
   let localAccountant = options.localPrivacy ? new RdpAccountant() : undefined;
   /** Clips to the experiment's norm (central DP) and applies this node's own local DP, if configured. */
   const privatize = (round: number, delta: Weights, clipNorm: number | string | boolean | undefined): Weights => {
@@ -372,6 +382,7 @@ export function startClient(options: ClientOptions): ClientHandle {
     done,
     globalWeights: () => lastGlobal,
     stop: async () => {
+      stopped = true;
       socket.io.reconnection(false);
       socket.disconnect();
       settleDone?.resolve('stopped');

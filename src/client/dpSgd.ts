@@ -96,7 +96,7 @@ export function privateGradients(input: PrivateGradientInput): PrivateGradients 
     sums = next.sums;
     norms.push(next.norm);
   }
-  const std = noiseMultiplier;
+  const std = noiseMultiplier * clipNorm;
   const gradients: tf.NamedTensorMap = {};
   variables.forEach((v, i) => {
     const sum = sums[i]!;

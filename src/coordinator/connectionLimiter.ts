@@ -9,15 +9,20 @@ export class ConnectionLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Returns why a new connection from `address` is refused, or undefined to admit it. */
-  admit(address: string): string | undefined {
+  /**
+   * Returns why a new connection from `address` is refused, with when trying again can succeed, or
+   * undefined to admit it. Both limits are transient: a refused client may come back.
+   */
+  admit(address: string): { reason: string; retryAfterMs: number } | undefined {
     const t = this.now();
     const recent = (this.attempts.get(address) ?? []).filter((at) => t - at < 60_000);
     recent.push(t);
     this.attempts.set(address, recent);
     if (this.attempts.size > 10_000) this.prune(t);
-    if (recent.length > this.perMinute) return `too many connection attempts from ${address} (limit ${this.perMinute} a minute)`;
-    if (this.pending >= this.maxPending) return `too many handshakes in progress (limit ${this.maxPending})`;
+    if (recent.length > this.perMinute) {
+      return { reason: `too many connection attempts from ${address} (limit ${this.perMinute} a minute)`, retryAfterMs: Math.max(1_000, 60_000 - (t - recent[0]!)) };
+    }
+    if (this.pending >= this.maxPending) return { reason: `too many handshakes in progress (limit ${this.maxPending})`, retryAfterMs: 2_000 };
     this.pending++;
     return undefined;
   }

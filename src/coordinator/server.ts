@@ -136,10 +136,10 @@ export class CoordinatorServer {
     const limited = this.limiter.admit(address);
     if (limited) {
       this.refusals++;
-      this.options.report('refused', { problem: limited });
-      log.warn({ address, reason: limited }, 'connection refused');
-      audit.append('connection-refused', { address, reason: limited });
-      socket.emit('msg', { type: 'refused', reason: limited });
+      this.options.report('refused', { problem: limited.reason });
+      log.warn({ address, reason: limited.reason }, 'connection refused');
+      audit.append('connection-refused', { address, reason: limited.reason });
+      socket.emit('msg', { type: 'refused', reason: limited.reason, retryAfterMs: limited.retryAfterMs });
       socket.disconnect(true);
       return;
     }

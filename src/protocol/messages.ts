@@ -87,7 +87,8 @@ export const welcomeSchema = z.object({
   clientId: z.string(),
 });
 
-export const refusedSchema = z.object({ type: z.literal('refused'), reason: z.string() });
+/** A refusal; with `retryAfterMs` it is transient (load limits) and the client may try again after that long. */
+export const refusedSchema = z.object({ type: z.literal('refused'), reason: z.string(), retryAfterMs: z.number().int().min(0).max(3_600_000).optional() });
 
 export const fitFailureSchema = z.object({ type: z.literal('fit-failure'), round, taskId, reason: z.string().max(4096) });
 

@@ -158,10 +158,28 @@ describe('access control', () => {
     for (let i = 0; i < 3; i++) sockets.push(await connectRawSocket(coordinator.url));
     // Listen before connecting: the refusal comes with the connection itself.
     const fourth = io(coordinator.url, { transports: ['websocket'], forceNew: true, reconnection: false });
-    const refusal = await new Promise<{ reason: string }>((resolve) => fourth.on('msg', resolve));
+    const refusal = await new Promise<{ reason: string; retryAfterMs: number }>((resolve) => fourth.on('msg', resolve));
     expect(refusal.reason).toMatch(/too many connection attempts from .* \(limit 3 a minute\)/);
+    // Transient: the refusal says when the window frees up.
+    expect(refusal.retryAfterMs).toBeGreaterThanOrEqual(1_000);
+    expect(refusal.retryAfterMs).toBeLessThanOrEqual(60_000);
     await disconnected(fourth);
     expect(coordinator.refusals).toBe(1);
     for (const s of [...sockets, fourth]) s.disconnect();
+  });
+
+  it('makes a client refused for load come back by itself and join', async () => {
+    fed = new TestFederation();
+    const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, maxPendingHandshakes: 1, logger: silent });
+    const squatter = await connectRawSocket(coordinator.url); // holds the only handshake slot, saying nothing
+    const events: string[] = [];
+    const handle = fed.client(coordinator.url, 'h0', trainer(0), { logger: silent, onEvent: (e) => void events.push(e.type) });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(coordinator.clients).toHaveLength(0);
+    squatter.disconnect();
+    const result = await coordinator.run(); // h0 retries after the advised delay and trains
+    expect(result.history[0]!.fit.outcomes.map((o) => o.client)).toEqual(['h0']);
+    expect(events).not.toContain('refused');
+    await handle.done;
   });
 });
