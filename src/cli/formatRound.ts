@@ -15,7 +15,8 @@ export function formatRound(record: RoundRecord, rounds: number): string {
   ];
   if (record.central) parts.push(`pooled acc ${fmt(record.central.metrics.accuracy)}`);
   if (record.privacy) parts.push(`epsilon ${record.privacy.epsilon.toFixed(3)} (delta ${record.privacy.delta})`);
-  parts.push(`${(record.durationMs / 1000).toFixed(2)} s`);
+  const t = record.fit.timing;
+  parts.push(`${(record.durationMs / 1000).toFixed(2)} s${t ? ` (train ${(t.trainingMs / 1000).toFixed(2)}, transfer ${(t.transferMs / 1000).toFixed(2)}, aggregate ${(t.aggregationMs / 1000).toFixed(3)})` : ''}`);
   if (record.attempts > 1) parts.push(`(${record.attempts} attempts)`);
   const failed = record.fit.outcomes.filter((o) => o.failure).map((o) => `${o.client}: ${o.failure!.reason}`);
   if (failed.length > 0) parts.push(`dropped [${failed.join(', ')}]`);

@@ -340,7 +340,10 @@ export function startClient(options: ClientOptions): ClientHandle {
   const runFit = async (meta: StreamMetaOf<'fit'>, global: Weights) => {
     try {
       await options.trainer.setWeights(global);
-      const outcome = await options.trainer.fit(meta.config);
+      const trainStarted = performance.now();
+      const trained = await options.trainer.fit(meta.config);
+      // Training time travels with the metrics so the coordinator can split a round's time.
+      const outcome = { ...trained, metrics: { ...trained.metrics, trainSeconds: (performance.now() - trainStarted) / 1000 } };
       const ckksWeight = meta.config.extra?.ckksWeight;
       if (typeof ckksWeight === 'number') {
         // Secure aggregation: the weighted model goes up encrypted; the coordinator only adds ciphertexts.

@@ -318,6 +318,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
           : await runFitRound(round, tasks, registry, this.aggregator, weights, roundTimeoutMs);
         const outcomes = outcomesOf(fit.reports, fit.failures);
         if (fit.reports.length >= strategy.minFitClients) {
+          const aggregationStarted = performance.now();
           let metrics: Metrics;
           if ('global' in fit) {
             encryptedGlobal = fit.global;
@@ -333,7 +334,11 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
             const clipped = this.aggregator instanceof DpGaussianMean ? this.aggregator.measurements?.clipped : undefined;
             roundPrivacy = { epsilon: spent.epsilon, delta: privacy.delta, noiseMultiplier: privacy.noiseMultiplier, sampleRate, ...(clipped !== undefined ? { clipped } : {}) };
           }
-          fitRecord = { selected: tasks.length, outcomes, metrics, durationMs: performance.now() - fitStarted };
+          const durationMs = performance.now() - fitStarted;
+          const aggregationMs = performance.now() - aggregationStarted;
+          const trainingMs = Math.max(0, ...fit.reports.map((r) => (r.metrics.trainSeconds ?? 0) * 1000));
+          const timing = { trainingMs, aggregationMs, transferMs: Math.max(0, durationMs - trainingMs - aggregationMs) };
+          fitRecord = { selected: tasks.length, outcomes, metrics, durationMs, timing };
           break;
         }
         const reasons = fit.failures.map((f) => `${f.client.name}: ${f.reason} (${f.detail})`).join('; ');

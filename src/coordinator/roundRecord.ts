@@ -18,6 +18,11 @@ export interface RoundRecord {
     readonly outcomes: readonly ClientOutcome[];
     readonly metrics: Metrics;
     readonly durationMs: number;
+    /**
+     * Where the fit phase's time went: the slowest client's local training, the coordinator's aggregation
+     * and update, and the rest (streaming weights down and updates up, waiting).
+     */
+    readonly timing?: { readonly trainingMs: number; readonly aggregationMs: number; readonly transferMs: number };
   };
   readonly evaluate?: EvaluationSummary & {
     readonly outcomes: readonly ClientOutcome[];

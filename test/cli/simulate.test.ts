@@ -33,7 +33,7 @@ describe('simulate()', () => {
     let sum = 0;
     for (const t of raw) for (let r = 0; r < t.rows; r++) sum += t.x[r * width]!;
     expect(result.run.standardization![0]!.data[0]).toBeCloseTo(sum / rows, 3);
-    expect(lines.some((l) => /^round 1\/3 {2}clients 3\/3 {2}train loss \d\.\d{4} {2}fed loss \d\.\d{4} {2}fed acc \d\.\d{4} {2}pooled acc \d\.\d{4} {2}\d+\.\d\d s$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^round 1\/3 {2}clients 3\/3 {2}train loss \d\.\d{4} {2}fed loss \d\.\d{4} {2}fed acc \d\.\d{4} {2}pooled acc \d\.\d{4} {2}\d+\.\d\d s \(train \d+\.\d\d, transfer \d+\.\d\d, aggregate \d+\.\d{3}\)$/.test(l))).toBe(true);
     expect(lines.some((l) => /central baseline, same split: +accuracy \d+\.\d\d% +\(federated - central: [+-]\d+\.\d\d points\)/.test(l))).toBe(true);
   });
 
