@@ -51,11 +51,18 @@ export { epsilonFromRdp, type RdpConversion } from './privacy/rdpConversion.js';
 export { noiseMultiplierForEpsilon } from './privacy/rdpNoiseMultiplier.js';
 export { DEFAULT_RDP_ORDERS } from './privacy/rdpOrders.js';
 export { fillGaussian, gaussian } from './privacy/gaussianNoise.js';
+export { poissonSubsample } from './privacy/poissonSampling.js';
+export { updateNoiseMultiplier, nextClipNorm, parseAdaptiveClipState, type AdaptiveClipping, type AdaptiveClipState } from './privacy/adaptiveClipping.js';
+export { DpMean, PRE_CLIPPED_MARGIN, type DpMeanOptions, type DpMeasurements } from './coordinator/aggregation/dpMean.js';
+export { withClipNorm, type ClipNormStrategyState } from './coordinator/aggregation/clipNormStrategy.js';
 
 // Client
 export { startClient, type ClientOptions, type ClientHandle, type ClientEvent } from './client/clientNode.js';
 export type { Trainer, TrainerDescription, FitConfig, EvaluateConfig, FitOutcome, EvaluateOutcome, Metrics } from './client/trainer.js';
 export { TfjsTrainer, type TfjsTrainerOptions, type TfjsLoss, type TfjsOptimizerName, type LabelledTensors } from './client/tfjsTrainer.js';
+export { privateGradients, perExampleLoss, type DpSgdOptions, type PerExampleLoss } from './client/dpSgd.js';
+export { planDpSgd, type DpSgdRequest, type DpSgdRun, type DpSgdPlan } from './client/dpSgdPlan.js';
+export { createTabularNode, createTabularTrainer } from './client/tabularTrainer.js';
 export { buildModel, lossFor } from './client/model/buildModel.js';
 export { modelSpecSchema, type ModelSpec } from './client/model/modelSpec.js';
 export { readModelWeights, writeModelWeights } from './client/model/modelWeights.js';

@@ -1,5 +1,6 @@
 import type { Weights } from '../protocol/tensors.js';
-import { DpGaussianMean } from '../coordinator/aggregation/dpGaussianMean.js';
+import { withClipNorm } from '../coordinator/aggregation/clipNormStrategy.js';
+import { DpMean } from '../coordinator/aggregation/dpMean.js';
 import { StreamingMean } from '../coordinator/aggregation/streamingMean.js';
 import { Bulyan } from '../coordinator/strategies/bulyan.js';
 import { FedAdagrad } from '../coordinator/strategies/fedAdagrad.js';
@@ -33,12 +34,11 @@ export function createStrategy(
       batchSize: t.batchSize,
       learningRate: t.learningRate,
       ...(t.maxSteps !== undefined ? { maxSteps: t.maxSteps } : {}),
-      // Clients clip too, so an update leaves its site already bounded; the coordinator enforces it anyway.
-      ...(privacy ? { extra: { clipNorm: privacy.clipNorm } } : {}),
     },
     ...(evaluateFn ? { evaluateFn } : {}),
   };
-  const dp = privacy ? { aggregator: () => new DpGaussianMean(new StreamingMean(), { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier }) } : {};
+  const dpMean = privacy ? new DpMean(new StreamingMean(), { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier }) : undefined;
+  const dp = dpMean ? { aggregator: () => dpMean } : {};
   const robust = (name: string) => {
     if (privacy) throw new ConfigError(`strategy ${name} needs every individual update and cannot be combined with privacy (DP-FedAvg)`);
   };
@@ -51,28 +51,33 @@ export function createStrategy(
     if (s.byzantine === undefined) throw new ConfigError(`strategy.byzantine (the number of Byzantine clients to tolerate) is required for ${s.name}`);
     return s.byzantine;
   };
-  switch (s.name) {
-    case 'fedavg':
-      return new FedAvg({ ...common, ...dp, serverLearningRate: s.serverLearningRate });
-    case 'fedavgm':
-      return new FedAvgM({ ...common, ...dp, serverLearningRate: s.serverLearningRate, ...(s.serverMomentum !== undefined ? { serverMomentum: s.serverMomentum } : {}) });
-    case 'fedadam':
-      return new FedAdam({ ...common, ...dp, ...adaptive, ...(s.beta2 !== undefined ? { beta2: s.beta2 } : {}) });
-    case 'fedyogi':
-      return new FedYogi({ ...common, ...dp, ...adaptive, ...(s.beta2 !== undefined ? { beta2: s.beta2 } : {}) });
-    case 'fedadagrad':
-      return new FedAdagrad({ ...common, ...dp, ...adaptive });
-    case 'fedmedian':
-      robust(s.name);
-      return new FedMedian(common);
-    case 'fedtrimmedavg':
-      robust(s.name);
-      return new FedTrimmedAvg({ ...common, ...(s.trimFraction !== undefined ? { beta: s.trimFraction } : {}) });
-    case 'krum':
-      robust(s.name);
-      return new Krum({ ...common, byzantine: byzantine(), ...(s.keep !== undefined ? { keep: s.keep } : {}) });
-    case 'bulyan':
-      robust(s.name);
-      return new Bulyan({ ...common, byzantine: byzantine() });
-  }
+  const strategy = ((): Strategy => {
+    switch (s.name) {
+      case 'fedavg':
+        return new FedAvg({ ...common, ...dp, serverLearningRate: s.serverLearningRate });
+      case 'fedavgm':
+        return new FedAvgM({ ...common, ...dp, serverLearningRate: s.serverLearningRate, ...(s.serverMomentum !== undefined ? { serverMomentum: s.serverMomentum } : {}) });
+      case 'fedadam':
+        return new FedAdam({ ...common, ...dp, ...adaptive, ...(s.beta2 !== undefined ? { beta2: s.beta2 } : {}) });
+      case 'fedyogi':
+        return new FedYogi({ ...common, ...dp, ...adaptive, ...(s.beta2 !== undefined ? { beta2: s.beta2 } : {}) });
+      case 'fedadagrad':
+        return new FedAdagrad({ ...common, ...dp, ...adaptive });
+      case 'fedmedian':
+        robust(s.name);
+        return new FedMedian(common);
+      case 'fedtrimmedavg':
+        robust(s.name);
+        return new FedTrimmedAvg({ ...common, ...(s.trimFraction !== undefined ? { beta: s.trimFraction } : {}) });
+      case 'krum':
+        robust(s.name);
+        return new Krum({ ...common, byzantine: byzantine(), ...(s.keep !== undefined ? { keep: s.keep } : {}) });
+      case 'bulyan':
+        robust(s.name);
+        return new Bulyan({ ...common, byzantine: byzantine() });
+    }
+  })();
+  // Clients clip too (withClipNorm sends each round's C, fixed or adaptive, as extra.clipNorm), so an update
+  // leaves its site already bounded; the coordinator enforces it anyway.
+  return dpMean ? withClipNorm(strategy, dpMean) : strategy;
 }

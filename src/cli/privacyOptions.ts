@@ -24,7 +24,7 @@ export function privacyOptions(config: ExperimentConfig): {
       epsilon: spent,
       delta: p.delta,
       ...(p.targetEpsilon !== undefined ? { targetEpsilon: p.targetEpsilon } : {}),
-      mechanism: `client-level DP-FedAvg: clip ${p.clipNorm}, noise multiplier ${p.noiseMultiplier} (RDP, ${p.conversion} conversion)`,
+      mechanism: `client-level DP-FedAvg: clip ${typeof p.clipNorm === 'number' ? p.clipNorm : `adaptive (quantile ${p.clipNorm.targetQuantile}, from ${p.clipNorm.initialClipNorm})`}, noise multiplier ${p.noiseMultiplier} (RDP, ${p.conversion} conversion)`,
     }),
   };
 }

@@ -4,6 +4,7 @@ import { selectBackend, type BackendName } from '../client/backend/index.js';
 import { startClient } from '../client/clientNode.js';
 import { loadCsvData, type LoadedCsvData } from '../client/data/index.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
+import { planDpSgd } from '../client/dpSgdPlan.js';
 import { standardizeTrainTest } from '../client/data/index.js';
 import type { Weights } from '../protocol/tensors.js';
 import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
@@ -169,9 +170,16 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   let bytesOnWire = 0;
   coordinator.on('traffic', ({ bytes }) => void (bytesOnWire += bytes));
   print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);
-  const nodes = clients.map((c) =>
-    createTabularNode({ model: config.model, data: c.data, localStandardization: mode === 'local', optimizer, seed: config.seed, datasetFingerprint: c.data.meta.schemaFingerprint }),
-  );
+  const t = config.training;
+  // Example-level DP-SGD: each client's noise for its own q = batch / n and the run's planned steps.
+  const dpSgdFor = (trainRows: number) =>
+    config.dpSgd
+      ? planDpSgd(config.dpSgd, { trainRows, batchSize: t.batchSize, rounds: config.rounds, stepsPerRound: t.maxSteps ?? t.epochs * Math.ceil(trainRows / Math.min(t.batchSize, trainRows)) }).options
+      : undefined;
+  const nodes = clients.map((c) => {
+    const dpSgd = dpSgdFor(c.data.meta.trainRows);
+    return createTabularNode({ model: config.model, data: c.data, localStandardization: mode === 'local', optimizer, seed: config.seed, datasetFingerprint: c.data.meta.schemaFingerprint, ...(dpSgd ? { dpSgd } : {}) });
+  });
   const attackers = new Set(config.byzantine ? byzantineClients(config.byzantine, clients.map((c) => c.name), config.seed) : []);
   if (attackers.size > 0) print(`byzantine clients: ${[...attackers].join(', ')} (${config.byzantine!.attack.kind})`);
   const handles = clients.map((c, i) => {

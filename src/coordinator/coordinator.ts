@@ -18,7 +18,7 @@ import { noAudit, type AuditTrail } from './auditTrail.js';
 import { weightsHash } from './weightsHash.js';
 import type { RunStore } from './store/runStore.js';
 import { RdpAccountant } from '../privacy/rdpAccountant.js';
-import { DpGaussianMean } from './aggregation/dpGaussianMean.js';
+import { DpMean } from './aggregation/dpMean.js';
 import { CkksContext } from '../crypto/ckks/ckksContext.js';
 import { distributeCkksKey, encodeEncryptedGlobal, runEncryptedFitRound, type EncryptedGlobal } from './ckksRounds.js';
 import { weightedMetrics } from './strategies/weightedMean.js';
@@ -331,8 +331,15 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
           if (privacy && accountant) {
             accountant = accountant.step(sampleRate, privacy.noiseMultiplier);
             const spent = accountant.epsilon(privacy.delta, privacy.conversion);
-            const clipped = this.aggregator instanceof DpGaussianMean ? this.aggregator.measurements?.clipped : undefined;
-            roundPrivacy = { epsilon: spent.epsilon, delta: privacy.delta, noiseMultiplier: privacy.noiseMultiplier, sampleRate, ...(clipped !== undefined ? { clipped } : {}) };
+            const dp = this.aggregator instanceof DpMean ? this.aggregator.measurements : undefined;
+            roundPrivacy = {
+              epsilon: spent.epsilon,
+              delta: privacy.delta,
+              noiseMultiplier: privacy.noiseMultiplier,
+              sampleRate,
+              ...(dp ? { clipped: dp.clipped } : {}),
+              ...(dp?.adaptive ? { clipNorm: dp.adaptive.clipNorm } : {}),
+            };
           }
           const durationMs = performance.now() - fitStarted;
           const aggregationMs = performance.now() - aggregationStarted;

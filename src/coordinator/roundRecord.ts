@@ -30,6 +30,6 @@ export interface RoundRecord {
   };
   readonly central?: EvaluationSummary;
   /** Differential privacy spent so far (client-level, RDP accountant), when the run is private. */
-  readonly privacy?: { readonly epsilon: number; readonly delta: number; readonly noiseMultiplier: number; readonly sampleRate: number; readonly clipped?: number };
+  readonly privacy?: { readonly epsilon: number; readonly delta: number; readonly noiseMultiplier: number; readonly sampleRate: number; readonly clipped?: number; readonly clipNorm?: number };
   readonly durationMs: number;
 }

@@ -97,7 +97,16 @@ export const experimentConfigSchema = z
      */
     privacy: z
       .strictObject({
-        clipNorm: z.number().positive(),
+        /** A fixed C, or adaptive clipping (Andrew et al. 2021): C follows the targetQuantile of the update norms. */
+        clipNorm: z.union([
+          z.number().positive(),
+          z.strictObject({
+            initialClipNorm: z.number().positive(),
+            targetQuantile: z.number().min(0).max(1).default(0.5),
+            learningRate: z.number().positive().default(0.2),
+            countNoiseStd: z.number().min(0),
+          }),
+        ]),
         noiseMultiplier: z.number().min(0),
         delta: z.number().gt(0).lt(1),
         targetEpsilon: z.number().positive().optional(),
@@ -108,6 +117,21 @@ export const experimentConfigSchema = z
     partition: partitionSpecSchema.optional(),
     /** simulate: make some clients Byzantine (scaled, sign-flipped or random updates) to test robust strategies. */
     byzantine: byzantineSpecSchema.optional(),
+    /**
+     * Example-level DP-SGD at every simulated client (each hospital's record-level guarantee, accounted by its
+     * own trainer): per-example clipping to clipNorm, and either a noise multiplier or the epsilon the whole run
+     * may spend (the multiplier is then computed per client from q = batchSize / n and the planned steps).
+     */
+    dpSgd: z
+      .strictObject({
+        clipNorm: z.number().positive(),
+        delta: z.number().gt(0).lt(1),
+        noiseMultiplier: z.number().positive().optional(),
+        epsilon: z.number().positive().optional(),
+        conversion: z.enum(['improved', 'classic']).default('improved'),
+      })
+      .refine((d) => (d.noiseMultiplier === undefined) !== (d.epsilon === undefined), { message: 'give exactly one of noiseMultiplier and epsilon' })
+      .optional(),
     /** The run store (SQLite): `cohort coordinator` always keeps one (default ./cohort.db); simulate only when set. */
     store: z.strictObject({ path: z.string().min(1) }).optional(),
     clients: z.array(simulatedClientSchema).optional(),
