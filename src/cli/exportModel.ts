@@ -1,6 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { saveLayersModel } from '../client/model/saveModel.js';
 import { buildModel } from '../client/model/buildModel.js';
 import { modelSpecSchema } from '../client/model/modelSpec.js';
 import { writeModelWeights } from '../client/model/modelWeights.js';
@@ -25,22 +24,7 @@ export async function runExport(options: { store: string; run: string; round?: n
     const model = buildModel(spec, spec.inputs, manifest.config?.seed ?? 0);
     writeModelWeights(model, checkpoint.weights);
     const out = resolve(options.out);
-    mkdirSync(out, { recursive: true });
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
-        writeFileSync(join(out, 'weights.bin'), weights);
-        const modelJson = {
-          format: 'layers-model',
-          generatedBy: `cohort-fl (run ${run.id}, round ${checkpoint.round}, sha256 ${checkpoint.modelSha256})`,
-          convertedBy: null,
-          modelTopology: artifacts.modelTopology,
-          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-        };
-        writeFileSync(join(out, 'model.json'), JSON.stringify(modelJson));
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length } };
-      }),
-    );
+    await saveLayersModel(model, out, `cohort-fl (run ${run.id}, round ${checkpoint.round}, sha256 ${checkpoint.modelSha256})`);
     model.dispose();
     print(`wrote ${join(out, 'model.json')} and weights.bin: run ${run.id}, round ${checkpoint.round}, model sha256 ${checkpoint.modelSha256}`);
   } finally {

@@ -5,6 +5,9 @@ import { startClient } from '../client/clientNode.js';
 import { loadCsvData } from '../client/data/index.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { publicKeyFromBase64 } from '../crypto/identity.js';
+import { buildModel } from '../client/model/buildModel.js';
+import { writeModelWeights } from '../client/model/modelWeights.js';
+import { saveLayersModel } from '../client/model/saveModel.js';
 import type { ClientConfig } from './config/clientConfig.js';
 import { loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
 
@@ -51,6 +54,16 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
   try {
     const reason = await handle.done;
     print(`run ended: ${reason}`);
+    // The node keeps the final model (under CKKS it is the only place the model exists in the clear).
+    const weights = handle.globalWeights();
+    if (weights) {
+      const out = resolve(baseDir, config.finalModel?.out ?? `${config.name}-model`);
+      const model = buildModel(config.model, data.meta.featureCount, config.seed);
+      writeModelWeights(model, weights);
+      await saveLayersModel(model, out, `cohort-fl client ${config.name} (${reason})`);
+      model.dispose();
+      print(`final model written to ${out} (model.json + weights.bin)`);
+    }
   } finally {
     trainer.dispose();
     audit?.close();

@@ -56,7 +56,7 @@ describe('the cohort command', () => {
     }
   });
 
-  it('runs a locked-down federation from the command line: keys, allowlist, pinned key, TLS, audit logs', async () => {
+  it('runs a locked-down federation from the command line: keys, allowlist, pinned key, TLS, CKKS, audit logs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cohort-secure-'));
     const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
     ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=cohort test CA', '-days', '1');
@@ -74,7 +74,7 @@ describe('the cohort command', () => {
     const data = join(root, 'examples/breast-cancer/data/hospitals');
     writeFileSync(
       join(dir, 'coordinator.yaml'),
-      `name: secure\nseed: 1\nrounds: 2\nmodel: { type: mlp, hidden: [8], outputs: 1, inputs: 30 }\nstrategy: { minFitClients: 3 }\n` +
+      `name: secure\nseed: 1\nrounds: 2\nmodel: { type: mlp, hidden: [8], outputs: 1, inputs: 30 }\nstrategy: { minFitClients: 3 }\nsecureAggregation: ckks\n` +
         `coordinator: { port: ${port} }\nidentity: { key: coordinator.key }\ntls: { cert: server.pem, key: server.key }\n` +
         `access:\n  peers:\n${['north', 'central', 'south'].map((h) => `    - { name: ${h}, publicKey: "${publicKeys[h]}" }`).join('\n')}\n`,
     );
@@ -90,7 +90,16 @@ describe('the cohort command', () => {
     expect(c.code).toBe(0);
     expect(c.stdout).toMatch(/listening on https:\/\/127\.0\.0\.1:\d+/);
     expect(c.stdout).toMatch(/^round 2\/2 {2}clients 3\/3 /m);
-    for (const h of hs) expect(h.code).toBe(0);
+    for (const h of hs) {
+      expect(h.code).toBe(0);
+      expect(h.stdout).toMatch(/final model written to .*-model \(model\.json \+ weights\.bin\)/);
+    }
+    // Under CKKS only the clients hold the model; each wrote the same one (30*8+8 + 8+1 float32 parameters).
+    const weights = ['north', 'central', 'south'].map((h) => readFileSync(join(dir, `${h}-model`, 'weights.bin')));
+    expect(weights[0]!.length).toBe(257 * 4);
+    expect(weights[1]!.equals(weights[0]!)).toBe(true);
+    expect(weights[2]!.equals(weights[0]!)).toBe(true);
+    expect(readFileSync(join(dir, 'secure.audit.jsonl'), 'utf8')).toMatch(/"ckks-key-distribution"/);
     const verified = await run(['audit', 'verify', join(dir, 'secure.audit.jsonl'), '--key', publicKeys.coordinator!]);
     expect(verified.code).toBe(0);
     expect(verified.stdout).toMatch(/audit log ok: \d+ entries/);

@@ -101,3 +101,13 @@ describe('strategies from the config', () => {
     expect(() => base({ name: 'fedprox' })).toThrow();
   });
 });
+
+describe('secure aggregation in the config', () => {
+  const parse = (extra: Record<string, unknown>) => () => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secureAggregation: 'ckks', ...extra });
+  it('refuses, when the config is read, what CKKS cannot do', () => {
+    expect(parse({ strategy: { name: 'krum', byzantine: 1 } })).toThrow(/krum cannot run with secureAggregation: ckks/);
+    expect(parse({ strategy: { serverLearningRate: 0.5 } })).toThrow(/must be 1 with secureAggregation: ckks/);
+    expect(parse({ privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 } })).toThrow(/needs noise split across clients/);
+    expect(parse({})()).toMatchObject({ secureAggregation: 'ckks' });
+  });
+});

@@ -24,6 +24,8 @@ export const clientConfigSchema = z.strictObject({
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 Ed25519 public key (44 characters)')
     .optional(),
   tls: clientTlsConfigSchema.optional(),
+  /** Where this node writes the final global model (tfjs layers format) when the run ends; default `<name>-model/` beside the config. */
+  finalModel: z.strictObject({ out: z.string().min(1) }).optional(),
   /** What this node sent, signed and hash-chained; default `<name>.audit.jsonl` beside the config when identity.key is set. */
   audit: auditConfigSchema.optional(),
 });

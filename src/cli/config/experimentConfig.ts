@@ -146,6 +146,15 @@ export const experimentConfigSchema = z
       if (names.has(client.name)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'name'], message: `client name "${client.name}" is used twice` });
       names.add(client.name);
     });
+    if (c.secureAggregation === 'ckks' && c.strategy.name !== 'fedavg') {
+      ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: `${c.strategy.name} cannot run with secureAggregation: ckks (the coordinator only adds ciphertexts); use fedavg, or plain aggregation` });
+    }
+    if (c.secureAggregation === 'ckks' && c.strategy.serverLearningRate !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['strategy', 'serverLearningRate'], message: 'must be 1 with secureAggregation: ckks (clients average the decrypted sum; there is no server step)' });
+    }
+    if (c.secureAggregation === 'ckks' && c.privacy) {
+      ctx.addIssue({ code: 'custom', path: ['privacy'], message: 'client-level DP under secureAggregation: ckks needs noise split across clients, which is not supported yet; use plain aggregation, or dpSgd (each client privatizes its own training)' });
+    }
     if (c.partition && c.clients) ctx.addIssue({ code: 'custom', path: ['partition'], message: 'give either clients (one data file each) or partition (one file split over virtual clients), not both' });
     const clientCount = c.partition ? partitionClientCount(c.partition) : c.clients?.length;
     const minAvailable = c.strategy.minAvailableClients ?? c.strategy.minFitClients;
