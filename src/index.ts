@@ -72,3 +72,4 @@ export * from './client/data/index.js';
 // Simulation and configs
 export { simulate, type SimulationOptions, type SimulationResult } from './cli/simulate.js';
 export { experimentConfigSchema, type ExperimentConfig, type ExperimentConfigInput } from './cli/config/experimentConfig.js';
+export { createStrategy } from './cli/createStrategy.js';

@@ -26,10 +26,21 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { Coordinator, experimentConfigSchema, loadCsvData, noiseMultiplierForEpsilon, RdpAccountant, selectBackend, simulate, startClient, type ExperimentConfig, type RunResult } from '../../src/index.js';
-import { createStrategy } from '../../src/cli/createStrategy.js';
-import { planDpSgd } from '../../src/client/dpSgdPlan.js';
-import { createTabularNode } from '../../src/client/tabularTrainer.js';
+import {
+  Coordinator,
+  createStrategy,
+  createTabularNode,
+  experimentConfigSchema,
+  loadCsvData,
+  noiseMultiplierForEpsilon,
+  planDpSgd,
+  RdpAccountant,
+  selectBackend,
+  simulate,
+  startClient,
+  type ExperimentConfig,
+  type RunResult,
+} from '../../src/index.js';
 import { heartDiseaseDataConfigs } from './data.js';
 
 const { values } = parseArgs({

@@ -1,4 +1,5 @@
 import { endianness } from 'node:os';
+import { packChunks } from './chunking.js';
 import { sizeOfShape, specMismatch, type TensorSpec, type Weights, type NamedTensor } from './tensors.js';
 
 /**
@@ -71,28 +72,7 @@ export function* encodeWeightsChunks(weights: Weights, chunkBytes: number): Gene
   weights.forEach((t, i) => checkTensor(t, i));
   const segments: Uint8Array[] = [encodeHeader(weights)];
   for (const t of weights) segments.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  let chunk = new Uint8Array(chunkBytes);
-  let filled = 0;
-  for (const seg of segments) {
-    let pos = 0;
-    while (pos < seg.length) {
-      if (filled === 0 && seg.length - pos >= chunkBytes) {
-        yield seg.subarray(pos, pos + chunkBytes);
-        pos += chunkBytes;
-        continue;
-      }
-      const n = Math.min(chunkBytes - filled, seg.length - pos);
-      chunk.set(seg.subarray(pos, pos + n), filled);
-      filled += n;
-      pos += n;
-      if (filled === chunkBytes) {
-        yield chunk;
-        chunk = new Uint8Array(chunkBytes);
-        filled = 0;
-      }
-    }
-  }
-  if (filled > 0) yield chunk.subarray(0, filled);
+  yield* packChunks(segments, chunkBytes);
 }
 
 /** Encodes weights into one buffer. For large models prefer encodeWeightsChunks. */

@@ -1,3 +1,4 @@
+import { packChunks } from '../../protocol/chunking.js';
 import { CkksError } from './ckksError.js';
 
 /**
@@ -16,34 +17,21 @@ export function framedByteLength(ciphertexts: readonly Uint8Array[]): number {
   return n;
 }
 
-/** The framed stream as chunks of exactly `chunkBytes` (the last may be shorter), without one big copy. */
+/** The framed stream as chunks of at most `chunkBytes` (ciphertexts larger than a chunk travel as views), without one big copy. */
 export function* ciphertextFrameChunks(ciphertexts: Iterable<Uint8Array>, chunkBytes: number): Generator<Uint8Array> {
   if (!Number.isInteger(chunkBytes) || chunkBytes < 16) throw new CkksError(`chunkBytes must be an integer >= 16, got ${chunkBytes}`);
-  let chunk = new Uint8Array(chunkBytes);
-  let filled = 0;
-  function* put(bytes: Uint8Array): Generator<Uint8Array> {
-    let pos = 0;
-    while (pos < bytes.length) {
-      const n = Math.min(chunkBytes - filled, bytes.length - pos);
-      chunk.set(bytes.subarray(pos, pos + n), filled);
-      filled += n;
-      pos += n;
-      if (filled === chunkBytes) {
-        yield chunk;
-        chunk = new Uint8Array(chunkBytes);
-        filled = 0;
-      }
-    }
-  }
-  yield* put(Uint8Array.from(MAGIC));
-  const length = new Uint8Array(LENGTH_BYTES);
+  yield* packChunks(frameSegments(ciphertexts), chunkBytes);
+}
+
+function* frameSegments(ciphertexts: Iterable<Uint8Array>): Generator<Uint8Array> {
+  yield Uint8Array.from(MAGIC);
   for (const c of ciphertexts) {
     if (c.length === 0) throw new CkksError('cannot frame an empty ciphertext');
+    const length = new Uint8Array(LENGTH_BYTES);
     new DataView(length.buffer).setUint32(0, c.length, true);
-    yield* put(length);
-    yield* put(c);
+    yield length;
+    yield c;
   }
-  if (filled > 0) yield chunk.subarray(0, filled);
 }
 
 /** The framed stream in one buffer. */
