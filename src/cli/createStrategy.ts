@@ -8,6 +8,7 @@ import { FedAdam } from '../coordinator/strategies/fedAdam.js';
 import { FedAvg } from '../coordinator/strategies/fedAvg.js';
 import { FedAvgM } from '../coordinator/strategies/fedAvgM.js';
 import { FedMedian } from '../coordinator/strategies/fedMedian.js';
+import { FedProx } from '../coordinator/strategies/fedProx.js';
 import { FedTrimmedAvg } from '../coordinator/strategies/fedTrimmedAvg.js';
 import { FedYogi } from '../coordinator/strategies/fedYogi.js';
 import { Krum } from '../coordinator/strategies/krum.js';
@@ -55,6 +56,9 @@ export function createStrategy(
     switch (s.name) {
       case 'fedavg':
         return new FedAvg({ ...common, ...dp, serverLearningRate: s.serverLearningRate });
+      case 'fedprox':
+        if (s.proximalMu === undefined) throw new ConfigError('strategy.proximalMu is required for fedprox (e.g. 0.01)');
+        return new FedProx({ ...common, ...dp, serverLearningRate: s.serverLearningRate, proximalMu: s.proximalMu });
       case 'fedavgm':
         return new FedAvgM({ ...common, ...dp, serverLearningRate: s.serverLearningRate, ...(s.serverMomentum !== undefined ? { serverMomentum: s.serverMomentum } : {}) });
       case 'fedadam':

@@ -118,6 +118,9 @@ export class TfjsTrainer implements Trainer {
         optimizer.dispose();
       }
     }
+    const mu = config.extra?.proximalMu;
+    if (mu !== undefined && (typeof mu !== 'number' || !(mu >= 0) || !Number.isFinite(mu))) throw new Error(`proximalMu must be a finite number >= 0, got ${String(mu)}`);
+    const proximal = typeof mu === 'number' && mu > 0 ? this.proximalStep(optimizer, mu) : undefined;
     const rng = createSeededRng(mixSeed(this.options.seed ?? 0, config.round));
     const indices = Array.from({ length: n }, (_, i) => i);
     let order = shuffleInPlace([...indices], rng);
@@ -136,7 +139,7 @@ export class TfjsTrainer implements Trainer {
         const idx = tf.tensor1d(rows, 'int32');
         return [tf.gather(train.x, idx), tf.gather(train.y, idx)];
       });
-      const out = await model.trainOnBatch(xb!, yb!);
+      const out = proximal ? proximal.run(xb!, yb!) : await model.trainOnBatch(xb!, yb!);
       xb!.dispose();
       yb!.dispose();
       const values = Array.isArray(out) ? out : [out];
@@ -146,10 +149,45 @@ export class TfjsTrainer implements Trainer {
       // Yield so sockets (heartbeats, other clients in a simulation) are served during long rounds.
       if (step % 16 === 15) await new Promise((r) => setImmediate(r));
     }
+    proximal?.dispose();
     optimizer.dispose();
     const metrics: Record<string, number> = { loss: lossSum / Math.max(seen, 1) };
     if (this.options.accuracy) metrics.accuracy = accuracySum / Math.max(seen, 1);
     return { numExamples: n, metrics };
+  }
+
+  /**
+   * FedProx's local objective (Li et al. 2020): the data loss plus (mu / 2) ||w - w_round||^2, where w_round
+   * is the model this round started from (snapshotted here), so local training cannot drift far from it.
+   * Returns the step and reports [data loss, accuracy] like trainOnBatch.
+   */
+  private proximalStep(optimizer: tf.Optimizer, mu: number): { run(x: tf.Tensor, y: tf.Tensor): number[]; dispose(): void } {
+    const { model } = this.options;
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const anchor = variables.map((v) => v.clone());
+    const lossOf = perExampleLoss(this.options.loss);
+    return {
+      run: (x, y) => {
+        let dataLoss = 0;
+        let accuracy = 0;
+        const total = optimizer.minimize(
+          () =>
+            tf.tidy(() => {
+              const predicted = model.apply(x, { training: true }) as tf.Tensor;
+              const data = lossOf(y, predicted).mean();
+              dataLoss = data.dataSync()[0]!;
+              if (this.options.accuracy) accuracy = batchAccuracy(y, predicted);
+              const drift = variables.map((v, i) => tf.sum(tf.square(tf.sub(v, anchor[i]!))));
+              return tf.add(data, tf.mul(mu / 2, tf.addN(drift))) as tf.Scalar;
+            }),
+          true,
+          variables,
+        );
+        total?.dispose();
+        return [dataLoss, accuracy];
+      },
+      dispose: () => anchor.forEach((t) => t.dispose()),
+    };
   }
 
   /**
@@ -229,4 +267,12 @@ export class TfjsTrainer implements Trainer {
   private disposeData(): void {
     for (const t of [this.train.x, this.train.y, this.test?.x, this.test?.y]) t?.dispose();
   }
+}
+
+/** Share of a batch classified right: thresholded at 0.5 for one output, argmax for several. */
+function batchAccuracy(y: tf.Tensor, predicted: tf.Tensor): number {
+  return tf.tidy(() => {
+    const right = predicted.shape[1] === 1 ? tf.equal(tf.greaterEqual(predicted, 0.5).toFloat(), y) : tf.equal(tf.argMax(predicted, 1), tf.argMax(y, 1));
+    return tf.mean(right.toFloat()).dataSync()[0]!;
+  });
 }

@@ -36,7 +36,7 @@ describe('experiment configs', () => {
   it.each([
     ['a misspelt key', valid.replace('rounds: 3', 'rounds: 3\nrouds: 4'), /\(top level\): Unrecognized key: "rouds"/],
     ['a fraction above 1', valid.replace('minFitClients: 2', 'minFitClients: 2, fractionFit: 1.5'), /strategy\.fractionFit: Too big: expected number to be <=1/],
-    ['an unknown strategy', valid.replace('minFitClients: 2', 'minFitClients: 2, name: fedsgd'), /strategy\.name: Invalid option: expected one of "fedavg"\|"fedavgm"\|"fedadam"/],
+    ['an unknown strategy', valid.replace('minFitClients: 2', 'minFitClients: 2, name: fedsgd'), /strategy\.name: Invalid option: expected one of "fedavg"\|"fedavgm"\|"fedprox"/],
     ['an unknown backend', `${valid}\nbackend: tpu`, /backend: Invalid option: expected one of "auto"\|"tensorflow-gpu"\|"tensorflow"\|"webgpu"\|"wasm"\|"cpu"/],
     ['too few clients for minFitClients', valid.replace('minFitClients: 2', 'minFitClients: 3'), /clients: 2 clients can never satisfy minAvailableClients\/minFitClients = 3/],
     ['a duplicate client name', valid.replace('name: b', 'name: a'), /clients\.1\.name: client name "a" is used twice/],
@@ -81,6 +81,7 @@ describe('strategies from the config', () => {
   it.each([
     ['fedavg', {}, 'fedavg'],
     ['fedavgm', { serverMomentum: 0.9 }, 'fedavgm'],
+    ['fedprox', { proximalMu: 0.01 }, 'fedprox'],
     ['fedadam', { eta: 0.01 }, 'fedadam'],
     ['fedyogi', {}, 'fedyogi'],
     ['fedadagrad', {}, 'fedadagrad'],
@@ -98,7 +99,8 @@ describe('strategies from the config', () => {
     expect(() => createStrategy(base({ name: 'fedmedian' }, { privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 } }))).toThrow(
       /fedmedian needs every individual update and cannot be combined with privacy/,
     );
-    expect(() => base({ name: 'fedprox' })).toThrow();
+    expect(() => createStrategy(base({ name: 'fedprox' }))).toThrow(/strategy\.proximalMu is required for fedprox/);
+    expect(() => base({ name: 'scaffold' })).toThrow();
   });
 });
 

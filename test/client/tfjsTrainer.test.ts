@@ -104,3 +104,28 @@ describe('tabular tensors', () => {
     expect(() => createTabularTrainer({ model: three, data: bad, optimizer: 'sgd', seed: 1 })).toThrow(/label 5 does not fit a model with 3 classes/);
   });
 });
+
+describe('FedProx on the client', () => {
+  it('keeps local training near the round start as proximalMu grows, and trains plainly at mu = 0', async () => {
+    const drift = async (mu: number | undefined) => {
+      const t = createTabularTrainer({ model: spec, data: blobs(48, 5), optimizer: 'sgd', seed: 4 });
+      const start = t.getWeights().map((w) => Float32Array.from(w.data));
+      const fit = await t.fit({ round: 1, epochs: 5, batchSize: 8, learningRate: 0.2, ...(mu !== undefined ? { extra: { proximalMu: mu } } : {}) });
+      const moved = Math.sqrt(t.getWeights().reduce((s, w, i) => s + w.data.reduce((a, v, j) => a + (v - start[i]![j]!) ** 2, 0), 0));
+      t.dispose();
+      return { moved, fit };
+    };
+    const plain = await drift(undefined);
+    const zero = await drift(0);
+    const mild = await drift(0.5);
+    const strong = await drift(5); // lr x mu = 1: stiff but stable (explicit steps diverge past lr x mu = 2)
+    expect(zero.moved).toBe(plain.moved); // mu = 0 is plain FedAvg training, bit for bit
+    expect(mild.moved).toBeLessThan(plain.moved);
+    expect(strong.moved).toBeLessThan(mild.moved / 3);
+    expect(mild.fit.metrics.loss).toBeGreaterThan(0);
+    expect(mild.fit.metrics.accuracy).toBeGreaterThan(0.5);
+    const t = createTabularTrainer({ model: spec, data: blobs(8, 5), optimizer: 'sgd', seed: 4 });
+    await expect(t.fit({ round: 1, epochs: 1, batchSize: 4, learningRate: 0.1, extra: { proximalMu: -1 } })).rejects.toThrow(/proximalMu must be a finite number >= 0/);
+    t.dispose();
+  });
+});

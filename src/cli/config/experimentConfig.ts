@@ -17,8 +17,8 @@ export const trainingSchema = z.strictObject({
   optimizer: z.enum(['sgd', 'adam']).default('adam'),
 });
 
-/** Strategies a config can name. FedProx and SCAFFOLD need client-side support that is not wired yet. */
-export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedmedian', 'fedtrimmedavg', 'krum', 'bulyan'] as const;
+/** Strategies a config can name. SCAFFOLD needs client-side support that is not wired yet. */
+export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad', 'fedmedian', 'fedtrimmedavg', 'krum', 'bulyan'] as const;
 
 export const strategySchema = z.strictObject({
   name: z.enum(STRATEGY_NAMES).default('fedavg'),
@@ -29,6 +29,8 @@ export const strategySchema = z.strictObject({
   tau: z.number().positive().optional(),
   beta1: z.number().min(0).lt(1).optional(),
   beta2: z.number().min(0).lt(1).optional(),
+  /** fedprox: the proximal term's weight mu (Li et al. 2020); clients add (mu / 2) ||w - w_round||^2 to their loss. */
+  proximalMu: z.number().min(0).optional(),
   /** fedtrimmedavg: fraction trimmed at each end. */
   trimFraction: z.number().min(0).lt(0.5).optional(),
   /** krum, bulyan: Byzantine clients tolerated; krum's `keep` > 1 is Multi-Krum. */
