@@ -73,3 +73,5 @@ export * from './client/data/index.js';
 export { simulate, type SimulationOptions, type SimulationResult } from './cli/simulate.js';
 export { experimentConfigSchema, type ExperimentConfig, type ExperimentConfigInput } from './cli/config/experimentConfig.js';
 export { createStrategy } from './cli/createStrategy.js';
+export * from './client/partition/index.js';
+export * from './client/byzantine/index.js';
