@@ -13,7 +13,10 @@ export interface UpdateSink {
 
 /** What a round's aggregation produced: the weighted mean of the committed updates. */
 export interface AggregateResult {
-  /** Flat weighted mean of the updates, in the model spec's order; undefined when nobody contributed. */
+  /**
+   * Flat weighted mean of the updates, in the model spec's order; undefined when nobody contributed. It may
+   * share memory with the aggregator's staging: use it (or copy it) before the next round begins.
+   */
   readonly mean: Float32Array | undefined;
   readonly totalWeight: number;
   readonly contributors: readonly string[];

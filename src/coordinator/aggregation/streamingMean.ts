@@ -135,7 +135,9 @@ export class StreamingMean implements Aggregator {
       finish: (): AggregateResult => {
         closed = true;
         if (totalWeight === 0) return { mean: undefined, totalWeight: 0, contributors: [] };
-        const mean = new Float32Array(size);
+        // The mean lands in an idle staging slot instead of a new model-sized array (uploads are over): it is
+        // valid until the next round starts staging, which is after the strategy has applied it.
+        const mean = this.free[this.free.length - 1] ?? new Float32Array(size);
         for (let i = 0; i < size; i++) mean[i] = (sum[i]! + compensation[i]!) / totalWeight;
         return { mean, totalWeight, contributors: [...contributors] };
       },
