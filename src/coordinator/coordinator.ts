@@ -17,8 +17,7 @@ import { AccessList, type AllowedPeer } from './accessList.js';
 import { noAudit, type AuditTrail } from './auditTrail.js';
 import { weightsHash } from './weightsHash.js';
 import type { RunStore } from './store/runStore.js';
-import { RdpAccountant } from '../privacy/rdpAccountant.js';
-import { DpMean } from './aggregation/dpMean.js';
+import { PrivacyLedger } from './privacyLedger.js';
 import { CkksContext } from '../crypto/ckks/ckksContext.js';
 import { distributeCkksKey, encodeEncryptedGlobal, runEncryptedFitRound, type EncryptedGlobal } from './ckksRounds.js';
 import { weightedMetrics } from './strategies/weightedMean.js';
@@ -228,19 +227,20 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   }
 
   /** Where the run starts: round 1 from the initial weights, or after the store's last checkpoint. */
-  private startingPoint(): { global: Weights; firstRound: number; standardization: Weights | undefined; accountant: RdpAccountant | undefined } {
-    const fresh = this.options.privacy ? new RdpAccountant() : undefined;
+  private startingPoint(): { global: Weights; firstRound: number; standardization: Weights | undefined; ledger: PrivacyLedger | undefined } {
+    const privacy = this.options.privacy;
+    const fresh = privacy ? new PrivacyLedger(privacy) : undefined;
     const { store, strategy } = this.options;
     if (store && this.options.resume) {
       const checkpoint = store.checkpoint(this.runId);
       const standardization = store.standardization(this.runId);
-      if (!checkpoint) return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization, accountant: fresh };
+      if (!checkpoint) return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization, ledger: fresh };
       const saved = (checkpoint.strategyState ?? {}) as { strategy?: unknown; privacy?: unknown };
       strategy.restore?.(saved.strategy);
-      const accountant = this.options.privacy && saved.privacy !== undefined ? RdpAccountant.fromState(saved.privacy) : fresh;
+      const ledger = privacy ? PrivacyLedger.resume(privacy, saved.privacy) : undefined;
       this.log.info({ round: checkpoint.round, model: checkpoint.modelSha256 }, 'resuming from the last completed round');
       this.audit.append('run-resumed', { run: this.runId, afterRound: checkpoint.round, model: checkpoint.modelSha256 });
-      return { global: checkpoint.weights, firstRound: checkpoint.round + 1, standardization, accountant };
+      return { global: checkpoint.weights, firstRound: checkpoint.round + 1, standardization, ledger };
     }
     store?.createRun({
       id: this.runId,
@@ -249,7 +249,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       manifest: this.options.manifest ?? {},
       roundsPlanned: this.options.rounds,
     });
-    return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization: undefined, accountant: fresh };
+    return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization: undefined, ledger: fresh };
   }
 
   private async runRounds(): Promise<RunResult> {
@@ -269,6 +269,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     }
     const standardization = await this.standardize(waitMs, roundTimeoutMs, start.standardization);
     if (standardization && !start.standardization) store?.saveStandardization(this.runId, standardization.weights);
+    const ckks = this.options.secureAggregation === 'ckks' ? await CkksContext.create() : undefined;
     const recordClient = (client: ClientSummary) => store?.recordClient(this.runId, client);
     registry.summaries().forEach(recordClient);
     this.on('client-joined', recordClient);
@@ -281,11 +282,9 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         .map((s) => s.summary);
     };
 
-    const privacy = this.options.privacy;
-    const ckks = this.options.secureAggregation === 'ckks' ? await CkksContext.create() : undefined;
     const parameters = totalParameters(specOf(global));
     let encryptedGlobal: EncryptedGlobal | undefined;
-    let accountant = start.accountant;
+    const ledger = start.ledger;
     let stoppedEarly: string | undefined;
     let roundPrivacy: RoundRecord['privacy'];
     rounds: for (let round = start.firstRound; round <= this.options.rounds; round++) {
@@ -301,14 +300,12 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         const candidates = await eligible();
         const tasks = strategy.configureFit(round, candidates, createSeededRng(mixSeed(seed, round, attempts, 1)));
         const sampleRate = candidates.length > 0 ? Math.min(1, tasks.length / candidates.length) : 1;
-        if (privacy && accountant && privacy.targetEpsilon !== undefined) {
-          const check = accountant.wouldExceed({ epsilon: privacy.targetEpsilon, delta: privacy.delta, ...(privacy.conversion ? { conversion: privacy.conversion } : {}) }, sampleRate, privacy.noiseMultiplier);
-          if (check.exceeds) {
-            stoppedEarly = `privacy budget: round ${round} would bring epsilon to ${check.epsilon.toFixed(4)}, past the target ${privacy.targetEpsilon} (delta ${privacy.delta}); stopped after round ${round - 1}`;
-            this.log.warn({ round }, stoppedEarly);
-            this.audit.append('privacy-budget-reached', { round, epsilon: check.epsilon, target: privacy.targetEpsilon, delta: privacy.delta });
-            break rounds;
-          }
+        const refusal = ledger?.refuse(round, sampleRate);
+        if (refusal) {
+          stoppedEarly = refusal.message;
+          this.log.warn({ round }, stoppedEarly);
+          this.audit.append('privacy-budget-reached', { round, epsilon: refusal.epsilon, target: this.options.privacy?.targetEpsilon ?? null, delta: this.options.privacy?.delta ?? null });
+          break rounds;
         }
         this.report('round-started', { round, attempt: attempts, selected: tasks.map((t) => t.client.name) });
         // Round 1 starts from the public initial weights; under CKKS every later broadcast is the encrypted sum.
@@ -328,19 +325,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
             global = next.weights;
             metrics = next.metrics;
           }
-          if (privacy && accountant) {
-            accountant = accountant.step(sampleRate, privacy.noiseMultiplier);
-            const spent = accountant.epsilon(privacy.delta, privacy.conversion);
-            const dp = this.aggregator instanceof DpMean ? this.aggregator.measurements : undefined;
-            roundPrivacy = {
-              epsilon: spent.epsilon,
-              delta: privacy.delta,
-              noiseMultiplier: privacy.noiseMultiplier,
-              sampleRate,
-              ...(dp ? { clipped: dp.clipped } : {}),
-              ...(dp?.adaptive ? { clipNorm: dp.adaptive.clipNorm } : {}),
-            };
-          }
+          if (ledger) roundPrivacy = ledger.charge(sampleRate, this.aggregator);
           const durationMs = performance.now() - fitStarted;
           const aggregationMs = performance.now() - aggregationStarted;
           const trainingMs = Math.max(0, ...fit.reports.map((r) => (r.metrics.trainSeconds ?? 0) * 1000));
@@ -379,7 +364,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         durationMs: performance.now() - started,
       };
       history.push(record);
-      const saved = { strategy: strategy.state?.(), ...(accountant ? { privacy: accountant.state } : {}) };
+      const saved = { strategy: strategy.state?.(), ...(ledger ? { privacy: ledger.state } : {}) };
       const modelSha256 = encryptedGlobal
         ? (store?.completeRound(this.runId, record, { encryptedSha256: encryptedGlobal.sha256 }, saved) ?? encryptedGlobal.sha256)
         : store

@@ -1,0 +1,60 @@
+import { RdpAccountant } from '../privacy/rdpAccountant.js';
+import type { RdpConversion } from '../privacy/rdpConversion.js';
+import type { Aggregator } from './aggregation/aggregator.js';
+import { DpMean } from './aggregation/dpMean.js';
+import type { RoundRecord } from './roundRecord.js';
+
+export interface PrivacySettings {
+  readonly noiseMultiplier: number;
+  readonly delta: number;
+  readonly targetEpsilon?: number;
+  readonly conversion?: RdpConversion;
+}
+
+/**
+ * The run's client-level privacy ledger: an RDP accountant charged once per aggregated round (a failed
+ * attempt releases nothing and costs nothing), and the budget check made before a round starts.
+ */
+export class PrivacyLedger {
+  constructor(
+    private readonly settings: PrivacySettings,
+    private accountant: RdpAccountant = new RdpAccountant(),
+  ) {}
+
+  /** Restores the ledger from a checkpoint's `privacy` value, or starts a fresh one. */
+  static resume(settings: PrivacySettings, saved: unknown): PrivacyLedger {
+    return new PrivacyLedger(settings, saved === undefined ? new RdpAccountant() : RdpAccountant.fromState(saved));
+  }
+
+  get state(): unknown {
+    return this.accountant.state;
+  }
+
+  /** Why round `round` must not run (it would pass the budget), or undefined. */
+  refuse(round: number, sampleRate: number): { message: string; epsilon: number } | undefined {
+    const { targetEpsilon, delta, noiseMultiplier, conversion } = this.settings;
+    if (targetEpsilon === undefined) return undefined;
+    const check = this.accountant.wouldExceed({ epsilon: targetEpsilon, delta, ...(conversion ? { conversion } : {}) }, sampleRate, noiseMultiplier);
+    if (!check.exceeds) return undefined;
+    return {
+      message: `privacy budget: round ${round} would bring epsilon to ${check.epsilon.toFixed(4)}, past the target ${targetEpsilon} (delta ${delta}); stopped after round ${round - 1}`,
+      epsilon: check.epsilon,
+    };
+  }
+
+  /** Charges one aggregated round at `sampleRate`; returns what the round record shows. */
+  charge(sampleRate: number, aggregator: Aggregator): NonNullable<RoundRecord['privacy']> {
+    const { noiseMultiplier, delta, conversion } = this.settings;
+    this.accountant = this.accountant.step(sampleRate, noiseMultiplier);
+    const spent = this.accountant.epsilon(delta, conversion);
+    const dp = aggregator instanceof DpMean ? aggregator.measurements : undefined;
+    return {
+      epsilon: spent.epsilon,
+      delta,
+      noiseMultiplier,
+      sampleRate,
+      ...(dp ? { clipped: dp.clipped } : {}),
+      ...(dp?.adaptive ? { clipNorm: dp.adaptive.clipNorm } : {}),
+    };
+  }
+}
