@@ -15,6 +15,9 @@ export function formatRound(record: RoundRecord, rounds: number): string {
   ];
   if (record.central) parts.push(`pooled acc ${fmt(record.central.metrics.accuracy)}`);
   if (record.privacy) parts.push(`epsilon ${record.privacy.epsilon.toFixed(3)} (delta ${record.privacy.delta})`);
+  // Example-level DP-SGD: each client accounts its own record-level epsilon; show the largest.
+  const recordLevel = record.fit.outcomes.flatMap((o) => (o.metrics?.dpSgdEpsilon !== undefined ? [o.metrics.dpSgdEpsilon] : []));
+  if (recordLevel.length > 0) parts.push(`record-level epsilon <= ${Math.max(...recordLevel).toFixed(3)}`);
   const t = record.fit.timing;
   parts.push(`${(record.durationMs / 1000).toFixed(2)} s${t ? ` (train ${(t.trainingMs / 1000).toFixed(2)}, transfer ${(t.transferMs / 1000).toFixed(2)}, aggregate ${(t.aggregationMs / 1000).toFixed(3)})` : ''}`);
   if (record.attempts > 1) parts.push(`(${record.attempts} attempts)`);
