@@ -38,7 +38,8 @@ export function createStrategy(
     },
     ...(evaluateFn ? { evaluateFn } : {}),
   };
-  const dpMean = privacy ? new DpMean(new StreamingMean(), { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier }) : undefined;
+  // Under CKKS the noise is split across clients (the coordinator adds ciphertexts only): no DP aggregator here.
+  const dpMean = privacy && config.secureAggregation !== 'ckks' ? new DpMean(new StreamingMean(), { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier }) : undefined;
   const dp = dpMean ? { aggregator: () => dpMean } : {};
   const robust = (name: string) => {
     if (privacy) throw new ConfigError(`strategy ${name} needs every individual update and cannot be combined with privacy (DP-FedAvg)`);

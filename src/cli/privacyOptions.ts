@@ -5,7 +5,7 @@ import type { ExperimentConfig } from './config/experimentConfig.js';
 
 /** The coordinator's privacy accounting and the dashboard's privacy card, from an experiment's `privacy`. */
 export function privacyOptions(config: ExperimentConfig): {
-  coordinator: Pick<CoordinatorOptions, 'privacy'>;
+  coordinator: Pick<CoordinatorOptions, 'privacy' | 'privacyClipNorm'>;
   observe: (record: RoundRecord) => void;
   budget: () => PrivacyBudget;
 } {
@@ -15,6 +15,8 @@ export function privacyOptions(config: ExperimentConfig): {
   return {
     coordinator: {
       privacy: { noiseMultiplier: p.noiseMultiplier, delta: p.delta, conversion: p.conversion, ...(p.targetEpsilon !== undefined ? { targetEpsilon: p.targetEpsilon } : {}) },
+      // Under CKKS each client clips and adds its share of the noise; the coordinator needs the norm to tell them.
+      ...(config.secureAggregation === 'ckks' && typeof p.clipNorm === 'number' ? { privacyClipNorm: p.clipNorm } : {}),
     },
     observe: (record) => {
       if (record.privacy) spent = record.privacy.epsilon;

@@ -328,6 +328,19 @@ export function startClient(options: ClientOptions): ClientHandle {
     return out;
   };
 
+  /** global + clip(local - global) + N(0, dpNoiseStd^2): this client's part of distributed DP under CKKS. */
+  const shareOfNoise = (global: Weights, local: Weights, extra: Readonly<Record<string, unknown>> | undefined): Weights => {
+    const clipNorm = extra?.clipNorm;
+    const std = extra?.dpNoiseStd;
+    if (typeof clipNorm !== 'number' || typeof std !== 'number') return local;
+    const delta = clipToNorm(subtractWeights(local, global), clipNorm).weights;
+    return delta.map((t, i) => {
+      const noise = fillGaussian(new Float32Array(t.data.length), std);
+      const g = global[i]!.data;
+      return { name: t.name, shape: [...t.shape], data: t.data.map((v, j) => g[j]! + v + noise[j]!) };
+    });
+  };
+
   /** Signs (run, round, task, this client, claims, payload hash) and records what left this site. */
   const signUpload = (round: number, taskId: string, kind: string, claims: Readonly<Record<string, number>>, sha256: string): string => {
     if (!runId) throw new Error('not authenticated to a run');
@@ -346,8 +359,10 @@ export function startClient(options: ClientOptions): ClientHandle {
       const outcome = { ...trained, metrics: { ...trained.metrics, trainSeconds: (performance.now() - trainStarted) / 1000 } };
       const ckksWeight = meta.config.extra?.ckksWeight;
       if (typeof ckksWeight === 'number') {
-        // Secure aggregation: the weighted model goes up encrypted; the coordinator only adds ciphertexts.
-        const upload = ckks.encryptModel(await options.trainer.getWeights(), ckksWeight, transfer.chunkBytes);
+        // Secure aggregation: the weighted model goes up encrypted; the coordinator only adds ciphertexts. Under
+        // distributed DP the model is first brought within clipNorm of the global and this client's noise share added.
+        const local = shareOfNoise(global, await options.trainer.getWeights(), meta.config.extra);
+        const upload = ckks.encryptModel(local, ckksWeight, transfer.chunkBytes);
         if (upload.clipped > 0) log.warn({ round: meta.round, clipped: upload.clipped }, 'values beyond the CKKS headroom were clipped');
         const metrics = { ...outcome.metrics, ...(upload.clipped > 0 ? { ckksClipped: upload.clipped } : {}) };
         await peer.sendStream({ kind: 'fit-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, metrics, encrypted: true }, upload.totalBytes, upload.chunks, {

@@ -82,17 +82,24 @@ export async function runEncryptedFitRound(
   parameters: number,
   broadcast: EncodedWeights,
   deadlineMs: number,
+  /**
+   * Client-level DP split across clients (distributed noise): every selected client weighs 1/m, clips its
+   * update to C and adds Gaussian noise of std zC / sqrt(m), so the m shares sum to N(0, (zC)^2).
+   */
+  dp?: { readonly clipNorm: number; readonly noiseMultiplier: number },
 ): Promise<{ reports: FitReport[]; failures: TaskFailure[]; global: EncryptedGlobal | undefined }> {
   const sum = new CkksEvaluatorSide(ctx, parameters);
   try {
     const cohortExamples = tasks.reduce((s, t) => s + t.client.numTrainExamples, 0) || tasks.length;
-    const shares = new Map(tasks.map((t) => [t.client.id, (t.client.numTrainExamples || 1) / cohortExamples]));
+    // DP weighs clients equally (example counts would scale the sensitivity); otherwise FedAvg's example shares.
+    const shares = new Map(tasks.map((t) => [t.client.id, dp ? 1 / tasks.length : (t.client.numTrainExamples || 1) / cohortExamples]));
+    const noise: Record<string, number> = dp ? { clipNorm: dp.clipNorm, dpNoiseStd: (dp.noiseMultiplier * dp.clipNorm) / Math.sqrt(tasks.length) } : {};
     const { reports, failures } = await collectTasks(
       tasks,
       registry,
       (session, task, taskId) => {
         const share = shares.get(task.client.id)!;
-        const instructions = { ...task.instructions, extra: { ...task.instructions.extra, ckksWeight: share } };
+        const instructions = { ...task.instructions, extra: { ...task.instructions.extra, ...noise, ckksWeight: share } };
         return session.fit(round, taskId, instructions, broadcast, { encrypted: () => sum.accept() });
       },
       deadlineMs,

@@ -81,6 +81,8 @@ export interface CoordinatorOptions {
    * take epsilon past `targetEpsilon`.
    */
   readonly privacy?: { readonly noiseMultiplier: number; readonly delta: number; readonly targetEpsilon?: number; readonly conversion?: RdpConversion };
+  /** Under CKKS, the clip norm clients apply before adding their share of the noise (distributed DP). */
+  readonly privacyClipNorm?: number;
   readonly configHash?: string;
   /** Called after each completed round: progress lines, dashboards, stores. */
   readonly onRound?: (record: RoundRecord) => void;
@@ -134,7 +136,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       if (!options.strategy.supportedModes.includes('ckks')) {
         throw new RunError(`strategy ${options.strategy.name} needs plaintext updates and cannot run with secureAggregation: ckks (it supports ${options.strategy.supportedModes.join(', ')})`);
       }
-      if (options.privacy) throw new RunError('differential privacy with secureAggregation: ckks needs noise split across clients, which is not supported yet: use plain aggregation for DP runs');
+      if (options.privacy && !options.privacyClipNorm) throw new RunError('differential privacy with secureAggregation: ckks needs privacyClipNorm (clients clip and add their noise share)');
     }
     // No upload may be larger than a model update (moments are far smaller): refuse bigger ones up front.
     const largestUpload = encodedByteLength(spec) + 64 * 1024;
@@ -311,7 +313,16 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         // Round 1 starts from the public initial weights; under CKKS every later broadcast is the encrypted sum.
         const weights = encryptedGlobal ? encodeEncryptedGlobal(encryptedGlobal, this.transfer.chunkBytes) : encodeGlobal(global, this.transfer.chunkBytes);
         const fit = ckks
-          ? await runEncryptedFitRound(round, tasks, registry, ckks, parameters, weights, roundTimeoutMs)
+          ? await runEncryptedFitRound(
+              round,
+              tasks,
+              registry,
+              ckks,
+              parameters,
+              weights,
+              roundTimeoutMs,
+              this.options.privacy && this.options.privacyClipNorm ? { clipNorm: this.options.privacyClipNorm, noiseMultiplier: this.options.privacy.noiseMultiplier } : undefined,
+            )
           : await runFitRound(round, tasks, registry, this.aggregator, weights, roundTimeoutMs);
         const outcomes = outcomesOf(fit.reports, fit.failures);
         if (fit.reports.length >= strategy.minFitClients) {
@@ -325,7 +336,10 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
             global = next.weights;
             metrics = next.metrics;
           }
-          if (ledger) roundPrivacy = ledger.charge(sampleRate, this.aggregator);
+          // Distributed noise: only the m' clients that contributed added their share, so the sum carries
+          // noise of std zC * sqrt(m'/m); the accountant is charged with that effective multiplier.
+          const dropoutFactor = ckks ? Math.sqrt(fit.reports.length / tasks.length) : 1;
+          if (ledger) roundPrivacy = ledger.charge(sampleRate, this.aggregator, dropoutFactor);
           const durationMs = performance.now() - fitStarted;
           const aggregationMs = performance.now() - aggregationStarted;
           const trainingMs = Math.max(0, ...fit.reports.map((r) => (r.metrics.trainSeconds ?? 0) * 1000));

@@ -42,9 +42,13 @@ export class PrivacyLedger {
     };
   }
 
-  /** Charges one aggregated round at `sampleRate`; returns what the round record shows. */
-  charge(sampleRate: number, aggregator: Aggregator): NonNullable<RoundRecord['privacy']> {
-    const { noiseMultiplier, delta, conversion } = this.settings;
+  /**
+   * Charges one aggregated round at `sampleRate`; returns what the round record shows. `noiseFactor` < 1
+   * scales the noise multiplier down when part of a distributed noise went missing with dropped clients.
+   */
+  charge(sampleRate: number, aggregator: Aggregator, noiseFactor = 1): NonNullable<RoundRecord['privacy']> {
+    const { delta, conversion } = this.settings;
+    const noiseMultiplier = this.settings.noiseMultiplier * noiseFactor;
     this.accountant = this.accountant.step(sampleRate, noiseMultiplier);
     const spent = this.accountant.epsilon(delta, conversion);
     const dp = aggregator instanceof DpMean ? aggregator.measurements : undefined;

@@ -109,7 +109,8 @@ describe('secure aggregation in the config', () => {
   it('refuses, when the config is read, what CKKS cannot do', () => {
     expect(parse({ strategy: { name: 'krum', byzantine: 1 } })).toThrow(/krum cannot run with secureAggregation: ckks/);
     expect(parse({ strategy: { serverLearningRate: 0.5 } })).toThrow(/must be 1 with secureAggregation: ckks/);
-    expect(parse({ privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 } })).toThrow(/needs noise split across clients/);
+    expect(parse({ privacy: { clipNorm: { initialClipNorm: 1, countNoiseStd: 1 }, noiseMultiplier: 1, delta: 1e-5 } })).toThrow(/give a fixed clipNorm with secureAggregation: ckks/);
+    expect(parse({ privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 } })()).toMatchObject({ secureAggregation: 'ckks' });
     expect(parse({})()).toMatchObject({ secureAggregation: 'ckks' });
   });
 });

@@ -61,7 +61,7 @@ describe('CKKS secure aggregation', () => {
     expect(events.filter((e) => e.type === 'upload-accepted').every((e) => e.data.kind === 'fit-result (ckks)')).toBe(true);
   });
 
-  it('refuses strategies that need plaintext, and DP without split noise, at start', async () => {
+  it('refuses strategies that need plaintext, and DP without a clip norm for the clients, at start', async () => {
     fed = new TestFederation();
     const robust = new FedAvg({ minFitClients: 1, fit });
     Object.defineProperty(robust, 'supportedModes', { value: ['plain'] });
@@ -70,7 +70,7 @@ describe('CKKS secure aggregation', () => {
     );
     await expect(
       fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, secureAggregation: 'ckks', privacy: { noiseMultiplier: 1, delta: 1e-5 } }),
-    ).rejects.toThrow(/differential privacy with secureAggregation: ckks needs noise split across clients/);
+    ).rejects.toThrow(/differential privacy with secureAggregation: ckks needs privacyClipNorm/);
   });
 });
 
@@ -115,5 +115,36 @@ describe('CKKS membership changes', () => {
     expect(finals[1]).toEqual(finals[0]);
     expect(finals[2]).toEqual(finals[0]);
     expect(Math.abs(finals[0]![0]!)).toBeGreaterThan(0.1);
+  });
+});
+
+describe('client-level DP under CKKS (distributed noise)', () => {
+  it('has every client clip and add its noise share, accounts epsilon, and lowers the multiplier for dropouts', async () => {
+    fed = new TestFederation();
+    const coordinator = await fed.coordinator({
+      strategy: new FedAvg({ minFitClients: 2, minAvailableClients: 2, fit }),
+      initialWeights: zeros(),
+      rounds: 3,
+      secureAggregation: 'ckks',
+      privacy: { noiseMultiplier: 1e-6, delta: 1e-5 },
+      privacyClipNorm: 0.05,
+      logger: silent,
+    });
+    const trainers = [0, 1, 2].map((i) => {
+      const d = linearData(15 + 10 * i, i + 7);
+      return new LinearTrainer(d.xs, d.ys, `h${i}`);
+    });
+    const handles = trainers.map((t) => fed.client(coordinator.url, t.name, t, { logger: silent }));
+    trainers[2]!.beforeFit = (config) => (config.round === 2 ? void handles[2]!.stop() : undefined);
+    while (coordinator.clients.length < 3) await new Promise((r) => setTimeout(r, 20));
+    const result = await coordinator.run();
+    // Noise ~0 makes the clipping visible: every round moves the model by at most C = 0.05.
+    const final = flat(handles[0]!.globalWeights()!);
+    expect(Math.hypot(...final)).toBeLessThanOrEqual(3 * 0.05 + 1e-4);
+    expect(Math.hypot(...final)).toBeGreaterThan(0.05);
+    const p = result.history.map((r) => r.privacy!);
+    expect(p[0]!.noiseMultiplier).toBeCloseTo(1e-6, 12); // all 3 shares arrived
+    expect(p[1]!.noiseMultiplier).toBeCloseTo(1e-6 * Math.sqrt(2 / 3), 12); // h2 dropped: its share is missing
+    expect(p[2]!.epsilon).toBeGreaterThan(p[1]!.epsilon);
   });
 });

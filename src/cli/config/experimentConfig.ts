@@ -154,8 +154,8 @@ export const experimentConfigSchema = z
     if (c.secureAggregation === 'ckks' && c.strategy.serverLearningRate !== 1) {
       ctx.addIssue({ code: 'custom', path: ['strategy', 'serverLearningRate'], message: 'must be 1 with secureAggregation: ckks (clients average the decrypted sum; there is no server step)' });
     }
-    if (c.secureAggregation === 'ckks' && c.privacy) {
-      ctx.addIssue({ code: 'custom', path: ['privacy'], message: 'client-level DP under secureAggregation: ckks needs noise split across clients, which is not supported yet; use plain aggregation, or dpSgd (each client privatizes its own training)' });
+    if (c.secureAggregation === 'ckks' && c.privacy && typeof c.privacy.clipNorm !== 'number') {
+      ctx.addIssue({ code: 'custom', path: ['privacy', 'clipNorm'], message: 'adaptive clipping needs a count of clipped clients that CKKS rounds do not compute yet: give a fixed clipNorm with secureAggregation: ckks' });
     }
     if (c.partition && c.clients) ctx.addIssue({ code: 'custom', path: ['partition'], message: 'give either clients (one data file each) or partition (one file split over virtual clients), not both' });
     const clientCount = c.partition ? partitionClientCount(c.partition) : c.clients?.length;
