@@ -15,9 +15,8 @@ import { CkksMember } from './ckksMember.js';
 import type { FeatureScaler } from './featureScaler.js';
 import type { Trainer } from './trainer.js';
 import { subtractWeights } from './weightDelta.js';
-import { fillGaussian } from '../privacy/gaussianNoise.js';
+import { LocalPrivacy, shareOfNoise } from './updatePrivacy.js';
 import { clipToNorm } from '../privacy/l2Clip.js';
-import { RdpAccountant } from '../privacy/rdpAccountant.js';
 
 export interface ClientOptions {
   /** The coordinator's address, e.g. http://127.0.0.1:8080. */
@@ -83,10 +82,8 @@ export function startClient(options: ClientOptions): ClientHandle {
   const log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ client: options.name });
   const transfer = { ...defaultPeerOptions, ...options.transfer };
   const emit = options.onEvent ?? (() => undefined);
-  const local = options.localPrivacy;
-  if (local && !(local.noiseMultiplier > 0 && local.clipNorm > 0 && local.delta > 0 && local.delta < 1)) {
-    throw new Error('localPrivacy.noiseMultiplier must be positive (without noise there is no privacy), clipNorm positive, and delta in (0, 1)');
-  }
+  // Checked before any connection is opened: a config that cannot work fails here.
+  const localPrivacy = options.localPrivacy ? new LocalPrivacy(options.localPrivacy) : undefined;
   const identity = options.identity ?? generateIdentity();
   const audit = options.audit ?? { append: () => undefined };
   if (!options.coordinatorKey) log.warn('no coordinator key pinned: any coordinator that completes the handshake is trusted');
@@ -312,33 +309,13 @@ export function startClient(options: ClientOptions): ClientHandle {
   const ckks = new CkksMember(options.name, identity);
   let lastGlobal: Weights | undefined;
   let stopped = false;
-  let localAccountant = options.localPrivacy ? new RdpAccountant() : undefined;
   /** Clips to the experiment's norm (central DP) and applies this node's own local DP, if configured. */
   const privatize = (round: number, delta: Weights, clipNorm: number | string | boolean | undefined): Weights => {
-    let out = typeof clipNorm === 'number' ? clipToNorm(delta, clipNorm).weights : delta;
-    const local = options.localPrivacy;
-    if (local && localAccountant) {
-      out = clipToNorm(out, local.clipNorm).weights.map((t) => {
-        const noise = fillGaussian(new Float32Array(t.data.length), local.noiseMultiplier * local.clipNorm);
-        return { name: t.name, shape: [...t.shape], data: t.data.map((v, i) => v + noise[i]!) };
-      });
-      localAccountant = localAccountant.step(1, local.noiseMultiplier);
-      emit({ type: 'local-privacy', round, epsilon: localAccountant.epsilon(local.delta).epsilon, delta: local.delta });
-    }
-    return out;
-  };
-
-  /** global + clip(local - global) + N(0, dpNoiseStd^2): this client's part of distributed DP under CKKS. */
-  const shareOfNoise = (global: Weights, local: Weights, extra: Readonly<Record<string, unknown>> | undefined): Weights => {
-    const clipNorm = extra?.clipNorm;
-    const std = extra?.dpNoiseStd;
-    if (typeof clipNorm !== 'number' || typeof std !== 'number') return local;
-    const delta = clipToNorm(subtractWeights(local, global), clipNorm).weights;
-    return delta.map((t, i) => {
-      const noise = fillGaussian(new Float32Array(t.data.length), std);
-      const g = global[i]!.data;
-      return { name: t.name, shape: [...t.shape], data: t.data.map((v, j) => g[j]! + v + noise[j]!) };
-    });
+    const clipped = typeof clipNorm === 'number' ? clipToNorm(delta, clipNorm).weights : delta;
+    if (!localPrivacy || !options.localPrivacy) return clipped;
+    const { update, epsilon } = localPrivacy.release(clipped);
+    emit({ type: 'local-privacy', round, epsilon, delta: options.localPrivacy.delta });
+    return update;
   };
 
   /** Signs (run, round, task, this client, claims, payload hash) and records what left this site. */
