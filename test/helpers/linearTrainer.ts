@@ -71,3 +71,11 @@ export function linearData(n: number, seed: number): { xs: number[][]; ys: numbe
   const xs = Array.from({ length: n }, () => [rnd(), rnd()]);
   return { xs, ys: xs.map(([a, b]) => 2 * a! - 3 * b! + 1) };
 }
+
+/** LinearTrainer's model (w: 2 weights, b: 1 bias) at zero: the initial weights of most federation tests. */
+export function linearZeros(): Weights {
+  return [
+    { name: 'w', shape: [2], data: new Float32Array(2) },
+    { name: 'b', shape: [1], data: new Float32Array(1) },
+  ];
+}

@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { silent } from '../helpers/silentLogger.js';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AccessList, type AllowedPeer } from '../../src/coordinator/accessList.js';
@@ -8,17 +8,13 @@ import { generateIdentity, keyFingerprint, type Identity } from '../../src/crypt
 import type { Ack } from '../../src/protocol/socketLike.js';
 import type { Weights } from '../../src/protocol/tensors.js';
 import { TestFederation } from '../helpers/federation.js';
-import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
+import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
 import { rawHandshake, rawHello } from '../helpers/rawHandshake.js';
 import { ScriptedClient } from '../helpers/scriptedClient.js';
 import { connectRawSocket, disconnected } from '../helpers/socketPair.js';
 
-const silent = pino({ level: 'silent' });
 const fit = { epochs: 3, batchSize: 8, learningRate: 0.2 };
-const zeros = (): Weights => [
-  { name: 'w', shape: [2], data: new Float32Array(2) },
-  { name: 'b', shape: [1], data: new Float32Array(1) },
-];
+const zeros = linearZeros;
 
 function memoryAudit(): AuditTrail & { events: { type: string; data: Readonly<Record<string, unknown>> }[] } {
   const events: { type: string; data: Readonly<Record<string, unknown>> }[] = [];

@@ -1,17 +1,13 @@
-import { pino } from 'pino';
+import { silent } from '../helpers/silentLogger.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditTrail } from '../../src/coordinator/auditTrail.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
 import type { Weights } from '../../src/protocol/tensors.js';
 import { TestFederation } from '../helpers/federation.js';
-import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
+import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
 
-const silent = pino({ level: 'silent' });
 const fit = { epochs: 4, batchSize: 8, learningRate: 0.2 };
-const zeros = (): Weights => [
-  { name: 'w', shape: [2], data: new Float32Array(2) },
-  { name: 'b', shape: [1], data: new Float32Array(1) },
-];
+const zeros = linearZeros;
 const flat = (w: Weights) => w.flatMap((t) => Array.from(t.data));
 
 let fed: TestFederation;

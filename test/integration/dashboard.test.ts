@@ -9,9 +9,8 @@ import type { EvaluateConfig } from '../../src/client/trainer.js';
 import { attachObservability } from '../../src/coordinator/observability/index.js';
 import type { DashboardSnapshot } from '../../src/coordinator/observability/index.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
-import type { Weights } from '../../src/protocol/tensors.js';
 import { TestFederation } from '../helpers/federation.js';
-import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
+import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -37,10 +36,7 @@ class ScoredLinearTrainer extends LinearTrainer {
   }
 }
 
-const zeros = (): Weights => [
-  { name: 'w', shape: [2], data: new Float32Array(2) },
-  { name: 'b', shape: [1], data: new Float32Array(1) },
-];
+const zeros = linearZeros;
 
 async function openBrowser(): Promise<{ context: BrowserContext; profile: string }> {
   if (!existsSync(CHROMIUM)) {

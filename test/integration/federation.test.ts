@@ -1,16 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
-import type { Weights } from '../../src/protocol/tensors.js';
 import { TestFederation } from '../helpers/federation.js';
-import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
+import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
 
 let fed: TestFederation;
 afterEach(async () => fed.close());
 
-const zeros = (): Weights => [
-  { name: 'w', shape: [2], data: new Float32Array(2) },
-  { name: 'b', shape: [1], data: new Float32Array(1) },
-];
+const zeros = linearZeros;
 
 function trainers(n: number): LinearTrainer[] {
   return Array.from({ length: n }, (_, i) => {

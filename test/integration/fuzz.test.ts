@@ -1,6 +1,6 @@
+import { silent } from '../helpers/silentLogger.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AccessList, type AllowedPeer } from '../../src/coordinator/accessList.js';
 import type { AuditTrail } from '../../src/coordinator/auditTrail.js';
@@ -25,7 +25,6 @@ import { waitUntil } from '../helpers/waitUntil.js';
 const SEED = Number(process.env.FUZZ_SEED ?? 20_250_611);
 /** One round per kind of upload fault met past a valid header (see attackTasks). */
 const ROUNDS = 13;
-const silent = pino({ level: 'silent' });
 const fit = { epochs: 3, batchSize: 8, learningRate: 0.2 };
 const SPEC = [
   { name: 'w', shape: [2] },

@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { silent } from '../helpers/silentLogger.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
 import { DEFAULT_CHUNK_BYTES } from '../../src/protocol/peer.js';
@@ -7,7 +7,6 @@ import type { Weights } from '../../src/protocol/tensors.js';
 import { ConstantShiftTrainer } from '../helpers/constantShiftTrainer.js';
 import { TestFederation } from '../helpers/federation.js';
 
-const silent = pino({ level: 'silent' });
 const BIG = 8_000_000; // float32 parameters: 32 MB
 const SMALL = 10;
 

@@ -1,23 +1,18 @@
+import { silent } from '../helpers/silentLogger.js';
 import { createHash } from 'node:crypto';
-import { pino } from 'pino';
 import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
 import type { Ack } from '../../src/protocol/socketLike.js';
-import type { Weights } from '../../src/protocol/tensors.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
 import { TestFederation } from '../helpers/federation.js';
-import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
+import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
 import { rawHandshake, rawHello } from '../helpers/rawHandshake.js';
 import { connectRawSocket, disconnected } from '../helpers/socketPair.js';
 
-const silent = pino({ level: 'silent' });
 const fit = { epochs: 3, batchSize: 8, learningRate: 0.2 };
 
-const zeros = (): Weights => [
-  { name: 'w', shape: [2], data: new Float32Array(2) },
-  { name: 'b', shape: [1], data: new Float32Array(1) },
-];
+const zeros = linearZeros;
 
 function hello(overrides: Record<string, unknown> = {}) {
   return rawHello('mallory', overrides).message;

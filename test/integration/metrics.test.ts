@@ -1,4 +1,4 @@
-import { pino } from 'pino';
+import { silent } from '../helpers/silentLogger.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachMetrics } from '../../src/coordinator/observability/attachMetrics.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
@@ -7,17 +7,13 @@ import { encodedByteLength } from '../../src/protocol/tensorCodec.js';
 import { specOf, type Weights } from '../../src/protocol/tensors.js';
 import { sample } from '../coordinator/observability/promText.js';
 import { TestFederation } from '../helpers/federation.js';
-import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
+import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
 import { connectRawSocket } from '../helpers/socketPair.js';
 
-const silent = pino({ level: 'silent' });
 const ROUNDS = 3;
 const CLIENTS = 3;
 
-const zeros = (): Weights => [
-  { name: 'w', shape: [2], data: new Float32Array(2) },
-  { name: 'b', shape: [1], data: new Float32Array(1) },
-];
+const zeros = linearZeros;
 
 let fed: TestFederation;
 afterEach(async () => fed.close());

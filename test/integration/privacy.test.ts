@@ -1,18 +1,13 @@
-import { pino } from 'pino';
+import { silent } from '../helpers/silentLogger.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DpGaussianMean } from '../../src/coordinator/aggregation/dpGaussianMean.js';
+import { DpMean } from '../../src/coordinator/aggregation/dpMean.js';
 import { StreamingMean } from '../../src/coordinator/aggregation/streamingMean.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
 import { RdpAccountant } from '../../src/privacy/rdpAccountant.js';
-import type { Weights } from '../../src/protocol/tensors.js';
 import { TestFederation } from '../helpers/federation.js';
-import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
+import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
 
-const silent = pino({ level: 'silent' });
-const zeros = (): Weights => [
-  { name: 'w', shape: [2], data: new Float32Array(2) },
-  { name: 'b', shape: [1], data: new Float32Array(1) },
-];
+const zeros = linearZeros;
 
 let fed: TestFederation;
 afterEach(async () => fed.close());
@@ -27,7 +22,7 @@ describe('client-level DP-FedAvg in a federation', () => {
         minAvailableClients: 4,
         fractionFit: 0.5,
         fit: { epochs: 3, batchSize: 8, learningRate: 0.2, extra: { clipNorm: 0.5 } },
-        aggregator: () => new DpGaussianMean(new StreamingMean(), { clipNorm: 0.5, noiseMultiplier: privacy.noiseMultiplier }),
+        aggregator: () => new DpMean(new StreamingMean(), { clipNorm: 0.5, noiseMultiplier: privacy.noiseMultiplier }),
       }),
       initialWeights: zeros(),
       rounds: 50,

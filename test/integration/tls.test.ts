@@ -1,22 +1,17 @@
-import { pino } from 'pino';
+import { silent } from '../helpers/silentLogger.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientEvent, ClientOptions } from '../../src/client/clientNode.js';
 import type { Coordinator } from '../../src/coordinator/coordinator.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
-import type { Weights } from '../../src/protocol/tensors.js';
 import { TestFederation } from '../helpers/federation.js';
-import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
+import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
 import { memoryLogger, type LogRecord } from '../helpers/memoryLogger.js';
 import { createTestPki, type TestPki } from '../helpers/testCertificates.js';
 import { probeSocketIo, probeTls } from '../helpers/tlsProbe.js';
 import { waitUntil } from '../helpers/waitUntil.js';
 
-const silent = pino({ level: 'silent' });
 const fit = { epochs: 3, batchSize: 8, learningRate: 0.2 };
-const zeros = (): Weights => [
-  { name: 'w', shape: [2], data: new Float32Array(2) },
-  { name: 'b', shape: [1], data: new Float32Array(1) },
-];
+const zeros = linearZeros;
 
 function trainer(i: number): LinearTrainer {
   const d = linearData(20 + 10 * i, i + 1);

@@ -137,7 +137,7 @@ describe('DpMean with adaptive clipping', () => {
   });
 });
 
-describe('DpMean with a fixed C (what DpGaussianMean does)', () => {
+describe('DpMean with a fixed C', () => {
   it('clips each update, weights clients equally, and counts the clipped ones', async () => {
     const agg = bound(new DpMean(new StreamingMean(), { clipNorm: 1, noiseMultiplier: 0 }), 2);
     const result = await round(agg, 1, [[3, 4], [0.3, 0.4]]);

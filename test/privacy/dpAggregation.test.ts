@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DpGaussianMean } from '../../src/coordinator/aggregation/dpGaussianMean.js';
+import { DpMean } from '../../src/coordinator/aggregation/dpMean.js';
 import { StreamingMean } from '../../src/coordinator/aggregation/streamingMean.js';
 import { clipFactor, clipToNorm, l2Norm } from '../../src/privacy/l2Clip.js';
 
-async function aggregate(agg: DpGaussianMean, updates: { values: number[]; weight: number }[]) {
+async function aggregate(agg: DpMean, updates: { values: number[]; weight: number }[]) {
   agg.bind([{ name: 'w', shape: [updates[0]!.values.length] }]);
   const round = agg.begin(1);
   for (const [i, u] of updates.entries()) {
@@ -27,9 +27,9 @@ describe('L2 clipping', () => {
   });
 });
 
-describe('DpGaussianMean', () => {
+describe('DpMean', () => {
   it('clips each update on the coordinator, weights clients equally, and counts the clipped ones', async () => {
-    const agg = new DpGaussianMean(new StreamingMean(), { clipNorm: 1, noiseMultiplier: 0 });
+    const agg = new DpMean(new StreamingMean(), { clipNorm: 1, noiseMultiplier: 0 });
     // norms: 5 (clipped to (0.6, 0.8)), 0.5 (kept); example counts are ignored.
     const result = await aggregate(agg, [
       { values: [3, 4], weight: 1000 },
@@ -45,7 +45,7 @@ describe('DpGaussianMean', () => {
   it('adds Gaussian noise of standard deviation zC/n to the mean', async () => {
     const n = 4;
     const size = 50_000;
-    const agg = new DpGaussianMean(new StreamingMean(), { clipNorm: 2, noiseMultiplier: 1.5 });
+    const agg = new DpMean(new StreamingMean(), { clipNorm: 2, noiseMultiplier: 1.5 });
     const result = await aggregate(agg, Array.from({ length: n }, () => ({ values: new Array<number>(size).fill(0), weight: 1 })));
     const mean = result.mean!;
     let s = 0;
@@ -63,7 +63,7 @@ describe('DpGaussianMean', () => {
   });
 
   it('refuses parameters that cannot work', () => {
-    expect(() => new DpGaussianMean(new StreamingMean(), { clipNorm: 0, noiseMultiplier: 1 })).toThrow(/clipNorm must be positive/);
-    expect(() => new DpGaussianMean(new StreamingMean(), { clipNorm: 1, noiseMultiplier: -1 })).toThrow(/noiseMultiplier must be >= 0/);
+    expect(() => new DpMean(new StreamingMean(), { clipNorm: 0, noiseMultiplier: 1 })).toThrow(/clipNorm must be positive/);
+    expect(() => new DpMean(new StreamingMean(), { clipNorm: 1, noiseMultiplier: -1 })).toThrow(/noiseMultiplier must be >= 0/);
   });
 });

@@ -56,7 +56,7 @@ export const PRE_CLIPPED_MARGIN = 1e-6;
 
 /**
  * Client-level DP-FedAvg's server side (McMahan et al. 2018, "Learning Differentially Private Recurrent Language
- * Models", Algorithm 1, with the fixed-denominator mean replaced by the contributor count, as in DpGaussianMean),
+ * Models", Algorithm 1, with the fixed-denominator mean replaced by the contributor count),
  * with fixed or adaptive clipping. A wrapper: each update counts with weight 1 (example counts would scale the
  * sensitivity), is clipped to C as it is committed, and the inner aggregator's mean gets N(0, (z C)^2 / n^2) per
  * coordinate from node:crypto. Adaptive clipping also releases a noised count and updates C after the round.

@@ -32,7 +32,7 @@ export interface FedAvgOptions {
   /** Staging slots of the streaming mean (memory: 4 bytes/param each). */
   readonly aggregationSlots?: number;
   readonly evaluateFn?: (round: number, weights: Weights) => Promise<EvaluationSummary | undefined>;
-  /** Replaces the streaming mean, e.g. with DP wrapped around it: `() => new DpGaussianMean(new StreamingMean(), ...)`. */
+  /** Replaces the streaming mean, e.g. with DP wrapped around it: `() => new DpMean(new StreamingMean(), ...)`. */
   readonly aggregator?: () => Aggregator;
 }
 
