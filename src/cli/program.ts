@@ -1,7 +1,14 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { COHORT_VERSION } from '../protocol/version.js';
 
 const print = (line: string) => console.log(line);
+
+function parseWorkers(value: string): 'auto' | number {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("give 'auto' or a whole number >= 0");
+  return n;
+}
 
 // Commands load their modules when they run: `cohort keygen` should not wait for TensorFlow.js to load.
 export function buildProgram(): Command {
@@ -42,14 +49,20 @@ export function buildProgram(): Command {
     .description('run a coordinator and one client per configured hospital on this machine, over loopback sockets')
     .requiredOption('-c, --config <file>', 'experiment YAML with a clients list')
     .option('--rounds <n>', 'override the number of rounds', (v) => Number.parseInt(v, 10))
-    .action(async (opts: { config: string; rounds?: number }) => {
+    .option('--workers <n|auto>', "worker threads hosting the clients (overrides simulation.workers): 'auto' = one per core, 0 = all in one thread", parseWorkers)
+    .action(async (opts: { config: string; rounds?: number; workers?: 'auto' | number }) => {
       const [{ loadConfig }, { experimentConfigSchema }, { simulate, configBaseDir }] = await Promise.all([
         import('./config/loadConfig.js'),
         import('./config/experimentConfig.js'),
         import('./simulate.js'),
       ]);
       const config = loadConfig(opts.config, experimentConfigSchema);
-      await simulate(opts.rounds ? { ...config, rounds: opts.rounds } : config, { baseDir: configBaseDir(opts.config), print });
+      const overridden = {
+        ...config,
+        ...(opts.rounds ? { rounds: opts.rounds } : {}),
+        ...(opts.workers !== undefined ? { simulation: { ...config.simulation, workers: opts.workers } } : {}),
+      };
+      await simulate(overridden, { baseDir: configBaseDir(opts.config), print });
     });
 
   program

@@ -1,7 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
 import { selectBackend, type BackendName } from '../client/backend/index.js';
-import { startClient } from '../client/clientNode.js';
 import { loadCsvData, type LoadedCsvData } from '../client/data/index.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { planDpSgd } from '../client/dpSgdPlan.js';
@@ -18,7 +17,12 @@ import { planStoredRun } from './openStore.js';
 import { csvDataConfigSchema, takeRows, trainTestSplit } from '../client/data/index.js';
 import { describeLabelCounts, labelHistogram, partitionRows } from '../client/partition/index.js';
 import { mixSeed } from '../protocol/seededRng.js';
-import { ByzantineTrainer, byzantineClients } from '../client/byzantine/index.js';
+import { byzantineClients } from '../client/byzantine/index.js';
+import type { ClientHost } from './simulation/clientHost.js';
+import { hostInWorkers } from './simulation/clientPool.js';
+import { hostInProcess } from './simulation/inProcessHost.js';
+import type { FederationSettings, VirtualClient } from './simulation/virtualClients.js';
+import { resolveWorkerCount } from './simulation/workerCount.js';
 
 export interface SimulationOptions {
   /** Relative data paths resolve against this folder (the config file's). Default: the working directory. */
@@ -66,6 +70,10 @@ function partitionedClients(config: ExperimentConfig, baseDir: string, print: (l
     };
   });
 }
+
+/** How long clients get to see the run end before they are stopped; worker threads also report back. */
+const IN_PROCESS_GRACE_MS = 2_000;
+const POOL_GRACE_MS = 10_000;
 
 /** Seed stream for the partitioner, apart from the ones sampling, batches and initialization use. */
 const PARTITION_STREAM = 0x70617274;
@@ -176,37 +184,48 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     config.dpSgd
       ? planDpSgd(config.dpSgd, { trainRows, batchSize: t.batchSize, rounds: config.rounds, stepsPerRound: t.maxSteps ?? t.epochs * Math.ceil(trainRows / Math.min(t.batchSize, trainRows)) }).options
       : undefined;
-  const nodes = clients.map((c) => {
-    const dpSgd = dpSgdFor(c.data.meta.trainRows);
-    return createTabularNode({ model: config.model, data: c.data, localStandardization: mode === 'local', optimizer, seed: config.seed, datasetFingerprint: c.data.meta.schemaFingerprint, ...(dpSgd ? { dpSgd } : {}) });
-  });
   const attackers = new Set(config.byzantine ? byzantineClients(config.byzantine, clients.map((c) => c.name), config.seed) : []);
   if (attackers.size > 0) print(`byzantine clients: ${[...attackers].join(', ')} (${config.byzantine!.attack.kind})`);
-  const handles = clients.map((c, i) => {
-    const honest = nodes[i]!.trainer;
-    const trainer = attackers.has(c.name) ? new ByzantineTrainer(honest, config.byzantine!.attack) : honest;
-    // Simulated clients pin the coordinator's key, as production clients should.
-    return startClient({ url: coordinator.url, name: c.name, trainer, scaler: nodes[i]!.scaler, logger, coordinatorKey: coordinator.identity.publicKey });
+  const virtualClients: VirtualClient[] = clients.map((c) => {
+    const dpSgd = dpSgdFor(c.data.meta.trainRows);
+    return { name: c.name, data: { train: c.data.train, test: c.data.test }, datasetFingerprint: c.data.meta.schemaFingerprint, byzantine: attackers.has(c.name), ...(dpSgd ? { dpSgd } : {}) };
   });
+  const settings: FederationSettings = {
+    url: coordinator.url,
+    coordinatorKey: coordinator.identity.publicKey,
+    model: config.model,
+    optimizer,
+    seed: config.seed,
+    localStandardization: mode === 'local',
+    ...(config.byzantine ? { attack: config.byzantine.attack } : {}),
+  };
+  const workers = resolveWorkerCount(config.simulation.workers, clients.length);
+  let host: ClientHost | undefined;
   let run: RunResult;
+  let firstClientModel: Weights | undefined;
   try {
-    run = await coordinator.run();
-    await Promise.all(handles.map((h) => Promise.race([h.done.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000))])));
+    host = workers > 0 ? hostInWorkers({ settings, clients: virtualClients, workers, backend, logLevel: config.logLevel }) : hostInProcess(settings, virtualClients, logger);
+    print(host.description);
+    const running = coordinator.run();
+    running.catch(() => undefined); // if hosting fails first, the coordinator's own error is moot
+    run = await Promise.race([running, host.failure]);
+    firstClientModel = await host.finish(workers > 0 ? POOL_GRACE_MS : IN_PROCESS_GRACE_MS);
   } finally {
-    await Promise.all(handles.map((h) => h.stop()));
+    await host?.close();
     observability.close();
     await coordinator.close();
     stored?.store.close();
   }
-  nodes.forEach((n) => n.trainer.dispose());
 
   const last = run.history[run.history.length - 1];
   const perClientAccuracy: Record<string, number> = {};
-  for (const o of last?.evaluate?.outcomes ?? []) if (o.metrics?.accuracy !== undefined) perClientAccuracy[o.client] = o.metrics.accuracy;
+  // In name order: outcomes arrive in whatever order the clients answered.
+  const outcomes = [...(last?.evaluate?.outcomes ?? [])].sort((a, b) => (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
+  for (const o of outcomes) if (o.metrics?.accuracy !== undefined) perClientAccuracy[o.client] = o.metrics.accuracy;
   const accs = Object.values(perClientAccuracy);
   const meanClientAccuracy = accs.length > 0 ? accs.reduce((s, a) => s + a, 0) / accs.length : undefined;
   // Under CKKS only the clients hold the model: take the one they decrypted.
-  const finalWeights = run.encryptedModel ? handles[0]?.globalWeights() : run.weights;
+  const finalWeights = run.encryptedModel ? firstClientModel : run.weights;
   if (!finalWeights) throw new Error('no client holds the final model');
   evaluator.setWeights(finalWeights);
   const pooledAccuracy = (await evaluator.evaluate({ round: 0, batchSize: 1024 })).metrics.accuracy;

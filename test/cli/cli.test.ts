@@ -10,10 +10,11 @@ const run = runCli;
 
 describe('the cohort command', () => {
   it('simulates the shipped breast-cancer federation and prints rounds and the baseline', async () => {
-    const r = await run(['simulate', '--config', 'examples/breast-cancer/experiment.yaml', '--rounds', '2']);
+    const r = await run(['simulate', '--config', 'examples/breast-cancer/experiment.yaml', '--rounds', '2', '--workers', '2']);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^backend: cpu/m);
+    expect(r.stdout).toMatch(/^2 worker threads host 3 clients \(1 to 2 each\)$/m);
     expect(r.stdout).toMatch(/^round 1\/2 {2}clients 3\/3 /m);
     expect(r.stdout).toMatch(/^round 2\/2 {2}clients 3\/3 /m);
     expect(r.stdout).toMatch(/federated model, pooled test set \(143 rows\): accuracy \d+\.\d\d%/);
@@ -27,6 +28,9 @@ describe('the cohort command', () => {
     const r = await run(['simulate', '--config', bad]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error: .*bad\.yaml is not a valid configuration:\n {2}strategy\.fractionFit: Too big/);
+    const workers = await run(['simulate', '--config', 'examples/breast-cancer/experiment.yaml', '--workers', 'many']);
+    expect(workers.code).toBe(1);
+    expect(workers.stderr).toMatch(/option '--workers <n\|auto>' argument 'many' is invalid\. give 'auto' or a whole number >= 0/);
   });
 
   it('runs a coordinator and three client processes to the end of the run', async () => {

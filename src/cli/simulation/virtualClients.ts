@@ -1,0 +1,91 @@
+import type { Logger } from 'pino';
+import { ByzantineTrainer, type ByzantineAttack } from '../../client/byzantine/index.js';
+import { startClient, type ClientHandle } from '../../client/clientNode.js';
+import type { TrainTest } from '../../client/data/index.js';
+import type { DpSgdOptions } from '../../client/dpSgd.js';
+import type { ModelSpec } from '../../client/model/modelSpec.js';
+import { createTabularNode } from '../../client/tabularTrainer.js';
+import type { TfjsOptimizerName } from '../../client/tfjsTrainer.js';
+
+/**
+ * One simulated hospital, as plain data: it crosses into a worker thread by structured clone, so it holds
+ * typed arrays and numbers only, never tensors or functions.
+ */
+export interface VirtualClient {
+  readonly name: string;
+  /** Raw rows; the client scales them as the experiment's standardization says. */
+  readonly data: TrainTest;
+  readonly datasetFingerprint: string;
+  /** Example-level DP-SGD planned for this client's row count. */
+  readonly dpSgd?: DpSgdOptions;
+  /** Whether this client runs the experiment's Byzantine attack. */
+  readonly byzantine: boolean;
+}
+
+/** What every virtual client of one simulation shares. */
+export interface FederationSettings {
+  readonly url: string;
+  /** The coordinator's Ed25519 public key: simulated clients pin it, as production clients should. */
+  readonly coordinatorKey: Uint8Array;
+  readonly model: ModelSpec;
+  readonly optimizer: TfjsOptimizerName;
+  readonly seed: number;
+  readonly localStandardization: boolean;
+  readonly attack?: ByzantineAttack;
+}
+
+export interface RunningClients {
+  /** In the order of the clients given. */
+  readonly handles: readonly ClientHandle[];
+  /** Stops every client node and frees its tensors. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds each client's tfjs trainer from its rows and connects it to the coordinator. If one cannot be
+ * built, the ones already built are freed and the error names the client.
+ */
+export function startVirtualClients(settings: FederationSettings, clients: readonly VirtualClient[], logger: Logger): RunningClients {
+  const attack = settings.attack;
+  const unarmed = clients.find((c) => c.byzantine && !attack);
+  if (unarmed) throw new Error(`client ${unarmed.name} is Byzantine but the experiment names no attack`);
+  const nodes: ReturnType<typeof createTabularNode>[] = [];
+  for (const c of clients) {
+    try {
+      nodes.push(
+        createTabularNode({
+          model: settings.model,
+          data: c.data,
+          localStandardization: settings.localStandardization,
+          optimizer: settings.optimizer,
+          seed: settings.seed,
+          datasetFingerprint: c.datasetFingerprint,
+          ...(c.dpSgd ? { dpSgd: c.dpSgd } : {}),
+        }),
+      );
+    } catch (e) {
+      nodes.forEach((n) => n.trainer.dispose());
+      throw new Error(`client ${c.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const handles = clients.map((c, i) => {
+    const honest = nodes[i]!.trainer;
+    const trainer = c.byzantine && attack ? new ByzantineTrainer(honest, attack) : honest;
+    return startClient({ url: settings.url, name: c.name, trainer, scaler: nodes[i]!.scaler, logger, coordinatorKey: settings.coordinatorKey });
+  });
+  return {
+    handles,
+    stop: async () => {
+      await Promise.all(handles.map((h) => h.stop()));
+      nodes.forEach((n) => n.trainer.dispose());
+    },
+  };
+}
+
+/** Resolves once every client has seen the run end (or been refused), or after `graceMs`, whichever is first. */
+export async function settleClients(handles: readonly ClientHandle[], graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+  await Promise.race([Promise.all(handles.map((h) => h.done.catch(() => undefined))), grace]);
+  clearTimeout(timer);
+}
