@@ -22,8 +22,12 @@ export type {
   EvaluationSummary,
   TaskFailure,
   FailureReason,
+  FitPayloadShape,
 } from './coordinator/strategy.js';
+export { fitPayloadShape } from './coordinator/strategy.js';
 export { FedAvg, StrategyConfigError, type FedAvgOptions } from './coordinator/strategies/fedAvg.js';
+export { Scaffold, scaffoldServerUpdate, type ScaffoldOptions, type ScaffoldState } from './coordinator/strategies/scaffold.js';
+export { SCAFFOLD_CONTROL_PREFIX, SCAFFOLD_EXTRA_KEY, scaffoldSpec, joinScaffold, splitScaffold } from './protocol/scaffoldWire.js';
 export type { Aggregator, AggregationRound, AggregateResult, UpdateSink } from './coordinator/aggregation/aggregator.js';
 export { StreamingMean, AggregationError, type StreamingMeanOptions } from './coordinator/aggregation/streamingMean.js';
 export * from './coordinator/observability/index.js';
@@ -58,7 +62,7 @@ export { withClipNorm, type ClipNormStrategyState } from './coordinator/aggregat
 
 // Client
 export { startClient, type ClientOptions, type ClientHandle, type ClientEvent } from './client/clientNode.js';
-export type { Trainer, TrainerDescription, FitConfig, EvaluateConfig, FitOutcome, EvaluateOutcome, Metrics } from './client/trainer.js';
+export type { Trainer, TrainerDescription, FitConfig, EvaluateConfig, FitOutcome, CorrectedFitOutcome, EvaluateOutcome, Metrics } from './client/trainer.js';
 export { TfjsTrainer, type TfjsTrainerOptions, type TfjsLoss, type TfjsOptimizerName, type LabelledTensors } from './client/tfjsTrainer.js';
 export { privateGradients, perExampleLoss, type DpSgdOptions, type PerExampleLoss } from './client/dpSgd.js';
 export { planDpSgd, type DpSgdRequest, type DpSgdRun, type DpSgdPlan } from './client/dpSgdPlan.js';

@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { poissonSubsample } from '../privacy/poissonSampling.js';
 import { RdpAccountant, type RdpState } from '../privacy/rdpAccountant.js';
 import { createSeededRng, mixSeed, shuffleInPlace } from '../protocol/seededRng.js';
-import type { Weights } from '../protocol/tensors.js';
+import { specMismatch, specOf, type Weights } from '../protocol/tensors.js';
 import { checkDpSgdModel, checkDpSgdOptions, perExampleLoss, privateGradients, type DpSgdOptions } from './dpSgd.js';
 import { readModelWeights, weightNames, writeModelWeights } from './model/modelWeights.js';
-import type { EvaluateConfig, EvaluateOutcome, FitConfig, FitOutcome, Trainer, TrainerDescription } from './trainer.js';
+import type { CorrectedFitOutcome, EvaluateConfig, EvaluateOutcome, FitConfig, FitOutcome, Trainer, TrainerDescription } from './trainer.js';
 
 export type TfjsLoss = 'binaryCrossentropy' | 'categoricalCrossentropy' | 'meanSquaredError';
 export type TfjsOptimizerName = 'sgd' | 'adam';
@@ -104,23 +104,47 @@ export class TfjsTrainer implements Trainer {
   }
 
   async fit(config: FitConfig): Promise<FitOutcome> {
+    return (await this.trainRound(config, undefined)).outcome;
+  }
+
+  /**
+   * SCAFFOLD's local steps (Karimireddy et al. 2020, Algorithm 1 line 10): y <- y - eta_l (g(y) + c - c_i), with
+   * `correction` = c - c_i added to the trainable weights' gradients (non-trainable ones, such as batch-norm
+   * statistics, take no gradient step). Option II divides the drift by K eta_l, which is right for plain SGD only,
+   * so other optimizers are refused, and so is DP-SGD (its noisy steps are not wired to take the correction).
+   */
+  async fitWithCorrection(config: FitConfig, correction: Weights): Promise<CorrectedFitOutcome> {
+    if (this.options.dpSgd) throw new Error("SCAFFOLD's gradient correction is not combined with DP-SGD: train this client without dpSgd, or use another strategy");
+    const mismatch = specMismatch(specOf(this.getWeights()), specOf(correction));
+    if (mismatch) throw new Error(`the SCAFFOLD correction does not match the model: ${mismatch}`);
+    const { outcome, steps, learningRate } = await this.trainRound(config, correction);
+    return { ...outcome, steps, learningRate };
+  }
+
+  /** One round of local training; K (the steps taken) and eta_l come back for SCAFFOLD. */
+  private async trainRound(config: FitConfig, correction: Weights | undefined): Promise<{ outcome: FitOutcome; steps: number; learningRate: number }> {
     const { model } = this.options;
     const train = this.train;
     const optimizer = makeOptimizer(this.options.optimizer, config.learningRate);
+    const learningRate = sgdLearningRate(optimizer);
+    if (correction && learningRate === undefined) {
+      optimizer.dispose();
+      throw new Error(`SCAFFOLD needs plain SGD on the clients (option II's control update assumes it), but this trainer's optimizer is ${optimizer.getClassName()}: use optimizer 'sgd'`);
+    }
     model.compile({ optimizer, loss: this.options.loss, metrics: this.options.accuracy ? ['accuracy'] : [] });
     const n = train.x.shape[0]!;
     const batch = Math.min(config.batchSize, n);
     const steps = config.maxSteps ?? config.epochs * Math.ceil(n / batch);
     if (this.options.dpSgd) {
       try {
-        return await this.fitPrivately(optimizer, n, batch, steps);
+        return { outcome: await this.fitPrivately(optimizer, n, batch, steps), steps, learningRate: learningRate ?? config.learningRate };
       } finally {
         optimizer.dispose();
       }
     }
     const mu = config.extra?.proximalMu;
     if (mu !== undefined && (typeof mu !== 'number' || !(mu >= 0) || !Number.isFinite(mu))) throw new Error(`proximalMu must be a finite number >= 0, got ${String(mu)}`);
-    const proximal = typeof mu === 'number' && mu > 0 ? this.proximalStep(optimizer, mu) : undefined;
+    const proximal = (typeof mu === 'number' && mu > 0) || correction ? this.proximalStep(optimizer, typeof mu === 'number' ? mu : 0, correction) : undefined;
     const rng = createSeededRng(mixSeed(this.options.seed ?? 0, config.round));
     const indices = Array.from({ length: n }, (_, i) => i);
     let order = shuffleInPlace([...indices], rng);
@@ -153,18 +177,25 @@ export class TfjsTrainer implements Trainer {
     optimizer.dispose();
     const metrics: Record<string, number> = { loss: lossSum / Math.max(seen, 1) };
     if (this.options.accuracy) metrics.accuracy = accuracySum / Math.max(seen, 1);
-    return { numExamples: n, metrics };
+    return { outcome: { numExamples: n, metrics }, steps, learningRate: learningRate ?? config.learningRate };
   }
 
   /**
    * FedProx's local objective (Li et al. 2020): the data loss plus (mu / 2) ||w - w_round||^2, where w_round
    * is the model this round started from (snapshotted here), so local training cannot drift far from it.
-   * Returns the step and reports [data loss, accuracy] like trainOnBatch.
+   * SCAFFOLD's correction rides on the same objective as the linear term <correction, w>, whose gradient is
+   * the correction itself, so the two compose. Returns the step and reports [data loss, accuracy] like trainOnBatch.
    */
-  private proximalStep(optimizer: tf.Optimizer, mu: number): { run(x: tf.Tensor, y: tf.Tensor): number[]; dispose(): void } {
+  private proximalStep(optimizer: tf.Optimizer, mu: number, correction: Weights | undefined): { run(x: tf.Tensor, y: tf.Tensor): number[]; dispose(): void } {
     const { model } = this.options;
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const anchor = variables.map((v) => v.clone());
+    const anchor = mu > 0 ? variables.map((v) => v.clone()) : [];
+    // The correction follows model.weights' order; each trainable weight finds its entry by identity.
+    const all = model.weights;
+    const linear = (correction ? model.trainableWeights : []).map((w) => {
+      const t = correction![all.indexOf(w)]!;
+      return tf.tensor(t.data, [...t.shape], 'float32');
+    });
     const lossOf = perExampleLoss(this.options.loss);
     return {
       run: (x, y) => {
@@ -177,8 +208,10 @@ export class TfjsTrainer implements Trainer {
               const data = lossOf(y, predicted).mean();
               dataLoss = data.dataSync()[0]!;
               if (this.options.accuracy) accuracy = batchAccuracy(y, predicted);
-              const drift = variables.map((v, i) => tf.sum(tf.square(tf.sub(v, anchor[i]!))));
-              return tf.add(data, tf.mul(mu / 2, tf.addN(drift))) as tf.Scalar;
+              const terms: tf.Tensor[] = [data];
+              if (mu > 0) terms.push(tf.mul(mu / 2, tf.addN(variables.map((v, i) => tf.sum(tf.square(tf.sub(v, anchor[i]!)))))));
+              linear.forEach((c, i) => terms.push(tf.sum(tf.mul(c, variables[i]!))));
+              return (terms.length === 1 ? data : tf.addN(terms)) as tf.Scalar;
             }),
           true,
           variables,
@@ -186,7 +219,7 @@ export class TfjsTrainer implements Trainer {
         total?.dispose();
         return [dataLoss, accuracy];
       },
-      dispose: () => anchor.forEach((t) => t.dispose()),
+      dispose: () => [...anchor, ...linear].forEach((t) => t.dispose()),
     };
   }
 
@@ -267,6 +300,13 @@ export class TfjsTrainer implements Trainer {
   private disposeData(): void {
     for (const t of [this.train.x, this.train.y, this.test?.x, this.test?.y]) t?.dispose();
   }
+}
+
+/** The learning rate of a plain SGD optimizer (not momentum, not adaptive); undefined for any other kind. */
+function sgdLearningRate(optimizer: tf.Optimizer): number | undefined {
+  if (optimizer.getClassName() !== 'SGD') return undefined;
+  const rate = optimizer.getConfig().learningRate;
+  return typeof rate === 'number' ? rate : undefined;
 }
 
 /** Share of a batch classified right: thresholded at 0.5 for one output, argmax for several. */

@@ -25,6 +25,14 @@ export interface FitOutcome {
   readonly metrics: Metrics;
 }
 
+/** A corrected fit's outcome: what SCAFFOLD's option II needs to estimate the client's drift. */
+export interface CorrectedFitOutcome extends FitOutcome {
+  /** K: the optimizer steps actually taken this round (>= 1). */
+  readonly steps: number;
+  /** eta_l: the plain-SGD learning rate every one of those steps used. */
+  readonly learningRate: number;
+}
+
 export interface EvaluateOutcome {
   readonly numExamples: number;
   readonly loss: number;
@@ -40,6 +48,12 @@ export interface Trainer {
   setWeights(weights: Weights): void | Promise<void>;
   fit(config: FitConfig): Promise<FitOutcome>;
   evaluate(config: EvaluateConfig): Promise<EvaluateOutcome>;
+  /**
+   * Optional (SCAFFOLD, Karimireddy et al. 2020): like `fit`, but with plain SGD whose every step adds the
+   * constant `correction` (c - c_i, shaped like getWeights()) to the gradient: y <- y - eta_l (g(y) + correction).
+   * A trainer that cannot (another optimizer, DP-SGD) throws saying why; one without it cannot take SCAFFOLD tasks.
+   */
+  fitWithCorrection?(config: FitConfig, correction: Weights): Promise<CorrectedFitOutcome>;
   /** Counts announced to the coordinator at connect time. */
   describe(): TrainerDescription;
 }

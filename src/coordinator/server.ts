@@ -35,7 +35,10 @@ export interface ServerOptions {
   readonly host: string;
   readonly port: number;
   readonly runId: string;
+  /** The model's spec: what clients must announce in hello. */
   readonly spec: readonly TensorSpec[];
+  /** What a fit upload must look like (the model's spec, or a strategy's larger layout such as SCAFFOLD's). */
+  readonly fitUploadSpec: readonly TensorSpec[];
   readonly transfer: PeerOptions;
   /** A connection that has not finished its handshake within this time is closed. */
   readonly helloTimeoutMs: number;
@@ -257,7 +260,7 @@ export class CoordinatorServer {
       backend: hello.capabilities.backend,
       ...(hello.capabilities.datasetFingerprint ? { datasetFingerprint: hello.capabilities.datasetFingerprint } : {}),
     };
-    const session = new ClientSession(peer, summary, allowed.publicKey, this.options.spec, this.options.runId, this.options.audit, this.options.log);
+    const session = new ClientSession(peer, summary, allowed.publicKey, this.options.fitUploadSpec, this.options.runId, this.options.audit, this.options.log);
     this.registry.add(session);
     if (session.role === 'client') this.options.report('client-joined', session.summary);
     this.options.log.info({ client: summary.name, role: summary.role, backend: summary.backend, train: summary.numTrainExamples }, 'client joined');

@@ -1,5 +1,5 @@
 import type { Weights } from '../../src/protocol/tensors.js';
-import type { EvaluateConfig, FitConfig, Trainer } from '../../src/client/trainer.js';
+import type { CorrectedFitOutcome, EvaluateConfig, FitConfig, Trainer } from '../../src/client/trainer.js';
 
 /**
  * A custom (non-tfjs) Trainer: linear regression by gradient descent on its own points. It proves the
@@ -36,10 +36,20 @@ export class LinearTrainer implements Trainer {
   }
 
   async fit(config: FitConfig) {
+    return this.descend(config, undefined);
+  }
+
+  /** SCAFFOLD's seam: `epochs` full-batch GD steps, each adding `correction` ([w, b]) to the gradient. */
+  async fitWithCorrection(config: FitConfig, correction: Weights): Promise<CorrectedFitOutcome> {
+    const outcome = await this.descend(config, correction);
+    return { ...outcome, steps: config.epochs, learningRate: config.learningRate };
+  }
+
+  private async descend(config: FitConfig, correction: Weights | undefined) {
     await this.beforeFit(config);
     for (let e = 0; e < config.epochs; e++) {
-      const gw = new Float64Array(this.w.length);
-      let gb = 0;
+      const gw = Float64Array.from(correction?.[0]!.data ?? new Float64Array(this.w.length));
+      let gb = correction?.[1]!.data[0] ?? 0;
       this.xs.forEach((x, i) => {
         const err = this.predict(x) - this.ys[i]!;
         x.forEach((v, j) => (gw[j]! += (2 * err * v) / this.xs.length));

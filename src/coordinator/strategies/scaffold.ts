@@ -3,13 +3,13 @@ import type { TensorSpec, Weights } from '../../protocol/tensors.js';
 import type { AggregateResult } from '../aggregation/aggregator.js';
 import { StreamingMean } from '../aggregation/streamingMean.js';
 import { UniformWeights } from '../aggregation/uniformWeights.js';
-import type { ClientSummary, FitReport, FitTask, Metrics, TaskFailure } from '../strategy.js';
+import type { ClientSummary, FitPayloadShape, FitReport, FitTask, Metrics, TaskFailure } from '../strategy.js';
 import type { SeededRng } from '../../protocol/seededRng.js';
 import { applyFlatUpdate } from './applyUpdate.js';
 import { FedAvg, StrategyConfigError, type FedAvgOptions } from './fedAvg.js';
 import { PLAIN_ONLY, checkInteger, refuseAggregatorOption, type SecureAggregationMode } from './strategyOptions.js';
 import { StrategyStateError, decodeField, encodeFloat32, float32Field, parseState } from './strategyState.js';
-import { SCAFFOLD_EXTRA_KEY, joinScaffold, scaffoldSpec } from './scaffoldWire.js';
+import { SCAFFOLD_EXTRA_KEY, joinScaffold, scaffoldSpec } from '../../protocol/scaffoldWire.js';
 import { weightedMetrics } from './weightedMean.js';
 
 /**
@@ -55,14 +55,15 @@ const stateSchema = z.strictObject({ strategy: z.literal('scaffold'), control: f
  * SCAFFOLD (Karimireddy, Kale, Mohri, Reddi, Stich and Suresh 2020, "SCAFFOLD: Stochastic Controlled
  * Averaging for Federated Learning", ICML), server side, option II. `serverLearningRate` is eta_g.
  *
- * Wire layout (scaffoldWire.ts): fit tasks download `fitPayload(global)` = [x; c] and upload [delta_y;
- * delta_c], so the aggregator must be bound to `uploadSpec(model)`, twice the model. Averages are uniform
- * over the contributors (Algorithm 1's 1/|S|), by UniformWeights around a streaming mean.
+ * Wire layout (src/protocol/scaffoldWire.ts): fit tasks download `fitPayload(global)` = [x; c] and upload
+ * [delta_y; delta_c], so the aggregator must be bound to `uploadSpec(model)`, twice the model (the coordinator
+ * does so through FitPayloadShape). Averages are uniform over the contributors (Algorithm 1's 1/|S|), by
+ * UniformWeights around a streaming mean. The client side is src/client/scaffoldMember.ts.
  *
  * Plain mode only for now: the sums it needs would survive secagg (the server learns only the means it
  * uses) but the secure modes weight by example count on the client and know nothing of the doubled layout.
  */
-export class Scaffold extends FedAvg {
+export class Scaffold extends FedAvg implements FitPayloadShape {
   override readonly name: string = 'scaffold';
   override readonly supportedModes: readonly SecureAggregationMode[] = PLAIN_ONLY;
   readonly totalClients: number;

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { AggregateResult, Aggregator } from '../../../src/coordinator/aggregation/aggregator.js';
-import type { ClientSummary, FitReport, Metrics, Strategy } from '../../../src/coordinator/strategy.js';
-import { specOf, type TensorSpec, type Weights } from '../../../src/protocol/tensors.js';
+import { fitPayloadShape, type ClientSummary, type FitReport, type Metrics, type Strategy } from '../../../src/coordinator/strategy.js';
+import { specOf, type Weights } from '../../../src/protocol/tensors.js';
 
 export const fit = { epochs: 1, batchSize: 4, learningRate: 0.1 };
 
@@ -26,24 +26,22 @@ export interface Upload {
   readonly metrics?: Metrics;
 }
 
-type WithUploadSpec = Strategy & { uploadSpec?(model: readonly TensorSpec[]): TensorSpec[] };
-
 /** One aggregator per strategy, bound once and reused across rounds, as the coordinator does. */
 const aggregators = new WeakMap<Strategy, Aggregator>();
 
-function aggregatorOf(strategy: WithUploadSpec, global: Weights): Aggregator {
+function aggregatorOf(strategy: Strategy, global: Weights): Aggregator {
   let aggregator = aggregators.get(strategy);
   if (!aggregator) {
     aggregator = strategy.createAggregator();
     const model = specOf(global);
-    aggregator.bind(strategy.uploadSpec ? strategy.uploadSpec(model) : model);
+    aggregator.bind(fitPayloadShape(strategy)?.uploadSpec(model) ?? model);
     aggregators.set(strategy, aggregator);
   }
   return aggregator;
 }
 
 /** Streams the uploads (each in two pieces) through the strategy's own aggregator and finishes the round. */
-export async function aggregateUploads(strategy: WithUploadSpec, global: Weights, uploads: readonly Upload[], round = 1): Promise<AggregateResult> {
+export async function aggregateUploads(strategy: Strategy, global: Weights, uploads: readonly Upload[], round = 1): Promise<AggregateResult> {
   const aggregation = aggregatorOf(strategy, global).begin(round);
   for (const u of uploads) {
     const sink = await aggregation.accept(u.client, u.weight ?? 1);
@@ -61,7 +59,7 @@ export function reportsOf(uploads: readonly Upload[]): FitReport[] {
 }
 
 /** One whole fit round: aggregate the uploads, then the strategy's aggregateFit. */
-export async function runRound(strategy: WithUploadSpec, global: Weights, uploads: readonly Upload[], round = 1): Promise<{ weights: Weights; metrics: Metrics }> {
+export async function runRound(strategy: Strategy, global: Weights, uploads: readonly Upload[], round = 1): Promise<{ weights: Weights; metrics: Metrics }> {
   const aggregate = await aggregateUploads(strategy, global, uploads, round);
   return strategy.aggregateFit(round, global, aggregate, reportsOf(uploads), []);
 }

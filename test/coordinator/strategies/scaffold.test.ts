@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { StreamingMean } from '../../../src/coordinator/aggregation/streamingMean.js';
 import { FedAvg, StrategyConfigError } from '../../../src/coordinator/strategies/fedAvg.js';
 import { Scaffold, scaffoldServerUpdate } from '../../../src/coordinator/strategies/scaffold.js';
-import { scaffoldClientUpdate, scaffoldGradientCorrection, zeroControl } from '../../../src/coordinator/strategies/scaffoldClient.js';
-import { SCAFFOLD_CONTROL_PREFIX, SCAFFOLD_EXTRA_KEY, joinScaffold, scaffoldSpec, splitScaffold } from '../../../src/coordinator/strategies/scaffoldWire.js';
+import { fitPayloadShape, type Strategy } from '../../../src/coordinator/strategy.js';
+import { scaffoldClientUpdate, scaffoldGradientCorrection, zeroControl } from '../../../src/client/scaffoldClient.js';
+import { SCAFFOLD_CONTROL_PREFIX, SCAFFOLD_EXTRA_KEY, scaffoldSpec, splitScaffold } from '../../../src/protocol/scaffoldWire.js';
 import { createSeededRng } from '../../../src/protocol/seededRng.js';
 import { specOf, type Weights } from '../../../src/protocol/tensors.js';
-import { clients, expectClose, fit, flat, reportsOf, runRound, weights } from './harness.js';
+import { clients, fit, flat, reportsOf, runRound, weights } from './harness.js';
 
 describe('SCAFFOLD (Karimireddy et al. 2020), server side', () => {
   it('uploads and fit downloads are the model twice: [delta_y; delta_c] and [x; c]', () => {
@@ -89,55 +90,21 @@ describe('SCAFFOLD (Karimireddy et al. 2020), server side', () => {
     expect(() => new Scaffold({ fit, totalClients: 2, aggregator: () => new StreamingMean() })).toThrow(/Scaffold does not take the aggregator option/);
   });
 
+  it('is what the coordinator recognizes as a different fit layout (FitPayloadShape), and FedAvg is not', () => {
+    const s = new Scaffold({ fit, totalClients: 2 });
+    const shape = fitPayloadShape(s)!;
+    expect(shape.uploadSpec([{ name: 't0', shape: [2] }])).toEqual(s.uploadSpec([{ name: 't0', shape: [2] }]));
+    expect(flat(shape.fitPayload(weights([1, 2])))).toEqual([1, 2, 0, 0]);
+    expect(fitPayloadShape(new FedAvg({ fit }))).toBeUndefined();
+    const half = Object.assign(new FedAvg({ fit }), { uploadSpec: () => [] }) as Strategy;
+    expect(() => fitPayloadShape(half)).toThrow('strategy fedavg defines only one of uploadSpec and fitPayload; a different fit layout needs both');
+  });
+
   it('is plain-only and validates N', () => {
     expect(new Scaffold({ fit, totalClients: 2 }).supportedModes).toEqual(['plain']);
     expect(() => new Scaffold({ fit, totalClients: 0 })).toThrow('totalClients (N) must be an integer >= 1, got 0');
     expect(() => new Scaffold({ fit, totalClients: 2.5 })).toThrow('totalClients (N) must be an integer >= 1, got 2.5');
     expect(() => new Scaffold({ fit, totalClients: 2, minFitClients: 3, minAvailableClients: 3 })).toThrow('totalClients (2) must be at least minFitClients (3)');
-  });
-});
-
-describe('SCAFFOLD, client side (option II) and the wire layout', () => {
-  it('computes c_i+ = c_i - c + (x - y) / (K eta_l) and the upload [y - x; c_i+ - c_i] (hand computation)', () => {
-    // x = [1, 2], y = [0.5, 2.5], K = 5, eta_l = 0.1 (1 / (K eta_l) = 2), c = [0.2, -0.4], c_i = [0.1, 0.1]
-    // delta_y = [-0.5, 0.5]; c_i+ = [0.1 - 0.2 + 2 * 0.5, 0.1 + 0.4 + 2 * (-0.5)] = [0.9, -0.5]
-    // delta_c = c_i+ - c_i = [0.8, -0.6]
-    const { upload, clientControl } = scaffoldClientUpdate({
-      global: weights([1], [2]),
-      local: weights([0.5], [2.5]),
-      serverControl: weights([0.2], [-0.4]),
-      clientControl: weights([0.1], [0.1]),
-      steps: 5,
-      learningRate: 0.1,
-    });
-    expect(specOf(upload)).toEqual(scaffoldSpec(specOf(weights([1], [2]))));
-    expectClose(flat(upload), [-0.5, 0.5, 0.8, -0.6]);
-    expectClose(flat(clientControl), [0.9, -0.5]);
-  });
-
-  it('the gradient correction is c - c_i', () => {
-    expectClose(flat(scaffoldGradientCorrection(weights([0.2, -0.4]), weights([0.1, 0.1]))), [0.1, -0.5]);
-    expect(() => scaffoldGradientCorrection(weights([1]), weights([1, 2]))).toThrow(/control variates differ/);
-  });
-
-  it('refuses K < 1 or a learning rate that is not positive (no division by zero)', () => {
-    const round = { global: weights([1]), local: weights([1]), serverControl: weights([0]), clientControl: weights([0]) };
-    expect(() => scaffoldClientUpdate({ ...round, steps: 0, learningRate: 0.1 })).toThrow('steps (K) must be an integer >= 1, got 0');
-    expect(() => scaffoldClientUpdate({ ...round, steps: 1, learningRate: 0 })).toThrow('the local learning rate must be positive, got 0');
-  });
-
-  it('join and split are inverse and check the layout', () => {
-    const x = weights([1, 2], [3]);
-    const c = weights([4, 5], [6]);
-    const joined = joinScaffold(x, c);
-    expect(joined.map((t) => t.name)).toEqual(['t0', 't1', `${SCAFFOLD_CONTROL_PREFIX}t0`, `${SCAFFOLD_CONTROL_PREFIX}t1`]);
-    const { first, control } = splitScaffold(joined);
-    expect(flat(first)).toEqual([1, 2, 3]);
-    expect(flat(control)).toEqual([4, 5, 6]);
-    expect(specOf(control)).toEqual(specOf(x));
-    expect(() => splitScaffold(x.slice(0, 1))).toThrow('a SCAFFOLD payload has an even number of tensors, got 1');
-    expect(() => splitScaffold(x)).toThrow(/lacks the "scaffold.control\/" prefix/);
-    expect(() => joinScaffold(x, weights([1]))).toThrow(/control variate does not match the model/);
   });
 });
 

@@ -1,11 +1,11 @@
-import { specMismatch, specOf, type NamedTensor, type Weights } from '../../protocol/tensors.js';
-import { joinScaffold } from './scaffoldWire.js';
+import { specMismatch, specOf, type NamedTensor, type Weights } from '../protocol/tensors.js';
+import { joinScaffold } from '../protocol/scaffoldWire.js';
 
 /**
  * SCAFFOLD's client side (Karimireddy, Kale, Mohri, Reddi, Stich and Suresh 2020, "SCAFFOLD: Stochastic
- * Controlled Averaging for Federated Learning", ICML, Algorithm 1, option II). It imports only protocol
- * code so it can move to src/client/ as it is. Per round, a client holding its control variate c_i
- * (zeros before its first round, kept between rounds) that receives [x; c]:
+ * Controlled Averaging for Federated Learning", ICML, Algorithm 1, option II), as pure functions;
+ * scaffoldMember.ts holds c_i between rounds. Per round, a client holding its control variate c_i (zeros
+ * before its first round, kept between rounds) that receives [x; c]:
  *   y <- x; K times: y <- y - eta_l (g_i(y) + c - c_i)          (scaffoldGradientCorrection gives c - c_i)
  *   c_i+ = c_i - c + (x - y) / (K eta_l)                          (option II)
  *   uploads [y - x; c_i+ - c_i], then keeps c_i <- c_i+          (scaffoldClientUpdate)

@@ -1,10 +1,10 @@
-import { specMismatch, specOf, type NamedTensor, type TensorSpec, type Weights } from '../../protocol/tensors.js';
+import { specMismatch, specOf, type NamedTensor, type TensorSpec, type Weights } from './tensors.js';
 
 /**
  * How SCAFFOLD (Karimireddy et al. 2020) rides on a protocol that carries one list of tensors each way:
  * the fit download is [x; c] (global model, server control variate) and the fit upload is
  * [delta_y; delta_c], each the model's tensors followed by the same tensors again under CONTROL_PREFIX.
- * Both ends need this layout: it belongs in src/protocol/ (nothing here imports coordinator or client code).
+ * Both ends need this layout, so it lives in src/protocol/.
  */
 export const SCAFFOLD_CONTROL_PREFIX = 'scaffold.control/';
 
