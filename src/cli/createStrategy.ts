@@ -12,6 +12,8 @@ import { FedProx } from '../coordinator/strategies/fedProx.js';
 import { FedTrimmedAvg } from '../coordinator/strategies/fedTrimmedAvg.js';
 import { FedYogi } from '../coordinator/strategies/fedYogi.js';
 import { Krum } from '../coordinator/strategies/krum.js';
+import { Scaffold } from '../coordinator/strategies/scaffold.js';
+import { scaffoldTotalClients } from './config/scaffoldConfig.js';
 import { ConfigError } from './config/loadConfig.js';
 import type { EvaluationSummary, Strategy } from '../coordinator/strategy.js';
 import type { ExperimentConfig } from './config/experimentConfig.js';
@@ -80,6 +82,9 @@ export function createStrategy(
       case 'bulyan':
         robust(s.name);
         return new Bulyan({ ...common, byzantine: byzantine() });
+      case 'scaffold':
+        // The config refused privacy, DP-SGD and non-SGD clients for it (scaffoldConfig.ts).
+        return new Scaffold({ ...common, serverLearningRate: s.serverLearningRate, totalClients: scaffoldTotalClients(config) });
     }
   })();
   // Clients clip too (withClipNorm sends each round's C, fixed or adaptive, as extra.clipNorm), so an update

@@ -15,6 +15,8 @@ export function formatRound(record: RoundRecord, rounds: number): string {
   ];
   if (record.central) parts.push(`pooled acc ${fmt(record.central.metrics.accuracy)}`);
   if (record.privacy) parts.push(`epsilon ${record.privacy.epsilon.toFixed(3)} (delta ${record.privacy.delta})`);
+  // Adaptive clipping: the C this round clipped to (under CKKS, as the clients report it).
+  if (record.privacy?.clipNorm !== undefined) parts.push(`clip ${record.privacy.clipNorm.toPrecision(3)}`);
   // Example-level DP-SGD: each client accounts its own record-level epsilon; show the largest.
   const recordLevel = record.fit.outcomes.flatMap((o) => (o.metrics?.dpSgdEpsilon !== undefined ? [o.metrics.dpSgdEpsilon] : []));
   if (recordLevel.length > 0) parts.push(`record-level epsilon <= ${Math.max(...recordLevel).toFixed(3)}`);

@@ -15,8 +15,8 @@ export function privacyOptions(config: ExperimentConfig): {
   return {
     coordinator: {
       privacy: { noiseMultiplier: p.noiseMultiplier, delta: p.delta, conversion: p.conversion, ...(p.targetEpsilon !== undefined ? { targetEpsilon: p.targetEpsilon } : {}) },
-      // Under CKKS each client clips and adds its share of the noise; the coordinator needs the norm to tell them.
-      ...(config.secureAggregation === 'ckks' && typeof p.clipNorm === 'number' ? { privacyClipNorm: p.clipNorm } : {}),
+      // Under CKKS each client clips and adds its share of the noise; the coordinator tells them how.
+      ...(config.secureAggregation === 'ckks' ? { privacyClipNorm: p.clipNorm } : {}),
     },
     observe: (record) => {
       if (record.privacy) spent = record.privacy.epsilon;

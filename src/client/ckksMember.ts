@@ -1,5 +1,7 @@
 import type { MessageOf } from '../protocol/messages.js';
-import { sizeOfShape, type TensorSpec, type Weights } from '../protocol/tensors.js';
+import { describeLayout, layoutLength, unpackLayout, type EncryptedRoundState } from '../protocol/encryptedLayout.js';
+import type { EncryptedGlobalMeta } from '../protocol/messages.js';
+import { sizeOfShape, type TensorSpec } from '../protocol/tensors.js';
 import { generateAgreementKey, signAgreementKey, verifyAgreementKey, type AgreementKeyPair } from '../crypto/agreementKey.js';
 import { CkksClientSide } from '../crypto/ckks/clientSide.js';
 import { CkksContext } from '../crypto/ckks/ckksContext.js';
@@ -19,6 +21,8 @@ export class CkksMember {
   readonly agreement: AgreementKeyPair = generateAgreementKey();
   private context: Promise<CkksContext> | undefined;
   private side: CkksClientSide | undefined;
+  /** The run the held key belongs to. */
+  private keyRun: string | undefined;
 
   constructor(
     private readonly name: string,
@@ -29,8 +33,15 @@ export class CkksMember {
     return this.side !== undefined;
   }
 
-  /** The signed agreement key this client publishes for `runId`. */
+  /**
+   * The signed agreement key this client publishes for `runId`. A key held for another run is dropped first:
+   * keys are fresh per run, and a resumed run (same id) keeps its key across reconnects.
+   */
   announce(runId: string): MessageOf<'agreement-key'> {
+    if (this.keyRun !== runId) {
+      this.side?.dispose();
+      this.side = undefined;
+    }
     const signed = signAgreementKey(this.identity, this.agreement.publicKey, runId);
     return { type: 'agreement-key', publicKey: encodeBase64(signed.publicKey), signature: encodeBase64(signed.signature), holdsKey: this.hasKey };
   }
@@ -41,6 +52,7 @@ export class CkksMember {
     if (message.generate) {
       if (this.side) throw new Error('this client already holds a CKKS key for the run');
       this.side = CkksClientSide.generate(ctx);
+      this.keyRun = runId;
     }
     if (!this.side) throw new Error('asked to share a CKKS key this client does not hold');
     const secret = this.side.exportSecretKey();
@@ -68,23 +80,23 @@ export class CkksMember {
     const ctx = await this.ctx();
     this.side?.dispose();
     this.side = CkksClientSide.importSecretKey(ctx, secret);
+    this.keyRun = runId;
     secret.fill(0);
   }
 
-  /** Decrypts the coordinator's encrypted sum into the global weights (sum / totalWeight), shaped like `spec`. */
-  async decryptGlobal(frames: readonly Uint8Array[], encrypted: { totalWeight: number; count: number }, spec: readonly TensorSpec[]): Promise<Weights> {
+  /**
+   * Decrypts the coordinator's encrypted sum into the state it packs (sum / totalWeight, split by the layout:
+   * model shaped like `spec`, momentum, clip norm).
+   */
+  async decryptState(frames: readonly Uint8Array[], encrypted: EncryptedGlobalMeta, spec: readonly TensorSpec[]): Promise<EncryptedRoundState> {
     const side = this.requireKey();
-    let total = 0;
-    for (const t of spec) total += sizeOfShape(t.shape);
-    if (total !== encrypted.count) throw new Error(`the encrypted model has ${encrypted.count} values, this client's model ${total}`);
-    const flat = side.decryptSum(frames, encrypted.count, encrypted.totalWeight);
-    let at = 0;
-    return spec.map((t) => {
-      const n = sizeOfShape(t.shape);
-      const data = flat.subarray(at, at + n);
-      at += n;
-      return { name: t.name, shape: [...t.shape], data };
-    });
+    let parameters = 0;
+    for (const t of spec) parameters += sizeOfShape(t.shape);
+    const layout = { parameters, momentum: encrypted.momentum === true, logClipNorm: encrypted.logClipNorm === true };
+    if (layoutLength(layout) !== encrypted.count) {
+      throw new Error(`the encrypted global has ${encrypted.count} values; this client's model packed as ${describeLayout(layout)} has ${layoutLength(layout)}`);
+    }
+    return unpackLayout(side.decryptSum(frames, encrypted.count, encrypted.totalWeight), layout, spec);
   }
 
   /** A parser for incoming ciphertext frames, bounded by this context's largest ciphertext. */
@@ -92,18 +104,9 @@ export class CkksMember {
     return new CiphertextFrameParser((await this.ctx()).maxCiphertextBytes * 2);
   }
 
-  /** Encrypts weight x model for upload: ciphertext frames and their byte length. */
-  encryptModel(weights: Weights, weight: number, chunkBytes: number): { totalBytes: number; chunks: Iterable<Uint8Array>; clipped: number } {
-    const side = this.requireKey();
-    let total = 0;
-    for (const t of weights) total += t.data.length;
-    const flat = new Float32Array(total);
-    let at = 0;
-    for (const t of weights) {
-      flat.set(t.data, at);
-      at += t.data.length;
-    }
-    const update = side.encryptScaled(flat, weight);
+  /** Encrypts weight x values (a packed layout) for upload: ciphertext frames and their byte length. */
+  encryptVector(values: Float32Array, weight: number, chunkBytes: number): { totalBytes: number; chunks: Iterable<Uint8Array>; clipped: number } {
+    const update = this.requireKey().encryptScaled(values, weight);
     return { totalBytes: framedByteLength(update.ciphertexts), chunks: ciphertextFrameChunks(update.ciphertexts, chunkBytes), clipped: update.clipped };
   }
 

@@ -15,7 +15,11 @@ import { CkksMember } from './ckksMember.js';
 import type { FeatureScaler } from './featureScaler.js';
 import type { Trainer } from './trainer.js';
 import { subtractWeights } from './weightDelta.js';
-import { LocalPrivacy, shareOfNoise } from './updatePrivacy.js';
+import { ScaffoldMember, fitDownloadModel, fitDownloadSpec, isScaffoldTask } from './scaffoldMember.js';
+import { LocalPrivacy } from './updatePrivacy.js';
+import { encryptedContribution } from './encryptedContribution.js';
+import { readEncryptedInstructions } from '../protocol/encryptedInstructions.js';
+import type { EncryptedRoundState } from '../protocol/encryptedLayout.js';
 import { clipToNorm } from '../privacy/l2Clip.js';
 
 export interface ClientOptions {
@@ -242,9 +246,9 @@ export function startClient(options: ClientOptions): ClientHandle {
           parser.end();
           queue = queue.then(async () => {
             try {
-              const weights = await ckks.decryptGlobal(frames, encrypted, modelSpec ?? []);
-              lastGlobal = weights;
-              await (meta.kind === 'fit' ? runFit(meta, weights) : runEvaluate(meta, weights));
+              const state = await ckks.decryptState(frames, encrypted, modelSpec ?? []);
+              lastGlobal = state.weights;
+              await (meta.kind === 'fit' ? runFit(meta, state.weights, state) : runEvaluate(meta, state.weights));
             } catch (e) {
               await reportFailure(meta.kind === 'fit' ? 'fit-failure' : 'evaluate-failure', meta.round, meta.taskId, e);
             }
@@ -253,7 +257,8 @@ export function startClient(options: ClientOptions): ClientHandle {
         abort: (reason) => log.warn({ kind: meta.kind, reason }, 'incoming encrypted stream aborted'),
       };
     }
-    const collector = new WeightsCollector(meta.kind === 'standardize' ? undefined : modelSpec);
+    // A SCAFFOLD fit task streams [x; c], checked against that layout as it is decoded.
+    const collector = new WeightsCollector(meta.kind === 'standardize' ? undefined : meta.kind === 'fit' ? fitDownloadSpec(meta.config, modelSpec) : modelSpec);
     const decoder = new TensorStreamDecoder(collector);
     return {
       write: (chunk) => decoder.push(chunk),
@@ -267,7 +272,7 @@ export function startClient(options: ClientOptions): ClientHandle {
           await applied;
           return;
         }
-        lastGlobal = weights;
+        lastGlobal = meta.kind === 'fit' ? fitDownloadModel(meta.config, weights) : weights;
         // Train after acknowledging the stream, one task at a time.
         queue = queue.then(() => (meta.kind === 'fit' ? runFit(meta, weights) : runEvaluate(meta, weights)));
       },
@@ -307,6 +312,7 @@ export function startClient(options: ClientOptions): ClientHandle {
   };
 
   const ckks = new CkksMember(options.name, identity);
+  const scaffold = new ScaffoldMember();
   let lastGlobal: Weights | undefined;
   let stopped = false;
   /** Clips to the experiment's norm (central DP) and applies this node's own local DP, if configured. */
@@ -327,34 +333,43 @@ export function startClient(options: ClientOptions): ClientHandle {
     return signature;
   };
 
-  const runFit = async (meta: StreamMetaOf<'fit'>, global: Weights) => {
+  /** `state`: under CKKS, what the encrypted global packed beside the model (momentum, clip norm). */
+  const runFit = async (meta: StreamMetaOf<'fit'>, global: Weights, state: EncryptedRoundState = { weights: global }) => {
     try {
-      await options.trainer.setWeights(global);
+      // A SCAFFOLD task downloaded [x; c]: it trains from x with c - c_i and uploads [delta_y; delta_c].
+      const scaffoldRound = isScaffoldTask(meta.config) ? scaffold.begin(global, meta.config, { runId: runId ?? '', localPrivacy: localPrivacy !== undefined }) : undefined;
+      await options.trainer.setWeights(scaffoldRound?.global ?? global);
       const trainStarted = performance.now();
-      const trained = await options.trainer.fit(meta.config);
+      const trained = await (scaffoldRound ? scaffoldRound.fit(options.trainer, meta.config) : options.trainer.fit(meta.config));
       // Training time travels with the metrics so the coordinator can split a round's time.
       const outcome = { ...trained, metrics: { ...trained.metrics, trainSeconds: (performance.now() - trainStarted) / 1000 } };
-      const ckksWeight = meta.config.extra?.ckksWeight;
-      if (typeof ckksWeight === 'number') {
-        // Secure aggregation: the weighted model goes up encrypted; the coordinator only adds ciphertexts. Under
-        // distributed DP the model is first brought within clipNorm of the global and this client's noise share added.
-        const local = shareOfNoise(global, await options.trainer.getWeights(), meta.config.extra);
-        const upload = ckks.encryptModel(local, ckksWeight, transfer.chunkBytes);
+      const encrypted = readEncryptedInstructions(meta.config.extra);
+      if (encrypted) {
+        // Secure aggregation: this client's part of the next state goes up encrypted and weighted; the
+        // coordinator only adds ciphertexts. Clipping, the DP noise share and the strategy's step happen here.
+        const contribution = encryptedContribution(state, await options.trainer.getWeights(), encrypted);
+        const upload = ckks.encryptVector(contribution.vector, encrypted.weight, transfer.chunkBytes);
         if (upload.clipped > 0) log.warn({ round: meta.round, clipped: upload.clipped }, 'values beyond the CKKS headroom were clipped');
-        const metrics = { ...outcome.metrics, ...(upload.clipped > 0 ? { ckksClipped: upload.clipped } : {}) };
+        const metrics = {
+          ...outcome.metrics,
+          ...(upload.clipped > 0 ? { ckksClipped: upload.clipped } : {}),
+          ...(contribution.clipNorm !== undefined ? { clipNorm: contribution.clipNorm } : {}),
+        };
         await peer.sendStream({ kind: 'fit-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, metrics, encrypted: true }, upload.totalBytes, upload.chunks, {
           sign: (sha256) => signUpload(meta.round, meta.taskId, 'fit-result', { numExamples: outcome.numExamples, ...metrics }, sha256),
         });
         emit({ type: 'fit', round: meta.round, numExamples: outcome.numExamples, metrics });
         return;
       }
-      const delta = privatize(meta.round, subtractWeights(await options.trainer.getWeights(), global), meta.config.extra?.clipNorm);
+      const local = await options.trainer.getWeights();
+      const delta = scaffoldRound ? scaffoldRound.upload(local) : privatize(meta.round, subtractWeights(local, global), meta.config.extra?.clipNorm);
       await peer.sendStream(
         { kind: 'fit-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, metrics: outcome.metrics },
         encodedByteLength(delta),
         encodeWeightsChunks(delta, transfer.chunkBytes),
         { sign: (sha256) => signUpload(meta.round, meta.taskId, 'fit-result', { numExamples: outcome.numExamples, ...outcome.metrics }, sha256) },
       );
+      scaffoldRound?.commit();
       emit({ type: 'fit', round: meta.round, numExamples: outcome.numExamples, metrics: outcome.metrics });
     } catch (e) {
       await reportFailure('fit-failure', meta.round, meta.taskId, e);

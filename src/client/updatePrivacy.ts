@@ -2,7 +2,6 @@ import { fillGaussian } from '../privacy/gaussianNoise.js';
 import { clipToNorm } from '../privacy/l2Clip.js';
 import { RdpAccountant } from '../privacy/rdpAccountant.js';
 import type { Weights } from '../protocol/tensors.js';
-import { subtractWeights } from './weightDelta.js';
 
 /** Adds Gaussian noise of standard deviation `std` (node:crypto) to every value of an update. */
 export function addGaussianNoise(weights: Weights, std: number): Weights {
@@ -33,19 +32,4 @@ export class LocalPrivacy {
     this.accountant = this.accountant.step(1, noiseMultiplier);
     return { update, epsilon: this.accountant.epsilon(this.settings.delta).epsilon };
   }
-}
-
-/**
- * This client's part of distributed DP under CKKS: global + clip(local - global) + N(0, std^2), from the
- * round's `clipNorm` and `dpNoiseStd`; the plain local model when the round asks for neither.
- */
-export function shareOfNoise(global: Weights, local: Weights, extra: Readonly<Record<string, unknown>> | undefined): Weights {
-  const clipNorm = extra?.clipNorm;
-  const std = extra?.dpNoiseStd;
-  if (typeof clipNorm !== 'number' || typeof std !== 'number') return local;
-  const noisy = addGaussianNoise(clipToNorm(subtractWeights(local, global), clipNorm).weights, std);
-  return noisy.map((t, i) => {
-    const g = global[i]!.data;
-    return { ...t, data: t.data.map((v, j) => g[j]! + v) };
-  });
 }

@@ -5,21 +5,22 @@ import type { CkksContext } from '../crypto/ckks/ckksContext.js';
 import { ciphertextFrameChunks, framedByteLength } from '../crypto/ckks/frames.js';
 import { encodeBase64 } from '../crypto/keyEncoding.js';
 import type { AuditTrail } from './auditTrail.js';
+import { encryptedCheckpointHash, type EncryptedCheckpoint } from './store/encryptedCheckpoint.js';
 import type { ClientRegistry } from './clientRegistry.js';
 import type { ClientSession, EncodedWeights } from './clientSession.js';
 import { collectTasks } from './collectTasks.js';
-import type { FitReport, FitTask, TaskFailure } from './strategy.js';
+import type { FitReport, FitTask, Strategy, TaskFailure } from './strategy.js';
+import { checkAdaptiveClipping, DEFAULT_CLIP_LEARNING_RATE, updateNoiseMultiplier, type AdaptiveClipping } from '../privacy/adaptiveClipping.js';
+import { encryptedExtras, type EncryptedInstructions } from '../protocol/encryptedInstructions.js';
+import { layoutLength, type EncryptedLayout } from '../protocol/encryptedLayout.js';
 
 export class CkksSetupError extends Error {
   override readonly name = 'CkksSetupError';
 }
 
-/** The model as the coordinator holds it under CKKS: the encrypted sum of weighted models, and the weights' total. */
-export interface EncryptedGlobal {
-  readonly ciphertexts: readonly Uint8Array[];
-  readonly totalWeight: number;
+/** The model as the coordinator holds it under CKKS: the encrypted sum of weighted states (layout), and the weights' total. */
+export interface EncryptedGlobal extends EncryptedCheckpoint {
   readonly count: number;
-  readonly sha256: string;
 }
 
 function recipientOf(session: ClientSession) {
@@ -34,14 +35,22 @@ function recipientOf(session: ClientSession) {
 /**
  * Has a key holder box the CKKS key for every connected client that lacks it, and relays the boxes. With no
  * holder yet, the dealer is the client whose name sorts first (deterministic, logged) and generates a fresh
- * key for this run. The coordinator relays boxes it cannot open.
+ * key for this run, unless `mayGenerate` is false (an encrypted global exists). The coordinator relays boxes
+ * it cannot open.
  */
-export async function distributeCkksKey(registry: ClientRegistry, deadlineMs: number, log: Logger, audit: AuditTrail): Promise<void> {
+export async function distributeCkksKey(registry: ClientRegistry, deadlineMs: number, log: Logger, audit: AuditTrail, options: { readonly mayGenerate: boolean }): Promise<void> {
   const sessions = registry.all().filter((s) => s.open && s.role === 'client' && s.agreementKey);
   const needing = sessions.filter((s) => !s.ckksReady);
   if (needing.length === 0) return;
   const holders = sessions.filter((s) => s.ckksReady).sort((a, b) => a.summary.name.localeCompare(b.summary.name));
   const generate = holders.length === 0;
+  if (generate && !options.mayGenerate) {
+    // The encrypted global is under the run's key; a fresh key would make it undecryptable for everyone.
+    throw new CkksSetupError(
+      `no connected client holds this run's CKKS key, and the encrypted global model needs it (keys live only in the memory of the clients that took part): ` +
+        'reconnect a client that still holds it, or start a new run',
+    );
+  }
   const dealer = holders[0] ?? [...needing].sort((a, b) => a.summary.name.localeCompare(b.summary.name))[0]!;
   const recipients = needing.filter((s) => s !== dealer);
   log.info({ dealer: dealer.summary.name, generate, recipients: recipients.map((s) => s.summary.name) }, 'distributing the CKKS key');
@@ -69,37 +78,76 @@ export async function distributeCkksKey(registry: ClientRegistry, deadlineMs: nu
   );
 }
 
+/** How a run's CKKS rounds work: what the global packs, the step clients apply, and distributed DP. */
+export interface EncryptedRoundPlan {
+  readonly layout: EncryptedLayout;
+  readonly step: { readonly serverLearningRate: number; readonly serverMomentum: number };
+  /** Client-level DP: the clip norm (fixed or adaptive) and the noise multiplier z the sum must carry. */
+  readonly dp?: { readonly clipNorm: number | AdaptiveClipping; readonly noiseMultiplier: number };
+}
+
+/** The plan for a strategy, model and privacy setting; throws (saying what to change) when they cannot work. */
+export function planEncryptedRounds(strategy: Strategy, parameters: number, dp: EncryptedRoundPlan['dp']): EncryptedRoundPlan {
+  const step = strategy.encryptedStep;
+  if (!step) throw new CkksSetupError(`strategy ${strategy.name} declares ckks support but no encryptedStep for the clients to apply`);
+  const adaptive = dp && typeof dp.clipNorm !== 'number' ? dp.clipNorm : undefined;
+  if (adaptive) {
+    checkAdaptiveClipping(adaptive);
+    updateNoiseMultiplier(dp!.noiseMultiplier, adaptive.countNoiseStd);
+  } else if (dp && !((dp.clipNorm as number) > 0)) {
+    throw new CkksSetupError(`the DP clip norm must be positive, got ${String(dp.clipNorm)}`);
+  }
+  return { layout: { parameters, momentum: step.serverMomentum > 0, logClipNorm: adaptive !== undefined }, step, ...(dp ? { dp } : {}) };
+}
+
 /**
- * A fit round under CKKS: each selected client uploads weight_k x model_k encrypted, with weight_k its
- * share of the cohort's examples; arriving ciphertexts go into a key-free running sum (O(model)); the new
- * global is that sum and the committed weights' total, which only clients can turn into a model.
+ * What every client of an m-client cohort is told, apart from its weight. Distributed DP: the m noise shares
+ * of std (z / sqrt(m)) C sum to the noise multiplier z; with adaptive clipping the sum takes z_delta and the
+ * count sigma_b, split the same way (Andrew et al. 2021, Theorem 1).
+ */
+export function cohortInstructions(plan: EncryptedRoundPlan, cohort: number): Omit<EncryptedInstructions, 'weight'> {
+  const { step, dp } = plan;
+  const base = { serverLearningRate: step.serverLearningRate, serverMomentum: step.serverMomentum };
+  if (!dp) return base;
+  const root = Math.sqrt(cohort);
+  if (typeof dp.clipNorm === 'number') return { ...base, dp: { clipNorm: dp.clipNorm, noiseShare: dp.noiseMultiplier / root } };
+  const a = dp.clipNorm;
+  return {
+    ...base,
+    dp: {
+      clipNorm: { initialClipNorm: a.initialClipNorm, targetQuantile: a.targetQuantile, learningRate: a.learningRate ?? DEFAULT_CLIP_LEARNING_RATE, countNoiseShare: a.countNoiseStd / root },
+      noiseShare: updateNoiseMultiplier(dp.noiseMultiplier, a.countNoiseStd) / root,
+    },
+  };
+}
+
+/**
+ * A fit round under CKKS: each selected client uploads weight_k x (its part of the next state), with weight_k
+ * its share of the cohort's examples (1/m under DP); arriving ciphertexts go into a key-free running sum
+ * (O(model)); the new global is that sum and the committed weights' total, which only clients can decrypt.
  */
 export async function runEncryptedFitRound(
   round: number,
   tasks: readonly FitTask[],
   registry: ClientRegistry,
   ctx: CkksContext,
-  parameters: number,
+  plan: EncryptedRoundPlan,
   broadcast: EncodedWeights,
   deadlineMs: number,
-  /**
-   * Client-level DP split across clients (distributed noise): every selected client weighs 1/m, clips its
-   * update to C and adds Gaussian noise of std zC / sqrt(m), so the m shares sum to N(0, (zC)^2).
-   */
-  dp?: { readonly clipNorm: number; readonly noiseMultiplier: number },
 ): Promise<{ reports: FitReport[]; failures: TaskFailure[]; global: EncryptedGlobal | undefined }> {
-  const sum = new CkksEvaluatorSide(ctx, parameters);
+  const count = layoutLength(plan.layout);
+  const sum = new CkksEvaluatorSide(ctx, count);
   try {
     const cohortExamples = tasks.reduce((s, t) => s + t.client.numTrainExamples, 0) || tasks.length;
     // DP weighs clients equally (example counts would scale the sensitivity); otherwise FedAvg's example shares.
-    const shares = new Map(tasks.map((t) => [t.client.id, dp ? 1 / tasks.length : (t.client.numTrainExamples || 1) / cohortExamples]));
-    const noise: Record<string, number> = dp ? { clipNorm: dp.clipNorm, dpNoiseStd: (dp.noiseMultiplier * dp.clipNorm) / Math.sqrt(tasks.length) } : {};
+    const shares = new Map(tasks.map((t) => [t.client.id, plan.dp ? 1 / tasks.length : (t.client.numTrainExamples || 1) / cohortExamples]));
+    const common = cohortInstructions(plan, tasks.length);
     const { reports, failures } = await collectTasks(
       tasks,
       registry,
       (session, task, taskId) => {
-        const share = shares.get(task.client.id)!;
-        const instructions = { ...task.instructions, extra: { ...task.instructions.extra, ...noise, ckksWeight: share } };
+        const extra = encryptedExtras({ ...common, weight: shares.get(task.client.id)! });
+        const instructions = { ...task.instructions, extra: { ...task.instructions.extra, ...extra } };
         return session.fit(round, taskId, instructions, broadcast, { encrypted: () => sum.accept() });
       },
       deadlineMs,
@@ -108,9 +156,7 @@ export async function runEncryptedFitRound(
     if (reports.length === 0) return { reports, failures, global: undefined };
     const ciphertexts = sum.serializeSum();
     const totalWeight = reports.reduce((s, r) => s + shares.get(r.client.id)!, 0);
-    const hash = createHash('sha256');
-    for (const c of ciphertexts) hash.update(c);
-    return { reports, failures, global: { ciphertexts, totalWeight, count: parameters, sha256: hash.digest('hex') } };
+    return { reports, failures, global: { ciphertexts, totalWeight, count, layout: plan.layout, sha256: encryptedCheckpointHash(ciphertexts) } };
   } finally {
     sum.dispose();
   }
@@ -121,5 +167,5 @@ export function encodeEncryptedGlobal(global: EncryptedGlobal, chunkBytes: numbe
   const chunks = [...ciphertextFrameChunks(global.ciphertexts, chunkBytes)];
   const hash = createHash('sha256');
   for (const c of chunks) hash.update(c);
-  return { chunks, totalBytes: framedByteLength(global.ciphertexts), sha256: hash.digest('hex'), encrypted: { totalWeight: global.totalWeight, count: global.count } };
+  return { chunks, totalBytes: framedByteLength(global.ciphertexts), sha256: hash.digest('hex'), encrypted: { totalWeight: global.totalWeight, count: global.count, momentum: global.layout.momentum, logClipNorm: global.layout.logClipNorm } };
 }

@@ -1,3 +1,4 @@
+import type { EncryptedGlobalMeta } from '../protocol/messages.js';
 import type { Logger } from 'pino';
 import { canonicalClaims, uploadTranscript } from '../crypto/handshake.js';
 import { verify } from '../crypto/identity.js';
@@ -19,7 +20,7 @@ export interface EncodedWeights {
   /** SHA-256 (hex) of all chunks, computed once for every receiver. */
   readonly sha256: string;
   /** Set when the chunks are CKKS ciphertext frames of the weighted model sum, not plaintext tensors. */
-  readonly encrypted?: { readonly totalWeight: number; readonly count: number };
+  readonly encrypted?: EncryptedGlobalMeta;
 }
 
 /** Where an encrypted upload's ciphertext bytes go (the round's key-free running sum). */
@@ -83,7 +84,8 @@ export class ClientSession {
     summary: ClientSummary & { readonly role: Role },
     /** The Ed25519 key this client proved at connect time; every upload must be signed with it. */
     readonly publicKey: Uint8Array,
-    private readonly spec: readonly TensorSpec[],
+    /** What a fit upload must look like: the model's spec, or the strategy's upload layout (SCAFFOLD's). */
+    private readonly fitSpec: readonly TensorSpec[],
     private readonly runId: string,
     private readonly audit: AuditTrail,
     private readonly log: Logger,
@@ -102,7 +104,7 @@ export class ClientSession {
   /** Sends a fit task; the update streams into `into`: a plaintext aggregation round, or an encrypted sum. */
   fit(round: number, taskId: string, instructions: FitInstructions, weights: EncodedWeights, into: { aggregation: AggregationRound } | { encrypted: () => EncryptedUploadSink }): Promise<FitReport> {
     const result = new Promise<FitReport>((resolve, reject) => {
-      this.pending.set(taskId, { kind: 'fit', round, spec: this.spec, resolve, reject, ...into });
+      this.pending.set(taskId, { kind: 'fit', round, spec: this.fitSpec, resolve, reject, ...into });
     });
     const config = { round, ...instructions };
     this.dispatch(taskId, { kind: 'fit', round, taskId, config, ...(weights.encrypted ? { encrypted: weights.encrypted } : {}) }, weights);

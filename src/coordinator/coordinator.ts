@@ -19,9 +19,11 @@ import { weightsHash } from './weightsHash.js';
 import type { RunStore } from './store/runStore.js';
 import { PrivacyLedger } from './privacyLedger.js';
 import { CkksContext } from '../crypto/ckks/ckksContext.js';
-import { distributeCkksKey, encodeEncryptedGlobal, runEncryptedFitRound, type EncryptedGlobal } from './ckksRounds.js';
+import { CkksSetupError, distributeCkksKey, encodeEncryptedGlobal, planEncryptedRounds, runEncryptedFitRound, type EncryptedGlobal, type EncryptedRoundPlan } from './ckksRounds.js';
+import type { AdaptiveClipping } from '../privacy/adaptiveClipping.js';
+import { describeLayout, layoutLength } from '../protocol/encryptedLayout.js';
 import { weightedMetrics } from './strategies/weightedMean.js';
-import type { Metrics } from './strategy.js';
+import { fitPayloadShape, type FitPayloadShape, type Metrics } from './strategy.js';
 import type { RdpConversion } from '../privacy/rdpConversion.js';
 import { CoordinatorServer, type HttpHandler, type TlsOptions } from './server.js';
 import type { ClientSummary, EvaluateReport, FitReport, Strategy, TaskFailure } from './strategy.js';
@@ -81,8 +83,11 @@ export interface CoordinatorOptions {
    * take epsilon past `targetEpsilon`.
    */
   readonly privacy?: { readonly noiseMultiplier: number; readonly delta: number; readonly targetEpsilon?: number; readonly conversion?: RdpConversion };
-  /** Under CKKS, the clip norm clients apply before adding their share of the noise (distributed DP). */
-  readonly privacyClipNorm?: number;
+  /**
+   * Under CKKS, the clip norm clients apply before adding their share of the noise (distributed DP): fixed, or
+   * adaptive clipping, whose C then travels encrypted with the model and only clients know it.
+   */
+  readonly privacyClipNorm?: number | AdaptiveClipping;
   readonly configHash?: string;
   /** Called after each completed round: progress lines, dashboards, stores. */
   readonly onRound?: (record: RoundRecord) => void;
@@ -120,11 +125,14 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   private readonly server: CoordinatorServer;
   private readonly log: Logger;
   private readonly aggregator: Aggregator;
+  /** Set when fit tasks carry more than the model (SCAFFOLD's [x; c]). */
+  private readonly fitShape: FitPayloadShape | undefined;
   private readonly transfer: PeerOptions;
   private address: string | undefined;
   private readonly access: AccessList;
   private readonly audit: AuditTrail;
   readonly identity: Identity;
+  private readonly encryptedPlan: EncryptedRoundPlan | undefined;
 
   private constructor(private readonly options: CoordinatorOptions) {
     super();
@@ -137,20 +145,29 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         throw new RunError(`strategy ${options.strategy.name} needs plaintext updates and cannot run with secureAggregation: ckks (it supports ${options.strategy.supportedModes.join(', ')})`);
       }
       if (options.privacy && !options.privacyClipNorm) throw new RunError('differential privacy with secureAggregation: ckks needs privacyClipNorm (clients clip and add their noise share)');
+      const dp = options.privacy && options.privacyClipNorm ? { clipNorm: options.privacyClipNorm, noiseMultiplier: options.privacy.noiseMultiplier } : undefined;
+      try {
+        this.encryptedPlan = planEncryptedRounds(options.strategy, totalParameters(spec), dp);
+      } catch (e) {
+        throw new RunError(`secureAggregation: ckks: ${(e as Error).message}`);
+      }
     }
-    // No upload may be larger than a model update (moments are far smaller): refuse bigger ones up front.
-    const largestUpload = encodedByteLength(spec) + 64 * 1024;
+    this.fitShape = fitPayloadShape(options.strategy);
+    const uploadSpec = this.fitShape ? this.fitShape.uploadSpec(spec) : spec;
+    // No upload may be larger than a fit update (moments are far smaller): refuse bigger ones up front.
+    const largestUpload = encodedByteLength(uploadSpec) + 64 * 1024;
     this.transfer = { ...defaultPeerOptions, maxTransferBytes: largestUpload, ...options.transfer };
     this.identity = options.identity ?? generateIdentity();
     this.access = options.access ?? AccessList.open();
     this.audit = options.audit ?? noAudit;
     this.aggregator = options.strategy.createAggregator();
-    this.aggregator.bind(spec);
+    this.aggregator.bind(uploadSpec);
     this.server = new CoordinatorServer({
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       runId: this.runId,
       spec,
+      fitUploadSpec: uploadSpec,
       transfer: this.transfer,
       helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
       identity: this.identity,
@@ -229,13 +246,14 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   }
 
   /** Where the run starts: round 1 from the initial weights, or after the store's last checkpoint. */
-  private startingPoint(): { global: Weights; firstRound: number; standardization: Weights | undefined; ledger: PrivacyLedger | undefined } {
+  private startingPoint(): { global: Weights; encrypted?: EncryptedGlobal; firstRound: number; standardization: Weights | undefined; ledger: PrivacyLedger | undefined } {
     const privacy = this.options.privacy;
     const fresh = privacy ? new PrivacyLedger(privacy) : undefined;
     const { store, strategy } = this.options;
     if (store && this.options.resume) {
-      const checkpoint = store.checkpoint(this.runId);
       const standardization = store.standardization(this.runId);
+      if (this.encryptedPlan) return this.encryptedStartingPoint(store, standardization, fresh);
+      const checkpoint = store.checkpoint(this.runId);
       if (!checkpoint) return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization, ledger: fresh };
       const saved = (checkpoint.strategyState ?? {}) as { strategy?: unknown; privacy?: unknown };
       strategy.restore?.(saved.strategy);
@@ -252,6 +270,26 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       roundsPlanned: this.options.rounds,
     });
     return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization: undefined, ledger: fresh };
+  }
+
+  /**
+   * Resuming a CKKS run: the checkpoint is the last encrypted sum, which only the clients still holding the
+   * run's key can decrypt (keys live in client memory; no new key is dealt for a resumed state).
+   */
+  private encryptedStartingPoint(store: RunStore, standardization: Weights | undefined, fresh: PrivacyLedger | undefined) {
+    const plan = this.encryptedPlan!;
+    const privacy = this.options.privacy;
+    const checkpoint = store.encryptedCheckpoint(this.runId);
+    if (!checkpoint) return { global: this.options.strategy.initialize(this.options.initialWeights), firstRound: 1, standardization, ledger: fresh };
+    if (layoutLength(checkpoint.layout) !== layoutLength(plan.layout) || checkpoint.layout.momentum !== plan.layout.momentum || checkpoint.layout.logClipNorm !== plan.layout.logClipNorm) {
+      throw new RunError(`run ${this.runId} was checkpointed as ${describeLayout(checkpoint.layout)}, but this configuration packs ${describeLayout(plan.layout)}: resume it with its own strategy and privacy settings`);
+    }
+    const saved = (checkpoint.strategyState ?? {}) as { strategy?: unknown; privacy?: unknown };
+    const ledger = privacy ? PrivacyLedger.resume(privacy, saved.privacy) : undefined;
+    this.log.info({ round: checkpoint.round, sum: checkpoint.sha256 }, 'resuming an encrypted run from the last completed round');
+    this.audit.append('run-resumed', { run: this.runId, afterRound: checkpoint.round, model: checkpoint.sha256 });
+    const encrypted: EncryptedGlobal = { ...checkpoint, count: layoutLength(checkpoint.layout) };
+    return { global: this.options.initialWeights, encrypted, firstRound: checkpoint.round + 1, standardization, ledger };
   }
 
   private async runRounds(): Promise<RunResult> {
@@ -277,15 +315,19 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     this.on('client-joined', recordClient);
     const eligible = async () => {
       if (standardization) await distributeStandardization(registry, standardization.encoded, this.log);
-      if (ckks) await distributeCkksKey(registry, roundTimeoutMs, this.log, this.audit);
+      // A resumed encrypted state is under the run's existing key: a fresh one could not decrypt it.
+      if (ckks) {
+        await distributeCkksKey(registry, roundTimeoutMs, this.log, this.audit, { mayGenerate: encryptedGlobal === undefined }).catch((e: unknown) => {
+          throw e instanceof CkksSetupError ? new RunError(e.message) : e;
+        });
+      }
       return registry
         .all()
         .filter((s) => s.open && s.role === 'client' && (!standardization || s.standardized) && (!ckks || s.ckksReady))
         .map((s) => s.summary);
     };
 
-    const parameters = totalParameters(specOf(global));
-    let encryptedGlobal: EncryptedGlobal | undefined;
+    let encryptedGlobal: EncryptedGlobal | undefined = start.encrypted;
     const ledger = start.ledger;
     let stoppedEarly: string | undefined;
     let roundPrivacy: RoundRecord['privacy'];
@@ -311,17 +353,18 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         }
         this.report('round-started', { round, attempt: attempts, selected: tasks.map((t) => t.client.name) });
         // Round 1 starts from the public initial weights; under CKKS every later broadcast is the encrypted sum.
-        const weights = encryptedGlobal ? encodeEncryptedGlobal(encryptedGlobal, this.transfer.chunkBytes) : encodeGlobal(global, this.transfer.chunkBytes);
+        const weights = encryptedGlobal
+          ? encodeEncryptedGlobal(encryptedGlobal, this.transfer.chunkBytes)
+          : encodeGlobal(this.fitShape ? this.fitShape.fitPayload(global) : global, this.transfer.chunkBytes);
         const fit = ckks
           ? await runEncryptedFitRound(
               round,
               tasks,
               registry,
               ckks,
-              parameters,
+              this.encryptedPlan!,
               weights,
               roundTimeoutMs,
-              this.options.privacy && this.options.privacyClipNorm ? { clipNorm: this.options.privacyClipNorm, noiseMultiplier: this.options.privacy.noiseMultiplier } : undefined,
             )
           : await runFitRound(round, tasks, registry, this.aggregator, weights, roundTimeoutMs);
         const outcomes = outcomesOf(fit.reports, fit.failures);
@@ -340,6 +383,8 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
           // noise of std zC * sqrt(m'/m); the accountant is charged with that effective multiplier.
           const dropoutFactor = ckks ? Math.sqrt(fit.reports.length / tasks.length) : 1;
           if (ledger) roundPrivacy = ledger.charge(sampleRate, this.aggregator, dropoutFactor);
+          // Under CKKS only clients know an adaptive C; they report the one they clipped to (the same for all).
+          if (roundPrivacy && ckks && metrics.clipNorm !== undefined) roundPrivacy = { ...roundPrivacy, clipNorm: metrics.clipNorm };
           const durationMs = performance.now() - fitStarted;
           const aggregationMs = performance.now() - aggregationStarted;
           const trainingMs = Math.max(0, ...fit.reports.map((r) => (r.metrics.trainSeconds ?? 0) * 1000));
@@ -380,7 +425,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       history.push(record);
       const saved = { strategy: strategy.state?.(), ...(ledger ? { privacy: ledger.state } : {}) };
       const modelSha256 = encryptedGlobal
-        ? (store?.completeRound(this.runId, record, { encryptedSha256: encryptedGlobal.sha256 }, saved) ?? encryptedGlobal.sha256)
+        ? (store?.completeRound(this.runId, record, encryptedGlobal, saved) ?? encryptedGlobal.sha256)
         : store
           ? store.completeRound(this.runId, record, global, saved)
           : auditing

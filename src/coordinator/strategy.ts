@@ -1,5 +1,5 @@
 import type { SeededRng } from '../protocol/seededRng.js';
-import type { Weights } from '../protocol/tensors.js';
+import type { TensorSpec, Weights } from '../protocol/tensors.js';
 import type { AggregateResult, Aggregator } from './aggregation/aggregator.js';
 
 export type Metrics = Readonly<Record<string, number>>;
@@ -73,6 +73,11 @@ export interface Strategy {
   readonly minEvaluateClients: number;
   /** Secure-aggregation modes this strategy can work under. */
   readonly supportedModes: readonly ('plain' | 'ckks' | 'secagg')[];
+  /**
+   * Under CKKS the coordinator cannot run aggregateFit: a strategy whose step is linear in the mean update
+   * names it here and the clients apply it (w <- w + lr * v, v <- momentum * v + mean delta). Required for 'ckks'.
+   */
+  readonly encryptedStep?: { readonly serverLearningRate: number; readonly serverMomentum: number };
   /** The aggregation this strategy's update rule consumes (a streaming mean for FedAvg). */
   createAggregator(): Aggregator;
   initialize(initial: Weights): Weights;
@@ -86,4 +91,26 @@ export interface Strategy {
   restore?(state: unknown): void;
   /** Central evaluation on the coordinator's side, if the experiment provides one. */
   evaluate?(round: number, weights: Weights): Promise<EvaluationSummary | undefined>;
+}
+
+/**
+ * What a strategy implements when its fit tasks carry more than the model (SCAFFOLD: [x; c] down and
+ * [delta_y; delta_c] up). The coordinator binds the aggregator to `uploadSpec(model)` and streams
+ * `fitPayload(global)` to fit tasks; evaluate tasks still get the plain global model.
+ */
+export interface FitPayloadShape {
+  /** The layout of a fit upload, from the model's spec. */
+  uploadSpec(model: readonly TensorSpec[]): TensorSpec[];
+  /** What a fit task downloads instead of the global model. */
+  fitPayload(global: Weights): Weights;
+}
+
+/** The strategy's FitPayloadShape, if it has one (both methods, or neither: one alone is refused). */
+export function fitPayloadShape(strategy: Strategy): FitPayloadShape | undefined {
+  const s = strategy as Strategy & Partial<FitPayloadShape>;
+  if (s.uploadSpec === undefined && s.fitPayload === undefined) return undefined;
+  if (typeof s.uploadSpec !== 'function' || typeof s.fitPayload !== 'function') {
+    throw new TypeError(`strategy ${strategy.name} defines only one of uploadSpec and fitPayload; a different fit layout needs both`);
+  }
+  return { uploadSpec: s.uploadSpec.bind(s), fitPayload: s.fitPayload.bind(s) };
 }

@@ -166,9 +166,16 @@ export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>
 
 /**
  * When present, the body is not a tensor payload but CKKS ciphertext frames: the encrypted sum of the
- * contributors' weighted models, which the clients decrypt and divide by `totalWeight`.
+ * contributors' weighted states, which the clients decrypt and divide by `totalWeight`. The flags say what
+ * the `count` values pack beyond the model (encryptedLayout.ts).
  */
-const encryptedGlobalSchema = z.object({ totalWeight: z.number().positive().finite(), count: z.number().int().min(1) });
+const encryptedGlobalSchema = z.object({
+  totalWeight: z.number().positive().finite(),
+  count: z.number().int().min(1),
+  momentum: z.boolean().optional(),
+  logClipNorm: z.boolean().optional(),
+});
+export type EncryptedGlobalMeta = z.infer<typeof encryptedGlobalSchema>;
 /** Coordinator -> client: train on these global weights. */
 export const fitStreamSchema = z.object({ kind: z.literal('fit'), round, taskId, config: fitConfigSchema, encrypted: encryptedGlobalSchema.optional() });
 /** Coordinator -> client: evaluate these global weights on held-out data. */

@@ -100,7 +100,7 @@ describe('strategies from the config', () => {
       /fedmedian needs every individual update and cannot be combined with privacy/,
     );
     expect(() => createStrategy(base({ name: 'fedprox' }))).toThrow(/strategy\.proximalMu is required for fedprox/);
-    expect(() => base({ name: 'scaffold' })).toThrow();
+    expect(() => base({ name: 'scaffold' })).toThrow(/scaffold needs optimizer: sgd/);
   });
 });
 
@@ -108,8 +108,10 @@ describe('secure aggregation in the config', () => {
   const parse = (extra: Record<string, unknown>) => () => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secureAggregation: 'ckks', ...extra });
   it('refuses, when the config is read, what CKKS cannot do', () => {
     expect(parse({ strategy: { name: 'krum', byzantine: 1 } })).toThrow(/krum cannot run with secureAggregation: ckks/);
-    expect(parse({ strategy: { serverLearningRate: 0.5 } })).toThrow(/must be 1 with secureAggregation: ckks/);
-    expect(parse({ privacy: { clipNorm: { initialClipNorm: 1, countNoiseStd: 1 }, noiseMultiplier: 1, delta: 1e-5 } })).toThrow(/give a fixed clipNorm with secureAggregation: ckks/);
+    expect(parse({ strategy: { name: 'fedadam' } })).toThrow(/fedadam cannot run with secureAggregation: ckks .*use fedavg, fedprox, fedavgm/);
+    // Linear steps and adaptive clipping run under CKKS: the clients apply them, the state rides encrypted.
+    expect(parse({ strategy: { name: 'fedavgm', serverLearningRate: 0.5 } })()).toMatchObject({ strategy: { name: 'fedavgm' } });
+    expect(parse({ privacy: { clipNorm: { initialClipNorm: 1, countNoiseStd: 1 }, noiseMultiplier: 1, delta: 1e-5 } })()).toMatchObject({ secureAggregation: 'ckks' });
     expect(parse({ privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 } })()).toMatchObject({ secureAggregation: 'ckks' });
     expect(parse({})()).toMatchObject({ secureAggregation: 'ckks' });
   });

@@ -10,6 +10,7 @@ import { experimentConfigSchema } from '../../src/cli/config/experimentConfig.js
 import { runExport } from '../../src/cli/exportModel.js';
 import { runExportManifest, runRuns, runShow } from '../../src/cli/inspectRuns.js';
 import { simulate } from '../../src/cli/simulate.js';
+import { encryptedCheckpointHash } from '../../src/coordinator/store/encryptedCheckpoint.js';
 import { RunStore, StoreError } from '../../src/coordinator/store/runStore.js';
 import { weightsHash } from '../../src/coordinator/weightsHash.js';
 
@@ -82,6 +83,44 @@ describe('the run store', () => {
     expect(() => store.checkpoint(runId, 2)).toThrow(StoreError);
     expect(() => store.checkpoint(runId, 2)).toThrow(/does not match its SHA-256/);
     store.close();
+  });
+});
+
+describe('store versions and encrypted checkpoints', () => {
+  it('migrates a version 1 store (no encrypted checkpoints) and refuses a newer one', () => {
+    const path = join(dir, 'v1.db');
+    const raw = new DatabaseSync(path);
+    raw.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('version', '1');");
+    raw.close();
+    new RunStore(path).close();
+    const check = new DatabaseSync(path);
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'version'").get()).toEqual({ value: '2' });
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE name = 'encrypted_checkpoints'").get()).toBeDefined();
+    check.prepare("UPDATE meta SET value = '3' WHERE key = 'version'").run();
+    check.close();
+    expect(() => new RunStore(path)).toThrow(/is a version 3 store; this Cohort reads version 2/);
+  });
+
+  it('keeps a CKKS run\'s encrypted sum, and detects damage to it', () => {
+    const path = join(dir, 'encrypted.db');
+    const store = new RunStore(path);
+    store.createRun({ id: 'r1', name: 'enc', configHash: '', manifest: {}, roundsPlanned: 2 });
+    const ciphertexts = [Uint8Array.from([1, 2, 3]), Uint8Array.from([4, 5])];
+    const layout = { parameters: 3, momentum: true, logClipNorm: false };
+    const record = { round: 1, attempts: 1, durationMs: 1, fit: { selected: 1, outcomes: [], metrics: {}, durationMs: 1 } };
+    store.completeRound('r1', record, { ciphertexts, totalWeight: 0.75, layout, sha256: encryptedCheckpointHash(ciphertexts) }, { strategy: null });
+    expect(store.checkpoint('r1')).toBeUndefined(); // no plaintext model is ever stored for it
+    expect(store.encryptedCheckpoint('r1')).toMatchObject({ round: 1, totalWeight: 0.75, layout, ciphertexts, strategyState: { strategy: null } });
+    store.close();
+    const raw = new DatabaseSync(path);
+    const row = raw.prepare('SELECT ciphertexts FROM encrypted_checkpoints').get() as { ciphertexts: Uint8Array };
+    const bytes = Uint8Array.from(row.ciphertexts);
+    bytes[bytes.length - 1]! ^= 1;
+    raw.prepare('UPDATE encrypted_checkpoints SET ciphertexts = ?').run(bytes);
+    raw.close();
+    const damaged = new RunStore(path);
+    expect(() => damaged.encryptedCheckpoint('r1')).toThrow(/encrypted checkpoint of round 1 of run r1 does not match its SHA-256/);
+    damaged.close();
   });
 });
 

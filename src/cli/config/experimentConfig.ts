@@ -4,6 +4,7 @@ import { csvDataConfigSchema } from '../../client/data/index.js';
 import { modelSpecSchema } from '../../client/model/modelSpec.js';
 import { byzantineSpecSchema } from '../../client/byzantine/index.js';
 import { partitionClientCount, partitionSpecSchema } from '../../client/partition/index.js';
+import { checkScaffoldConfig } from './scaffoldConfig.js';
 import { accessConfigSchema, auditConfigSchema, identityConfigSchema, serverTlsConfigSchema } from './securityConfig.js';
 
 const positiveInt = z.number().int().min(1);
@@ -17,8 +18,8 @@ export const trainingSchema = z.strictObject({
   optimizer: z.enum(['sgd', 'adam']).default('adam'),
 });
 
-/** Strategies a config can name. SCAFFOLD needs client-side support that is not wired yet. */
-export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad', 'fedmedian', 'fedtrimmedavg', 'krum', 'bulyan'] as const;
+/** Strategies a config can name. */
+export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad', 'fedmedian', 'fedtrimmedavg', 'krum', 'bulyan', 'scaffold'] as const;
 
 export const strategySchema = z.strictObject({
   name: z.enum(STRATEGY_NAMES).default('fedavg'),
@@ -36,6 +37,8 @@ export const strategySchema = z.strictObject({
   /** krum, bulyan: Byzantine clients tolerated; krum's `keep` > 1 is Multi-Krum. */
   byzantine: z.number().int().min(0).optional(),
   keep: z.number().int().min(1).optional(),
+  /** scaffold: N, every client of the federation (c moves by |S| / N); default: the clients, partition or allowlist. */
+  totalClients: positiveInt.optional(),
   fractionFit: z.number().min(0).max(1).default(1),
   fractionEvaluate: z.number().min(0).max(1).default(1),
   minFitClients: positiveInt.default(2),
@@ -65,6 +68,9 @@ export const simulatedClientSchema = z.strictObject({
  * One experiment: what `cohort coordinator` runs, and, with `clients`, what `cohort simulate` runs on one
  * machine (a coordinator and one client per entry, over real sockets on loopback).
  */
+/** Strategies whose step is linear in the mean update, so CKKS clients can apply it (Strategy.encryptedStep). */
+const CKKS_STRATEGIES: ReadonlySet<string> = new Set(['fedavg', 'fedprox', 'fedavgm']);
+
 export const experimentConfigSchema = z
   .strictObject({
     name: z.string().min(1).default('experiment'),
@@ -119,6 +125,8 @@ export const experimentConfigSchema = z
     partition: partitionSpecSchema.optional(),
     /** simulate: make some clients Byzantine (scaled, sign-flipped or random updates) to test robust strategies. */
     byzantine: byzantineSpecSchema.optional(),
+    /** simulate: worker threads hosting the virtual clients, one tfjs each; `auto` = one per core (at most one per client), 0 or 1 = all in the coordinator's thread. */
+    simulation: z.strictObject({ workers: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto') }).default(() => ({ workers: 'auto' as const })),
     /**
      * Example-level DP-SGD at every simulated client (each hospital's record-level guarantee, accounted by its
      * own trainer): per-example clipping to clipNorm, and either a noise multiplier or the epsilon the whole run
@@ -148,14 +156,8 @@ export const experimentConfigSchema = z
       if (names.has(client.name)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'name'], message: `client name "${client.name}" is used twice` });
       names.add(client.name);
     });
-    if (c.secureAggregation === 'ckks' && c.strategy.name !== 'fedavg') {
-      ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: `${c.strategy.name} cannot run with secureAggregation: ckks (the coordinator only adds ciphertexts); use fedavg, or plain aggregation` });
-    }
-    if (c.secureAggregation === 'ckks' && c.strategy.serverLearningRate !== 1) {
-      ctx.addIssue({ code: 'custom', path: ['strategy', 'serverLearningRate'], message: 'must be 1 with secureAggregation: ckks (clients average the decrypted sum; there is no server step)' });
-    }
-    if (c.secureAggregation === 'ckks' && c.privacy && typeof c.privacy.clipNorm !== 'number') {
-      ctx.addIssue({ code: 'custom', path: ['privacy', 'clipNorm'], message: 'adaptive clipping needs a count of clipped clients that CKKS rounds do not compute yet: give a fixed clipNorm with secureAggregation: ckks' });
+    if (c.secureAggregation === 'ckks' && !CKKS_STRATEGIES.has(c.strategy.name)) {
+      ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: `${c.strategy.name} cannot run with secureAggregation: ckks (the coordinator only adds ciphertexts); use ${[...CKKS_STRATEGIES].join(', ')}, or plain aggregation` });
     }
     if (c.partition && c.clients) ctx.addIssue({ code: 'custom', path: ['partition'], message: 'give either clients (one data file each) or partition (one file split over virtual clients), not both' });
     const clientCount = c.partition ? partitionClientCount(c.partition) : c.clients?.length;
@@ -170,6 +172,7 @@ export const experimentConfigSchema = z
         message: `${clientCount} clients can never satisfy minAvailableClients/minFitClients = ${minAvailable}`,
       });
     }
+    checkScaffoldConfig(c, clientCount, ctx);
   });
 
 export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;

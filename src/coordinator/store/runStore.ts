@@ -4,7 +4,9 @@ import type { Weights } from '../../protocol/tensors.js';
 import type { RoundRecord } from '../roundRecord.js';
 import type { ClientSummary } from '../strategy.js';
 import { weightsHash } from '../weightsHash.js';
-import { SCHEMA, STORE_VERSION } from './schema.js';
+import { MIGRATES_FROM, SCHEMA, STORE_VERSION } from './schema.js';
+import { encryptedCheckpointHash, type EncryptedCheckpoint } from './encryptedCheckpoint.js';
+import { decodeCiphertextFrames, encodeCiphertextFrames } from '../../crypto/ckks/frames.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed';
 
@@ -51,7 +53,9 @@ export class RunStore {
     }
     const version = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('version') as { value: string } | undefined;
     if (!version) this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('version', String(STORE_VERSION));
-    else if (Number(version.value) !== STORE_VERSION) {
+    else if (MIGRATES_FROM.includes(Number(version.value))) {
+      this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(STORE_VERSION), 'version');
+    } else if (Number(version.value) !== STORE_VERSION) {
       throw new StoreError(`${path} is a version ${version.value} store; this Cohort reads version ${STORE_VERSION}`);
     }
   }
@@ -123,10 +127,10 @@ export class RunStore {
   }
 
   /** Writes a completed round, its participants and the new global model's checkpoint, atomically. */
-  completeRound(id: string, record: RoundRecord, model: Weights | { readonly encryptedSha256: string }, strategyState: unknown): string {
-    // Under CKKS the coordinator holds ciphertexts only: their hash is recorded, and no checkpoint.
-    const encrypted = 'encryptedSha256' in model ? model.encryptedSha256 : undefined;
-    const sha = encrypted ?? weightsHash(model as Weights);
+  completeRound(id: string, record: RoundRecord, model: Weights | EncryptedCheckpoint, strategyState: unknown): string {
+    // Under CKKS the coordinator holds ciphertexts only: the checkpoint is the encrypted sum, never a model.
+    const encrypted = 'ciphertexts' in model ? model : undefined;
+    const sha = encrypted ? encrypted.sha256 : weightsHash(model as Weights);
     this.db.exec('BEGIN IMMEDIATE');
     try {
       this.db
@@ -141,10 +145,13 @@ export class RunStore {
           participant.run(id, record.round, o.client, phase, o.numExamples ?? null, o.loss ?? null, o.metrics ? JSON.stringify(o.metrics) : null, o.failure?.reason ?? null, o.failure?.detail ?? null);
         }
       }
-      if (encrypted === undefined) {
+      const state = strategyState === undefined ? null : JSON.stringify(strategyState);
+      if (encrypted) {
         this.db
-          .prepare('INSERT INTO checkpoints (run_id, round, model_sha256, weights, strategy_state) VALUES (?, ?, ?, ?, ?)')
-          .run(id, record.round, sha, encodeWeights(model as Weights), strategyState === undefined ? null : JSON.stringify(strategyState));
+          .prepare('INSERT INTO encrypted_checkpoints (run_id, round, sha256, total_weight, layout, ciphertexts, strategy_state) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(id, record.round, sha, encrypted.totalWeight, JSON.stringify(encrypted.layout), encodeCiphertextFrames(encrypted.ciphertexts), state);
+      } else {
+        this.db.prepare('INSERT INTO checkpoints (run_id, round, model_sha256, weights, strategy_state) VALUES (?, ?, ?, ?, ?)').run(id, record.round, sha, encodeWeights(model as Weights), state);
       }
       this.db.prepare('UPDATE runs SET last_round = ?, updated_at = ? WHERE id = ?').run(record.round, now(), id);
       this.db.exec('COMMIT');
@@ -173,6 +180,24 @@ export class RunStore {
     const weights = decodeWeights(row.weights);
     if (weightsHash(weights) !== row.model_sha256) throw new StoreError(`checkpoint of round ${row.round} of run ${id} does not match its SHA-256: the store is damaged`);
     return { round: Number(row.round), weights, modelSha256: row.model_sha256, strategyState: row.strategy_state === null ? undefined : JSON.parse(row.strategy_state) };
+  }
+
+  /** The latest encrypted checkpoint of a CKKS run, with its hash checked; undefined when there is none. */
+  encryptedCheckpoint(id: string): (EncryptedCheckpoint & { readonly round: number; readonly strategyState: unknown }) | undefined {
+    const row = this.db.prepare('SELECT * FROM encrypted_checkpoints WHERE run_id = ? ORDER BY round DESC LIMIT 1').get(id) as
+      | { round: number; sha256: string; total_weight: number; layout: string; ciphertexts: Uint8Array; strategy_state: string | null }
+      | undefined;
+    if (!row) return undefined;
+    const ciphertexts = decodeCiphertextFrames(row.ciphertexts);
+    if (encryptedCheckpointHash(ciphertexts) !== row.sha256) throw new StoreError(`encrypted checkpoint of round ${row.round} of run ${id} does not match its SHA-256: the store is damaged`);
+    return {
+      round: Number(row.round),
+      sha256: row.sha256,
+      totalWeight: Number(row.total_weight),
+      layout: JSON.parse(row.layout) as EncryptedCheckpoint['layout'],
+      ciphertexts,
+      strategyState: row.strategy_state === null ? undefined : JSON.parse(row.strategy_state),
+    };
   }
 
   recordPrivacy(id: string, round: number, epsilon: number, delta: number): void {

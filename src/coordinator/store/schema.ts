@@ -1,5 +1,9 @@
-/** The store's tables. Bump STORE_VERSION and add a migration when this changes. */
-export const STORE_VERSION = 1;
+/**
+ * The store's tables. Bump STORE_VERSION and add a migration when this changes. Version 2 added
+ * encrypted_checkpoints; a version 1 store migrates by creating it (SCHEMA does), nothing else changed.
+ */
+export const STORE_VERSION = 2;
+export const MIGRATES_FROM: readonly number[] = [1];
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,6 +47,16 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   round INTEGER NOT NULL,
   model_sha256 TEXT NOT NULL,
   weights BLOB NOT NULL,
+  strategy_state TEXT,
+  PRIMARY KEY (run_id, round)
+);
+CREATE TABLE IF NOT EXISTS encrypted_checkpoints (
+  run_id TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  total_weight REAL NOT NULL,
+  layout TEXT NOT NULL,
+  ciphertexts BLOB NOT NULL,
   strategy_state TEXT,
   PRIMARY KEY (run_id, round)
 );

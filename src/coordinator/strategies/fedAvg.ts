@@ -70,6 +70,11 @@ export class FedAvg implements Strategy {
   private readonly evaluateFn: FedAvgOptions['evaluateFn'];
   private readonly aggregatorFactory: FedAvgOptions['aggregator'];
 
+  /** Under CKKS the clients apply FedAvg's step: w <- w + lr * mean delta. */
+  get encryptedStep(): { readonly serverLearningRate: number; readonly serverMomentum: number } {
+    return { serverLearningRate: this.serverLearningRate, serverMomentum: 0 };
+  }
+
   constructor(options: FedAvgOptions) {
     this.fractionFit = checkFraction('fractionFit', options.fractionFit ?? 1);
     this.fractionEvaluate = checkFraction('fractionEvaluate', options.fractionEvaluate ?? 1);

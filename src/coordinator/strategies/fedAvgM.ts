@@ -4,7 +4,7 @@ import type { AggregateResult } from '../aggregation/aggregator.js';
 import type { FitReport, Metrics, TaskFailure } from '../strategy.js';
 import { applyFlatUpdate } from './applyUpdate.js';
 import { FedAvg, type FedAvgOptions } from './fedAvg.js';
-import { CLEAR_MEAN_MODES, checkHalfOpenUnit, type SecureAggregationMode } from './strategyOptions.js';
+import { ALL_MODES, checkHalfOpenUnit, type SecureAggregationMode } from './strategyOptions.js';
 import { StrategyStateError, decodeField, encodeFloat32, float32Field, parseState } from './strategyState.js';
 import { weightedMetrics } from './weightedMean.js';
 
@@ -39,19 +39,24 @@ export interface FedAvgMState {
 const stateSchema = z.strictObject({ strategy: z.literal('fedavgm'), momentum: float32Field });
 
 /**
- * FedAvg with server momentum (FedAvgM). Sum-based: plain and secagg; not CKKS, where the coordinator never
- * sees the mean and never runs aggregateFit (CLEAR_MEAN_MODES). Its aggregator is FedAvg's (the `aggregator`
- * option, e.g. a DP wrapper, applies).
+ * FedAvg with server momentum (FedAvgM). Works in every mode: the step is linear in the mean delta, so under
+ * CKKS the clients apply it and the momentum travels encrypted beside the model (encryptedStep). Its
+ * aggregator is FedAvg's (the `aggregator` option, e.g. a DP wrapper, applies).
  */
 export class FedAvgM extends FedAvg {
   override readonly name: string = 'fedavgm';
-  override readonly supportedModes: readonly SecureAggregationMode[] = CLEAR_MEAN_MODES;
+  override readonly supportedModes: readonly SecureAggregationMode[] = ALL_MODES;
   readonly serverMomentum: number;
   private momentum: Float32Array | undefined;
 
   constructor(options: FedAvgMOptions) {
     super(options);
     this.serverMomentum = checkHalfOpenUnit('serverMomentum', options.serverMomentum ?? 0.9);
+  }
+
+  /** Under CKKS the clients keep v <- beta * v + mean delta and w <- w + lr * v, v encrypted between rounds. */
+  override get encryptedStep(): { readonly serverLearningRate: number; readonly serverMomentum: number } {
+    return { serverLearningRate: this.serverLearningRate, serverMomentum: this.serverMomentum };
   }
 
   override initialize(initial: Weights): Weights {

@@ -5,14 +5,14 @@ import { StrategyConfigError, type FedAvgOptions } from './fedAvg.js';
 export type SecureAggregationMode = Strategy['supportedModes'][number];
 
 /**
- * FedAvg's own rule (global + mean delta), which the CKKS path computes without the strategy: clients upload
- * weighted models, the coordinator adds ciphertexts and broadcasts the encrypted sum, and clients decrypt it.
+ * Rules linear in the mean delta (FedAvg, FedProx, FedAvgM): under CKKS the coordinator cannot run them, so
+ * the clients apply the step the strategy names in `encryptedStep`, and its state (momentum) rides encrypted.
  */
 export const ALL_MODES: readonly SecureAggregationMode[] = ['plain', 'ckks', 'secagg'];
 /**
- * Server optimizers (momentum, adaptive moments): they need the mean delta in the clear on the coordinator,
- * which plain mode and secagg (it reveals exactly the sum) give, and CKKS never does: under CKKS the coordinator
- * never calls aggregateFit, so a server step and its state would be skipped silently.
+ * Adaptive server optimizers (FedAdam, FedYogi, FedAdagrad): their second moment squares the mean delta, which
+ * no client can compute from its own delta, and the coordinator never sees the mean under CKKS. Plain mode and
+ * secagg (it reveals exactly the sum) give the mean in the clear.
  */
 export const CLEAR_MEAN_MODES: readonly SecureAggregationMode[] = ['plain', 'secagg'];
 /** Rules that need every individual update: secure aggregation exists to hide exactly those. */

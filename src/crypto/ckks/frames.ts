@@ -111,3 +111,11 @@ export class CiphertextFrameParser {
     this.frameFill = 0;
   }
 }
+
+/** The ciphertexts of a framed stream held whole (a stored checkpoint); throws on a damaged stream. */
+export function decodeCiphertextFrames(bytes: Uint8Array): Uint8Array[] {
+  const parser = new CiphertextFrameParser(bytes.length);
+  const out = parser.push(bytes);
+  parser.end();
+  return out;
+}

@@ -57,11 +57,12 @@ describe('FedAvgM (Hsu et al. 2019)', () => {
     expect(() => serverMomentumStep(Float32Array.from([1]), d, 0.5)).toThrow(/momentum holds 1 values but the update has 2/);
   });
 
-  it('defaults: momentum 0.9, learning rate 1; plain and secagg, not CKKS (which never runs aggregateFit)', () => {
-    const s = new FedAvgM({ fit });
+  it('defaults: momentum 0.9, learning rate 1; every mode, under CKKS as a step the clients apply', () => {
+    const s = new FedAvgM({ fit, serverLearningRate: 0.5 });
     expect(s.serverMomentum).toBe(0.9);
     expect(s.name).toBe('fedavgm');
-    expect(s.supportedModes).toEqual(['plain', 'secagg']);
+    expect(s.supportedModes).toEqual(['plain', 'ckks', 'secagg']);
+    expect(s.encryptedStep).toEqual({ serverLearningRate: 0.5, serverMomentum: 0.9 });
   });
 
   it('aggregates through the `aggregator` option when given one (a DP wrapper composes)', async () => {

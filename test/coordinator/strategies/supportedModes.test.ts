@@ -14,14 +14,14 @@ import type { Strategy } from '../../../src/coordinator/strategy.js';
 import { fit } from './harness.js';
 
 /**
- * The catalogue's secure-aggregation table, in one place. FedAvg's rule is what the CKKS path computes on its
- * own; server optimizers need the mean in the clear (plain, secagg); rules over individual updates need
- * plain mode.
+ * The catalogue's secure-aggregation table, in one place. Steps linear in the mean delta (FedAvg, FedProx,
+ * FedAvgM) run under CKKS, applied by the clients; adaptive server optimizers need the mean in the clear
+ * (plain, secagg); rules over individual updates need plain mode.
  */
 const table: [Strategy, string][] = [
   [new FedAvg({ fit }), 'plain ckks secagg'],
   [new FedProx({ fit, proximalMu: 0.01 }), 'plain ckks secagg'],
-  [new FedAvgM({ fit }), 'plain secagg'],
+  [new FedAvgM({ fit }), 'plain ckks secagg'],
   [new FedAdam({ fit }), 'plain secagg'],
   [new FedYogi({ fit }), 'plain secagg'],
   [new FedAdagrad({ fit }), 'plain secagg'],
