@@ -16,98 +16,16 @@ import { generateIdentity, keyFingerprint, type Identity } from '../crypto/ident
 import { AccessList, type AllowedPeer } from './accessList.js';
 import { noAudit, type AuditTrail } from './auditTrail.js';
 import { weightsHash } from './weightsHash.js';
-import type { RunStore } from './store/runStore.js';
-import { PrivacyLedger } from './privacyLedger.js';
 import { CkksContext } from '../crypto/ckks/ckksContext.js';
 import { CkksSetupError, distributeCkksKey, encodeEncryptedGlobal, planEncryptedRounds, runEncryptedFitRound, type EncryptedGlobal, type EncryptedRoundPlan } from './ckksRounds.js';
-import type { AdaptiveClipping } from '../privacy/adaptiveClipping.js';
-import { describeLayout, layoutLength } from '../protocol/encryptedLayout.js';
 import { weightedMetrics } from './strategies/weightedMean.js';
 import { fitPayloadShape, type FitPayloadShape, type Metrics } from './strategy.js';
-import type { RdpConversion } from '../privacy/rdpConversion.js';
-import { CoordinatorServer, type HttpHandler, type TlsOptions } from './server.js';
-import type { ClientSummary, EvaluateReport, FitReport, Strategy, TaskFailure } from './strategy.js';
+import { CoordinatorServer, type HttpHandler } from './server.js';
+import type { ClientSummary, EvaluateReport, FitReport, TaskFailure } from './strategy.js';
+import { RunError, type CoordinatorOptions, type RunResult } from './coordinatorOptions.js';
+import { startingPoint } from './startingPoint.js';
 
-export interface CoordinatorOptions {
-  readonly strategy: Strategy;
-  readonly initialWeights: Weights;
-  readonly rounds: number;
-  readonly host?: string;
-  /** 0 picks a free port (see `url` after start). */
-  readonly port?: number;
-  /** Deadline for each fit and each evaluation phase, from sending the weights to the last reply. */
-  readonly roundTimeoutMs?: number;
-  /** How long a round waits for `minAvailableClients` before the run fails. */
-  readonly waitForClientsMs?: number;
-  /** A round with too few results is retried this many times before the run fails. */
-  readonly maxRoundRetries?: number;
-  readonly seed?: number;
-  readonly runId?: string;
-  readonly logger?: Logger;
-  readonly transfer?: Partial<PeerOptions>;
-  readonly helloTimeoutMs?: number;
-  /** The coordinator's Ed25519 identity, which clients pin. Default: a fresh one for this process. */
-  readonly identity?: Identity;
-  /** Who may connect. Default: anyone (each client still proves its key and signs its uploads). */
-  readonly access?: AccessList;
-  /** Security-relevant events go here (the signed, hash-chained audit log). */
-  readonly audit?: AuditTrail;
-  /** Serve HTTPS/WSS instead of plain HTTP. */
-  readonly tls?: TlsOptions;
-  readonly maxConnectionsPerMinute?: number;
-  readonly maxPendingHandshakes?: number;
-  /**
-   * Number of input features to standardize with federation-wide statistics before round 1 (clients need
-   * a FeatureScaler). Unset: clients use their data as they prepared it.
-   */
-  readonly standardizeFeatures?: number;
-  /** Receives the federation-wide standardization once computed (e.g. to scale a central test set). */
-  readonly onStandardization?: (standardization: Weights) => void | Promise<void>;
-  /**
-   * Records the run (manifest, rounds, participants, checkpoints). With `resume`, the run continues from
-   * the store's last completed round: same run id, checkpointed model, strategy state and standardization.
-   */
-  readonly store?: RunStore;
-  readonly resume?: boolean;
-  /** Stored with a new run: what produced it (config, seeds, versions). */
-  readonly manifest?: unknown;
-  readonly experimentName?: string;
-  /**
-   * `ckks`: clients upload their weighted models under CKKS homomorphic encryption with a key dealt among
-   * them; the coordinator only adds ciphertexts and never holds an update, the global model or the key.
-   */
-  readonly secureAggregation?: 'plain' | 'ckks';
-  /**
-   * Client-level differential privacy to account for (the DP aggregator adds the noise): each round's
-   * sampling rate is the cohort's share of the eligible clients; the run stops before a round that would
-   * take epsilon past `targetEpsilon`.
-   */
-  readonly privacy?: { readonly noiseMultiplier: number; readonly delta: number; readonly targetEpsilon?: number; readonly conversion?: RdpConversion };
-  /**
-   * Under CKKS, the clip norm clients apply before adding their share of the noise (distributed DP): fixed, or
-   * adaptive clipping, whose C then travels encrypted with the model and only clients know it.
-   */
-  readonly privacyClipNorm?: number | AdaptiveClipping;
-  readonly configHash?: string;
-  /** Called after each completed round: progress lines, dashboards, stores. */
-  readonly onRound?: (record: RoundRecord) => void;
-}
-
-export interface RunResult {
-  readonly runId: string;
-  readonly weights: Weights;
-  readonly history: readonly RoundRecord[];
-  /** The federation-wide feature mean and std, when the run standardized features. */
-  readonly standardization?: Weights;
-  /** Why the run ended before its last round (the privacy budget), if it did. */
-  readonly stoppedEarly?: string;
-  /** Under CKKS: what the coordinator holds instead of a model (`weights` is then empty). */
-  readonly encryptedModel?: { readonly sha256: string; readonly totalWeight: number; readonly bytes: number };
-}
-
-export class RunError extends Error {
-  override readonly name = 'RunError';
-}
+export { RunError, type CoordinatorOptions, type RunResult } from './coordinatorOptions.js';
 
 function outcomesOf(reports: readonly (FitReport | EvaluateReport)[], failures: readonly TaskFailure[]): ClientOutcome[] {
   return [
@@ -245,53 +163,6 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     }
   }
 
-  /** Where the run starts: round 1 from the initial weights, or after the store's last checkpoint. */
-  private startingPoint(): { global: Weights; encrypted?: EncryptedGlobal; firstRound: number; standardization: Weights | undefined; ledger: PrivacyLedger | undefined } {
-    const privacy = this.options.privacy;
-    const fresh = privacy ? new PrivacyLedger(privacy) : undefined;
-    const { store, strategy } = this.options;
-    if (store && this.options.resume) {
-      const standardization = store.standardization(this.runId);
-      if (this.encryptedPlan) return this.encryptedStartingPoint(store, standardization, fresh);
-      const checkpoint = store.checkpoint(this.runId);
-      if (!checkpoint) return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization, ledger: fresh };
-      const saved = (checkpoint.strategyState ?? {}) as { strategy?: unknown; privacy?: unknown };
-      strategy.restore?.(saved.strategy);
-      const ledger = privacy ? PrivacyLedger.resume(privacy, saved.privacy) : undefined;
-      this.log.info({ round: checkpoint.round, model: checkpoint.modelSha256 }, 'resuming from the last completed round');
-      this.audit.append('run-resumed', { run: this.runId, afterRound: checkpoint.round, model: checkpoint.modelSha256 });
-      return { global: checkpoint.weights, firstRound: checkpoint.round + 1, standardization, ledger };
-    }
-    store?.createRun({
-      id: this.runId,
-      name: this.options.experimentName ?? 'experiment',
-      configHash: this.options.configHash ?? '',
-      manifest: this.options.manifest ?? {},
-      roundsPlanned: this.options.rounds,
-    });
-    return { global: strategy.initialize(this.options.initialWeights), firstRound: 1, standardization: undefined, ledger: fresh };
-  }
-
-  /**
-   * Resuming a CKKS run: the checkpoint is the last encrypted sum, which only the clients still holding the
-   * run's key can decrypt (keys live in client memory; no new key is dealt for a resumed state).
-   */
-  private encryptedStartingPoint(store: RunStore, standardization: Weights | undefined, fresh: PrivacyLedger | undefined) {
-    const plan = this.encryptedPlan!;
-    const privacy = this.options.privacy;
-    const checkpoint = store.encryptedCheckpoint(this.runId);
-    if (!checkpoint) return { global: this.options.strategy.initialize(this.options.initialWeights), firstRound: 1, standardization, ledger: fresh };
-    if (layoutLength(checkpoint.layout) !== layoutLength(plan.layout) || checkpoint.layout.momentum !== plan.layout.momentum || checkpoint.layout.logClipNorm !== plan.layout.logClipNorm) {
-      throw new RunError(`run ${this.runId} was checkpointed as ${describeLayout(checkpoint.layout)}, but this configuration packs ${describeLayout(plan.layout)}: resume it with its own strategy and privacy settings`);
-    }
-    const saved = (checkpoint.strategyState ?? {}) as { strategy?: unknown; privacy?: unknown };
-    const ledger = privacy ? PrivacyLedger.resume(privacy, saved.privacy) : undefined;
-    this.log.info({ round: checkpoint.round, sum: checkpoint.sha256 }, 'resuming an encrypted run from the last completed round');
-    this.audit.append('run-resumed', { run: this.runId, afterRound: checkpoint.round, model: checkpoint.sha256 });
-    const encrypted: EncryptedGlobal = { ...checkpoint, count: layoutLength(checkpoint.layout) };
-    return { global: this.options.initialWeights, encrypted, firstRound: checkpoint.round + 1, standardization, ledger };
-  }
-
   private async runRounds(): Promise<RunResult> {
     const { strategy, store } = this.options;
     const roundTimeoutMs = this.options.roundTimeoutMs ?? 120_000;
@@ -299,7 +170,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const maxRetries = this.options.maxRoundRetries ?? 2;
     const seed = this.options.seed ?? 0;
     const registry = this.server.registry;
-    const start = this.startingPoint();
+    const start = startingPoint({ runId: this.runId, options: this.options, encryptedPlan: this.encryptedPlan, log: this.log, audit: this.audit });
     let global = start.global;
     const history: RoundRecord[] = [];
     // Hashing a large model costs ~1 s per GB: only when a store or an audit log will keep the hash.

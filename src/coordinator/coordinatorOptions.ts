@@ -1,0 +1,93 @@
+import type { Logger } from 'pino';
+import type { PeerOptions } from '../protocol/peer.js';
+import type { Weights } from '../protocol/tensors.js';
+import type { Identity } from '../crypto/identity.js';
+import type { AdaptiveClipping } from '../privacy/adaptiveClipping.js';
+import type { RdpConversion } from '../privacy/rdpConversion.js';
+import type { AccessList } from './accessList.js';
+import type { AuditTrail } from './auditTrail.js';
+import type { RoundRecord } from './roundRecord.js';
+import type { TlsOptions } from './server.js';
+import type { RunStore } from './store/runStore.js';
+import type { Strategy } from './strategy.js';
+
+export interface CoordinatorOptions {
+  readonly strategy: Strategy;
+  readonly initialWeights: Weights;
+  readonly rounds: number;
+  readonly host?: string;
+  /** 0 picks a free port (see `url` after start). */
+  readonly port?: number;
+  /** Deadline for each fit and each evaluation phase, from sending the weights to the last reply. */
+  readonly roundTimeoutMs?: number;
+  /** How long a round waits for `minAvailableClients` before the run fails. */
+  readonly waitForClientsMs?: number;
+  /** A round with too few results is retried this many times before the run fails. */
+  readonly maxRoundRetries?: number;
+  readonly seed?: number;
+  readonly runId?: string;
+  readonly logger?: Logger;
+  readonly transfer?: Partial<PeerOptions>;
+  readonly helloTimeoutMs?: number;
+  /** The coordinator's Ed25519 identity, which clients pin. Default: a fresh one for this process. */
+  readonly identity?: Identity;
+  /** Who may connect. Default: anyone (each client still proves its key and signs its uploads). */
+  readonly access?: AccessList;
+  /** Security-relevant events go here (the signed, hash-chained audit log). */
+  readonly audit?: AuditTrail;
+  /** Serve HTTPS/WSS instead of plain HTTP. */
+  readonly tls?: TlsOptions;
+  readonly maxConnectionsPerMinute?: number;
+  readonly maxPendingHandshakes?: number;
+  /**
+   * Number of input features to standardize with federation-wide statistics before round 1 (clients need
+   * a FeatureScaler). Unset: clients use their data as they prepared it.
+   */
+  readonly standardizeFeatures?: number;
+  /** Receives the federation-wide standardization once computed (e.g. to scale a central test set). */
+  readonly onStandardization?: (standardization: Weights) => void | Promise<void>;
+  /**
+   * Records the run (manifest, rounds, participants, checkpoints). With `resume`, the run continues from
+   * the store's last completed round: same run id, checkpointed model, strategy state and standardization.
+   */
+  readonly store?: RunStore;
+  readonly resume?: boolean;
+  /** Stored with a new run: what produced it (config, seeds, versions). */
+  readonly manifest?: unknown;
+  readonly experimentName?: string;
+  /**
+   * `ckks`: clients upload their weighted models under CKKS homomorphic encryption with a key dealt among
+   * them; the coordinator only adds ciphertexts and never holds an update, the global model or the key.
+   */
+  readonly secureAggregation?: 'plain' | 'ckks';
+  /**
+   * Client-level differential privacy to account for (the DP aggregator adds the noise): each round's
+   * sampling rate is the cohort's share of the eligible clients; the run stops before a round that would
+   * take epsilon past `targetEpsilon`.
+   */
+  readonly privacy?: { readonly noiseMultiplier: number; readonly delta: number; readonly targetEpsilon?: number; readonly conversion?: RdpConversion };
+  /**
+   * Under CKKS, the clip norm clients apply before adding their share of the noise (distributed DP): fixed, or
+   * adaptive clipping, whose C then travels encrypted with the model and only clients know it.
+   */
+  readonly privacyClipNorm?: number | AdaptiveClipping;
+  readonly configHash?: string;
+  /** Called after each completed round: progress lines, dashboards, stores. */
+  readonly onRound?: (record: RoundRecord) => void;
+}
+
+export interface RunResult {
+  readonly runId: string;
+  readonly weights: Weights;
+  readonly history: readonly RoundRecord[];
+  /** The federation-wide feature mean and std, when the run standardized features. */
+  readonly standardization?: Weights;
+  /** Why the run ended before its last round (the privacy budget), if it did. */
+  readonly stoppedEarly?: string;
+  /** Under CKKS: what the coordinator holds instead of a model (`weights` is then empty). */
+  readonly encryptedModel?: { readonly sha256: string; readonly totalWeight: number; readonly bytes: number };
+}
+
+export class RunError extends Error {
+  override readonly name = 'RunError';
+}
