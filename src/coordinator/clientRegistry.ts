@@ -5,10 +5,15 @@ export class WaitTimeoutError extends Error {
   override readonly name = 'WaitTimeoutError';
 }
 
+export class RegistryClosedError extends Error {
+  override readonly name = 'RegistryClosedError';
+}
+
 /** The clients connected right now, and a way to wait until enough are. */
 export class ClientRegistry {
   private readonly sessions = new Map<string, ClientSession>();
-  private waiters: { count: number; resolve: () => void }[] = [];
+  private waiters: { count: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private closedBecause: string | undefined;
 
   add(session: ClientSession): void {
     this.sessions.set(session.summary.id, session);
@@ -48,6 +53,7 @@ export class ClientRegistry {
 
   /** Resolves once at least `count` clients are connected; rejects after `timeoutMs`. */
   waitFor(count: number, timeoutMs: number): Promise<void> {
+    if (this.closedBecause !== undefined) return Promise.reject(new RegistryClosedError(this.closedBecause));
     if (this.summaries().length >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter = {
@@ -56,6 +62,10 @@ export class ClientRegistry {
           clearTimeout(timer);
           resolve();
         },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
@@ -63,6 +73,14 @@ export class ClientRegistry {
       }, timeoutMs);
       this.waiters.push(waiter);
     });
+  }
+
+  /** The server is closing: pending and later waits fail at once instead of running out their timers. */
+  close(reason: string): void {
+    this.closedBecause = reason;
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w.reject(new RegistryClosedError(reason));
   }
 
   private wake(): void {

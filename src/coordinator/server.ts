@@ -116,6 +116,7 @@ export class CoordinatorServer {
   }
 
   async close(): Promise<void> {
+    this.registry.close('the coordinator was closed');
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
 

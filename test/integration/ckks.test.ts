@@ -228,10 +228,10 @@ describe('resuming an encrypted run', () => {
     const store = new RunStore(join(mkdtempSync(join(tmpdir(), 'cohort-ckks-resume-')), 'runs.db'));
     const port = await freePort();
     const options = { strategy: strategy(), initialWeights: zeros(), rounds: 4, secureAggregation: 'ckks' as const, logger: silent, store, port };
-    // Closed after round 2 completes, as a crash would leave it; short waits so the interrupted run gives up fast.
-    const first = await fed.coordinator({ ...options, waitForClientsMs: 300, onRound: (r) => void (r.round === 2 && first.close()) });
+    // Closed after round 2 completes, as a crash would leave it (its run fails at once).
+    const first = await fed.coordinator({ ...options, onRound: (r) => void (r.round === 2 && first.close()) });
     const handles = trainers().map((t) => fed.client(first.url, t.name, t, { logger: silent }));
-    await expect(first.run()).rejects.toThrow();
+    await expect(first.run()).rejects.toThrow(/the coordinator was closed/);
     expect(store.encryptedCheckpoint(first.runId)).toMatchObject({ round: 2 });
 
     const second = await fed.coordinator({ ...options, strategy: strategy(), runId: first.runId, resume: true });
@@ -248,7 +248,7 @@ describe('resuming an encrypted run', () => {
     fed = new TestFederation();
     const store = new RunStore(join(mkdtempSync(join(tmpdir(), 'cohort-ckks-resume-')), 'runs.db'));
     const options = { strategy: new FedAvg({ minFitClients: 2, fit }), initialWeights: zeros(), rounds: 3, secureAggregation: 'ckks' as const, logger: silent, store };
-    const first = await fed.coordinator({ ...options, waitForClientsMs: 300, onRound: (r) => void (r.round === 1 && first.close()) });
+    const first = await fed.coordinator({ ...options, onRound: (r) => void (r.round === 1 && first.close()) });
     [0, 1].map((i) => fed.client(first.url, `h${i}`, new LinearTrainer(linearData(20, i).xs, linearData(20, i).ys, `h${i}`), { logger: silent }));
     await expect(first.run()).rejects.toThrow();
     await fed.close(); // the clients, and the key in their memory, are gone
