@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { Identity } from '../crypto/identity.js';
+import type { PeerOptions } from '../protocol/peer.js';
+import type { Weights } from '../protocol/tensors.js';
+import type { FeatureScaler } from './featureScaler.js';
+import type { Trainer } from './trainer.js';
+
+export interface ClientOptions {
+  /** The coordinator's address, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  /** This node's name as the coordinator lists it. */
+  readonly name: string;
+  readonly trainer: Trainer;
+  /** Needed only for experiments with federated standardization. */
+  readonly scaler?: FeatureScaler;
+  /** This node's Ed25519 identity (the key the coordinator's access list names). Default: a fresh one. */
+  readonly identity?: Identity;
+  /** The coordinator's public key. Pin it: without it any coordinator that completes a handshake is trusted. */
+  readonly coordinatorKey?: Uint8Array;
+  /** For https:// coordinators (PEM text): the CA that signed its certificate, and this node's certificate and key for mutual TLS. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /**
+   * Local differential privacy: this node clips its own update to L2 norm `clipNorm` and adds Gaussian noise
+   * of standard deviation noiseMultiplier x clipNorm before it leaves, whatever the coordinator does; the node
+   * accounts its own epsilon (Gaussian mechanism, one release per round it trains in) and reports it in events.
+   */
+  readonly localPrivacy?: { readonly clipNorm: number; readonly noiseMultiplier: number; readonly delta: number };
+  /** Records what this node sent (payload hashes, rounds, signatures): the hospital's own audit log. */
+  readonly audit?: { append(type: string, data: Readonly<Record<string, unknown>>): void };
+  readonly logger?: Logger;
+  /** Reconnection backoff after a dropped connection (socket.io's exponential backoff with jitter). */
+  readonly reconnectDelayMs?: number;
+  readonly reconnectDelayMaxMs?: number;
+  readonly transfer?: Partial<PeerOptions>;
+  /** Observes what the node does (joined, fit done, refused...), for CLIs and tests. */
+  readonly onEvent?: (event: ClientEvent) => void;
+}
+
+export type ClientEvent =
+  | { readonly type: 'connected' }
+  | { readonly type: 'welcome'; readonly runId: string; readonly clientId: string }
+  | { readonly type: 'disconnected'; readonly reason: string }
+  | { readonly type: 'fit'; readonly round: number; readonly numExamples: number; readonly metrics: Readonly<Record<string, number>> }
+  | { readonly type: 'evaluate'; readonly round: number; readonly loss: number; readonly metrics: Readonly<Record<string, number>> }
+  | { readonly type: 'task-failed'; readonly round: number; readonly reason: string }
+  | { readonly type: 'refused'; readonly reason: string }
+  | { readonly type: 'run-end'; readonly reason: string }
+  | { readonly type: 'standardized'; readonly features: number }
+  | { readonly type: 'local-privacy'; readonly round: number; readonly epsilon: number; readonly delta: number };
+
+export interface ClientHandle {
+  /** Resolves when the coordinator ends the run; rejects if it refuses this client for good. */
+  readonly done: Promise<string>;
+  /** The last global model this node received (decrypted, in CKKS mode): the final model once the run ends. */
+  globalWeights(): Weights | undefined;
+  stop(): Promise<void>;
+}
