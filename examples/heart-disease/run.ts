@@ -4,7 +4,7 @@
  * averaged over FLamby's five seeds. The data stays where the user keeps it:
  *
  *   npx tsx examples/heart-disease/run.ts --data ../shared/data/heart-disease [--seeds 42,43,44,45,46]
- *       [--standardization local|federated] [--rounds 15]
+ *       [--standardization local|federated] [--rounds 15] [--secure-aggregation plain|ckks] [--strategy fedavg|fedavgm|...]
  *
  * FLamby's published mean per-client test accuracy: FedAvg 0.685, pooled training 0.735.
  *
@@ -56,6 +56,8 @@ const { values } = parseArgs({
     'max-grad-norm': { type: 'string', default: '1.1' },
     'noise-multiplier': { type: 'string' },
     accounting: { type: 'string', default: 'exact' },
+    'secure-aggregation': { type: 'string', default: 'plain' },
+    strategy: { type: 'string', default: 'fedavg' },
   },
 });
 const dir = resolve(values.data);
@@ -71,7 +73,8 @@ const experiment = (seed: number): ExperimentConfig =>
     standardization: values.standardization,
     model: { type: 'mlp', hidden: [], outputs: 1, initializer: 'pytorch' },
     training: { epochs: 1, maxSteps: 100, batchSize: 4, learningRate: 0.001, optimizer: 'sgd' },
-    strategy: { name: 'fedavg', minFitClients: 4 },
+    strategy: { name: values.strategy, minFitClients: 4 },
+    secureAggregation: values['secure-aggregation'],
     clients: heartDiseaseDataConfigs(dir).map(({ name, config: data }) => ({ name, data })),
     // FLamby's pooled baseline trains 50 epochs (with Adam; ours uses the federation's optimizer).
     centralBaseline: { epochs: 50 },
@@ -141,7 +144,7 @@ async function runPrivate(): Promise<void> {
     const nodes = plans.map((p) =>
       createTabularNode({ model: config.model, data: p.data, localStandardization: config.standardization === 'local', optimizer: 'sgd', seed, dpSgd: p.dpSgd }),
     );
-    const coordinator = await Coordinator.start({ strategy: createStrategy(config), initialWeights: nodes[0]!.trainer.getWeights(), rounds, seed, logger, roundTimeoutMs: 600_000 });
+    const coordinator = await Coordinator.start({ strategy: createStrategy(config), initialWeights: nodes[0]!.trainer.getWeights(), rounds, seed, logger, roundTimeoutMs: 600_000, secureAggregation: config.secureAggregation });
     const handles = plans.map((p, i) => startClient({ url: coordinator.url, name: p.name, trainer: nodes[i]!.trainer, logger }));
     let run: RunResult;
     try {
