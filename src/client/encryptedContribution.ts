@@ -1,4 +1,4 @@
-import { fillGaussian, gaussian } from '../privacy/gaussianNoise.js';
+import { fillGaussian } from '../privacy/gaussianNoise.js';
 import { clipFactor } from '../privacy/l2Clip.js';
 import { instructedLayout, type EncryptedInstructions } from '../protocol/encryptedInstructions.js';
 import { layoutLength, type EncryptedRoundState } from '../protocol/encryptedLayout.js';
@@ -34,37 +34,44 @@ export interface EncryptedContribution {
  */
 export function encryptedContribution(state: EncryptedRoundState, local: Weights, instructions: EncryptedInstructions): EncryptedContribution {
   const global = flatten(state.weights);
-  const delta = new Float64Array(global.length);
   const trained = flatten(local);
   if (trained.length !== global.length) throw new Error(`the trained model has ${trained.length} parameters, the global ${global.length}`);
-  let squares = 0;
-  for (let i = 0; i < delta.length; i++) {
-    delta[i] = trained[i]! - global[i]!;
-    squares += delta[i]! * delta[i]!;
-  }
-  const layout = instructedLayout(instructions, global.length);
+  const p = global.length;
+  const layout = instructedLayout(instructions, p);
+  if (layout.momentum && state.momentum && state.momentum.length !== p) throw new Error(`the momentum holds ${state.momentum.length} values, the model ${p}`);
   const vector = new Float32Array(layoutLength(layout));
   const { dp, serverLearningRate: lr, serverMomentum: beta } = instructions;
+  // Two passes over the model (norm, then the upload) and noise drawn in blocks: no O(model) float64 copies.
+  let squares = 0;
+  for (let i = 0; i < p; i++) squares += (trained[i]! - global[i]!) ** 2;
+  let factor = 1;
+  let noiseStd = 0;
   let clipNorm: number | undefined;
   if (dp) {
     const adaptive = typeof dp.clipNorm === 'number' ? undefined : dp.clipNorm;
     clipNorm = adaptive ? (state.clipNorm ?? adaptive.initialClipNorm) : (dp.clipNorm as number);
     const norm = Math.sqrt(squares);
-    const factor = clipFactor(norm, clipNorm);
-    const noise = gaussian(delta.length, dp.noiseShare * clipNorm);
-    for (let i = 0; i < delta.length; i++) delta[i] = delta[i]! * factor + noise[i]!;
+    factor = clipFactor(norm, clipNorm);
+    noiseStd = dp.noiseShare * clipNorm;
     if (adaptive) {
       const unclipped = norm <= clipNorm ? 1 : 0;
       const countNoise = fillGaussian(new Float64Array(1), adaptive.countNoiseShare)[0]!;
       vector[vector.length - 1] = Math.log(clipNorm) - adaptive.learningRate * (unclipped + countNoise - adaptive.targetQuantile);
     }
   }
-  const p = global.length;
-  if (layout.momentum && state.momentum && state.momentum.length !== p) throw new Error(`the momentum holds ${state.momentum.length} values, the model ${p}`);
-  for (let i = 0; i < p; i++) {
-    const step = layout.momentum ? beta * (state.momentum?.[i] ?? 0) + delta[i]! : delta[i]!;
-    vector[i] = global[i]! + lr * step;
-    if (layout.momentum) vector[p + i] = step;
+  const noise = new Float64Array(Math.min(p, NOISE_BLOCK));
+  for (let from = 0; from < p; from += noise.length) {
+    if (noiseStd > 0) fillGaussian(noise, noiseStd);
+    const end = Math.min(p, from + noise.length);
+    for (let i = from; i < end; i++) {
+      const delta = (trained[i]! - global[i]!) * factor + noise[i - from]!;
+      const step = layout.momentum ? beta * (state.momentum?.[i] ?? 0) + delta : delta;
+      vector[i] = global[i]! + lr * step;
+      if (layout.momentum) vector[p + i] = step;
+    }
   }
   return { vector, ...(clipNorm !== undefined ? { clipNorm } : {}) };
 }
+
+/** Noise values drawn at a time (512 KiB of float64). */
+const NOISE_BLOCK = 65_536;
