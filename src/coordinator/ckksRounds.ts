@@ -19,9 +19,7 @@ export class CkksSetupError extends Error {
 }
 
 /** The model as the coordinator holds it under CKKS: the encrypted sum of weighted states (layout), and the weights' total. */
-export interface EncryptedGlobal extends EncryptedCheckpoint {
-  readonly count: number;
-}
+export type EncryptedGlobal = EncryptedCheckpoint;
 
 function recipientOf(session: ClientSession) {
   return {
@@ -156,7 +154,7 @@ export async function runEncryptedFitRound(
     if (reports.length === 0) return { reports, failures, global: undefined };
     const ciphertexts = sum.serializeSum();
     const totalWeight = reports.reduce((s, r) => s + shares.get(r.client.id)!, 0);
-    return { reports, failures, global: { ciphertexts, totalWeight, count, layout: plan.layout, sha256: encryptedCheckpointHash(ciphertexts) } };
+    return { reports, failures, global: { ciphertexts, totalWeight, layout: plan.layout, sha256: encryptedCheckpointHash(ciphertexts) } };
   } finally {
     sum.dispose();
   }
@@ -167,5 +165,5 @@ export function encodeEncryptedGlobal(global: EncryptedGlobal, chunkBytes: numbe
   const chunks = [...ciphertextFrameChunks(global.ciphertexts, chunkBytes)];
   const hash = createHash('sha256');
   for (const c of chunks) hash.update(c);
-  return { chunks, totalBytes: framedByteLength(global.ciphertexts), sha256: hash.digest('hex'), encrypted: { totalWeight: global.totalWeight, count: global.count, momentum: global.layout.momentum, logClipNorm: global.layout.logClipNorm } };
+  return { chunks, totalBytes: framedByteLength(global.ciphertexts), sha256: hash.digest('hex'), encrypted: { totalWeight: global.totalWeight, count: layoutLength(global.layout), momentum: global.layout.momentum, logClipNorm: global.layout.logClipNorm } };
 }

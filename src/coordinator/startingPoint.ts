@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Weights } from '../protocol/tensors.js';
-import { describeLayout, layoutLength } from '../protocol/encryptedLayout.js';
+import { describeLayout } from '../protocol/encryptedLayout.js';
 import type { AuditTrail } from './auditTrail.js';
 import type { EncryptedGlobal, EncryptedRoundPlan } from './ckksRounds.js';
 import { RunError, type CoordinatorOptions } from './coordinatorOptions.js';
@@ -65,13 +65,12 @@ function encryptedStartingPoint(run: RunContext, store: RunStore, standardizatio
   const checkpoint = store.encryptedCheckpoint(run.runId);
   if (!checkpoint) return { global: options.strategy.initialize(options.initialWeights), firstRound: 1, standardization, ledger: fresh };
   const saved = checkpoint.layout;
-  if (layoutLength(saved) !== layoutLength(plan.layout) || saved.momentum !== plan.layout.momentum || saved.logClipNorm !== plan.layout.logClipNorm) {
+  if (saved.parameters !== plan.layout.parameters || saved.momentum !== plan.layout.momentum || saved.logClipNorm !== plan.layout.logClipNorm) {
     throw new RunError(`run ${run.runId} was checkpointed as ${describeLayout(saved)}, but this configuration packs ${describeLayout(plan.layout)}: resume it with its own strategy and privacy settings`);
   }
   const state = (checkpoint.strategyState ?? {}) as { strategy?: unknown; privacy?: unknown };
   const ledger = options.privacy ? PrivacyLedger.resume(options.privacy, state.privacy) : undefined;
   run.log.info({ round: checkpoint.round, sum: checkpoint.sha256 }, 'resuming an encrypted run from the last completed round');
   run.audit.append('run-resumed', { run: run.runId, afterRound: checkpoint.round, model: checkpoint.sha256 });
-  const encrypted: EncryptedGlobal = { ...checkpoint, count: layoutLength(checkpoint.layout) };
-  return { global: options.initialWeights, encrypted, firstRound: checkpoint.round + 1, standardization, ledger };
+  return { global: options.initialWeights, encrypted: checkpoint, firstRound: checkpoint.round + 1, standardization, ledger };
 }
