@@ -17,6 +17,8 @@ import { AccessList, type AllowedPeer } from './accessList.js';
 import { noAudit, type AuditTrail } from './auditTrail.js';
 import { weightsHash } from './weightsHash.js';
 import { CkksContext } from '../crypto/ckks/ckksContext.js';
+import { maxEncryptedStreamBytes } from '../crypto/ckks/ckksSizes.js';
+import { layoutLength } from '../protocol/encryptedLayout.js';
 import { CkksSetupError, distributeCkksKey, encodeEncryptedGlobal, planEncryptedRounds, runEncryptedFitRound, type EncryptedGlobal, type EncryptedRoundPlan } from './ckksRounds.js';
 import { weightedMetrics } from './strategies/weightedMean.js';
 import { fitPayloadShape, type FitPayloadShape, type Metrics } from './strategy.js';
@@ -72,8 +74,10 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     }
     this.fitShape = fitPayloadShape(options.strategy);
     const uploadSpec = this.fitShape ? this.fitShape.uploadSpec(spec) : spec;
-    // No upload may be larger than a fit update (moments are far smaller): refuse bigger ones up front.
-    const largestUpload = encodedByteLength(uploadSpec) + 64 * 1024;
+    // No upload may be larger than a fit update (moments are far smaller): refuse bigger ones up front. Under
+    // CKKS a fit update is ciphertext frames of the packed state, about 16 bytes a value rather than 4.
+    const largestFit = this.encryptedPlan ? maxEncryptedStreamBytes(layoutLength(this.encryptedPlan.layout)) : encodedByteLength(uploadSpec);
+    const largestUpload = largestFit + 64 * 1024;
     this.transfer = { ...defaultPeerOptions, maxTransferBytes: largestUpload, ...options.transfer };
     this.identity = options.identity ?? generateIdentity();
     this.access = options.access ?? AccessList.open();

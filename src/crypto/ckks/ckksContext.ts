@@ -1,6 +1,7 @@
 import type { ComprModeType, SEALContext } from 'node-seal';
 import { CkksError, sealCall } from './ckksError.js';
 import { DEFAULT_CKKS_PARAMETERS, checkCkksParameters, type CkksParameters } from './ckksParameters.js';
+import { maxCiphertextBytes } from './ckksSizes.js';
 import { contributionBound, encodeBound, sumBound } from './headroom.js';
 import { loadSeal, type Seal } from './sealRuntime.js';
 
@@ -42,9 +43,7 @@ export class CkksContext {
     this.sumBound = sumBound(dataModulus, this.scale);
     this.contributionBound = contributionBound(this.sumBound, parameters.maxContributors, encodeBound(dataModulus, this.scale));
     this.dataPrimeCount = dataPrimeCount;
-    // Two polynomials of N 64-bit words per prime, plus SEAL's header and compression's worst case.
-    const raw = 2 * parameters.polyModulusDegree * dataPrimeCount * 8;
-    this.maxCiphertextBytes = raw + Math.ceil(raw / 64) + 4096;
+    this.maxCiphertextBytes = maxCiphertextBytes(parameters);
     this.comprMode = seal.ComprModeType[parameters.compression];
   }
 
