@@ -10,7 +10,8 @@ import type { JsonObject } from '../crypto/canonicalJson.js';
 import { generateIdentity, keyFingerprint, publicKeyFromBase64, type Identity } from '../crypto/identity.js';
 import { encodeBase64 } from '../crypto/keyEncoding.js';
 import { readSecretKeyFile } from '../crypto/keyFile.js';
-import type { accessConfigSchema, identityConfigSchema } from './config/securityConfig.js';
+import type { ClientSecurityPolicy } from '../client/security/securityPolicy.js';
+import type { accessConfigSchema, clientSecurityConfigSchema, identityConfigSchema } from './config/securityConfig.js';
 
 /** The configured identity, or a fresh one for this process (said aloud: nobody can pin an ephemeral key). */
 export function loadIdentity(config: z.infer<typeof identityConfigSchema> | undefined, baseDir: string, print: (line: string) => void): { identity: Identity; persistent: boolean } {
@@ -53,5 +54,14 @@ export function openAuditTrail(path: string, identity: Identity, log: Logger): A
       }
     },
     close: () => auditLog.close(),
+  };
+}
+
+/** A client config's `security:` section as the node's policy (roster keys decoded). */
+export function securityPolicy(config: z.infer<typeof clientSecurityConfigSchema>): ClientSecurityPolicy {
+  const { roster, ...rest } = config;
+  return {
+    ...rest,
+    ...(roster ? { roster: roster.map((r) => ({ name: r.name, identityKey: publicKeyFromBase64(r.publicKey, `security.roster "${r.name}" publicKey`) })) } : {}),
   };
 }

@@ -9,7 +9,7 @@ import { buildModel } from '../client/model/buildModel.js';
 import { writeModelWeights } from '../client/model/modelWeights.js';
 import { saveLayersModel } from '../client/model/saveModel.js';
 import type { ClientConfig } from './config/clientConfig.js';
-import { loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
+import { loadIdentity, openAuditTrail, readPem, securityPolicy } from './nodeSecurity.js';
 
 /** `cohort client`: one hospital's node; returns when the coordinator ends the run. */
 export async function runClient(config: ClientConfig, baseDir: string, print: (line: string) => void): Promise<void> {
@@ -41,6 +41,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
     ...(config.coordinatorKey ? { coordinatorKey: publicKeyFromBase64(config.coordinatorKey, 'coordinatorKey') } : {}),
     ...(tls ? { tls } : {}),
     ...(audit ? { audit } : {}),
+    ...(config.security ? { security: securityPolicy(config.security) } : {}),
     onEvent: (event) => {
       if (event.type === 'welcome') print(`joined run ${event.runId}`);
       if (event.type === 'standardized') print(`applied the federation's standardization of ${event.features} features`);

@@ -66,6 +66,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     ...(config.standardization === 'federated' ? { standardizeFeatures: config.model.inputs } : {}),
     ...dp.coordinator,
     secureAggregation: config.secureAggregation,
+    acceptRisks: config.coordinator.acceptRisks,
     onRound: (record) => {
       dp.observe(record);
       print(formatRound(record, config.rounds));

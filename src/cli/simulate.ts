@@ -6,6 +6,8 @@ import { createTabularNode } from '../client/tabularTrainer.js';
 import { planDpSgd } from '../client/dpSgdPlan.js';
 import { standardizeTrainTest } from '../client/data/index.js';
 import type { Weights } from '../protocol/tensors.js';
+import { AccessList } from '../coordinator/accessList.js';
+import { generateIdentity } from '../crypto/identity.js';
 import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
 import { concatTables, trainCentralBaseline, poolData } from './centralBaseline.js';
 import { clientDataConfig, type ExperimentConfig } from './config/experimentConfig.js';
@@ -133,8 +135,13 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     return evaluator.evaluate({ round: 0, batchSize: 1024 });
   });
 
+  // Each virtual hospital has its own identity; the coordinator admits exactly those (an allowlist), and under
+  // CKKS every client pins the same roster and refuses tasks outside the mode, as production nodes should.
+  const identities = new Map(clients.map((c) => [c.name, generateIdentity()]));
+  const roster = clients.map((c) => ({ name: c.name, identityKey: identities.get(c.name)!.publicKey }));
   const coordinator = await Coordinator.start({
     strategy,
+    access: AccessList.of(roster.map((r) => ({ name: r.name, publicKey: r.identityKey, role: 'client' as const }))),
     initialWeights: evaluator.getWeights(),
     rounds: config.rounds,
     host: '127.0.0.1',
@@ -188,7 +195,14 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   if (attackers.size > 0) print(`byzantine clients: ${[...attackers].join(', ')} (${config.byzantine!.attack.kind})`);
   const virtualClients: VirtualClient[] = clients.map((c) => {
     const dpSgd = dpSgdFor(c.data.meta.trainRows);
-    return { name: c.name, data: { train: c.data.train, test: c.data.test }, datasetFingerprint: c.data.meta.schemaFingerprint, byzantine: attackers.has(c.name), ...(dpSgd ? { dpSgd } : {}) };
+    return {
+      name: c.name,
+      identity: identities.get(c.name)!,
+      data: { train: c.data.train, test: c.data.test },
+      datasetFingerprint: c.data.meta.schemaFingerprint,
+      byzantine: attackers.has(c.name),
+      ...(dpSgd ? { dpSgd } : {}),
+    };
   });
   const settings: FederationSettings = {
     url: coordinator.url,
@@ -198,6 +212,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     seed: config.seed,
     localStandardization: mode === 'local',
     ...(config.byzantine ? { attack: config.byzantine.attack } : {}),
+    ...(config.secureAggregation === 'ckks' ? { security: { mode: 'ckks' as const, roster, featureStatistics: mode === 'federated' } } : {}),
   };
   const workers = resolveWorkerCount(config.simulation.workers, clients.length);
   let host: ClientHost | undefined;

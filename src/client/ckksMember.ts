@@ -9,24 +9,38 @@ import { CiphertextFrameParser, ciphertextFrameChunks, framedByteLength } from '
 import { openKeyBox, sealKeyBox } from '../crypto/ckks/keyBox.js';
 import type { Identity } from '../crypto/identity.js';
 import { encodeBase64 } from '../crypto/keyEncoding.js';
+import type { Roster } from './security/roster.js';
 
 const fromBase64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
+/** A recipient or sender the dealer or this client refused, and why (for the audit log). */
+export interface KeyRefusal {
+  readonly recipient: string;
+  readonly reason: string;
+}
+
 /**
  * A client's part in CKKS secure aggregation: its X25519 agreement key, the federation's CKKS secret key
- * once dealt (generated here if this client is the dealer, else opened from the dealer's box), and the
+ * once dealt (generated here if this client is the dealer, else opened from a key holder's box), and the
  * encryption of its weighted model and decryption of the aggregate. The coordinator never sees the key.
+ *
+ * With a roster (the node's own list of the study's participants), who deals and who receives is decided
+ * here, not by the coordinator: only the roster's dealer generates, boxes go only to roster members under the
+ * identity keys the roster lists, and boxes are opened only from roster members. A key held for a run is
+ * never replaced.
  */
 export class CkksMember {
   readonly agreement: AgreementKeyPair = generateAgreementKey();
   private context: Promise<CkksContext> | undefined;
   private side: CkksClientSide | undefined;
-  /** The run the held key belongs to. */
+  /** The run and key epoch the held key belongs to. */
   private keyRun: string | undefined;
+  private keyEpoch = 0;
 
   constructor(
     private readonly name: string,
     private readonly identity: Identity,
+    private readonly roster?: Roster,
   ) {}
 
   get hasKey(): boolean {
@@ -41,47 +55,79 @@ export class CkksMember {
     if (this.keyRun !== runId) {
       this.side?.dispose();
       this.side = undefined;
+      this.keyRun = undefined;
+      this.keyEpoch = 0;
     }
     const signed = signAgreementKey(this.identity, this.agreement.publicKey, runId);
     return { type: 'agreement-key', publicKey: encodeBase64(signed.publicKey), signature: encodeBase64(signed.signature), holdsKey: this.hasKey };
   }
 
-  /** As dealer (or another key holder): make the key if asked to, then box it for every recipient whose agreement key verifies. */
-  async deal(message: MessageOf<'ckks-deal'>, runId: string): Promise<MessageOf<'ckks-boxes'>> {
+  /**
+   * As dealer (or another key holder): make the key if asked to and entitled to, then box it for every
+   * recipient whose agreement key verifies under the identity key it must have; the others are refused.
+   */
+  async deal(message: MessageOf<'ckks-deal'>, runId: string): Promise<{ reply: MessageOf<'ckks-boxes'>; refused: KeyRefusal[] }> {
     const ctx = await this.ctx();
     if (message.generate) {
-      if (this.side) throw new Error('this client already holds a CKKS key for the run');
+      if (this.side) throw new Error('this client already holds a CKKS key for the run: it generates none');
+      if (this.roster && this.roster.dealer !== this.name) {
+        throw new Error(`asked to generate the run's CKKS key, but this node's roster names ${this.roster.dealer} as the dealer`);
+      }
       this.side = CkksClientSide.generate(ctx);
       this.keyRun = runId;
+      this.keyEpoch = message.epoch;
     }
-    if (!this.side) throw new Error('asked to share a CKKS key this client does not hold');
+    if (!this.side || this.keyRun !== runId) throw new Error('asked to share a CKKS key this client does not hold');
+    if (message.epoch !== this.keyEpoch) throw new Error(`asked to share key epoch ${message.epoch}; this client holds epoch ${this.keyEpoch}`);
     const secret = this.side.exportSecretKey();
-    const boxes = message.recipients.map((r) => {
-      const agreementKey = fromBase64(r.agreementKey);
-      if (!verifyAgreementKey({ publicKey: agreementKey, signature: fromBase64(r.agreementSignature) }, fromBase64(r.identityKey), runId)) {
-        throw new Error(`the agreement key offered for "${r.name}" is not signed by that client's identity for this run`);
+    const boxes: MessageOf<'ckks-boxes'>['boxes'][number][] = [];
+    const refused: KeyRefusal[] = [];
+    try {
+      for (const r of message.recipients) {
+        try {
+          const offered = fromBase64(r.identityKey);
+          const identityKey = this.roster ? this.roster.keyOf(r.name, offered) : offered;
+          const agreementKey = fromBase64(r.agreementKey);
+          if (!verifyAgreementKey({ publicKey: agreementKey, signature: fromBase64(r.agreementSignature) }, identityKey, runId)) {
+            throw new Error(`the agreement key offered for "${r.name}" is not signed by that client's identity for this run`);
+          }
+          const sender = { name: this.name, identity: this.identity, agreement: this.agreement };
+          const box = sealKeyBox(secret, { name: r.name, identityKey, agreementKey }, sender, { runId, epoch: this.keyEpoch });
+          boxes.push({ recipient: box.recipient, nonce: encodeBase64(box.nonce), box: encodeBase64(box.box), signature: encodeBase64(box.signature) });
+        } catch (e) {
+          refused.push({ recipient: r.name, reason: (e as Error).message });
+        }
       }
-      const box = sealKeyBox(secret, { name: r.name, agreementKey }, { identity: this.identity, agreement: this.agreement }, runId);
-      return { recipient: box.recipient, nonce: encodeBase64(box.nonce), box: encodeBase64(box.box), signature: encodeBase64(box.signature) };
-    });
-    secret.fill(0);
-    return { type: 'ckks-boxes', boxes };
+    } finally {
+      secret.fill(0);
+    }
+    return { reply: { type: 'ckks-boxes', boxes, ...(refused.length ? { refused } : {}) }, refused };
   }
 
-  /** Checks the dealer's signed agreement key and its box signature, opens the box, and keeps the key. */
+  /** Checks the sender (on the roster, if one is pinned), its signed agreement key and its box, opens it, and keeps the key. */
   async receiveKey(message: MessageOf<'ckks-key'>, runId: string): Promise<void> {
-    const dealerIdentityKey = fromBase64(message.dealerIdentityKey);
-    const dealerAgreementKey = fromBase64(message.dealerAgreementKey);
-    if (!verifyAgreementKey({ publicKey: dealerAgreementKey, signature: fromBase64(message.dealerAgreementSignature) }, dealerIdentityKey, runId)) {
-      throw new Error(`the dealer ${message.dealer}'s agreement key is not signed by its identity for this run`);
+    if (this.side && this.keyRun === runId) {
+      throw new Error(`this client already holds the run's CKKS key (epoch ${this.keyEpoch}); a key from ${message.dealer} (epoch ${message.epoch}) would replace it, and is refused`);
+    }
+    const offered = fromBase64(message.dealerIdentityKey);
+    const senderIdentityKey = this.roster ? this.roster.keyOf(message.dealer, offered) : offered;
+    const senderAgreementKey = fromBase64(message.dealerAgreementKey);
+    if (!verifyAgreementKey({ publicKey: senderAgreementKey, signature: fromBase64(message.dealerAgreementSignature) }, senderIdentityKey, runId)) {
+      throw new Error(`the key holder ${message.dealer}'s agreement key is not signed by its identity for this run`);
     }
     const box = { recipient: message.keyBox.recipient, nonce: fromBase64(message.keyBox.nonce), box: fromBase64(message.keyBox.box), signature: fromBase64(message.keyBox.signature) };
-    const secret = openKeyBox(box, { name: this.name, agreement: this.agreement }, { identityKey: dealerIdentityKey, agreementKey: dealerAgreementKey }, runId);
-    const ctx = await this.ctx();
-    this.side?.dispose();
-    this.side = CkksClientSide.importSecretKey(ctx, secret);
-    this.keyRun = runId;
-    secret.fill(0);
+    const me = { name: this.name, identityKey: this.identity.publicKey, agreement: this.agreement };
+    const sender = { name: message.dealer, identityKey: senderIdentityKey, agreementKey: senderAgreementKey };
+    const secret = openKeyBox(box, me, sender, { runId, epoch: message.epoch });
+    try {
+      const ctx = await this.ctx();
+      this.side?.dispose();
+      this.side = CkksClientSide.importSecretKey(ctx, secret);
+      this.keyRun = runId;
+      this.keyEpoch = message.epoch;
+    } finally {
+      secret.fill(0);
+    }
   }
 
   /**

@@ -5,7 +5,7 @@ import { generateIdentity, keyFingerprint, sign, verify } from '../crypto/identi
 import { encodeBase64 } from '../crypto/keyEncoding.js';
 import { io, type Socket } from 'socket.io-client';
 import type { Message, StreamMeta, StreamMetaOf } from '../protocol/messages.js';
-import { Peer, defaultPeerOptions, type StreamSink } from '../protocol/peer.js';
+import { Peer, defaultPeerOptions, type StreamSink, type StreamTrailer } from '../protocol/peer.js';
 import type { SocketLike } from '../protocol/socketLike.js';
 import { TensorStreamDecoder, WeightsCollector, encodeWeightsChunks, encodedByteLength } from '../protocol/tensorCodec.js';
 import { specOf, type TensorSpec, type Weights } from '../protocol/tensors.js';
@@ -13,7 +13,10 @@ import { COHORT_VERSION, PROTOCOL_VERSION } from '../protocol/version.js';
 import { momentsWeights } from '../protocol/featureMoments.js';
 import { CkksMember } from './ckksMember.js';
 import type { ClientHandle, ClientOptions } from './clientOptions.js';
-import { subtractWeights } from './weightDelta.js';
+import { addWeights, subtractWeights } from './weightDelta.js';
+import { resolveSecurityPolicy } from './security/securityPolicy.js';
+import { clipNormRefusal, evaluateTaskRefusal, fitTaskRefusal, fitTaskTerms, statisticsRefusal } from './security/taskGate.js';
+import { verifyDownload } from '../crypto/downloadSignature.js';
 import { ScaffoldMember, fitDownloadModel, fitDownloadSpec, isScaffoldTask } from './scaffoldMember.js';
 import { LocalPrivacy } from './updatePrivacy.js';
 import { encryptedContribution } from './encryptedContribution.js';
@@ -38,6 +41,7 @@ export function startClient(options: ClientOptions): ClientHandle {
   const emit = options.onEvent ?? (() => undefined);
   // Checked before any connection is opened: a config that cannot work fails here.
   const localPrivacy = options.localPrivacy ? new LocalPrivacy(options.localPrivacy) : undefined;
+  const policy = resolveSecurityPolicy(options.security, options.url);
   const identity = options.identity ?? generateIdentity();
   const audit = options.audit ?? { append: () => undefined };
   if (!options.coordinatorKey) log.warn('no coordinator key pinned: any coordinator that completes the handshake is trusted');
@@ -55,6 +59,11 @@ export function startClient(options: ClientOptions): ClientHandle {
   let modelSpec: TensorSpec[] | undefined;
   /** The run this connection authenticated into; uploads are signed for it. */
   let runId: string | undefined;
+  /** The coordinator's identity key proved in this connection's handshake: every task it streams is signed with it. */
+  let provenCoordinatorKey: Uint8Array | undefined;
+  /** Task ids already received in `seenRun`: a replayed task is refused. */
+  const seenTasks = new Set<string>();
+  let seenRun: string | undefined;
   let clientNonce = new Uint8Array(0);
   let queue: Promise<void> = Promise.resolve();
   let settleDone: { resolve: (reason: string) => void; reject: (e: Error) => void } | undefined;
@@ -76,6 +85,7 @@ export function startClient(options: ClientOptions): ClientHandle {
       const description = options.trainer.describe();
       clientNonce = new Uint8Array(randomBytes(NONCE_BYTES));
       runId = undefined;
+      provenCoordinatorKey = undefined;
       await peer.send({
         type: 'hello',
         protocolVersion: PROTOCOL_VERSION,
@@ -131,7 +141,10 @@ export function startClient(options: ClientOptions): ClientHandle {
           void finish({ reason: problem, refused: true });
           return;
         }
+        if (seenRun !== message.runId) seenTasks.clear();
+        seenRun = message.runId;
         runId = message.runId;
+        provenCoordinatorKey = coordinatorKey;
         const announced = ckks.announce(message.runId);
         void peer
           .send({
@@ -167,18 +180,40 @@ export function startClient(options: ClientOptions): ClientHandle {
         void finish({ reason: message.reason, refused: false });
         return;
       case 'ckks-deal':
+        warnWithoutRoster();
         void ckks
           .deal(message, runId ?? '')
-          .then((boxes) => peer.send(boxes))
-          .catch((e: unknown) => log.error({ error: errorText(e) }, 'could not deal the CKKS key'));
+          .then(({ reply, refused }) => {
+            for (const r of refused) audit.append('ckks-key-box-refused', { run: runId ?? null, recipient: r.recipient, reason: r.reason });
+            if (refused.length) log.warn({ refused }, 'refused to box the CKKS key for some recipients');
+            return peer.send(reply);
+          })
+          .catch((e: unknown) => {
+            audit.append('ckks-deal-refused', { run: runId ?? null, reason: errorText(e) });
+            log.error({ error: errorText(e) }, 'refused to deal the CKKS key');
+          });
         return;
       case 'ckks-key':
-        return ckks.receiveKey(message, runId ?? '').then(() => {
-          audit.append('ckks-key-received', { run: runId ?? null, dealer: message.dealer });
-        });
-      case 'statistics-request':
+        warnWithoutRoster();
+        // Acknowledged once the key is in place (or refused, with the reason): the coordinator counts on it.
+        return ckks.receiveKey(message, runId ?? '').then(
+          () => audit.append('ckks-key-received', { run: runId ?? null, dealer: message.dealer, epoch: message.epoch }),
+          (e: unknown) => {
+            audit.append('ckks-key-refused', { run: runId ?? null, dealer: message.dealer, epoch: message.epoch, reason: errorText(e) });
+            log.error({ dealer: message.dealer, error: errorText(e) }, 'refused a CKKS key');
+            throw e;
+          },
+        );
+      case 'statistics-request': {
+        const refusal = statisticsRefusal(policy);
+        if (refusal) {
+          refuseTask('statistics', 0, message.taskId, refusal);
+          void peer.send({ type: 'statistics-failure', taskId: message.taskId, reason: refusal }).catch(() => undefined);
+          return;
+        }
         queue = queue.then(() => sendMoments(message.taskId));
         return;
+      }
       default:
         throw new Error(`a coordinator may not send "${message.type}"`);
     }
@@ -186,13 +221,15 @@ export function startClient(options: ClientOptions): ClientHandle {
 
   peer.onStream(async (meta: StreamMeta): Promise<StreamSink> => {
     if (meta.kind === 'fit-result' || meta.kind === 'statistics-result') throw new Error(`a coordinator may not send a ${meta.kind} stream`);
+    screenTask(meta);
     if (meta.kind !== 'standardize' && meta.encrypted) {
       const encrypted = meta.encrypted;
       const parser = await ckks.frameParser();
       const frames: Uint8Array[] = [];
       return {
         write: (chunk) => void frames.push(...parser.push(chunk)),
-        end: () => {
+        end: (trailer) => {
+          checkDownload(meta, trailer);
           parser.end();
           queue = queue.then(async () => {
             try {
@@ -212,7 +249,8 @@ export function startClient(options: ClientOptions): ClientHandle {
     const decoder = new TensorStreamDecoder(collector);
     return {
       write: (chunk) => decoder.push(chunk),
-      end: async () => {
+      end: async (trailer) => {
+        checkDownload(meta, trailer);
         decoder.end();
         const weights = collector.weights();
         if (meta.kind === 'standardize') {
@@ -261,15 +299,60 @@ export function startClient(options: ClientOptions): ClientHandle {
     await peer.send({ type: kind, round, taskId, reason: reason.slice(0, 4000) }).catch(() => undefined);
   };
 
-  const ckks = new CkksMember(options.name, identity);
+  const ckks = new CkksMember(options.name, identity, policy.roster);
+  let rosterWarned = false;
+  const warnWithoutRoster = () => {
+    if (policy.roster || rosterWarned) return;
+    rosterWarned = true;
+    log.warn('no federation roster pinned (security.roster): the coordinator decides who deals and who receives the CKKS key');
+  };
+
+  /** Refuses a task outside this node's security policy: audited here, and the coordinator is told why. */
+  const refuseTask = (kind: string, round: number, taskId: string, reason: string) => {
+    audit.append('task-refused', { run: runId ?? null, round, task: taskId, kind, reason });
+    emit({ type: 'task-failed', round, reason });
+    log.error({ round, kind, reason }, 'refused a task');
+  };
+
+  /** Before a download is accepted: no replay, and a task this node's policy allows. Throws the refusal. */
+  const screenTask = (meta: StreamMetaOf<'fit' | 'evaluate' | 'standardize'>) => {
+    const round = meta.kind === 'standardize' ? 0 : meta.round;
+    const refusal = seenTasks.has(meta.taskId)
+      ? `task ${meta.taskId} was already received in this run (a replay)`
+      : meta.kind === 'fit'
+        ? fitTaskRefusal(policy, fitTaskTerms(meta.config.extra), options.localPrivacy)
+        : meta.kind === 'evaluate'
+          ? evaluateTaskRefusal(policy, meta.encrypted !== undefined)
+          : undefined;
+    if (refusal) {
+      refuseTask(meta.kind, round, meta.taskId, refusal);
+      throw new Error(refusal);
+    }
+    seenTasks.add(meta.taskId);
+  };
+
+  /** A download counts only with the coordinator's signature over its header and bytes (see downloadSignature.ts). */
+  const checkDownload = (meta: StreamMeta, trailer: StreamTrailer) => {
+    if (!runId || !provenCoordinatorKey) throw new Error('a task arrived before the handshake completed');
+    if (!verifyDownload({ runId, client: options.name, meta, payloadHash: trailer.sha256 }, trailer.signature, provenCoordinatorKey)) {
+      const reason = `the ${meta.kind} download is not signed by the coordinator's key for this client and run`;
+      audit.append('download-refused', { run: runId, kind: meta.kind, task: meta.taskId, reason });
+      log.error({ kind: meta.kind }, reason);
+      throw new Error(reason);
+    }
+  };
   const scaffold = new ScaffoldMember();
   let lastGlobal: Weights | undefined;
   let stopped = false;
   /** Clips to the experiment's norm (central DP) and applies this node's own local DP, if configured. */
   const privatize = (round: number, delta: Weights, clipNorm: number | string | boolean | undefined): Weights => {
     const clipped = typeof clipNorm === 'number' ? clipToNorm(delta, clipNorm).weights : delta;
-    if (!localPrivacy || !options.localPrivacy) return clipped;
-    const { update, epsilon } = localPrivacy.release(clipped);
+    return releaseLocally(round, clipped);
+  };
+  /** This node's local DP release of an update (its own clip and noise), or the update as it is without one. */
+  const releaseLocally = (round: number, delta: Weights): Weights => {
+    if (!localPrivacy || !options.localPrivacy) return delta;
+    const { update, epsilon } = localPrivacy.release(delta);
     emit({ type: 'local-privacy', round, epsilon, delta: options.localPrivacy.delta });
     return update;
   };
@@ -297,7 +380,15 @@ export function startClient(options: ClientOptions): ClientHandle {
       if (encrypted) {
         // Secure aggregation: this client's part of the next state goes up encrypted and weighted; the
         // coordinator only adds ciphertexts. Clipping, the DP noise share and the strategy's step happen here.
-        const contribution = encryptedContribution(state, await options.trainer.getWeights(), encrypted);
+        const clipRefusal = clipNormRefusal(policy, state.clipNorm);
+        if (clipRefusal) {
+          refuseTask('fit', meta.round, meta.taskId, clipRefusal);
+          throw new Error(clipRefusal);
+        }
+        const trainedWeights = await options.trainer.getWeights();
+        // This node's own local DP applies in every mode: the encrypted contribution starts from its release.
+        const released = localPrivacy ? addWeights(global, releaseLocally(meta.round, subtractWeights(trainedWeights, global))) : trainedWeights;
+        const contribution = encryptedContribution(state, released, encrypted);
         const upload = ckks.encryptVector(contribution.vector, encrypted.weight, transfer.chunkBytes);
         if (upload.clipped > 0) log.warn({ round: meta.round, clipped: upload.clipped }, 'values beyond the CKKS headroom were clipped');
         const metrics = {

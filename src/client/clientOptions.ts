@@ -3,6 +3,7 @@ import type { Identity } from '../crypto/identity.js';
 import type { PeerOptions } from '../protocol/peer.js';
 import type { Weights } from '../protocol/tensors.js';
 import type { FeatureScaler } from './featureScaler.js';
+import type { ClientSecurityPolicy } from './security/securityPolicy.js';
 import type { Trainer } from './trainer.js';
 
 export interface ClientOptions {
@@ -25,6 +26,12 @@ export interface ClientOptions {
    * accounts its own epsilon (Gaussian mechanism, one release per round it trains in) and reports it in events.
    */
   readonly localPrivacy?: { readonly clipNorm: number; readonly noiseMultiplier: number; readonly delta: number };
+  /**
+   * What this node accepts, whatever the coordinator asks: the secure-aggregation mode it requires, the DP
+   * floor, whether feature statistics may leave, and the federation roster CKKS keys go to. See
+   * security/securityPolicy.ts.
+   */
+  readonly security?: ClientSecurityPolicy;
   /** Records what this node sent (payload hashes, rounds, signatures): the hospital's own audit log. */
   readonly audit?: { append(type: string, data: Readonly<Record<string, unknown>>): void };
   readonly logger?: Logger;

@@ -11,3 +11,13 @@ export function subtractWeights(local: Weights, global: Weights): Weights {
     return { name: t.name, shape: [...t.shape], data };
   });
 }
+
+/** `global + delta`, tensor by tensor: the model a (privatized) update stands for. */
+export function addWeights(global: Weights, delta: Weights): Weights {
+  return global.map((t, i): NamedTensor => {
+    const d = delta[i]!.data;
+    const data = new Float32Array(t.data.length);
+    for (let j = 0; j < data.length; j++) data[j] = t.data[j]! + d[j]!;
+    return { name: t.name, shape: [...t.shape], data };
+  });
+}

@@ -4,6 +4,7 @@ import { CkksEvaluatorSide } from '../crypto/ckks/evaluatorSide.js';
 import type { CkksContext } from '../crypto/ckks/ckksContext.js';
 import { ciphertextFrameChunks, framedByteLength } from '../crypto/ckks/frames.js';
 import { encodeBase64 } from '../crypto/keyEncoding.js';
+import type { AccessList } from './accessList.js';
 import type { AuditTrail } from './auditTrail.js';
 import { encryptedCheckpointHash, type EncryptedCheckpoint } from './store/encryptedCheckpoint.js';
 import type { ClientRegistry } from './clientRegistry.js';
@@ -30,17 +31,31 @@ function recipientOf(session: ClientSession) {
   };
 }
 
+/** The run's one CKKS key epoch: keys are generated once per run and never replaced. */
+export const CKKS_KEY_EPOCH = 1;
+
+/**
+ * Who generates a run's CKKS key. With an allowlist it is the first client name on it, the rule every client
+ * that pins the same roster computes for itself (a client refuses to generate, or to open a box, otherwise);
+ * in open mode, the connected client whose name sorts first.
+ */
+function designatedDealer(access: AccessList, sessions: readonly ClientSession[]): string | undefined {
+  const names = access.mode === 'allowlist' ? access.peers.filter((p) => p.role === 'client').map((p) => p.name) : sessions.map((s) => s.summary.name);
+  return [...names].sort()[0];
+}
+
 /**
  * Has a key holder box the CKKS key for every connected client that lacks it, and relays the boxes. With no
- * holder yet, the dealer is the client whose name sorts first (deterministic, logged) and generates a fresh
- * key for this run, unless `mayGenerate` is false (an encrypted global exists). The coordinator relays boxes
- * it cannot open.
+ * holder yet, the designated dealer generates a fresh key for this run (waiting up to `deadlineMs` for it to
+ * connect), unless `mayGenerate` is false (an encrypted global exists). The coordinator relays boxes it cannot
+ * open; recipients the holder refuses (not on its roster, a key that does not verify) are audited.
  */
-export async function distributeCkksKey(registry: ClientRegistry, deadlineMs: number, log: Logger, audit: AuditTrail, options: { readonly mayGenerate: boolean }): Promise<void> {
-  const sessions = registry.all().filter((s) => s.open && s.role === 'client' && s.agreementKey);
-  const needing = sessions.filter((s) => !s.ckksReady);
-  if (needing.length === 0) return;
-  const holders = sessions.filter((s) => s.ckksReady).sort((a, b) => a.summary.name.localeCompare(b.summary.name));
+export async function distributeCkksKey(registry: ClientRegistry, access: AccessList, deadlineMs: number, log: Logger, audit: AuditTrail, options: { readonly mayGenerate: boolean }): Promise<void> {
+  const clients = () => registry.all().filter((s) => s.open && s.role === 'client' && s.agreementKey);
+  const holders = clients()
+    .filter((s) => s.ckksReady)
+    .sort((a, b) => (a.summary.name < b.summary.name ? -1 : 1));
+  if (clients().every((s) => s.ckksReady)) return;
   const generate = holders.length === 0;
   if (generate && !options.mayGenerate) {
     // The encrypted global is under the run's key; a fresh key would make it undecryptable for everyone.
@@ -49,23 +64,35 @@ export async function distributeCkksKey(registry: ClientRegistry, deadlineMs: nu
         'reconnect a client that still holds it, or start a new run',
     );
   }
-  const dealer = holders[0] ?? [...needing].sort((a, b) => a.summary.name.localeCompare(b.summary.name))[0]!;
-  const recipients = needing.filter((s) => s !== dealer);
+  let dealer = holders[0];
+  if (!dealer) {
+    const name = designatedDealer(access, clients());
+    if (name === undefined) return;
+    const found = await waitForSession(() => clients().find((s) => s.summary.name === name), deadlineMs);
+    if (!found) {
+      log.warn({ dealer: name }, `the CKKS dealer ${name} (the first client name on the access list) has not connected; no key yet`);
+      return;
+    }
+    dealer = found;
+  }
+  const recipients = clients().filter((s) => !s.ckksReady && s !== dealer);
   log.info({ dealer: dealer.summary.name, generate, recipients: recipients.map((s) => s.summary.name) }, 'distributing the CKKS key');
-  audit.append('ckks-key-distribution', { dealer: dealer.summary.name, generated: generate, recipients: recipients.map((s) => s.summary.name) });
-  const boxes = await dealer.deal(generate, recipients.map(recipientOf), deadlineMs);
+  audit.append('ckks-key-distribution', { dealer: dealer.summary.name, generated: generate, epoch: CKKS_KEY_EPOCH, recipients: recipients.map((s) => s.summary.name) });
+  const boxes = await dealer.deal(generate, CKKS_KEY_EPOCH, recipients.map(recipientOf), deadlineMs);
   if (generate) dealer.ckksReady = true;
+  for (const r of boxes.refused ?? []) {
+    log.warn({ dealer: dealer.summary.name, client: r.recipient, reason: r.reason }, 'the key holder refused to box the CKKS key for this client');
+    audit.append('ckks-key-refused', { dealer: dealer.summary.name, client: r.recipient, reason: r.reason });
+  }
   await Promise.all(
     recipients.map(async (session) => {
       const keyBox = boxes.boxes.find((b) => b.recipient === session.summary.name);
-      if (!keyBox) {
-        log.warn({ client: session.summary.name }, 'the dealer sent no key box for this client');
-        return;
-      }
+      if (!keyBox) return;
       await session
         .deliverKey({
           type: 'ckks-key',
           dealer: dealer.summary.name,
+          epoch: CKKS_KEY_EPOCH,
           dealerIdentityKey: encodeBase64(dealer.publicKey),
           dealerAgreementKey: dealer.agreementKey!.publicKey,
           dealerAgreementSignature: dealer.agreementKey!.signature,
@@ -74,6 +101,15 @@ export async function distributeCkksKey(registry: ClientRegistry, deadlineMs: nu
         .catch((e: unknown) => log.warn({ client: session.summary.name, error: (e as Error).message }, 'client could not open its CKKS key box; it sits out'));
     }),
   );
+}
+
+/** Polls for a session (a dealer that has yet to connect) until `timeoutMs`. */
+async function waitForSession(find: () => ClientSession | undefined, timeoutMs: number): Promise<ClientSession | undefined> {
+  const until = performance.now() + timeoutMs;
+  for (let found = find(); ; found = find()) {
+    if (found || performance.now() >= until) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** How a run's CKKS rounds work: what the global packs, the step clients apply, and distributed DP. */
@@ -105,7 +141,7 @@ export function planEncryptedRounds(strategy: Strategy, parameters: number, dp: 
  */
 export function cohortInstructions(plan: EncryptedRoundPlan, cohort: number): Omit<EncryptedInstructions, 'weight'> {
   const { step, dp } = plan;
-  const base = { serverLearningRate: step.serverLearningRate, serverMomentum: step.serverMomentum };
+  const base = { cohortSize: cohort, serverLearningRate: step.serverLearningRate, serverMomentum: step.serverMomentum };
   if (!dp) return base;
   const root = Math.sqrt(cohort);
   if (typeof dp.clipNorm === 'number') return { ...base, dp: { clipNorm: dp.clipNorm, noiseShare: dp.noiseMultiplier / root } };

@@ -89,6 +89,8 @@ export class ClientSession {
     private readonly runId: string,
     private readonly audit: AuditTrail,
     private readonly log: Logger,
+    /** The coordinator's signature over a task it streams to this client (header and payload hash). */
+    private readonly signDownload: (meta: StreamMeta, sha256: string) => string,
   ) {
     const { role, ...rest } = summary;
     this.summary = rest;
@@ -112,7 +114,7 @@ export class ClientSession {
   }
 
   /** Asks this key holder to box the CKKS key (generating it first if `generate`) for `recipients`. */
-  async deal(generate: boolean, recipients: MessageOf<'ckks-deal'>['recipients'], timeoutMs: number): Promise<MessageOf<'ckks-boxes'>> {
+  async deal(generate: boolean, epoch: number, recipients: MessageOf<'ckks-deal'>['recipients'], timeoutMs: number): Promise<MessageOf<'ckks-boxes'>> {
     const boxes = new Promise<MessageOf<'ckks-boxes'>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.summary.name} sent no key boxes within ${timeoutMs} ms`)), timeoutMs);
       this.boxesWaiter = (b) => {
@@ -120,7 +122,7 @@ export class ClientSession {
         resolve(b);
       };
     });
-    await this.peer.send({ type: 'ckks-deal', generate, recipients });
+    await this.peer.send({ type: 'ckks-deal', generate, epoch, recipients });
     return boxes;
   }
 
@@ -157,7 +159,8 @@ export class ClientSession {
 
   /** Streams the federation's standardization; resolves once the client has applied it. */
   async standardize(weights: EncodedWeights): Promise<void> {
-    await this.peer.sendStream({ kind: 'standardize', taskId: `standardize-${this.summary.id}` }, weights.totalBytes, weights.chunks, { sha256: weights.sha256 });
+    const meta: StreamMeta = { kind: 'standardize', taskId: `standardize-${this.summary.id}` };
+    await this.peer.sendStream(meta, weights.totalBytes, weights.chunks, { sha256: weights.sha256, sign: (sha256) => this.signDownload(meta, sha256) });
     this.standardized = true;
   }
 
@@ -189,7 +192,7 @@ export class ClientSession {
       this.settle(taskId, new TaskError('disconnected', this.closedReason));
       return;
     }
-    this.peer.sendStream(meta, weights.totalBytes, weights.chunks, { sha256: weights.sha256 }).catch((e: unknown) => {
+    this.peer.sendStream(meta, weights.totalBytes, weights.chunks, { sha256: weights.sha256, sign: (sha256) => this.signDownload(meta, sha256) }).catch((e: unknown) => {
       const detail = `sending the ${meta.kind} task failed: ${(e as Error).message}`;
       this.settle(taskId, new TaskError(this.peer.connected ? 'client-error' : 'disconnected', detail));
     });

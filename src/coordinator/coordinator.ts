@@ -14,6 +14,7 @@ import { runFitRound } from './fitRound.js';
 import type { ClientOutcome, RoundRecord } from './roundRecord.js';
 import { generateIdentity, keyFingerprint, type Identity } from '../crypto/identity.js';
 import { AccessList, type AllowedPeer } from './accessList.js';
+import { isLoopbackHost } from '../protocol/loopback.js';
 import { noAudit, type AuditTrail } from './auditTrail.js';
 import { weightsHash } from './weightsHash.js';
 import { CkksContext } from '../crypto/ckks/ckksContext.js';
@@ -34,6 +35,19 @@ function outcomesOf(reports: readonly (FitReport | EvaluateReport)[], failures: 
     ...reports.map((r) => ({ client: r.client.name, numExamples: r.numExamples, metrics: r.metrics, ...('loss' in r ? { loss: r.loss } : {}) })),
     ...failures.map((f) => ({ client: f.client.name, failure: { reason: f.reason, detail: f.detail } })),
   ];
+}
+
+/** CKKS on another machine's reach with open access or without TLS is refused unless the operator accepts it. */
+function refuseUnacceptedRisks(options: CoordinatorOptions): void {
+  const host = options.host ?? '127.0.0.1';
+  if (isLoopbackHost(host)) return;
+  const accepted = options.acceptRisks ?? [];
+  if ((options.access ?? AccessList.open()).mode === 'open' && !accepted.includes('open-access')) {
+    throw new RunError(`secureAggregation: ckks with open access on ${host}: anyone who proves a key could join and receive the CKKS key; list access.peers, or accept it with coordinator.acceptRisks: [open-access]`);
+  }
+  if (!options.tls && !accepted.includes('plain-http')) {
+    throw new RunError(`secureAggregation: ckks over plain http on ${host}: metadata and ciphertexts would travel unencrypted; configure tls, or accept it with coordinator.acceptRisks: [plain-http]`);
+  }
 }
 
 /**
@@ -64,6 +78,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       if (!options.strategy.supportedModes.includes('ckks')) {
         throw new RunError(`strategy ${options.strategy.name} needs plaintext updates and cannot run with secureAggregation: ckks (it supports ${options.strategy.supportedModes.join(', ')})`);
       }
+      refuseUnacceptedRisks(options);
       if (options.privacy && !options.privacyClipNorm) throw new RunError('differential privacy with secureAggregation: ckks needs privacyClipNorm (clients clip and add their noise share)');
       const dp = options.privacy && options.privacyClipNorm ? { clipNorm: options.privacyClipNorm, noiseMultiplier: options.privacy.noiseMultiplier } : undefined;
       try {
@@ -192,7 +207,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       if (standardization) await distributeStandardization(registry, standardization.encoded, this.log);
       // A resumed encrypted state is under the run's existing key: a fresh one could not decrypt it.
       if (ckks) {
-        await distributeCkksKey(registry, roundTimeoutMs, this.log, this.audit, { mayGenerate: encryptedGlobal === undefined }).catch((e: unknown) => {
+        await distributeCkksKey(registry, this.access, roundTimeoutMs, this.log, this.audit, { mayGenerate: encryptedGlobal === undefined }).catch((e: unknown) => {
           throw e instanceof CkksSetupError ? new RunError(e.message) : e;
         });
       }

@@ -61,6 +61,12 @@ export interface CoordinatorOptions {
    */
   readonly secureAggregation?: 'plain' | 'ckks';
   /**
+   * Risks the operator accepts for secure aggregation on a non-loopback address: `open-access` (anyone who
+   * proves a key may join and receive the CKKS key) and `plain-http` (no TLS: metadata, metrics and
+   * ciphertexts travel unencrypted). Without them such a set-up is refused at start.
+   */
+  readonly acceptRisks?: readonly ('open-access' | 'plain-http')[];
+  /**
    * Client-level differential privacy to account for (the DP aggregator adds the noise): each round's
    * sampling rate is the cohort's share of the eligible clients; the run stops before a round that would
    * take epsilon past `targetEpsilon`.

@@ -1,3 +1,4 @@
+import { signDownload } from '../crypto/downloadSignature.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -8,7 +9,7 @@ import { coordinatorProof, clientProof, NONCE_BYTES, type HandshakeContext } fro
 import { verifyAgreementKey } from '../crypto/agreementKey.js';
 import { keyFingerprint, sign, verify, type Identity } from '../crypto/identity.js';
 import { encodeBase64 } from '../crypto/keyEncoding.js';
-import type { Message, MessageOf } from '../protocol/messages.js';
+import type { Message, MessageOf, StreamMeta } from '../protocol/messages.js';
 import { Peer, maxHttpBufferSizeFor, type PeerOptions } from '../protocol/peer.js';
 import type { SocketLike } from '../protocol/socketLike.js';
 import { specMismatch, type TensorSpec } from '../protocol/tensors.js';
@@ -261,7 +262,9 @@ export class CoordinatorServer {
       backend: hello.capabilities.backend,
       ...(hello.capabilities.datasetFingerprint ? { datasetFingerprint: hello.capabilities.datasetFingerprint } : {}),
     };
-    const session = new ClientSession(peer, summary, allowed.publicKey, this.options.fitUploadSpec, this.options.runId, this.options.audit, this.options.log);
+    const { runId, identity } = this.options;
+    const signer = (meta: StreamMeta, sha256: string) => signDownload({ runId, client: summary.name, meta, payloadHash: sha256 }, identity.secretKey);
+    const session = new ClientSession(peer, summary, allowed.publicKey, this.options.fitUploadSpec, runId, this.options.audit, this.options.log, signer);
     this.registry.add(session);
     if (session.role === 'client') this.options.report('client-joined', session.summary);
     this.options.log.info({ client: summary.name, role: summary.role, backend: summary.backend, train: summary.numTrainExamples }, 'client joined');

@@ -9,6 +9,8 @@ import type { EncryptedLayout } from './encryptedLayout.js';
 export interface EncryptedInstructions {
   /** This client's share of the round's weight: examples / cohort examples, or 1/m under DP. */
   readonly weight: number;
+  /** m, the clients the round's task went to: under DP their noise shares add up to the multiplier z. */
+  readonly cohortSize?: number;
   /** The strategy's step, applied by the clients: w <- w + lr * v, v <- beta * v + mean delta (beta 0: v = mean delta). */
   readonly serverLearningRate: number;
   readonly serverMomentum: number;
@@ -22,6 +24,7 @@ export interface EncryptedInstructions {
 
 const KEYS = {
   weight: 'ckksWeight',
+  cohortSize: 'ckksCohortSize',
   serverLearningRate: 'ckksServerLearningRate',
   serverMomentum: 'ckksServerMomentum',
   clipNorm: 'clipNorm',
@@ -35,6 +38,7 @@ const KEYS = {
 /** The instructions as `extra` entries. */
 export function encryptedExtras(i: EncryptedInstructions): Record<string, number> {
   const out: Record<string, number> = { [KEYS.weight]: i.weight };
+  if (i.cohortSize !== undefined) out[KEYS.cohortSize] = i.cohortSize;
   if (i.serverLearningRate !== 1) out[KEYS.serverLearningRate] = i.serverLearningRate;
   if (i.serverMomentum !== 0) out[KEYS.serverMomentum] = i.serverMomentum;
   if (i.dp) {
@@ -63,7 +67,8 @@ export function readEncryptedInstructions(extra: Readonly<Record<string, unknown
   const noiseShare = numberAt(extra, KEYS.noiseShare, (v) => v >= 0, '>= 0');
   const fixed = numberAt(extra, KEYS.clipNorm, positive, 'positive');
   const initialClipNorm = numberAt(extra, KEYS.initialClipNorm, positive, 'positive');
-  const base = { weight, serverLearningRate, serverMomentum };
+  const cohortSize = numberAt(extra, KEYS.cohortSize, (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
+  const base = { weight, serverLearningRate, serverMomentum, ...(cohortSize !== undefined ? { cohortSize } : {}) };
   if (noiseShare === undefined) {
     if (fixed !== undefined || initialClipNorm !== undefined) throw new Error(`CKKS fit instructions: a clip norm without ${KEYS.noiseShare}`);
     return base;

@@ -126,16 +126,23 @@ export const agreementKeySchema = z.object({
 
 const recipientSchema = z.object({ name, identityKey: publicKeyField, agreementKey: agreementKeyField, agreementSignature: signatureField });
 /** Coordinator -> the dealer (or another key holder): box the CKKS secret key for these clients. */
-export const ckksDealSchema = z.object({ type: z.literal('ckks-deal'), generate: z.boolean(), recipients: z.array(recipientSchema).max(10_000) });
+const keyEpoch = z.number().int().min(1).max(1_000_000);
+export const ckksDealSchema = z.object({ type: z.literal('ckks-deal'), generate: z.boolean(), epoch: keyEpoch, recipients: z.array(recipientSchema).max(10_000) });
 
 const keyBoxSchema = z.object({ recipient: name, nonce: base64Of(24), box: z.string().max(1 << 20), signature: signatureField });
-/** Dealer -> coordinator: one sealed box per recipient. */
-export const ckksBoxesSchema = z.object({ type: z.literal('ckks-boxes'), boxes: z.array(keyBoxSchema).max(10_000) });
+/** Dealer -> coordinator: one sealed box per recipient it accepted, and why it refused the others. */
+export const ckksBoxesSchema = z.object({
+  type: z.literal('ckks-boxes'),
+  boxes: z.array(keyBoxSchema).max(10_000),
+  refused: z.array(z.object({ recipient: name, reason: z.string().max(1024) })).max(10_000).optional(),
+});
 
-/** Coordinator -> recipient: the dealer's box, with the dealer's signed agreement key to open it. */
+/** Coordinator -> recipient: a key holder's box, with the holder's signed agreement key to open it. */
 export const ckksKeySchema = z.object({
   type: z.literal('ckks-key'),
+  /** The key holder that sealed the box (the dealer, or a client the dealer gave the key to). */
   dealer: name,
+  epoch: keyEpoch,
   dealerIdentityKey: publicKeyField,
   dealerAgreementKey: agreementKeyField,
   dealerAgreementSignature: signatureField,

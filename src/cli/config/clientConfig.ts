@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { BACKEND_PREFERENCES } from '../../client/backend/index.js';
 import { csvDataConfigSchema } from '../../client/data/index.js';
 import { modelSpecSchema } from '../../client/model/modelSpec.js';
-import { auditConfigSchema, clientTlsConfigSchema, identityConfigSchema } from './securityConfig.js';
+import { auditConfigSchema, clientSecurityConfigSchema, clientTlsConfigSchema, identityConfigSchema } from './securityConfig.js';
 
 /** What `cohort client` runs: one hospital's node, its local data, and the model it trains. */
 export const clientConfigSchema = z.strictObject({
@@ -24,6 +24,8 @@ export const clientConfigSchema = z.strictObject({
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 Ed25519 public key (44 characters)')
     .optional(),
   tls: clientTlsConfigSchema.optional(),
+  /** What this node accepts from the coordinator: required secure mode, DP floor, feature statistics, roster. */
+  security: clientSecurityConfigSchema.optional(),
   /** Where this node writes the final global model (tfjs layers format) when the run ends; default `<name>-model/` beside the config. */
   finalModel: z.strictObject({ out: z.string().min(1) }).optional(),
   /** What this node sent, signed and hash-chained; default `<name>.audit.jsonl` beside the config when identity.key is set. */

@@ -54,6 +54,8 @@ export const coordinatorSchema = z.strictObject({
   roundTimeoutSeconds: z.number().positive().default(120),
   waitForClientsSeconds: z.number().positive().default(300),
   maxRoundRetries: z.number().int().min(0).default(2),
+  /** Risks accepted for secureAggregation: ckks on a non-loopback host: open access, no TLS (refused otherwise). */
+  acceptRisks: z.array(z.enum(['open-access', 'plain-http'])).default([]),
 });
 
 /** Data options shared by every simulated client (each client's `data` overrides them). */

@@ -39,3 +39,20 @@ export const clientTlsConfigSchema = z.strictObject({
 
 /** The signed, hash-chained log of security-relevant events (see `cohort audit verify`). */
 export const auditConfigSchema = z.strictObject({ log: z.string().min(1) });
+
+/**
+ * What a hospital's node accepts, whatever the coordinator asks (see the README's threat model): the secure
+ * mode it requires, the DP floor, whether feature statistics may leave, and the study's roster.
+ */
+export const clientSecurityConfigSchema = z.strictObject({
+  mode: z.enum(['plain', 'ckks']).optional(),
+  minNoiseMultiplier: z.number().min(0).optional(),
+  maxClipNorm: z.number().positive().optional(),
+  featureStatistics: z.boolean().optional(),
+  /** The study's participants and their identity keys (as `cohort keygen` printed them). */
+  roster: z
+    .array(z.strictObject({ name: z.string().min(1).max(128), publicKey: base64Key }))
+    .min(1)
+    .optional(),
+  acceptRisks: z.array(z.enum(['plain-http'])).default([]),
+});

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { ClientSecurityPolicy } from '../../client/security/securityPolicy.js';
+import type { Identity } from '../../crypto/identity.js';
 import { ByzantineTrainer, type ByzantineAttack } from '../../client/byzantine/index.js';
 import { startClient, type ClientHandle } from '../../client/clientNode.js';
 import type { TrainTest } from '../../client/data/index.js';
@@ -13,6 +15,8 @@ import type { TfjsOptimizerName } from '../../client/tfjsTrainer.js';
  */
 export interface VirtualClient {
   readonly name: string;
+  /** Its Ed25519 identity (the key the coordinator's allowlist and the roster name). */
+  readonly identity: Identity;
   /** Raw rows; the client scales them as the experiment's standardization says. */
   readonly data: TrainTest;
   readonly datasetFingerprint: string;
@@ -32,6 +36,8 @@ export interface FederationSettings {
   readonly seed: number;
   readonly localStandardization: boolean;
   readonly attack?: ByzantineAttack;
+  /** What every client accepts (under CKKS: the mode and the roster). */
+  readonly security?: ClientSecurityPolicy;
 }
 
 export interface RunningClients {
@@ -71,7 +77,16 @@ export function startVirtualClients(settings: FederationSettings, clients: reado
   const handles = clients.map((c, i) => {
     const honest = nodes[i]!.trainer;
     const trainer = c.byzantine && attack ? new ByzantineTrainer(honest, attack) : honest;
-    return startClient({ url: settings.url, name: c.name, trainer, scaler: nodes[i]!.scaler, logger, coordinatorKey: settings.coordinatorKey });
+    return startClient({
+      url: settings.url,
+      name: c.name,
+      identity: c.identity,
+      trainer,
+      scaler: nodes[i]!.scaler,
+      logger,
+      coordinatorKey: settings.coordinatorKey,
+      ...(settings.security ? { security: settings.security } : {}),
+    });
   });
   return {
     handles,

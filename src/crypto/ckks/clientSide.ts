@@ -129,15 +129,29 @@ export class CkksClientSide {
    */
   decryptSum(sum: readonly Uint8Array[], count: number, totalWeight: number): Float32Array {
     const out = new Float32Array(this.checkSum(sum, count, totalWeight));
-    this.decryptInto(sum, totalWeight, out);
+    this.decryptInto(sum, totalWeight, out, this.grid);
     return out;
   }
 
-  /** decryptSum in float64, for callers that keep the mean in double precision (and to measure CKKS's error). */
+  /**
+   * decryptSum in float64 and unrounded: the raw decryption, CKKS error included, for measuring that error.
+   * Never share what it returns: decrypted CKKS values that carry the encryption error are the precondition of
+   * key-recovery attacks (Li and Micciancio 2021); decryptSum rounds it away.
+   */
   decryptSumFloat64(sum: readonly Uint8Array[], count: number, totalWeight: number): Float64Array {
     const out = new Float64Array(this.checkSum(sum, count, totalWeight));
-    this.decryptInto(sum, totalWeight, out);
+    this.decryptInto(sum, totalWeight, out, 0);
     return out;
+  }
+
+  /**
+   * The grid decrypted sums are rounded to before anyone uses or shares them: 2^16 units of the scale's
+   * resolution (2^-24 for the default 2^40 scale), far above the error of a sum of 100 fresh encryptions
+   * (a few units, about 1e-10), so rounding removes the error from almost every value (Li and Micciancio 2021
+   * recover the key from decryptions that carry it).
+   */
+  get grid(): number {
+    return 2 ** (16 - this.ctx.parameters.scaleBits);
   }
 
   private checkSum(sum: readonly Uint8Array[], count: number, totalWeight: number): number {
@@ -149,7 +163,7 @@ export class CkksClientSide {
     return count;
   }
 
-  private decryptInto(sum: readonly Uint8Array[], totalWeight: number, out: Float32Array | Float64Array): void {
+  private decryptInto(sum: readonly Uint8Array[], totalWeight: number, out: Float32Array | Float64Array, grid: number): void {
     const slotCount = this.ctx.slotCount;
     for (let index = 0; index < sum.length; index++) {
       const decoded = sealCall(`decrypting ciphertext ${index} of the sum`, () => {
@@ -162,7 +176,8 @@ export class CkksClientSide {
       });
       const from = index * slotCount;
       const n = Math.min(slotCount, out.length - from);
-      for (let j = 0; j < n; j++) out[from + j] = decoded[j]! / totalWeight;
+      if (grid > 0) for (let j = 0; j < n; j++) out[from + j] = (Math.round(decoded[j]! / grid) * grid) / totalWeight;
+      else for (let j = 0; j < n; j++) out[from + j] = decoded[j]! / totalWeight;
     }
   }
 

@@ -6,6 +6,7 @@ import { loadCsvData } from '../../../src/client/data/index.js';
 import { modelSpecSchema } from '../../../src/client/model/modelSpec.js';
 import { createTabularNode } from '../../../src/client/tabularTrainer.js';
 import { FedAvg } from '../../../src/coordinator/strategies/fedAvg.js';
+import { generateIdentity } from '../../../src/crypto/identity.js';
 import { TestFederation } from '../../helpers/federation.js';
 import { silent } from '../../helpers/silentLogger.js';
 import { waitUntil } from '../../helpers/waitUntil.js';
@@ -13,7 +14,7 @@ import { waitUntil } from '../../helpers/waitUntil.js';
 const model = modelSpecSchema.parse({ type: 'mlp', hidden: [4], outputs: 1 });
 const hospital = (name: string): VirtualClient => {
   const data = loadCsvData({ path: `examples/breast-cancer/data/hospitals/${name}.csv`, label: 'target', testFraction: 0.25, seed: 7, standardize: false });
-  return { name, data: { train: data.train, test: data.test }, datasetFingerprint: data.meta.schemaFingerprint, byzantine: false };
+  return { name, identity: generateIdentity(), data: { train: data.train, test: data.test }, datasetFingerprint: data.meta.schemaFingerprint, byzantine: false };
 };
 
 let federation: TestFederation | undefined;

@@ -65,6 +65,26 @@ describe('CKKS secure sum (real node-seal)', () => {
     }
   });
 
+  it('rounds the CKKS error out of what a client decrypts: grid values come back exactly, zeros as zeros', () => {
+    const n = 8_192; // 4 ciphertexts; the last 4,000 slots of the model carry zeros
+    const grid = dealer.grid;
+    expect(grid).toBe(2 ** -24);
+    const parts = [0, 1, 2].map((c) => Float32Array.from({ length: n }, (_, i) => (i < 4_192 ? ((i * 37 + c * 11) % 2_001) - 1_000 : 0) / 1_024));
+    const evaluator = new CkksEvaluatorSide(ctx, n);
+    for (const [c, values] of parts.entries()) upload(evaluator, (c % 2 ? dealer : other).encryptScaled(values, 1));
+    const sum = evaluator.serializeSum();
+    evaluator.dispose();
+    const expected = Float64Array.from({ length: n }, (_, i) => parts[0]![i]! + parts[1]![i]! + parts[2]![i]!);
+    // Unrounded, the decryption carries the encryption error (the attack surface); rounded, it is gone.
+    const raw = other.decryptSumFloat64(sum, n, 1);
+    const rawError = maxAbsDiff(raw, expected);
+    expect(rawError).toBeGreaterThan(0);
+    // The grid sits well above the error (about 60x the largest of 8k slots here), so rounding is exact.
+    expect(rawError).toBeLessThan(grid / 16);
+    expect(maxAbsDiff(other.decryptSum(sum, n, 1), expected)).toBe(0);
+    expect(other.decryptSum(sum, n, 1).subarray(4_192).every((v) => Object.is(v, 0) || Object.is(v, -0))).toBe(true);
+  });
+
   it('sums 20 weighted updates of 10k values as exactly as float64 plaintext', () => {
     const n = 10_000;
     const updates = Array.from({ length: 20 }, (_, c) => randomValues(n, 100 + c, 0.05));
