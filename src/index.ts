@@ -24,7 +24,7 @@ export type {
   FailureReason,
   FitPayloadShape,
 } from './coordinator/strategy.js';
-export { fitPayloadShape } from './coordinator/strategy.js';
+export type { StrategyCapabilities } from './coordinator/strategy.js';
 export { FedAvg, StrategyConfigError, type FedAvgOptions } from './coordinator/strategies/fedAvg.js';
 export { Scaffold, scaffoldServerUpdate, type ScaffoldOptions, type ScaffoldState } from './coordinator/strategies/scaffold.js';
 export { SCAFFOLD_CONTROL_PREFIX, SCAFFOLD_EXTRA_KEY, scaffoldSpec, joinScaffold, splitScaffold } from './protocol/scaffoldWire.js';

@@ -1,4 +1,3 @@
-import type { EncryptedGlobalMeta } from '../protocol/messages.js';
 import type { Logger } from 'pino';
 import { canonicalClaims, uploadTranscript } from '../crypto/handshake.js';
 import { verify } from '../crypto/identity.js';
@@ -7,50 +6,37 @@ import type { AuditTrail } from './auditTrail.js';
 import { verifyAgreementKey } from '../crypto/agreementKey.js';
 import type { Message, MessageOf, StreamMeta, StreamMetaOf } from '../protocol/messages.js';
 import type { Peer, StreamSink, StreamTrailer } from '../protocol/peer.js';
-import { TensorStreamDecoder } from '../protocol/tensorCodec.js';
-import { specMismatch, type TensorSpec } from '../protocol/tensors.js';
-import type { AggregationRound, UpdateSink } from './aggregation/aggregator.js';
+import type { UploadMeta, UploadSink, UploadTarget } from './uploadTarget.js';
 import type { ClientSummary, EvaluateReport, FitInstructions, FitReport } from './strategy.js';
 import { TaskError } from './taskError.js';
 
-/** The global weights of a round, encoded once and streamed to every selected client. */
+/** The global state of a round, encoded once and streamed to every selected client. */
 export interface EncodedWeights {
   readonly chunks: readonly Uint8Array[];
   readonly totalBytes: number;
   /** SHA-256 (hex) of all chunks, computed once for every receiver. */
   readonly sha256: string;
-  /** Set when the chunks are CKKS ciphertext frames of the weighted model sum, not plaintext tensors. */
-  readonly encrypted?: EncryptedGlobalMeta;
+  /** What the secure-aggregation mode adds to the task's header so the client can read the chunks. */
+  readonly header?: Pick<StreamMetaOf<'fit'>, 'encrypted'>;
 }
 
-/** Where an encrypted upload's ciphertext bytes go (the round's key-free running sum). */
-export interface EncryptedUploadSink {
-  write(chunk: Uint8Array): void;
-  commit(): void;
-  abort(reason: string): void;
-}
-
-/** The signed agreement key a client published, which key holders box the CKKS key to. */
+/** The signed agreement key a client published, which key holders box the mode's keys to. */
 export interface PublishedAgreementKey {
   readonly publicKey: string;
   readonly signature: string;
 }
 
-/** A task whose answer is an upload streamed into an aggregator: a model update or feature moments. */
+/** A task whose answer is an upload streamed into the round's sum: a model update or feature moments. */
 interface PendingUpload {
   readonly kind: 'fit' | 'statistics';
   readonly round: number;
-  /** Plaintext rounds: the aggregator the update streams into. */
-  readonly aggregation?: AggregationRound;
-  /** What the upload's tensors must look like. */
-  readonly spec: readonly TensorSpec[];
+  /** Where the upload goes: the mode's sum (plaintext aggregation, ciphertext sum...). */
+  readonly target: UploadTarget;
   readonly resolve: (report: FitReport) => void;
   readonly reject: (error: TaskError) => void;
-  /** In an encrypted round: where the ciphertext upload goes (no plaintext upload is accepted then). */
-  readonly encrypted?: () => EncryptedUploadSink;
   /** Set when an upload stream for this task is accepted: a task takes exactly one upload. */
   uploading?: boolean;
-  upload?: UpdateSink;
+  upload?: UploadSink;
 }
 
 interface PendingEvaluate {
@@ -71,10 +57,11 @@ export class ClientSession {
   private closedReason: string | undefined;
   /** True once the client applied the federation's standardization (when the experiment uses one). */
   standardized = false;
-  /** The agreement key the client published for this run (verified), and whether it holds the CKKS key. */
+  /** The agreement key the client published for this run (verified), and whether it holds the run's mode key. */
   agreementKey: PublishedAgreementKey | undefined;
-  ckksReady = false;
-  private boxesWaiter: ((boxes: MessageOf<'ckks-boxes'>) => void) | undefined;
+  holdsRunKey = false;
+  /** Requests waiting for the client's reply, by the reply's message type. */
+  private readonly replies = new Map<Message['type'], (message: Message) => void>();
 
   readonly summary: ClientSummary;
   readonly role: Role;
@@ -84,8 +71,6 @@ export class ClientSession {
     summary: ClientSummary & { readonly role: Role },
     /** The Ed25519 key this client proved at connect time; every upload must be signed with it. */
     readonly publicKey: Uint8Array,
-    /** What a fit upload must look like: the model's spec, or the strategy's upload layout (SCAFFOLD's). */
-    private readonly fitSpec: readonly TensorSpec[],
     private readonly runId: string,
     private readonly audit: AuditTrail,
     private readonly log: Logger,
@@ -103,27 +88,37 @@ export class ClientSession {
     return this.closedReason === undefined;
   }
 
-  /** Sends a fit task; the update streams into `into`: a plaintext aggregation round, or an encrypted sum. */
-  fit(round: number, taskId: string, instructions: FitInstructions, weights: EncodedWeights, into: { aggregation: AggregationRound } | { encrypted: () => EncryptedUploadSink }): Promise<FitReport> {
+  /** Sends a fit task; the update streams into `target`, the mode's sum for the round. */
+  fit(round: number, taskId: string, instructions: FitInstructions, weights: EncodedWeights, target: UploadTarget): Promise<FitReport> {
     const result = new Promise<FitReport>((resolve, reject) => {
-      this.pending.set(taskId, { kind: 'fit', round, spec: this.fitSpec, resolve, reject, ...into });
+      this.pending.set(taskId, { kind: 'fit', round, target, resolve, reject });
     });
     const config = { round, ...instructions };
-    this.dispatch(taskId, { kind: 'fit', round, taskId, config, ...(weights.encrypted ? { encrypted: weights.encrypted } : {}) }, weights);
+    this.dispatch(taskId, { kind: 'fit', round, taskId, config, ...weights.header }, weights);
     return result;
   }
 
-  /** Asks this key holder to box the CKKS key (generating it first if `generate`) for `recipients`. */
-  async deal(generate: boolean, epoch: number, recipients: MessageOf<'ckks-deal'>['recipients'], timeoutMs: number): Promise<MessageOf<'ckks-boxes'>> {
-    const boxes = new Promise<MessageOf<'ckks-boxes'>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.summary.name} sent no key boxes within ${timeoutMs} ms`)), timeoutMs);
-      this.boxesWaiter = (b) => {
+  /** Sends `message` and resolves with the client's reply of type `reply` (a mode's key exchange). */
+  async request<T extends Message['type']>(message: Message, reply: T, timeoutMs: number): Promise<MessageOf<T>> {
+    if (this.replies.has(reply)) throw new Error(`a ${reply} reply from ${this.summary.name} is already awaited`);
+    const answer = new Promise<MessageOf<T>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.replies.delete(reply);
+        reject(new Error(`${this.summary.name} sent no ${reply} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.replies.set(reply, (m) => {
         clearTimeout(timer);
-        resolve(b);
-      };
+        this.replies.delete(reply);
+        resolve(m as MessageOf<T>);
+      });
     });
-    await this.peer.send({ type: 'ckks-deal', generate, epoch, recipients });
-    return boxes;
+    await this.peer.send(message);
+    return answer;
+  }
+
+  /** Sends `message` and resolves once the client has handled it (rejects with its refusal). */
+  async deliver(message: Message): Promise<void> {
+    await this.peer.send(message);
   }
 
   /** Keeps the client's agreement key once its signature (identity, this run) checks out. */
@@ -131,27 +126,21 @@ export class ClientSession {
     const signed = { publicKey: new Uint8Array(Buffer.from(offered.publicKey, 'base64')), signature: new Uint8Array(Buffer.from(offered.signature, 'base64')) };
     if (!verifyAgreementKey(signed, this.publicKey, this.runId)) throw new Error("the agreement key is not signed by this client's identity for this run");
     this.agreementKey = { publicKey: offered.publicKey, signature: offered.signature };
-    if (offered.holdsKey) this.ckksReady = true;
-  }
-
-  /** Relays a dealer's box; resolves once the client opened it and holds the key. */
-  async deliverKey(message: MessageOf<'ckks-key'>): Promise<void> {
-    await this.peer.send(message);
-    this.ckksReady = true;
+    if (offered.holdsKey) this.holdsRunKey = true;
   }
 
   evaluate(round: number, taskId: string, batchSize: number, weights: EncodedWeights): Promise<EvaluateReport> {
     const result = new Promise<EvaluateReport>((resolve, reject) => {
       this.pending.set(taskId, { kind: 'evaluate', round, resolve, reject });
     });
-    this.dispatch(taskId, { kind: 'evaluate', round, taskId, config: { round, batchSize }, ...(weights.encrypted ? { encrypted: weights.encrypted } : {}) }, weights);
+    this.dispatch(taskId, { kind: 'evaluate', round, taskId, config: { round, batchSize }, ...weights.header }, weights);
     return result;
   }
 
-  /** Asks for the client's feature moments, streamed into `aggregation` (round 0: before training). */
-  statistics(taskId: string, spec: readonly TensorSpec[], aggregation: AggregationRound): Promise<FitReport> {
+  /** Asks for the client's feature moments, streamed into `target` (round 0: before training). */
+  statistics(taskId: string, target: UploadTarget): Promise<FitReport> {
     const result = new Promise<FitReport>((resolve, reject) => {
-      this.pending.set(taskId, { kind: 'statistics', round: 0, aggregation, spec, resolve, reject });
+      this.pending.set(taskId, { kind: 'statistics', round: 0, target, resolve, reject });
     });
     this.peer.send({ type: 'statistics-request', taskId }).catch((e: unknown) => this.settle(taskId, new TaskError('disconnected', (e as Error).message)));
     return result;
@@ -217,13 +206,6 @@ export class ClientSession {
       case 'agreement-key':
         this.acceptAgreementKey(message);
         return;
-      case 'ckks-boxes': {
-        if (!this.boxesWaiter) throw new Error('no key boxes were asked of this client');
-        const waiter = this.boxesWaiter;
-        this.boxesWaiter = undefined;
-        waiter(message);
-        return;
-      }
       case 'fit-failure':
       case 'evaluate-failure':
       case 'statistics-failure': {
@@ -252,34 +234,12 @@ export class ClientSession {
         this.settle(message.taskId, { client: this.summary, numExamples: message.numExamples, loss: message.loss, metrics: message.metrics });
         return;
       }
-      default:
-        throw new Error(`a client may not send "${message.type}" now`);
+      default: {
+        const waiter = this.replies.get(message.type);
+        if (!waiter) throw new Error(`a client may not send "${message.type}" now`);
+        waiter(message);
+      }
     }
-  }
-
-  /** An encrypted update: ciphertext bytes go straight into the round's key-free sum, committed once signed. */
-  private receiveEncrypted(meta: StreamMetaOf<'fit-result'>, task: PendingUpload): StreamSink {
-    const sink = task.encrypted!();
-    return {
-      write: (chunk) => sink.write(chunk),
-      end: (trailer: StreamTrailer) => {
-        try {
-          if (this.pending.get(meta.taskId) !== task) throw new Error(`task ${meta.taskId} is no longer open`);
-          this.checkSignature(meta.round, meta.taskId, meta.kind, canonicalClaims({ numExamples: meta.numExamples, ...meta.metrics }), trailer.sha256, trailer.signature);
-          sink.commit();
-        } catch (e) {
-          sink.abort((e as Error).message);
-          this.settle(meta.taskId, new TaskError('refused', `update not accepted: ${(e as Error).message}`));
-          throw e;
-        }
-        this.audit.append('upload-accepted', { client: this.summary.name, round: meta.round, task: meta.taskId, kind: 'fit-result (ckks)', numExamples: meta.numExamples, sha256: trailer.sha256, signature: trailer.signature ?? null });
-        this.settle(meta.taskId, { client: this.summary, numExamples: meta.numExamples, metrics: meta.metrics });
-      },
-      abort: (reason) => {
-        sink.abort(reason);
-        this.settle(meta.taskId, new TaskError(this.peer.connected ? 'refused' : 'disconnected', `update not accepted: ${reason}`));
-      },
-    };
   }
 
   /** Refuses an upload not signed by this client's key over (run, round, task, client, claims, payload hash). */
@@ -301,43 +261,38 @@ export class ClientSession {
       throw new Error(`stale or unknown ${kind} task ${meta.taskId} (round ${round})`);
     }
     if (task.uploading) throw new Error(`task ${meta.taskId} already has an upload; a task takes one`);
-    const wantsEncrypted = task.kind === 'fit' && task.encrypted !== undefined;
-    const isEncrypted = meta.kind === 'fit-result' && meta.encrypted === true;
-    if (wantsEncrypted !== isEncrypted) {
-      throw new Error(wantsEncrypted ? 'this round aggregates under CKKS: a plaintext update is refused' : 'this round does not take encrypted updates');
-    }
     task.uploading = true;
-    if (isEncrypted && meta.kind === 'fit-result') return this.receiveEncrypted(meta, task);
-    if (meta.numExamples > this.summary.numTrainExamples) {
-      const detail = `claims ${meta.numExamples} training examples but announced ${this.summary.numTrainExamples}`;
+    const refuse = (detail: string): never => {
+      this.audit.append('upload-refused', { client: this.summary.name, round, task: meta.taskId, kind: meta.kind, reason: detail });
       this.settle(meta.taskId, new TaskError('refused', detail));
       throw new Error(detail);
+    };
+    // The same checks in every mode: a weight above what the client announced would skew any weighted sum.
+    if (meta.numExamples > this.summary.numTrainExamples) refuse(`claims ${meta.numExamples} training examples but announced ${this.summary.numTrainExamples}`);
+    let upload: UploadSink;
+    try {
+      upload = await task.target.open(meta as UploadMeta, this.summary);
+    } catch (e) {
+      return refuse((e as Error).message);
     }
-    if (!task.aggregation) throw new Error(`task ${meta.taskId} takes no plaintext update`);
-    const upload = await task.aggregation.accept(this.summary.id, meta.numExamples);
     if (this.pending.get(meta.taskId) !== task) {
       upload.abort('task ended while waiting for an aggregation slot');
       throw new Error('task ended while waiting for an aggregation slot');
     }
     task.upload = upload;
-    const decoder = new TensorStreamDecoder({
-      onSpec: (spec) => {
-        const mismatch = specMismatch(task.spec, spec);
-        if (mismatch) throw new Error(`${kind === 'fit' ? 'update does not match the model' : 'feature moments do not match'}: ${mismatch}`);
-      },
-      onValues: (offset, values) => upload.write(offset, values),
-    });
+    const label = task.target.label ? `${meta.kind} (${task.target.label})` : meta.kind;
     return {
-      write: (chunk) => decoder.push(chunk),
+      write: (chunk) => upload.write(chunk),
       end: (trailer: StreamTrailer) => {
         try {
           if (this.pending.get(meta.taskId) !== task || task.upload !== upload) throw new Error(`task ${meta.taskId} is no longer open`);
           const claims = canonicalClaims({ numExamples: meta.numExamples, ...metrics });
           this.checkSignature(round, meta.taskId, meta.kind, claims, trailer.sha256, trailer.signature);
-          decoder.end();
+          upload.end();
           upload.commit();
-          this.audit.append('upload-accepted', { client: this.summary.name, round, task: meta.taskId, kind: meta.kind, numExamples: meta.numExamples, sha256: trailer.sha256, signature: trailer.signature ?? null });
+          this.audit.append('upload-accepted', { client: this.summary.name, round, task: meta.taskId, kind: label, numExamples: meta.numExamples, sha256: trailer.sha256, signature: trailer.signature ?? null });
         } catch (e) {
+          upload.abort((e as Error).message);
           this.settle(meta.taskId, new TaskError('refused', `update not accepted: ${(e as Error).message}`));
           throw e;
         }

@@ -6,6 +6,7 @@ import type { ClientRegistry } from './clientRegistry.js';
 import { collectTasks } from './collectTasks.js';
 import type { EncodedWeights } from './clientSession.js';
 import type { TaskFailure } from './strategy.js';
+import { tensorUploadTarget } from './uploadTarget.js';
 
 export class StandardizationError extends Error {
   override readonly name = 'StandardizationError';
@@ -26,7 +27,7 @@ export async function computeFederatedStandardization(
   mean.bind(spec);
   const round = mean.begin(0);
   const tasks = registry.summaries().map((client) => ({ client }));
-  const { reports, failures } = await collectTasks(tasks, registry, (session, _task, taskId) => session.statistics(taskId, spec, round), deadlineMs, 'statistics');
+  const { reports, failures } = await collectTasks(tasks, registry, (session, _task, taskId) => session.statistics(taskId, tensorUploadTarget(round, spec, 'the feature moments')), deadlineMs, 'statistics');
   const aggregate = round.finish();
   if (!aggregate.mean) {
     const why = failures.map((f) => `${f.client.name}: ${f.detail}`).join('; ');

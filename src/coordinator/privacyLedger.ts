@@ -1,7 +1,5 @@
 import { RdpAccountant } from '../privacy/rdpAccountant.js';
 import type { RdpConversion } from '../privacy/rdpConversion.js';
-import type { Aggregator } from './aggregation/aggregator.js';
-import { DpMean } from './aggregation/dpMean.js';
 import type { RoundRecord } from './roundRecord.js';
 
 export interface PrivacySettings {
@@ -46,19 +44,18 @@ export class PrivacyLedger {
    * Charges one aggregated round at `sampleRate`; returns what the round record shows. `noiseFactor` < 1
    * scales the noise multiplier down when part of a distributed noise went missing with dropped clients.
    */
-  charge(sampleRate: number, aggregator: Aggregator, noiseFactor = 1): NonNullable<RoundRecord['privacy']> {
+  charge(sampleRate: number, measured: { readonly clipped?: number; readonly clipNorm?: number }, noiseFactor = 1): NonNullable<RoundRecord['privacy']> {
     const { delta, conversion } = this.settings;
     const noiseMultiplier = this.settings.noiseMultiplier * noiseFactor;
     this.accountant = this.accountant.step(sampleRate, noiseMultiplier);
     const spent = this.accountant.epsilon(delta, conversion);
-    const dp = aggregator instanceof DpMean ? aggregator.measurements : undefined;
     return {
       epsilon: spent.epsilon,
       delta,
       noiseMultiplier,
       sampleRate,
-      ...(dp ? { clipped: dp.clipped } : {}),
-      ...(dp?.adaptive ? { clipNorm: dp.adaptive.clipNorm } : {}),
+      ...(measured.clipped !== undefined ? { clipped: measured.clipped } : {}),
+      ...(measured.clipNorm !== undefined ? { clipNorm: measured.clipNorm } : {}),
     };
   }
 }

@@ -38,8 +38,6 @@ export interface ServerOptions {
   readonly runId: string;
   /** The model's spec: what clients must announce in hello. */
   readonly spec: readonly TensorSpec[];
-  /** What a fit upload must look like (the model's spec, or a strategy's larger layout such as SCAFFOLD's). */
-  readonly fitUploadSpec: readonly TensorSpec[];
   readonly transfer: PeerOptions;
   /** A connection that has not finished its handshake within this time is closed. */
   readonly helloTimeoutMs: number;
@@ -264,7 +262,7 @@ export class CoordinatorServer {
     };
     const { runId, identity } = this.options;
     const signer = (meta: StreamMeta, sha256: string) => signDownload({ runId, client: summary.name, meta, payloadHash: sha256 }, identity.secretKey);
-    const session = new ClientSession(peer, summary, allowed.publicKey, this.options.fitUploadSpec, runId, this.options.audit, this.options.log, signer);
+    const session = new ClientSession(peer, summary, allowed.publicKey, runId, this.options.audit, this.options.log, signer);
     this.registry.add(session);
     if (session.role === 'client') this.options.report('client-joined', session.summary);
     this.options.log.info({ client: summary.name, role: summary.role, backend: summary.backend, train: summary.numTrainExamples }, 'client joined');

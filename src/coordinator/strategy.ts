@@ -71,13 +71,8 @@ export interface Strategy {
   /** Fit results a round needs to count; below it the round fails and is retried. */
   readonly minFitClients: number;
   readonly minEvaluateClients: number;
-  /** Secure-aggregation modes this strategy can work under. */
-  readonly supportedModes: readonly ('plain' | 'ckks' | 'secagg')[];
-  /**
-   * Under CKKS the coordinator cannot run aggregateFit: a strategy whose step is linear in the mean update
-   * names it here and the clients apply it (w <- w + lr * v, v <- momentum * v + mean delta). Required for 'ckks'.
-   */
-  readonly encryptedStep?: { readonly serverLearningRate: number; readonly serverMomentum: number };
+  /** What the strategy needs of the aggregation and what it offers; the modes it runs in derive from it. */
+  readonly capabilities: StrategyCapabilities;
   /** The aggregation this strategy's update rule consumes (a streaming mean for FedAvg). */
   createAggregator(): Aggregator;
   initialize(initial: Weights): Weights;
@@ -94,6 +89,25 @@ export interface Strategy {
 }
 
 /**
+ * What a strategy needs and offers, typed; which secure-aggregation modes it works in is derived from this by
+ * each mode (src/modes), never listed by hand.
+ */
+export interface StrategyCapabilities {
+  /**
+   * What aggregateFit consumes: `mean`, the weighted mean of the updates (a sum a secure mode can compute);
+   * `each-update`, every individual update (robust rules, server-side clipping), which secure modes hide.
+   */
+  readonly needs: 'mean' | 'each-update';
+  /**
+   * The step, when it is linear in the mean update: w <- w + lr * v, v <- momentum * v + mean delta. Clients
+   * can then apply it themselves (what CKKS needs, since the coordinator never sees the mean there).
+   */
+  readonly linearStep?: { readonly serverLearningRate: number; readonly serverMomentum: number };
+  /** Set when fit tasks carry more than the model (SCAFFOLD's [x; c] down, [delta_y; delta_c] up). */
+  readonly payload?: FitPayloadShape;
+}
+
+/**
  * What a strategy implements when its fit tasks carry more than the model (SCAFFOLD: [x; c] down and
  * [delta_y; delta_c] up). The coordinator binds the aggregator to `uploadSpec(model)` and streams
  * `fitPayload(global)` to fit tasks; evaluate tasks still get the plain global model.
@@ -103,14 +117,4 @@ export interface FitPayloadShape {
   uploadSpec(model: readonly TensorSpec[]): TensorSpec[];
   /** What a fit task downloads instead of the global model. */
   fitPayload(global: Weights): Weights;
-}
-
-/** The strategy's FitPayloadShape, if it has one (both methods, or neither: one alone is refused). */
-export function fitPayloadShape(strategy: Strategy): FitPayloadShape | undefined {
-  const s = strategy as Strategy & Partial<FitPayloadShape>;
-  if (s.uploadSpec === undefined && s.fitPayload === undefined) return undefined;
-  if (typeof s.uploadSpec !== 'function' || typeof s.fitPayload !== 'function') {
-    throw new TypeError(`strategy ${strategy.name} defines only one of uploadSpec and fitPayload; a different fit layout needs both`);
-  }
-  return { uploadSpec: s.uploadSpec.bind(s), fitPayload: s.fitPayload.bind(s) };
 }

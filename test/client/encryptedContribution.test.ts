@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encryptedContribution } from '../../src/client/encryptedContribution.js';
-import { cohortInstructions, planEncryptedRounds } from '../../src/coordinator/ckksRounds.js';
+import { cohortInstructions, planEncryptedRounds } from '../../src/modes/ckks/plan.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
 import { FedAvgM } from '../../src/coordinator/strategies/fedAvgM.js';
 import { encryptedExtras, readEncryptedInstructions, type EncryptedInstructions } from '../../src/protocol/encryptedInstructions.js';
@@ -85,13 +85,13 @@ describe('CKKS round instructions', () => {
 
   it('splits the noise over the cohort, with Theorem 1\'s z_delta for the sum under adaptive clipping', () => {
     const strategy = new FedAvgM({ fit, serverMomentum: 0.9 });
-    const plan = planEncryptedRounds(strategy, 10, { clipNorm: { initialClipNorm: 1, targetQuantile: 0.5, countNoiseStd: 2 }, noiseMultiplier: 1 });
+    const plan = planEncryptedRounds(strategy.capabilities.linearStep, 10, { clipNorm: { initialClipNorm: 1, targetQuantile: 0.5, countNoiseStd: 2 }, noiseMultiplier: 1 });
     expect(layoutLength(plan.layout)).toBe(21);
     const ins = cohortInstructions(plan, 4);
     const zDelta = 1 / Math.sqrt(1 - 1 / 16);
     expect(ins.dp!.noiseShare).toBeCloseTo(zDelta / 2, 12);
     expect(ins.dp!.clipNorm).toMatchObject({ countNoiseShare: 1, learningRate: 0.2 });
-    expect(() => planEncryptedRounds(strategy, 10, { clipNorm: { initialClipNorm: 1, targetQuantile: 0.5, countNoiseStd: 0.4 }, noiseMultiplier: 1 })).toThrow(/countNoiseStd 0.4 must exceed/);
-    expect(layoutLength(planEncryptedRounds(new FedAvg({ fit }), 10, undefined).layout)).toBe(10);
+    expect(() => planEncryptedRounds(strategy.capabilities.linearStep, 10, { clipNorm: { initialClipNorm: 1, targetQuantile: 0.5, countNoiseStd: 0.4 }, noiseMultiplier: 1 })).toThrow(/countNoiseStd 0.4 must exceed/);
+    expect(layoutLength(planEncryptedRounds(new FedAvg({ fit }).capabilities.linearStep, 10, undefined).layout)).toBe(10);
   });
 });

@@ -11,6 +11,8 @@ import { DpMean } from '../../src/coordinator/aggregation/dpMean.js';
 import { StreamingMean } from '../../src/coordinator/aggregation/streamingMean.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
 import { FedAvgM } from '../../src/coordinator/strategies/fedAvgM.js';
+import { FedAdam } from '../../src/coordinator/strategies/fedAdam.js';
+import { FedMedian } from '../../src/coordinator/strategies/fedMedian.js';
 import type { Strategy } from '../../src/coordinator/strategy.js';
 import type { Weights } from '../../src/protocol/tensors.js';
 import { TestFederation } from '../helpers/federation.js';
@@ -69,10 +71,11 @@ describe('CKKS secure aggregation', () => {
 
   it('refuses strategies that need plaintext, and DP without a clip norm for the clients, at start', async () => {
     fed = new TestFederation();
-    const robust = new FedAvg({ minFitClients: 1, fit });
-    Object.defineProperty(robust, 'supportedModes', { value: ['plain'] });
-    await expect(fed.coordinator({ strategy: robust, initialWeights: zeros(), rounds: 1, secureAggregation: 'ckks' })).rejects.toThrow(
-      /cannot run with secureAggregation: ckks \(it supports plain\)/,
+    await expect(fed.coordinator({ strategy: new FedMedian({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, secureAggregation: 'ckks' })).rejects.toThrow(
+      /strategy fedmedian cannot run with secureAggregation: ckks: it needs every individual update/,
+    );
+    await expect(fed.coordinator({ strategy: new FedAdam({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, secureAggregation: 'ckks' })).rejects.toThrow(
+      /fedadam cannot run with secureAggregation: ckks: its server step is not linear in the mean update/,
     );
     await expect(
       fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, secureAggregation: 'ckks', privacy: { noiseMultiplier: 1, delta: 1e-5 } }),

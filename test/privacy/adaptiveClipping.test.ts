@@ -9,6 +9,7 @@ import { nextClipNorm, parseAdaptiveClipState, updateNoiseMultiplier } from '../
 import { clipToNorm } from '../../src/privacy/l2Clip.js';
 import { createSeededRng } from '../../src/protocol/seededRng.js';
 import { aggregatorContract } from '../coordinator/aggregatorContract.js';
+import { modesFor } from '../../src/modes/index.js';
 
 /** One round of `agg` over the given updates (flat vectors); returns the result. */
 async function round(agg: Aggregator, r: number, updates: readonly (readonly number[])[]) {
@@ -226,7 +227,7 @@ describe('withClipNorm', () => {
     const fit = { epochs: 1, batchSize: 4, learningRate: 0.1, extra: { mu: 0.01 } };
     const strategy = withClipNorm(new FedAvg({ minFitClients: 2, fit }), agg);
     expect(strategy.createAggregator()).toBe(agg);
-    expect(strategy.supportedModes).toEqual(['plain']);
+    expect(modesFor(strategy.capabilities)).toEqual(['plain']);
     const tasks1 = strategy.configureFit(1, clients(2), createSeededRng(1));
     expect(tasks1.map((t) => t.instructions.extra)).toEqual([{ mu: 0.01, clipNorm: 1 }, { mu: 0.01, clipNorm: 1 }]);
     expect(fit.extra).toEqual({ mu: 0.01 }); // not mutated

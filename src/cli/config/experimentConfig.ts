@@ -70,7 +70,7 @@ export const simulatedClientSchema = z.strictObject({
  * One experiment: what `cohort coordinator` runs, and, with `clients`, what `cohort simulate` runs on one
  * machine (a coordinator and one client per entry, over real sockets on loopback).
  */
-/** Strategies whose step is linear in the mean update, so CKKS clients can apply it (Strategy.encryptedStep). */
+/** Strategies whose step is linear in the mean update, so CKKS clients can apply it (capabilities.linearStep). */
 const CKKS_STRATEGIES: ReadonlySet<string> = new Set(['fedavg', 'fedprox', 'fedavgm']);
 
 export const experimentConfigSchema = z

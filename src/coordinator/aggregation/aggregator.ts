@@ -36,6 +36,8 @@ export interface AggregationRound {
  */
 export interface Aggregator {
   readonly name: string;
+  /** What the last finished round measured (DP wrappers: updates clipped, the clip norm used), for the ledger. */
+  readonly measurements?: { readonly clipped?: number; readonly adaptive?: { readonly clipNorm: number } };
   bind(spec: readonly TensorSpec[]): void;
   begin(round: number): AggregationRound;
 }

@@ -25,7 +25,8 @@ export function withClipNorm(strategy: Strategy, aggregator: DpMean): Strategy {
     minAvailableClients: strategy.minAvailableClients,
     minFitClients: strategy.minFitClients,
     minEvaluateClients: strategy.minEvaluateClients,
-    supportedModes: strategy.supportedModes.filter((m) => m === 'plain'),
+    // The coordinator clips each update (it needs each norm): what secure aggregation hides.
+    capabilities: { ...strategy.capabilities, needs: 'each-update' },
     createAggregator: () => aggregator,
     initialize: (initial: Weights) => strategy.initialize(initial),
     configureFit(round: number, clients: readonly ClientSummary[], rng: SeededRng): FitTask[] {

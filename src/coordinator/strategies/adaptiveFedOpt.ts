@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Weights } from '../../protocol/tensors.js';
 import type { AggregateResult } from '../aggregation/aggregator.js';
-import type { FitReport, Metrics, TaskFailure } from '../strategy.js';
+import type { FitReport, Metrics, StrategyCapabilities, TaskFailure } from '../strategy.js';
 import { applyFlatUpdate } from './applyUpdate.js';
 import { FedAvg, type FedAvgOptions } from './fedAvg.js';
-import { CLEAR_MEAN_MODES, checkHalfOpenUnit, checkPositive, type SecureAggregationMode } from './strategyOptions.js';
+import { checkHalfOpenUnit, checkPositive } from './strategyOptions.js';
 import { StrategyStateError, decodeField, encodeFloat32, float32Field, parseState } from './strategyState.js';
 import { weightedMetrics } from './weightedMean.js';
 
@@ -80,12 +80,14 @@ export interface AdaptiveFedOptState {
 
 /**
  * The strategy class behind FedAdagrad, FedAdam and FedYogi: FedAvg's rounds and aggregator (the `aggregator`
- * option, e.g. a DP wrapper, applies), Algorithm 2's update. Plain and secagg only: under CKKS the coordinator
- * never sees the mean and never runs aggregateFit, so the server step would be skipped (CLEAR_MEAN_MODES).
+ * option, e.g. a DP wrapper, applies), Algorithm 2's update. The second moment squares the mean delta, which no
+ * client can compute from its own: no linear step, so only modes that give the coordinator the mean run it.
  */
 export class AdaptiveFedOpt extends FedAvg {
   override readonly name: string;
-  override readonly supportedModes: readonly SecureAggregationMode[] = CLEAR_MEAN_MODES;
+  override get capabilities(): StrategyCapabilities {
+    return { needs: 'mean' };
+  }
   readonly hyperparameters: AdaptiveHyperparameters;
   private moments: AdaptiveMoments | undefined;
   private readonly stateSchema: z.ZodType<{ strategy: string; m: string | null; v: string | null }>;

@@ -3,6 +3,7 @@ import type { Weights } from '../../protocol/tensors.js';
 import type { AggregateResult, Aggregator } from '../aggregation/aggregator.js';
 import { StreamingMean } from '../aggregation/streamingMean.js';
 import type {
+  StrategyCapabilities,
   ClientSummary,
   EvaluateReport,
   EvaluateTask,
@@ -57,7 +58,6 @@ function checkCount(name: string, v: number, min: number): number {
  */
 export class FedAvg implements Strategy {
   readonly name: string = 'fedavg';
-  readonly supportedModes: readonly ('plain' | 'ckks' | 'secagg')[] = ['plain', 'ckks', 'secagg'];
   readonly minAvailableClients: number;
   readonly minFitClients: number;
   readonly minEvaluateClients: number;
@@ -70,9 +70,9 @@ export class FedAvg implements Strategy {
   private readonly evaluateFn: FedAvgOptions['evaluateFn'];
   private readonly aggregatorFactory: FedAvgOptions['aggregator'];
 
-  /** Under CKKS the clients apply FedAvg's step: w <- w + lr * mean delta. */
-  get encryptedStep(): { readonly serverLearningRate: number; readonly serverMomentum: number } {
-    return { serverLearningRate: this.serverLearningRate, serverMomentum: 0 };
+  /** A mean suffices, and the step (w <- w + lr * mean delta) is linear in it: clients can apply it. */
+  get capabilities(): StrategyCapabilities {
+    return { needs: 'mean', linearStep: { serverLearningRate: this.serverLearningRate, serverMomentum: 0 } };
   }
 
   constructor(options: FedAvgOptions) {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Weights } from '../../protocol/tensors.js';
 import type { AggregateResult } from '../aggregation/aggregator.js';
-import type { FitReport, Metrics, TaskFailure } from '../strategy.js';
+import type { FitReport, Metrics, StrategyCapabilities, TaskFailure } from '../strategy.js';
 import { applyFlatUpdate } from './applyUpdate.js';
 import { FedAvg, type FedAvgOptions } from './fedAvg.js';
-import { ALL_MODES, checkHalfOpenUnit, type SecureAggregationMode } from './strategyOptions.js';
+import { checkHalfOpenUnit } from './strategyOptions.js';
 import { StrategyStateError, decodeField, encodeFloat32, float32Field, parseState } from './strategyState.js';
 import { weightedMetrics } from './weightedMean.js';
 
@@ -40,12 +40,11 @@ const stateSchema = z.strictObject({ strategy: z.literal('fedavgm'), momentum: f
 
 /**
  * FedAvg with server momentum (FedAvgM). Works in every mode: the step is linear in the mean delta, so under
- * CKKS the clients apply it and the momentum travels encrypted beside the model (encryptedStep). Its
+ * CKKS the clients apply it and the momentum travels encrypted beside the model (capabilities.linearStep). Its
  * aggregator is FedAvg's (the `aggregator` option, e.g. a DP wrapper, applies).
  */
 export class FedAvgM extends FedAvg {
   override readonly name: string = 'fedavgm';
-  override readonly supportedModes: readonly SecureAggregationMode[] = ALL_MODES;
   readonly serverMomentum: number;
   private momentum: Float32Array | undefined;
 
@@ -54,9 +53,9 @@ export class FedAvgM extends FedAvg {
     this.serverMomentum = checkHalfOpenUnit('serverMomentum', options.serverMomentum ?? 0.9);
   }
 
-  /** Under CKKS the clients keep v <- beta * v + mean delta and w <- w + lr * v, v encrypted between rounds. */
-  override get encryptedStep(): { readonly serverLearningRate: number; readonly serverMomentum: number } {
-    return { serverLearningRate: this.serverLearningRate, serverMomentum: this.serverMomentum };
+  /** Linear in the mean: under CKKS the clients keep v <- beta * v + mean delta and w <- w + lr * v, v encrypted. */
+  override get capabilities(): StrategyCapabilities {
+    return { needs: 'mean', linearStep: { serverLearningRate: this.serverLearningRate, serverMomentum: this.serverMomentum } };
   }
 
   override initialize(initial: Weights): Weights {

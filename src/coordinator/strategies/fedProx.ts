@@ -1,5 +1,5 @@
 import { FedAvg, type FedAvgOptions } from './fedAvg.js';
-import { ALL_MODES, checkNonNegative, type SecureAggregationMode } from './strategyOptions.js';
+import { checkNonNegative } from './strategyOptions.js';
 
 /** The `FitInstructions.extra` key that carries mu to the clients. */
 export const PROXIMAL_MU_KEY = 'proximalMu';
@@ -29,7 +29,6 @@ export interface FedProxOptions extends FedAvgOptions {
  */
 export class FedProx extends FedAvg {
   override readonly name: string = 'fedprox';
-  override readonly supportedModes: readonly SecureAggregationMode[] = ALL_MODES;
   readonly proximalMu: number;
 
   constructor(options: FedProxOptions) {

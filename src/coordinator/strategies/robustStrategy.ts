@@ -1,10 +1,10 @@
 import type { Weights } from '../../protocol/tensors.js';
 import type { AggregateResult } from '../aggregation/aggregator.js';
 import { CollectAll, updatesOf } from '../aggregation/collectAll.js';
-import type { FitReport, Metrics, TaskFailure } from '../strategy.js';
+import type { FitReport, Metrics, StrategyCapabilities, TaskFailure } from '../strategy.js';
 import { applyFlatUpdate } from './applyUpdate.js';
 import { FedAvg, type FedAvgOptions } from './fedAvg.js';
-import { PLAIN_ONLY, refuseAggregatorOption, type SecureAggregationMode } from './strategyOptions.js';
+import { refuseAggregatorOption } from './strategyOptions.js';
 import { weightedMetrics } from './weightedMean.js';
 
 /**
@@ -53,7 +53,10 @@ export function meanOfRange(sorted: Float64Array, from: number, to: number): num
  * `aggregator` option is refused: a wrapper (DP noise) would either hide the updates or be bypassed.
  */
 export abstract class RobustStrategy extends FedAvg {
-  override readonly supportedModes: readonly SecureAggregationMode[] = PLAIN_ONLY;
+  /** Robust rules look at every update: exactly what secure aggregation hides. */
+  override get capabilities(): StrategyCapabilities {
+    return { needs: 'each-update' };
+  }
   private readonly collectSlots: number | undefined;
 
   constructor(options: FedAvgOptions) {

@@ -3,11 +3,11 @@ import type { TensorSpec, Weights } from '../../protocol/tensors.js';
 import type { AggregateResult } from '../aggregation/aggregator.js';
 import { StreamingMean } from '../aggregation/streamingMean.js';
 import { UniformWeights } from '../aggregation/uniformWeights.js';
-import type { ClientSummary, FitPayloadShape, FitReport, FitTask, Metrics, TaskFailure } from '../strategy.js';
+import type { ClientSummary, FitPayloadShape, FitReport, FitTask, Metrics, StrategyCapabilities, TaskFailure } from '../strategy.js';
 import type { SeededRng } from '../../protocol/seededRng.js';
 import { applyFlatUpdate } from './applyUpdate.js';
 import { FedAvg, StrategyConfigError, type FedAvgOptions } from './fedAvg.js';
-import { PLAIN_ONLY, checkInteger, refuseAggregatorOption, type SecureAggregationMode } from './strategyOptions.js';
+import { checkInteger, refuseAggregatorOption } from './strategyOptions.js';
 import { StrategyStateError, decodeField, encodeFloat32, float32Field, parseState } from './strategyState.js';
 import { SCAFFOLD_EXTRA_KEY, joinScaffold, scaffoldSpec } from '../../protocol/scaffoldWire.js';
 import { weightedMetrics } from './weightedMean.js';
@@ -65,7 +65,10 @@ const stateSchema = z.strictObject({ strategy: z.literal('scaffold'), control: f
  */
 export class Scaffold extends FedAvg implements FitPayloadShape {
   override readonly name: string = 'scaffold';
-  override readonly supportedModes: readonly SecureAggregationMode[] = PLAIN_ONLY;
+  /** Fit tasks carry [x; c] down and [delta_y; delta_c] up, a payload the secure modes do not pack. */
+  override get capabilities(): StrategyCapabilities {
+    return { needs: 'mean', payload: { uploadSpec: (model) => this.uploadSpec(model), fitPayload: (global) => this.fitPayload(global) } };
+  }
   readonly totalClients: number;
   private readonly meanSlots: number | undefined;
   private control: Float32Array | undefined;

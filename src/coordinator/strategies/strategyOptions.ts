@@ -1,22 +1,4 @@
-import type { Strategy } from '../strategy.js';
 import { StrategyConfigError, type FedAvgOptions } from './fedAvg.js';
-
-/** The secure-aggregation modes a strategy may declare, as the Strategy interface spells them. */
-export type SecureAggregationMode = Strategy['supportedModes'][number];
-
-/**
- * Rules linear in the mean delta (FedAvg, FedProx, FedAvgM): under CKKS the coordinator cannot run them, so
- * the clients apply the step the strategy names in `encryptedStep`, and its state (momentum) rides encrypted.
- */
-export const ALL_MODES: readonly SecureAggregationMode[] = ['plain', 'ckks', 'secagg'];
-/**
- * Adaptive server optimizers (FedAdam, FedYogi, FedAdagrad): their second moment squares the mean delta, which
- * no client can compute from its own delta, and the coordinator never sees the mean under CKKS. Plain mode and
- * secagg (it reveals exactly the sum) give the mean in the clear.
- */
-export const CLEAR_MEAN_MODES: readonly SecureAggregationMode[] = ['plain', 'secagg'];
-/** Rules that need every individual update: secure aggregation exists to hide exactly those. */
-export const PLAIN_ONLY: readonly SecureAggregationMode[] = ['plain'];
 
 /** A finite number > 0 (learning rates, tau). */
 export function checkPositive(name: string, v: number): number {

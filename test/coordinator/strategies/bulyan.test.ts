@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Bulyan, bulyan, bulyanSelect, meanClosestToMedian } from '../../../src/coordinator/strategies/bulyan.js';
 import { StrategyConfigError } from '../../../src/coordinator/strategies/fedAvg.js';
 import { fit, flat, runRound, uploadsOf, weights } from './harness.js';
+import { modesFor } from '../../../src/modes/index.js';
 
 // Seven one-parameter updates a..g; g = 20 is the Byzantine one. n = 7, f = 1: theta = 5, beta = 3.
 const values = [-1, 0, 0.5, 1, 1.5, 3, 20];
@@ -41,7 +42,7 @@ describe('Bulyan (El Mhamdi et al. 2018) over Krum', () => {
   it('as a strategy: moves the model by the Bulyan delta, ignoring the claimed example counts', async () => {
     const s = new Bulyan({ fit, byzantine: 1, minFitClients: 7 });
     expect(s.name).toBe('bulyan');
-    expect(s.supportedModes).toEqual(['plain']);
+    expect(modesFor(s.capabilities)).toEqual(['plain']);
     const uploads = uploadsOf(values.map((v) => [v]));
     const heavy = uploads.map((u) => (u.client === 'g' ? { ...u, weight: 1e6 } : u));
     expect(flat((await runRound(s, weights([10]), heavy)).weights)).toEqual([10.5]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FED_ADAGRAD_DEFAULTS, FedAdagrad, adagradSecondMoment } from '../../../src/coordinator/strategies/fedAdagrad.js';
 import { expectClose, fit, flat, runRound, weights } from './harness.js';
+import { modesFor } from '../../../src/modes/index.js';
 
 describe('FedAdagrad (Reddi et al. 2021, Algorithm 2)', () => {
   it('v accumulates Delta^2 and never decreases', () => {
@@ -31,7 +32,7 @@ describe('FedAdagrad (Reddi et al. 2021, Algorithm 2)', () => {
     const s = new FedAdagrad({ fit });
     expect(s.hyperparameters).toEqual(FED_ADAGRAD_DEFAULTS);
     expect(s.name).toBe('fedadagrad');
-    expect(s.supportedModes).toEqual(['plain', 'secagg']);
+    expect(modesFor(s.capabilities)).toEqual(['plain']);
     // v1 = 1e-18 + Delta^2, so step = 0.1 * Delta / (|Delta| + 1e-9) = [0.1, -0.1] to 1e-8
     const r = await runRound(s, weights([0, 0]), [{ client: 'a', values: [3, -0.5] }]);
     expectClose(flat(r.weights), [0.1, -0.1], 7);

@@ -3,6 +3,7 @@ import { FED_ADAM_DEFAULTS, FedAdam, adamSecondMoment } from '../../../src/coord
 import { adaptiveStep, initialMoments } from '../../../src/coordinator/strategies/adaptiveFedOpt.js';
 import { StrategyConfigError } from '../../../src/coordinator/strategies/fedAvg.js';
 import { expectClose, fit, flat, runRound, weights } from './harness.js';
+import { modesFor } from '../../../src/modes/index.js';
 
 describe('FedAdam (Reddi et al. 2021, Algorithm 2)', () => {
   it('follows the published update exactly on hand-picked numbers', async () => {
@@ -53,7 +54,7 @@ describe('FedAdam (Reddi et al. 2021, Algorithm 2)', () => {
     expect(s.hyperparameters).toEqual(FED_ADAM_DEFAULTS);
     expect(FED_ADAM_DEFAULTS).toEqual({ eta: 0.1, tau: 1e-9, beta1: 0.9, beta2: 0.99 });
     expect(s.name).toBe('fedadam');
-    expect(s.supportedModes).toEqual(['plain', 'secagg']);
+    expect(modesFor(s.capabilities)).toEqual(['plain']);
   });
 
   it('keeps the model and its moments when no update arrived', () => {

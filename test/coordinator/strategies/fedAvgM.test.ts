@@ -3,6 +3,7 @@ import { FedAvgM, serverMomentumStep } from '../../../src/coordinator/strategies
 import { StrategyConfigError } from '../../../src/coordinator/strategies/fedAvg.js';
 import { StreamingMean } from '../../../src/coordinator/aggregation/streamingMean.js';
 import { fit, flat, runRound, weights } from './harness.js';
+import { modesFor } from '../../../src/modes/index.js';
 
 // A (10 examples) sends [1, 1], B (30) sends [4, -2]: mean delta = (10 [1, 1] + 30 [4, -2]) / 40 = [3.25, -1.25].
 const twoClients = [
@@ -61,8 +62,8 @@ describe('FedAvgM (Hsu et al. 2019)', () => {
     const s = new FedAvgM({ fit, serverLearningRate: 0.5 });
     expect(s.serverMomentum).toBe(0.9);
     expect(s.name).toBe('fedavgm');
-    expect(s.supportedModes).toEqual(['plain', 'ckks', 'secagg']);
-    expect(s.encryptedStep).toEqual({ serverLearningRate: 0.5, serverMomentum: 0.9 });
+    expect(modesFor(s.capabilities)).toEqual(['plain', 'ckks']);
+    expect(s.capabilities.linearStep).toEqual({ serverLearningRate: 0.5, serverMomentum: 0.9 });
   });
 
   it('aggregates through the `aggregator` option when given one (a DP wrapper composes)', async () => {

@@ -3,6 +3,7 @@ import { FedMedian, coordinateMedian } from '../../../src/coordinator/strategies
 import { StreamingMean } from '../../../src/coordinator/aggregation/streamingMean.js';
 import { specOf } from '../../../src/protocol/tensors.js';
 import { fit, flat, reportsOf, runRound, uploadsOf, weights } from './harness.js';
+import { modesFor } from '../../../src/modes/index.js';
 
 const f32 = (...rows: number[][]) => rows.map((r) => Float32Array.from(r));
 
@@ -38,7 +39,7 @@ describe('FedMedian (Yin et al. 2018, coordinate-wise median)', () => {
 
   it('is plain-only, and says what is wrong when its aggregate has no individual updates', async () => {
     const s = new FedMedian({ fit });
-    expect(s.supportedModes).toEqual(['plain']);
+    expect(modesFor(s.capabilities)).toEqual(['plain']);
     expect(s.name).toBe('fedmedian');
     const global = weights([0, 0]);
     const mean = new StreamingMean();

@@ -4,6 +4,7 @@ import { FedProx, PROXIMAL_MU_KEY } from '../../../src/coordinator/strategies/fe
 import { proximalGradientTerm, proximalPenalty } from '../../../src/coordinator/strategies/proximalTerm.js';
 import { createSeededRng } from '../../../src/protocol/seededRng.js';
 import { clients, fit, flat, runRound, weights } from './harness.js';
+import { modesFor } from '../../../src/modes/index.js';
 
 describe('FedProx (Li et al. 2020)', () => {
   it('tells every selected client mu through FitInstructions.extra.proximalMu, keeping other extras', () => {
@@ -31,7 +32,7 @@ describe('FedProx (Li et al. 2020)', () => {
   it('works under every secure-aggregation mode and validates mu', () => {
     const s = new FedProx({ fit, proximalMu: 0 });
     expect(s.name).toBe('fedprox');
-    expect(s.supportedModes).toEqual(['plain', 'ckks', 'secagg']);
+    expect(modesFor(s.capabilities)).toEqual(['plain', 'ckks']);
     for (const mu of [-0.1, NaN, Infinity]) {
       expect(() => new FedProx({ fit, proximalMu: mu })).toThrow(StrategyConfigError);
       expect(() => new FedProx({ fit, proximalMu: mu })).toThrow(`proximalMu must be a finite number >= 0, got ${mu}`);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FedTrimmedAvg, coordinateTrimmedMean, trimmedCount } from '../../../src/coordinator/strategies/fedTrimmedAvg.js';
 import { StrategyConfigError } from '../../../src/coordinator/strategies/fedAvg.js';
 import { fit, flat, runRound, uploadsOf, weights } from './harness.js';
+import { modesFor } from '../../../src/modes/index.js';
 
 const f32 = (...rows: number[][]) => rows.map((r) => Float32Array.from(r));
 const column = (...values: number[]) => values.map((v) => Float32Array.from([v]));
@@ -43,7 +44,7 @@ describe('FedTrimmedAvg (Yin et al. 2018, coordinate-wise trimmed mean)', () => 
     const s = new FedTrimmedAvg({ fit });
     expect(s.beta).toBe(0.2);
     expect(s.name).toBe('fedtrimmedavg');
-    expect(s.supportedModes).toEqual(['plain']);
+    expect(modesFor(s.capabilities)).toEqual(['plain']);
   });
 
   it('refuses beta outside [0, 0.5)', () => {

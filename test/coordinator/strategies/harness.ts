@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { AggregateResult, Aggregator } from '../../../src/coordinator/aggregation/aggregator.js';
-import { fitPayloadShape, type ClientSummary, type FitReport, type Metrics, type Strategy } from '../../../src/coordinator/strategy.js';
+import { type ClientSummary, type FitReport, type Metrics, type Strategy } from '../../../src/coordinator/strategy.js';
 import { specOf, type Weights } from '../../../src/protocol/tensors.js';
 
 export const fit = { epochs: 1, batchSize: 4, learningRate: 0.1 };
@@ -34,7 +34,7 @@ function aggregatorOf(strategy: Strategy, global: Weights): Aggregator {
   if (!aggregator) {
     aggregator = strategy.createAggregator();
     const model = specOf(global);
-    aggregator.bind(fitPayloadShape(strategy)?.uploadSpec(model) ?? model);
+    aggregator.bind(strategy.capabilities.payload?.uploadSpec(model) ?? model);
     aggregators.set(strategy, aggregator);
   }
   return aggregator;

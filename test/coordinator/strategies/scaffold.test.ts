@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StreamingMean } from '../../../src/coordinator/aggregation/streamingMean.js';
 import { FedAvg, StrategyConfigError } from '../../../src/coordinator/strategies/fedAvg.js';
 import { Scaffold, scaffoldServerUpdate } from '../../../src/coordinator/strategies/scaffold.js';
-import { fitPayloadShape, type Strategy } from '../../../src/coordinator/strategy.js';
+import { modesFor } from '../../../src/modes/index.js';
 import { scaffoldClientUpdate, scaffoldGradientCorrection, zeroControl } from '../../../src/client/scaffoldClient.js';
 import { SCAFFOLD_CONTROL_PREFIX, SCAFFOLD_EXTRA_KEY, scaffoldSpec, splitScaffold } from '../../../src/protocol/scaffoldWire.js';
 import { createSeededRng } from '../../../src/protocol/seededRng.js';
@@ -90,18 +90,16 @@ describe('SCAFFOLD (Karimireddy et al. 2020), server side', () => {
     expect(() => new Scaffold({ fit, totalClients: 2, aggregator: () => new StreamingMean() })).toThrow(/Scaffold does not take the aggregator option/);
   });
 
-  it('is what the coordinator recognizes as a different fit layout (FitPayloadShape), and FedAvg is not', () => {
+  it('declares its different fit layout as a capability (payload), and FedAvg has none', () => {
     const s = new Scaffold({ fit, totalClients: 2 });
-    const shape = fitPayloadShape(s)!;
+    const shape = s.capabilities.payload!;
     expect(shape.uploadSpec([{ name: 't0', shape: [2] }])).toEqual(s.uploadSpec([{ name: 't0', shape: [2] }]));
     expect(flat(shape.fitPayload(weights([1, 2])))).toEqual([1, 2, 0, 0]);
-    expect(fitPayloadShape(new FedAvg({ fit }))).toBeUndefined();
-    const half = Object.assign(new FedAvg({ fit }), { uploadSpec: () => [] }) as Strategy;
-    expect(() => fitPayloadShape(half)).toThrow('strategy fedavg defines only one of uploadSpec and fitPayload; a different fit layout needs both');
+    expect(new FedAvg({ fit }).capabilities.payload).toBeUndefined();
   });
 
   it('is plain-only and validates N', () => {
-    expect(new Scaffold({ fit, totalClients: 2 }).supportedModes).toEqual(['plain']);
+    expect(modesFor(new Scaffold({ fit, totalClients: 2 }).capabilities)).toEqual(['plain']);
     expect(() => new Scaffold({ fit, totalClients: 0 })).toThrow('totalClients (N) must be an integer >= 1, got 0');
     expect(() => new Scaffold({ fit, totalClients: 2.5 })).toThrow('totalClients (N) must be an integer >= 1, got 2.5');
     expect(() => new Scaffold({ fit, totalClients: 2, minFitClients: 3, minAvailableClients: 3 })).toThrow('totalClients (2) must be at least minFitClients (3)');

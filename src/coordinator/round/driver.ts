@@ -1,0 +1,35 @@
+import type { PrivacyLedger } from '../privacyLedger.js';
+import type { RoundRecord } from '../roundRecord.js';
+import { runEvaluatePhase } from './evaluatePhase.js';
+import { runFitPhase } from './fitPhase.js';
+import { recordRound } from './recordRound.js';
+import type { RunContext } from './runContext.js';
+
+/**
+ * The round driver: for each remaining round, a fit phase (cohort, broadcast, sum, the strategy's step), an
+ * evaluate phase, and the round kept (store, checkpoint, audit) before anyone is told it completed. What the
+ * global state is and how uploads are protected is the mode's business; this loop names none.
+ */
+export async function driveRounds(run: RunContext, firstRound: number, ledger: PrivacyLedger | undefined): Promise<{ history: RoundRecord[]; stoppedEarly?: string }> {
+  const history: RoundRecord[] = [];
+  for (let round = firstRound; round <= run.options.rounds; round++) {
+    const started = performance.now();
+    const fit = await runFitPhase(run, round, ledger);
+    if (fit.kind === 'stopped') return { history, stoppedEarly: fit.message };
+    const evaluation = await runEvaluatePhase(run, round);
+    const record: RoundRecord = {
+      round,
+      attempts: fit.attempts,
+      fit: fit.fit,
+      ...evaluation,
+      ...(fit.privacy ? { privacy: fit.privacy } : {}),
+      durationMs: performance.now() - started,
+    };
+    history.push(record);
+    recordRound(run, record, ledger);
+    run.log.info({ round, durationMs: record.durationMs, loss: record.evaluate?.loss }, 'round completed');
+    run.options.onRound?.(record);
+    run.report('round-completed', record);
+  }
+  return { history };
+}

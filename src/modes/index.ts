@@ -1,0 +1,16 @@
+import type { StrategyCapabilities } from '../coordinator/strategy.js';
+import { ckksMode } from './ckks/coordinator.js';
+import type { ModeDefinition, SecureModeName } from './mode.js';
+import { plainMode } from './plain/coordinator.js';
+
+/** Every secure-aggregation mode, by name: a new mode is a new folder and one entry here. */
+export const MODES: Readonly<Record<SecureModeName, ModeDefinition>> = { plain: plainMode, ckks: ckksMode };
+
+/** The modes a strategy with these capabilities runs in, derived from each mode's own rule. */
+export function modesFor(capabilities: StrategyCapabilities): SecureModeName[] {
+  return Object.values(MODES)
+    .filter((m) => m.refusal(capabilities) === undefined)
+    .map((m) => m.name);
+}
+
+export type { CoordinatorMode, ModeContext, ModeDefinition, SecureModeName } from './mode.js';

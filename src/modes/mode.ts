@@ -1,0 +1,91 @@
+import type { Logger } from 'pino';
+import type { AccessList } from '../coordinator/accessList.js';
+import type { AuditTrail } from '../coordinator/auditTrail.js';
+import type { ClientRegistry } from '../coordinator/clientRegistry.js';
+import type { ClientSession, EncodedWeights } from '../coordinator/clientSession.js';
+import type { PrivacySettings } from '../coordinator/privacyLedger.js';
+import type { RoundRecord } from '../coordinator/roundRecord.js';
+import type { RunStore } from '../coordinator/store/runStore.js';
+import type { FitReport, FitTask, Metrics, Strategy, StrategyCapabilities, TaskFailure } from '../coordinator/strategy.js';
+import type { AdaptiveClipping } from '../privacy/adaptiveClipping.js';
+import type { Weights } from '../protocol/tensors.js';
+
+/** The secure-aggregation modes: each is a folder here with a coordinator half and a client half. */
+export type SecureModeName = 'plain' | 'ckks';
+
+/** What every mode is built from: the run's strategy, model, privacy settings and plumbing. */
+export interface ModeContext {
+  readonly runId: string;
+  readonly strategy: Strategy;
+  readonly initialWeights: Weights;
+  readonly chunkBytes: number;
+  readonly access: AccessList;
+  readonly log: Logger;
+  readonly audit: AuditTrail;
+  /** Client-level DP, when the run has it: the clip norm (for modes whose clients clip) and the multiplier. */
+  readonly privacy?: PrivacySettings & { readonly clipNorm?: number | AdaptiveClipping };
+}
+
+/** A fit phase that reached its deadline or all replies; `commit` makes it the round's result. */
+export interface FitPhase {
+  readonly reports: readonly FitReport[];
+  readonly failures: readonly TaskFailure[];
+  /** Turns the phase's sum into the next global state (only when enough updates arrived). */
+  commit(): CommittedFit;
+}
+
+export interface CommittedFit {
+  readonly metrics: Metrics;
+  /**
+   * Multiplies the noise multiplier the privacy ledger charges: below 1 when part of a distributed noise went
+   * missing with clients that dropped out.
+   */
+  readonly noiseFactor: number;
+  /** The measurements of the round's aggregation (DP clipping counts, the clip norm), for the ledger. */
+  readonly measurements: { readonly clipped?: number; readonly clipNorm?: number };
+}
+
+/** The run's state as a mode checkpointed it, read back to resume. */
+export interface ModeCheckpoint {
+  readonly round: number;
+  readonly sha256: string;
+  readonly strategyState: unknown;
+}
+
+/**
+ * The coordinator half of a secure-aggregation mode: how the global state is kept and broadcast, how the
+ * fit phase sums uploads, how it checkpoints and resumes, and what central evaluation may see. The round
+ * driver holds no mode names: it calls these.
+ */
+export interface CoordinatorMode {
+  readonly name: SecureModeName;
+  /** The largest fit upload this mode can produce for the run's model (the transport refuses larger). */
+  readonly maxUploadBytes: number;
+  /** Before a task set: brings connected clients into the mode (key set-up). */
+  prepare(registry: ClientRegistry, deadlineMs: number): Promise<void>;
+  /** Whether a session can take this mode's tasks now. */
+  ready(session: ClientSession): boolean;
+  /** Sends the fit tasks with the global state and sums what arrives until the deadline. */
+  fit(round: number, tasks: readonly FitTask[], registry: ClientRegistry, deadlineMs: number): Promise<FitPhase>;
+  /** What evaluate tasks download: the current global state. */
+  evaluationPayload(): EncodedWeights;
+  /** The model central evaluation may see; undefined where the coordinator holds no model. */
+  centralModel(): Weights | undefined;
+  /** Reads the mode's last checkpoint from `store` and adopts it; undefined when there is none. */
+  restore(store: RunStore): ModeCheckpoint | undefined;
+  /** Stores the round and the new global state; returns the state's SHA-256 (for the audit log). */
+  checkpoint(store: RunStore, record: RoundRecord, strategyState: unknown): string;
+  /** The state's SHA-256 without a store. */
+  stateHash(): string;
+  /** What the run hands back: the model, or what the coordinator holds instead of one. */
+  result(): { readonly weights: Weights; readonly encryptedModel?: { readonly sha256: string; readonly totalWeight: number; readonly bytes: number } };
+  close(): void;
+}
+
+/** A mode as a registry entry: whether a strategy's capabilities suit it, and how to build its coordinator half. */
+export interface ModeDefinition {
+  readonly name: SecureModeName;
+  /** Why a strategy with these capabilities cannot run in this mode, or undefined when it can. */
+  refusal(capabilities: StrategyCapabilities): string | undefined;
+  createCoordinator(context: ModeContext): CoordinatorMode;
+}
