@@ -460,7 +460,7 @@ export async function benchCkksRound(o: CkksRoundOptions): Promise<void> {
       const label = sizeLabel(params);
       const target = (t: number) => (params === 1_000_000 ? `target <= ${t}x` : `target <= ${t}x is set for 1M params`);
       const steadyNames = steadyRounds(byMode.ckks[0]!).map((r) => r.round);
-      const steadyText = `rounds ${steadyNames[0]}-${steadyNames[steadyNames.length - 1]}`;
+      const steadyText = steadyNames.length === 1 ? `round ${steadyNames[0]}` : `rounds ${steadyNames[0]}-${steadyNames[steadyNames.length - 1]}`;
       lines.push(`ckks/plain round time, ${label} params: ${fmtX(pick((r) => r.steadyTime))} (${target(TIME_TARGET)}; median steady-state round, ${steadyText})${reps}`);
       lines.push(`ckks/plain round time, round 1 with key setup, ${label} params: ${fmtX(pick((r) => r.firstTime))} (${target(TIME_TARGET)})`);
       lines.push(`ckks/plain run time, ${o.rounds} rounds, ${label} params: ${fmtX(pick((r) => r.runTime))} (${target(TIME_TARGET)})`);
