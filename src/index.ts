@@ -1,4 +1,5 @@
 // The public API of cohort-fl. Examples and custom trainers import from here only.
+import './entries/requireSupportedNode.js';
 
 // Protocol and tensors
 export type { NamedTensor, Weights, TensorSpec } from './protocol/tensors.js';
