@@ -12,7 +12,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSeededRng, shuffleInPlace } from '../../src/index.js';
+import { createSeededRng, shuffleInPlace } from '../../src/entries/simulation.js';
 
 const SEED = 2024;
 const LABEL = 'target'; // 1 = malignant, 0 = benign

@@ -13,7 +13,7 @@
  * The data is never copied into the repository: the caller names the directory that holds the files.
  */
 import { join } from 'node:path';
-import { loadCsvData, type CsvDataConfig, type LoadedCsvData } from '../../src/index.js';
+import { loadCsvData, type CsvDataConfig, type LoadedCsvData } from '../../src/entries/client.js';
 
 /** FLamby's centre order (its centre ids 0-3). */
 export const HEART_DISEASE_CENTRES = ['cleveland', 'hungarian', 'switzerland', 'va'] as const;

@@ -26,21 +26,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import {
-  Coordinator,
-  createStrategy,
-  createTabularNode,
-  experimentConfigSchema,
-  loadCsvData,
-  noiseMultiplierForEpsilon,
-  planDpSgd,
-  RdpAccountant,
-  selectBackend,
-  simulate,
-  startClient,
-  type ExperimentConfig,
-  type RunResult,
-} from '../../src/index.js';
+import { Coordinator, loadCsvData, selectBackend, startClient, type RunResult } from '../../src/index.js';
+import { createTabularNode, planDpSgd } from '../../src/entries/client.js';
+import { noiseMultiplierForEpsilon, RdpAccountant } from '../../src/entries/privacy.js';
+import { createStrategy, experimentConfigSchema, simulate, type ExperimentConfig } from '../../src/entries/simulation.js';
 import { heartDiseaseDataConfigs } from './data.js';
 
 const { values } = parseArgs({

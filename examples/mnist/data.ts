@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { TabularData, TrainTest } from '../../src/index.js';
+import type { TabularData, TrainTest } from '../../src/entries/client.js';
 import { parseIdxImages, parseIdxLabels } from './idx.js';
 
 export const MNIST_FEATURES = 784;

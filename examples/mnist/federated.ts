@@ -11,22 +11,10 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
-import {
-  Coordinator,
-  FedAvg,
-  type FedAvgOptions,
-  Scaffold,
-  TfjsTrainer,
-  buildModel,
-  iidPartition,
-  modelSpecSchema,
-  readModelWeights,
-  selectBackend,
-  shardPartition,
-  splitTable,
-  startClient,
-  type TabularData,
-} from '../../src/index.js';
+import { Coordinator, FedAvg, type FedAvgOptions, TfjsTrainer, selectBackend, startClient } from '../../src/index.js';
+import { buildModel, modelSpecSchema, readModelWeights, type TabularData } from '../../src/entries/client.js';
+import { Scaffold } from '../../src/entries/coordinator.js';
+import { iidPartition, shardPartition, splitTable } from '../../src/entries/simulation.js';
 import { loadMnist, MNIST_CLASSES, MNIST_FEATURES } from './data.js';
 
 const { values } = parseArgs({

@@ -8,7 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, lossFor, modelSpecSchema, parseBackendPreference, selectBackend, TfjsTrainer, type TabularData } from '../../src/index.js';
+import { selectBackend, TfjsTrainer } from '../../src/index.js';
+import { buildModel, lossFor, modelSpecSchema, parseBackendPreference, type TabularData } from '../../src/entries/client.js';
 import { loadMnist, MNIST_CLASSES, MNIST_FEATURES } from './data.js';
 
 const { values } = parseArgs({

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Entry of the `cohort` command. Checks the Node version before loading anything that needs a newer one.
 
-const MIN_NODE_MAJOR = 22;
-const major = Number(process.versions.node.split('.')[0]);
-if (major < MIN_NODE_MAJOR) {
+import { MIN_NODE_MAJOR, nodeMajor } from '../entries/nodeSupport.js';
+
+if (nodeMajor(process.versions.node) < MIN_NODE_MAJOR) {
   console.error(
     `cohort needs Node.js ${MIN_NODE_MAJOR} or newer; this is ${process.version}.\n` +
       `Run it through npm (npm start / npx cohort), which uses the Node ${MIN_NODE_MAJOR} that the project pins, or install Node ${MIN_NODE_MAJOR}+.`,

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { freePort, repoRoot, runCli } from '../helpers/cli.js';
+import { findOldNode } from '../helpers/oldNode.js';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,13 +123,10 @@ describe('the cohort command', () => {
   });
 
   // The machine's own node may predate 22 (the project pins 22 for npm scripts); the built CLI must say so.
-  const oldNode = spawnSync('bash', ['-c', 'for n in $(which -a node); do v=$($n -p "process.versions.node.split(\\".\\")[0]"); if [ "$v" -lt 22 ]; then echo $n; break; fi; done'], {
-    encoding: 'utf8',
-    env: { PATH: (process.env.PATH ?? '').split(':').filter((p) => !p.includes('node_modules')).join(':') },
-  }).stdout.trim();
+  const oldNode = findOldNode();
 
   it.skipIf(!oldNode)('tells a user on an old Node which version it needs', () => {
-    const r = spawnSync(oldNode, [join(root, 'dist/cli/main.js'), '--version'], { encoding: 'utf8' });
+    const r = spawnSync(oldNode!, [join(root, 'dist/cli/main.js'), '--version'], { encoding: 'utf8' });
     expect(r.stderr).toMatch(/cohort needs Node\.js 22 or newer; this is v\d+/);
     expect(r.status).toBe(1);
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,11 +9,10 @@ import type { EvaluateConfig } from '../../src/client/trainer.js';
 import { attachObservability } from '../../src/coordinator/observability/index.js';
 import type { DashboardSnapshot } from '../../src/coordinator/observability/index.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
+import { CHROMIUM_ARGS, findChromium } from '../helpers/chromium.js';
 import { TestFederation } from '../helpers/federation.js';
 import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = fileURLToPath(new URL('../../test-output/dashboard.png', import.meta.url));
 const ROUNDS = 6;
 // An untrusted client name: the page must show it as text and never run it.
@@ -39,11 +38,10 @@ class ScoredLinearTrainer extends LinearTrainer {
 const zeros = linearZeros;
 
 async function openBrowser(): Promise<{ context: BrowserContext; profile: string }> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: the dashboard test needs Debian's browser. Install it with \`apt-get install chromium\` (CI does), or set CHROMIUM_PATH.`);
-  }
+  const browser = await findChromium();
+  console.log(`dashboard test browser: ${browser.source} (${browser.executablePath})`);
   const profile = mkdtempSync(join(tmpdir(), 'cohort-dashboard-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: browser.executablePath, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
   return { context, profile };
 }
 

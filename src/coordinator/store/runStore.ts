@@ -1,4 +1,4 @@
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { decodeWeights, encodeWeights } from '../../protocol/tensorCodec.js';
 import type { Weights } from '../../protocol/tensors.js';
 import type { RoundRecord } from '../roundRecord.js';
@@ -7,6 +7,7 @@ import { weightsHash } from '../weightsHash.js';
 import { MIGRATES_FROM, SCHEMA, STORE_VERSION } from './schema.js';
 import { encryptedCheckpointHash, type EncryptedCheckpoint } from './encryptedCheckpoint.js';
 import { decodeCiphertextFrames, encodeCiphertextFrames } from '../../crypto/ckks/frames.js';
+import { openDatabase } from './openDatabase.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed';
 
@@ -45,7 +46,7 @@ export class RunStore {
 
   constructor(readonly path: string) {
     try {
-      this.db = new DatabaseSync(path);
+      this.db = openDatabase(path);
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
       this.db.exec(SCHEMA);
     } catch (e) {

@@ -1,0 +1,14 @@
+import { createRequire } from 'node:module';
+import type { DatabaseSync } from 'node:sqlite';
+
+// node:sqlite is loaded when a store is opened, never when the package is imported: a static import would make
+// every `import 'cohort-fl'` fail on a Node without the module (before any version check could explain why), and
+// on Node 22 loading it prints an ExperimentalWarning to users who never open a store. `require` is synchronous,
+// so RunStore keeps its synchronous constructor.
+const require = createRequire(import.meta.url);
+
+/** Opens (or creates) the SQLite file at `path`; `:memory:` gives a database that lives as long as the handle. */
+export function openDatabase(path: string): DatabaseSync {
+  const sqlite = require('node:sqlite') as typeof import('node:sqlite');
+  return new sqlite.DatabaseSync(path);
+}
