@@ -4,7 +4,7 @@ import { verify } from '../crypto/identity.js';
 import type { Role } from './accessList.js';
 import type { AuditTrail } from './auditTrail.js';
 import { verifyAgreementKey } from '../crypto/agreementKey.js';
-import type { Message, MessageOf, StreamMeta, StreamMetaOf } from '../protocol/messages.js';
+import type { Message, MessageOf, ModeHeader, StreamMeta, StreamMetaOf } from '../protocol/messages.js';
 import type { Peer, StreamSink, StreamTrailer } from '../protocol/peer.js';
 import type { UploadMeta, UploadSink, UploadTarget } from './uploadTarget.js';
 import type { ClientSummary, EvaluateReport, FitInstructions, FitReport } from './strategy.js';
@@ -17,7 +17,7 @@ export interface EncodedWeights {
   /** SHA-256 (hex) of all chunks, computed once for every receiver. */
   readonly sha256: string;
   /** What the secure-aggregation mode adds to the task's header so the client can read the chunks. */
-  readonly header?: Pick<StreamMetaOf<'fit'>, 'encrypted'>;
+  readonly header?: ModeHeader;
 }
 
 /** The signed agreement key a client published, which key holders box the mode's keys to. */

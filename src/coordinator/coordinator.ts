@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { pino, type Logger } from 'pino';
-import { MODES } from '../modes/index.js';
+import { MODES, refuseUnacceptedRisks } from '../modes/index.js';
 import type { CoordinatorMode } from '../modes/mode.js';
 import { generateIdentity, keyFingerprint, type Identity } from '../crypto/identity.js';
-import { isLoopbackHost } from '../protocol/loopback.js';
 import { defaultPeerOptions, type PeerOptions } from '../protocol/peer.js';
 import { specOf, type Weights } from '../protocol/tensors.js';
 import { AccessList, type AllowedPeer } from './accessList.js';
@@ -21,19 +20,6 @@ import type { ClientSummary } from './strategy.js';
 import { weightsHash } from './weightsHash.js';
 
 export { RunError, type CoordinatorOptions, type RunResult } from './coordinatorOptions.js';
-
-/** CKKS on another machine's reach with open access or without TLS is refused unless the operator accepts it. */
-function refuseUnacceptedRisks(options: CoordinatorOptions): void {
-  const host = options.host ?? '127.0.0.1';
-  if (isLoopbackHost(host)) return;
-  const accepted = options.acceptRisks ?? [];
-  if ((options.access ?? AccessList.open()).mode === 'open' && !accepted.includes('open-access')) {
-    throw new RunError(`secureAggregation: ckks with open access on ${host}: anyone who proves a key could join and receive the CKKS key; list access.peers, or accept it with coordinator.acceptRisks: [open-access]`);
-  }
-  if (!options.tls && !accepted.includes('plain-http')) {
-    throw new RunError(`secureAggregation: ckks over plain http on ${host}: metadata and ciphertexts would travel unencrypted; configure tls, or accept it with coordinator.acceptRisks: [plain-http]`);
-  }
-}
 
 /**
  * A coordinator: the server its clients connect to, the secure-aggregation mode chosen for the run, and the
@@ -61,7 +47,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const definition = MODES[options.secureAggregation ?? 'plain'];
     const refusal = definition.refusal(options.strategy.capabilities);
     if (refusal) throw new RunError(`strategy ${options.strategy.name} cannot run with secureAggregation: ${definition.name}: ${refusal}`);
-    if (definition.name !== 'plain') refuseUnacceptedRisks(options);
+    refuseUnacceptedRisks(definition, options);
     const chunkBytes = options.transfer?.chunkBytes ?? defaultPeerOptions.chunkBytes;
     const privacy = options.privacy ? { ...options.privacy, ...(options.privacyClipNorm !== undefined ? { clipNorm: options.privacyClipNorm } : {}) } : undefined;
     this.mode = definition.createCoordinator({ runId: this.runId, strategy: options.strategy, initialWeights: options.initialWeights, chunkBytes, access: this.access, log: this.log, audit: this.audit, ...(privacy ? { privacy } : {}) });

@@ -13,4 +13,5 @@ export function modesFor(capabilities: StrategyCapabilities): SecureModeName[] {
     .map((m) => m.name);
 }
 
+export { refuseUnacceptedRisks } from './acceptedRisks.js';
 export type { CoordinatorMode, ModeContext, ModeDefinition, SecureModeName } from './mode.js';

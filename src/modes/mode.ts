@@ -85,6 +85,8 @@ export interface CoordinatorMode {
 /** A mode as a registry entry: whether a strategy's capabilities suit it, and how to build its coordinator half. */
 export interface ModeDefinition {
   readonly name: SecureModeName;
+  /** Whether the mode hides individual updates from the coordinator (what insecure set-ups would undo). */
+  readonly protectsUpdates: boolean;
   /** Why a strategy with these capabilities cannot run in this mode, or undefined when it can. */
   refusal(capabilities: StrategyCapabilities): string | undefined;
   createCoordinator(context: ModeContext): CoordinatorMode;

@@ -187,6 +187,8 @@ export type EncryptedGlobalMeta = z.infer<typeof encryptedGlobalSchema>;
 export const fitStreamSchema = z.object({ kind: z.literal('fit'), round, taskId, config: fitConfigSchema, encrypted: encryptedGlobalSchema.optional() });
 /** Coordinator -> client: evaluate these global weights on held-out data. */
 export const evaluateStreamSchema = z.object({ kind: z.literal('evaluate'), round, taskId, config: evaluateConfigSchema, encrypted: encryptedGlobalSchema.optional() });
+/** What a secure-aggregation mode adds to a download's header so the client can read the payload. */
+export type ModeHeader = Pick<z.infer<typeof fitStreamSchema>, 'encrypted'>;
 /** Client -> coordinator: the update (delta = local - global) for a fit task. */
 export const fitResultStreamSchema = z.object({
   kind: z.literal('fit-result'),

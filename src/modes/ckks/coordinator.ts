@@ -183,6 +183,7 @@ function refusal(capabilities: StrategyCapabilities): string | undefined {
 
 export const ckksMode: ModeDefinition = {
   name: 'ckks',
+  protectsUpdates: true,
   refusal,
   createCoordinator: (context) => new CkksCoordinator(context),
 };

@@ -89,6 +89,7 @@ class PlainCoordinator implements CoordinatorMode {
 
 export const plainMode: ModeDefinition = {
   name: 'plain',
+  protectsUpdates: false,
   refusal: () => undefined,
   createCoordinator: (context) => new PlainCoordinator(context),
 };

@@ -1,15 +1,16 @@
-import type { MessageOf } from '../protocol/messages.js';
-import { describeLayout, layoutLength, unpackLayout, type EncryptedRoundState } from '../protocol/encryptedLayout.js';
-import type { EncryptedGlobalMeta } from '../protocol/messages.js';
-import { sizeOfShape, type TensorSpec } from '../protocol/tensors.js';
-import { generateAgreementKey, signAgreementKey, verifyAgreementKey, type AgreementKeyPair } from '../crypto/agreementKey.js';
-import { CkksClientSide } from '../crypto/ckks/clientSide.js';
-import { CkksContext } from '../crypto/ckks/ckksContext.js';
-import { CiphertextFrameParser, ciphertextFrameChunks, framedByteLength } from '../crypto/ckks/frames.js';
-import { openKeyBox, sealKeyBox } from '../crypto/ckks/keyBox.js';
-import type { Identity } from '../crypto/identity.js';
-import { encodeBase64 } from '../crypto/keyEncoding.js';
-import type { Roster } from './security/roster.js';
+import type { MessageOf } from '../../protocol/messages.js';
+import { describeLayout, layoutLength, unpackLayout, type EncryptedRoundState } from '../../protocol/encryptedLayout.js';
+import type { EncryptedGlobalMeta } from '../../protocol/messages.js';
+import { sizeOfShape, type TensorSpec } from '../../protocol/tensors.js';
+import { generateAgreementKey, signAgreementKey, verifyAgreementKey, type AgreementKeyPair } from '../../crypto/agreementKey.js';
+import { CkksClientSide } from '../../crypto/ckks/clientSide.js';
+import { CkksContext } from '../../crypto/ckks/ckksContext.js';
+import { maxCiphertextBytes } from '../../crypto/ckks/ckksSizes.js';
+import { CiphertextFrameParser, ciphertextFrameChunks, framedByteLength } from '../../crypto/ckks/frames.js';
+import { openKeyBox, sealKeyBox } from '../../crypto/ckks/keyBox.js';
+import type { Identity } from '../../crypto/identity.js';
+import { encodeBase64 } from '../../crypto/keyEncoding.js';
+import type { Roster } from '../../client/security/roster.js';
 
 const fromBase64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
@@ -145,9 +146,9 @@ export class CkksMember {
     return unpackLayout(side.decryptSum(frames, encrypted.count, encrypted.totalWeight), layout, spec);
   }
 
-  /** A parser for incoming ciphertext frames, bounded by this context's largest ciphertext. */
-  async frameParser(): Promise<CiphertextFrameParser> {
-    return new CiphertextFrameParser((await this.ctx()).maxCiphertextBytes * 2);
+  /** A parser for incoming ciphertext frames, bounded by the largest ciphertext of the parameters (a sum is unseeded: twice a seeded one at most). */
+  frameParser(): CiphertextFrameParser {
+    return new CiphertextFrameParser(maxCiphertextBytes() * 2);
   }
 
   /** Encrypts weight x values (a packed layout) for upload: ciphertext frames and their byte length. */

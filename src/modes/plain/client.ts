@@ -1,0 +1,36 @@
+import { TensorStreamDecoder, WeightsCollector, encodeWeightsChunks, encodedByteLength } from '../../protocol/tensorCodec.js';
+import { clipStep } from '../../client/mods/clipStep.js';
+import type { ClientMode } from '../clientMode.js';
+
+/** Plain mode's client half: the global arrives as tensors, and the update leaves as tensors (the coordinator reads it). */
+export function plainClientMode(chunkBytes: number): ClientMode {
+  return {
+    name: 'plain',
+    messages: [],
+    handle: () => undefined,
+    readsDownload: (header) => header.encrypted === undefined,
+    openDownload: (_header, spec) => {
+      const collector = new WeightsCollector(spec);
+      const decoder = new TensorStreamDecoder(collector);
+      return {
+        write: (chunk) => decoder.push(chunk),
+        end: () => {
+          decoder.end();
+          const weights = collector.weights();
+          return async () => ({ weights });
+        },
+      };
+    },
+    takesFit: () => true,
+    protectsUpdates: false,
+    // Central DP in plaintext: the task names the round's C, and the update is clipped to it before it leaves.
+    steps: (config) => (typeof config.extra?.clipNorm === 'number' ? [clipStep(config.extra.clipNorm)] : []),
+    protect: async (update) => ({
+      totalBytes: encodedByteLength(update.delta),
+      chunks: encodeWeightsChunks(update.delta, chunkBytes),
+      header: {},
+      metrics: update.metrics,
+    }),
+    dispose: () => undefined,
+  };
+}
