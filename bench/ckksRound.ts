@@ -291,7 +291,7 @@ const PHASE_LABELS: Record<keyof Phases, string> = {
   encrypt: 'fit: encrypt (client)',
   upload: 'fit: update up and acknowledged (coordinator adds as it streams)',
   betweenPhases: 'upload acked -> evaluate global received (other clients, sum, encode, stream down)',
-  evaluateDecrypt: 'evaluate: decrypt the global again (client)',
+  evaluateDecrypt: 'evaluate: decrypt the global (client; the next fit reuses it)',
   tail: 'evaluate: reply -> round end',
 };
 
@@ -381,8 +381,8 @@ function printFederation(r: FederationResult, o: CkksRoundOptions): void {
   if (encryptedUpload !== undefined) {
     const global = r.coordinator.encryptedModelBytes ?? NaN;
     console.log(
-      `ciphertexts: an upload ${fmtMB(encryptedUpload)} (${(encryptedUpload / r.params).toFixed(1)} bytes a value, seeded), the encrypted global ${fmtMB(global)} ` +
-        `(${(global / r.params).toFixed(1)} bytes a value, unseeded), sent twice a round (fit, evaluate)`,
+      `ciphertexts: an upload ${fmtMB(encryptedUpload)} (${(encryptedUpload / r.params).toFixed(1)} bytes a value), the encrypted global ${fmtMB(global)} ` +
+        `(${(global / r.params).toFixed(1)} bytes a value); each client downloads each global once (evaluate, then reused for the next fit)`,
     );
   }
   if (r.mode === 'ckks') {

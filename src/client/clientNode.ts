@@ -61,6 +61,8 @@ export function startClient(options: ClientOptions): ClientHandle {
   let clientNonce = new Uint8Array(0);
   let queue: Promise<void> = Promise.resolve();
   let lastGlobal: Weights | undefined;
+  /** The last payload this node received whole: a later task may name it instead of sending it again. */
+  let held: { readonly sha256: string; readonly read: () => Promise<GlobalState> } | undefined;
   let stopped = false;
   let settleDone: { resolve: (reason: string) => void; reject: (e: Error) => void } | undefined;
   const done = new Promise<string>((resolve, reject) => (settleDone = { resolve, reject }));
@@ -208,26 +210,47 @@ export function startClient(options: ClientOptions): ClientHandle {
     if (meta.kind === 'fit-result' || meta.kind === 'statistics-result') throw new Error(`a coordinator may not send a ${meta.kind} stream`);
     guard.screen(meta);
     if (meta.kind === 'standardize') return standardizationSink(meta);
-    const mode = modes.find((m) => m.readsDownload(meta))!;
     // A fit task's chain says what its download holds (the model, or a step's larger layout); built now, its
     // conflicts refuse the task before any byte is read.
     const chain = meta.kind === 'fit' ? chains.for(meta.config, fitMode(meta), runId ?? '') : undefined;
+    const runTask = (read: () => Promise<GlobalState>) => {
+      // Train (or evaluate) after acknowledging the stream, one task at a time.
+      queue = queue.then(async () => {
+        try {
+          const state = await read();
+          lastGlobal = chain ? chain.modelOf(state.weights) : state.weights;
+          await (meta.kind === 'fit' ? runFit(meta, state, chain!) : runEvaluate(meta, state.weights));
+        } catch (e) {
+          await reportFailure(meta.kind === 'fit' ? 'fit-failure' : 'evaluate-failure', meta.round, meta.taskId, e);
+        }
+      });
+    };
+    if (meta.reuses !== undefined) {
+      // The payload this client acknowledged last (the global it evaluated is the one it now trains from).
+      const reused = held;
+      if (reused?.sha256 !== meta.reuses) throw new Error(`the task reuses payload ${meta.reuses.slice(0, 16)}..., which this client does not hold`);
+      return {
+        write: () => {
+          throw new Error('a task that reuses a payload carries no bytes');
+        },
+        end: (trailer) => {
+          guard.check(meta, trailer);
+          runTask(reused.read);
+        },
+        abort: (reason) => log.warn({ kind: meta.kind, reason }, 'incoming stream aborted'),
+      };
+    }
+    const mode = modes.find((m) => m.readsDownload(meta))!;
     const download = mode.openDownload(meta, chain ? chain.downloadSpec(modelSpec ?? []) : (modelSpec ?? []));
     return {
       write: (chunk) => download.write(chunk),
       end: (trailer) => {
         guard.check(meta, trailer);
-        const read = download.end();
-        // Train (or evaluate) after acknowledging the stream, one task at a time.
-        queue = queue.then(async () => {
-          try {
-            const state = await read();
-            lastGlobal = chain ? chain.modelOf(state.weights) : state.weights;
-            await (meta.kind === 'fit' ? runFit(meta, state, chain!) : runEvaluate(meta, state.weights));
-          } catch (e) {
-            await reportFailure(meta.kind === 'fit' ? 'fit-failure' : 'evaluate-failure', meta.round, meta.taskId, e);
-          }
-        });
+        const decode = download.end();
+        let state: Promise<GlobalState> | undefined;
+        const read = () => (state ??= decode());
+        held = { sha256: trailer.sha256, read };
+        runTask(read);
       },
       abort: (reason) => log.warn({ kind: meta.kind, reason }, 'incoming stream aborted'),
     };

@@ -60,6 +60,8 @@ export class ClientSession {
   /** The agreement key the client published for this run (verified), and whether it holds the run's mode key. */
   agreementKey: PublishedAgreementKey | undefined;
   holdsRunKey = false;
+  /** SHA-256 of the last payload this client acknowledged on this connection: the one it holds. */
+  private lastPayload: string | undefined;
   /** Requests waiting for the client's reply, by the reply's message type. */
   private readonly replies = new Map<Message['type'], (message: Message) => void>();
 
@@ -176,15 +178,27 @@ export class ClientSession {
     setTimeout(() => this.peer.disconnect(), 50);
   }
 
-  private dispatch(taskId: string, meta: StreamMeta, weights: EncodedWeights): void {
+  /**
+   * Streams a task with its payload, or, when this client already received the same payload on this
+   * connection (the global it evaluated is the one it now trains from), the header alone naming it.
+   */
+  private dispatch(taskId: string, meta: StreamMetaOf<'fit' | 'evaluate'>, weights: EncodedWeights): void {
     if (this.closedReason !== undefined) {
       this.settle(taskId, new TaskError('disconnected', this.closedReason));
       return;
     }
-    this.peer.sendStream(meta, weights.totalBytes, weights.chunks, { sha256: weights.sha256, sign: (sha256) => this.signDownload(meta, sha256) }).catch((e: unknown) => {
-      const detail = `sending the ${meta.kind} task failed: ${(e as Error).message}`;
-      this.settle(taskId, new TaskError(this.peer.connected ? 'client-error' : 'disconnected', detail));
-    });
+    const reuse = this.lastPayload === weights.sha256;
+    const header = reuse ? { ...meta, reuses: weights.sha256 } : meta;
+    const sent = reuse
+      ? this.peer.sendStream(header, 0, [], { sign: (sha256) => this.signDownload(header, sha256) })
+      : this.peer.sendStream(header, weights.totalBytes, weights.chunks, { sha256: weights.sha256, sign: (sha256) => this.signDownload(header, sha256) });
+    sent.then(
+      () => void (this.lastPayload = weights.sha256),
+      (e: unknown) => {
+        const detail = `sending the ${meta.kind} task failed: ${(e as Error).message}`;
+        this.settle(taskId, new TaskError(this.peer.connected ? 'client-error' : 'disconnected', detail));
+      },
+    );
   }
 
   private settle(taskId: string, outcome: TaskError | FitReport | EvaluateReport): void {

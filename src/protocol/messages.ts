@@ -184,9 +184,14 @@ const encryptedGlobalSchema = z.object({
 });
 export type EncryptedGlobalMeta = z.infer<typeof encryptedGlobalSchema>;
 /** Coordinator -> client: train on these global weights. */
-export const fitStreamSchema = z.object({ kind: z.literal('fit'), round, taskId, config: fitConfigSchema, encrypted: encryptedGlobalSchema.optional() });
+/**
+ * Set instead of a body: the client already holds this payload (same SHA-256, e.g. the global it evaluated
+ * last round is the one it trains from now), so it is not sent again.
+ */
+const reuses = z.string().regex(/^[0-9a-f]{64}$/).optional();
+export const fitStreamSchema = z.object({ kind: z.literal('fit'), round, taskId, config: fitConfigSchema, encrypted: encryptedGlobalSchema.optional(), reuses });
 /** Coordinator -> client: evaluate these global weights on held-out data. */
-export const evaluateStreamSchema = z.object({ kind: z.literal('evaluate'), round, taskId, config: evaluateConfigSchema, encrypted: encryptedGlobalSchema.optional() });
+export const evaluateStreamSchema = z.object({ kind: z.literal('evaluate'), round, taskId, config: evaluateConfigSchema, encrypted: encryptedGlobalSchema.optional(), reuses });
 /** What a secure-aggregation mode adds to a download's header so the client can read the payload. */
 export type ModeHeader = Pick<z.infer<typeof fitStreamSchema>, 'encrypted'>;
 /** Client -> coordinator: the update (delta = local - global) for a fit task. */

@@ -39,13 +39,19 @@ export class ScriptedClient {
     const peer = new Peer(socket as unknown as SocketLike);
     const client = new ScriptedClient(socket, peer, name, identity, runId);
     peer.onMessage(() => undefined);
+    // The payload of the last download: a later task may name it (`reuses`) instead of sending it again.
+    let held: { sha256: string; bytes: Buffer } | undefined;
     peer.onStream((meta) => {
       const parts: Uint8Array[] = [];
       return {
         write: (chunk) => void parts.push(Uint8Array.from(chunk)),
-        end: () => {
+        end: (trailer) => {
+          const reused = (meta.kind === 'fit' || meta.kind === 'evaluate') && meta.reuses !== undefined;
+          if (reused && held?.sha256 !== meta.reuses) throw new Error('asked to reuse a payload this client does not hold');
+          const bytes = reused ? held!.bytes : Buffer.concat(parts);
+          if (!reused) held = { sha256: trailer.sha256, bytes };
           if (meta.kind !== 'fit') return;
-          const fit = { meta, weights: decodeWeights(Buffer.concat(parts)) };
+          const fit = { meta, weights: decodeWeights(bytes) };
           client.fits.push(fit);
           client.waiters.shift()?.(fit);
         },

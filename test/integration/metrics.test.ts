@@ -64,10 +64,10 @@ describe('Prometheus metrics of a real federation', () => {
     expect(sample(text, 'cohort_federated_evaluation{metric="loss"}')).toBeCloseTo(result.history.at(-1)!.evaluate!.loss!, 9);
     expect(text).not.toContain('cohort_federated_evaluation{metric="accuracy"}'); // LinearTrainer reports none
 
-    // Streamed payload bytes: every round each client receives the encoded global model twice (to fit,
-    // then to evaluate) and sends one encoded update of the same shape back.
+    // Streamed payload bytes: each client receives the initial model, then each round's global once (to
+    // evaluate; the next fit reuses it), and sends one encoded update of the same shape back a round.
     const model = encodedByteLength(specOf(zeros()));
-    expect(sample(text, 'cohort_sent_bytes_total')).toBe(ROUNDS * CLIENTS * 2 * model);
+    expect(sample(text, 'cohort_sent_bytes_total')).toBe((ROUNDS + 1) * CLIENTS * model);
     expect(sample(text, 'cohort_received_bytes_total')).toBe(ROUNDS * CLIENTS * model);
   });
 });

@@ -1,8 +1,9 @@
-import type { CKKSEncoder, Ciphertext, ClassHandle, Decryptor, Encryptor, Plaintext, SecretKey } from 'node-seal';
+import type { CKKSEncoder, Ciphertext, ClassHandle, Decryptor, Encryptor, Evaluator, Plaintext, SecretKey } from 'node-seal';
 import type { CkksContext } from './ckksContext.js';
 import { CkksError, sealCall, sealErrorText } from './ckksError.js';
 import { scaleAndClip } from './headroom.js';
 import { generateSecretKey, loadSecretKey, saveSecretKey, toBytes } from './secretKey.js';
+import { isSeededSum, seededParts } from './seededSum.js';
 
 /** One client's update, encrypted: what it uploads, framed by frames.ts. */
 export interface CkksEncryptedUpdate {
@@ -34,6 +35,9 @@ export class CkksClientSide {
   private readonly encoder: CKKSEncoder;
   private readonly plain: Plaintext;
   private readonly cipher: Ciphertext;
+  /** A seeded part of the sum being rebuilt, and the evaluator that adds it. */
+  private readonly part: Ciphertext;
+  private readonly evaluator: Evaluator;
   private readonly slots: Float64Array;
   private disposed = false;
 
@@ -52,6 +56,8 @@ export class CkksClientSide {
       this.encoder = keep(new seal.CKKSEncoder(ctx.context));
       this.plain = keep(new seal.Plaintext());
       this.cipher = keep(new seal.Ciphertext());
+      this.part = keep(new seal.Ciphertext());
+      this.evaluator = keep(new seal.Evaluator(ctx.context));
       publicKey.delete();
       generator.delete();
     } catch (e) {
@@ -116,7 +122,9 @@ export class CkksClientSide {
       this.encoder.encode(this.slots, this.ctx.scale, this.plain);
       const seeded = this.encryptor.encryptSymmetricSerializable(this.plain);
       try {
-        return { bytes: toBytes(seeded.saveToArray(this.ctx.comprMode)), clipped };
+        // Uncompressed (zstd gains nothing on uniform coefficients): the coordinator takes the seed record off
+        // the end to send the sum seeded (seededSum.ts).
+        return { bytes: toBytes(seeded.saveToArray(this.ctx.seal.ComprModeType.none)), clipped };
       } finally {
         seeded.delete();
       }
@@ -167,7 +175,7 @@ export class CkksClientSide {
     const slotCount = this.ctx.slotCount;
     for (let index = 0; index < sum.length; index++) {
       const decoded = sealCall(`decrypting ciphertext ${index} of the sum`, () => {
-        this.cipher.loadFromArray(this.ctx.context, sum[index]);
+        this.loadSum(sum[index]!);
         if (this.cipher.scale() !== this.ctx.scale) throw new CkksError(`sum ciphertext ${index} has scale ${this.cipher.scale()}, expected ${this.ctx.scale}`);
         this.decryptor.decrypt(this.cipher, this.plain);
         const values: unknown = this.encoder.decodeFloat64(this.plain);
@@ -181,10 +189,32 @@ export class CkksClientSide {
     }
   }
 
+  /**
+   * Loads one ciphertext of the sum into `cipher`: a seeded sum is rebuilt by SEAL from its parts (the sum's
+   * c0 with the first seed, then each other contributor's seed over a zero c0, added); an unseeded one (an
+   * older checkpoint) loads as it is.
+   */
+  private loadSum(bytes: Uint8Array): void {
+    if (!isSeededSum(bytes)) {
+      this.cipher.loadFromArray(this.ctx.context, bytes);
+      return;
+    }
+    let first = true;
+    for (const part of seededParts(bytes)) {
+      if (first) {
+        this.cipher.loadFromArray(this.ctx.context, part);
+        first = false;
+      } else {
+        this.part.loadFromArray(this.ctx.context, part);
+        this.evaluator.addInplace(this.cipher, this.part);
+      }
+    }
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const x of [this.encryptor, this.decryptor, this.encoder, this.plain, this.cipher, this.key]) x.delete();
+    for (const x of [this.encryptor, this.decryptor, this.encoder, this.plain, this.cipher, this.part, this.evaluator, this.key]) x.delete();
   }
 
   private check(): void {

@@ -3,6 +3,7 @@ import type { CkksContext } from './ckksContext.js';
 import { CkksError, sealCall } from './ckksError.js';
 import { CiphertextFrameParser } from './frames.js';
 import { toBytes } from './secretKey.js';
+import { checkSeeded, packSeededSum, seededLayout, type SeededLayout } from './seededSum.js';
 
 /** Receives one client's framed, encrypted update while it streams in (frames.ts), in chunks of any size. */
 export interface CkksUpdateSink {
@@ -16,7 +17,9 @@ export interface CkksUpdateSink {
 
 /**
  * The coordinator's side of CKKS aggregation: adds encrypted updates into a running encrypted sum and
- * serializes it, with the parameters alone. It holds no key of any kind and has no way to decrypt.
+ * serializes it, with the parameters alone. It holds no key of any kind and has no way to decrypt. Uploads
+ * are seeded ciphertexts (uncompressed); the sum goes out seeded too: its c0 and every contributor's seed
+ * record (seededSum.ts), about the size of one upload instead of two.
  *
  * One instance per round. Memory: the sum, N/2 values per full ciphertext of 2 * N * primes * 8 bytes
  * (32 bytes a value for the defaults), plus each in-flight update's serialized ciphertexts (16 bytes a
@@ -32,6 +35,10 @@ export class CkksEvaluatorSide {
   /** Ciphertexts (committed or in flight) added at each index; the first one becomes the sum itself. */
   private readonly added: number[];
   private readonly open = new Set<() => void>();
+  /** Each committed contributor's seed record, per ciphertext index. */
+  private readonly records: Uint8Array[][];
+  /** Where seeded ciphertexts of these parameters keep c0 and the seed, learnt from the first upload. */
+  private layout: { readonly parts: SeededLayout; readonly prefix: Uint8Array } | undefined;
   private committed = 0;
   private closed = false;
   private disposed = false;
@@ -45,6 +52,7 @@ export class CkksEvaluatorSide {
     this.incoming = new ctx.seal.Ciphertext();
     this.sum = new Array<Ciphertext | undefined>(this.ciphertextCount).fill(undefined);
     this.added = new Array<number>(this.ciphertextCount).fill(0);
+    this.records = Array.from({ length: this.ciphertextCount }, () => []);
   }
 
   /** Updates committed into the sum. */
@@ -98,6 +106,8 @@ export class CkksEvaluatorSide {
         done = true;
         this.open.delete(rollback);
         this.committed++;
+        const layout = this.layout!.parts;
+        added.forEach((bytes, index) => this.records[index]!.push(bytes.slice(bytes.length - layout.record)));
       },
       abort: () => rollback(),
     };
@@ -112,9 +122,12 @@ export class CkksEvaluatorSide {
     this.closed = true;
     for (const rollback of [...this.open]) rollback();
     if (this.committed === 0) throw new CkksError('no update was committed into the sum');
+    const { parts, prefix } = this.layout!;
+    const none = this.ctx.seal.ComprModeType.none;
     return this.sum.map((c, index) => {
       if (c === undefined) throw new CkksError(`sum ciphertext ${index} is missing`);
-      return sealCall(`serializing sum ciphertext ${index}`, () => toBytes(c.saveToArray(this.ctx.comprMode)));
+      const whole = sealCall(`serializing sum ciphertext ${index}`, () => toBytes(c.saveToArray(none)));
+      return packSeededSum(parts, prefix, whole.subarray(parts.prefix, parts.prefix + parts.c0), this.records[index]!);
     });
   }
 
@@ -136,7 +149,19 @@ export class CkksEvaluatorSide {
     if (into.scale() !== this.ctx.scale) throw new CkksError(`ciphertext ${index} has scale 2^${Math.log2(into.scale())}, expected 2^${this.ctx.parameters.scaleBits}`);
   }
 
+  /** Refuses what is not an uncompressed seeded ciphertext of these parameters (the sum could not be sent seeded). */
+  private checkSeeded(index: number, bytes: Uint8Array): void {
+    if (!this.layout) {
+      this.load(index, bytes, this.incoming);
+      const unseeded = sealCall('measuring a ciphertext of these parameters', () => toBytes(this.incoming.saveToArray(this.ctx.seal.ComprModeType.none)));
+      const parts = seededLayout(bytes, unseeded.length, this.ctx.parameters.polyModulusDegree * this.ctx.dataPrimeCount * 8);
+      this.layout = { parts, prefix: bytes.slice(0, parts.prefix) };
+    }
+    checkSeeded(bytes, this.layout.parts);
+  }
+
   private add(index: number, bytes: Uint8Array): void {
+    this.checkSeeded(index, bytes);
     const current = this.sum[index];
     if (current === undefined) {
       const first = new this.ctx.seal.Ciphertext();

@@ -20,6 +20,10 @@ import { totalParameters, specOf, type Weights } from '../../protocol/tensors.js
 import type { CoordinatorMode, FitPhase, ModeContext, ModeDefinition } from '../mode.js';
 import { CkksSetupError, distributeCkksKey } from './keyDistribution.js';
 import { cohortInstructions, planEncryptedRounds, type EncryptedRoundPlan } from './plan.js';
+import { UploadSlots } from './uploadSlots.js';
+
+/** Encrypted uploads streaming into the sum at once (each holds its ciphertexts until it commits). */
+const UPLOAD_SLOTS = 2;
 
 /** The model as the coordinator holds it under CKKS: the encrypted sum of weighted states, and the weights' total. */
 export type EncryptedGlobal = EncryptedCheckpoint;
@@ -49,6 +53,7 @@ class CkksCoordinator implements CoordinatorMode {
   private readonly plan: EncryptedRoundPlan;
   private encrypted: EncryptedGlobal | undefined;
   private context: CkksContext | undefined;
+  private encoded: { readonly of: unknown; readonly payload: EncodedWeights } | undefined;
 
   constructor(private readonly run: ModeContext) {
     const { privacy, strategy, initialWeights } = run;
@@ -82,6 +87,7 @@ class CkksCoordinator implements CoordinatorMode {
   async fit(round: number, tasks: readonly FitTask[], registry: ClientRegistry, deadlineMs: number): Promise<FitPhase> {
     const plan = this.plan;
     const sum = new CkksEvaluatorSide(this.context!, layoutLength(plan.layout));
+    const slots = new UploadSlots(UPLOAD_SLOTS);
     try {
       // Round 1 starts from the public initial weights; every later broadcast is the encrypted sum.
       const broadcast = this.evaluationPayload();
@@ -93,8 +99,19 @@ class CkksCoordinator implements CoordinatorMode {
         label: 'ckks',
         open: async (meta) => {
           if (meta.kind !== 'fit-result' || !meta.encrypted) throw new Error('this round aggregates under CKKS: a plaintext update is refused');
-          const sink = sum.accept();
-          return { write: (chunk) => sink.write(chunk), end: () => undefined, commit: () => sink.commit(), abort: (reason) => sink.abort(reason) };
+          const release = await slots.acquire();
+          try {
+            const sink = sum.accept();
+            return {
+              write: (chunk) => sink.write(chunk),
+              end: () => undefined,
+              commit: () => (sink.commit(), release()),
+              abort: (reason) => (sink.abort(reason), release()),
+            };
+          } catch (e) {
+            release();
+            throw e;
+          }
         },
       };
       const { reports, failures } = await collectTasks(
@@ -125,8 +142,13 @@ class CkksCoordinator implements CoordinatorMode {
     }
   }
 
+  /** Framed and hashed once per state: evaluate of round r and fit of round r + 1 stream the same bytes. */
   evaluationPayload(): EncodedWeights {
-    return this.encrypted ? encodeEncryptedGlobal(this.encrypted, this.run.chunkBytes) : encodeGlobal(this.run.initialWeights, this.run.chunkBytes);
+    const state = this.encrypted ?? this.run.initialWeights;
+    if (this.encoded?.of !== state) {
+      this.encoded = { of: state, payload: this.encrypted ? encodeEncryptedGlobal(this.encrypted, this.run.chunkBytes) : encodeGlobal(this.run.initialWeights, this.run.chunkBytes) };
+    }
+    return this.encoded.payload;
   }
 
   /** The coordinator has no model to evaluate centrally. */

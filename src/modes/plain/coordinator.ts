@@ -6,6 +6,7 @@ import { tensorUploadTarget } from '../../coordinator/uploadTarget.js';
 import { weightsHash } from '../../coordinator/weightsHash.js';
 import { encodedByteLength } from '../../protocol/tensorCodec.js';
 import { specOf, type Weights } from '../../protocol/tensors.js';
+import type { EncodedWeights } from '../../coordinator/clientSession.js';
 import type { CoordinatorMode, ModeContext, ModeDefinition } from '../mode.js';
 
 /**
@@ -20,6 +21,7 @@ class PlainCoordinator implements CoordinatorMode {
   private readonly payload: FitPayloadShape | undefined;
   private readonly aggregator;
   private readonly uploadSpec;
+  private encoded: { readonly of: Weights; readonly payload: EncodedWeights } | undefined;
 
   constructor(private readonly context: ModeContext) {
     const { strategy, initialWeights } = context;
@@ -40,7 +42,7 @@ class PlainCoordinator implements CoordinatorMode {
 
   async fit(round: number, tasks: Parameters<CoordinatorMode['fit']>[1], registry: Parameters<CoordinatorMode['fit']>[2], deadlineMs: number) {
     const { strategy, chunkBytes } = this.context;
-    const weights = encodeGlobal(this.payload ? this.payload.fitPayload(this.global) : this.global, chunkBytes);
+    const weights = this.payload ? encodeGlobal(this.payload.fitPayload(this.global), chunkBytes) : this.evaluationPayload();
     const aggregation = this.aggregator.begin(round);
     const target = tensorUploadTarget(aggregation, this.uploadSpec, 'the update');
     const { reports, failures } = await collectTasks(tasks, registry, (session, task, taskId) => session.fit(round, taskId, task.instructions, weights, target), deadlineMs, 'fit');
@@ -57,8 +59,10 @@ class PlainCoordinator implements CoordinatorMode {
     };
   }
 
+  /** Encoded and hashed once per global: evaluate of round r and fit of round r + 1 stream the same bytes. */
   evaluationPayload() {
-    return encodeGlobal(this.global, this.context.chunkBytes);
+    if (this.encoded?.of !== this.global) this.encoded = { of: this.global, payload: encodeGlobal(this.global, this.context.chunkBytes) };
+    return this.encoded.payload;
   }
 
   centralModel(): Weights {

@@ -4,6 +4,7 @@ import { CkksContext } from '../../../src/crypto/ckks/ckksContext.js';
 import { CkksError } from '../../../src/crypto/ckks/ckksError.js';
 import { CkksEvaluatorSide } from '../../../src/crypto/ckks/evaluatorSide.js';
 import { ciphertextFrameChunks, encodeCiphertextFrames, framedByteLength } from '../../../src/crypto/ckks/frames.js';
+import { seededParts } from '../../../src/crypto/ckks/seededSum.js';
 
 /** Deterministic values in [-scale, scale) (xorshift32), distinct per seed. */
 function randomValues(n: number, seed: number, scale = 1): Float32Array {
@@ -83,6 +84,52 @@ describe('CKKS secure sum (real node-seal)', () => {
     expect(rawError).toBeLessThan(grid / 16);
     expect(maxAbsDiff(other.decryptSum(sum, n, 1), expected)).toBe(0);
     expect(other.decryptSum(sum, n, 1).subarray(4_192).every((v) => Object.is(v, 0) || Object.is(v, -0))).toBe(true);
+  });
+
+  it('sends the sum seeded: about one upload in size, independent of arrival order, rebuilt exactly by the clients', () => {
+    const n = 5_000; // 3 ciphertexts
+    const updates = [0, 1, 2, 3].map((c) => (c % 2 ? dealer : other).encryptScaled(randomValues(n, 40 + c, 0.5), 1));
+    const sumOf = (order: number[]) => {
+      const evaluator = new CkksEvaluatorSide(ctx, n);
+      for (const c of order) upload(evaluator, updates[c]!);
+      const sum = evaluator.serializeSum();
+      evaluator.dispose();
+      return sum;
+    };
+    const forward = sumOf([0, 1, 2, 3]);
+    const backward = sumOf([3, 1, 0, 2]);
+    expect(forward.map((c) => Buffer.from(c).toString('hex'))).toEqual(backward.map((c) => Buffer.from(c).toString('hex')));
+    // One seeded ciphertext (c0 and a seed) plus three more seed records, against two polynomials unseeded.
+    const upload0 = updates[0]!.ciphertexts[0]!.length;
+    expect(forward[0]!.length).toBeLessThan(upload0 + 3 * 100);
+    expect(forward[0]!.length).toBeGreaterThan(upload0);
+    const expected = new Float64Array(n);
+    for (const c of [0, 1, 2, 3]) randomValues(n, 40 + c, 0.5).forEach((v, i) => (expected[i]! += v));
+    expect(maxAbsDiff(dealer.decryptSumFloat64(forward, n, 1), expected)).toBeLessThan(1e-8);
+    // A seed record flipped: the rebuilt sum is garbage (SEAL expands the wrong a_k), far from the sum.
+    const tampered = forward.map((c) => c.slice());
+    tampered[0]![tampered[0]!.length - 5]! ^= 0xff;
+    expect(maxAbsDiff(dealer.decryptSumFloat64(tampered, n, 1).subarray(0, 2_048), expected.subarray(0, 2_048))).toBeGreaterThan(1);
+  });
+
+  it('refuses an upload that is not an uncompressed seeded ciphertext', () => {
+    const n = 100;
+    const evaluator = new CkksEvaluatorSide(ctx, n);
+    upload(evaluator, dealer.encryptScaled(randomValues(n, 1), 1));
+    // The sum of one update, serialized whole (both polynomials, no seed): what a client might send instead.
+    const single = new CkksEvaluatorSide(ctx, n);
+    upload(single, other.encryptScaled(randomValues(n, 2), 1));
+    const whole = new ctx.seal.Ciphertext();
+    const parts = [...seededParts(single.serializeSum()[0]!)];
+    whole.loadFromArray(ctx.context, parts[0]!);
+    const unseeded = whole.saveToArray(ctx.seal.ComprModeType.none) as Uint8Array;
+    whole.delete();
+    single.dispose();
+    const sink = evaluator.accept();
+    expect(() => {
+      for (const chunk of ciphertextFrameChunks([unseeded], 1 << 20)) sink.write(chunk);
+    }).toThrow(/seeded ciphertext of these parameters has \d+ bytes uncompressed|not a seeded ciphertext/);
+    evaluator.dispose();
   });
 
   it('sums 20 weighted updates of 10k values as exactly as float64 plaintext', () => {

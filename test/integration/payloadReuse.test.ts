@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
+import { encodedByteLength } from '../../src/protocol/tensorCodec.js';
+import type { Weights } from '../../src/protocol/tensors.js';
+import { ConstantShiftTrainer } from '../helpers/constantShiftTrainer.js';
+import { TestFederation } from '../helpers/federation.js';
+import { silent } from '../helpers/silentLogger.js';
+
+const SIZE = 120_000;
+const initial = (): Weights => [{ name: 'w', shape: [SIZE], data: Float32Array.from({ length: SIZE }, (_, i) => (i % 1024) / 64) }];
+
+let fed: TestFederation;
+afterEach(async () => fed.close());
+
+/**
+ * The global a client evaluates in round r is the one it trains from in round r + 1: it is sent once. Bytes
+ * are counted where the coordinator sends them (every download's chunks), in both modes.
+ */
+describe('no payload travels twice', () => {
+  for (const mode of ['plain', 'ckks'] as const) {
+    it(`${mode}: each client downloads each global once, and trains from the one it evaluated`, async () => {
+      fed = new TestFederation();
+      const rounds = 3;
+      const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 2, fit: { epochs: 1, batchSize: 1, learningRate: 1 } }), initialWeights: initial(), rounds, secureAggregation: mode, logger: silent });
+      let down = 0;
+      coordinator.on('traffic', ({ direction, bytes }) => void (direction === 'out' && (down += bytes)));
+      const handles = [
+        fed.client(coordinator.url, 'a', new ConstantShiftTrainer(initial(), 0.5, 10), { logger: silent }),
+        fed.client(coordinator.url, 'b', new ConstantShiftTrainer(initial(), 0.25, 30), { logger: silent }),
+      ];
+      const result = await coordinator.run();
+      expect(result.history).toHaveLength(rounds);
+      // Every round trained on the previous round's global: the mean shift 0.3125 accumulates exactly (plain) or within CKKS's grid.
+      for (const h of handles) {
+        const w = h.globalWeights()![0]!.data;
+        expect(Math.abs(w[5]! - (5 / 64 + rounds * 0.3125))).toBeLessThan(1e-6);
+      }
+      // Downloads: round 1's initial model, then one global a round (evaluate r, reused for fit r + 1), per client.
+      const perGlobal = mode === 'plain' ? encodedByteLength(initial()) : (result.encryptedModel!.bytes);
+      const plainInitial = encodedByteLength(initial());
+      const expected = 2 * (plainInitial + rounds * perGlobal);
+      expect(down).toBeGreaterThan(0.99 * expected);
+      expect(down).toBeLessThan(1.02 * expected);
+    });
+  }
+});
