@@ -1,23 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
-import { canonicalClaims, clientProof, NONCE_BYTES, uploadTranscript, type HandshakeContext } from '../crypto/handshake.js';
+import { clientProof, NONCE_BYTES, type HandshakeContext } from '../crypto/handshake.js';
 import { generateIdentity, sign } from '../crypto/identity.js';
 import { encodeBase64 } from '../crypto/keyEncoding.js';
-import type { ClientMode, GlobalState } from '../modes/clientMode.js';
 import { clientModes } from '../modes/clientModes.js';
-import type { Message, StreamMeta, StreamMetaOf } from '../protocol/messages.js';
+import type { Message, StreamMeta } from '../protocol/messages.js';
 import { Peer, defaultPeerOptions, type StreamSink } from '../protocol/peer.js';
 import type { SocketLike } from '../protocol/socketLike.js';
-import { TensorStreamDecoder, WeightsCollector } from '../protocol/tensorCodec.js';
-import { specOf, type TensorSpec, type Weights } from '../protocol/tensors.js';
+import { specOf, type TensorSpec } from '../protocol/tensors.js';
 import { COHORT_VERSION, PROTOCOL_VERSION } from '../protocol/version.js';
 import type { ClientHandle, ClientOptions } from './clientOptions.js';
 import { FitChains } from './mods/chainFor.js';
-import type { FitChain } from './mods/fitChain.js';
 import { challengeProblem } from './node/coordinatorProofCheck.js';
 import { DownloadGuard } from './node/downloadGuard.js';
-import { applyStandardization, sendFeatureMoments } from './node/featureStatistics.js';
+import { TaskRunner } from './node/taskRunner.js';
 import { resolveSecurityPolicy } from './security/securityPolicy.js';
 import { statisticsRefusal } from './security/taskGate.js';
 import { LocalPrivacy } from './updatePrivacy.js';
@@ -59,10 +56,6 @@ export function startClient(options: ClientOptions): ClientHandle {
   /** The run this connection authenticated into; uploads are signed for it. */
   let runId: string | undefined;
   let clientNonce = new Uint8Array(0);
-  let queue: Promise<void> = Promise.resolve();
-  let lastGlobal: Weights | undefined;
-  /** The last payload this node received whole: a later task may name it instead of sending it again. */
-  let held: { readonly sha256: string; readonly read: () => Promise<GlobalState> } | undefined;
   let stopped = false;
   let settleDone: { resolve: (reason: string) => void; reject: (e: Error) => void } | undefined;
   const done = new Promise<string>((resolve, reject) => (settleDone = { resolve, reject }));
@@ -74,7 +67,7 @@ export function startClient(options: ClientOptions): ClientHandle {
     emit({ type: 'task-failed', round, reason });
     log.error({ round, kind, reason }, 'refused a task');
   };
-  const guard = new DownloadGuard(options.name, policy, options.localPrivacy, refuseTask);
+  const guard = new DownloadGuard(options.name, policy, options.localPrivacy, refuseTask, (header) => modes.find((m) => m.readsDownload(header))!.name);
   const modes = clientModes({
     name: options.name,
     identity,
@@ -85,15 +78,30 @@ export function startClient(options: ClientOptions): ClientHandle {
     send: (message) => peer.send(message),
     refuse: (round, reason) => (refuseTask('fit', round, '', reason), new Error(reason)),
   });
-  const chains = new FitChains({
-    ...(localPrivacy ? { localPrivacy } : {}),
-    onLocalRelease: (round, epsilon) => emit({ type: 'local-privacy', round, epsilon, delta: options.localPrivacy!.delta }),
+  const tasks = new TaskRunner({
+    name: options.name,
+    trainer: options.trainer,
+    scaler: options.scaler,
+    identity,
+    peer,
+    chunkBytes: transfer.chunkBytes,
+    modes,
+    chains: new FitChains({
+      ...(localPrivacy ? { localPrivacy } : {}),
+      onLocalRelease: (round, epsilon) => emit({ type: 'local-privacy', round, epsilon, delta: options.localPrivacy!.delta }),
+    }),
+    guard,
+    audit,
+    log,
+    emit,
+    runId: () => runId,
+    modelSpec: () => modelSpec ?? [],
   });
 
   const finish = async (outcome: { reason: string; refused: boolean }) => {
     socket.io.reconnection(false);
     // Let a reply still in flight (the last evaluation) go out before closing.
-    await Promise.race([queue, new Promise((r) => setTimeout(r, 2_000))]);
+    await tasks.drain(2_000);
     socket.disconnect();
     modes.forEach((m) => m.dispose());
     if (outcome.refused) settleDone?.reject(new Error(`coordinator refused ${options.name}: ${outcome.reason}`));
@@ -198,7 +206,7 @@ export function startClient(options: ClientOptions): ClientHandle {
           void peer.send({ type: 'statistics-failure', taskId: message.taskId, reason: refusal }).catch(() => undefined);
           return;
         }
-        queue = queue.then(() => sendMoments(message.taskId));
+        tasks.sendMoments(message.taskId);
         return;
       }
       default:
@@ -209,122 +217,12 @@ export function startClient(options: ClientOptions): ClientHandle {
   peer.onStream(async (meta: StreamMeta): Promise<StreamSink> => {
     if (meta.kind === 'fit-result' || meta.kind === 'statistics-result') throw new Error(`a coordinator may not send a ${meta.kind} stream`);
     guard.screen(meta);
-    if (meta.kind === 'standardize') return standardizationSink(meta);
-    // A fit task's chain says what its download holds (the model, or a step's larger layout); built now, its
-    // conflicts refuse the task before any byte is read.
-    const chain = meta.kind === 'fit' ? chains.for(meta.config, fitMode(meta), runId ?? '') : undefined;
-    const runTask = (read: () => Promise<GlobalState>) => {
-      // Train (or evaluate) after acknowledging the stream, one task at a time.
-      queue = queue.then(async () => {
-        try {
-          const state = await read();
-          lastGlobal = chain ? chain.modelOf(state.weights) : state.weights;
-          await (meta.kind === 'fit' ? runFit(meta, state, chain!) : runEvaluate(meta, state.weights));
-        } catch (e) {
-          await reportFailure(meta.kind === 'fit' ? 'fit-failure' : 'evaluate-failure', meta.round, meta.taskId, e);
-        }
-      });
-    };
-    if (meta.reuses !== undefined) {
-      // The payload this client acknowledged last (the global it evaluated is the one it now trains from).
-      const reused = held;
-      if (reused?.sha256 !== meta.reuses) throw new Error(`the task reuses payload ${meta.reuses.slice(0, 16)}..., which this client does not hold`);
-      return {
-        write: () => {
-          throw new Error('a task that reuses a payload carries no bytes');
-        },
-        end: (trailer) => {
-          guard.check(meta, trailer);
-          runTask(reused.read);
-        },
-        abort: (reason) => log.warn({ kind: meta.kind, reason }, 'incoming stream aborted'),
-      };
-    }
-    const mode = modes.find((m) => m.readsDownload(meta))!;
-    const download = mode.openDownload(meta, chain ? chain.downloadSpec(modelSpec ?? []) : (modelSpec ?? []));
-    return {
-      write: (chunk) => download.write(chunk),
-      end: (trailer) => {
-        guard.check(meta, trailer);
-        const decode = download.end();
-        let state: Promise<GlobalState> | undefined;
-        const read = () => (state ??= decode());
-        held = { sha256: trailer.sha256, read };
-        runTask(read);
-      },
-      abort: (reason) => log.warn({ kind: meta.kind, reason }, 'incoming stream aborted'),
-    };
+    return tasks.open(meta);
   });
-
-  /** The mode that protects a fit task's upload: the first that takes its config (plain takes any). */
-  const fitMode = (meta: StreamMetaOf<'fit'>): ClientMode => modes.find((m) => m.takesFit(meta.config))!;
-
-  const standardizationSink = (meta: StreamMetaOf<'standardize'>): StreamSink => {
-    const collector = new WeightsCollector();
-    const decoder = new TensorStreamDecoder(collector);
-    return {
-      write: (chunk) => decoder.push(chunk),
-      end: async (trailer) => {
-        guard.check(meta, trailer);
-        decoder.end();
-        // Applied before acknowledging: the coordinator sends tasks only to clients that finished this.
-        const applied = queue.then(() => applyStandardization(options.scaler, collector.weights()));
-        queue = applied.then(() => undefined, () => undefined);
-        emit({ type: 'standardized', features: await applied });
-      },
-      abort: (reason) => log.warn({ reason }, 'incoming standardization aborted'),
-    };
-  };
-
-  const sendMoments = async (taskId: string) => {
-    try {
-      await sendFeatureMoments(peer, options.scaler, taskId, transfer.chunkBytes, (sha256, rows) => signUpload(0, taskId, 'statistics-result', { numExamples: rows }, sha256));
-    } catch (e) {
-      log.error({ error: errorText(e) }, 'sending feature statistics failed');
-      await peer.send({ type: 'statistics-failure', taskId, reason: errorText(e).slice(0, 4000) }).catch(() => undefined);
-    }
-  };
-
-  const reportFailure = async (kind: 'fit-failure' | 'evaluate-failure', round: number, taskId: string, e: unknown) => {
-    const reason = errorText(e);
-    emit({ type: 'task-failed', round, reason });
-    audit.append('task-failed', { run: runId ?? null, round, task: taskId, kind, reason });
-    log.error({ round, reason }, `${kind === 'fit-failure' ? 'fit' : 'evaluate'} failed`);
-    await peer.send({ type: kind, round, taskId, reason: reason.slice(0, 4000) }).catch(() => undefined);
-  };
-
-  /** Signs (run, round, task, this client, claims, payload hash) and records what left this site. */
-  const signUpload = (round: number, taskId: string, kind: string, claims: Readonly<Record<string, number>>, sha256: string): string => {
-    if (!runId) throw new Error('not authenticated to a run');
-    const claimsText = canonicalClaims(claims);
-    const signature = encodeBase64(sign(uploadTranscript({ runId, round, taskId, client: options.name, kind, claims: claimsText, payloadHash: sha256 }), identity.secretKey));
-    audit.append('upload-sent', { run: runId, round, task: taskId, kind, claims: claimsText, sha256, signature });
-    return signature;
-  };
-
-  /** Train through the chain, let the mode protect the update, upload it signed. */
-  const runFit = async (meta: StreamMetaOf<'fit'>, state: GlobalState, chain: FitChain) => {
-    const update = await chain.run({ round: meta.round, config: meta.config, download: state.weights, trainer: options.trainer });
-    const upload = await fitMode(meta).protect(update, { ...state, weights: update.global }, meta.config);
-    const { numExamples } = update;
-    await peer.sendStream({ kind: 'fit-result', round: meta.round, taskId: meta.taskId, numExamples, metrics: upload.metrics, ...upload.header }, upload.totalBytes, upload.chunks, {
-      sign: (sha256) => signUpload(meta.round, meta.taskId, 'fit-result', { numExamples, ...upload.metrics }, sha256),
-    });
-    update.sent?.();
-    emit({ type: 'fit', round: meta.round, numExamples, metrics: upload.metrics });
-  };
-
-  const runEvaluate = async (meta: StreamMetaOf<'evaluate'>, global: Weights) => {
-    await options.trainer.setWeights(global);
-    const outcome = await options.trainer.evaluate(meta.config);
-    const signature = signUpload(meta.round, meta.taskId, 'evaluate-result', { numExamples: outcome.numExamples, loss: outcome.loss, ...outcome.metrics }, '');
-    await peer.send({ type: 'evaluate-result', round: meta.round, taskId: meta.taskId, numExamples: outcome.numExamples, loss: outcome.loss, metrics: outcome.metrics, signature });
-    emit({ type: 'evaluate', round: meta.round, loss: outcome.loss, metrics: outcome.metrics });
-  };
 
   return {
     done,
-    globalWeights: () => lastGlobal,
+    globalWeights: () => tasks.lastGlobal,
     stop: async () => {
       stopped = true;
       socket.io.reconnection(false);

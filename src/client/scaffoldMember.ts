@@ -1,3 +1,4 @@
+import { TASK_EXTRAS } from '../protocol/taskExtras.js';
 import { SCAFFOLD_EXTRA_KEY, scaffoldSpec, splitScaffold } from '../protocol/scaffoldWire.js';
 import { specMismatch, specOf, type TensorSpec, type Weights } from '../protocol/tensors.js';
 import { scaffoldClientUpdate, scaffoldGradientCorrection, zeroControl } from './scaffoldClient.js';
@@ -31,7 +32,7 @@ export class ScaffoldMember {
    * back exactly, so clipping or noising the model half alone would protect nothing.
    */
   begin(download: Weights, config: FitConfig, context: { readonly runId: string; readonly localPrivacy: boolean }): ScaffoldRound {
-    if (config.extra?.clipNorm !== undefined || context.localPrivacy) {
+    if (config.extra?.[TASK_EXTRAS.clipNorm] !== undefined || context.localPrivacy) {
       throw new Error('SCAFFOLD cannot run with differential privacy (central clipping or local DP): its control update delta_c reveals the unclipped model update');
     }
     const { first: global, control: serverControl } = splitScaffold(download);

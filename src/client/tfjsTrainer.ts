@@ -1,3 +1,4 @@
+import { TASK_EXTRAS } from '../protocol/taskExtras.js';
 import * as tf from '@tensorflow/tfjs';
 import { poissonSubsample } from '../privacy/poissonSampling.js';
 import { RdpAccountant, type RdpState } from '../privacy/rdpAccountant.js';
@@ -142,7 +143,7 @@ export class TfjsTrainer implements Trainer {
         optimizer.dispose();
       }
     }
-    const mu = config.extra?.proximalMu;
+    const mu = config.extra?.[TASK_EXTRAS.proximalMu];
     if (mu !== undefined && (typeof mu !== 'number' || !(mu >= 0) || !Number.isFinite(mu))) throw new Error(`proximalMu must be a finite number >= 0, got ${String(mu)}`);
     const proximal = (typeof mu === 'number' && mu > 0) || correction ? this.proximalStep(optimizer, typeof mu === 'number' ? mu : 0, correction) : undefined;
     const rng = createSeededRng(mixSeed(this.options.seed ?? 0, config.round));

@@ -78,6 +78,11 @@ export interface Strategy {
   initialize(initial: Weights): Weights;
   configureFit(round: number, clients: readonly ClientSummary[], rng: SeededRng): FitTask[];
   aggregateFit(round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics };
+  /**
+   * The fit metrics alone, for modes where the coordinator never sees the aggregate (CKKS: the clients apply
+   * the step); by default the example-weighted mean of the clients' metrics.
+   */
+  aggregateFitMetrics?(round: number, reports: readonly FitReport[], failures: readonly TaskFailure[]): Metrics;
   configureEvaluate(round: number, clients: readonly ClientSummary[], rng: SeededRng): EvaluateTask[];
   aggregateEvaluate(round: number, reports: readonly EvaluateReport[], failures: readonly TaskFailure[]): EvaluationSummary;
   /** What the strategy carries between rounds (momentum, moments), as JSON, for checkpoints. */

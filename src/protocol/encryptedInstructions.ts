@@ -1,4 +1,5 @@
 import type { EncryptedLayout } from './encryptedLayout.js';
+import { TASK_EXTRAS } from './taskExtras.js';
 
 /**
  * What a CKKS fit task tells a client beyond plain training, carried in `FitInstructions.extra` (flat
@@ -23,16 +24,16 @@ export interface EncryptedInstructions {
 }
 
 const KEYS = {
-  weight: 'ckksWeight',
-  cohortSize: 'ckksCohortSize',
-  serverLearningRate: 'ckksServerLearningRate',
-  serverMomentum: 'ckksServerMomentum',
-  clipNorm: 'clipNorm',
-  noiseShare: 'dpNoiseShare',
-  initialClipNorm: 'clipInitialNorm',
-  targetQuantile: 'clipTargetQuantile',
-  clipLearningRate: 'clipLearningRate',
-  countNoiseShare: 'clipCountNoiseShare',
+  weight: TASK_EXTRAS.ckksWeight,
+  cohortSize: TASK_EXTRAS.ckksCohortSize,
+  serverLearningRate: TASK_EXTRAS.ckksServerLearningRate,
+  serverMomentum: TASK_EXTRAS.ckksServerMomentum,
+  clipNorm: TASK_EXTRAS.clipNorm,
+  noiseShare: TASK_EXTRAS.dpNoiseShare,
+  initialClipNorm: TASK_EXTRAS.clipInitialNorm,
+  targetQuantile: TASK_EXTRAS.clipTargetQuantile,
+  clipLearningRate: TASK_EXTRAS.clipLearningRate,
+  countNoiseShare: TASK_EXTRAS.clipCountNoiseShare,
 } as const;
 
 /** The instructions as `extra` entries. */

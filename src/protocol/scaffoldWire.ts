@@ -1,4 +1,5 @@
 import { specMismatch, specOf, type NamedTensor, type TensorSpec, type Weights } from './tensors.js';
+import { TASK_EXTRAS } from './taskExtras.js';
 
 /**
  * How SCAFFOLD (Karimireddy et al. 2020) rides on a protocol that carries one list of tensors each way:
@@ -9,7 +10,7 @@ import { specMismatch, specOf, type NamedTensor, type TensorSpec, type Weights }
 export const SCAFFOLD_CONTROL_PREFIX = 'scaffold.control/';
 
 /** The `FitInstructions.extra` flag that tells a client its fit task is a SCAFFOLD one. */
-export const SCAFFOLD_EXTRA_KEY = 'scaffold';
+export const SCAFFOLD_EXTRA_KEY = TASK_EXTRAS.scaffold;
 
 /** The model's spec followed by the control variate's: what a SCAFFOLD upload (and fit download) looks like. */
 export function scaffoldSpec(model: readonly TensorSpec[]): TensorSpec[] {

@@ -22,6 +22,8 @@ export class DownloadGuard {
     private readonly policy: ResolvedSecurityPolicy,
     private readonly localNoise: LocalNoise | undefined,
     private readonly report: RefusalReporter,
+    /** The secure mode a download's header belongs to (the mode that reads it). */
+    private readonly modeOf: (header: StreamMetaOf<'evaluate'>) => 'plain' | 'ckks',
   ) {}
 
   /** The handshake proved `coordinatorKey` for `runId`; task ids are remembered per run. */
@@ -43,7 +45,7 @@ export class DownloadGuard {
       : meta.kind === 'fit'
         ? fitTaskRefusal(this.policy, fitTaskTerms(meta.config.extra), this.localNoise)
         : meta.kind === 'evaluate'
-          ? evaluateTaskRefusal(this.policy, meta.encrypted !== undefined)
+          ? evaluateTaskRefusal(this.policy, this.modeOf(meta))
           : undefined;
     if (refusal) {
       this.report(meta.kind, round, meta.taskId, refusal);

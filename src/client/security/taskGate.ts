@@ -1,3 +1,4 @@
+import { TASK_EXTRAS, numberExtra } from '../../protocol/taskExtras.js';
 import { readEncryptedInstructions, type EncryptedInstructions } from '../../protocol/encryptedInstructions.js';
 import type { ResolvedSecurityPolicy } from './securityPolicy.js';
 
@@ -72,9 +73,9 @@ export function clipNormRefusal(policy: ResolvedSecurityPolicy, clipNorm: number
   return `the adaptive clip norm reached ${clipNorm.toPrecision(4)}, above this node's maximum clip norm ${policy.maxClipNorm}`;
 }
 
-/** Why this node refuses an evaluate task (`encrypted`: the model arrives as the CKKS sum), or undefined. */
-export function evaluateTaskRefusal(policy: ResolvedSecurityPolicy, encrypted: boolean): string | undefined {
-  return modeRefusal(policy, encrypted ? 'ckks' : 'plain', 'evaluate task');
+/** Why this node refuses an evaluate task whose model arrives in `mode`, or undefined. */
+export function evaluateTaskRefusal(policy: ResolvedSecurityPolicy, mode: 'plain' | 'ckks'): string | undefined {
+  return modeRefusal(policy, mode, 'evaluate task');
 }
 
 /** Why this node refuses to send its feature statistics, or undefined. */
@@ -87,6 +88,5 @@ export function statisticsRefusal(policy: ResolvedSecurityPolicy): string | unde
 export function fitTaskTerms(extra: Readonly<Record<string, unknown>> | undefined): FitTaskTerms {
   const instructions = readEncryptedInstructions(extra);
   if (instructions) return { mode: 'ckks', instructions };
-  const clipNorm = extra?.clipNorm;
-  return { mode: 'plain', clipNorm: typeof clipNorm === 'number' ? clipNorm : undefined };
+  return { mode: 'plain', clipNorm: numberExtra(extra, TASK_EXTRAS.clipNorm) };
 }

@@ -1,3 +1,4 @@
+import { TASK_EXTRAS } from '../../protocol/taskExtras.js';
 import type { Weights } from '../../protocol/tensors.js';
 import type { AggregateResult } from './aggregator.js';
 import type { DpMean } from './dpMean.js';
@@ -31,7 +32,7 @@ export function withClipNorm(strategy: Strategy, aggregator: DpMean): Strategy {
     initialize: (initial: Weights) => strategy.initialize(initial),
     configureFit(round: number, clients: readonly ClientSummary[], rng: SeededRng): FitTask[] {
       const clipNorm = aggregator.clipNormFor(round);
-      return strategy.configureFit(round, clients, rng).map((t) => ({ ...t, instructions: { ...t.instructions, extra: { ...t.instructions.extra, clipNorm } } }));
+      return strategy.configureFit(round, clients, rng).map((t) => ({ ...t, instructions: { ...t.instructions, extra: { ...t.instructions.extra, [TASK_EXTRAS.clipNorm]: clipNorm } } }));
     },
     aggregateFit: (round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], failures: readonly TaskFailure[]) =>
       strategy.aggregateFit(round, global, aggregate, reports, failures),

@@ -106,6 +106,11 @@ export class FedAvg implements Strategy {
     return sampleCohort(clients, this.fractionFit, this.minFitClients, rng).map((client) => ({ client, instructions: this.fitInstructions }));
   }
 
+  /** The example-weighted mean of the clients' fit metrics (loss, accuracy, training time...). */
+  aggregateFitMetrics(_round: number, reports: readonly FitReport[], _failures: readonly TaskFailure[]): Metrics {
+    return weightedMetrics(reports);
+  }
+
   aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics } {
     if (!aggregate.mean) return { weights: global, metrics: {} };
     return { weights: applyFlatUpdate(global, aggregate.mean, this.serverLearningRate), metrics: weightedMetrics(reports) };

@@ -1,8 +1,9 @@
+import { TASK_EXTRAS } from '../../protocol/taskExtras.js';
 import { FedAvg, type FedAvgOptions } from './fedAvg.js';
 import { checkNonNegative } from './strategyOptions.js';
 
 /** The `FitInstructions.extra` key that carries mu to the clients. */
-export const PROXIMAL_MU_KEY = 'proximalMu';
+export const PROXIMAL_MU_KEY = TASK_EXTRAS.proximalMu;
 
 export interface FedProxOptions extends FedAvgOptions {
   /**

@@ -1,3 +1,4 @@
+import { TASK_EXTRAS, numberExtra } from '../../protocol/taskExtras.js';
 import { TensorStreamDecoder, WeightsCollector, encodeWeightsChunks, encodedByteLength } from '../../protocol/tensorCodec.js';
 import { clipStep } from '../../client/mods/clipStep.js';
 import type { ClientMode } from '../clientMode.js';
@@ -24,7 +25,10 @@ export function plainClientMode(chunkBytes: number): ClientMode {
     takesFit: () => true,
     protectsUpdates: false,
     // Central DP in plaintext: the task names the round's C, and the update is clipped to it before it leaves.
-    steps: (config) => (typeof config.extra?.clipNorm === 'number' ? [clipStep(config.extra.clipNorm)] : []),
+    steps: (config) => {
+      const clipNorm = numberExtra(config.extra, TASK_EXTRAS.clipNorm);
+      return clipNorm === undefined ? [] : [clipStep(clipNorm)];
+    },
     protect: async (update) => ({
       totalBytes: encodedByteLength(update.delta),
       chunks: encodeWeightsChunks(update.delta, chunkBytes),
