@@ -288,10 +288,10 @@ const PHASE_LABELS: Record<keyof Phases, string> = {
   fitDecrypt: 'fit: decrypt the global (client)',
   train: 'fit: train (add a constant, after --train-ms of spin)',
   prepare: 'fit: contribution (weighted state, client)',
-  encrypt: 'fit: encrypt (client)',
+  encrypt: 'fit: encrypt (client, as the upload pulls it)',
   upload: 'fit: update up and acknowledged (coordinator adds as it streams)',
   betweenPhases: 'upload acked -> evaluate global received (other clients, sum, encode, stream down)',
-  evaluateDecrypt: 'evaluate: decrypt the global (client; the next fit reuses it)',
+  evaluateDecrypt: 'evaluate: decrypt the global (client, as it streams in; the next fit reuses it)',
   tail: 'evaluate: reply -> round end',
 };
 

@@ -45,25 +45,35 @@ const { name, trainMs } = config;
 const report = (r: ClientReport) => process.send?.(r);
 const mark = (m: Mark, bytes?: number) => report({ type: 'mark', name, mark: m, at: epochMs(), ...(bytes !== undefined ? { bytes } : {}) });
 
-// Instrumentation only (src/ is not changed): time this client's CKKS encryption and decryption.
+// Instrumentation only (src/ is not changed): time this client's CKKS encryption and decryption. Both stream
+// one ciphertext at a time (encryption as the upload pulls it, decryption as the download's frames complete), so
+// the marks are the first and the last ciphertext's: the phases overlap the transfers they feed.
 const sideProto = CkksClientSide.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-const encryptScaled = sideProto.encryptScaled;
-const decryptSum = sideProto.decryptSum;
-if (typeof encryptScaled !== 'function' || typeof decryptSum !== 'function') {
-  throw new Error('bench/ckksRoundClient.ts times CkksClientSide.encryptScaled and .decryptSum, which no longer exist: update its instrumentation');
+const encryptSlice = sideProto.encryptSlice;
+const decryptSumPart = sideProto.decryptSumPart;
+if (typeof encryptSlice !== 'function' || typeof decryptSumPart !== 'function') {
+  throw new Error('bench/ckksRoundClient.ts times CkksClientSide.encryptSlice and .decryptSumPart, which no longer exist: update its instrumentation');
 }
-sideProto.encryptScaled = function (this: unknown, ...args: unknown[]) {
-  mark('encrypt-start');
-  const update = encryptScaled.apply(this, args) as { byteLength: number; ciphertexts: readonly unknown[] };
-  mark('encrypt-end', update.byteLength);
-  return update;
+const SLOTS = 2048;
+let encryptedBytes = 0;
+sideProto.encryptSlice = function (this: unknown, ...args: unknown[]) {
+  const [values, , index] = args as [Float32Array, number, number];
+  if (index === 0) {
+    mark('encrypt-start');
+    encryptedBytes = 0;
+  }
+  const slice = encryptSlice.apply(this, args) as { bytes: Uint8Array };
+  encryptedBytes += slice.bytes.length;
+  if (index === Math.ceil(values.length / SLOTS) - 1) mark('encrypt-end', encryptedBytes);
+  return slice;
 };
-sideProto.decryptSum = function (this: unknown, ...args: unknown[]) {
-  mark('decrypt-start');
+sideProto.decryptSumPart = function (this: unknown, ...args: unknown[]) {
+  const [index, , , out] = args as [number, Uint8Array, number, Float32Array];
+  if (index === 0) mark('decrypt-start');
   try {
-    return decryptSum.apply(this, args);
+    return decryptSumPart.apply(this, args);
   } finally {
-    mark('decrypt-end');
+    if (index === Math.ceil(out.length / SLOTS) - 1) mark('decrypt-end');
   }
 };
 

@@ -109,6 +109,36 @@ export class CkksClientSide {
     return { ciphertexts, length: values.length, clipped, byteLength };
   }
 
+  /**
+   * weight * values as a stream of ciphertexts, encrypted one at a time as the caller pulls them (so encrypting
+   * overlaps sending), with the counts a header needs known up front: every ciphertext of these parameters
+   * serializes (uncompressed) to the same size, which the first one measures; a different size throws.
+   */
+  encryptStream(values: Float32Array, weight: number): { readonly count: number; readonly ciphertextBytes: number; readonly clipped: number; readonly ciphertexts: Iterable<Uint8Array> } {
+    const count = this.ctx.ciphertextCount(values.length);
+    if (count === 0) throw new CkksError('cannot encrypt an empty update');
+    if (!(weight > 0) || !Number.isFinite(weight)) throw new CkksError(`update weight must be positive and finite, got ${weight}`);
+    let clipped = 0;
+    const bound = this.ctx.contributionBound;
+    for (let i = 0; i < values.length; i++) {
+      const v = weight * values[i]!;
+      if (!Number.isFinite(v)) throw new CkksError(`update value ${i} is ${values[i]}: values must be finite`);
+      if (v > bound || v < -bound) clipped++;
+    }
+    const first = this.encryptSlice(values, weight, 0).bytes;
+    const size = first.length;
+    const encryptSlice = (index: number) => this.encryptSlice(values, weight, index).bytes;
+    function* ciphertexts(): Generator<Uint8Array> {
+      yield first;
+      for (let index = 1; index < count; index++) {
+        const bytes = encryptSlice(index);
+        if (bytes.length !== size) throw new CkksError(`ciphertext ${index} serialized to ${bytes.length} bytes, not the ${size} its stream announced`);
+        yield bytes;
+      }
+    }
+    return { count, ciphertextBytes: size, clipped, ciphertexts: ciphertexts() };
+  }
+
   /** Encrypts ciphertext `index` of an update alone, for callers that stream without holding it all. */
   encryptSlice(values: Float32Array, weight: number, index: number): CkksEncryptedSlice {
     this.check();
@@ -171,23 +201,36 @@ export class CkksClientSide {
     return count;
   }
 
-  private decryptInto(sum: readonly Uint8Array[], totalWeight: number, out: Float32Array | Float64Array, grid: number): void {
-    const slotCount = this.ctx.slotCount;
-    for (let index = 0; index < sum.length; index++) {
-      const decoded = sealCall(`decrypting ciphertext ${index} of the sum`, () => {
-        this.loadSum(sum[index]!);
-        if (this.cipher.scale() !== this.ctx.scale) throw new CkksError(`sum ciphertext ${index} has scale ${this.cipher.scale()}, expected ${this.ctx.scale}`);
-        this.decryptor.decrypt(this.cipher, this.plain);
-        const values: unknown = this.encoder.decodeFloat64(this.plain);
-        if (!(values instanceof Float64Array)) throw new CkksError('node-seal returned no Float64Array from decodeFloat64');
-        return values;
-      });
-      const from = index * slotCount;
-      const n = Math.min(slotCount, out.length - from);
-      if (grid > 0) for (let j = 0; j < n; j++) out[from + j] = (Math.round(decoded[j]! / grid) * grid) / totalWeight;
-      else for (let j = 0; j < n; j++) out[from + j] = decoded[j]! / totalWeight;
-    }
+  /**
+   * Decrypts ciphertext `index` of a sum of `count` values into `out` (rounded to the grid, divided by
+   * `totalWeight`), for callers that decrypt each ciphertext as it arrives.
+   */
+  decryptSumPart(index: number, bytes: Uint8Array, totalWeight: number, out: Float32Array): void {
+    this.check();
+    if (!Number.isInteger(index) || index < 0 || index * this.ctx.slotCount >= out.length) throw new CkksError(`ciphertext ${index} is outside a sum of ${out.length} values`);
+    if (!(totalWeight > 0) || !Number.isFinite(totalWeight)) throw new CkksError(`totalWeight must be positive and finite, got ${totalWeight}`);
+    this.decryptOne(index, bytes, totalWeight, out, this.grid);
   }
+
+  private decryptInto(sum: readonly Uint8Array[], totalWeight: number, out: Float32Array | Float64Array, grid: number): void {
+    for (let index = 0; index < sum.length; index++) this.decryptOne(index, sum[index]!, totalWeight, out, grid);
+  }
+
+  private decryptOne(index: number, bytes: Uint8Array, totalWeight: number, out: Float32Array | Float64Array, grid: number): void {
+    const decoded = sealCall(`decrypting ciphertext ${index} of the sum`, () => {
+      this.loadSum(bytes);
+      if (this.cipher.scale() !== this.ctx.scale) throw new CkksError(`sum ciphertext ${index} has scale ${this.cipher.scale()}, expected ${this.ctx.scale}`);
+      this.decryptor.decrypt(this.cipher, this.plain);
+      const values: unknown = this.encoder.decodeFloat64(this.plain);
+      if (!(values instanceof Float64Array)) throw new CkksError('node-seal returned no Float64Array from decodeFloat64');
+      return values;
+    });
+    const from = index * this.ctx.slotCount;
+    const n = Math.min(this.ctx.slotCount, out.length - from);
+    if (grid > 0) for (let j = 0; j < n; j++) out[from + j] = (Math.round(decoded[j]! / grid) * grid) / totalWeight;
+    else for (let j = 0; j < n; j++) out[from + j] = decoded[j]! / totalWeight;
+  }
+
 
   /**
    * Loads one ciphertext of the sum into `cipher`: a seeded sum is rebuilt by SEAL from its parts (the sum's

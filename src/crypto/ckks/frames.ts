@@ -17,6 +17,11 @@ export function framedByteLength(ciphertexts: readonly Uint8Array[]): number {
   return n;
 }
 
+/** Bytes of the framed stream for `count` ciphertexts of `ciphertextBytes` each (known before they exist). */
+export function framedStreamLength(count: number, ciphertextBytes: number): number {
+  return MAGIC_BYTES + count * (LENGTH_BYTES + ciphertextBytes);
+}
+
 /** The framed stream as chunks of at most `chunkBytes` (ciphertexts larger than a chunk travel as views), without one big copy. */
 export function* ciphertextFrameChunks(ciphertexts: Iterable<Uint8Array>, chunkBytes: number): Generator<Uint8Array> {
   if (!Number.isInteger(chunkBytes) || chunkBytes < 16) throw new CkksError(`chunkBytes must be an integer >= 16, got ${chunkBytes}`);

@@ -75,14 +75,15 @@ export function ckksClientMode(context: CkksClientContext): ClientMode {
     announce: (runId) => member.announce(runId),
     readsDownload: (header) => header.encrypted !== undefined,
     openDownload: (header, spec) => {
-      const encrypted = header.encrypted!;
-      const frames: Uint8Array[] = [];
+      // Each ciphertext is decrypted as soon as its frame is complete: decryption overlaps the download.
+      const sum = member.sumDecryptor(header.encrypted!, spec);
       const parser = member.frameParser();
       return {
-        write: (chunk) => void frames.push(...parser.push(chunk)),
+        write: (chunk) => parser.push(chunk).forEach((frame) => sum.push(frame)),
         end: () => {
           parser.end();
-          return () => member.decryptState(frames, encrypted, spec);
+          const state = sum.finish();
+          return async () => state;
         },
       };
     },

@@ -6,7 +6,8 @@ import { generateAgreementKey, signAgreementKey, verifyAgreementKey, type Agreem
 import { CkksClientSide } from '../../crypto/ckks/clientSide.js';
 import { CkksContext } from '../../crypto/ckks/ckksContext.js';
 import { maxCiphertextBytes } from '../../crypto/ckks/ckksSizes.js';
-import { CiphertextFrameParser, ciphertextFrameChunks, framedByteLength } from '../../crypto/ckks/frames.js';
+import { DEFAULT_CKKS_PARAMETERS } from '../../crypto/ckks/ckksParameters.js';
+import { CiphertextFrameParser, ciphertextFrameChunks, framedStreamLength } from '../../crypto/ckks/frames.js';
 import { openKeyBox, sealKeyBox } from '../../crypto/ckks/keyBox.js';
 import type { Identity } from '../../crypto/identity.js';
 import { encodeBase64 } from '../../crypto/keyEncoding.js';
@@ -136,6 +137,16 @@ export class CkksMember {
    * model shaped like `spec`, momentum, clip norm).
    */
   async decryptState(frames: readonly Uint8Array[], encrypted: EncryptedGlobalMeta, spec: readonly TensorSpec[]): Promise<EncryptedRoundState> {
+    const sum = this.sumDecryptor(encrypted, spec);
+    frames.forEach((frame) => sum.push(frame));
+    return sum.finish();
+  }
+
+  /**
+   * Decrypts the coordinator's encrypted sum one ciphertext at a time as its frames arrive (decryption
+   * overlaps the download); `finish` checks every ciphertext came and splits the state by the layout.
+   */
+  sumDecryptor(encrypted: EncryptedGlobalMeta, spec: readonly TensorSpec[]): { push(frame: Uint8Array): void; finish(): EncryptedRoundState } {
     const side = this.requireKey();
     let parameters = 0;
     for (const t of spec) parameters += sizeOfShape(t.shape);
@@ -143,7 +154,19 @@ export class CkksMember {
     if (layoutLength(layout) !== encrypted.count) {
       throw new Error(`the encrypted global has ${encrypted.count} values; this client's model packed as ${describeLayout(layout)} has ${layoutLength(layout)}`);
     }
-    return unpackLayout(side.decryptSum(frames, encrypted.count, encrypted.totalWeight), layout, spec);
+    const out = new Float32Array(encrypted.count);
+    const expected = Math.ceil(encrypted.count / (DEFAULT_CKKS_PARAMETERS.polyModulusDegree / 2));
+    let received = 0;
+    return {
+      push: (frame) => {
+        if (received >= expected) throw new Error(`the encrypted global has more than the ${expected} ciphertexts of ${encrypted.count} values`);
+        side.decryptSumPart(received++, frame, encrypted.totalWeight, out);
+      },
+      finish: () => {
+        if (received !== expected) throw new Error(`the encrypted global ended after ${received} of its ${expected} ciphertexts`);
+        return unpackLayout(out, layout, spec);
+      },
+    };
   }
 
   /** A parser for incoming ciphertext frames, bounded by the largest ciphertext of the parameters (a sum is unseeded: twice a seeded one at most). */
@@ -151,10 +174,13 @@ export class CkksMember {
     return new CiphertextFrameParser(maxCiphertextBytes() * 2);
   }
 
-  /** Encrypts weight x values (a packed layout) for upload: ciphertext frames and their byte length. */
+  /**
+   * Encrypts weight x values (a packed layout) for upload: ciphertext frames, encrypted as the transport pulls
+   * them (encryption overlaps sending), and their byte length, known up front.
+   */
   encryptVector(values: Float32Array, weight: number, chunkBytes: number): { totalBytes: number; chunks: Iterable<Uint8Array>; clipped: number } {
-    const update = this.requireKey().encryptScaled(values, weight);
-    return { totalBytes: framedByteLength(update.ciphertexts), chunks: ciphertextFrameChunks(update.ciphertexts, chunkBytes), clipped: update.clipped };
+    const update = this.requireKey().encryptStream(values, weight);
+    return { totalBytes: framedStreamLength(update.count, update.ciphertextBytes), chunks: ciphertextFrameChunks(update.ciphertexts, chunkBytes), clipped: update.clipped };
   }
 
   dispose(): void {
