@@ -10,7 +10,7 @@ export type FedAdagradOptions = Omit<AdaptiveFedOptOptions, 'beta2'>;
 
 /**
  * FedAdagrad: Reddi et al. 2021, "Adaptive Federated Optimization" (ICLR), Algorithm 2 with the Adagrad
- * rule. Sum-based: plain and secagg, not CKKS (see CLEAR_MEAN_MODES).
+ * rule. Needs the mean in the clear (no step linear in it): plain mode, not CKKS (capabilities).
  */
 export class FedAdagrad extends AdaptiveFedOpt {
   constructor(options: FedAdagradOptions) {

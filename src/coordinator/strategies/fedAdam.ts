@@ -8,8 +8,8 @@ export const FED_ADAM_DEFAULTS: AdaptiveHyperparameters = { eta: 1e-1, tau: 1e-9
 
 /**
  * FedAdam: Reddi, Charles, Zaheer, Garrett, Rush, Konecny, Kumar and McMahan 2021, "Adaptive Federated
- * Optimization" (ICLR), Algorithm 2 with the Adam rule. Sum-based (it needs only the mean delta): plain and
- * secagg, not CKKS (see CLEAR_MEAN_MODES). Clients train with plain SGD in the paper.
+ * Optimization" (ICLR), Algorithm 2 with the Adam rule. Sum-based (it needs only the mean delta): plain mode or
+ * a mode that gives the coordinator the mean, not CKKS (capabilities). Clients train with plain SGD in the paper.
  */
 export class FedAdam extends AdaptiveFedOpt {
   constructor(options: AdaptiveFedOptOptions) {

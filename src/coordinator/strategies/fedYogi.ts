@@ -12,7 +12,7 @@ export const FED_YOGI_DEFAULTS: AdaptiveHyperparameters = { eta: 1e-2, tau: 1e-3
 
 /**
  * FedYogi: Reddi et al. 2021, "Adaptive Federated Optimization" (ICLR), Algorithm 2 with the Yogi rule.
- * Sum-based: plain and secagg, not CKKS (see CLEAR_MEAN_MODES).
+ * Needs the mean in the clear (no step linear in it): plain mode, not CKKS (capabilities).
  */
 export class FedYogi extends AdaptiveFedOpt {
   constructor(options: AdaptiveFedOptOptions) {

@@ -57,10 +57,10 @@ const stateSchema = z.strictObject({ strategy: z.literal('scaffold'), control: f
  *
  * Wire layout (src/protocol/scaffoldWire.ts): fit tasks download `fitPayload(global)` = [x; c] and upload
  * [delta_y; delta_c], so the aggregator must be bound to `uploadSpec(model)`, twice the model (the coordinator
- * does so through FitPayloadShape). Averages are uniform over the contributors (Algorithm 1's 1/|S|), by
+ * does so through capabilities.payload). Averages are uniform over the contributors (Algorithm 1's 1/|S|), by
  * UniformWeights around a streaming mean. The client side is src/client/scaffoldMember.ts.
  *
- * Plain mode only for now: the sums it needs would survive secagg (the server learns only the means it
+ * Plain mode only for now: the sums it needs would survive a masking mode (the server learns only the means it
  * uses) but the secure modes weight by example count on the client and know nothing of the doubled layout.
  */
 export class Scaffold extends FedAvg implements FitPayloadShape {
