@@ -12,6 +12,7 @@ import type { CoordinatorEventMap } from './coordinatorEvents.js';
 import { RunError, type CoordinatorOptions, type RunResult } from './coordinatorOptions.js';
 import { encodeGlobal, type EncodedWeights } from './encodeGlobal.js';
 import { computeFederatedStandardization, distributeStandardization } from './federatedStandardization.js';
+import { setUpPrivacy } from './privacySetup.js';
 import { driveRounds } from './round/driver.js';
 import type { RunContext } from './round/runContext.js';
 import { CoordinatorServer, type HttpHandler } from './server.js';
@@ -19,7 +20,7 @@ import { startingPoint } from './startingPoint.js';
 import type { ClientSummary } from './strategy.js';
 import { weightsHash } from './weightsHash.js';
 
-export { RunError, type CoordinatorOptions, type RunResult } from './coordinatorOptions.js';
+export { RunError, type CoordinatorOptions, type PrivacyOptions, type RunResult } from './coordinatorOptions.js';
 
 /**
  * A coordinator: the server its clients connect to, the secure-aggregation mode chosen for the run, and the
@@ -36,9 +37,15 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   private readonly audit: AuditTrail;
   readonly identity: Identity;
 
-  private constructor(private readonly options: CoordinatorOptions) {
+  private readonly options: CoordinatorOptions;
+
+  private constructor(given: CoordinatorOptions) {
     super();
-    if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new RunError(`rounds must be a positive integer, got ${options.rounds}`);
+    if (!Number.isInteger(given.rounds) || given.rounds < 1) throw new RunError(`rounds must be a positive integer, got ${given.rounds}`);
+    // Client-level DP from its one option: the strategy gets its clipping and noise here (privacySetup.ts).
+    const setup = setUpPrivacy(given, given.secureAggregation ?? 'plain');
+    const options: CoordinatorOptions = { ...given, strategy: setup.strategy, ...(setup.privacy ? { privacy: setup.privacy } : {}) };
+    this.options = options;
     this.runId = options.runId ?? randomUUID();
     this.log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ run: this.runId });
     this.identity = options.identity ?? generateIdentity();
@@ -49,7 +56,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     if (refusal) throw new RunError(`strategy ${options.strategy.name} cannot run with secureAggregation: ${definition.name}: ${refusal}`);
     refuseUnacceptedRisks(definition, options);
     const chunkBytes = options.transfer?.chunkBytes ?? defaultPeerOptions.chunkBytes;
-    const privacy = options.privacy ? { ...options.privacy, ...(options.privacyClipNorm !== undefined ? { clipNorm: options.privacyClipNorm } : {}) } : undefined;
+    const privacy = options.privacy;
     this.mode = definition.createCoordinator({ runId: this.runId, strategy: options.strategy, initialWeights: options.initialWeights, chunkBytes, access: this.access, log: this.log, audit: this.audit, ...(privacy ? { privacy } : {}) });
     // No upload may be larger than a fit update in this mode (moments are far smaller): refuse bigger ones up front.
     this.transfer = { ...defaultPeerOptions, maxTransferBytes: this.mode.maxUploadBytes + 64 * 1024, ...options.transfer };
