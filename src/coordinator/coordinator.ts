@@ -12,6 +12,7 @@ import type { CoordinatorEventMap } from './coordinatorEvents.js';
 import { RunError, type CoordinatorOptions, type RunResult } from './coordinatorOptions.js';
 import { encodeGlobal, type EncodedWeights } from './encodeGlobal.js';
 import { computeFederatedStandardization, distributeStandardization } from './federatedStandardization.js';
+import type { PrivacySettings } from './privacyLedger.js';
 import { setUpPrivacy } from './privacySetup.js';
 import { driveRounds } from './round/driver.js';
 import type { RunContext } from './round/runContext.js';
@@ -38,6 +39,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   readonly identity: Identity;
 
   private readonly options: CoordinatorOptions;
+  private readonly ledgerSettings: PrivacySettings | undefined;
 
   private constructor(given: CoordinatorOptions) {
     super();
@@ -46,6 +48,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const setup = setUpPrivacy(given, given.secureAggregation ?? 'plain');
     const options: CoordinatorOptions = { ...given, strategy: setup.strategy, ...(setup.privacy ? { privacy: setup.privacy } : {}) };
     this.options = options;
+    this.ledgerSettings = setup.ledger;
     this.runId = options.runId ?? randomUUID();
     this.log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ run: this.runId });
     this.identity = options.identity ?? generateIdentity();
@@ -147,7 +150,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const roundTimeoutMs = this.options.roundTimeoutMs ?? 120_000;
     const waitMs = this.options.waitForClientsMs ?? 300_000;
     const registry = this.server.registry;
-    const start = startingPoint({ runId: this.runId, options: this.options, mode: this.mode, log: this.log, audit: this.audit });
+    const start = startingPoint({ runId: this.runId, options: this.options, mode: this.mode, log: this.log, audit: this.audit, ...(this.ledgerSettings ? { privacy: this.ledgerSettings } : {}) });
     const auditing = this.audit !== noAudit;
     if (start.firstRound === 1 && auditing) {
       this.audit.append('run-started', { run: this.runId, rounds: this.options.rounds, strategy: strategy.name, model: weightsHash(this.options.initialWeights), coordinatorKey: keyFingerprint(this.identity.publicKey), access: this.access.mode, secureAggregation: this.mode.name });

@@ -7,11 +7,26 @@ export interface PrivacySettings {
   readonly delta: number;
   readonly targetEpsilon?: number;
   readonly conversion?: RdpConversion;
+  /**
+   * Who adds the noise: `central`, the coordinator, whole, whatever the number of updates (plain mode's DpMean);
+   * `distributed`, each selected client its share of std zC / sqrt(m) (secure modes), so a round in which only m'
+   * of the m selected report carries multiplier z sqrt(m' / m). Default `central`.
+   */
+  readonly noise?: 'central' | 'distributed';
+}
+
+/** The cohort a round was configured with, for the budget check's worst case. */
+export interface RoundCohort {
+  /** m: the clients selected. */
+  readonly selected: number;
+  /** The fewest updates with which the round still counts (the strategy's minFitClients). */
+  readonly minimum: number;
 }
 
 /**
  * The run's client-level privacy ledger: an RDP accountant charged once per aggregated round (a failed
- * attempt releases nothing and costs nothing), and the budget check made before a round starts.
+ * attempt releases nothing and costs nothing), and the budget check made before a round starts, against the
+ * round's worst case.
  */
 export class PrivacyLedger {
   constructor(
@@ -28,14 +43,34 @@ export class PrivacyLedger {
     return this.accountant.state;
   }
 
-  /** Why round `round` must not run (it would pass the budget), or undefined. */
-  refuse(round: number, sampleRate: number): { message: string; epsilon: number } | undefined {
+  /**
+   * The noise multiplier round's worst case leaves: under distributed noise, the round can end with as few as
+   * `minimum` of the `selected` clients' shares (clients drop out, by accident or on purpose), z sqrt(minimum / m);
+   * central noise is whole whatever arrives.
+   */
+  worstCaseMultiplier(cohort: RoundCohort | undefined): number {
+    const z = this.settings.noiseMultiplier;
+    if (this.settings.noise !== 'distributed' || !cohort || cohort.selected <= 0) return z;
+    const fewest = Math.max(1, Math.min(cohort.minimum, cohort.selected));
+    return z * Math.sqrt(fewest / cohort.selected);
+  }
+
+  /**
+   * Why round `round` must not run, or undefined: a round runs only if even its worst case (the lowest noise it
+   * can end with, see worstCaseMultiplier) keeps epsilon within the target, so no dropout can take the run past it.
+   */
+  refuse(round: number, sampleRate: number, cohort?: RoundCohort): { message: string; epsilon: number } | undefined {
     const { targetEpsilon, delta, noiseMultiplier, conversion } = this.settings;
     if (targetEpsilon === undefined) return undefined;
-    const check = this.accountant.wouldExceed({ epsilon: targetEpsilon, delta, ...(conversion ? { conversion } : {}) }, sampleRate, noiseMultiplier);
+    const worst = this.worstCaseMultiplier(cohort);
+    const check = this.accountant.wouldExceed({ epsilon: targetEpsilon, delta, ...(conversion ? { conversion } : {}) }, sampleRate, worst);
     if (!check.exceeds) return undefined;
+    const how =
+      worst < noiseMultiplier && cohort
+        ? ` in its worst case (${Math.min(cohort.minimum, cohort.selected)} of the ${cohort.selected} selected clients' noise shares arriving: noise multiplier ${worst.toPrecision(4)})`
+        : '';
     return {
-      message: `privacy budget: round ${round} would bring epsilon to ${check.epsilon.toFixed(4)}, past the target ${targetEpsilon} (delta ${delta}); stopped after round ${round - 1}`,
+      message: `privacy budget: round ${round} would bring epsilon to ${check.epsilon.toFixed(4)}${how}, past the target ${targetEpsilon} (delta ${delta}); stopped after round ${round - 1}`,
       epsilon: check.epsilon,
     };
   }

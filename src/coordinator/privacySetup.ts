@@ -3,12 +3,15 @@ import type { AdaptiveClipping } from '../privacy/adaptiveClipping.js';
 import { withClipNorm } from './aggregation/clipNormStrategy.js';
 import { DpMean } from './aggregation/dpMean.js';
 import { RunError, type CoordinatorOptions, type PrivacyOptions } from './coordinatorOptions.js';
+import type { PrivacySettings } from './privacyLedger.js';
 import type { Strategy } from './strategy.js';
 
 /** What a run's client-level DP comes to once set up for its mode: the strategy to run and the ledger's settings. */
 export interface PrivacySetup {
   readonly strategy: Strategy;
   readonly privacy?: PrivacyOptions;
+  /** What the run's privacy ledger is built from: the settings and who adds the noise. */
+  readonly ledger?: PrivacySettings;
 }
 
 /**
@@ -33,7 +36,8 @@ export function setUpPrivacy(options: CoordinatorOptions, mode: SecureModeName):
   const clipNorm = agreedClipNorm(privacy.clipNorm, options.privacyClipNorm);
   const settings: PrivacyOptions = { ...privacy, ...(clipNorm !== undefined ? { clipNorm } : {}) };
   // Secure modes: the clients clip and add the noise in shares (the mode refuses a missing C).
-  if (mode !== 'plain') return { strategy, privacy: settings };
+  if (mode !== 'plain') return { strategy, privacy: settings, ledger: { ...privacy, noise: 'distributed' } };
+  const ledger: PrivacySettings = { ...privacy, noise: 'central' };
   const declared = strategy.createAggregator().dpNoise;
   const z = privacy.noiseMultiplier;
   if (clipNorm === undefined) {
@@ -46,7 +50,7 @@ export function setUpPrivacy(options: CoordinatorOptions, mode: SecureModeName):
     if (declared.noiseMultiplier !== z) {
       throw new RunError(`privacy.noiseMultiplier is ${z}, but strategy ${strategy.name}'s aggregator adds noise at ${declared.noiseMultiplier}: the ledger would charge another mechanism than the one run; make them equal`);
     }
-    return { strategy, privacy: settings };
+    return { strategy, privacy: settings, ledger };
   }
   if (declared) {
     throw new RunError(`privacy.clipNorm sets up the DP aggregator, but strategy ${strategy.name} already aggregates with one (noise multiplier ${declared.noiseMultiplier}): drop its DpMean, or privacy.clipNorm`);
@@ -55,7 +59,7 @@ export function setUpPrivacy(options: CoordinatorOptions, mode: SecureModeName):
     throw new RunError(`strategy ${strategy.name} needs every individual update (or uploads more than a model delta) and cannot be combined with privacy (client-level DP-FedAvg)`);
   }
   const dp = new DpMean(strategy.createAggregator(), { clipNorm, noiseMultiplier: z });
-  return { strategy: withClipNorm(strategy, dp), privacy: settings };
+  return { strategy: withClipNorm(strategy, dp), privacy: settings, ledger };
 }
 
 /** privacy.clipNorm, or the older privacyClipNorm; both only when they are the same. */
