@@ -63,9 +63,11 @@ export interface CoordinatorOptions {
   /**
    * Risks the operator accepts for secure aggregation on a non-loopback address: `open-access` (anyone who
    * proves a key may join and receive the CKKS key) and `plain-http` (no TLS: metadata, metrics and
-   * ciphertexts travel unencrypted). Without them such a set-up is refused at start.
+   * ciphertexts travel unencrypted); under `privacy`, `feature-moments` (federated standardization sends each
+   * client's exact feature moments and row count in the clear, outside the guarantee). Without them such a
+   * set-up is refused at start.
    */
-  readonly acceptRisks?: readonly ('open-access' | 'plain-http')[];
+  readonly acceptRisks?: readonly ('open-access' | 'plain-http' | 'feature-moments')[];
   /**
    * Client-level DP-FedAvg (McMahan et al. 2018), set up from this one option: with `clipNorm`, clients clip their
    * updates to C, the noise is added (plain: N(0, (zC)^2) on each round's sum at the coordinator, which clips again;

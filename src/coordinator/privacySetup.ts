@@ -22,7 +22,8 @@ export interface PrivacySetup {
  *    fit tasks carry C so clients clip before anything leaves their site (withClipNorm).
  *  - ckks: clients clip to C and add their noise shares (the mode takes C from here).
  * Without `clipNorm`, a plain-mode run must already aggregate with a DP aggregator adding noise at the same z,
- * otherwise it is refused: an epsilon is never printed for a run that adds no noise.
+ * otherwise it is refused: an epsilon is never printed for a run that adds no noise. Nothing else about a site's data
+ * may leave outside the mechanism: federated standardization (exact per-site moments) is refused unless accepted.
  */
 export function setUpPrivacy(options: CoordinatorOptions, mode: SecureModeName): PrivacySetup {
   const { strategy, privacy } = options;
@@ -32,6 +33,13 @@ export function setUpPrivacy(options: CoordinatorOptions, mode: SecureModeName):
   }
   if (!(privacy.noiseMultiplier > 0 && Number.isFinite(privacy.noiseMultiplier))) {
     throw new RunError(`privacy.noiseMultiplier must be positive and finite (without noise there is no privacy to account), got ${privacy.noiseMultiplier}`);
+  }
+  if (options.standardizeFeatures !== undefined && !options.acceptRisks?.includes('feature-moments')) {
+    throw new RunError(
+      "federated standardization sends each client's exact feature means, mean squares and row count to the coordinator in the clear, outside the differential-privacy guarantee " +
+        "(differencing two runs recovers one patient's features): with privacy, standardize locally or not at all (standardization: local or none; in code, leave standardizeFeatures unset), " +
+        "or accept the leak with acceptRisks: ['feature-moments']",
+    );
   }
   const clipNorm = agreedClipNorm(privacy.clipNorm, options.privacyClipNorm);
   const settings: PrivacyOptions = { ...privacy, ...(clipNorm !== undefined ? { clipNorm } : {}) };

@@ -125,3 +125,24 @@ describe('client-level DP from one option (privacy: { clipNorm, noiseMultiplier,
     expect(moved).toBeGreaterThan(0.2);
   });
 });
+
+describe('federated standardization under client-level DP', () => {
+  it('is refused at start, naming the fix, unless the experiment accepts the moments leaving in the clear', async () => {
+    fed = new TestFederation();
+    const options = {
+      strategy: new FedAvg({ minFitClients: 2, fit: { epochs: 1, batchSize: 8, learningRate: 0.1 } }),
+      initialWeights: zeros(),
+      rounds: 1,
+      logger: silent,
+      privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 },
+      standardizeFeatures: 2,
+    };
+    await expect(fed.coordinator(options)).rejects.toThrow(
+      /federated standardization sends each client's exact feature means, mean squares and row count to the coordinator in the clear, outside the differential-privacy guarantee .*standardization: local or none; in code, leave standardizeFeatures unset.*acceptRisks: \['feature-moments'\]/,
+    );
+    const accepted = await fed.coordinator({ ...options, acceptRisks: ['feature-moments'] });
+    expect(accepted.url).toMatch(/^http:/);
+    const { standardizeFeatures: _dropped, ...local } = options;
+    expect((await fed.coordinator(local)).url).toMatch(/^http:/);
+  });
+});
