@@ -15,6 +15,16 @@ export interface PrivacySettings {
   readonly noise?: 'central' | 'distributed';
 }
 
+/**
+ * The sampling rate the accountant is charged with. Cohorts are drawn by the strategy from the experiment's seed,
+ * which the config, the store, the audit log and the dashboard all publish: anyone can recompute who sat in each
+ * round, so there is no amplification by sampling to claim. A client in the cohort is charged a whole Gaussian
+ * mechanism (q = 1) and one outside it nothing; charging q = 1 every round bounds every client's epsilon, and equals
+ * the epsilon of a client selected every round. (Poisson selection from a CSPRNG, kept from whoever the guarantee
+ * is against, would earn q: not built yet.)
+ */
+export const PUBLIC_COHORT_SAMPLE_RATE = 1;
+
 /** The cohort a round was configured with, for the budget check's worst case. */
 export interface RoundCohort {
   /** m: the clients selected. */
@@ -63,7 +73,8 @@ export class PrivacyLedger {
     const { targetEpsilon, delta, noiseMultiplier, conversion } = this.settings;
     if (targetEpsilon === undefined) return undefined;
     const worst = this.worstCaseMultiplier(cohort);
-    const check = this.accountant.wouldExceed({ epsilon: targetEpsilon, delta, ...(conversion ? { conversion } : {}) }, sampleRate, worst);
+    const q = chargedRate(sampleRate);
+    const check = this.accountant.wouldExceed({ epsilon: targetEpsilon, delta, ...(conversion ? { conversion } : {}) }, q, worst);
     if (!check.exceeds) return undefined;
     const how =
       worst < noiseMultiplier && cohort
@@ -76,21 +87,31 @@ export class PrivacyLedger {
   }
 
   /**
-   * Charges one aggregated round at `sampleRate`; returns what the round record shows. `noiseFactor` < 1
+   * Charges one aggregated round (`sampleRate` is the cohort's share of the eligible clients, which a public cohort
+   * does not earn: see PUBLIC_COHORT_SAMPLE_RATE); returns what the round record shows. `noiseFactor` < 1
    * scales the noise multiplier down when part of a distributed noise went missing with dropped clients.
    */
   charge(sampleRate: number, measured: { readonly clipped?: number; readonly clipNorm?: number }, noiseFactor = 1): NonNullable<RoundRecord['privacy']> {
     const { delta, conversion } = this.settings;
     const noiseMultiplier = this.settings.noiseMultiplier * noiseFactor;
-    this.accountant = this.accountant.step(sampleRate, noiseMultiplier);
+    const q = chargedRate(sampleRate);
+    this.accountant = this.accountant.step(q, noiseMultiplier);
     const spent = this.accountant.epsilon(delta, conversion);
     return {
       epsilon: spent.epsilon,
       delta,
       noiseMultiplier,
-      sampleRate,
+      sampleRate: q,
+      cohortFraction: sampleRate,
+      sampling: 'public-cohort',
       ...(measured.clipped !== undefined ? { clipped: measured.clipped } : {}),
       ...(measured.clipNorm !== undefined ? { clipNorm: measured.clipNorm } : {}),
     };
   }
+}
+
+/** The rate the accountant is charged for a cohort that was `fraction` of the eligible clients (see PUBLIC_COHORT_SAMPLE_RATE). */
+function chargedRate(fraction: number): number {
+  if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`the cohort's share of the clients must be in [0, 1], got ${fraction}`);
+  return PUBLIC_COHORT_SAMPLE_RATE;
 }
