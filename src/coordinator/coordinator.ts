@@ -44,8 +44,9 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   private constructor(given: CoordinatorOptions) {
     super();
     if (!Number.isInteger(given.rounds) || given.rounds < 1) throw new RunError(`rounds must be a positive integer, got ${given.rounds}`);
+    const definition = MODES[given.secureAggregation ?? 'plain'];
     // Client-level DP from its one option: the strategy gets its clipping and noise here (privacySetup.ts).
-    const setup = setUpPrivacy(given, given.secureAggregation ?? 'plain');
+    const setup = setUpPrivacy(given, definition);
     const options: CoordinatorOptions = { ...given, strategy: setup.strategy, ...(setup.privacy ? { privacy: setup.privacy } : {}) };
     this.options = options;
     this.ledgerSettings = setup.ledger;
@@ -54,7 +55,6 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     this.identity = options.identity ?? generateIdentity();
     this.access = options.access ?? AccessList.open();
     this.audit = options.audit ?? noAudit;
-    const definition = MODES[options.secureAggregation ?? 'plain'];
     const refusal = definition.refusal(options.strategy.capabilities);
     if (refusal) throw new RunError(`strategy ${options.strategy.name} cannot run with secureAggregation: ${definition.name}: ${refusal}`);
     refuseUnacceptedRisks(definition, options);

@@ -1,4 +1,4 @@
-import type { SecureModeName } from '../modes/mode.js';
+import type { ModeDefinition } from '../modes/mode.js';
 import type { AdaptiveClipping } from '../privacy/adaptiveClipping.js';
 import { withClipNorm } from './aggregation/clipNormStrategy.js';
 import { DpMean } from './aggregation/dpMean.js';
@@ -18,14 +18,14 @@ export interface PrivacySetup {
  * Client-level DP-FedAvg from one option, `privacy: { clipNorm, noiseMultiplier, delta, targetEpsilon? }`, as Flower's
  * DifferentialPrivacyServerSideFixedClipping wraps a strategy in one call: clipping, noise and the ledger set up
  * together, so that they cannot disagree.
- *  - plain: the strategy's aggregation is wrapped in DpMean (each update clipped to C, the sum noised at z), and its
+ *  - plain (a mode where the coordinator sees each update): the strategy's aggregation is wrapped in DpMean (each update clipped to C, the sum noised at z), and its
  *    fit tasks carry C so clients clip before anything leaves their site (withClipNorm).
- *  - ckks: clients clip to C and add their noise shares (the mode takes C from here).
+ *  - ckks (a mode that hides each update): clients clip to C and add their noise shares (the mode takes C from here).
  * Without `clipNorm`, a plain-mode run must already aggregate with a DP aggregator adding noise at the same z,
  * otherwise it is refused: an epsilon is never printed for a run that adds no noise. Nothing else about a site's data
  * may leave outside the mechanism: federated standardization (exact per-site moments) is refused unless accepted.
  */
-export function setUpPrivacy(options: CoordinatorOptions, mode: SecureModeName): PrivacySetup {
+export function setUpPrivacy(options: CoordinatorOptions, mode: Pick<ModeDefinition, 'protectsUpdates'>): PrivacySetup {
   const { strategy, privacy } = options;
   if (!privacy) {
     if (options.privacyClipNorm !== undefined) throw new RunError('privacyClipNorm is set without privacy: give privacy: { clipNorm, noiseMultiplier, delta } instead');
@@ -43,8 +43,9 @@ export function setUpPrivacy(options: CoordinatorOptions, mode: SecureModeName):
   }
   const clipNorm = agreedClipNorm(privacy.clipNorm, options.privacyClipNorm);
   const settings: PrivacyOptions = { ...privacy, ...(clipNorm !== undefined ? { clipNorm } : {}) };
-  // Secure modes: the clients clip and add the noise in shares (the mode refuses a missing C).
-  if (mode !== 'plain') return { strategy, privacy: settings, ledger: { ...privacy, noise: 'distributed' } };
+  // A mode that hides each update from the coordinator (ckks) has its clients clip and add the noise in shares
+  // (the mode refuses a missing C); the coordinator can neither clip nor noise what it cannot see.
+  if (mode.protectsUpdates) return { strategy, privacy: settings, ledger: { ...privacy, noise: 'distributed' } };
   const ledger: PrivacySettings = { ...privacy, noise: 'central' };
   const declared = strategy.createAggregator().dpNoise;
   const z = privacy.noiseMultiplier;
