@@ -1,7 +1,4 @@
 import type { Weights } from '../protocol/tensors.js';
-import { withClipNorm } from '../coordinator/aggregation/clipNormStrategy.js';
-import { DpMean } from '../coordinator/aggregation/dpMean.js';
-import { StreamingMean } from '../coordinator/aggregation/streamingMean.js';
 import { Bulyan } from '../coordinator/strategies/bulyan.js';
 import { FedAdagrad } from '../coordinator/strategies/fedAdagrad.js';
 import { FedAdam } from '../coordinator/strategies/fedAdam.js';
@@ -40,9 +37,7 @@ export function createStrategy(
     },
     ...(evaluateFn ? { evaluateFn } : {}),
   };
-  // Under CKKS the noise is split across clients (the coordinator adds ciphertexts only): no DP aggregator here.
-  const dpMean = privacy && config.secureAggregation !== 'ckks' ? new DpMean(new StreamingMean(), { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier }) : undefined;
-  const dp = dpMean ? { aggregator: () => dpMean } : {};
+  // Clipping and noise come from the coordinator's `privacy` option (privacyOptions.ts), which wraps this strategy.
   const robust = (name: string) => {
     if (privacy) throw new ConfigError(`strategy ${name} needs every individual update and cannot be combined with privacy (DP-FedAvg)`);
   };
@@ -58,18 +53,18 @@ export function createStrategy(
   const strategy = ((): Strategy => {
     switch (s.name) {
       case 'fedavg':
-        return new FedAvg({ ...common, ...dp, serverLearningRate: s.serverLearningRate });
+        return new FedAvg({ ...common, serverLearningRate: s.serverLearningRate });
       case 'fedprox':
         if (s.proximalMu === undefined) throw new ConfigError('strategy.proximalMu is required for fedprox (e.g. 0.01)');
-        return new FedProx({ ...common, ...dp, serverLearningRate: s.serverLearningRate, proximalMu: s.proximalMu });
+        return new FedProx({ ...common, serverLearningRate: s.serverLearningRate, proximalMu: s.proximalMu });
       case 'fedavgm':
-        return new FedAvgM({ ...common, ...dp, serverLearningRate: s.serverLearningRate, ...(s.serverMomentum !== undefined ? { serverMomentum: s.serverMomentum } : {}) });
+        return new FedAvgM({ ...common, serverLearningRate: s.serverLearningRate, ...(s.serverMomentum !== undefined ? { serverMomentum: s.serverMomentum } : {}) });
       case 'fedadam':
-        return new FedAdam({ ...common, ...dp, ...adaptive, ...(s.beta2 !== undefined ? { beta2: s.beta2 } : {}) });
+        return new FedAdam({ ...common, ...adaptive, ...(s.beta2 !== undefined ? { beta2: s.beta2 } : {}) });
       case 'fedyogi':
-        return new FedYogi({ ...common, ...dp, ...adaptive, ...(s.beta2 !== undefined ? { beta2: s.beta2 } : {}) });
+        return new FedYogi({ ...common, ...adaptive, ...(s.beta2 !== undefined ? { beta2: s.beta2 } : {}) });
       case 'fedadagrad':
-        return new FedAdagrad({ ...common, ...dp, ...adaptive });
+        return new FedAdagrad({ ...common, ...adaptive });
       case 'fedmedian':
         robust(s.name);
         return new FedMedian(common);
@@ -87,7 +82,5 @@ export function createStrategy(
         return new Scaffold({ ...common, serverLearningRate: s.serverLearningRate, totalClients: scaffoldTotalClients(config) });
     }
   })();
-  // Clients clip too (withClipNorm sends each round's C, fixed or adaptive, as extra.clipNorm), so an update
-  // leaves its site already bounded; the coordinator enforces it anyway.
-  return dpMean ? withClipNorm(strategy, dpMean) : strategy;
+  return strategy;
 }

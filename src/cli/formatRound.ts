@@ -14,7 +14,10 @@ export function formatRound(record: RoundRecord, rounds: number): string {
     `fed acc ${fmt(record.evaluate?.metrics.accuracy)}`,
   ];
   if (record.central) parts.push(`pooled acc ${fmt(record.central.metrics.accuracy)}`);
-  if (record.privacy) parts.push(`epsilon ${record.privacy.epsilon.toFixed(3)} (delta ${record.privacy.delta})`);
+  if (record.privacy) {
+    const sampling = record.privacy.sampling === 'public-cohort' ? '; q 1: public cohort' : `; q ${record.privacy.sampleRate}`;
+    parts.push(`epsilon ${record.privacy.epsilon.toFixed(3)} (delta ${record.privacy.delta}${sampling})`);
+  }
   // Adaptive clipping: the C this round clipped to (under CKKS, as the clients report it).
   if (record.privacy?.clipNorm !== undefined) parts.push(`clip ${record.privacy.clipNorm.toPrecision(3)}`);
   // Example-level DP-SGD: each client accounts its own record-level epsilon; show the largest.

@@ -5,7 +5,7 @@ import type { ExperimentConfig } from './config/experimentConfig.js';
 
 /** The coordinator's privacy accounting and the dashboard's privacy card, from an experiment's `privacy`. */
 export function privacyOptions(config: ExperimentConfig): {
-  coordinator: Pick<CoordinatorOptions, 'privacy' | 'privacyClipNorm'>;
+  coordinator: Pick<CoordinatorOptions, 'privacy'>;
   observe: (record: RoundRecord) => void;
   budget: () => PrivacyBudget;
 } {
@@ -14,9 +14,9 @@ export function privacyOptions(config: ExperimentConfig): {
   if (!p) return { coordinator: {}, observe: () => undefined, budget: () => ({ configured: false }) };
   return {
     coordinator: {
-      privacy: { noiseMultiplier: p.noiseMultiplier, delta: p.delta, conversion: p.conversion, ...(p.targetEpsilon !== undefined ? { targetEpsilon: p.targetEpsilon } : {}) },
-      // Under CKKS each client clips and adds its share of the noise; the coordinator tells them how.
-      ...(config.secureAggregation === 'ckks' ? { privacyClipNorm: p.clipNorm } : {}),
+      // The coordinator sets up clipping and noise from this one option, as the mode needs (plain: a DP
+      // aggregator around the strategy's; ckks: each client clips and adds its share of the noise).
+      privacy: { clipNorm: p.clipNorm, noiseMultiplier: p.noiseMultiplier, delta: p.delta, conversion: p.conversion, ...(p.targetEpsilon !== undefined ? { targetEpsilon: p.targetEpsilon } : {}) },
     },
     observe: (record) => {
       if (record.privacy) spent = record.privacy.epsilon;

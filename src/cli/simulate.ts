@@ -149,6 +149,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     roundTimeoutMs: config.coordinator.roundTimeoutSeconds * 1000,
     waitForClientsMs: config.coordinator.waitForClientsSeconds * 1000,
     maxRoundRetries: config.coordinator.maxRoundRetries,
+    acceptRisks: config.coordinator.acceptRisks,
     seed: config.seed,
     logger,
     // Every simulated client connects from loopback at once: the per-address limits must admit them all.

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { fillGaussian } from '../privacy/gaussianNoise.js';
+import { addDiscreteGaussianNoise } from '../privacy/gaussianNoise.js';
 import type { RdpConversion } from '../privacy/rdpConversion.js';
 
 /**
  * Example-level DP-SGD (Abadi, Chu, Goodfellow, McMahan, Mironov, Talwar and Zhang 2016, "Deep Learning with
  * Differential Privacy", Algorithm 1) for any tfjs LayersModel: per-example gradients, each clipped to L2 norm C
- * over all trainable tensors together, summed, plus N(0, (zC)^2) per coordinate from node:crypto, divided by
+ * over all trainable tensors together, summed, plus noise of std zC per coordinate from node:crypto (the discrete
+ * Gaussian mechanism of privacy/gaussianNoise.ts), divided by
  * the expected batch size L = qn (not the drawn one, whose size would otherwise leak), then the optimizer step.
  *
  * tfjs has no vmap, so per-example gradients are one `tf.variableGrads` per example: correct for every layer
@@ -96,13 +97,23 @@ export function privateGradients(input: PrivateGradientInput): PrivateGradients 
     sums = next.sums;
     norms.push(next.norm);
   }
-  const std = noiseMultiplier * clipNorm;
+  // The discrete Gaussian mechanism (privacy/gaussianNoise.ts) on all the variables' sums as one vector, whose L2
+  // sensitivity is C: rounded to the noise's grid, then noised. tfjs sums in float32; that rounding is not in the
+  // sensitivity (as in other DP-SGD libraries).
+  const query = new Float64Array(sums.reduce((n, t) => n + t.size, 0));
+  let at = 0;
+  for (const sum of sums) {
+    query.set(sum.dataSync(), at);
+    at += sum.size;
+  }
+  if (noiseMultiplier > 0) addDiscreteGaussianNoise(query, { noiseMultiplier, sensitivity: clipNorm });
   const gradients: tf.NamedTensorMap = {};
+  at = 0;
   variables.forEach((v, i) => {
     const sum = sums[i]!;
-    const noised = fillGaussian(new Float32Array(sum.size), std);
-    const values = sum.dataSync();
-    for (let k = 0; k < noised.length; k++) noised[k] = (values[k]! + noised[k]!) / denominator;
+    const noised = new Float32Array(sum.size);
+    for (let k = 0; k < noised.length; k++) noised[k] = query[at + k]! / denominator;
+    at += sum.size;
     gradients[v.name] = tf.tensor(noised, sum.shape, 'float32');
     sum.dispose();
   });

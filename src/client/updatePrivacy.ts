@@ -1,13 +1,25 @@
-import { fillGaussian } from '../privacy/gaussianNoise.js';
+import { addDiscreteGaussianNoise } from '../privacy/gaussianNoise.js';
 import { clipToNorm } from '../privacy/l2Clip.js';
 import { RdpAccountant } from '../privacy/rdpAccountant.js';
 import type { Weights } from '../protocol/tensors.js';
 
-/** Adds Gaussian noise of standard deviation `std` (node:crypto) to every value of an update. */
-export function addGaussianNoise(weights: Weights, std: number): Weights {
+/**
+ * The Gaussian mechanism on a whole update (all tensors as one vector of L2 sensitivity `sensitivity`): the discrete
+ * Gaussian mechanism of privacy/gaussianNoise.ts, noise std z times the sensitivity, from node:crypto.
+ */
+export function addGaussianNoise(weights: Weights, noiseMultiplier: number, sensitivity: number): Weights {
+  const flat = new Float64Array(weights.reduce((n, t) => n + t.data.length, 0));
+  let at = 0;
+  for (const t of weights) {
+    flat.set(t.data, at);
+    at += t.data.length;
+  }
+  addDiscreteGaussianNoise(flat, { noiseMultiplier, sensitivity });
+  at = 0;
   return weights.map((t) => {
-    const noise = fillGaussian(new Float32Array(t.data.length), std);
-    return { name: t.name, shape: [...t.shape], data: t.data.map((v, i) => v + noise[i]!) };
+    const data = Float32Array.from(flat.subarray(at, at + t.data.length));
+    at += t.data.length;
+    return { name: t.name, shape: [...t.shape], data };
   });
 }
 
@@ -28,7 +40,8 @@ export class LocalPrivacy {
   /** The privatized update and the epsilon this node has spent after releasing it. */
   release(delta: Weights): { update: Weights; epsilon: number } {
     const { clipNorm, noiseMultiplier } = this.settings;
-    const update = addGaussianNoise(clipToNorm(delta, clipNorm).weights, noiseMultiplier * clipNorm);
+    // A float32 update scaled to norm C has norm C (1 +- 2^-23 or so): 2^-20 covers it.
+    const update = addGaussianNoise(clipToNorm(delta, clipNorm).weights, noiseMultiplier, clipNorm * (1 + 2 ** -20));
     this.accountant = this.accountant.step(1, noiseMultiplier);
     return { update, epsilon: this.accountant.epsilon(this.settings.delta).epsilon };
   }

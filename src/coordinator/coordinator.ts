@@ -12,6 +12,8 @@ import type { CoordinatorEventMap } from './coordinatorEvents.js';
 import { RunError, type CoordinatorOptions, type RunResult } from './coordinatorOptions.js';
 import { encodeGlobal, type EncodedWeights } from './encodeGlobal.js';
 import { computeFederatedStandardization, distributeStandardization } from './federatedStandardization.js';
+import type { PrivacySettings } from './privacyLedger.js';
+import { setUpPrivacy } from './privacySetup.js';
 import { driveRounds } from './round/driver.js';
 import type { RunContext } from './round/runContext.js';
 import { CoordinatorServer, type HttpHandler } from './server.js';
@@ -19,7 +21,7 @@ import { startingPoint } from './startingPoint.js';
 import type { ClientSummary } from './strategy.js';
 import { weightsHash } from './weightsHash.js';
 
-export { RunError, type CoordinatorOptions, type RunResult } from './coordinatorOptions.js';
+export { RunError, type CoordinatorOptions, type PrivacyOptions, type RunResult } from './coordinatorOptions.js';
 
 /**
  * A coordinator: the server its clients connect to, the secure-aggregation mode chosen for the run, and the
@@ -36,20 +38,28 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   private readonly audit: AuditTrail;
   readonly identity: Identity;
 
-  private constructor(private readonly options: CoordinatorOptions) {
+  private readonly options: CoordinatorOptions;
+  private readonly ledgerSettings: PrivacySettings | undefined;
+
+  private constructor(given: CoordinatorOptions) {
     super();
-    if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new RunError(`rounds must be a positive integer, got ${options.rounds}`);
+    if (!Number.isInteger(given.rounds) || given.rounds < 1) throw new RunError(`rounds must be a positive integer, got ${given.rounds}`);
+    const definition = MODES[given.secureAggregation ?? 'plain'];
+    // Client-level DP from its one option: the strategy gets its clipping and noise here (privacySetup.ts).
+    const setup = setUpPrivacy(given, definition);
+    const options: CoordinatorOptions = { ...given, strategy: setup.strategy, ...(setup.privacy ? { privacy: setup.privacy } : {}) };
+    this.options = options;
+    this.ledgerSettings = setup.ledger;
     this.runId = options.runId ?? randomUUID();
     this.log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ run: this.runId });
     this.identity = options.identity ?? generateIdentity();
     this.access = options.access ?? AccessList.open();
     this.audit = options.audit ?? noAudit;
-    const definition = MODES[options.secureAggregation ?? 'plain'];
     const refusal = definition.refusal(options.strategy.capabilities);
     if (refusal) throw new RunError(`strategy ${options.strategy.name} cannot run with secureAggregation: ${definition.name}: ${refusal}`);
     refuseUnacceptedRisks(definition, options);
     const chunkBytes = options.transfer?.chunkBytes ?? defaultPeerOptions.chunkBytes;
-    const privacy = options.privacy ? { ...options.privacy, ...(options.privacyClipNorm !== undefined ? { clipNorm: options.privacyClipNorm } : {}) } : undefined;
+    const privacy = options.privacy;
     this.mode = definition.createCoordinator({ runId: this.runId, strategy: options.strategy, initialWeights: options.initialWeights, chunkBytes, access: this.access, log: this.log, audit: this.audit, ...(privacy ? { privacy } : {}) });
     // No upload may be larger than a fit update in this mode (moments are far smaller): refuse bigger ones up front.
     this.transfer = { ...defaultPeerOptions, maxTransferBytes: this.mode.maxUploadBytes + 64 * 1024, ...options.transfer };
@@ -140,7 +150,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const roundTimeoutMs = this.options.roundTimeoutMs ?? 120_000;
     const waitMs = this.options.waitForClientsMs ?? 300_000;
     const registry = this.server.registry;
-    const start = startingPoint({ runId: this.runId, options: this.options, mode: this.mode, log: this.log, audit: this.audit });
+    const start = startingPoint({ runId: this.runId, options: this.options, mode: this.mode, log: this.log, audit: this.audit, ...(this.ledgerSettings ? { privacy: this.ledgerSettings } : {}) });
     const auditing = this.audit !== noAudit;
     if (start.firstRound === 1 && auditing) {
       this.audit.append('run-started', { run: this.runId, rounds: this.options.rounds, strategy: strategy.name, model: weightsHash(this.options.initialWeights), coordinatorKey: keyFingerprint(this.identity.publicKey), access: this.access.mode, secureAggregation: this.mode.name });

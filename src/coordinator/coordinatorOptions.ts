@@ -63,23 +63,36 @@ export interface CoordinatorOptions {
   /**
    * Risks the operator accepts for secure aggregation on a non-loopback address: `open-access` (anyone who
    * proves a key may join and receive the CKKS key) and `plain-http` (no TLS: metadata, metrics and
-   * ciphertexts travel unencrypted). Without them such a set-up is refused at start.
+   * ciphertexts travel unencrypted); under `privacy`, `feature-moments` (federated standardization sends each
+   * client's exact feature moments and row count in the clear, outside the guarantee). Without them such a
+   * set-up is refused at start.
    */
-  readonly acceptRisks?: readonly ('open-access' | 'plain-http')[];
+  readonly acceptRisks?: readonly ('open-access' | 'plain-http' | 'feature-moments')[];
   /**
-   * Client-level differential privacy to account for (the DP aggregator adds the noise): each round's
-   * sampling rate is the cohort's share of the eligible clients; the run stops before a round that would
-   * take epsilon past `targetEpsilon`.
+   * Client-level DP-FedAvg (McMahan et al. 2018), set up from this one option: with `clipNorm`, clients clip their
+   * updates to C, the noise is added (plain: N(0, (zC)^2) on each round's sum at the coordinator, which clips again;
+   * ckks: each client's share), and the ledger accounts epsilon, stopping the run before a round whose worst case
+   * would pass `targetEpsilon`. Without `clipNorm` the strategy must already aggregate with a DpMean at the same
+   * noise multiplier, or the run is refused: an epsilon is never printed for a run that adds no noise.
    */
-  readonly privacy?: { readonly noiseMultiplier: number; readonly delta: number; readonly targetEpsilon?: number; readonly conversion?: RdpConversion };
-  /**
-   * Under CKKS, the clip norm clients apply before adding their share of the noise (distributed DP): fixed, or
-   * adaptive clipping, whose C then travels encrypted with the model and only clients know it.
-   */
+  readonly privacy?: PrivacyOptions;
+  /** @deprecated `privacy.clipNorm` says the same (under CKKS, the C clients clip to before adding their noise share). */
   readonly privacyClipNorm?: number | AdaptiveClipping;
   readonly configHash?: string;
   /** Called after each completed round: progress lines, dashboards, stores. */
   readonly onRound?: (record: RoundRecord) => void;
+}
+
+/** Client-level DP for a run (see CoordinatorOptions.privacy). */
+export interface PrivacyOptions {
+  /** z: the noise on each round's sum has standard deviation z C. */
+  readonly noiseMultiplier: number;
+  readonly delta: number;
+  /** The run stops before a round that could take epsilon past this, in the worst case the round can end in. */
+  readonly targetEpsilon?: number;
+  readonly conversion?: RdpConversion;
+  /** C, fixed or adaptive (Andrew et al. 2021): set, it makes the coordinator set up clipping and noise itself. */
+  readonly clipNorm?: number | AdaptiveClipping;
 }
 
 export interface RunResult {

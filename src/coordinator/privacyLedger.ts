@@ -7,11 +7,36 @@ export interface PrivacySettings {
   readonly delta: number;
   readonly targetEpsilon?: number;
   readonly conversion?: RdpConversion;
+  /**
+   * Who adds the noise: `central`, the coordinator, whole, whatever the number of updates (plain mode's DpMean);
+   * `distributed`, each selected client its share of std zC / sqrt(m) (secure modes), so a round in which only m'
+   * of the m selected report carries multiplier z sqrt(m' / m). Default `central`.
+   */
+  readonly noise?: 'central' | 'distributed';
+}
+
+/**
+ * The sampling rate the accountant is charged with. Cohorts are drawn by the strategy from the experiment's seed,
+ * which the config, the store, the audit log and the dashboard all publish: anyone can recompute who sat in each
+ * round, so there is no amplification by sampling to claim. A client in the cohort is charged a whole Gaussian
+ * mechanism (q = 1) and one outside it nothing; charging q = 1 every round bounds every client's epsilon, and equals
+ * the epsilon of a client selected every round. (Poisson selection from a CSPRNG, kept from whoever the guarantee
+ * is against, would earn q: not built yet.)
+ */
+export const PUBLIC_COHORT_SAMPLE_RATE = 1;
+
+/** The cohort a round was configured with, for the budget check's worst case. */
+export interface RoundCohort {
+  /** m: the clients selected. */
+  readonly selected: number;
+  /** The fewest updates with which the round still counts (the strategy's minFitClients). */
+  readonly minimum: number;
 }
 
 /**
  * The run's client-level privacy ledger: an RDP accountant charged once per aggregated round (a failed
- * attempt releases nothing and costs nothing), and the budget check made before a round starts.
+ * attempt releases nothing and costs nothing), and the budget check made before a round starts, against the
+ * round's worst case.
  */
 export class PrivacyLedger {
   constructor(
@@ -28,34 +53,65 @@ export class PrivacyLedger {
     return this.accountant.state;
   }
 
-  /** Why round `round` must not run (it would pass the budget), or undefined. */
-  refuse(round: number, sampleRate: number): { message: string; epsilon: number } | undefined {
+  /**
+   * The noise multiplier round's worst case leaves: under distributed noise, the round can end with as few as
+   * `minimum` of the `selected` clients' shares (clients drop out, by accident or on purpose), z sqrt(minimum / m);
+   * central noise is whole whatever arrives.
+   */
+  worstCaseMultiplier(cohort: RoundCohort | undefined): number {
+    const z = this.settings.noiseMultiplier;
+    if (this.settings.noise !== 'distributed' || !cohort || cohort.selected <= 0) return z;
+    const fewest = Math.max(1, Math.min(cohort.minimum, cohort.selected));
+    return z * Math.sqrt(fewest / cohort.selected);
+  }
+
+  /**
+   * Why round `round` must not run, or undefined: a round runs only if even its worst case (the lowest noise it
+   * can end with, see worstCaseMultiplier) keeps epsilon within the target, so no dropout can take the run past it.
+   */
+  refuse(round: number, sampleRate: number, cohort?: RoundCohort): { message: string; epsilon: number } | undefined {
     const { targetEpsilon, delta, noiseMultiplier, conversion } = this.settings;
     if (targetEpsilon === undefined) return undefined;
-    const check = this.accountant.wouldExceed({ epsilon: targetEpsilon, delta, ...(conversion ? { conversion } : {}) }, sampleRate, noiseMultiplier);
+    const worst = this.worstCaseMultiplier(cohort);
+    const q = chargedRate(sampleRate);
+    const check = this.accountant.wouldExceed({ epsilon: targetEpsilon, delta, ...(conversion ? { conversion } : {}) }, q, worst);
     if (!check.exceeds) return undefined;
+    const how =
+      worst < noiseMultiplier && cohort
+        ? ` in its worst case (${Math.min(cohort.minimum, cohort.selected)} of the ${cohort.selected} selected clients' noise shares arriving: noise multiplier ${worst.toPrecision(4)})`
+        : '';
     return {
-      message: `privacy budget: round ${round} would bring epsilon to ${check.epsilon.toFixed(4)}, past the target ${targetEpsilon} (delta ${delta}); stopped after round ${round - 1}`,
+      message: `privacy budget: round ${round} would bring epsilon to ${check.epsilon.toFixed(4)}${how}, past the target ${targetEpsilon} (delta ${delta}); stopped after round ${round - 1}`,
       epsilon: check.epsilon,
     };
   }
 
   /**
-   * Charges one aggregated round at `sampleRate`; returns what the round record shows. `noiseFactor` < 1
+   * Charges one aggregated round (`sampleRate` is the cohort's share of the eligible clients, which a public cohort
+   * does not earn: see PUBLIC_COHORT_SAMPLE_RATE); returns what the round record shows. `noiseFactor` < 1
    * scales the noise multiplier down when part of a distributed noise went missing with dropped clients.
    */
   charge(sampleRate: number, measured: { readonly clipped?: number; readonly clipNorm?: number }, noiseFactor = 1): NonNullable<RoundRecord['privacy']> {
     const { delta, conversion } = this.settings;
     const noiseMultiplier = this.settings.noiseMultiplier * noiseFactor;
-    this.accountant = this.accountant.step(sampleRate, noiseMultiplier);
+    const q = chargedRate(sampleRate);
+    this.accountant = this.accountant.step(q, noiseMultiplier);
     const spent = this.accountant.epsilon(delta, conversion);
     return {
       epsilon: spent.epsilon,
       delta,
       noiseMultiplier,
-      sampleRate,
+      sampleRate: q,
+      cohortFraction: sampleRate,
+      sampling: 'public-cohort',
       ...(measured.clipped !== undefined ? { clipped: measured.clipped } : {}),
       ...(measured.clipNorm !== undefined ? { clipNorm: measured.clipNorm } : {}),
     };
   }
+}
+
+/** The rate the accountant is charged for a cohort that was `fraction` of the eligible clients (see PUBLIC_COHORT_SAMPLE_RATE). */
+function chargedRate(fraction: number): number {
+  if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`the cohort's share of the clients must be in [0, 1], got ${fraction}`);
+  return PUBLIC_COHORT_SAMPLE_RATE;
 }

@@ -30,6 +30,18 @@ export interface RoundRecord {
   };
   readonly central?: EvaluationSummary;
   /** Differential privacy spent so far (client-level, RDP accountant), when the run is private. */
-  readonly privacy?: { readonly epsilon: number; readonly delta: number; readonly noiseMultiplier: number; readonly sampleRate: number; readonly clipped?: number; readonly clipNorm?: number };
+  readonly privacy?: {
+    readonly epsilon: number;
+    readonly delta: number;
+    readonly noiseMultiplier: number;
+    /** q, the sampling rate the accountant was charged with. */
+    readonly sampleRate: number;
+    /** The cohort's share of the eligible clients (what q would be, were the cohort secret and Poisson-drawn). */
+    readonly cohortFraction?: number;
+    /** The sampling the accountant assumed: `public-cohort`, drawn from the published seed, so q = 1. */
+    readonly sampling?: 'public-cohort';
+    readonly clipped?: number;
+    readonly clipNorm?: number;
+  };
   readonly durationMs: number;
 }

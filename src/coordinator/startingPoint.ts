@@ -3,7 +3,7 @@ import type { CoordinatorMode } from '../modes/mode.js';
 import type { Weights } from '../protocol/tensors.js';
 import type { AuditTrail } from './auditTrail.js';
 import type { CoordinatorOptions } from './coordinatorOptions.js';
-import { PrivacyLedger } from './privacyLedger.js';
+import { PrivacyLedger, type PrivacySettings } from './privacyLedger.js';
 
 /** Where a run starts: the first round, the standardization it carries, and its privacy ledger. */
 export interface StartingPoint {
@@ -15,6 +15,8 @@ export interface StartingPoint {
 interface StartContext {
   readonly runId: string;
   readonly options: CoordinatorOptions;
+  /** The ledger's settings (the run's privacy, with who adds the noise), when the run has client-level DP. */
+  readonly privacy?: PrivacySettings;
   readonly mode: CoordinatorMode;
   readonly log: Logger;
   readonly audit: AuditTrail;
@@ -27,7 +29,7 @@ interface StartContext {
  */
 export function startingPoint(run: StartContext): StartingPoint {
   const { options, mode } = run;
-  const privacy = options.privacy;
+  const privacy = run.privacy;
   const fresh = privacy ? new PrivacyLedger(privacy) : undefined;
   const store = options.store;
   if (store && options.resume) {

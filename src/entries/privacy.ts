@@ -1,6 +1,6 @@
 // cohort-fl/privacy: the differential-privacy maths, apart from the plumbing. The RDP accountant for the subsampled
 // Gaussian mechanism and its conversion to (epsilon, delta), planning a noise multiplier for a target epsilon,
-// Gaussian noise and Poisson sampling from node:crypto, L2 clipping and adaptive clipping (Andrew et al. 2021).
+// discrete Gaussian noise (CKS20, exact) and Poisson sampling from node:crypto, L2 clipping and adaptive clipping (Andrew et al. 2021).
 // The aggregator that applies them in a round (DpMean) is in cohort-fl/coordinator; DP-SGD in cohort-fl/client.
 import './requireSupportedNode.js';
 
@@ -19,7 +19,18 @@ export {
 export { epsilonFromRdp, RDP_CONVERSIONS, type EpsilonAtOrder, type RdpConversion } from '../privacy/rdpConversion.js';
 export { noiseMultiplierForEpsilon, type NoiseMultiplierQuery, type NoiseMultiplierResult } from '../privacy/rdpNoiseMultiplier.js';
 export { DEFAULT_RDP_ORDERS } from '../privacy/rdpOrders.js';
-export { fillGaussian, gaussian } from '../privacy/gaussianNoise.js';
+export {
+  addDiscreteGaussianNoise,
+  fillGaussian,
+  gaussian,
+  GRID_STEPS_LOG2,
+  noiseGrid,
+  type GaussianMechanism,
+  type NoiseGrid,
+  type NoiseReport,
+} from '../privacy/gaussianNoise.js';
+export { DiscreteGaussian, MAX_DISCRETE_SIGMA, sampleDiscreteGaussian } from '../privacy/discreteGaussian.js';
+export { RandomWords } from '../privacy/randomWords.js';
 export { poissonSubsample } from '../privacy/poissonSampling.js';
 export { clipToNorm, l2Norm } from '../privacy/l2Clip.js';
 export {

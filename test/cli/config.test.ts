@@ -96,7 +96,7 @@ describe('strategies from the config', () => {
 
   it('says what a robust strategy is missing or cannot combine with', () => {
     expect(() => createStrategy(base({ name: 'krum' }))).toThrow(/strategy\.byzantine .* is required for krum/);
-    expect(() => createStrategy(base({ name: 'fedmedian' }, { privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 } }))).toThrow(
+    expect(() => createStrategy(base({ name: 'fedmedian' }, { privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 }, standardization: 'local' }))).toThrow(
       /fedmedian needs every individual update and cannot be combined with privacy/,
     );
     expect(() => createStrategy(base({ name: 'fedprox' }))).toThrow(/strategy\.proximalMu is required for fedprox/);
@@ -111,8 +111,25 @@ describe('secure aggregation in the config', () => {
     expect(parse({ strategy: { name: 'fedadam' } })).toThrow(/fedadam cannot run with secureAggregation: ckks .*use fedavg, fedprox, fedavgm/);
     // Linear steps and adaptive clipping run under CKKS: the clients apply them, the state rides encrypted.
     expect(parse({ strategy: { name: 'fedavgm', serverLearningRate: 0.5 } })()).toMatchObject({ strategy: { name: 'fedavgm' } });
-    expect(parse({ privacy: { clipNorm: { initialClipNorm: 1, countNoiseStd: 1 }, noiseMultiplier: 1, delta: 1e-5 } })()).toMatchObject({ secureAggregation: 'ckks' });
-    expect(parse({ privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 } })()).toMatchObject({ secureAggregation: 'ckks' });
+    expect(parse({ privacy: { clipNorm: { initialClipNorm: 1, countNoiseStd: 1 }, noiseMultiplier: 1, delta: 1e-5 }, standardization: 'local' })()).toMatchObject({ secureAggregation: 'ckks' });
+    expect(parse({ privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 }, standardization: 'none' })()).toMatchObject({ secureAggregation: 'ckks' });
     expect(parse({})()).toMatchObject({ secureAggregation: 'ckks' });
+  });
+});
+
+describe('federated standardization under DP', () => {
+  const parse = (extra: Record<string, unknown>) => () => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, ...extra });
+  const privacy = { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 };
+  it('is refused with privacy or dpSgd (the per-site moments leave in the clear), naming the fixes', () => {
+    const refusal = /federated \(the default\) sends each site's exact feature means, mean squares and row count to the coordinator outside the differential-privacy guarantee .*set standardization: local or none .*or accept the leak with coordinator\.acceptRisks: \[feature-moments\]/;
+    expect(parse({ privacy })).toThrow(refusal);
+    expect(parse({ privacy, standardization: 'federated' })).toThrow(refusal);
+    expect(parse({ dpSgd: { clipNorm: 1, delta: 1e-5, noiseMultiplier: 1 } })).toThrow(refusal);
+    expect(parse({ privacy, standardization: 'local' })()).toMatchObject({ standardization: 'local' });
+    expect(parse({ privacy, standardization: 'none' })()).toMatchObject({ standardization: 'none' });
+    expect(parse({ privacy, coordinator: { acceptRisks: ['feature-moments'] } })()).toMatchObject({ standardization: 'federated' });
+    expect(parse({})()).toMatchObject({ standardization: 'federated' }); // without DP nothing changes
+    const path = file('dp-federated.yaml', `${valid}privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 }\n`);
+    expect(() => loadConfig(path, experimentConfigSchema)).toThrow(/standardization: federated \(the default\) sends each site's exact feature means/);
   });
 });

@@ -83,6 +83,7 @@ describe('simulate() with DP-SGD under CKKS', () => {
       secureAggregation: 'ckks',
       training: { epochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd' },
       dpSgd: { clipNorm: 1, delta: 1e-5, epsilon: 2 },
+      standardization: 'local', // federated moments would leave outside the record-level guarantee
       centralBaseline: false,
     });
     const result = await simulate(config, { baseDir, print: (l) => lines.push(l) });

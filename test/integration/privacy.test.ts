@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DpMean } from '../../src/coordinator/aggregation/dpMean.js';
 import { StreamingMean } from '../../src/coordinator/aggregation/streamingMean.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
+import { FedMedian } from '../../src/coordinator/strategies/fedMedian.js';
 import { RdpAccountant } from '../../src/privacy/rdpAccountant.js';
 import { TestFederation } from '../helpers/federation.js';
 import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
@@ -38,16 +39,21 @@ describe('client-level DP-FedAvg in a federation', () => {
     expect(result.history.length).toBeGreaterThan(1);
     expect(result.history.length).toBeLessThan(50);
     expect(result.stoppedEarly).toMatch(new RegExp(`^privacy budget: round ${result.history.length + 1} would bring epsilon to \\d+\\.\\d+, past the target 12`));
-    // Epsilon grows every round and never passes the target; it is exactly the accountant's for q = 2/4.
+    // Epsilon grows every round and never passes the target. The cohort (2 of 4) is drawn from the public seed, so
+    // anyone can recompute it: no amplification by sampling, each round charged at q = 1 (the epsilon of a client
+    // selected every round, a bound for all). Charging q = 2/4 would have let the run go on for about 4x the rounds.
     spent.forEach((e, i) => i > 0 && expect(e).toBeGreaterThan(spent[i - 1]!));
     expect(spent[spent.length - 1]).toBeLessThanOrEqual(12);
     let accountant = new RdpAccountant();
     for (const r of result.history) {
-      expect(r.privacy!.sampleRate).toBe(0.5);
-      accountant = accountant.step(0.5, 1.2);
+      expect(r.privacy).toMatchObject({ sampleRate: 1, cohortFraction: 0.5, sampling: 'public-cohort' });
+      accountant = accountant.step(1, 1.2);
       expect(r.privacy!.epsilon).toBeCloseTo(accountant.epsilon(1e-5).epsilon, 10);
     }
-    expect(accountant.step(0.5, 1.2).epsilon(1e-5).epsilon).toBeGreaterThan(12);
+    expect(accountant.step(1, 1.2).epsilon(1e-5).epsilon).toBeGreaterThan(12);
+    let amplified = new RdpAccountant();
+    for (let r = 0; r < result.history.length + 1; r++) amplified = amplified.step(0.5, 1.2);
+    expect(amplified.epsilon(1e-5).epsilon).toBeLessThan(12); // what the old q = 1/2 charge would have allowed
   });
 
   it('lets a client apply local DP: clipped, noised updates and its own epsilon', async () => {
@@ -70,5 +76,78 @@ describe('client-level DP-FedAvg in a federation', () => {
     expect(() => fed.client(coordinator.url, 'bad', new LinearTrainer(d.xs, d.ys), { localPrivacy: { clipNorm: 1, noiseMultiplier: 0, delta: 1e-5 } })).toThrow(
       /localPrivacy\.noiseMultiplier must be positive/,
     );
+  });
+});
+
+describe('client-level DP from one option (privacy: { clipNorm, noiseMultiplier, delta })', () => {
+  const fit = { epochs: 3, batchSize: 8, learningRate: 0.2 };
+  const startClients = (url: string, seen: number[]) => {
+    for (let i = 0; i < 3; i++) {
+      const d = linearData(20, i + 1);
+      const trainer = new LinearTrainer(d.xs, d.ys, `h${i}`);
+      trainer.beforeFit = (config) => void seen.push(Number(config.extra?.clipNorm));
+      fed.client(url, `h${i}`, trainer, { logger: silent });
+    }
+  };
+
+  it('refuses privacy whose run would add no noise, naming the fix (the epsilon would be printed for a noiseless run)', async () => {
+    fed = new TestFederation();
+    const base = { initialWeights: zeros(), rounds: 2, logger: silent };
+    await expect(fed.coordinator({ ...base, strategy: new FedAvg({ minFitClients: 2, fit }), privacy: { noiseMultiplier: 1.1, delta: 1e-5 } })).rejects.toThrow(
+      /privacy \(noise multiplier 1\.1\) is set, but strategy fedavg's aggregator adds no noise, so the epsilon it would print is false: give privacy\.clipNorm/,
+    );
+    const other = () => new DpMean(new StreamingMean(), { clipNorm: 1, noiseMultiplier: 0.5 });
+    await expect(fed.coordinator({ ...base, strategy: new FedAvg({ minFitClients: 2, fit, aggregator: other }), privacy: { noiseMultiplier: 1.1, delta: 1e-5 } })).rejects.toThrow(
+      /privacy\.noiseMultiplier is 1\.1, but strategy fedavg's aggregator adds noise at 0\.5/,
+    );
+    await expect(
+      fed.coordinator({ ...base, strategy: new FedAvg({ minFitClients: 2, fit, aggregator: other }), privacy: { clipNorm: 1, noiseMultiplier: 0.5, delta: 1e-5 } }),
+    ).rejects.toThrow(/privacy\.clipNorm sets up the DP aggregator, but strategy fedavg already aggregates with one/);
+    await expect(fed.coordinator({ ...base, strategy: new FedMedian({ minFitClients: 2, fit }), privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 } })).rejects.toThrow(
+      /strategy fedmedian needs every individual update .* cannot be combined with privacy/,
+    );
+    await expect(fed.coordinator({ ...base, strategy: new FedAvg({ minFitClients: 2, fit }), privacy: { clipNorm: 1, noiseMultiplier: 0, delta: 1e-5 } })).rejects.toThrow(
+      /privacy\.noiseMultiplier must be positive and finite \(without noise there is no privacy to account\), got 0/,
+    );
+  });
+
+  it('sets up clipping (clients are sent C, the coordinator clips again), noise and the ledger from the one option', async () => {
+    fed = new TestFederation();
+    const privacy = { clipNorm: 0.05, noiseMultiplier: 100, delta: 1e-5 };
+    const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 3, fit }), initialWeights: zeros(), rounds: 2, logger: silent, privacy });
+    const seen: number[] = [];
+    startClients(coordinator.url, seen);
+    const result = await coordinator.run();
+    expect(seen).toEqual([0.05, 0.05, 0.05, 0.05, 0.05, 0.05]); // every fit task carried C
+    for (const r of result.history) {
+      expect(r.privacy!.noiseMultiplier).toBe(100);
+      expect(r.privacy!.clipped).toBeTypeOf('number'); // the DP aggregator ran and measured (clients clip first)
+    }
+    expect(result.history[1]!.privacy!.epsilon).toBeCloseTo(new RdpAccountant().step(1, 100).step(1, 100).epsilon(1e-5).epsilon, 10);
+    // Clipping alone moves the model by at most 2 rounds x C = 0.1. The noise on the mean has std z C / n = 1.67
+    // per coordinate, 3 coordinates, 2 rounds: a norm below 0.2 has probability about 1e-7 (chi with 6 degrees).
+    const moved = Math.hypot(...result.weights.flatMap((t) => Array.from(t.data)));
+    expect(moved).toBeGreaterThan(0.2);
+  });
+});
+
+describe('federated standardization under client-level DP', () => {
+  it('is refused at start, naming the fix, unless the experiment accepts the moments leaving in the clear', async () => {
+    fed = new TestFederation();
+    const options = {
+      strategy: new FedAvg({ minFitClients: 2, fit: { epochs: 1, batchSize: 8, learningRate: 0.1 } }),
+      initialWeights: zeros(),
+      rounds: 1,
+      logger: silent,
+      privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 },
+      standardizeFeatures: 2,
+    };
+    await expect(fed.coordinator(options)).rejects.toThrow(
+      /federated standardization sends each client's exact feature means, mean squares and row count to the coordinator in the clear, outside the differential-privacy guarantee .*standardization: local or none; in code, leave standardizeFeatures unset.*acceptRisks: \['feature-moments'\]/,
+    );
+    const accepted = await fed.coordinator({ ...options, acceptRisks: ['feature-moments'] });
+    expect(accepted.url).toMatch(/^http:/);
+    const { standardizeFeatures: _dropped, ...local } = options;
+    expect((await fed.coordinator(local)).url).toMatch(/^http:/);
   });
 });

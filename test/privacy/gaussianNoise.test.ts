@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { fillGaussian, gaussian } from '../../src/privacy/gaussianNoise.js';
+import { addDiscreteGaussianNoise, fillGaussian, gaussian, noiseGrid } from '../../src/privacy/gaussianNoise.js';
+import { seededWords } from '../../src/privacy/randomWords.js';
 import { erfc } from '../../src/privacy/logErfc.js';
 
 /**
@@ -12,7 +13,7 @@ import { erfc } from '../../src/privacy/logErfc.js';
  *    binomial: both tails below 1e-8);
  *  - Kolmogorov-Smirnov distance to the normal CDF: D <= 2.9 / sqrt(n) (Dvoretzky-Kiefer-Wolfowitz-Massart:
  *    P(sqrt(n) D > x) <= 2 exp(-2 x^2) = 1e-7 at x = 2.9, for every n);
- *  - lag-1 correlation (consecutive outputs, which share a Box-Muller radius in pairs): |r| <= 5.5 / sqrt(n).
+ *  - lag-1 correlation (consecutive outputs): |r| <= 5.5 / sqrt(n).
  */
 interface Report {
   mean: number;
@@ -82,12 +83,13 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('CSPRNG Gaussian noise', () => {
-  it('passes mean, variance, tail, Kolmogorov-Smirnov and correlation checks on 1e6 samples', () => {
+describe('CSPRNG Gaussian noise (the discrete Gaussian on a grid of 2^-28 std)', () => {
+  it('passes mean, variance, tail, Kolmogorov-Smirnov and correlation checks on 1e6 samples, every one on the grid', () => {
     expect(failures(stats, N), JSON.stringify(stats)).toEqual([]);
-    // Box-Muller on 53-bit uniforms cannot go past sqrt(2 * 53 ln 2) = 8.57, and 1e6 normals reach 4 surely.
-    expect(stats.maxAbs).toBeLessThanOrEqual(Math.sqrt(2 * 53 * Math.LN2));
-    expect(stats.maxAbs).toBeGreaterThan(4);
+    expect(stats.maxAbs).toBeGreaterThan(4); // 1e6 normals reach 4 surely
+    // std 1: g = 2^-28, s = 2^28; every sample is a whole number of steps.
+    expect(noiseGrid(1)).toEqual({ grid: 2 ** -28, steps: 2 ** 28, std: 1 });
+    expect(samples.every((x) => Number.isInteger(x * 2 ** 28))).toBe(true);
   });
 
   it('the checks catch wrong samplers (a 1% too wide normal, a uniform with the right variance, repeated pairs)', () => {
@@ -101,7 +103,7 @@ describe('CSPRNG Gaussian noise', () => {
 
   it('fills Float32Array and Float64Array buffers at the requested standard deviation, never with Math.random', () => {
     const random = vi.spyOn(Math, 'random');
-    const f32 = fillGaussian(new Float32Array(200_001), 3); // odd length: the last pair is cut in half
+    const f32 = fillGaussian(new Float32Array(200_001), 3);
     const f64 = fillGaussian(new Float64Array(3), 0.5);
     expect(random).not.toHaveBeenCalled();
     let sumSq = 0;
@@ -114,11 +116,85 @@ describe('CSPRNG Gaussian noise', () => {
     expect(gaussian(4, 1)).not.toEqual(gaussian(4, 1));
   });
 
+  it('puts the noise on a power-of-two grid 2^28 to 2^29 steps per std, never below the std asked for', () => {
+    for (const std of [1, 3, 0.1, 1e-6, 12345.678, 2 ** 20]) {
+      const { grid, steps, std: actual } = noiseGrid(std);
+      expect(Number.isInteger(Math.log2(grid))).toBe(true);
+      expect(steps).toBeGreaterThanOrEqual(2 ** 28);
+      expect(steps).toBeLessThanOrEqual(2 ** 29);
+      expect(actual).toBeGreaterThanOrEqual(std);
+      expect(actual / std - 1).toBeLessThan(2 ** -28);
+    }
+    expect(() => noiseGrid(2 ** -950)).toThrow(/too small for an exact grid/);
+  });
+
   it('handles std 0 and empty buffers, and rejects bad arguments', () => {
     expect(Array.from(fillGaussian(new Float64Array([1, 2]), 0))).toEqual([0, 0]);
     expect(gaussian(0, 1)).toHaveLength(0);
     expect(() => gaussian(3, -1)).toThrow(/standard deviation must be >= 0/);
     expect(() => gaussian(3, Number.NaN)).toThrow(/standard deviation/);
     expect(() => gaussian(1.5, 1)).toThrow(/whole number/);
+  });
+});
+
+describe('the discrete Gaussian mechanism (values rounded to the grid, then noised)', () => {
+  it('leaves no trace of a value below the grid, which noise alone on the grid would reveal exactly', () => {
+    // Two neighbouring values 0.1 and 0.1 + g/3. Lattice noise added to each reveals which one it was: the
+    // outputs sit at 0.1 + gZ or 0.1 + g/3 + gZ. The mechanism rounds first, so both land on gZ.
+    const { grid } = noiseGrid(1);
+    const a = 0.1;
+    const b = 0.1 + grid / 3;
+    const naiveA = fillGaussian(new Float64Array(1000), 1).map((x) => x + a);
+    const naiveB = fillGaussian(new Float64Array(1000), 1).map((x) => x + b);
+    const residue = (x: number) => x / grid - Math.floor(x / grid);
+    expect(naiveA.every((x) => Math.abs(residue(x) - residue(a)) < 1e-6)).toBe(true);
+    expect(naiveB.every((x) => Math.abs(residue(x) - residue(b)) < 1e-6)).toBe(true); // told apart every time
+    const outA = new Float64Array(1000).fill(a);
+    const outB = new Float64Array(1000).fill(b);
+    const reportA = addDiscreteGaussianNoise(outA, { noiseMultiplier: 1, sensitivity: 1 })!;
+    addDiscreteGaussianNoise(outB, { noiseMultiplier: 1, sensitivity: 1 });
+    expect(reportA.grid).toBe(grid);
+    expect([...outA, ...outB].every((x) => Number.isInteger(x / grid))).toBe(true);
+  });
+
+  it('adds noise of std z (sensitivity + sqrt(d) g), in Float32Array and Float64Array, from a seeded stream when given one', () => {
+    const d = 100_000;
+    const values = new Float32Array(d).fill(0.25);
+    const report = addDiscreteGaussianNoise(values, { noiseMultiplier: 1.5, sensitivity: 2 })!;
+    expect(report.roundedSensitivity).toBe(2 + Math.sqrt(d) * report.grid);
+    expect(report.std).toBeGreaterThanOrEqual(1.5 * report.roundedSensitivity);
+    expect(report.std / (1.5 * report.roundedSensitivity) - 1).toBeLessThan(2 ** -27);
+    let s = 0;
+    let ss = 0;
+    for (const v of values) {
+      s += v - 0.25;
+      ss += (v - 0.25) ** 2;
+    }
+    // sd of the sample std is std / sqrt(2d): 6 of them is 1.3%.
+    expect(Math.abs(Math.sqrt(ss / d) / report.std - 1)).toBeLessThan(6 / Math.sqrt(2 * d));
+    expect(Math.abs(s / d)).toBeLessThan((6 * report.std) / Math.sqrt(d));
+    const x = Float64Array.of(1, 2, 3);
+    const y = Float64Array.of(1, 2, 3);
+    addDiscreteGaussianNoise(x, { noiseMultiplier: 1, sensitivity: 1 }, seededWords('same'));
+    addDiscreteGaussianNoise(y, { noiseMultiplier: 1, sensitivity: 1 }, seededWords('same'));
+    expect(x).toEqual(y);
+  });
+
+  it('keeps values with z = 0, and refuses non-finite values and bad parameters', () => {
+    const v = Float64Array.of(0.3, -0.7);
+    expect(addDiscreteGaussianNoise(v, { noiseMultiplier: 0, sensitivity: 1 })).toBeUndefined();
+    expect(Array.from(v)).toEqual([0.3, -0.7]);
+    expect(() => addDiscreteGaussianNoise(Float64Array.of(1, Number.NaN), { noiseMultiplier: 1, sensitivity: 1 })).toThrow(/non-finite value \(NaN\) at index 1/);
+    expect(() => addDiscreteGaussianNoise(v, { noiseMultiplier: -1, sensitivity: 1 })).toThrow(/noise multiplier/);
+    expect(() => addDiscreteGaussianNoise(v, { noiseMultiplier: 1, sensitivity: 0 })).toThrow(/sensitivity/);
+  });
+
+  it('keeps a value far above the grid exact: it is a lattice point already, and the sum is one correctly rounded add', () => {
+    const { grid } = noiseGrid(1e-6);
+    const big = 2 ** 60 * grid * 3;
+    const out = Float64Array.of(big);
+    addDiscreteGaussianNoise(out, { noiseMultiplier: 1, sensitivity: 1e-6 });
+    expect(Number.isFinite(out[0]!)).toBe(true);
+    expect(Math.abs(out[0]! - big)).toBeLessThan(1e-4);
   });
 });

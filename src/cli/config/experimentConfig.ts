@@ -54,8 +54,11 @@ export const coordinatorSchema = z.strictObject({
   roundTimeoutSeconds: z.number().positive().default(120),
   waitForClientsSeconds: z.number().positive().default(300),
   maxRoundRetries: z.number().int().min(0).default(2),
-  /** Risks accepted for secureAggregation: ckks on a non-loopback host: open access, no TLS (refused otherwise). */
-  acceptRisks: z.array(z.enum(['open-access', 'plain-http'])).default([]),
+  /**
+   * Risks accepted: for secureAggregation: ckks on a non-loopback host, open access and no TLS; under privacy or
+   * dpSgd, `feature-moments` (federated standardization's per-site moments in the clear). Refused otherwise.
+   */
+  acceptRisks: z.array(z.enum(['open-access', 'plain-http', 'feature-moments'])).default([]),
 });
 
 /** Data options shared by every simulated client (each client's `data` overrides them). */
@@ -87,7 +90,8 @@ export const experimentConfigSchema = z
     /**
      * How client features are scaled: one mean and std computed across the federation before round 1
      * (default), each client's own training statistics (FLamby's per-centre z-score), or not at all.
-     * In an experiment this replaces the data configs' own `standardize` flag.
+     * In an experiment this replaces the data configs' own `standardize` flag. Under privacy or dpSgd
+     * `federated` is refused unless coordinator.acceptRisks lists feature-moments (the moments are not private).
      */
     standardization: z.enum(['federated', 'local', 'none']).default('federated'),
     /** `ckks`: updates are summed under homomorphic encryption; the coordinator never sees one, nor the model. */
@@ -175,7 +179,20 @@ export const experimentConfigSchema = z
       });
     }
     checkScaffoldConfig(c, clientCount, ctx);
+    if ((c.privacy || c.dpSgd) && c.standardization === 'federated' && !c.coordinator.acceptRisks.includes('feature-moments')) {
+      ctx.addIssue({ code: 'custom', path: ['standardization'], message: FEDERATED_STANDARDIZATION_UNDER_DP });
+    }
   });
+
+/**
+ * Federated standardization under DP, refused: each site's exact feature means and mean squares, and its row count,
+ * reach the coordinator in the clear, outside every guarantee (two runs that differ by one patient give that
+ * patient's features back by differencing).
+ */
+const FEDERATED_STANDARDIZATION_UNDER_DP =
+  "federated (the default) sends each site's exact feature means, mean squares and row count to the coordinator outside the differential-privacy guarantee " +
+  '(differencing two runs recovers one patient\'s features): with privacy or dpSgd set standardization: local or none (scaling from public ranges in the data), ' +
+  'or accept the leak with coordinator.acceptRisks: [feature-moments]';
 
 export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;
 export type ExperimentConfigInput = z.input<typeof experimentConfigSchema>;

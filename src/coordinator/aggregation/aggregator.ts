@@ -20,6 +20,11 @@ export interface AggregateResult {
   readonly mean: Float32Array | undefined;
   readonly totalWeight: number;
   readonly contributors: readonly string[];
+  /**
+   * The weighted sum the mean divides by totalWeight, in float64 (an aggregator that keeps one): what a DP wrapper
+   * noises, since the float32 mean has lost the precision the noise's grid needs. Same lifetime as `mean`.
+   */
+  readonly sum?: Float64Array;
 }
 
 export interface AggregationRound {
@@ -38,6 +43,11 @@ export interface Aggregator {
   readonly name: string;
   /** What the last finished round measured (DP wrappers: updates clipped, the clip norm used), for the ledger. */
   readonly measurements?: { readonly clipped?: number; readonly adaptive?: { readonly clipNorm: number } };
+  /**
+   * The differential-privacy noise this aggregator adds to every round's sum, as a multiple of its clip norm (a DP
+   * wrapper declares it): the coordinator refuses a run whose `privacy` multiplier no aggregator adds.
+   */
+  readonly dpNoise?: { readonly noiseMultiplier: number };
   bind(spec: readonly TensorSpec[]): void;
   begin(round: number): AggregationRound;
 }

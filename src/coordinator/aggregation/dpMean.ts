@@ -7,7 +7,7 @@ import {
   type AdaptiveClipping,
   type AdaptiveClipState,
 } from '../../privacy/adaptiveClipping.js';
-import { fillGaussian } from '../../privacy/gaussianNoise.js';
+import { addDiscreteGaussianNoise } from '../../privacy/gaussianNoise.js';
 import { clipFactor } from '../../privacy/l2Clip.js';
 import type { TensorSpec } from '../../protocol/tensors.js';
 import type { AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
@@ -59,7 +59,8 @@ export const PRE_CLIPPED_MARGIN = 1e-6;
  * Models", Algorithm 1, with the fixed-denominator mean replaced by the contributor count),
  * with fixed or adaptive clipping. A wrapper: each update counts with weight 1 (example counts would scale the
  * sensitivity), is clipped to C as it is committed, and the inner aggregator's mean gets N(0, (z C)^2 / n^2) per
- * coordinate from node:crypto. Adaptive clipping also releases a noised count and updates C after the round.
+ * coordinate from node:crypto (a discrete Gaussian on a fine grid, added to the float64 sum: privacy/gaussianNoise.ts).
+ * Adaptive clipping also releases a noised count and updates C after the round.
  *
  * C across rounds: `clipNormFor(round)` is what the strategy sends clients as `extra.clipNorm`, and `state` what a
  * checkpoint keeps. A retried round (begin with the same round number again) discards the failed attempt's
@@ -67,6 +68,8 @@ export const PRE_CLIPPED_MARGIN = 1e-6;
  */
 export class DpMean implements Aggregator {
   readonly name: string;
+  /** The noise this aggregator adds: what the coordinator checks a run's `privacy` multiplier against. */
+  readonly dpNoise: { readonly noiseMultiplier: number };
   private readonly adaptive: AdaptiveClipping | undefined;
   /** The z_delta (adaptive) or z (fixed) the update sum gets. */
   private readonly sumNoiseMultiplier: number;
@@ -82,6 +85,7 @@ export class DpMean implements Aggregator {
   ) {
     const z = options.noiseMultiplier;
     if (!(z >= 0) || !Number.isFinite(z)) throw new RangeError(`noiseMultiplier must be >= 0 and finite, got ${z}`);
+    this.dpNoise = Object.freeze({ noiseMultiplier: z });
     if (typeof options.clipNorm === 'number') {
       const c = options.clipNorm;
       if (!(c > 0) || !Number.isFinite(c)) throw new RangeError(`clipNorm must be positive and finite, got ${c}`);
@@ -166,17 +170,24 @@ export class DpMean implements Aggregator {
         let adaptive: DpMeasurements['adaptive'];
         if (this.adaptive && n > 0) {
           const { targetQuantile, countNoiseStd, learningRate = DEFAULT_CLIP_LEARNING_RATE } = this.adaptive;
-          const unclippedFraction = (within + fillGaussian(new Float64Array(1), countNoiseStd)[0]!) / n;
+          // The count is a whole number (on every grid): the discrete Gaussian mechanism with sensitivity 1.
+          const count = Float64Array.of(within);
+          if (countNoiseStd > 0) addDiscreteGaussianNoise(count, { noiseMultiplier: countNoiseStd, sensitivity: 1 });
+          const unclippedFraction = count[0]! / n;
           const next = nextClipNorm(clipNorm, unclippedFraction, targetQuantile, learningRate);
           this.pending = { round, clipNorm: next };
           adaptive = { clipNorm, nextClipNorm: next, unclippedFraction, updateNoiseMultiplier: this.sumNoiseMultiplier };
         }
         this.lastMeasurements = { clipped, contributors: n, noiseStd, ...(adaptive ? { adaptive } : {}) };
         if (!result.mean || n === 0 || noiseStd === 0) return result;
-        // mean = (sum + N(0, (zC)^2)) / n = inner mean + N(0, (zC / n)^2)
-        const noise = fillGaussian(new Float32Array(result.mean.length), noiseStd / n);
-        const mean = result.mean.map((v, i) => v + noise[i]!);
-        return { ...result, mean };
+        // mean = (sum + noise) / n, the noise being the discrete Gaussian mechanism on the float64 sum
+        // (privacy/gaussianNoise.ts): std z times the sum's sensitivity, computed below.
+        const { values, sensitivity } = noisedQuery(result, clipNorm);
+        addDiscreteGaussianNoise(values, { noiseMultiplier: this.sumNoiseMultiplier, sensitivity });
+        const mean = new Float32Array(values.length);
+        for (let i = 0; i < values.length; i++) mean[i] = values[i]! / n;
+        const { sum: _sum, ...rest } = result;
+        return { ...rest, mean };
       },
     };
   }
@@ -188,4 +199,23 @@ export class DpMean implements Aggregator {
     if (p.round < round) this.committed = Object.freeze({ clipNorm: p.clipNorm, afterRound: p.round });
     this.pending = undefined;
   }
+}
+
+/**
+ * The query the noise is added to, as the coordinator computed it, and its L2 sensitivity under adding or removing
+ * one client: C for the exact sum of clipped updates, plus what floating point can add. Clipping scales by C / norm
+ * with the norm summed in float64 (relative error below d 2^-53, so a clipped update's norm is within C (1 + d 2^-52));
+ * the double-double sum rounded to float64 errs by at most 2^-53 |S_i| <= 2^-53 (n + 1) C per coordinate on either
+ * neighbour. An inner aggregator without a float64 sum leaves n times its float32 mean, which errs by 2^-24 C per
+ * coordinate of the mean (|mean_i| <= C), n times that on the sum. Public bounds: none depends on the data.
+ */
+function noisedQuery(result: AggregateResult, clipNorm: number): { values: Float64Array; sensitivity: number } {
+  const n = result.contributors.length;
+  const d = result.mean!.length;
+  const clipped = clipNorm * (1 + d * 2 ** -52);
+  if (result.sum && result.sum.length === d) {
+    return { values: Float64Array.from(result.sum), sensitivity: clipped + 2 * Math.sqrt(d) * (n + 1) * clipNorm * 2 ** -53 };
+  }
+  const values = Float64Array.from(result.mean!, (v) => v * n);
+  return { values, sensitivity: clipped + 2 * Math.sqrt(d) * (n + 1) * clipNorm * 2 ** -24 };
 }

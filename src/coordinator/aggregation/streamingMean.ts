@@ -137,9 +137,15 @@ export class StreamingMean implements Aggregator {
         if (totalWeight === 0) return { mean: undefined, totalWeight: 0, contributors: [] };
         // The mean lands in an idle staging slot instead of a new model-sized array (uploads are over): it is
         // valid until the next round starts staging, which is after the strategy has applied it.
+        // The compensation is folded into the sum in place (the accumulator is zeroed when the next round begins).
         const mean = this.free[this.free.length - 1] ?? new Float32Array(size);
-        for (let i = 0; i < size; i++) mean[i] = (sum[i]! + compensation[i]!) / totalWeight;
-        return { mean, totalWeight, contributors: [...contributors] };
+        for (let i = 0; i < size; i++) {
+          const total = sum[i]! + compensation[i]!;
+          sum[i] = total;
+          compensation[i] = 0; // so that a second finish() gives the same result
+          mean[i] = total / totalWeight;
+        }
+        return { mean, totalWeight, contributors: [...contributors], sum };
       },
     };
   }

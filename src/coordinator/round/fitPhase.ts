@@ -34,7 +34,7 @@ export async function runFitPhase(run: RunContext, round: number, ledger: Privac
     const candidates = await run.eligible();
     const tasks = strategy.configureFit(round, candidates, createSeededRng(mixSeed(options.seed ?? 0, round, attempts, 1)));
     const sampleRate = candidates.length > 0 ? Math.min(1, tasks.length / candidates.length) : 1;
-    const refusal = ledger?.refuse(round, sampleRate);
+    const refusal = ledger?.refuse(round, sampleRate, { selected: tasks.length, minimum: strategy.minFitClients });
     if (refusal) {
       run.log.warn({ round }, refusal.message);
       run.audit.append('privacy-budget-reached', { round, epsilon: refusal.epsilon, target: options.privacy?.targetEpsilon ?? null, delta: options.privacy?.delta ?? null });

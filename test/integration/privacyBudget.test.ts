@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
+import { RdpAccountant } from '../../src/privacy/rdpAccountant.js';
+import { TestFederation } from '../helpers/federation.js';
+import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
+import { silent } from '../helpers/silentLogger.js';
+
+let fed: TestFederation;
+afterEach(async () => fed.close());
+
+/**
+ * The budget check before a round uses the worst case the round can end in. Three clients, one of which fails every
+ * fit (a dropout, accidental or deliberate), minFitClients 2, z = 2, q = 1, delta 1e-5, target 3.8:
+ * under distributed noise round 1 is charged at z sqrt(2/3) (2 of 3 shares): epsilon 2.7139. Round 2 checked at the
+ * nominal z would bring 3.6171 and run, then be charged at z sqrt(2/3) again: 4.0113, past the target (what the
+ * code before this check did). Its worst case refuses it. Under central noise every round costs z: 2.1657, 3.1890,
+ * and round 3 would bring 4.0113.
+ */
+async function run(mode: 'plain' | 'ckks') {
+  fed = new TestFederation();
+  const coordinator = await fed.coordinator({
+    strategy: new FedAvg({ minFitClients: 2, minAvailableClients: 3, fit: { epochs: 2, batchSize: 8, learningRate: 0.2 } }),
+    initialWeights: linearZeros(),
+    rounds: 5,
+    secureAggregation: mode,
+    privacy: { clipNorm: 0.5, noiseMultiplier: 2, delta: 1e-5, targetEpsilon: 3.8 },
+    logger: silent,
+  });
+  const trainers = [0, 1, 2].map((i) => {
+    const d = linearData(20, i + 3);
+    return new LinearTrainer(d.xs, d.ys, `h${i}`);
+  });
+  trainers[2]!.beforeFit = () => {
+    throw new Error('dropping out');
+  };
+  for (const t of trainers) fed.client(coordinator.url, t.name, t, { logger: silent });
+  while (coordinator.clients.length < 3) await new Promise((r) => setTimeout(r, 20));
+  return coordinator.run();
+}
+
+describe('the privacy budget check takes the worst case a round can end in', () => {
+  it('ckks (distributed noise): a round that dropouts could take past the target does not start', async () => {
+    const result = await run('ckks');
+    const epsilons = result.history.map((r) => r.privacy!.epsilon);
+    expect(Math.max(...epsilons)).toBeLessThanOrEqual(3.8);
+    expect(result.history).toHaveLength(1);
+    expect(result.history[0]!.privacy!.noiseMultiplier).toBeCloseTo(2 * Math.sqrt(2 / 3), 12); // h2's share was missing
+    expect(epsilons[0]).toBeCloseTo(new RdpAccountant().step(1, 2 * Math.sqrt(2 / 3)).epsilon(1e-5).epsilon, 10);
+    expect(result.stoppedEarly).toMatch(
+      /^privacy budget: round 2 would bring epsilon to 4\.0113 in its worst case \(2 of the 3 selected clients' noise shares arriving: noise multiplier 1\.633\), past the target 3\.8/,
+    );
+  });
+
+  it('plain (central noise, whole whatever arrives): the same dropouts cost nothing extra, so round 2 runs', async () => {
+    const result = await run('plain');
+    expect(result.history).toHaveLength(2);
+    expect(result.history.map((r) => r.privacy!.noiseMultiplier)).toEqual([2, 2]);
+    expect(result.history[1]!.privacy!.epsilon).toBeCloseTo(3.1890, 4);
+    expect(result.stoppedEarly).toMatch(/^privacy budget: round 3 would bring epsilon to 4\.0113, past the target 3\.8/);
+  });
+});
