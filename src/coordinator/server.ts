@@ -168,13 +168,13 @@ export class CoordinatorServer {
       throw new Error(reason);
     };
     const helloTimer = setTimeout(() => {
-      if (!session) {
-        try {
-          refuse(`no completed handshake within ${this.options.helloTimeoutMs} ms`);
-        } catch {
-          // refuse() throws for message handlers; here the timer only needs the side effects.
-        }
-      }
+      if (session) return;
+      // Transient: a legitimate client on a slow link or behind a busy coordinator may simply try again.
+      const reason = `no completed handshake within ${this.options.helloTimeoutMs} ms`;
+      log.warn({ socket: socket.id, address, reason }, 'connection refused');
+      audit.append('auth-failed', { address, client: pending?.hello.name ?? null, reason });
+      peer.notify({ type: 'refused', reason, retryAfterMs: 1_000 });
+      setTimeout(() => socket.disconnect(true), 50);
     }, this.options.helloTimeoutMs);
     socket.on('disconnect', (reason) => {
       clearTimeout(helloTimer);
