@@ -49,6 +49,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     host: config.coordinator.host,
     port: config.coordinator.port,
     roundTimeoutMs: config.coordinator.roundTimeoutSeconds * 1000,
+    transfer: { streamIdleTimeoutMs: config.coordinator.streamIdleTimeoutSeconds * 1000 },
     waitForClientsMs: config.coordinator.waitForClientsSeconds * 1000,
     maxRoundRetries: config.coordinator.maxRoundRetries,
     seed: config.seed,
