@@ -6,7 +6,7 @@ import { generateIdentity, sign } from '../crypto/identity.js';
 import { encodeBase64 } from '../crypto/keyEncoding.js';
 import { clientModes } from '../modes/clientModes.js';
 import type { Message, StreamMeta } from '../protocol/messages.js';
-import { Peer, defaultPeerOptions, type StreamSink } from '../protocol/peer.js';
+import { Peer, TransferError, defaultPeerOptions, type StreamSink } from '../protocol/peer.js';
 import type { SocketLike } from '../protocol/socketLike.js';
 import { specOf, type TensorSpec } from '../protocol/tensors.js';
 import { COHORT_VERSION, PROTOCOL_VERSION } from '../protocol/version.js';
@@ -115,6 +115,7 @@ export function startClient(options: ClientOptions): ClientHandle {
   });
 
   const finish = async (outcome: { reason: string; refused: boolean }) => {
+    if (ending) return;
     ending = true;
     reconnect.stop();
     // Let a reply still in flight (the last evaluation) go out before closing.
@@ -125,9 +126,24 @@ export function startClient(options: ClientOptions): ClientHandle {
     else settleDone?.resolve(outcome.reason);
   };
 
+  /** A refusal for good (not allowed, wrong key, a hello the coordinator can never accept): the node ends. */
+  const refusedForGood = (reason: string) => {
+    if (ending) return;
+    emit({ type: 'refused', reason });
+    log.error({ reason }, 'the coordinator refused this client');
+    audit.append('refused', { reason });
+    void finish({ reason, refused: true });
+  };
+
   const hello = async () => {
     try {
-      modelSpec ??= specOf(await options.trainer.getWeights());
+      if (!modelSpec) {
+        modelSpec = specOf(await options.trainer.getWeights());
+        // Nothing the coordinator may send is larger than the largest download a mode reads for this model
+        // (64 KiB of room for headers), unless the caller set its own limit.
+        const spec = modelSpec;
+        if (options.transfer?.maxTransferBytes === undefined) peer.limitTransfers(Math.max(...modes.map((m) => m.maxDownloadBytes(spec))) + 64 * 1024);
+      }
       clientNonce = new Uint8Array(randomBytes(NONCE_BYTES));
       runId = undefined;
       guard.disconnected();
@@ -141,7 +157,10 @@ export function startClient(options: ClientOptions): ClientHandle {
         modelSpec: modelSpec.map((t) => ({ name: t.name, shape: [...t.shape] })),
       });
     } catch (e) {
-      // The coordinator says why (a 'refused' message) and closes the connection; log what we know.
+      // A hello the coordinator refused outright (its schema: a claim beyond the protocol's bounds) would be
+      // refused again on every retry: that is for good. Otherwise the coordinator says why (a 'refused'
+      // message) and closes the connection, or the connection was lost: log what we know.
+      if (e instanceof TransferError && e.message.startsWith('peer refused hello')) return refusedForGood(e.message);
       log.warn({ error: errorText(e) }, 'hello was not accepted');
     }
   };
@@ -214,10 +233,7 @@ export function startClient(options: ClientOptions): ClientHandle {
           socket.disconnect();
           return;
         }
-        emit({ type: 'refused', reason: message.reason });
-        log.error({ reason: message.reason }, 'the coordinator refused this client');
-        audit.append('refused', { reason: message.reason });
-        void finish({ reason: message.reason, refused: true });
+        refusedForGood(message.reason);
         return;
       case 'run-end':
         emit({ type: 'run-end', reason: message.reason });

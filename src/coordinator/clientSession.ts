@@ -4,7 +4,7 @@ import { verify } from '../crypto/identity.js';
 import type { Role } from './accessList.js';
 import type { AuditTrail } from './auditTrail.js';
 import { verifyAgreementKey } from '../crypto/agreementKey.js';
-import type { Message, MessageOf, ModeHeader, StreamMeta, StreamMetaOf } from '../protocol/messages.js';
+import { MAX_REASON, type Message, type MessageOf, type ModeHeader, type StreamMeta, type StreamMetaOf } from '../protocol/messages.js';
 import type { Peer, StreamSink, StreamTrailer } from '../protocol/peer.js';
 import type { UploadMeta, UploadSink, UploadTarget } from './uploadTarget.js';
 import type { ClientSummary, EvaluateReport, FitInstructions, FitReport } from './strategy.js';
@@ -175,7 +175,8 @@ export class ClientSession {
   /** Ends the connection from this side, failing its tasks. */
   kick(reason: string): void {
     this.close(reason);
-    this.peer.notify({ type: 'refused', reason });
+    // The client's schema refuses a longer reason (an admin's revocation text can be anything).
+    this.peer.notify({ type: 'refused', reason: reason.slice(0, MAX_REASON) });
     setTimeout(() => this.peer.disconnect(), 50);
   }
 

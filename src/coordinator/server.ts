@@ -9,7 +9,7 @@ import { coordinatorProof, clientProof, NONCE_BYTES, type HandshakeContext } fro
 import { verifyAgreementKey } from '../crypto/agreementKey.js';
 import { keyFingerprint, sign, verify, type Identity } from '../crypto/identity.js';
 import { encodeBase64 } from '../crypto/keyEncoding.js';
-import type { Message, MessageOf, StreamMeta } from '../protocol/messages.js';
+import { MAX_REASON, type Message, type MessageOf, type StreamMeta } from '../protocol/messages.js';
 import { Peer, maxHttpBufferSizeFor, type PeerOptions } from '../protocol/peer.js';
 import type { SocketLike } from '../protocol/socketLike.js';
 import { specMismatch, type TensorSpec } from '../protocol/tensors.js';
@@ -163,7 +163,7 @@ export class CoordinatorServer {
     const refuse = (reason: string, client?: string) => {
       log.warn({ socket: socket.id, address, client, reason }, 'connection refused');
       audit.append('auth-failed', { address, client: client ?? null, reason });
-      peer.notify({ type: 'refused', reason });
+      peer.notify({ type: 'refused', reason: reason.slice(0, MAX_REASON) });
       setTimeout(() => socket.disconnect(true), 50);
       throw new Error(reason);
     };

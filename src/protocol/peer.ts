@@ -100,7 +100,7 @@ function taskIdOf(about: unknown): string | undefined {
  * Every inbound message and stream header is validated before any handler sees it.
  */
 export class Peer {
-  private readonly options: PeerOptions;
+  private options: PeerOptions;
   private readonly open = new Map<string, OpenStream>();
   private messageHandler: (message: Message) => void | Promise<void> = () => undefined;
   private streamHandler: (meta: StreamMeta, totalBytes: number) => StreamSink | Promise<StreamSink> = () => {
@@ -121,6 +121,15 @@ export class Peer {
     socket.on('stream:end', (trailer, ack) => void this.receiveEnd(trailer, ackOf(ack)));
     socket.on('stream:abort', (info) => this.receiveAbort(info));
     socket.on('disconnect', () => this.abortAll('peer disconnected'));
+  }
+
+  /**
+   * Bounds the streams the other side may send from now on (a node learns its model, and so what the largest
+   * legitimate download is, after it connects).
+   */
+  limitTransfers(maxTransferBytes: number): void {
+    if (!Number.isSafeInteger(maxTransferBytes) || maxTransferBytes < 0) throw new TransferError(`maxTransferBytes must be a non-negative integer, got ${maxTransferBytes}`);
+    this.options = { ...this.options, maxTransferBytes };
   }
 
   get connected(): boolean {
