@@ -10,6 +10,7 @@ import { buildModel } from '../client/model/buildModel.js';
 import { writeModelWeights } from '../client/model/modelWeights.js';
 import { saveLayersModel } from '../client/model/saveModel.js';
 import type { ClientConfig } from './config/clientConfig.js';
+import { exitWhenFlushed } from './exitWhenFlushed.js';
 import { loadIdentity, openAuditTrail, readPem, securityPolicy } from './nodeSecurity.js';
 
 /** `cohort client`: one hospital's node; returns when the coordinator ends the run. */
@@ -53,7 +54,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
       if (event.type === 'retrying') print(describeRetry(event, config.coordinator));
     },
   });
-  process.once('SIGINT', () => void handle.stop().then(() => process.exit(130)));
+  process.once('SIGINT', () => void handle.stop().then(() => exitWhenFlushed(130)));
   try {
     const reason = await handle.done;
     print(`run ended: ${reason}`);

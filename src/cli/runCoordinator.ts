@@ -10,6 +10,7 @@ import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
 import { attachObservability } from '../coordinator/observability/index.js';
 import { planStoredRun } from './openStore.js';
+import { exitWhenFlushed } from './exitWhenFlushed.js';
 import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
 
 /**
@@ -89,7 +90,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   };
   const stop = () => {
     observability.close();
-    void coordinator.close().then(() => process.exit(130));
+    void coordinator.close().then(() => exitWhenFlushed(130));
   };
   process.on('SIGHUP', reload);
   process.once('SIGINT', stop);
