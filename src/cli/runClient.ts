@@ -3,12 +3,14 @@ import { pino } from 'pino';
 import { selectBackend } from '../client/backend/index.js';
 import { startClient } from '../client/clientNode.js';
 import { loadCsvData } from '../client/data/index.js';
+import { describeRetry } from '../client/node/reconnect.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { publicKeyFromBase64 } from '../crypto/identity.js';
 import { buildModel } from '../client/model/buildModel.js';
 import { writeModelWeights } from '../client/model/modelWeights.js';
 import { saveLayersModel } from '../client/model/saveModel.js';
 import type { ClientConfig } from './config/clientConfig.js';
+import { exitWhenFlushed } from './exitWhenFlushed.js';
 import { loadIdentity, openAuditTrail, readPem, securityPolicy } from './nodeSecurity.js';
 
 /** `cohort client`: one hospital's node; returns when the coordinator ends the run. */
@@ -48,10 +50,11 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
       if (event.type === 'fit') print(`round ${event.round}: trained on ${event.numExamples} examples, loss ${event.metrics.loss?.toFixed(4)}`);
       if (event.type === 'evaluate') print(`round ${event.round}: test loss ${event.loss.toFixed(4)}, accuracy ${event.metrics.accuracy?.toFixed(4)}`);
       if (event.type === 'refused') print(`refused: ${event.reason}`);
-      if (event.type === 'disconnected' && event.reason !== 'io client disconnect') print(`disconnected (${event.reason}); reconnecting with backoff`);
+      // Transient: no coordinator yet, a lost connection, a refusal for load. The node keeps trying.
+      if (event.type === 'retrying') print(describeRetry(event, config.coordinator));
     },
   });
-  process.once('SIGINT', () => void handle.stop().then(() => process.exit(130)));
+  process.once('SIGINT', () => void handle.stop().then(() => exitWhenFlushed(130)));
   try {
     const reason = await handle.done;
     print(`run ended: ${reason}`);

@@ -10,6 +10,7 @@ import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
 import { attachObservability } from '../coordinator/observability/index.js';
 import { planStoredRun } from './openStore.js';
+import { exitWhenFlushed } from './exitWhenFlushed.js';
 import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
 
 /**
@@ -49,6 +50,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     host: config.coordinator.host,
     port: config.coordinator.port,
     roundTimeoutMs: config.coordinator.roundTimeoutSeconds * 1000,
+    transfer: { streamIdleTimeoutMs: config.coordinator.streamIdleTimeoutSeconds * 1000 },
     waitForClientsMs: config.coordinator.waitForClientsSeconds * 1000,
     maxRoundRetries: config.coordinator.maxRoundRetries,
     seed: config.seed,
@@ -88,7 +90,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   };
   const stop = () => {
     observability.close();
-    void coordinator.close().then(() => process.exit(130));
+    void coordinator.close().then(() => exitWhenFlushed(130));
   };
   process.on('SIGHUP', reload);
   process.once('SIGINT', stop);

@@ -6,7 +6,7 @@ import { generateIdentity, sign } from '../crypto/identity.js';
 import { encodeBase64 } from '../crypto/keyEncoding.js';
 import { clientModes } from '../modes/clientModes.js';
 import type { Message, StreamMeta } from '../protocol/messages.js';
-import { Peer, defaultPeerOptions, type StreamSink } from '../protocol/peer.js';
+import { Peer, TransferError, defaultPeerOptions, type StreamSink } from '../protocol/peer.js';
 import type { SocketLike } from '../protocol/socketLike.js';
 import { specOf, type TensorSpec } from '../protocol/tensors.js';
 import { COHORT_VERSION, PROTOCOL_VERSION } from '../protocol/version.js';
@@ -14,6 +14,7 @@ import type { ClientHandle, ClientOptions } from './clientOptions.js';
 import { FitChains } from './mods/chainFor.js';
 import { challengeProblem } from './node/coordinatorProofCheck.js';
 import { DownloadGuard } from './node/downloadGuard.js';
+import { describeRetry, Reconnector } from './node/reconnect.js';
 import { TaskRunner } from './node/taskRunner.js';
 import { resolveSecurityPolicy } from './security/securityPolicy.js';
 import { statisticsRefusal } from './security/taskGate.js';
@@ -29,7 +30,9 @@ function errorText(e: unknown): string {
  * A client node: connects, proves its identity, then trains and evaluates whatever the coordinator streams to
  * it, one task at a time, within its own security policy. The secure-aggregation modes read downloads and
  * protect uploads; the fit chain (local DP, clipping, control variates) shapes the update. Errors in a task
- * are reported to the coordinator and never end the process; a dropped connection is retried with backoff.
+ * are reported to the coordinator and never end the process. Every transient failure (no coordinator yet, a lost
+ * connection, a refusal for load) is retried forever with capped, jittered backoff, and said so in an event and
+ * the log; only a permanent refusal (not allowed, wrong key, wrong protocol version) or the run's end stops it.
  */
 export function startClient(options: ClientOptions): ClientHandle {
   const log = (options.logger ?? pino({ level: 'warn' }, pino.destination(2))).child({ client: options.name });
@@ -46,17 +49,30 @@ export function startClient(options: ClientOptions): ClientHandle {
     ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
     ...(options.tls?.cert ? { cert: options.tls.cert } : {}),
     ...(options.tls?.key ? { key: options.tls.key } : {}),
-    reconnection: true,
-    reconnectionDelay: options.reconnectDelayMs ?? 1_000,
-    reconnectionDelayMax: options.reconnectDelayMaxMs ?? 30_000,
-    randomizationFactor: 0.5,
+    // Reconnection is this node's own (below): socket.io's does not come back after a server-side disconnect,
+    // which is how a busy coordinator refuses, and does not say when it will try again.
+    reconnection: false,
   });
   const peer = new Peer(socket as unknown as SocketLike, transfer);
   let modelSpec: TensorSpec[] | undefined;
   /** The run this connection authenticated into; uploads are signed for it. */
   let runId: string | undefined;
   let clientNonce = new Uint8Array(0);
-  let stopped = false;
+  /** Set once the node is ending (run over, refused for good, stopped): nothing reconnects after that. */
+  let ending = false;
+  /** A refusal for load just received: the disconnect that follows waits as long as the coordinator advised. */
+  let busy: { reason: string; retryAfterMs: number } | undefined;
+  const reconnect = new Reconnector({
+    baseMs: options.reconnectDelayMs ?? 1_000,
+    maxMs: options.reconnectDelayMaxMs ?? 30_000,
+    connect: () => socket.connect(),
+    onRetry: (retry) => {
+      emit({ type: 'retrying', ...retry });
+      const line = describeRetry(retry, options.url);
+      if (retry.cause === 'busy') log.warn({ reason: retry.reason, delayMs: retry.delayMs }, line);
+      else log.info({ reason: retry.reason, delayMs: retry.delayMs }, line);
+    },
+  });
   let settleDone: { resolve: (reason: string) => void; reject: (e: Error) => void } | undefined;
   const done = new Promise<string>((resolve, reject) => (settleDone = { resolve, reject }));
   done.catch(() => undefined);
@@ -99,7 +115,9 @@ export function startClient(options: ClientOptions): ClientHandle {
   });
 
   const finish = async (outcome: { reason: string; refused: boolean }) => {
-    socket.io.reconnection(false);
+    if (ending) return;
+    ending = true;
+    reconnect.stop();
     // Let a reply still in flight (the last evaluation) go out before closing.
     await tasks.drain(2_000);
     socket.disconnect();
@@ -108,9 +126,24 @@ export function startClient(options: ClientOptions): ClientHandle {
     else settleDone?.resolve(outcome.reason);
   };
 
+  /** A refusal for good (not allowed, wrong key, a hello the coordinator can never accept): the node ends. */
+  const refusedForGood = (reason: string) => {
+    if (ending) return;
+    emit({ type: 'refused', reason });
+    log.error({ reason }, 'the coordinator refused this client');
+    audit.append('refused', { reason });
+    void finish({ reason, refused: true });
+  };
+
   const hello = async () => {
     try {
-      modelSpec ??= specOf(await options.trainer.getWeights());
+      if (!modelSpec) {
+        modelSpec = specOf(await options.trainer.getWeights());
+        // Nothing the coordinator may send is larger than the largest download a mode reads for this model
+        // (64 KiB of room for headers), unless the caller set its own limit.
+        const spec = modelSpec;
+        if (options.transfer?.maxTransferBytes === undefined) peer.limitTransfers(Math.max(...modes.map((m) => m.maxDownloadBytes(spec))) + 64 * 1024);
+      }
       clientNonce = new Uint8Array(randomBytes(NONCE_BYTES));
       runId = undefined;
       guard.disconnected();
@@ -124,7 +157,10 @@ export function startClient(options: ClientOptions): ClientHandle {
         modelSpec: modelSpec.map((t) => ({ name: t.name, shape: [...t.shape] })),
       });
     } catch (e) {
-      // The coordinator says why (a 'refused' message) and closes the connection; log what we know.
+      // A hello the coordinator refused outright (its schema: a claim beyond the protocol's bounds) would be
+      // refused again on every retry: that is for good. Otherwise the coordinator says why (a 'refused'
+      // message) and closes the connection, or the connection was lost: log what we know.
+      if (e instanceof TransferError && e.message.startsWith('peer refused hello')) return refusedForGood(e.message);
       log.warn({ error: errorText(e) }, 'hello was not accepted');
     }
   };
@@ -166,8 +202,16 @@ export function startClient(options: ClientOptions): ClientHandle {
   socket.on('disconnect', (reason) => {
     emit({ type: 'disconnected', reason });
     log.info({ reason }, 'disconnected');
+    if (ending) return;
+    const refusal = busy;
+    busy = undefined;
+    if (refusal) reconnect.schedule('busy', refusal.reason, refusal.retryAfterMs);
+    else reconnect.schedule('disconnected', reason);
   });
-  socket.on('connect_error', (e) => log.debug({ error: e.message }, 'connection attempt failed; retrying with backoff'));
+  socket.on('connect_error', (e) => {
+    log.debug({ error: e.message }, 'connection attempt failed');
+    if (!ending) reconnect.schedule('unreachable', e.message);
+  });
 
   peer.onProtocolError((problem) => log.warn({ problem }, 'refused a message from the coordinator'));
   peer.onMessage((message: Message) => {
@@ -178,22 +222,18 @@ export function startClient(options: ClientOptions): ClientHandle {
         return answerChallenge(message);
       case 'welcome':
         audit.append('joined', { run: message.runId, client: message.clientId });
+        reconnect.reset();
         emit({ type: 'welcome', runId: message.runId, clientId: message.clientId });
         log.info({ run: message.runId }, 'joined the federation');
         return;
       case 'refused':
         if (message.retryAfterMs !== undefined) {
-          // A load limit, not a verdict on this client: come back later (with jitter, so a crowd spreads out).
-          log.info({ reason: message.reason, retryAfterMs: message.retryAfterMs }, 'coordinator busy; retrying later');
-          setTimeout(() => {
-            if (!stopped) socket.connect();
-          }, message.retryAfterMs * (1 + Math.random() * 0.5)).unref();
+          // A load limit, not a verdict on this client: hang up and come back when the coordinator advised.
+          busy = { reason: message.reason, retryAfterMs: message.retryAfterMs };
+          socket.disconnect();
           return;
         }
-        emit({ type: 'refused', reason: message.reason });
-        log.error({ reason: message.reason }, 'the coordinator refused this client');
-        audit.append('refused', { reason: message.reason });
-        void finish({ reason: message.reason, refused: true });
+        refusedForGood(message.reason);
         return;
       case 'run-end':
         emit({ type: 'run-end', reason: message.reason });
@@ -224,8 +264,8 @@ export function startClient(options: ClientOptions): ClientHandle {
     done,
     globalWeights: () => tasks.lastGlobal,
     stop: async () => {
-      stopped = true;
-      socket.io.reconnection(false);
+      ending = true;
+      reconnect.stop();
       socket.disconnect();
       modes.forEach((m) => m.dispose());
       settleDone?.resolve('stopped');

@@ -3,6 +3,7 @@ import type { Identity } from '../crypto/identity.js';
 import type { PeerOptions } from '../protocol/peer.js';
 import type { Weights } from '../protocol/tensors.js';
 import type { FeatureScaler } from './featureScaler.js';
+import type { Retry } from './node/reconnect.js';
 import type { ClientSecurityPolicy } from './security/securityPolicy.js';
 import type { Trainer } from './trainer.js';
 
@@ -35,7 +36,11 @@ export interface ClientOptions {
   /** Records what this node sent (payload hashes, rounds, signatures): the hospital's own audit log. */
   readonly audit?: { append(type: string, data: Readonly<Record<string, unknown>>): void };
   readonly logger?: Logger;
-  /** Reconnection backoff after a dropped connection (socket.io's exponential backoff with jitter). */
+  /**
+   * Reconnection backoff, for every transient failure (no coordinator yet, a lost connection, a refusal for
+   * load): the first delay (default 1 s), doubled per failed attempt with jitter up to the cap (default 30 s).
+   * A busy coordinator's advised delay is waited out in full. The node retries forever.
+   */
   readonly reconnectDelayMs?: number;
   readonly reconnectDelayMaxMs?: number;
   readonly transfer?: Partial<PeerOptions>;
@@ -47,6 +52,8 @@ export type ClientEvent =
   | { readonly type: 'connected' }
   | { readonly type: 'welcome'; readonly runId: string; readonly clientId: string }
   | { readonly type: 'disconnected'; readonly reason: string }
+  /** The next connection attempt is scheduled (see node/reconnect.ts: describeRetry words it for people). */
+  | ({ readonly type: 'retrying' } & Retry)
   | { readonly type: 'fit'; readonly round: number; readonly numExamples: number; readonly metrics: Readonly<Record<string, number>> }
   | { readonly type: 'evaluate'; readonly round: number; readonly loss: number; readonly metrics: Readonly<Record<string, number>> }
   | { readonly type: 'task-failed'; readonly round: number; readonly reason: string }

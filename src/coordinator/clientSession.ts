@@ -4,7 +4,7 @@ import { verify } from '../crypto/identity.js';
 import type { Role } from './accessList.js';
 import type { AuditTrail } from './auditTrail.js';
 import { verifyAgreementKey } from '../crypto/agreementKey.js';
-import type { Message, MessageOf, ModeHeader, StreamMeta, StreamMetaOf } from '../protocol/messages.js';
+import { MAX_REASON, type Message, type MessageOf, type ModeHeader, type StreamMeta, type StreamMetaOf } from '../protocol/messages.js';
 import type { Peer, StreamSink, StreamTrailer } from '../protocol/peer.js';
 import type { UploadMeta, UploadSink, UploadTarget } from './uploadTarget.js';
 import type { ClientSummary, EvaluateReport, FitInstructions, FitReport } from './strategy.js';
@@ -84,6 +84,7 @@ export class ClientSession {
     this.role = role;
     peer.onMessage((message) => this.receive(message));
     peer.onStream((meta) => this.receiveStream(meta));
+    peer.onRefusedTask((taskId, problem) => this.failRefused(taskId, problem));
   }
 
   get open(): boolean {
@@ -174,7 +175,8 @@ export class ClientSession {
   /** Ends the connection from this side, failing its tasks. */
   kick(reason: string): void {
     this.close(reason);
-    this.peer.notify({ type: 'refused', reason });
+    // The client's schema refuses a longer reason (an admin's revocation text can be anything).
+    this.peer.notify({ type: 'refused', reason: reason.slice(0, MAX_REASON) });
     setTimeout(() => this.peer.disconnect(), 50);
   }
 
@@ -213,6 +215,19 @@ export class ClientSession {
     } else {
       task.resolve(outcome as EvaluateReport);
     }
+  }
+
+  /**
+   * A message or upload header naming one of this client's tasks was refused (too large, malformed, another
+   * round): the answer the task waits for will not come, so it fails now rather than at the round's deadline.
+   */
+  private failRefused(taskId: string, problem: string): void {
+    const task = this.pending.get(taskId);
+    // An upload already accepted for the task decides it: a second header refused beside it changes nothing.
+    if (!task || (task.kind !== 'evaluate' && task.uploading)) return;
+    this.audit.append('upload-refused', { client: this.summary.name, round: task.round, task: taskId, kind: task.kind, reason: problem });
+    this.log.warn({ round: task.round, client: this.summary.name, task: taskId, problem }, 'refused an answer to an open task; the task fails now');
+    this.settle(taskId, new TaskError('refused', `answer refused: ${problem}`));
   }
 
   private receive(message: Message): void {
@@ -313,11 +328,15 @@ export class ClientSession {
         task.upload = undefined;
         this.settle(meta.taskId, { client: this.summary, numExamples: meta.numExamples, metrics });
       },
-      abort: (reason) => {
+      abort: (reason, cause) => {
         upload.abort(reason);
         task.upload = undefined;
         if (this.peer.connected) this.audit.append('upload-refused', { client: this.summary.name, round, task: meta.taskId, kind: meta.kind, reason });
-        this.settle(meta.taskId, new TaskError(this.peer.connected ? 'refused' : 'disconnected', `update not accepted: ${reason}`));
+        // A stalled stream is a straggler caught early (its slot is free again), not a refused update.
+        const error = cause === 'stalled'
+          ? new TaskError('timeout', `upload stalled: ${reason}`)
+          : new TaskError(this.peer.connected ? 'refused' : 'disconnected', `update not accepted: ${reason}`);
+        this.settle(meta.taskId, error);
       },
     };
   }

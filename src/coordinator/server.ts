@@ -9,7 +9,7 @@ import { coordinatorProof, clientProof, NONCE_BYTES, type HandshakeContext } fro
 import { verifyAgreementKey } from '../crypto/agreementKey.js';
 import { keyFingerprint, sign, verify, type Identity } from '../crypto/identity.js';
 import { encodeBase64 } from '../crypto/keyEncoding.js';
-import type { Message, MessageOf, StreamMeta } from '../protocol/messages.js';
+import { MAX_REASON, type Message, type MessageOf, type StreamMeta } from '../protocol/messages.js';
 import { Peer, maxHttpBufferSizeFor, type PeerOptions } from '../protocol/peer.js';
 import type { SocketLike } from '../protocol/socketLike.js';
 import { specMismatch, type TensorSpec } from '../protocol/tensors.js';
@@ -163,18 +163,18 @@ export class CoordinatorServer {
     const refuse = (reason: string, client?: string) => {
       log.warn({ socket: socket.id, address, client, reason }, 'connection refused');
       audit.append('auth-failed', { address, client: client ?? null, reason });
-      peer.notify({ type: 'refused', reason });
+      peer.notify({ type: 'refused', reason: reason.slice(0, MAX_REASON) });
       setTimeout(() => socket.disconnect(true), 50);
       throw new Error(reason);
     };
     const helloTimer = setTimeout(() => {
-      if (!session) {
-        try {
-          refuse(`no completed handshake within ${this.options.helloTimeoutMs} ms`);
-        } catch {
-          // refuse() throws for message handlers; here the timer only needs the side effects.
-        }
-      }
+      if (session) return;
+      // Transient: a legitimate client on a slow link or behind a busy coordinator may simply try again.
+      const reason = `no completed handshake within ${this.options.helloTimeoutMs} ms`;
+      log.warn({ socket: socket.id, address, reason }, 'connection refused');
+      audit.append('auth-failed', { address, client: pending?.hello.name ?? null, reason });
+      peer.notify({ type: 'refused', reason, retryAfterMs: 1_000 });
+      setTimeout(() => socket.disconnect(true), 50);
     }, this.options.helloTimeoutMs);
     socket.on('disconnect', (reason) => {
       clearTimeout(helloTimer);

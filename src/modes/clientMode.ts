@@ -44,6 +44,11 @@ export interface ClientMode {
   /** Whether this mode reads a download with this header. */
   readsDownload(header: ModeHeader): boolean;
   openDownload(header: ModeHeader, spec: readonly TensorSpec[]): DownloadSink;
+  /**
+   * The largest download this mode reads for a model of this spec, in bytes: what the node's transport accepts
+   * from the coordinator is bounded by it (with every layout a task may pack: SCAFFOLD's [x; c], momentum...).
+   */
+  maxDownloadBytes(spec: readonly TensorSpec[]): number;
   /** Whether this mode protects the upload of a fit task with this config. */
   takesFit(config: FitConfig): boolean;
   /** Whether the mode hides this client's update from the coordinator (steps that would undo it conflict). */

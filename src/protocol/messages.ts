@@ -20,7 +20,30 @@ const base64Of = (bytes: number) =>
 export const publicKeyField = base64Of(32);
 export const nonceField = base64Of(32);
 export const signatureField = base64Of(64);
-export const metricsSchema = z.record(z.string().max(128), finite);
+
+/**
+ * The most examples (training or test rows) a client may claim, at hello and in any result. Far beyond any
+ * site's data, but bounded: a weighted mean gives a client its share of the cohort's examples, and a claim of
+ * 1e15 would zero every other client's share (each result's claim is also bounded by what the client announced).
+ */
+export const MAX_EXAMPLES = 1_000_000_000;
+const examples = z.number().int().min(0).max(MAX_EXAMPLES);
+/** Entries in a metrics record (loss, accuracy, timings, per-class figures...). */
+export const MAX_METRICS = 256;
+/** Entries in a fit task's `extra` (see taskExtras.ts: about a dozen keys exist). */
+export const MAX_TASK_EXTRAS = 64;
+/** Characters of a reason (a refusal, a run's end, a task's failure): enough for any message of ours. */
+export const MAX_REASON = 4096;
+const reason = z.string().max(MAX_REASON);
+
+/** A record of at most `maxEntries` entries, counted before any entry is parsed. */
+function boundedRecord<V extends z.ZodType>(value: V, maxEntries: number) {
+  return z
+    .unknown()
+    .refine((v) => typeof v !== 'object' || v === null || Object.keys(v).length <= maxEntries, { message: `at most ${maxEntries} entries`, abort: true })
+    .pipe(z.record(z.string().max(128), value));
+}
+export const metricsSchema = boundedRecord(finite, MAX_METRICS);
 
 export const tensorSpecSchema = z.object({
   name: z.string().min(1).max(1024),
@@ -33,7 +56,7 @@ export const fitConfigSchema = z.object({
   batchSize: z.number().int().min(1).max(1_000_000),
   learningRate: z.number().positive().finite(),
   maxSteps: z.number().int().min(1).optional(),
-  extra: z.record(z.string(), z.union([finite, z.string(), z.boolean()])).optional(),
+  extra: boundedRecord(z.union([finite, z.string().max(1024), z.boolean()]), MAX_TASK_EXTRAS).optional(),
 });
 
 export const evaluateConfigSchema = z.object({
@@ -43,8 +66,8 @@ export const evaluateConfigSchema = z.object({
 
 export const capabilitiesSchema = z.object({
   backend: z.string().max(64),
-  numTrainExamples: z.number().int().min(0),
-  numTestExamples: z.number().int().min(0),
+  numTrainExamples: examples,
+  numTestExamples: examples,
   cohortVersion: z.string().max(64),
   /** A fingerprint of the local data's schema (SHA-256 of the feature names), never the data. */
   datasetFingerprint: z.string().max(128).optional(),
@@ -83,33 +106,33 @@ export const authSchema = z.object({
 export const welcomeSchema = z.object({
   type: z.literal('welcome'),
   protocolVersion: z.number().int(),
-  runId: z.string(),
-  clientId: z.string(),
+  runId: z.string().min(1).max(128),
+  clientId: z.string().min(1).max(128),
 });
 
 /** A refusal; with `retryAfterMs` it is transient (load limits) and the client may try again after that long. */
-export const refusedSchema = z.object({ type: z.literal('refused'), reason: z.string(), retryAfterMs: z.number().int().min(0).max(3_600_000).optional() });
+export const refusedSchema = z.object({ type: z.literal('refused'), reason, retryAfterMs: z.number().int().min(0).max(3_600_000).optional() });
 
-export const fitFailureSchema = z.object({ type: z.literal('fit-failure'), round, taskId, reason: z.string().max(4096) });
+export const fitFailureSchema = z.object({ type: z.literal('fit-failure'), round, taskId, reason });
 
 export const evaluateResultSchema = z.object({
   type: z.literal('evaluate-result'),
   round,
   taskId,
-  numExamples: z.number().int().min(0),
+  numExamples: examples,
   loss: finite,
   metrics: metricsSchema,
   /** Over (run, round, task, client, claims, hash of the claims): see crypto/handshake.ts. */
   signature: signatureField,
 });
 
-export const evaluateFailureSchema = z.object({ type: z.literal('evaluate-failure'), round, taskId, reason: z.string().max(4096) });
+export const evaluateFailureSchema = z.object({ type: z.literal('evaluate-failure'), round, taskId, reason });
 
-export const runEndSchema = z.object({ type: z.literal('run-end'), reason: z.string() });
+export const runEndSchema = z.object({ type: z.literal('run-end'), reason });
 
 /** Coordinator -> client: send the moments of your training features (federated standardization). */
 export const statisticsRequestSchema = z.object({ type: z.literal('statistics-request'), taskId });
-export const statisticsFailureSchema = z.object({ type: z.literal('statistics-failure'), taskId, reason: z.string().max(4096) });
+export const statisticsFailureSchema = z.object({ type: z.literal('statistics-failure'), taskId, reason });
 
 // ---- CKKS key distribution (the coordinator relays; it can open nothing) ----
 
@@ -199,14 +222,14 @@ export const fitResultStreamSchema = z.object({
   kind: z.literal('fit-result'),
   round,
   taskId,
-  numExamples: z.number().int().min(1),
+  numExamples: examples.min(1),
   metrics: metricsSchema,
   /** The body is CKKS ciphertext frames of the client's weighted model, not a plaintext delta. */
   encrypted: z.boolean().optional(),
 });
 
 /** Client -> coordinator: per-feature mean and mean of squares of its training rows (tensors "mean", "meanOfSquares"). */
-export const statisticsResultStreamSchema = z.object({ kind: z.literal('statistics-result'), taskId, numExamples: z.number().int().min(1) });
+export const statisticsResultStreamSchema = z.object({ kind: z.literal('statistics-result'), taskId, numExamples: examples.min(1) });
 /** Coordinator -> client: the federation-wide standardization (tensors "mean", "std"); acknowledged once applied. */
 export const standardizeStreamSchema = z.object({ kind: z.literal('standardize'), taskId });
 

@@ -12,7 +12,8 @@ export interface StreamTrailer {
 export interface StreamSink {
   write(chunk: Uint8Array): void | Promise<void>;
   end(trailer: StreamTrailer): void | Promise<void>;
-  abort(reason: string): void;
+  /** The stream failed; `cause` is 'stalled' when its bytes stopped for longer than streamIdleTimeoutMs. */
+  abort(reason: string, cause?: 'stalled'): void;
 }
 
 export interface PeerOptions {
@@ -31,6 +32,12 @@ export interface PeerOptions {
   readonly beginTimeoutMs: number;
   /** Streams from the other side that may be open at once. */
   readonly maxOpenStreams: number;
+  /**
+   * An accepted inbound stream whose bytes stop for longer than this (no chunk, no end, while this side is not
+   * itself busy writing what arrived) is aborted as stalled, so a sender that goes quiet with its socket open
+   * cannot hold what the stream holds (an aggregation slot) until a deadline. 0 turns the check off.
+   */
+  readonly streamIdleTimeoutMs: number;
 }
 
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
@@ -42,6 +49,7 @@ export const defaultPeerOptions: PeerOptions = {
   ackTimeoutMs: 60_000,
   beginTimeoutMs: 30 * 60_000,
   maxOpenStreams: 4,
+  streamIdleTimeoutMs: 30_000,
 };
 
 /** Room for socket.io's framing on top of one chunk. */
@@ -64,6 +72,9 @@ interface OpenStream {
   /** False until the receiver's handler accepted the stream; chunks before that are a protocol violation. */
   ready: boolean;
   failed?: string;
+  /** Chunks handed to the sink and not yet written: while this side is busy, the sender is not idle. */
+  writing: number;
+  idle?: NodeJS.Timeout;
 }
 
 type AckFn = (ack: Ack) => void;
@@ -77,18 +88,26 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The task a refused message or stream header names, if it names one in the protocol's form. */
+function taskIdOf(about: unknown): string | undefined {
+  if (typeof about !== 'object' || about === null || Array.isArray(about)) return undefined;
+  const id = (about as { taskId?: unknown }).taskId;
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+}
+
 /**
  * Typed messages and chunked, flow-controlled, hash-checked streams over one socket.io socket.
  * Every inbound message and stream header is validated before any handler sees it.
  */
 export class Peer {
-  private readonly options: PeerOptions;
+  private options: PeerOptions;
   private readonly open = new Map<string, OpenStream>();
   private messageHandler: (message: Message) => void | Promise<void> = () => undefined;
   private streamHandler: (meta: StreamMeta, totalBytes: number) => StreamSink | Promise<StreamSink> = () => {
     throw new TransferError('this peer accepts no streams');
   };
   private protocolErrorHandler: (problem: string) => void = () => undefined;
+  private refusedTaskHandler: (taskId: string, problem: string) => void = () => undefined;
   /** Payload bytes of streamed chunks, each way, for metrics. */
   bytesIn = 0;
   bytesOut = 0;
@@ -102,6 +121,15 @@ export class Peer {
     socket.on('stream:end', (trailer, ack) => void this.receiveEnd(trailer, ackOf(ack)));
     socket.on('stream:abort', (info) => this.receiveAbort(info));
     socket.on('disconnect', () => this.abortAll('peer disconnected'));
+  }
+
+  /**
+   * Bounds the streams the other side may send from now on (a node learns its model, and so what the largest
+   * legitimate download is, after it connects).
+   */
+  limitTransfers(maxTransferBytes: number): void {
+    if (!Number.isSafeInteger(maxTransferBytes) || maxTransferBytes < 0) throw new TransferError(`maxTransferBytes must be a non-negative integer, got ${maxTransferBytes}`);
+    this.options = { ...this.options, maxTransferBytes };
   }
 
   get connected(): boolean {
@@ -128,6 +156,14 @@ export class Peer {
   /** Called with a description of every malformed or refused inbound message or stream. */
   onProtocolError(handler: (problem: string) => void): void {
     this.protocolErrorHandler = handler;
+  }
+
+  /**
+   * Called when a refused inbound message or stream header (malformed, too large, or refused by its handler)
+   * names a task: the task can fail at once instead of waiting out its deadline for an answer that will not come.
+   */
+  onRefusedTask(handler: (taskId: string, problem: string) => void): void {
+    this.refusedTaskHandler = handler;
   }
 
   /** Sends a control message and waits until the other side has validated and handled it. */
@@ -205,15 +241,18 @@ export class Peer {
     return reply;
   }
 
-  private refuse(ack: AckFn, problem: string): void {
+  /** Refuses an inbound message or stream step; `about` is the message or header, whose task is then told. */
+  private refuse(ack: AckFn, problem: string, about?: unknown): void {
     this.protocolErrorHandler(problem);
+    const taskId = taskIdOf(about);
+    if (taskId !== undefined) this.refusedTaskHandler(taskId, problem);
     ack({ ok: false, error: problem });
   }
 
   private async receiveMessage(payload: unknown, ack: AckFn): Promise<void> {
     const parsed = messageSchema.safeParse(payload);
     if (!parsed.success) {
-      this.refuse(ack, `malformed message: ${describeZodError(parsed.error)}`);
+      this.refuse(ack, `malformed message: ${describeZodError(parsed.error)}`, payload);
       return;
     }
     try {
@@ -222,31 +261,31 @@ export class Peer {
       if (handled instanceof Promise) await handled;
       ack({ ok: true });
     } catch (e) {
-      this.refuse(ack, errorText(e));
+      this.refuse(ack, errorText(e), payload);
     }
   }
 
   private async receiveBegin(header: unknown, ack: AckFn): Promise<void> {
     const h = (typeof header === 'object' && header !== null ? header : {}) as { id?: unknown; meta?: unknown; totalBytes?: unknown };
     if (typeof h.id !== 'string' || h.id.length === 0 || h.id.length > 64 || this.open.has(h.id)) {
-      this.refuse(ack, 'malformed stream header: missing, duplicate or overlong id');
+      this.refuse(ack, 'malformed stream header: missing, duplicate or overlong id', h.meta);
       return;
     }
     if (typeof h.totalBytes !== 'number' || !Number.isSafeInteger(h.totalBytes) || h.totalBytes < 0) {
-      this.refuse(ack, 'malformed stream header: totalBytes must be a non-negative integer');
+      this.refuse(ack, 'malformed stream header: totalBytes must be a non-negative integer', h.meta);
       return;
     }
     if (h.totalBytes > this.options.maxTransferBytes) {
-      this.refuse(ack, `stream of ${h.totalBytes} bytes exceeds the limit of ${this.options.maxTransferBytes} bytes`);
+      this.refuse(ack, `stream of ${h.totalBytes} bytes exceeds the limit of ${this.options.maxTransferBytes} bytes`, h.meta);
       return;
     }
     if (this.open.size >= this.options.maxOpenStreams) {
-      this.refuse(ack, `too many open streams (limit ${this.options.maxOpenStreams})`);
+      this.refuse(ack, `too many open streams (limit ${this.options.maxOpenStreams})`, h.meta);
       return;
     }
     const meta = streamMetaSchema.safeParse(h.meta);
     if (!meta.success) {
-      this.refuse(ack, `malformed stream header: ${describeZodError(meta.error)}`);
+      this.refuse(ack, `malformed stream header: ${describeZodError(meta.error)}`, h.meta);
       return;
     }
     const id = h.id;
@@ -260,6 +299,7 @@ export class Peer {
       nextSeq: 0,
       tail: Promise.resolve(),
       ready: false,
+      writing: 0,
     };
     this.open.set(id, placeholder);
     let sink: StreamSink;
@@ -267,15 +307,30 @@ export class Peer {
       sink = await this.streamHandler(meta.data, totalBytes);
     } catch (e) {
       this.open.delete(id);
-      this.refuse(ack, errorText(e));
+      this.refuse(ack, errorText(e), meta.data);
       return;
     }
     if (this.open.get(id) !== placeholder) {
       sink.abort(placeholder.failed ?? 'stream aborted before it started');
       return;
     }
-    this.open.set(id, { ...placeholder, sink, ready: true });
+    const stream: OpenStream = { ...placeholder, sink, ready: true };
+    this.open.set(id, stream);
+    this.watchIdle(id, stream);
     ack({ ok: true });
+  }
+
+  /** Aborts `stream` as stalled once its sender has been quiet for streamIdleTimeoutMs (this side idle too). */
+  private watchIdle(id: string, stream: OpenStream): void {
+    const ms = this.options.streamIdleTimeoutMs;
+    if (!(ms > 0)) return;
+    stream.idle = setTimeout(() => {
+      if (this.open.get(id) !== stream) return;
+      // Our own sink is slow (an aggregation step): the sender waits for our acknowledgements, not the reverse.
+      if (stream.writing > 0) return void stream.idle?.refresh();
+      this.fail(id, stream, `no bytes for ${ms} ms: the stream stalled after ${stream.received} of ${stream.totalBytes} bytes`, 'stalled');
+    }, ms);
+    stream.idle.unref();
   }
 
   private receiveChunk(id: unknown, seq: unknown, bytes: unknown, ack: AckFn): void {
@@ -305,6 +360,8 @@ export class Peer {
     this.bytesIn += bytes.length;
     this.trafficHandler('in', bytes.length);
     stream.hash.update(bytes);
+    stream.idle?.refresh();
+    stream.writing++;
     stream.tail = stream.tail.then(async () => {
       if (stream.failed) {
         ack({ ok: false, error: stream.failed });
@@ -316,6 +373,10 @@ export class Peer {
       } catch (e) {
         this.fail(id as string, stream, errorText(e));
         this.refuse(ack, errorText(e));
+      } finally {
+        stream.writing--;
+        // The sender's next chunk waits on this acknowledgement: its quiet time starts now.
+        stream.idle?.refresh();
       }
     });
   }
@@ -334,6 +395,7 @@ export class Peer {
       return;
     }
     this.open.delete(id);
+    clearTimeout(stream.idle);
     const actual = stream.hash.digest();
     const claimed = typeof t.sha256 === 'string' && /^[0-9a-f]{64}$/.test(t.sha256) ? Buffer.from(t.sha256, 'hex') : undefined;
     if (stream.received !== stream.totalBytes) {
@@ -361,11 +423,12 @@ export class Peer {
     if (stream && typeof i.id === 'string') this.fail(i.id, stream, `sender aborted: ${String(i.reason ?? 'no reason')}`);
   }
 
-  private fail(id: string, stream: OpenStream, reason: string): void {
+  private fail(id: string, stream: OpenStream, reason: string, cause?: 'stalled'): void {
     if (stream.failed) return;
     stream.failed = reason;
+    clearTimeout(stream.idle);
     this.open.delete(id);
-    stream.sink.abort(reason);
+    stream.sink.abort(reason, cause);
   }
 
   private abortAll(reason: string): void {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AccessList, type AllowedPeer } from '../../src/coordinator/accessList.js';
 import type { AuditTrail } from '../../src/coordinator/auditTrail.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
+import type { ClientEvent } from '../../src/client/clientNode.js';
 import { generateIdentity, keyFingerprint, type Identity } from '../../src/crypto/identity.js';
 import type { Ack } from '../../src/protocol/socketLike.js';
 import type { Weights } from '../../src/protocol/tensors.js';
@@ -12,6 +13,7 @@ import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer
 import { rawHandshake, rawHello } from '../helpers/rawHandshake.js';
 import { ScriptedClient } from '../helpers/scriptedClient.js';
 import { connectRawSocket, disconnected } from '../helpers/socketPair.js';
+import { waitUntil } from '../helpers/waitUntil.js';
 
 const fit = { epochs: 3, batchSize: 8, learningRate: 0.2 };
 const zeros = linearZeros;
@@ -164,18 +166,32 @@ describe('access control', () => {
     for (const s of [...sockets, fourth]) s.disconnect();
   });
 
-  it('makes a client refused for load come back by itself and join', async () => {
+  it('tells a refusal for load (retried, after at least the advised delay) from a refusal for good (ends, no retry)', async () => {
     fed = new TestFederation();
-    const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, maxPendingHandshakes: 1, logger: silent });
+    const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, maxPendingHandshakes: 1, access: AccessList.of(allow('h0')), logger: silent });
     const squatter = await connectRawSocket(coordinator.url); // holds the only handshake slot, saying nothing
-    const events: string[] = [];
-    const handle = fed.client(coordinator.url, 'h0', trainer(0), { logger: silent, onEvent: (e) => void events.push(e.type) });
-    await new Promise((r) => setTimeout(r, 500));
+    const events: ClientEvent[] = [];
+    const handle = fed.client(coordinator.url, 'h0', trainer(0), { identity: keys.h0!, logger: silent, onEvent: (e) => void events.push(e) });
+    await waitUntil(() => events.some((e) => e.type === 'retrying'), 'a retry announced');
     expect(coordinator.clients).toHaveLength(0);
+    // The limiter advises 2 s for a full handshake table; the node's own backoff (100 ms here) does not cut it short.
+    const retry = events.find((e) => e.type === 'retrying') as Extract<ClientEvent, { type: 'retrying' }>;
+    expect(retry).toMatchObject({ cause: 'busy', reason: 'too many handshakes in progress (limit 1)' });
+    expect(retry.delayMs).toBeGreaterThanOrEqual(2_000);
+    expect(retry.delayMs).toBeLessThanOrEqual(3_000);
     squatter.disconnect();
-    const result = await coordinator.run(); // h0 retries after the advised delay and trains
+    const run = coordinator.run(); // h0 retries after the advised delay and trains
+
+    // Negative control: a node the access list does not name is told so and ends; it never schedules a retry.
+    const eveEvents: ClientEvent[] = [];
+    const eve = fed.client(coordinator.url, 'eve', trainer(1), { identity: keys.mallory!, logger: silent, onEvent: (e) => void eveEvents.push(e) });
+    await expect(eve.done).rejects.toThrow(/^coordinator refused eve: unknown client "eve"/);
+
+    const result = await run;
     expect(result.history[0]!.fit.outcomes.map((o) => o.client)).toEqual(['h0']);
-    expect(events).not.toContain('refused');
+    expect(events.map((e) => e.type)).not.toContain('refused');
     await handle.done;
+    // Long after three of eve's backoff periods (100 ms): a retry would have been scheduled by now.
+    expect(eveEvents.map((e) => e.type).filter((t) => t !== 'connected' && t !== 'disconnected')).toEqual(['refused']);
   });
 });

@@ -39,16 +39,19 @@ describe('a plaintext federation over loopback sockets', () => {
       strategy: new FedAvg({ minFitClients: 2, minAvailableClients: 3, fit }),
       initialWeights: zeros(),
       rounds: 2,
-      roundTimeoutMs: 1_500,
+      roundTimeoutMs: 2_000,
     });
     const ts = trainers(3);
-    ts[2]!.beforeFit = (config) => (config.round === 1 ? new Promise((r) => setTimeout(r, 3_000)) : undefined);
+    ts[2]!.beforeFit = (config) => (config.round === 1 ? new Promise((r) => setTimeout(r, 2_500)) : undefined);
     for (const t of ts) fed.client(coordinator.url, t.name, t);
     const result = await coordinator.run();
     const round1 = result.history[0]!.fit.outcomes;
     expect(round1.filter((o) => !o.failure).map((o) => o.client).sort()).toEqual(['h0', 'h1']);
     expect(round1.find((o) => o.client === 'h2')!.failure!.reason).toBe('timeout');
-    // Round 1's late upload is refused as stale; the straggler counts again in round 2.
+    // Dropped from round 1, the straggler is not asked to evaluate it (the round does not wait for it twice).
+    expect(result.history[0]!.evaluate!.outcomes.map((o) => o.client).sort()).toEqual(['h0', 'h1']);
+    // Round 1's late upload is refused as stale; the straggler, done with it half-way through round 2's
+    // deadline, counts again in round 2.
     const round2 = result.history[1]!.fit.outcomes;
     expect(round2.filter((o) => !o.failure)).toHaveLength(3);
   });

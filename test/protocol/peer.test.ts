@@ -383,6 +383,56 @@ describe('Peer refuses a misbehaving sender', () => {
     expect(await sink.aborted).toBe('sender aborted: trainer crashed');
   });
 
+  it('aborts a stream whose sender goes quiet (socket open) as stalled, but not one waiting on its own slow sink', async () => {
+    let cause: string | undefined;
+    let onQuiet: (reason: string) => void = () => undefined;
+    const stalled = new Promise<string>((r) => (onQuiet = r));
+    const quiet = recordingSink({ abort: (reason, c) => ((cause = c), onQuiet(reason)) });
+    // Control: the receiver's own sink takes 4 idle periods per chunk; the sender is waiting on it, not idle.
+    const slow = recordingSink({ write: () => new Promise<void>((r) => setTimeout(r, 600)) });
+    const sinks = [quiet, slow];
+    serverPeer({ streamIdleTimeoutMs: 150 }).onStream(() => sinks.shift()!);
+
+    // Quiet sender: one chunk, then nothing for longer than the idle timeout.
+    expect(await raw('stream:begin', { id, meta, totalBytes: 8 })).toEqual({ ok: true });
+    expect(await raw('stream:chunk', id, 0, new Uint8Array(4))).toEqual({ ok: true });
+    expect(await stalled).toBe('no bytes for 150 ms: the stream stalled after 4 of 8 bytes');
+    expect(cause).toBe('stalled');
+    expect(await raw('stream:chunk', id, 1, new Uint8Array(4))).toEqual({ ok: false, error: 'chunk for an unknown stream' });
+
+    const payload = new Uint8Array(randomBytes(8));
+    expect(await raw('stream:begin', { id: 'stream-2', meta, totalBytes: 8 })).toEqual({ ok: true });
+    expect(await raw('stream:chunk', 'stream-2', 0, payload.subarray(0, 4))).toEqual({ ok: true });
+    expect(await raw('stream:chunk', 'stream-2', 1, payload.subarray(4))).toEqual({ ok: true });
+    expect(await raw('stream:end', { id: 'stream-2', sha256: sha256(payload) })).toEqual({ ok: true });
+    expect(slow.ended).toBe(true);
+  });
+
+  it('tells which task a refused header or message named, so the task can fail at once', async () => {
+    const peer = serverPeer({ maxTransferBytes: 100 });
+    const named: [string, string][] = [];
+    peer.onRefusedTask((taskId, problem) => void named.push([taskId, problem]));
+    peer.onStream(() => {
+      throw new Error('stale or unknown fit task');
+    });
+    peer.onMessage(() => {
+      throw new Error('no open evaluate task');
+    });
+    await raw('stream:begin', { id, meta, totalBytes: 101 });
+    await raw('stream:begin', { id, meta: { ...meta, numExamples: -1 }, totalBytes: 10 });
+    await raw('stream:begin', { id, meta, totalBytes: 10 });
+    await raw('msg', { type: 'evaluate-failure', round: 1, taskId: 'task-2', reason: 'x'.repeat(5_000) });
+    await raw('msg', { type: 'evaluate-failure', round: 1, taskId: 'task-2', reason: 'no data' });
+    await raw('stream:begin', { id, meta: { ...meta, taskId: 7 }, totalBytes: 101 }); // names no task in the protocol's form
+    expect(named).toEqual([
+      ['task-1', 'stream of 101 bytes exceeds the limit of 100 bytes'],
+      ['task-1', expect.stringMatching(/^malformed stream header: numExamples/)],
+      ['task-1', 'stale or unknown fit task'],
+      ['task-2', expect.stringMatching(/^malformed message: reason/)],
+      ['task-2', 'no open evaluate task'],
+    ]);
+  });
+
   it("calls the sink's abort when the sender disconnects mid-stream", async () => {
     const sink = recordingSink();
     await begin(8, sink);

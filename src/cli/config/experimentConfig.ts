@@ -52,6 +52,8 @@ export const coordinatorSchema = z.strictObject({
   /** 0 picks a free port. */
   port: z.number().int().min(0).max(65_535).default(8080),
   roundTimeoutSeconds: z.number().positive().default(120),
+  /** An upload whose bytes stop for this long (socket still open) is aborted and its task fails: it frees its aggregation slot. */
+  streamIdleTimeoutSeconds: z.number().positive().default(30),
   waitForClientsSeconds: z.number().positive().default(300),
   maxRoundRetries: z.number().int().min(0).default(2),
   /**

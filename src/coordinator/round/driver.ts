@@ -16,7 +16,10 @@ export async function driveRounds(run: RunContext, firstRound: number, ledger: P
     const started = performance.now();
     const fit = await runFitPhase(run, round, ledger);
     if (fit.kind === 'stopped') return { history, stoppedEarly: fit.message };
-    const evaluation = await runEvaluatePhase(run, round);
+    // A client whose fit ran out of time (past the deadline, or its upload stalled) is not asked to evaluate
+    // this round: waiting on it again would stretch the round to twice its deadline.
+    const outOfTime = new Set(fit.fit.outcomes.filter((o) => o.failure?.reason === 'timeout').map((o) => o.client));
+    const evaluation = await runEvaluatePhase(run, round, outOfTime);
     const record: RoundRecord = {
       round,
       attempts: fit.attempts,

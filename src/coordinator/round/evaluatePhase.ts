@@ -5,13 +5,14 @@ import { outcomesOf } from './fitPhase.js';
 import type { RunContext } from './runContext.js';
 
 /**
- * Federated evaluation of the round's global state on the clients' held-out data, and central evaluation
- * where the mode lets the coordinator see a model.
+ * Federated evaluation of the round's global state on the clients' held-out data (except those named in
+ * `skip`, by name), and central evaluation where the mode lets the coordinator see a model.
  */
-export async function runEvaluatePhase(run: RunContext, round: number): Promise<Pick<RoundRecord, 'evaluate' | 'central'>> {
+export async function runEvaluatePhase(run: RunContext, round: number, skip: ReadonlySet<string> = new Set()): Promise<Pick<RoundRecord, 'evaluate' | 'central'>> {
   const { strategy, seed } = run.options;
   const started = performance.now();
-  const tasks = strategy.configureEvaluate(round, await run.eligible(), createSeededRng(mixSeed(seed ?? 0, round, 2)));
+  const candidates = (await run.eligible()).filter((c) => !skip.has(c.name));
+  const tasks = strategy.configureEvaluate(round, candidates, createSeededRng(mixSeed(seed ?? 0, round, 2)));
   let evaluate: RoundRecord['evaluate'];
   if (tasks.length > 0) {
     const payload = run.mode.evaluationPayload();

@@ -5,7 +5,9 @@ import type { ResolvedSecurityPolicy } from '../../client/security/securityPolic
 import { encryptedContribution } from '../../client/encryptedContribution.js';
 import { addWeights } from '../../client/weightDelta.js';
 import type { Identity } from '../../crypto/identity.js';
+import { maxEncryptedStreamBytes } from '../../crypto/ckks/ckksSizes.js';
 import { readEncryptedInstructions } from '../../protocol/encryptedInstructions.js';
+import { totalParameters } from '../../protocol/tensors.js';
 import type { MessageOf } from '../../protocol/messages.js';
 import type { ClientMode } from '../clientMode.js';
 
@@ -87,6 +89,9 @@ export function ckksClientMode(context: CkksClientContext): ClientMode {
         },
       };
     },
+    // The largest encrypted global: the model, FedAvgM's momentum and log C (2P + 1 values), each frame at the
+    // frame parser's bound of twice a ciphertext (a seeded sum carries a record per contributor).
+    maxDownloadBytes: (spec) => 2 * maxEncryptedStreamBytes(2 * totalParameters(spec) + 1),
     takesFit: (config) => readEncryptedInstructions(config.extra) !== undefined,
     protectsUpdates: true,
     // Clipping and the DP noise share happen in the encrypted contribution (the clip norm may travel encrypted).

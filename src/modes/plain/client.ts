@@ -1,6 +1,7 @@
 import { TASK_EXTRAS, numberExtra } from '../../protocol/taskExtras.js';
 import { TensorStreamDecoder, WeightsCollector, encodeWeightsChunks, encodedByteLength } from '../../protocol/tensorCodec.js';
 import { clipStep } from '../../client/mods/clipStep.js';
+import { scaffoldSpec } from '../../protocol/scaffoldWire.js';
 import type { ClientMode } from '../clientMode.js';
 
 /** Plain mode's client half: the global arrives as tensors, and the update leaves as tensors (the coordinator reads it). */
@@ -22,6 +23,9 @@ export function plainClientMode(chunkBytes: number): ClientMode {
         },
       };
     },
+    // The largest plaintext layout: SCAFFOLD's [x; c], twice the model (the model alone, or the standardization's
+    // mean and std of the input features, are smaller).
+    maxDownloadBytes: (spec) => encodedByteLength(scaffoldSpec(spec)),
     takesFit: () => true,
     protectsUpdates: false,
     // Central DP in plaintext: the task names the round's C, and the update is clipped to it before it leaves.
