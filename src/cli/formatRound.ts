@@ -16,7 +16,8 @@ export function formatRound(record: RoundRecord, rounds: number): string {
   if (record.central) parts.push(`pooled acc ${fmt(record.central.metrics.accuracy)}`);
   if (record.privacy) {
     const sampling = record.privacy.sampling === 'public-cohort' ? '; q 1: public cohort' : `; q ${record.privacy.sampleRate}`;
-    parts.push(`epsilon ${record.privacy.epsilon.toFixed(3)} (delta ${record.privacy.delta}${sampling})`);
+    const adjacency = record.privacy.adjacency ? `; ${record.privacy.adjacency}` : '';
+    parts.push(`epsilon ${record.privacy.epsilon.toFixed(3)} (delta ${record.privacy.delta}${sampling}${adjacency})`);
   }
   // Adaptive clipping: the C this round clipped to (under CKKS, as the clients report it).
   if (record.privacy?.clipNorm !== undefined) parts.push(`clip ${record.privacy.clipNorm.toPrecision(3)}`);

@@ -2,12 +2,20 @@ import { RDP_CONVERSIONS, type RdpConversion } from '../privacy/rdpConversion.js
 import { rdpEpsilon, initialRdpState, rdpStep } from '../privacy/rdpAccountant.js';
 import { noiseMultiplierForEpsilon } from '../privacy/rdpNoiseMultiplier.js';
 import { DEFAULT_RDP_ORDERS } from '../privacy/rdpOrders.js';
+import { chargedMultiplier, REPLACE_ONE_SENSITIVITY } from '../coordinator/privacyLedger.js';
 
 /**
  * `cohort privacy epsilon` and `cohort privacy sigma`: the RDP accountant from the command line, to plan a run's
  * privacy before starting it. Explanations first; the answer alone on the last line, as a plain number, so that
  * scripts can take it with `tail -n 1`.
+ *
+ * The adjacency: `replace-one` (the default) is what a run's client-level DP is charged with (privacyLedger.ts:
+ * sensitivity 2C, so the accountant composes sigma / 2, at q = 1 since cohorts are public); `add-remove` is
+ * record-level DP-SGD's (Poisson batches, sensitivity C) and local DP's.
  */
+
+export const ADJACENCIES = ['replace-one', 'add-remove'] as const;
+export type Adjacency = (typeof ADJACENCIES)[number];
 
 export interface PrivacyEpsilonOptions {
   /** Sampling rate: the probability that a given client (or record) takes part in a round (step). */
@@ -18,6 +26,8 @@ export interface PrivacyEpsilonOptions {
   readonly delta: number;
   /** 'improved' (default) or 'classic'. */
   readonly conversion?: string;
+  /** 'replace-one' (default: client-level DP-FedAvg, as a run charges it) or 'add-remove' (DP-SGD, local DP). */
+  readonly adjacency?: string;
 }
 
 export interface PrivacySigmaOptions {
@@ -26,6 +36,7 @@ export interface PrivacySigmaOptions {
   readonly steps: number;
   readonly delta: number;
   readonly conversion?: string;
+  readonly adjacency?: string;
 }
 
 /** An invalid command-line value; the message names the option. */
@@ -58,6 +69,23 @@ export function parseConversion(value: string | undefined): RdpConversion {
   return found;
 }
 
+export function parseAdjacency(value: string | undefined, q: number): Adjacency {
+  const found = value === undefined ? 'replace-one' : ADJACENCIES.find((a) => a === value);
+  if (found === undefined) throw new PrivacyOptionError(`--adjacency must be one of ${ADJACENCIES.join(', ')}, got "${value}"`);
+  check(
+    found === 'add-remove' || q === 1,
+    `--adjacency replace-one (client-level DP-FedAvg${value === undefined ? ', the default' : ''}) is accounted at --q 1 only: cohorts are drawn from a public seed, so a run charges q = 1; got --q ${shown(q)}. ` +
+      'For record-level DP-SGD (Poisson batches), give --adjacency add-remove',
+  );
+  return found;
+}
+
+function adjacencyLine(adjacency: Adjacency): string {
+  return adjacency === 'replace-one'
+    ? `adjacency: replace-one (one client's update replaced by another: sensitivity ${REPLACE_ONE_SENSITIVITY}C, so noise sigma x C is charged as multiplier sigma / ${REPLACE_ONE_SENSITIVITY}; client-level DP-FedAvg, as a run charges it)`
+    : 'adjacency: add-remove (one record or client added or removed: sensitivity C; DP-SGD, local DP)';
+}
+
 function conversionLine(conversion: RdpConversion): string {
   return conversion === 'improved'
     ? 'conversion to (epsilon, delta): improved (Balle et al. 2020 / Canonne-Kamath-Steinke 2020, as current Opacus and TF Privacy)'
@@ -79,8 +107,11 @@ export function runPrivacyEpsilon(options: PrivacyEpsilonOptions, print: (line: 
   checkSteps(steps);
   checkDelta(delta);
   const conversion = parseConversion(options.conversion);
-  const { epsilon, order } = rdpEpsilon(rdpStep(initialRdpState(), q, sigma, steps), delta, conversion);
+  const adjacency = parseAdjacency(options.adjacency, q);
+  const charged = adjacency === 'replace-one' ? chargedMultiplier(sigma) : sigma;
+  const { epsilon, order } = rdpEpsilon(rdpStep(initialRdpState(), q, charged, steps), delta, conversion);
   print(`Poisson-subsampled Gaussian mechanism: sampling rate q = ${q}, noise multiplier sigma = ${sigma}, ${steps} steps, delta = ${delta}`);
+  print(adjacencyLine(adjacency));
   print('accountant: Rényi DP of the sampled Gaussian mechanism (Mironov, Talwar and Zhang 2019), composed over the steps');
   print(conversionLine(conversion));
   print(orderLine(order));
@@ -97,13 +128,17 @@ export function runPrivacySigma(options: PrivacySigmaOptions, print: (line: stri
   checkSteps(steps);
   checkDelta(delta);
   const conversion = parseConversion(options.conversion);
+  const adjacency = parseAdjacency(options.adjacency, q);
   let found: ReturnType<typeof noiseMultiplierForEpsilon>;
   try {
     found = noiseMultiplierForEpsilon({ epsilon: target, q, steps, delta, conversion });
   } catch (e) {
     throw new PrivacyOptionError(e instanceof Error ? e.message : String(e));
   }
+  // Replace-one charges sigma / 2: the smallest sigma reaching the target is twice the add/remove one.
+  if (adjacency === 'replace-one') found = { ...found, sigma: found.sigma * REPLACE_ONE_SENSITIVITY };
   print(`target: epsilon = ${target} at delta = ${delta}, for ${steps} steps at sampling rate q = ${q}`);
+  print(adjacencyLine(adjacency));
   print('accountant: Rényi DP of the sampled Gaussian mechanism (Mironov, Talwar and Zhang 2019), composed over the steps');
   print(conversionLine(conversion));
   print(`the smallest noise multiplier reaching it gives epsilon ${found.epsilon} (optimal Rényi order ${found.order}); noise std = sigma x clipping norm`);

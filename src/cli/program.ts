@@ -102,6 +102,7 @@ export function buildProgram(): Command {
 
   const privacy = program.command('privacy').description('plan differential privacy with the RDP accountant (Poisson-subsampled Gaussian mechanism)');
   const toNumber = (v: string) => Number(v);
+  const adjacencyHelp = 'replace-one (the default: client-level DP-FedAvg as a run charges it: sensitivity 2C, q 1) or add-remove (DP-SGD, local DP)';
   privacy
     .command('epsilon')
     .description('epsilon spent by --steps rounds at sampling rate --q and noise multiplier --sigma (printed last)')
@@ -110,7 +111,8 @@ export function buildProgram(): Command {
     .requiredOption('--steps <n>', 'rounds (or DP-SGD steps)', toNumber)
     .requiredOption('--delta <d>', 'target delta, in (0, 1)', toNumber)
     .option('--conversion <kind>', 'RDP to (epsilon, delta): improved or classic', 'improved')
-    .action(async (opts: { q: number; sigma: number; steps: number; delta: number; conversion: string }) => {
+    .option('--adjacency <kind>', adjacencyHelp)
+    .action(async (opts: { q: number; sigma: number; steps: number; delta: number; conversion: string; adjacency?: string }) => {
       const { runPrivacyEpsilon } = await import('./privacyCommand.js');
       runPrivacyEpsilon(opts, print);
     });
@@ -122,7 +124,8 @@ export function buildProgram(): Command {
     .requiredOption('--steps <n>', 'rounds (or DP-SGD steps)', toNumber)
     .requiredOption('--delta <d>', 'target delta, in (0, 1)', toNumber)
     .option('--conversion <kind>', 'RDP to (epsilon, delta): improved or classic', 'improved')
-    .action(async (opts: { epsilon: number; q: number; steps: number; delta: number; conversion: string }) => {
+    .option('--adjacency <kind>', adjacencyHelp)
+    .action(async (opts: { epsilon: number; q: number; steps: number; delta: number; conversion: string; adjacency?: string }) => {
       const { runPrivacySigma } = await import('./privacyCommand.js');
       runPrivacySigma(opts, print);
     });

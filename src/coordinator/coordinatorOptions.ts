@@ -71,8 +71,8 @@ export interface CoordinatorOptions {
   /**
    * Client-level DP-FedAvg (McMahan et al. 2018), set up from this one option: with `clipNorm`, clients clip their
    * updates to C, the noise is added (plain: N(0, (zC)^2) on each round's sum at the coordinator, which clips again;
-   * ckks: each client's share), and the ledger accounts epsilon, stopping the run before a round whose worst case
-   * would pass `targetEpsilon`. Without `clipNorm` the strategy must already aggregate with a DpMean at the same
+   * ckks: each client's share), and the ledger accounts epsilon under replace-one adjacency (sensitivity 2C, so
+   * charged at z / 2), stopping the run before a round whose worst case would pass `targetEpsilon`. Without `clipNorm` the strategy must already aggregate with a DpMean at the same
    * noise multiplier, or the run is refused: an epsilon is never printed for a run that adds no noise.
    */
   readonly privacy?: PrivacyOptions;

@@ -25,6 +25,28 @@ export interface PrivacySettings {
  */
 export const PUBLIC_COHORT_SAMPLE_RATE = 1;
 
+/**
+ * The adjacency of client-level DP, in every mode: replace-one (one client's update replaced by any other). The
+ * aggregate divides by the actual contributor count (DpMean's mean; under CKKS the weights' total), which releases
+ * that count, so add/remove-one adjacency (whose neighbours differ in the count) is not meaningful; under
+ * replace-one the count is the same in both neighbours and dividing by it is post-processing. The clipped sum's L2
+ * sensitivity is then 2C, not C: noise of std zC (plain mode's DpMean, or distributed shares adding up to zC) is a
+ * Gaussian mechanism with multiplier z / 2 relative to that sensitivity, which is what the accountant is charged.
+ * (Adaptive clipping's noised count: replacing one client moves the count of unclipped updates by at most 1, twice
+ * the 1/2 of Andrew et al.'s Theorem 1, so the pair still composes to exactly z / 2.) With q = 1 (public cohorts)
+ * this is the Gaussian mechanism's exact RDP, alpha (2C)^2 / (2 (zC)^2). Record-level DP-SGD (fixed denominator,
+ * Poisson batches) and local DP (a client's own release) are add/remove, accounted by the client, and not here.
+ */
+export const CLIENT_ADJACENCY = 'replace-one' as const;
+
+/** How many times C the clipped sum can move between neighbours under CLIENT_ADJACENCY. */
+export const REPLACE_ONE_SENSITIVITY = 2;
+
+/** The multiplier the accountant is charged with for noise of std `noiseMultiplier` x C (see CLIENT_ADJACENCY). */
+export function chargedMultiplier(noiseMultiplier: number): number {
+  return noiseMultiplier / REPLACE_ONE_SENSITIVITY;
+}
+
 /** The cohort a round was configured with, for the budget check's worst case. */
 export interface RoundCohort {
   /** m: the clients selected. */
@@ -74,14 +96,15 @@ export class PrivacyLedger {
     if (targetEpsilon === undefined) return undefined;
     const worst = this.worstCaseMultiplier(cohort);
     const q = chargedRate(sampleRate);
-    const check = this.accountant.wouldExceed({ epsilon: targetEpsilon, delta, ...(conversion ? { conversion } : {}) }, q, worst);
+    const check = this.accountant.wouldExceed({ epsilon: targetEpsilon, delta, ...(conversion ? { conversion } : {}) }, q, chargedMultiplier(worst));
     if (!check.exceeds) return undefined;
     const how =
       worst < noiseMultiplier && cohort
         ? ` in its worst case (${Math.min(cohort.minimum, cohort.selected)} of the ${cohort.selected} selected clients' noise shares arriving: noise multiplier ${worst.toPrecision(4)})`
         : '';
+    const charged = `noise multiplier ${worst.toPrecision(4)} charged as ${chargedMultiplier(worst).toPrecision(4)}: replace-one adjacency, sensitivity 2C`;
     return {
-      message: `privacy budget: round ${round} would bring epsilon to ${check.epsilon.toFixed(4)}${how}, past the target ${targetEpsilon} (delta ${delta}); stopped after round ${round - 1}`,
+      message: `privacy budget: round ${round} would bring epsilon to ${check.epsilon.toFixed(4)}${how}, past the target ${targetEpsilon} (delta ${delta}; ${charged}); stopped after round ${round - 1}`,
       epsilon: check.epsilon,
     };
   }
@@ -89,18 +112,22 @@ export class PrivacyLedger {
   /**
    * Charges one aggregated round (`sampleRate` is the cohort's share of the eligible clients, which a public cohort
    * does not earn: see PUBLIC_COHORT_SAMPLE_RATE); returns what the round record shows. `noiseFactor` < 1
-   * scales the noise multiplier down when part of a distributed noise went missing with dropped clients.
+   * scales the noise multiplier down when part of a distributed noise went missing with dropped clients. The
+   * accountant is charged with half the multiplier present (replace-one adjacency: see CLIENT_ADJACENCY).
    */
   charge(sampleRate: number, measured: { readonly clipped?: number; readonly clipNorm?: number }, noiseFactor = 1): NonNullable<RoundRecord['privacy']> {
     const { delta, conversion } = this.settings;
     const noiseMultiplier = this.settings.noiseMultiplier * noiseFactor;
     const q = chargedRate(sampleRate);
-    this.accountant = this.accountant.step(q, noiseMultiplier);
+    const charged = chargedMultiplier(noiseMultiplier);
+    this.accountant = this.accountant.step(q, charged);
     const spent = this.accountant.epsilon(delta, conversion);
     return {
       epsilon: spent.epsilon,
       delta,
       noiseMultiplier,
+      adjacency: CLIENT_ADJACENCY,
+      chargedMultiplier: charged,
       sampleRate: q,
       cohortFraction: sampleRate,
       sampling: 'public-cohort',
@@ -113,5 +140,7 @@ export class PrivacyLedger {
 /** The rate the accountant is charged for a cohort that was `fraction` of the eligible clients (see PUBLIC_COHORT_SAMPLE_RATE). */
 function chargedRate(fraction: number): number {
   if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`the cohort's share of the clients must be in [0, 1], got ${fraction}`);
+  // Replace-one is charged as the Gaussian mechanism at z / 2, exact without sampling; a q < 1 would need the
+  // subsampled Gaussian's bound under substitution, which the accountant (add/remove, Poisson) does not compute.
   return PUBLIC_COHORT_SAMPLE_RATE;
 }

@@ -33,7 +33,15 @@ export interface RoundRecord {
   readonly privacy?: {
     readonly epsilon: number;
     readonly delta: number;
+    /** The noise present: its std over C (z, or less where distributed shares went missing). */
     readonly noiseMultiplier: number;
+    /**
+     * The adjacency the accountant assumed: `replace-one` (one client's update replaced by another; the clipped
+     * sum's sensitivity 2C), since the mean divides by the released contributor count.
+     */
+    readonly adjacency?: 'replace-one';
+    /** The multiplier the accountant was charged with: noiseMultiplier / 2 under replace-one (std zC over sensitivity 2C). */
+    readonly chargedMultiplier?: number;
     /** q, the sampling rate the accountant was charged with. */
     readonly sampleRate: number;
     /** The cohort's share of the eligible clients (what q would be, were the cohort secret and Poisson-drawn). */

@@ -16,6 +16,8 @@ describe('the round line', () => {
     expect(publicCohort).toContain('epsilon 2.500 (delta 0.00001; q 1: public cohort)');
     const other = formatRound(record({ epsilon: 2.5, delta: 1e-5, noiseMultiplier: 1.1, sampleRate: 0.25 }), 10);
     expect(other).toContain('epsilon 2.500 (delta 0.00001; q 0.25)');
+    const replaceOne = formatRound(record({ epsilon: 2.5, delta: 1e-5, noiseMultiplier: 1.1, adjacency: 'replace-one', chargedMultiplier: 0.55, sampleRate: 1, sampling: 'public-cohort' }), 10);
+    expect(replaceOne).toContain('epsilon 2.500 (delta 0.00001; q 1: public cohort; replace-one)');
     expect(formatRound(record(), 10)).not.toContain('epsilon');
   });
 });

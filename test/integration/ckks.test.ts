@@ -154,6 +154,8 @@ describe('client-level DP under CKKS (distributed noise)', () => {
     const p = result.history.map((r) => r.privacy!);
     expect(p[0]!.noiseMultiplier).toBeCloseTo(1e-6, 12); // all 3 shares arrived
     expect(p[1]!.noiseMultiplier).toBeCloseTo(1e-6 * Math.sqrt(2 / 3), 12); // h2 dropped: its share is missing
+    expect(p[1]).toMatchObject({ adjacency: 'replace-one' }); // shares adding up to z C, sensitivity 2C: charged z / 2
+    expect(p[1]!.chargedMultiplier).toBeCloseTo(p[1]!.noiseMultiplier / 2, 15);
     expect(p[2]!.epsilon).toBeGreaterThan(p[1]!.epsilon);
   });
 });

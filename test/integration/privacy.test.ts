@@ -14,9 +14,12 @@ let fed: TestFederation;
 afterEach(async () => fed.close());
 
 describe('client-level DP-FedAvg in a federation', () => {
-  it('reports epsilon every round, as the accountant computes it, and stops before the budget is exceeded', async () => {
+  it('reports epsilon every round, as the accountant computes it at z / 2 (replace-one), and stops before the budget is exceeded', async () => {
     fed = new TestFederation();
-    const privacy = { noiseMultiplier: 1.2, delta: 1e-5, targetEpsilon: 12 };
+    // Replace-one adjacency (the mean divides by the released contributor count): the clipped sum's sensitivity
+    // is 2C, so noise z C is charged as the Gaussian mechanism at z / 2 = 1.2.
+    const privacy = { noiseMultiplier: 2.4, delta: 1e-5, targetEpsilon: 12 };
+    const charged = privacy.noiseMultiplier / 2;
     const coordinator = await fed.coordinator({
       strategy: new FedAvg({
         minFitClients: 2,
@@ -45,14 +48,18 @@ describe('client-level DP-FedAvg in a federation', () => {
     spent.forEach((e, i) => i > 0 && expect(e).toBeGreaterThan(spent[i - 1]!));
     expect(spent[spent.length - 1]).toBeLessThanOrEqual(12);
     let accountant = new RdpAccountant();
+    let addRemove = new RdpAccountant();
     for (const r of result.history) {
-      expect(r.privacy).toMatchObject({ sampleRate: 1, cohortFraction: 0.5, sampling: 'public-cohort' });
-      accountant = accountant.step(1, 1.2);
+      expect(r.privacy).toMatchObject({ sampleRate: 1, cohortFraction: 0.5, sampling: 'public-cohort', adjacency: 'replace-one', noiseMultiplier: 2.4, chargedMultiplier: charged });
+      accountant = accountant.step(1, charged);
+      addRemove = addRemove.step(1, privacy.noiseMultiplier);
       expect(r.privacy!.epsilon).toBeCloseTo(accountant.epsilon(1e-5).epsilon, 10);
+      // Not the add/remove charge at z, which understated epsilon (the count of contributors is released).
+      expect(r.privacy!.epsilon).toBeGreaterThan(1.5 * addRemove.epsilon(1e-5).epsilon);
     }
-    expect(accountant.step(1, 1.2).epsilon(1e-5).epsilon).toBeGreaterThan(12);
+    expect(accountant.step(1, charged).epsilon(1e-5).epsilon).toBeGreaterThan(12);
     let amplified = new RdpAccountant();
-    for (let r = 0; r < result.history.length + 1; r++) amplified = amplified.step(0.5, 1.2);
+    for (let r = 0; r < result.history.length + 1; r++) amplified = amplified.step(0.5, charged);
     expect(amplified.epsilon(1e-5).epsilon).toBeLessThan(12); // what the old q = 1/2 charge would have allowed
   });
 
@@ -121,9 +128,10 @@ describe('client-level DP from one option (privacy: { clipNorm, noiseMultiplier,
     expect(seen).toEqual([0.05, 0.05, 0.05, 0.05, 0.05, 0.05]); // every fit task carried C
     for (const r of result.history) {
       expect(r.privacy!.noiseMultiplier).toBe(100);
+      expect(r.privacy).toMatchObject({ adjacency: 'replace-one', chargedMultiplier: 50 });
       expect(r.privacy!.clipped).toBeTypeOf('number'); // the DP aggregator ran and measured (clients clip first)
     }
-    expect(result.history[1]!.privacy!.epsilon).toBeCloseTo(new RdpAccountant().step(1, 100).step(1, 100).epsilon(1e-5).epsilon, 10);
+    expect(result.history[1]!.privacy!.epsilon).toBeCloseTo(new RdpAccountant().step(1, 50).step(1, 50).epsilon(1e-5).epsilon, 10);
     // Clipping alone moves the model by at most 2 rounds x C = 0.1. The noise on the mean has std z C / n = 1.67
     // per coordinate, 3 coordinates, 2 rounds: a norm below 0.2 has probability about 1e-7 (chi with 6 degrees).
     const moved = Math.hypot(...result.weights.flatMap((t) => Array.from(t.data)));

@@ -10,12 +10,16 @@ afterEach(async () => fed.close());
 
 /**
  * The budget check before a round uses the worst case the round can end in. Three clients, one of which fails every
- * fit (a dropout, accidental or deliberate), minFitClients 2, z = 2, q = 1, delta 1e-5, target 3.8:
- * under distributed noise round 1 is charged at z sqrt(2/3) (2 of 3 shares): epsilon 2.7139. Round 2 checked at the
- * nominal z would bring 3.6171 and run, then be charged at z sqrt(2/3) again: 4.0113, past the target (what the
- * code before this check did). Its worst case refuses it. Under central noise every round costs z: 2.1657, 3.1890,
- * and round 3 would bring 4.0113.
+ * fit (a dropout, accidental or deliberate), minFitClients 2, z = 4, q = 1, delta 1e-5, target 3.8. Every multiplier
+ * is charged halved (replace-one adjacency, sensitivity 2C), so these are the accountant's numbers at z / 2 = 2:
+ * under distributed noise round 1 is charged at (z / 2) sqrt(2/3) (2 of 3 shares): epsilon 2.7139. Round 2 checked at
+ * the nominal z / 2 would bring 3.6171 and run, then be charged at (z / 2) sqrt(2/3) again: 4.0113, past the target
+ * (what the code before the worst-case check did). Its worst case refuses it. Under central noise every round costs
+ * z / 2: 2.1657, 3.1890, and round 3 would bring 4.0113.
  */
+const z = 4;
+const charged = z / 2;
+const epsilonAfter = (...multipliers: number[]) => multipliers.reduce((a, m) => a.step(1, m), new RdpAccountant()).epsilon(1e-5).epsilon;
 async function run(mode: 'plain' | 'ckks') {
   fed = new TestFederation();
   const coordinator = await fed.coordinator({
@@ -23,7 +27,7 @@ async function run(mode: 'plain' | 'ckks') {
     initialWeights: linearZeros(),
     rounds: 5,
     secureAggregation: mode,
-    privacy: { clipNorm: 0.5, noiseMultiplier: 2, delta: 1e-5, targetEpsilon: 3.8 },
+    privacy: { clipNorm: 0.5, noiseMultiplier: z, delta: 1e-5, targetEpsilon: 3.8 },
     logger: silent,
   });
   const trainers = [0, 1, 2].map((i) => {
@@ -44,18 +48,29 @@ describe('the privacy budget check takes the worst case a round can end in', () 
     const epsilons = result.history.map((r) => r.privacy!.epsilon);
     expect(Math.max(...epsilons)).toBeLessThanOrEqual(3.8);
     expect(result.history).toHaveLength(1);
-    expect(result.history[0]!.privacy!.noiseMultiplier).toBeCloseTo(2 * Math.sqrt(2 / 3), 12); // h2's share was missing
-    expect(epsilons[0]).toBeCloseTo(new RdpAccountant().step(1, 2 * Math.sqrt(2 / 3)).epsilon(1e-5).epsilon, 10);
-    expect(result.stoppedEarly).toMatch(
-      /^privacy budget: round 2 would bring epsilon to 4\.0113 in its worst case \(2 of the 3 selected clients' noise shares arriving: noise multiplier 1\.633\), past the target 3\.8/,
+    expect(result.history[0]!.privacy!.noiseMultiplier).toBeCloseTo(z * Math.sqrt(2 / 3), 12); // h2's share was missing
+    expect(result.history[0]!.privacy!.chargedMultiplier).toBeCloseTo(charged * Math.sqrt(2 / 3), 12);
+    expect(result.history[0]!.privacy!.adjacency).toBe('replace-one');
+    const worst = charged * Math.sqrt(2 / 3);
+    expect(epsilons[0]).toBeCloseTo(epsilonAfter(worst), 10);
+    expect(epsilons[0]).toBeCloseTo(2.7139, 4);
+    expect(epsilonAfter(worst, charged)).toBeLessThan(3.8); // the nominal check would have let round 2 run
+    const refused = epsilonAfter(worst, worst);
+    expect(refused).toBeGreaterThan(3.8);
+    expect(result.stoppedEarly).toContain(
+      `privacy budget: round 2 would bring epsilon to ${refused.toFixed(4)} in its worst case (2 of the 3 selected clients' noise shares arriving: noise multiplier ${(z * Math.sqrt(2 / 3)).toPrecision(4)}), past the target 3.8 (delta 0.00001; noise multiplier ${(z * Math.sqrt(2 / 3)).toPrecision(4)} charged as ${worst.toPrecision(4)}: replace-one adjacency, sensitivity 2C)`,
     );
   });
 
   it('plain (central noise, whole whatever arrives): the same dropouts cost nothing extra, so round 2 runs', async () => {
     const result = await run('plain');
     expect(result.history).toHaveLength(2);
-    expect(result.history.map((r) => r.privacy!.noiseMultiplier)).toEqual([2, 2]);
-    expect(result.history[1]!.privacy!.epsilon).toBeCloseTo(3.1890, 4);
-    expect(result.stoppedEarly).toMatch(/^privacy budget: round 3 would bring epsilon to 4\.0113, past the target 3\.8/);
+    expect(result.history.map((r) => r.privacy!.noiseMultiplier)).toEqual([z, z]);
+    expect(result.history.map((r) => r.privacy!.chargedMultiplier)).toEqual([charged, charged]);
+    expect(result.history[1]!.privacy!.epsilon).toBeCloseTo(epsilonAfter(charged, charged), 10);
+    expect(result.history[1]!.privacy!.epsilon).toBeCloseTo(3.189, 3);
+    expect(result.stoppedEarly).toMatch(
+      new RegExp(`^privacy budget: round 3 would bring epsilon to ${epsilonAfter(charged, charged, charged).toFixed(4).replace('.', '\\.')}, past the target 3\\.8 \\(delta 0\\.00001; noise multiplier 4\\.000 charged as 2\\.000: replace-one adjacency`),
+    );
   });
 });

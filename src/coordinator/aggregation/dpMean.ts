@@ -208,6 +208,8 @@ export class DpMean implements Aggregator {
  * the double-double sum rounded to float64 errs by at most 2^-53 |S_i| <= 2^-53 (n + 1) C per coordinate on either
  * neighbour. An inner aggregator without a float64 sum leaves n times its float32 mean, which errs by 2^-24 C per
  * coordinate of the mean (|mean_i| <= C), n times that on the sum. Public bounds: none depends on the data.
+ * The run's adjacency is replace-one (the mean divides by the released count; privacyLedger.ts): two neighbours are
+ * then at most twice this apart, which is why the ledger charges the multiplier halved.
  */
 function noisedQuery(result: AggregateResult, clipNorm: number): { values: Float64Array; sensitivity: number } {
   const n = result.contributors.length;
