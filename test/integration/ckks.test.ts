@@ -79,7 +79,7 @@ describe('CKKS secure aggregation', () => {
     );
     await expect(
       fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, secureAggregation: 'ckks', privacy: { noiseMultiplier: 1, delta: 1e-5 } }),
-    ).rejects.toThrow(/differential privacy with secureAggregation: ckks needs privacyClipNorm/);
+    ).rejects.toThrow(/differential privacy with secureAggregation: ckks needs privacy.clipNorm/);
   });
 });
 

@@ -57,7 +57,7 @@ class CkksCoordinator implements CoordinatorMode {
 
   constructor(private readonly run: ModeContext) {
     const { privacy, strategy, initialWeights } = run;
-    if (privacy && privacy.clipNorm === undefined) throw new RunError('differential privacy with secureAggregation: ckks needs privacyClipNorm (clients clip and add their noise share)');
+    if (privacy && privacy.clipNorm === undefined) throw new RunError('differential privacy with secureAggregation: ckks needs privacy.clipNorm (clients clip to it and add their noise share)');
     const dp = privacy?.clipNorm !== undefined ? { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier } : undefined;
     try {
       this.plan = planEncryptedRounds(strategy.capabilities.linearStep, totalParameters(specOf(initialWeights)), dp);
