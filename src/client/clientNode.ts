@@ -110,6 +110,7 @@ export function startClient(options: ClientOptions): ClientHandle {
     audit,
     log,
     emit,
+    refuse: refuseTask,
     runId: () => runId,
     modelSpec: () => modelSpec ?? [],
   });

@@ -172,6 +172,14 @@ describe('a malicious coordinator against clients that pin a roster and a policy
     expect(auditOf('h1', 'upload-sent')).toHaveLength(1);
   });
 
+  it('sends a task whose steps conflict (SCAFFOLD under CKKS): refused before any byte, and audited', async () => {
+    const h1 = await coordinator.victim('h1');
+    const meta = ckksTask();
+    const scaffold = { ...meta, config: { ...(meta as Extract<StreamMeta, { kind: 'fit' }>).config, extra: { ...(meta as Extract<StreamMeta, { kind: 'fit' }>).config.extra, scaffold: true } } } as StreamMeta;
+    expect(await coordinator.task(h1, scaffold, linearZeros())).toMatch(/control variates \(SCAFFOLD\) cannot run with secure aggregation ckks/);
+    expect(auditOf('h1', 'task-refused').map((e) => e.data.reason)).toEqual([expect.stringMatching(/cannot run with secure aggregation ckks/)]);
+  });
+
   it('injects downloads: unsigned, signed by another key, or replayed tasks are refused', async () => {
     await dealHonestly();
     const h1 = await coordinator.victim('h1');

@@ -33,6 +33,8 @@ export interface TaskRunnerParts {
   readonly audit: { append(type: string, data: Readonly<Record<string, unknown>>): void };
   readonly log: Logger;
   readonly emit: (event: ClientEvent) => void;
+  /** Refuses a task (audited as `task-refused`, reported in events and the log). */
+  readonly refuse: (kind: string, round: number, taskId: string, reason: string) => void;
   /** The run this connection authenticated into (uploads are signed for it). */
   readonly runId: () => string | undefined;
   /** The model's spec, as this node's trainer holds it. */
@@ -64,7 +66,7 @@ export class TaskRunner {
     const { guard, log } = this.parts;
     // A fit task's chain says what its download holds (the model, or a step's larger layout); built now, its
     // conflicts refuse the task before any byte is read.
-    const chain = meta.kind === 'fit' ? this.parts.chains.for(meta.config, this.fitMode(meta), this.parts.runId() ?? '') : undefined;
+    const chain = meta.kind === 'fit' ? this.chainFor(meta) : undefined;
     if (meta.reuses !== undefined) {
       // The payload this node acknowledged last (the global it evaluated is the one it now trains from).
       const reused = this.held;
@@ -108,6 +110,16 @@ export class TaskRunner {
         await peer.send({ type: 'statistics-failure', taskId, reason: errorText(e).slice(0, 4000) }).catch(() => undefined);
       }
     });
+  }
+
+  /** The fit chain for a task; a conflict between its steps refuses the task, audited like a policy refusal. */
+  private chainFor(meta: StreamMetaOf<'fit'>): FitChain {
+    try {
+      return this.parts.chains.for(meta.config, this.fitMode(meta), this.parts.runId() ?? '');
+    } catch (e) {
+      this.parts.refuse('fit', meta.round, meta.taskId, errorText(e));
+      throw e;
+    }
   }
 
   /** The mode that protects a fit task's upload: the first that takes its config (plain takes any). */
