@@ -16,7 +16,7 @@ export function privacyOptions(config: ExperimentConfig): {
     coordinator: {
       // The coordinator sets up clipping and noise from this one option, as the mode needs (plain: a DP
       // aggregator around the strategy's; ckks: each client clips and adds its share of the noise).
-      privacy: { clipNorm: p.clipNorm, noiseMultiplier: p.noiseMultiplier, delta: p.delta, conversion: p.conversion, ...(p.targetEpsilon !== undefined ? { targetEpsilon: p.targetEpsilon } : {}) },
+      privacy: { clipNorm: p.clipNorm, noiseMultiplier: p.noiseMultiplier, delta: p.delta, conversion: p.conversion, colluders: p.colluders, ...(p.targetEpsilon !== undefined ? { targetEpsilon: p.targetEpsilon } : {}) },
     },
     observe: (record) => {
       if (record.privacy) spent = record.privacy.epsilon;

@@ -93,6 +93,11 @@ export interface PrivacyOptions {
   readonly conversion?: RdpConversion;
   /** C, fixed or adaptive (Andrew et al. 2021): set, it makes the coordinator set up clipping and noise itself. */
   readonly clipNorm?: number | AdaptiveClipping;
+  /**
+   * Secure modes (distributed noise): how many colluding clients the guarantee holds against, each knowing its
+   * own noise share. Default 1 (any one curious client); minFitClients must exceed it.
+   */
+  readonly colluders?: number;
 }
 
 export interface RunResult {

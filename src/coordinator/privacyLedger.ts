@@ -13,6 +13,12 @@ export interface PrivacySettings {
    * of the m selected report carries multiplier z sqrt(m' / m). Default `central`.
    */
   readonly noise?: 'central' | 'distributed';
+  /**
+   * Under distributed noise: how many participants the guarantee must hold against who know their own noise
+   * shares (each can subtract its own from the sum it decrypts). Default 1, any one curious client: the noise of
+   * m' shares is then z sqrt((m' - 1) / m) against it. Ignored under central noise, which no client knows.
+   */
+  readonly colluders?: number;
 }
 
 /**
@@ -83,8 +89,17 @@ export class PrivacyLedger {
   worstCaseMultiplier(cohort: RoundCohort | undefined): number {
     const z = this.settings.noiseMultiplier;
     if (this.settings.noise !== 'distributed' || !cohort || cohort.selected <= 0) return z;
-    const fewest = Math.max(1, Math.min(cohort.minimum, cohort.selected));
-    return z * Math.sqrt(fewest / cohort.selected);
+    return this.sharesMultiplier(Math.max(1, Math.min(cohort.minimum, cohort.selected)), cohort.selected);
+  }
+
+  /**
+   * What `present` of `selected` distributed noise shares leave against the tolerated colluders, who know their
+   * own: z sqrt((present - colluders) / selected) (0 when they know them all; a run is refused at start unless
+   * minFitClients exceeds the colluders, so a counted round never gets there).
+   */
+  sharesMultiplier(present: number, selected: number): number {
+    const unknown = Math.max(0, present - (this.settings.colluders ?? 1));
+    return this.settings.noiseMultiplier * Math.sqrt(unknown / selected);
   }
 
   /**
@@ -100,7 +115,7 @@ export class PrivacyLedger {
     if (!check.exceeds) return undefined;
     const how =
       worst < noiseMultiplier && cohort
-        ? ` in its worst case (${Math.min(cohort.minimum, cohort.selected)} of the ${cohort.selected} selected clients' noise shares arriving: noise multiplier ${worst.toPrecision(4)})`
+        ? ` in its worst case (${Math.min(cohort.minimum, cohort.selected)} of the ${cohort.selected} selected clients' noise shares arriving, ${this.settings.colluders ?? 1} of them known to a colluder: noise multiplier ${worst.toPrecision(4)})`
         : '';
     const charged = `noise multiplier ${worst.toPrecision(4)} charged as ${chargedMultiplier(worst).toPrecision(4)}: replace-one adjacency, sensitivity 2C`;
     return {
@@ -111,13 +126,15 @@ export class PrivacyLedger {
 
   /**
    * Charges one aggregated round (`sampleRate` is the cohort's share of the eligible clients, which a public cohort
-   * does not earn: see PUBLIC_COHORT_SAMPLE_RATE); returns what the round record shows. `noiseFactor` < 1
-   * scales the noise multiplier down when part of a distributed noise went missing with dropped clients. The
+   * does not earn: see PUBLIC_COHORT_SAMPLE_RATE); returns what the round record shows. Under distributed noise,
+   * `shares` says how many of the selected clients' noise shares are present; the multiplier charged is what they
+   * leave against the tolerated colluders (sharesMultiplier). The
    * accountant is charged with half the multiplier present (replace-one adjacency: see CLIENT_ADJACENCY).
    */
-  charge(sampleRate: number, measured: { readonly clipped?: number; readonly clipNorm?: number }, noiseFactor = 1): NonNullable<RoundRecord['privacy']> {
+  charge(sampleRate: number, measured: { readonly clipped?: number; readonly clipNorm?: number }, shares?: { readonly present: number; readonly selected: number }): NonNullable<RoundRecord['privacy']> {
     const { delta, conversion } = this.settings;
-    const noiseMultiplier = this.settings.noiseMultiplier * noiseFactor;
+    const noiseMultiplier = this.settings.noise === 'distributed' && shares ? this.sharesMultiplier(shares.present, shares.selected) : this.settings.noiseMultiplier;
+    if (!(noiseMultiplier > 0)) throw new RangeError(`the ${shares?.present} noise shares present are all known to the ${this.settings.colluders ?? 1} tolerated colluder(s): nothing to account`);
     const q = chargedRate(sampleRate);
     const charged = chargedMultiplier(noiseMultiplier);
     this.accountant = this.accountant.step(q, charged);

@@ -45,7 +45,17 @@ export function setUpPrivacy(options: CoordinatorOptions, mode: Pick<ModeDefinit
   const settings: PrivacyOptions = { ...privacy, ...(clipNorm !== undefined ? { clipNorm } : {}) };
   // A mode that hides each update from the coordinator (ckks) has its clients clip and add the noise in shares
   // (the mode refuses a missing C); the coordinator can neither clip nor noise what it cannot see.
-  if (mode.protectsUpdates) return { strategy, privacy: settings, ledger: { ...privacy, noise: 'distributed' } };
+  if (mode.protectsUpdates) {
+    // Each client knows its own noise share: against `colluders` of them, a round needs more shares than they know.
+    const colluders = privacy.colluders ?? 1;
+    if (!(Number.isInteger(colluders) && colluders >= 0)) throw new RunError(`privacy.colluders must be a whole number >= 0, got ${colluders}`);
+    if (strategy.minFitClients <= colluders) {
+      throw new RunError(
+        `distributed DP with minFitClients ${strategy.minFitClients} against ${colluders} colluding client(s), who know their own noise shares: a round could count with no noise unknown to them; raise minFitClients above ${colluders}`,
+      );
+    }
+    return { strategy, privacy: settings, ledger: { ...privacy, noise: 'distributed', colluders } };
+  }
   const ledger: PrivacySettings = { ...privacy, noise: 'central' };
   const declared = strategy.createAggregator().dpNoise;
   const z = privacy.noiseMultiplier;

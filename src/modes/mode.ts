@@ -37,10 +37,10 @@ export interface FitPhase {
 export interface CommittedFit {
   readonly metrics: Metrics;
   /**
-   * Multiplies the noise multiplier the privacy ledger charges: below 1 when part of a distributed noise went
-   * missing with clients that dropped out.
+   * Under distributed noise: the noise shares present (the clients that contributed) of the `selected` ones; the
+   * ledger charges what they leave against the tolerated colluders. Absent under central noise.
    */
-  readonly noiseFactor: number;
+  readonly noiseShares?: { readonly present: number; readonly selected: number };
   /** The measurements of the round's aggregation (DP clipping counts, the clip norm), for the ledger. */
   readonly measurements: { readonly clipped?: number; readonly clipNorm?: number };
 }

@@ -34,10 +34,25 @@ describe('the client-level privacy ledger: replace-one adjacency (sensitivity 2C
     const refusal = central.refuse(2, 1);
     expect(refusal?.epsilon).toBeCloseTo(after(2, z / 2), 10);
     expect(refusal?.message).toMatch(/noise multiplier 2\.000 charged as 1\.000: replace-one adjacency, sensitivity 2C\); stopped after round 1$/);
-    // Distributed noise, 2 of 4 shares at worst: (z / 2) sqrt(1/2) is what round 1 is checked at.
+    // Distributed noise, 2 of 4 shares at worst: (z / 2) sqrt(1/2) is what round 1 is checked at (no colluder).
     const worst = (z / 2) * Math.sqrt(1 / 2);
-    const distributed = new PrivacyLedger({ noiseMultiplier: z, delta: 1e-5, targetEpsilon: (after(1, worst) + after(1, z / 2)) / 2, noise: 'distributed' });
+    const distributed = new PrivacyLedger({ noiseMultiplier: z, delta: 1e-5, targetEpsilon: (after(1, worst) + after(1, z / 2)) / 2, noise: 'distributed', colluders: 0 });
     expect(distributed.refuse(1, 1, { selected: 4, minimum: 4 })).toBeUndefined();
     expect(distributed.refuse(1, 1, { selected: 4, minimum: 2 })?.epsilon).toBeCloseTo(after(1, worst), 10);
+  });
+
+  it('discounts the noise shares tolerated colluders know (default one: each client knows its own)', () => {
+    const z = 2;
+    const ledger = new PrivacyLedger({ noiseMultiplier: z, delta: 1e-5, noise: 'distributed' });
+    // 3 of 4 shares present, 1 known to a curious client: z sqrt(2/4) is the noise against it, charged at half.
+    const record = ledger.charge(1, {}, { present: 3, selected: 4 });
+    expect(record.noiseMultiplier).toBeCloseTo(z * Math.sqrt(2 / 4), 12);
+    expect(record.epsilon).toBeCloseTo(after(1, (z / 2) * Math.sqrt(2 / 4)), 10);
+    expect(ledger.worstCaseMultiplier({ selected: 4, minimum: 4 })).toBeCloseTo(z * Math.sqrt(3 / 4), 12);
+    const two = new PrivacyLedger({ noiseMultiplier: z, delta: 1e-5, noise: 'distributed', colluders: 2 });
+    expect(two.worstCaseMultiplier({ selected: 4, minimum: 3 })).toBeCloseTo(z * Math.sqrt(1 / 4), 12);
+    // Central noise is the coordinator's: no client knows any of it.
+    const central = new PrivacyLedger({ noiseMultiplier: z, delta: 1e-5, noise: 'central' });
+    expect(central.charge(1, {}, { present: 3, selected: 4 }).noiseMultiplier).toBe(z);
   });
 });

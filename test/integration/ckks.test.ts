@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditTrail } from '../../src/coordinator/auditTrail.js';
 import { withClipNorm } from '../../src/coordinator/aggregation/clipNormStrategy.js';
 import { DpMean } from '../../src/coordinator/aggregation/dpMean.js';
+import { chargedMultiplier } from '../../src/coordinator/privacyLedger.js';
+import { RdpAccountant } from '../../src/privacy/rdpAccountant.js';
 import { StreamingMean } from '../../src/coordinator/aggregation/streamingMean.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
 import { FedAvgM } from '../../src/coordinator/strategies/fedAvgM.js';
@@ -78,8 +80,12 @@ describe('CKKS secure aggregation', () => {
       /fedadam cannot run with secureAggregation: ckks: its server step is not linear in the mean update/,
     );
     await expect(
-      fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, secureAggregation: 'ckks', privacy: { noiseMultiplier: 1, delta: 1e-5 } }),
+      fed.coordinator({ strategy: new FedAvg({ minFitClients: 2, fit }), initialWeights: zeros(), rounds: 1, secureAggregation: 'ckks', privacy: { noiseMultiplier: 1, delta: 1e-5 } }),
     ).rejects.toThrow(/differential privacy with secureAggregation: ckks needs privacy.clipNorm/);
+    // Each client knows its own noise share: with one colluder tolerated, a round needs two shares it does not know.
+    await expect(
+      fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, secureAggregation: 'ckks', privacy: { noiseMultiplier: 1, delta: 1e-5, clipNorm: 1 } }),
+    ).rejects.toThrow(/distributed DP with minFitClients 1 against 1 colluding client\(s\).*raise minFitClients above 1/);
   });
 });
 
@@ -152,8 +158,9 @@ describe('client-level DP under CKKS (distributed noise)', () => {
     expect(Math.hypot(...final)).toBeLessThanOrEqual(3 * 0.05 + 1e-4);
     expect(Math.hypot(...final)).toBeGreaterThan(0.05);
     const p = result.history.map((r) => r.privacy!);
-    expect(p[0]!.noiseMultiplier).toBeCloseTo(1e-6, 12); // all 3 shares arrived
-    expect(p[1]!.noiseMultiplier).toBeCloseTo(1e-6 * Math.sqrt(2 / 3), 12); // h2 dropped: its share is missing
+    // Against one curious client, which knows its own share, the noise is that of the other shares present.
+    expect(p[0]!.noiseMultiplier).toBeCloseTo(1e-6 * Math.sqrt(2 / 3), 12); // all 3 shares arrived, 1 known
+    expect(p[1]!.noiseMultiplier).toBeCloseTo(1e-6 * Math.sqrt(1 / 3), 12); // h2 dropped: its share is missing too
     expect(p[1]).toMatchObject({ adjacency: 'replace-one' }); // shares adding up to z C, sensitivity 2C: charged z / 2
     expect(p[1]!.chargedMultiplier).toBeCloseTo(p[1]!.noiseMultiplier / 2, 15);
     expect(p[2]!.epsilon).toBeGreaterThan(p[1]!.epsilon);
@@ -198,14 +205,17 @@ describe('server steps and adaptive clipping under CKKS (state carried encrypted
     encrypted.result.history.forEach((r, i) => expect(r.privacy!.clipNorm).toBeCloseTo(expected[i]!, 6));
     plain.result.history.forEach((r, i) => expect(r.privacy!.clipNorm).toBeCloseTo(expected[i]!, 6));
     expect(relativeGap(encrypted.weights, plain.weights)).toBeLessThan(1e-4);
-    expect(encrypted.result.history[3]!.privacy!.epsilon).toBeCloseTo(plain.result.history[3]!.privacy!.epsilon, 6);
+    // Central noise is charged whole; the 3 distributed shares against one client that knows its own: sqrt(2/3).
+    const epsilonAt = (z: number) => [0, 1, 2, 3].reduce((a) => a.step(1, chargedMultiplier(z)), new RdpAccountant()).epsilon(privacy.delta).epsilon;
+    expect(plain.result.history[3]!.privacy!.epsilon / epsilonAt(privacy.noiseMultiplier)).toBeCloseTo(1, 9);
+    expect(encrypted.result.history[3]!.privacy!.epsilon / epsilonAt(privacy.noiseMultiplier * Math.sqrt(2 / 3))).toBeCloseTo(1, 9);
   });
 
   it('refuses adaptive clipping whose count noise would take the whole budget, at start', async () => {
     fed = new TestFederation();
     await expect(
       fed.coordinator({
-        strategy: new FedAvg({ minFitClients: 1, fit }),
+        strategy: new FedAvg({ minFitClients: 2, fit }),
         initialWeights: zeros(),
         rounds: 1,
         secureAggregation: 'ckks',

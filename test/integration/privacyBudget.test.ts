@@ -17,10 +17,14 @@ afterEach(async () => fed.close());
  * (what the code before the worst-case check did). Its worst case refuses it. Under central noise every round costs
  * z / 2: 2.1657, 3.1890, and round 3 would bring 4.0113.
  */
-const z = 4;
+// Plain: central noise at z = 4 (charged at 2). CKKS: distributed shares, one of which a curious client knows, so
+// with 2 of 3 shares arriving the noise against it is z sqrt(1/3): z = 4 sqrt(2) makes that charge 2 sqrt(2/3).
+const zOf = { plain: 4, ckks: 4 * Math.sqrt(2) } as const;
+const z = zOf.plain;
 const charged = z / 2;
 const epsilonAfter = (...multipliers: number[]) => multipliers.reduce((a, m) => a.step(1, m), new RdpAccountant()).epsilon(1e-5).epsilon;
 async function run(mode: 'plain' | 'ckks') {
+  const z = zOf[mode];
   fed = new TestFederation();
   const coordinator = await fed.coordinator({
     strategy: new FedAvg({ minFitClients: 2, minAvailableClients: 3, fit: { epochs: 2, batchSize: 8, learningRate: 0.2 } }),
@@ -48,17 +52,19 @@ describe('the privacy budget check takes the worst case a round can end in', () 
     const epsilons = result.history.map((r) => r.privacy!.epsilon);
     expect(Math.max(...epsilons)).toBeLessThanOrEqual(3.8);
     expect(result.history).toHaveLength(1);
-    expect(result.history[0]!.privacy!.noiseMultiplier).toBeCloseTo(z * Math.sqrt(2 / 3), 12); // h2's share was missing
-    expect(result.history[0]!.privacy!.chargedMultiplier).toBeCloseTo(charged * Math.sqrt(2 / 3), 12);
+    // h2's share was missing, and the curious client's own share does not count against it: 1 of 3 left.
+    const present = zOf.ckks * Math.sqrt(1 / 3);
+    expect(result.history[0]!.privacy!.noiseMultiplier).toBeCloseTo(present, 12);
+    expect(result.history[0]!.privacy!.chargedMultiplier).toBeCloseTo(present / 2, 12);
     expect(result.history[0]!.privacy!.adjacency).toBe('replace-one');
-    const worst = charged * Math.sqrt(2 / 3);
+    const worst = present / 2;
     expect(epsilons[0]).toBeCloseTo(epsilonAfter(worst), 10);
     expect(epsilons[0]).toBeCloseTo(2.7139, 4);
-    expect(epsilonAfter(worst, charged)).toBeLessThan(3.8); // the nominal check would have let round 2 run
+    expect(epsilonAfter(worst, zOf.ckks / 2)).toBeLessThan(3.8); // the nominal check would have let round 2 run
     const refused = epsilonAfter(worst, worst);
     expect(refused).toBeGreaterThan(3.8);
     expect(result.stoppedEarly).toContain(
-      `privacy budget: round 2 would bring epsilon to ${refused.toFixed(4)} in its worst case (2 of the 3 selected clients' noise shares arriving: noise multiplier ${(z * Math.sqrt(2 / 3)).toPrecision(4)}), past the target 3.8 (delta 0.00001; noise multiplier ${(z * Math.sqrt(2 / 3)).toPrecision(4)} charged as ${worst.toPrecision(4)}: replace-one adjacency, sensitivity 2C)`,
+      `privacy budget: round 2 would bring epsilon to ${refused.toFixed(4)} in its worst case (2 of the 3 selected clients' noise shares arriving, 1 of them known to a colluder: noise multiplier ${present.toPrecision(4)}), past the target 3.8 (delta 0.00001; noise multiplier ${present.toPrecision(4)} charged as ${worst.toPrecision(4)}: replace-one adjacency, sensitivity 2C)`,
     );
   });
 

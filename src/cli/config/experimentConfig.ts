@@ -127,6 +127,8 @@ export const experimentConfigSchema = z
         delta: z.number().gt(0).lt(1),
         targetEpsilon: z.number().positive().optional(),
         conversion: z.enum(['improved', 'classic']).default('improved'),
+        /** Secure modes: colluding clients (each knowing its own noise share) the guarantee holds against. */
+        colluders: z.number().int().min(0).default(1),
       })
       .optional(),
     /** simulate: split the one dataset `dataDefaults` names over virtual clients instead of listing `clients`. */

@@ -46,7 +46,7 @@ export async function runFitPhase(run: RunContext, round: number, ledger: Privac
     if (phase.reports.length >= strategy.minFitClients) {
       const aggregationStarted = performance.now();
       const committed = phase.commit();
-      const privacy = ledger?.charge(sampleRate, committed.measurements, committed.noiseFactor);
+      const privacy = ledger?.charge(sampleRate, committed.measurements, committed.noiseShares);
       const durationMs = performance.now() - started;
       const aggregationMs = performance.now() - aggregationStarted;
       const trainingMs = Math.max(0, ...phase.reports.map((r) => (r.metrics.trainSeconds ?? 0) * 1000));

@@ -134,7 +134,7 @@ class CkksCoordinator implements CoordinatorMode {
           const metrics = this.run.strategy.aggregateFitMetrics?.(round, reports, failures) ?? weightedMetrics(reports);
           // Distributed noise: only the m' clients that contributed added their share, so the sum carries noise
           // of std zC * sqrt(m'/m). Only clients know an adaptive C; they report the one they clipped to.
-          return { metrics, noiseFactor: Math.sqrt(reports.length / tasks.length), measurements: metrics.clipNorm !== undefined ? { clipNorm: metrics.clipNorm } : {} };
+          return { metrics, noiseShares: { present: reports.length, selected: tasks.length }, measurements: metrics.clipNorm !== undefined ? { clipNorm: metrics.clipNorm } : {} };
         },
       };
     } finally {

@@ -54,7 +54,7 @@ class PlainCoordinator implements CoordinatorMode {
         const next = strategy.aggregateFit(round, this.global, aggregate, reports, failures);
         this.global = next.weights;
         const m = this.aggregator.measurements;
-        return { metrics: next.metrics, noiseFactor: 1, measurements: { ...(m?.clipped !== undefined ? { clipped: m.clipped } : {}), ...(m?.adaptive ? { clipNorm: m.adaptive.clipNorm } : {}) } };
+        return { metrics: next.metrics, measurements: { ...(m?.clipped !== undefined ? { clipped: m.clipped } : {}), ...(m?.adaptive ? { clipNorm: m.adaptive.clipNorm } : {}) } };
       },
     };
   }
