@@ -9,6 +9,7 @@ import { encodeWeights, decodeWeights } from '../../src/protocol/tensorCodec.js'
 import type { Weights } from '../../src/protocol/tensors.js';
 import { rawHandshake, rawHello } from './rawHandshake.js';
 import { connectRawSocket } from './socketPair.js';
+import { HeldPayload } from './heldPayload.js';
 
 export interface ReceivedFit {
   readonly meta: StreamMetaOf<'fit'>;
@@ -39,17 +40,13 @@ export class ScriptedClient {
     const peer = new Peer(socket as unknown as SocketLike);
     const client = new ScriptedClient(socket, peer, name, identity, runId);
     peer.onMessage(() => undefined);
-    // The payload of the last download: a later task may name it (`reuses`) instead of sending it again.
-    let held: { sha256: string; bytes: Buffer } | undefined;
+    const held = new HeldPayload();
     peer.onStream((meta) => {
       const parts: Uint8Array[] = [];
       return {
         write: (chunk) => void parts.push(Uint8Array.from(chunk)),
         end: (trailer) => {
-          const reused = (meta.kind === 'fit' || meta.kind === 'evaluate') && meta.reuses !== undefined;
-          if (reused && held?.sha256 !== meta.reuses) throw new Error('asked to reuse a payload this client does not hold');
-          const bytes = reused ? held!.bytes : Buffer.concat(parts);
-          if (!reused) held = { sha256: trailer.sha256, bytes };
+          const bytes = held.payload(meta, parts, trailer.sha256);
           if (meta.kind !== 'fit') return;
           const fit = { meta, weights: decodeWeights(bytes) };
           client.fits.push(fit);

@@ -9,6 +9,7 @@ import { decodeWeights } from '../../src/protocol/tensorCodec.js';
 import type { Weights } from '../../src/protocol/tensors.js';
 import { rawHandshake, rawHello } from './rawHandshake.js';
 import { connectRawSocket } from './socketPair.js';
+import { HeldPayload } from './heldPayload.js';
 
 /** A task the coordinator streamed to this client, with the global weights that came with it. */
 export type HeldTask =
@@ -42,17 +43,13 @@ export class TaskHolder {
     peer.onMessage((m) => {
       if (m.type === 'run-end') holder.push('run-end');
     });
-    // The payload of the last download: a later task may name it (`reuses`) instead of sending it again.
-    let held: { sha256: string; bytes: Buffer } | undefined;
+    const held = new HeldPayload();
     peer.onStream((meta) => {
       const parts: Uint8Array[] = [];
       return {
         write: (chunk) => void parts.push(Uint8Array.from(chunk)),
         end: (trailer) => {
-          const reused = (meta.kind === 'fit' || meta.kind === 'evaluate') && meta.reuses !== undefined;
-          if (reused && held?.sha256 !== meta.reuses) throw new Error('asked to reuse a payload this client does not hold');
-          const bytes = reused ? held!.bytes : Buffer.concat(parts);
-          if (!reused) held = { sha256: trailer.sha256, bytes };
+          const bytes = held.payload(meta, parts, trailer.sha256);
           const weights = decodeWeights(bytes);
           if (meta.kind === 'fit') holder.push({ kind: 'fit', meta, weights });
           else if (meta.kind === 'evaluate') holder.push({ kind: 'evaluate', meta, weights });

@@ -133,16 +133,6 @@ export class CkksMember {
   }
 
   /**
-   * Decrypts the coordinator's encrypted sum into the state it packs (sum / totalWeight, split by the layout:
-   * model shaped like `spec`, momentum, clip norm).
-   */
-  async decryptState(frames: readonly Uint8Array[], encrypted: EncryptedGlobalMeta, spec: readonly TensorSpec[]): Promise<EncryptedRoundState> {
-    const sum = this.sumDecryptor(encrypted, spec);
-    frames.forEach((frame) => sum.push(frame));
-    return sum.finish();
-  }
-
-  /**
    * Decrypts the coordinator's encrypted sum one ciphertext at a time as its frames arrive (decryption
    * overlaps the download); `finish` checks every ciphertext came and splits the state by the layout.
    */
