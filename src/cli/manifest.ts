@@ -64,6 +64,8 @@ export function experimentHash(config: ExperimentConfig): string {
     training: config.training,
     strategy: config.strategy,
     standardization: config.standardization,
+    // Only present when set, so the hash of runs stored before public scaling existed does not change.
+    ...(config.publicScaling ? { publicScaling: config.publicScaling } : {}),
     dataDefaults: config.dataDefaults,
     clients: config.clients ?? null,
   };

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { selectBackend } from '../client/backend/index.js';
 import { startClient } from '../client/clientNode.js';
-import { loadCsvData } from '../client/data/index.js';
+import { describeClipped, loadCsvData } from '../client/data/index.js';
 import { describeRetry } from '../client/node/reconnect.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { publicKeyFromBase64 } from '../crypto/identity.js';
@@ -16,9 +16,15 @@ import { loadIdentity, openAuditTrail, readPem, securityPolicy } from './nodeSec
 /** `cohort client`: one hospital's node; returns when the coordinator ends the run. */
 export async function runClient(config: ClientConfig, baseDir: string, print: (line: string) => void): Promise<void> {
   await selectBackend({ preference: config.backend, log: print });
-  // Raw rows are kept: federated standardization, if the experiment runs it, starts from them.
+  // Raw rows are kept: federated standardization, if the experiment runs it, starts from them. Rows scaled from
+  // public ranges stay so: such a node has no feature scaler, so it neither sends moments nor applies another scale.
   const data = loadCsvData({ ...config.data, standardize: false }, resolve(baseDir));
   print(`${config.name}: ${data.meta.trainRows} train / ${data.meta.testRows} test rows, ${data.meta.featureCount} features`);
+  const publicScaling = data.meta.publicScaling;
+  if (publicScaling) {
+    const clipped = describeClipped(publicScaling);
+    print(`features scaled from public ranges${clipped ? `; values outside their range clipped to it: ${clipped}` : ''}`);
+  }
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { identity, persistent } = loadIdentity(config.identity, baseDir, print);
   const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
@@ -37,7 +43,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
     url: config.coordinator,
     name: config.name,
     trainer,
-    scaler,
+    ...(publicScaling ? {} : { scaler }),
     logger,
     identity,
     ...(config.coordinatorKey ? { coordinatorKey: publicKeyFromBase64(config.coordinatorKey, 'coordinatorKey') } : {}),

@@ -4,7 +4,7 @@ import { selectBackend, type BackendName } from '../client/backend/index.js';
 import { loadCsvData, type LoadedCsvData } from '../client/data/index.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { planDpSgd } from '../client/dpSgdPlan.js';
-import { standardizeTrainTest } from '../client/data/index.js';
+import { applyPublicScaling, describeClipped, standardizeTrainTest } from '../client/data/index.js';
 import type { Weights } from '../protocol/tensors.js';
 import { AccessList } from '../coordinator/accessList.js';
 import { generateIdentity } from '../crypto/identity.js';
@@ -81,6 +81,24 @@ const POOL_GRACE_MS = 10_000;
 const PARTITION_STREAM = 0x70617274;
 
 function loadClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): { name: string; data: LoadedCsvData }[] {
+  const raw = loadRawClients(config, baseDir, print);
+  const scaling = config.publicScaling;
+  if (config.standardization !== 'public' || !scaling) return raw;
+  // Each client scales its own rows from the public ranges, as a hospital's node does; nothing is pooled for it.
+  return raw.map((c) => {
+    let scaled: ReturnType<typeof applyPublicScaling>;
+    try {
+      scaled = applyPublicScaling(c.data, scaling);
+    } catch (e) {
+      throw new Error(`client ${c.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const clipped = describeClipped(scaled.report);
+    if (clipped) print(`client ${c.name}: values outside their public range clipped to it (${clipped})`);
+    return { name: c.name, data: { train: scaled.train, test: scaled.test, meta: { ...c.data.meta, publicScaling: scaled.report } } };
+  });
+}
+
+function loadRawClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): { name: string; data: LoadedCsvData }[] {
   if (config.partition) return partitionedClients(config, baseDir, print);
   const clients = config.clients ?? [];
   if (clients.length === 0) throw new Error('simulate needs a "clients" list (or a "partition") in the experiment config');
@@ -252,8 +270,9 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   let centralAccuracy: number | undefined;
   if (config.centralBaseline !== false) {
     const epochs = typeof config.centralBaseline === 'object' ? config.centralBaseline.epochs : config.rounds * config.training.epochs;
-    // Pooled training, as FLamby's pooled baseline: one z-score fitted on all training rows together.
-    const pooled = mode === 'none' ? pooledRaw : standardizeTrainTest(pooledRaw);
+    // Pooled training, as FLamby's pooled baseline: one z-score fitted on all training rows together (public
+    // scaling: the same public scale the clients used).
+    const pooled = mode === 'none' || mode === 'public' ? pooledRaw : standardizeTrainTest(pooledRaw);
     const central = await trainCentralBaseline({ model: config.model, pooled, optimizer, seed: config.seed, epochs, batchSize: config.training.batchSize, learningRate: config.training.learningRate });
     centralAccuracy = central.metrics.accuracy;
     print(`central baseline: ${epochs} epochs on the pooled ${pooled.train.rows} training rows`);

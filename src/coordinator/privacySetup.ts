@@ -37,7 +37,8 @@ export function setUpPrivacy(options: CoordinatorOptions, mode: Pick<ModeDefinit
   if (options.standardizeFeatures !== undefined && !options.acceptRisks?.includes('feature-moments')) {
     throw new RunError(
       "federated standardization sends each client's exact feature means, mean squares and row count to the coordinator in the clear, outside the differential-privacy guarantee " +
-        "(differencing two runs recovers one patient's features): with privacy, standardize locally or not at all (standardization: local or none; in code, leave standardizeFeatures unset), " +
+        "(differencing two runs recovers one patient's features): with privacy, scale features from public ranges (standardization: public with publicScaling; in code, applyPublicScaling at each client), " +
+        'standardize locally or not at all (standardization: local or none), leaving standardizeFeatures unset, ' +
         "or accept the leak with acceptRisks: ['feature-moments']",
     );
   }

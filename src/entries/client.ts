@@ -49,6 +49,7 @@ export {
 
 // Data: CSV files as tables, split and standardized the same way at every site
 export {
+  applyPublicScaling,
   applyStandardization,
   csvDataConfigSchema,
   DataError,
@@ -68,6 +69,9 @@ export {
   type DataErrorLocation,
   type LabelTransform,
   type LoadedCsvData,
+  type PublicFeatureScale,
+  type PublicScalingInput,
+  type PublicScalingReport,
   type SplitIndices,
   type SplitOptions,
   type Standardization,

@@ -121,7 +121,7 @@ describe('federated standardization under DP', () => {
   const parse = (extra: Record<string, unknown>) => () => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, ...extra });
   const privacy = { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 };
   it('is refused with privacy or dpSgd (the per-site moments leave in the clear), naming the fixes', () => {
-    const refusal = /federated \(the default\) sends each site's exact feature means, mean squares and row count to the coordinator outside the differential-privacy guarantee .*set standardization: local or none .*or accept the leak with coordinator\.acceptRisks: \[feature-moments\]/;
+    const refusal = /federated \(the default\) sends each site's exact feature means, mean squares and row count to the coordinator outside the differential-privacy guarantee .*set standardization: public with publicScaling \(each feature's range from public sources; nothing leaves\), local or none, or accept the leak with coordinator\.acceptRisks: \[feature-moments\]/;
     expect(parse({ privacy })).toThrow(refusal);
     expect(parse({ privacy, standardization: 'federated' })).toThrow(refusal);
     expect(parse({ dpSgd: { clipNorm: 1, delta: 1e-5, noiseMultiplier: 1 } })).toThrow(refusal);
@@ -131,5 +131,30 @@ describe('federated standardization under DP', () => {
     expect(parse({})()).toMatchObject({ standardization: 'federated' }); // without DP nothing changes
     const path = file('dp-federated.yaml', `${valid}privacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 }\n`);
     expect(() => loadConfig(path, experimentConfigSchema)).toThrow(/standardization: federated \(the default\) sends each site's exact feature means/);
+  });
+});
+
+describe('standardization from public ranges', () => {
+  const parse = (extra: Record<string, unknown>) => () => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, ...extra });
+  const privacy = { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 };
+  const publicScaling = { features: { age: { min: 18, max: 100 }, chol: { mean: 220, scale: 60 } } };
+  it('runs under privacy and dpSgd, with the ranges in the experiment (clip by default)', () => {
+    expect(parse({ privacy, standardization: 'public', publicScaling })()).toMatchObject({ standardization: 'public', publicScaling: { ...publicScaling, outOfRange: 'clip' } });
+    expect(parse({ dpSgd: { clipNorm: 1, delta: 1e-5, epsilon: 1 }, standardization: 'public', publicScaling: { ...publicScaling, outOfRange: 'refuse' } })()).toMatchObject({
+      publicScaling: { outOfRange: 'refuse' },
+    });
+  });
+
+  it('refuses public without ranges, ranges without public, and ranges inside the data configs', () => {
+    expect(parse({ privacy, standardization: 'public' })).toThrow(/standardization: public needs publicScaling: \{ features: \{ <feature>: \{ min, max \} or \{ mean, scale \}/);
+    expect(parse({ standardization: 'local', publicScaling })).toThrow(/publicScaling is used only with standardization: public \(it is local\)/);
+    const issues = (extra: Record<string, unknown>) => {
+      const r = experimentConfigSchema.safeParse({ rounds: 1, model: { type: 'mlp' }, standardization: 'public', publicScaling, strategy: { minFitClients: 1 }, ...extra });
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    const inData = 'publicScaling: in an experiment, give publicScaling at the top level with standardization: public (one scaling for every client)';
+    expect(issues({ clients: [{ name: 'a', data: { path: 'a.csv', label: 'y', publicScaling } }] })).toEqual([`clients.0.data.${inData}`]);
+    expect(issues({ dataDefaults: { publicScaling } })).toEqual([`dataDefaults.${inData}`]);
+    expect(parse({ standardization: 'public', publicScaling: { features: { age: { min: 5, max: 1 } } } })).toThrow(/max must be greater than min/);
   });
 });

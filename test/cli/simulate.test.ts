@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { experimentConfigSchema } from '../../src/cli/config/experimentConfig.js';
 import { simulate } from '../../src/cli/simulate.js';
 import { loadCsvData } from '../../src/client/data/index.js';
+import { loadConfig } from '../../src/cli/config/loadConfig.js';
 
 const base = {
   name: 'bc-test',
@@ -100,5 +101,34 @@ describe('simulate() with DP-SGD under CKKS', () => {
     expect(lines.some((l) => /^round 2\/2 .* record-level epsilon <= 2\.000/.test(l))).toBe(true);
     // Accuracy after two noisy rounds varies with the CSPRNG's draws; it is not what this test pins.
     expect(Number.isFinite(result.pooledAccuracy)).toBe(true);
+  });
+});
+
+describe('simulate() with features scaled from public ranges (examples/breast-cancer/private.yaml)', () => {
+  it('runs DP without a statistics round, each client clipping and counting the values outside a range', async () => {
+    const shipped = loadConfig(`${baseDir}/private.yaml`, experimentConfigSchema);
+    const lines: string[] = [];
+    // A narrower mean_radius range than the shipped one, so that some rows (radius above 20) get clipped.
+    const features = { ...shipped.publicScaling!.features, mean_radius: { min: 6, max: 20 } };
+    const config = experimentConfigSchema.parse({ ...shipped, rounds: 2, backend: 'cpu', logLevel: 'silent', centralBaseline: { epochs: 2 }, publicScaling: { features } });
+    const result = await simulate(config, { baseDir, print: (l) => lines.push(l) });
+    expect(result.run.standardization).toBeUndefined(); // no round 0: no moments asked, none sent
+    expect(lines.some((l) => /federated standardization/.test(l))).toBe(false);
+    expect(lines.some((l) => /, public standardization, plain aggregation$/.test(l))).toBe(true);
+    const radiusOver20 = ['north', 'central', 'south'].map((name) => {
+      const raw = loadCsvData({ path: `data/hospitals/${name}.csv`, label: 'target', testFraction: 0.25, seed: 7, standardize: false }, baseDir);
+      const count = (t: typeof raw.train) => Array.from({ length: t.rows }, (_, r) => t.x[r * t.featureNames.length]!).filter((v) => v > 20).length;
+      return { name, count: count(raw.train) + count(raw.test) };
+    });
+    expect(radiusOver20.some((c) => c.count > 0)).toBe(true);
+    for (const { name, count } of radiusOver20) {
+      const line = `client ${name}: values outside their public range clipped to it (mean_radius ${count})`;
+      if (count > 0) expect(lines).toContain(line);
+      else expect(lines.some((l) => l.startsWith(`client ${name}: values outside`))).toBe(false);
+    }
+    for (const o of result.run.history[1]!.fit.outcomes) expect(o.metrics!.dpSgdEpsilon!).toBeCloseTo(3, 6);
+    expect(Number.isFinite(result.pooledAccuracy)).toBe(true);
+    // The private run's config refuses federated standardization, and names this fix.
+    expect(() => experimentConfigSchema.parse({ ...shipped, standardization: 'federated', publicScaling: undefined })).toThrow(/set standardization: public with publicScaling/);
   });
 });

@@ -151,7 +151,7 @@ describe('federated standardization under client-level DP', () => {
       standardizeFeatures: 2,
     };
     await expect(fed.coordinator(options)).rejects.toThrow(
-      /federated standardization sends each client's exact feature means, mean squares and row count to the coordinator in the clear, outside the differential-privacy guarantee .*standardization: local or none; in code, leave standardizeFeatures unset.*acceptRisks: \['feature-moments'\]/,
+      /federated standardization sends each client's exact feature means, mean squares and row count to the coordinator in the clear, outside the differential-privacy guarantee .*scale features from public ranges \(standardization: public with publicScaling; in code, applyPublicScaling at each client\), standardize locally or not at all \(standardization: local or none\), leaving standardizeFeatures unset, or accept the leak with acceptRisks: \['feature-moments'\]/,
     );
     const accepted = await fed.coordinator({ ...options, acceptRisks: ['feature-moments'] });
     expect(accepted.url).toMatch(/^http:/);

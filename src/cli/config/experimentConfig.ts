@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BACKEND_PREFERENCES } from '../../client/backend/index.js';
-import { csvDataConfigSchema } from '../../client/data/index.js';
+import { csvDataConfigSchema, publicScalingSchema } from '../../client/data/index.js';
 import { modelSpecSchema } from '../../client/model/modelSpec.js';
 import { byzantineSpecSchema } from '../../client/byzantine/index.js';
 import { partitionClientCount, partitionSpecSchema } from '../../client/partition/index.js';
@@ -91,11 +91,14 @@ export const experimentConfigSchema = z
     coordinator: coordinatorSchema.default(() => coordinatorSchema.parse({})),
     /**
      * How client features are scaled: one mean and std computed across the federation before round 1
-     * (default), each client's own training statistics (FLamby's per-centre z-score), or not at all.
+     * (default), each client's own training statistics (FLamby's per-centre z-score), from public ranges
+     * (`public`, with `publicScaling`: nothing about any site's rows is computed or sent), or not at all.
      * In an experiment this replaces the data configs' own `standardize` flag. Under privacy or dpSgd
      * `federated` is refused unless coordinator.acceptRisks lists feature-moments (the moments are not private).
      */
-    standardization: z.enum(['federated', 'local', 'none']).default('federated'),
+    standardization: z.enum(['federated', 'local', 'public', 'none']).default('federated'),
+    /** With standardization: public, each feature's public range or mean and scale, and what an outlier does. */
+    publicScaling: publicScalingSchema.optional(),
     /** `ckks`: updates are summed under homomorphic encryption; the coordinator never sees one, nor the model. */
     secureAggregation: z.enum(['plain', 'ckks']).default('plain'),
     dataDefaults: partialDataSchema.default(() => ({})),
@@ -186,6 +189,19 @@ export const experimentConfigSchema = z
     if ((c.privacy || c.dpSgd) && c.standardization === 'federated' && !c.coordinator.acceptRisks.includes('feature-moments')) {
       ctx.addIssue({ code: 'custom', path: ['standardization'], message: FEDERATED_STANDARDIZATION_UNDER_DP });
     }
+    if (c.standardization === 'public' && !c.publicScaling) {
+      ctx.addIssue({ code: 'custom', path: ['publicScaling'], message: 'standardization: public needs publicScaling: { features: { <feature>: { min, max } or { mean, scale }, ... } }' });
+    }
+    if (c.publicScaling && c.standardization !== 'public') {
+      ctx.addIssue({ code: 'custom', path: ['publicScaling'], message: `publicScaling is used only with standardization: public (it is ${c.standardization})` });
+    }
+    const dataScaling = [['dataDefaults'], ...(c.clients ?? []).map((_, i) => ['clients', i, 'data'])].filter((path) => {
+      const data = path.length === 1 ? c.dataDefaults : c.clients![path[1] as number]!.data;
+      return data.publicScaling !== undefined;
+    });
+    for (const path of dataScaling) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'publicScaling'], message: 'in an experiment, give publicScaling at the top level with standardization: public (one scaling for every client)' });
+    }
   });
 
 /**
@@ -195,8 +211,8 @@ export const experimentConfigSchema = z
  */
 const FEDERATED_STANDARDIZATION_UNDER_DP =
   "federated (the default) sends each site's exact feature means, mean squares and row count to the coordinator outside the differential-privacy guarantee " +
-  '(differencing two runs recovers one patient\'s features): with privacy or dpSgd set standardization: local or none (scaling from public ranges in the data), ' +
-  'or accept the leak with coordinator.acceptRisks: [feature-moments]';
+  '(differencing two runs recovers one patient\'s features): with privacy or dpSgd set standardization: public with publicScaling (each feature\'s range from public sources; nothing leaves), ' +
+  'local or none, or accept the leak with coordinator.acceptRisks: [feature-moments]';
 
 export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;
 export type ExperimentConfigInput = z.input<typeof experimentConfigSchema>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DataError } from './errors.js';
+import { publicScalingSchema } from './publicScaling.js';
 
 const columnName = z.string().min(1, 'a column name cannot be empty');
 
@@ -60,14 +61,22 @@ export const csvDataConfigSchema = z
     /** Stratify the split on the label when every class has more than 2 rows. */
     stratify: z.boolean().default(true),
     seed: z.number().int('seed must be an integer').default(42),
-    /** z-score each feature with the mean and unbiased std of the training rows (+1e-9), as FLamby. */
-    standardize: z.boolean().default(true),
+    /**
+     * z-score each feature with the mean and unbiased std of the training rows (+1e-9), as FLamby. Default: yes,
+     * unless publicScaling is given.
+     */
+    standardize: z.boolean().optional(),
+    /** Scale features from public ranges instead (no statistic of the rows is used or sent; see publicScaling.ts). */
+    publicScaling: publicScalingSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const issue = (path: string, message: string): void => {
       ctx.addIssue({ code: 'custom', path: [path], message });
     };
     if (!c.header && c.columns === undefined) issue('columns', 'columns are required when header is false');
+    if (c.standardize === true && c.publicScaling !== undefined) {
+      issue('standardize', "publicScaling replaces the z-score from this client's own rows: drop standardize: true, or publicScaling");
+    }
     if (c.header && c.columns !== undefined) {
       issue('columns', 'columns are read from the header line; give columns only with header: false');
     }
@@ -86,7 +95,8 @@ export const csvDataConfigSchema = z
         issue('categorical', `"${name}" is not in features (${c.features.join(', ')})`);
       }
     }
-  });
+  })
+  .transform((c) => ({ ...c, standardize: c.standardize ?? c.publicScaling === undefined }));
 
 /** What a config file may say (defaults optional). */
 export type CsvDataConfigInput = z.input<typeof csvDataConfigSchema>;

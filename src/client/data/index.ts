@@ -24,3 +24,13 @@ export {
 } from './standardize.js';
 export { schemaFingerprint } from './fingerprint.js';
 export { parseStrictNumber } from './strictNumber.js';
+export {
+  applyPublicScaling,
+  describeClipped,
+  publicScalingSchema,
+  publicFeatureScaleSchema,
+  type PublicScaling,
+  type PublicScalingInput,
+  type PublicFeatureScale,
+  type PublicScalingReport,
+} from './publicScaling.js';

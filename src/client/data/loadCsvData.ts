@@ -4,6 +4,7 @@ import { parseCsvDataConfig, type CsvDataConfigInput } from './csvDataConfig.js'
 import { encodeTable } from './encodeTable.js';
 import { planFeatures } from './featurePlan.js';
 import { schemaFingerprint } from './fingerprint.js';
+import { applyPublicScaling, type PublicScalingReport } from './publicScaling.js';
 import { readCsvTable } from './readCsvTable.js';
 import { trainTestSplit } from './split.js';
 import { standardizeTrainTest } from './standardize.js';
@@ -24,6 +25,8 @@ export interface CsvDataMeta {
   /** Whether the split was stratified on the label (see `splitIndices` for when it falls back). */
   readonly stratified: boolean;
   readonly standardized: boolean;
+  /** With publicScaling: values clipped into their public range, by feature (counts stay at the client). */
+  readonly publicScaling?: PublicScalingReport;
   /** SHA-256 over the ordered feature names: equal across clients whose feature vectors line up. */
   readonly schemaFingerprint: string;
 }
@@ -57,6 +60,14 @@ export function loadCsvData(input: CsvDataConfigInput, baseDir: string = process
     throw err instanceof RangeError ? new DataError(err.message, { file }) : err;
   }
   let { train, test } = split;
+  let publicScaling: PublicScalingReport | undefined;
+  if (config.publicScaling) {
+    try {
+      ({ train, test, report: publicScaling } = applyPublicScaling({ train, test }, config.publicScaling));
+    } catch (err) {
+      throw err instanceof DataError ? new DataError(err.message, { file }) : err;
+    }
+  }
   if (config.standardize) {
     try {
       ({ train, test } = standardizeTrainTest({ train, test }));
@@ -77,6 +88,7 @@ export function loadCsvData(input: CsvDataConfigInput, baseDir: string = process
       featureCount: plan.featureNames.length,
       stratified: split.stratified,
       standardized: config.standardize,
+      ...(publicScaling ? { publicScaling } : {}),
       schemaFingerprint: schemaFingerprint(plan.featureNames),
     },
   };
