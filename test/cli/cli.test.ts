@@ -1,5 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { freePort, repoRoot, runCli } from '../helpers/cli.js';
+import { freePort, repoRoot, runCli, startCli } from '../helpers/cli.js';
+import { experimentConfigSchema } from '../../src/cli/config/experimentConfig.js';
+import { loadConfig } from '../../src/cli/config/loadConfig.js';
 import { findOldNode } from '../helpers/oldNode.js';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,6 +123,42 @@ describe('the cohort command', () => {
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toMatch(/line 4 \(seq 3\): edited/);
   });
+
+  it('runs client-level DP with features scaled from public ranges at each hospital, and a scaling node never sends moments', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cohort-public-'));
+    const { publicScaling } = loadConfig(join(root, 'examples/breast-cancer/private.yaml'), experimentConfigSchema);
+    const ranges = JSON.stringify(publicScaling);
+    const data = join(root, 'examples/breast-cancer/data/hospitals');
+    const [port, otherPort] = [await freePort(), await freePort()];
+    const coordinator = (name: string, p: number, extra: string) =>
+      writeFileSync(
+        join(dir, `${name}.yaml`),
+        `name: ${name}\nseed: 1\nrounds: 2\nmodel: { type: mlp, hidden: [8], outputs: 1, inputs: 30 }\naccess: { mode: open }\n` +
+          `store: { path: ${join(dir, `${name}.db`)} }\ncoordinator: { port: ${p}, waitForClientsSeconds: 60, maxRoundRetries: 0 }\n${extra}`,
+      );
+    coordinator('private', port, `strategy: { minFitClients: 3 }\nstandardization: public\npublicScaling: ${ranges}\nprivacy: { clipNorm: 1, noiseMultiplier: 1, delta: 1.0e-5 }\n`);
+    coordinator('moments', otherPort, 'strategy: { minFitClients: 1 }\nstandardization: federated\n');
+    const client = (h: string, p: number) => {
+      const path = join(dir, `${h}-${p}.yaml`);
+      writeFileSync(path, `name: ${h}\ncoordinator: http://127.0.0.1:${p}\nmodel: { type: mlp, hidden: [8], outputs: 1 }\ndata: { path: ${join(data, `${h}.csv`)}, label: target, publicScaling: ${ranges} }\n`);
+      return path;
+    };
+    // A coordinator that asks a public-scaling node for federated standardization's moments gets none.
+    const asking = startCli(['coordinator', '--config', join(dir, 'moments.yaml')]);
+    const lone = startCli(['client', '--config', client('north', otherPort)]);
+    const [c, ...hs] = await Promise.all([run(['coordinator', '--config', join(dir, 'private.yaml')]), ...['north', 'central', 'south'].map((h) => run(['client', '--config', client(h, port)]))]);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/^round 2\/2 {2}clients 3\/3 .*epsilon/m);
+    for (const h of hs) {
+      expect(h.code).toBe(0);
+      expect(h.stdout).toMatch(/^features scaled from public ranges$/m);
+      expect(h.stdout).not.toMatch(/applied the federation's standardization/);
+    }
+    const refused = await asking.exited;
+    lone.child.kill();
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: no client sent feature statistics \(north: this client has no feature scaler, so it cannot take part in federated standardization\)$/m);
+  }, 240_000);
 
   // The machine's own node may predate 22 (the project pins 22 for npm scripts); the built CLI must say so.
   const oldNode = findOldNode();
