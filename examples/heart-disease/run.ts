@@ -1,19 +1,23 @@
 /**
  * Fed-Heart-Disease (FLamby) with Cohort: four real hospitals, one client node each, FedAvg with FLamby's
  * settings (logistic regression, SGD lr 0.001, batch 4, 100 local steps, 15 rounds, per-centre z-score),
- * averaged over FLamby's five seeds. The data stays where the user keeps it:
+ * averaged over FLamby's five seeds. The data stays where the user keeps it: --data names the folder that holds
+ * the four UCI `processed.<centre>.data` files.
  *
- *   npx tsx examples/heart-disease/run.ts --data ../shared/data/heart-disease [--seeds 42,43,44,45,46]
- *       [--standardization local|federated] [--rounds 15] [--secure-aggregation plain|ckks] [--strategy fedavg|fedavgm|...]
+ *   npx tsx examples/heart-disease/run.ts --data <folder> [--seeds 42,43,44,45,46]
+ *       [--standardization local|federated|public|none] [--rounds 15] [--secure-aggregation plain|ckks] [--strategy fedavg|...]
  *
  * FLamby's published mean per-client test accuracy: FedAvg 0.685, pooled training 0.735.
+ * `--standardization public` scales every feature from public ranges (HEART_DISEASE_PUBLIC_RANGES in data.ts):
+ * no statistic of a hospital's rows is used, so record-level DP-SGD covers the whole pipeline; `local` (FLamby's
+ * per-centre z-score) fits each hospital's mean and std on its own rows, outside DP-SGD's accounting.
  *
  * With --dp-sgd, FLamby's DP-FedAvg (flamby/dp_example): the same FedAvg, with example-level DP-SGD at every
  * hospital (per-example clipping to --max-grad-norm 1.1, Gaussian noise, Poisson batches at q = 4 / n_train), the
  * noise multiplier of each hospital the smallest that keeps its 15 x 100 = 1500 steps within (--epsilon, --delta):
  *
- *   npx tsx examples/heart-disease/run.ts --dp-sgd --epsilon 1 --delta 1e-3
- *   npx tsx examples/heart-disease/run.ts --dp-sgd --epsilon 0.1 --delta 1e-4
+ *   npx tsx examples/heart-disease/run.ts --data <folder> --dp-sgd --epsilon 1 --delta 1e-3
+ *   npx tsx examples/heart-disease/run.ts --data <folder> --dp-sgd --epsilon 0.1 --delta 1e-4
  *
  * FLamby's published mean per-client accuracy: no DP 0.7125, (1, 1e-3) 0.7015, (0.1, 1e-4) 0.6056. FLamby asks
  * Opacus for a noise multiplier for 15 "epochs" of its data loader (15 x ceil(n / 4) steps) but takes 1500 steps,
@@ -22,19 +26,25 @@
  * --accounting flamby uses the noise multiplier FLamby's accounting gives instead (to reproduce its runs; the
  * table then shows the larger epsilon those runs really spend). --noise-multiplier overrides both (e.g. 1e-6 for a
  * clipping-only ablation, which is not private).
+ *
+ * With --client-dp, client-level DP-FedAvg instead (the unit of privacy a whole hospital): each update clipped to
+ * --clip-norm (default 0.1), noise for (--epsilon, --delta) over the rounds, charged as Cohort charges a run
+ * (q = 1: the cohort is public; replace-one adjacency, so z is twice the add/remove multiplier):
+ *
+ *   npx tsx examples/heart-disease/run.ts --data <folder> --client-dp --epsilon 1 --delta 1e-3 --standardization local
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Coordinator, loadCsvData, selectBackend, startClient, type RunResult } from '../../src/index.js';
-import { createTabularNode, planDpSgd } from '../../src/entries/client.js';
+import { applyPublicScaling, createTabularNode, planDpSgd } from '../../src/entries/client.js';
 import { noiseMultiplierForEpsilon, RdpAccountant } from '../../src/entries/privacy.js';
 import { createStrategy, experimentConfigSchema, simulate, type ExperimentConfig } from '../../src/entries/simulation.js';
-import { heartDiseaseDataConfigs } from './data.js';
+import { HEART_DISEASE_PUBLIC_RANGES, heartDiseaseDataConfigs } from './data.js';
 
 const { values } = parseArgs({
   options: {
-    data: { type: 'string', default: '../shared/data/heart-disease' },
+    data: { type: 'string' },
     seeds: { type: 'string', default: '42,43,44,45,46' },
     standardization: { type: 'string', default: 'local' },
     rounds: { type: 'string', default: '15' },
@@ -47,11 +57,29 @@ const { values } = parseArgs({
     accounting: { type: 'string', default: 'exact' },
     'secure-aggregation': { type: 'string', default: 'plain' },
     strategy: { type: 'string', default: 'fedavg' },
+    'client-dp': { type: 'boolean', default: false },
+    'clip-norm': { type: 'string', default: '0.1' },
   },
 });
+if (values.data === undefined) {
+  console.error('give --data <folder>: the folder that holds the four UCI files processed.{cleveland,hungarian,switzerland,va}.data');
+  process.exit(2);
+}
 const dir = resolve(values.data);
 const seeds = values.seeds.split(',').map((s) => Number.parseInt(s, 10));
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+/** Mean, sample standard deviation and range over the seeds. */
+const spread = (xs: number[]) => {
+  const m = mean(xs);
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1)) : 0;
+  return `${m.toFixed(4)} (sd ${sd.toFixed(4)}, ${Math.min(...xs).toFixed(4)}-${Math.max(...xs).toFixed(4)}, ${xs.length} seeds)`;
+};
+const epsilon = Number(values.epsilon);
+const delta = Number(values.delta);
+// Client-level DP: the multiplier whose replace-one charge (z / 2 at q = 1, one step a round) reaches epsilon.
+const clientDp = values['client-dp']
+  ? { clipNorm: Number(values['clip-norm']), noiseMultiplier: 2 * noiseMultiplierForEpsilon({ epsilon, delta, q: 1, steps: Number(values.rounds) }).sigma, delta, targetEpsilon: epsilon }
+  : undefined;
 
 const experiment = (seed: number): ExperimentConfig =>
   experimentConfigSchema.parse({
@@ -60,13 +88,15 @@ const experiment = (seed: number): ExperimentConfig =>
     rounds: Number(values.rounds),
     backend: values.backend,
     standardization: values.standardization,
+    ...(values.standardization === 'public' ? { publicScaling: HEART_DISEASE_PUBLIC_RANGES } : {}),
+    ...(clientDp ? { privacy: clientDp } : {}),
     model: { type: 'mlp', hidden: [], outputs: 1, initializer: 'pytorch' },
     training: { epochs: 1, maxSteps: 100, batchSize: 4, learningRate: 0.001, optimizer: 'sgd' },
     strategy: { name: values.strategy, minFitClients: 4 },
     secureAggregation: values['secure-aggregation'],
     clients: heartDiseaseDataConfigs(dir).map(({ name, config: data }) => ({ name, data })),
     // FLamby's pooled baseline trains 50 epochs (with Adam; ours uses the federation's optimizer).
-    centralBaseline: { epochs: 50 },
+    centralBaseline: clientDp ? false : { epochs: 50 },
   });
 
 if (values['dp-sgd']) {
@@ -74,18 +104,23 @@ if (values['dp-sgd']) {
   process.exit(0);
 }
 
-const results: { seed: number; meanClient: number; pooled: number; central: number; perClient: Record<string, number> }[] = [];
+if (clientDp) {
+  console.log(`\nclient-level DP-FedAvg: clip ${clientDp.clipNorm}, noise multiplier ${clientDp.noiseMultiplier.toFixed(4)} (charged at ${(clientDp.noiseMultiplier / 2).toFixed(4)}: replace-one, q 1), target (epsilon ${epsilon}, delta ${delta}) over ${values.rounds} rounds`);
+}
+const results: { seed: number; meanClient: number; pooled: number; central: number; epsilon: number | undefined; perClient: Record<string, number> }[] = [];
 for (const seed of seeds) {
   console.log(`\n=== seed ${seed} ===`);
   const r = await simulate(experiment(seed));
-  results.push({ seed, meanClient: r.meanClientAccuracy ?? NaN, pooled: r.pooledAccuracy ?? NaN, central: r.centralAccuracy ?? NaN, perClient: { ...r.perClientAccuracy } });
+  const spent = r.run.history[r.run.history.length - 1]?.privacy?.epsilon;
+  results.push({ seed, meanClient: r.meanClientAccuracy ?? NaN, pooled: r.pooledAccuracy ?? NaN, central: r.centralAccuracy ?? NaN, epsilon: spent, perClient: { ...r.perClientAccuracy } });
 }
 
-console.log('\nseed  mean per-client  pooled test  central baseline  per client');
+console.log(`\nseed  mean per-client  pooled test  central baseline  ${clientDp ? 'epsilon  ' : ''}per client`);
 for (const r of results) {
-  console.log(`${r.seed}    ${r.meanClient.toFixed(4)}           ${r.pooled.toFixed(4)}       ${r.central.toFixed(4)}            ${Object.entries(r.perClient).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
+  console.log(`${r.seed}    ${r.meanClient.toFixed(4)}           ${r.pooled.toFixed(4)}       ${r.central.toFixed(4)}            ${clientDp ? `${r.epsilon?.toFixed(3)}    ` : ''}${Object.entries(r.perClient).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
 }
 console.log(`mean  ${mean(results.map((r) => r.meanClient)).toFixed(4)}           ${mean(results.map((r) => r.pooled)).toFixed(4)}       ${mean(results.map((r) => r.central)).toFixed(4)}`);
+console.log(`mean per-client accuracy over seeds: ${spread(results.map((r) => r.meanClient))}`);
 console.log('FLamby (published, 5 seeds): FedAvg mean per-client 0.685, pooled test 0.748; pooled training 0.735 per-client, 0.795 pooled test');
 process.exit(0);
 
@@ -94,8 +129,6 @@ process.exit(0);
  * (local z-score, one seed for the model), each hospital's trainer running DP-SGD with its own noise multiplier.
  */
 async function runPrivate(): Promise<void> {
-  const epsilon = Number(values.epsilon);
-  const delta = Number(values.delta);
   const clipNorm = Number(values['max-grad-norm']);
   const override = values['noise-multiplier'] === undefined ? undefined : Number(values['noise-multiplier']);
   const rounds = Number(values.rounds);
@@ -104,7 +137,17 @@ async function runPrivate(): Promise<void> {
   const steps = rounds * base.training.maxSteps!; // FLamby: 15 rounds x 100 local steps
   const batch = base.training.batchSize;
   await selectBackend({ preference: base.backend, log: (line) => console.log(line) });
-  const centres = heartDiseaseDataConfigs(dir).map(({ name, config }) => ({ name, data: loadCsvData({ ...config, standardize: false }) }));
+  const raw = heartDiseaseDataConfigs(dir).map(({ name, config }) => ({ name, data: loadCsvData({ ...config, standardize: false }) }));
+  // Public ranges: each hospital scales its own rows from them (nothing fitted on any rows).
+  const centres =
+    values.standardization === 'public'
+      ? raw.map(({ name, data }) => {
+          const scaled = applyPublicScaling(data, HEART_DISEASE_PUBLIC_RANGES);
+          const clipped = Object.entries(scaled.report.clipped).map(([f, n]) => `${f} ${n}`).join(', ');
+          if (clipped) console.log(`${name}: values outside their public range clipped to it (${clipped})`);
+          return { name, data: { ...data, train: scaled.train, test: scaled.test } };
+        })
+      : raw;
 
   console.log(`\nDP-SGD at every hospital: clip ${clipNorm}, Poisson batches of expected size ${batch}, ${steps} steps, target (epsilon ${epsilon}, delta ${delta}), noise: ${override !== undefined ? `z = ${override} for all` : `${values.accounting} accounting`}`);
   console.log('hospital      n_train  q        z (ours)  | FLamby/Opacus accounting: q        steps  z       epsilon of its 1500 steps');
@@ -160,5 +203,6 @@ async function runPrivate(): Promise<void> {
     console.log(`${r.seed}    ${r.meanClient.toFixed(4)}           ${names.map((n) => (r.perClient[n] ?? NaN).toFixed(4).padEnd(11)).join('  ')}  ${names.map((n) => (r.spent[n] ?? NaN).toFixed(4)).join(', ')}`);
   }
   console.log(`mean  ${mean(results.map((r) => r.meanClient)).toFixed(4)}           ${names.map((n) => mean(results.map((r) => r.perClient[n] ?? NaN)).toFixed(4).padEnd(11)).join('  ')}`);
+  console.log(`mean per-client accuracy over seeds: ${spread(results.map((r) => r.meanClient))}`);
   console.log(`FLamby DP-FedAvg (published, 5 seeds, mean per-client): no DP 0.7125; epsilon 1, delta 1e-3: 0.7015; epsilon 0.1, delta 1e-4: 0.6056`);
 }
