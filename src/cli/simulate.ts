@@ -131,6 +131,10 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     print(`client ${c.name}: ${m.trainRows} train / ${m.testRows} test rows, ${m.featureCount} features${m.rowsDropped ? `, ${m.rowsDropped} rows with missing values dropped` : ''}`);
   }
   const mode = config.standardization;
+  if (config.dpSgd && mode === 'local') {
+    // Accepted (FLamby's DP example does it), but the record-level guarantee does not cover the scaling.
+    print("standardization: local fits each client's mean and std on its own rows, outside DP-SGD's accounting (one record moves every scaled row); standardization: public or none keeps the whole pipeline under the guarantee");
+  }
   const optimizer = config.training.optimizer;
   const features = clients[0]!.data.meta.featureCount;
   // The pooled test rows, scaled as the clients scale theirs, score the global model after every round.

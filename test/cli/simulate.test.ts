@@ -99,6 +99,7 @@ describe('simulate() with DP-SGD under CKKS', () => {
     // After the last round each client has spent its whole planned budget.
     expect(result.run.history[1]!.fit.outcomes.every((o) => Math.abs(o.metrics!.dpSgdEpsilon! - 2) < 1e-6)).toBe(true);
     expect(lines.some((l) => /^round 2\/2 .* record-level epsilon <= 2\.000/.test(l))).toBe(true);
+    expect(lines).toContain("standardization: local fits each client's mean and std on its own rows, outside DP-SGD's accounting (one record moves every scaled row); standardization: public or none keeps the whole pipeline under the guarantee");
     // Accuracy after two noisy rounds varies with the CSPRNG's draws; it is not what this test pins.
     expect(Number.isFinite(result.pooledAccuracy)).toBe(true);
   });
@@ -115,6 +116,7 @@ describe('simulate() with features scaled from public ranges (examples/breast-ca
     expect(result.run.standardization).toBeUndefined(); // no round 0: no moments asked, none sent
     expect(lines.some((l) => /federated standardization/.test(l))).toBe(false);
     expect(lines.some((l) => /, public standardization, plain aggregation$/.test(l))).toBe(true);
+    expect(lines.some((l) => /outside DP-SGD's accounting/.test(l))).toBe(false);
     const radiusOver20 = ['north', 'central', 'south'].map((name) => {
       const raw = loadCsvData({ path: `data/hospitals/${name}.csv`, label: 'target', testFraction: 0.25, seed: 7, standardize: false }, baseDir);
       const count = (t: typeof raw.train) => Array.from({ length: t.rows }, (_, r) => t.x[r * t.featureNames.length]!).filter((v) => v > 20).length;

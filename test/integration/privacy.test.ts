@@ -5,6 +5,8 @@ import { StreamingMean } from '../../src/coordinator/aggregation/streamingMean.j
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
 import { FedMedian } from '../../src/coordinator/strategies/fedMedian.js';
 import { RdpAccountant } from '../../src/privacy/rdpAccountant.js';
+import { sampleCohort } from '../../src/coordinator/strategies/sampling.js';
+import { createSeededRng, mixSeed } from '../../src/protocol/seededRng.js';
 import { TestFederation } from '../helpers/federation.js';
 import { LinearTrainer, linearData, linearZeros } from '../helpers/linearTrainer.js';
 
@@ -31,6 +33,7 @@ describe('client-level DP-FedAvg in a federation', () => {
       initialWeights: zeros(),
       rounds: 50,
       privacy,
+      seed: 7,
       logger: silent,
     });
     for (let i = 0; i < 4; i++) {
@@ -46,6 +49,15 @@ describe('client-level DP-FedAvg in a federation', () => {
     // anyone can recompute it: no amplification by sampling, each round charged at q = 1 (the epsilon of a client
     // selected every round, a bound for all). Charging q = 2/4 would have let the run go on for about 4x the rounds.
     spent.forEach((e, i) => i > 0 && expect(e).toBeGreaterThan(spent[i - 1]!));
+    // The attack that rules out q = 2/4: from the config alone (seed, client names, fraction, minimum), an outsider
+    // recomputes who sat in every round, exactly.
+    const names = ['h0', 'h1', 'h2', 'h3'].map((name) => ({ name }));
+    for (const r of result.history) {
+      const recomputed = sampleCohort(names, 0.5, 2, createSeededRng(mixSeed(7, r.round, 1, 1))).map((c) => c.name);
+      expect(r.fit.outcomes.map((o) => o.client).sort()).toEqual(recomputed.sort());
+    }
+    const otherSeed = result.history.map((r) => sampleCohort(names, 0.5, 2, createSeededRng(mixSeed(8, r.round, 1, 1))).map((c) => c.name).sort().join());
+    expect(otherSeed).not.toEqual(result.history.map((r) => r.fit.outcomes.map((o) => o.client).sort().join())); // the seed is what tells
     expect(spent[spent.length - 1]).toBeLessThanOrEqual(12);
     let accountant = new RdpAccountant();
     let addRemove = new RdpAccountant();
