@@ -72,7 +72,7 @@ describe('the published entry points', () => {
   it('put the rest under the subpaths, a name never bound to two different things', () => {
     const has = (subpath: string, wanted: string[]) => expect(report.names[specifier(subpath)]).toEqual(expect.arrayContaining(wanted));
     has('./coordinator', ['Coordinator', 'FedAvg', 'FedAdam', 'Krum', 'Scaffold', 'StreamingMean', 'DpMean', 'RunStore', 'attachDashboard', 'AccessList', 'verifyAuditLog']);
-    has('./client', ['startClient', 'TfjsTrainer', 'selectBackend', 'loadCsvData', 'buildModel', 'planDpSgd', 'readSecretKeyFile']);
+    has('./client', ['startClient', 'TfjsTrainer', 'selectBackend', 'loadCsvData', 'buildModel', 'planDpSgd', 'applyPublicScaling', 'readSecretKeyFile']);
     has('./privacy', ['RdpAccountant', 'noiseMultiplierForEpsilon', 'epsilonFromRdp', 'clipToNorm', 'fillGaussian', 'nextClipNorm']);
     has('./simulation', ['simulate', 'experimentConfigSchema', 'createStrategy', 'dirichletPartition', 'ByzantineTrainer', 'createSeededRng']);
     expect(report.conflicts).toEqual([]);
