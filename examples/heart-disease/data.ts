@@ -62,8 +62,8 @@ export function loadHeartDisease(dir: string): { name: HeartDiseaseCentre; data:
  * holds under DP). They come from the UCI codebook and clinical plausibility, not from the files: age of adult
  * patients; resting systolic pressure 80-220 mm Hg; serum cholesterol 0-600 mg/dl (the codebook's files write 0 for
  * "not measured", which Switzerland does for every row); maximum heart rate 60-220 bpm; ST depression -3 to 7 mm;
- * indicators 0/1. A value outside its range is clipped to it and counted at the client (e.g. VA's one resting
- * pressure of 0).
+ * indicators 0/1. A value outside its range is clipped to it and counted at the client (in these files: one
+ * Hungarian cholesterol of 603, VA's one resting pressure of 0).
  */
 export const HEART_DISEASE_PUBLIC_RANGES: PublicScalingInput = {
   outOfRange: 'clip',

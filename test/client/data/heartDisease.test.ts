@@ -3,9 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   HEART_DISEASE_CENTRES,
+  HEART_DISEASE_PUBLIC_RANGES,
   heartDiseaseDataConfigs,
   loadHeartDisease,
 } from '../../../examples/heart-disease/data.js';
+import { applyPublicScaling, loadCsvData } from '../../../src/client/data/index.js';
 import { columnStats, labelCounts } from './csvFixture.js';
 
 // The UCI files live beside the repository (../shared/data/heart-disease from its root), never inside it.
@@ -68,6 +70,19 @@ describe.skipIf(!present)(title, () => {
       const testMean = columnStats(data.test.x, data.test.rows, 13).mean;
       expect(Math.max(...testMean.map(Math.abs)), name).toBeGreaterThan(0.01);
     }
+  });
+
+  it('scales every centre from the public ranges into [-1, 1], clipping only the implausible values', () => {
+    const clipped: Record<string, Record<string, number>> = {};
+    for (const { name, config } of heartDiseaseDataConfigs(dir)) {
+      const raw = loadCsvData({ ...config, standardize: false });
+      const scaled = applyPublicScaling(raw, HEART_DISEASE_PUBLIC_RANGES);
+      for (const v of [...scaled.train.x, ...scaled.test.x]) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+      clipped[name] = { ...scaled.report.clipped };
+    }
+    // Two values outside: a Hungarian cholesterol of 603 mg/dl (clipped to 600) and VA's resting blood pressure of 0
+    // (not measured, written as 0). The ranges were set before looking at the files and are not tuned to them.
+    expect(clipped).toEqual({ cleveland: {}, hungarian: { chol: 1 }, switzerland: {}, va: { trestbps: 1 } });
   });
 
   it('exposes the configs for reuse, with paths inside the given directory', () => {
