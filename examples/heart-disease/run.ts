@@ -1,10 +1,10 @@
 /**
  * Fed-Heart-Disease (FLamby) with Cohort: four real hospitals, one client node each, FedAvg with FLamby's
  * settings (logistic regression, SGD lr 0.001, batch 4, 100 local steps, 15 rounds, per-centre z-score),
- * averaged over FLamby's five seeds. The data stays where the user keeps it: --data names the folder that holds
- * the four UCI `processed.<centre>.data` files.
+ * averaged over FLamby's five seeds. The four UCI `processed.<centre>.data` files ship in examples/heart-disease/uci
+ * (CC BY 4.0); --data names another folder.
  *
- *   npx tsx examples/heart-disease/run.ts --data <folder> [--seeds 42,43,44,45,46]
+ *   npx tsx examples/heart-disease/run.ts [--seeds 42,43,44,45,46]
  *       [--standardization local|federated|public|none] [--rounds 15] [--secure-aggregation plain|ckks] [--strategy fedavg|...]
  *
  * FLamby's published mean per-client test accuracy: FedAvg 0.685, pooled training 0.735.
@@ -16,8 +16,8 @@
  * hospital (per-example clipping to --max-grad-norm 1.1, Gaussian noise, Poisson batches at q = 4 / n_train), the
  * noise multiplier of each hospital the smallest that keeps its 15 x 100 = 1500 steps within (--epsilon, --delta):
  *
- *   npx tsx examples/heart-disease/run.ts --data <folder> --dp-sgd --epsilon 1 --delta 1e-3
- *   npx tsx examples/heart-disease/run.ts --data <folder> --dp-sgd --epsilon 0.1 --delta 1e-4
+ *   npx tsx examples/heart-disease/run.ts --dp-sgd --epsilon 1 --delta 1e-3
+ *   npx tsx examples/heart-disease/run.ts --dp-sgd --epsilon 0.1 --delta 1e-4
  *
  * FLamby's published mean per-client accuracy: no DP 0.7125, (1, 1e-3) 0.7015, (0.1, 1e-4) 0.6056. FLamby asks
  * Opacus for a noise multiplier for 15 "epochs" of its data loader (15 x ceil(n / 4) steps) but takes 1500 steps,
@@ -31,9 +31,10 @@
  * --clip-norm (default 0.1), noise for (--epsilon, --delta) over the rounds, charged as Cohort charges a run
  * (q = 1: the cohort is public; replace-one adjacency, so z is twice the add/remove multiplier):
  *
- *   npx tsx examples/heart-disease/run.ts --data <folder> --client-dp --epsilon 1 --delta 1e-3 --standardization local
+ *   npx tsx examples/heart-disease/run.ts --client-dp --epsilon 1 --delta 1e-3 --standardization local
  */
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Coordinator, loadCsvData, selectBackend, startClient, type RunResult } from '../../src/index.js';
@@ -61,11 +62,8 @@ const { values } = parseArgs({
     'clip-norm': { type: 'string', default: '0.1' },
   },
 });
-if (values.data === undefined) {
-  console.error('give --data <folder>: the folder that holds the four UCI files processed.{cleveland,hungarian,switzerland,va}.data');
-  process.exit(2);
-}
-const dir = resolve(values.data);
+// The four UCI files ship in examples/heart-disease/uci; --data names another folder holding the same files.
+const dir = values.data === undefined ? fileURLToPath(new URL('./uci/', import.meta.url)) : resolve(values.data);
 const seeds = values.seeds.split(',').map((s) => Number.parseInt(s, 10));
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 /** Mean, sample standard deviation and range over the seeds. */

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,13 +9,11 @@ import {
 import { applyPublicScaling, loadCsvData } from '../../../src/client/data/index.js';
 import { columnStats, labelCounts } from './csvFixture.js';
 
-// The UCI files live beside the repository (../shared/data/heart-disease from its root), never inside it.
-const dir = fileURLToPath(new URL('../../../../shared/data/heart-disease/', import.meta.url));
-const present = HEART_DISEASE_CENTRES.every((c) => existsSync(`${dir}processed.${c}.data`));
-const title = present ? 'heart disease (FLamby preprocessing)' : `heart disease: SKIPPED, the UCI files are not in ${dir}`;
+// The four UCI files ship with the example (CC BY 4.0).
+const dir = fileURLToPath(new URL('../../../examples/heart-disease/uci/', import.meta.url));
 
-describe.skipIf(!present)(title, () => {
-  const centres = present ? loadHeartDisease(dir) : [];
+describe('heart disease (FLamby preprocessing)', () => {
+  const centres = loadHeartDisease(dir);
 
   it('loads the four centres in FLamby order with FLamby counts', () => {
     expect(centres.map((c) => c.name)).toEqual(['cleveland', 'hungarian', 'switzerland', 'va']);
