@@ -7,7 +7,6 @@
  *   npm run bench -- --quick       the same with a 10M-param round, and ckks next to plain at 1M params only
  *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise
  *   npm run bench -- --all         also the slow ones (signatures: about 1.5 minutes)
- *   npm run bench -- --proposals   also time the prototypes of the proposed aggregation fixes
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +19,9 @@ interface Bench {
   readonly optIn?: boolean;
 }
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, all: { type: 'boolean' }, proposals: { type: 'boolean' } }, strict: true });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, all: { type: 'boolean' } }, strict: true });
 const benches: Bench[] = [
-  { name: 'aggregation', args: ['--params', '1_000_000', '--clients', '100', '--runs', '5', '--warmup', '1', ...(values.proposals ? ['--proposals'] : [])] },
+  { name: 'aggregation', args: ['--params', '1_000_000', '--clients', '100', '--runs', '5', '--warmup', '1'] },
   { name: 'roundTrip', args: ['--params', values.quick ? '10_000_000' : '100_000_000', '--clients', '2'] },
   { name: 'handshake', args: [] },
   { name: 'noise', args: [] },
