@@ -5,9 +5,16 @@
  *
  *   npx tsx bench/roundTrip.ts [--params 100_000_000] [--clients 2] [--no-evaluate]
  *                              [--chunk-bytes 1048576] [--window 4] [--ack-timeout-ms 60000] [--round-timeout-ms 600000]
- *                              [--client-cpu-prof DIR]
+ *                              [--client-cpu-prof DIR] [--breakdown]
+ *
+ * --breakdown profiles the coordinator (the inspector's CPU profiler, during run()) and the clients
+ * (--cpu-prof) and prints where each side's CPU time went: encode, hash, socket, decode, stage + sum, apply.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Coordinator } from '../src/coordinator/coordinator.js';
 import type { RoundRecord } from '../src/coordinator/roundRecord.js';
@@ -16,9 +23,11 @@ import { DEFAULT_CHUNK_BYTES, defaultPeerOptions } from '../src/protocol/peer.js
 import { encodedByteLength } from '../src/protocol/tensorCodec.js';
 import { sizeOfShape, type Weights } from '../src/protocol/tensors.js';
 import { benchArgs } from './lib/args.js';
+import { STAGES, breakdown, type CpuProfile, type Stage } from './lib/cpuBreakdown.js';
 import { epochMs } from './lib/constantStepTrainer.js';
 import { isMain } from './lib/isMain.js';
 import { benchSpec } from './lib/modelSpec.js';
+import { printResult } from './lib/result.js';
 import { RssSampler, maxRssBytes } from './lib/rss.js';
 import { formatTable, mb } from './lib/table.js';
 import type { ClientConfig, ClientReport } from './roundTripClient.js';
@@ -35,7 +44,13 @@ export interface RoundTripOptions {
   readonly roundTimeoutMs: number;
   /** Writes each client's V8 CPU profile here (profile the coordinator with `node --cpu-prof` itself). */
   readonly clientProfileDir?: string;
+  /** Profile both sides and print where the CPU time went, by stage. */
+  readonly breakdown?: boolean;
 }
+
+/** The round measured on these machines before the upload path's rework (issue 17), and the 4x target. */
+const BASELINE_ROUND_S = 12.2;
+const BASELINE_MB_PER_S = 196;
 
 /** Client k (from 0) trains on 100 (k+1) examples and moves every weight by (k+1)/4. */
 const stepOf = (k: number) => (k + 1) / 4;
@@ -131,7 +146,25 @@ function startClients(o: RoundTripOptions, url: string, coordinatorKey: string):
   return { children, reports, joined, crashed };
 }
 
+/** Sums the per-stage CPU seconds of every client profile in `dir`. */
+function clientBreakdown(dir: string): Record<Stage, number> {
+  const total = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const stages = breakdown(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile);
+    for (const stage of STAGES) total[stage] += stages[stage];
+  }
+  return total;
+}
+
+function printBreakdown(coordinator: Record<Stage, number>, clients: Record<Stage, number>, clientCount: number): void {
+  const s = (x: number) => `${x.toFixed(2)} s`;
+  console.log();
+  console.log(`where the CPU time went (self time by stage; coordinator during run(), the ${clientCount} clients from start to exit, summed):`);
+  console.log(formatTable(['stage', 'coordinator', 'clients'], STAGES.map((stage) => [stage, s(coordinator[stage]), s(clients[stage])])));
+}
+
 export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
+  if (o.breakdown && !o.clientProfileDir) o = { ...o, clientProfileDir: mkdtempSync(join(tmpdir(), 'cohort-roundtrip-prof-')) };
   const payload = encodedByteLength(benchSpec(o.params));
   console.log(`\n## One FedAvg round: ${o.clients} clients x ${o.params.toLocaleString('en')} float32 params (${mb(payload)} per copy), loopback, ${o.chunkBytes}-byte chunks, window ${o.window}`);
   console.log(`node ${process.version}; coordinator in this process (pid ${process.pid}), each client forked; evaluation phase ${o.evaluate ? 'on' : 'off'}`);
@@ -152,10 +185,18 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
   try {
     // Wait for every client before run(), so the round's time excludes their start-up.
     await Promise.race([clients.joined, clients.crashed]);
+    const profiler = o.breakdown ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
     const cpu0 = process.cpuUsage();
     const started = epochMs();
     const run = await Promise.race([coordinator.run(), clients.crashed]);
     const cpu = process.cpuUsage(cpu0);
+    const coordinatorProfile = profiler ? ((await profiler.post('Profiler.stop')).profile as CpuProfile) : undefined;
+    profiler?.disconnect();
     sampler.stop();
     const coordinatorMaxRss = maxRssBytes();
     await Promise.race([Promise.all(clients.children.map(exited)), new Promise((r) => setTimeout(r, 10_000))]);
@@ -167,10 +208,17 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
       samples: sampler.samples,
       maxRss: coordinatorMaxRss,
     });
+    if (coordinatorProfile) {
+      printBreakdown(breakdown(coordinatorProfile), clientBreakdown(o.clientProfileDir!), o.clients);
+      // Kept for a closer look (chrome://inspect or any .cpuprofile viewer); not a .cpuprofile, so not a client's.
+      writeFileSync(join(o.clientProfileDir!, 'coordinator.cpuprofile.json'), JSON.stringify(coordinatorProfile));
+      console.log(`profiles: ${o.clientProfileDir} (the coordinator's: coordinator.cpuprofile.json)`);
+    }
     const failures = record!.fit.outcomes.filter((c) => c.failure);
     if (failures.length > 0) throw new Error(`fit failures: ${JSON.stringify(failures)}`);
     if (verdict.mismatches > 0) throw new Error(`the new global model differs from the expected one at ${verdict.mismatches} of ${o.params} parameters`);
     console.log(`result check: all ${o.params.toLocaleString('en')} parameters equal initial + ${verdict.meanStep} (the example-weighted mean step), exactly`);
+    printResults(o, payload, record!, coordinatorMaxRss);
   } finally {
     sampler.stop();
     await coordinator.close();
@@ -236,8 +284,20 @@ function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, s
   console.log(`coordinator CPU during the round: ${usage.cpuSeconds.toFixed(2)} s (user + system)`);
 }
 
+function printResults(o: RoundTripOptions, payload: number, record: RoundRecord, maxRss: number): void {
+  const bytes = (o.evaluate ? 3 : 2) * o.clients * payload;
+  const seconds = record.durationMs / 1000;
+  const rate = bytes / 1e6 / seconds;
+  const size = `${o.params.toLocaleString('en')} params x ${o.clients} clients${o.evaluate ? '' : ', no evaluation'}`;
+  const scaled = o.params === 100_000_000 && o.clients === 2 && o.evaluate;
+  console.log();
+  printResult('roundTrip.round_time', seconds, 's', scaled ? `<= ${(BASELINE_ROUND_S / 4).toFixed(2)} s: 4x faster than ${BASELINE_ROUND_S} s measured before; ${size}` : `none at this size (${size})`, scaled ? seconds <= BASELINE_ROUND_S / 4 : undefined);
+  printResult('roundTrip.throughput', rate, 'MB/s', scaled ? `>= ${4 * BASELINE_MB_PER_S} MB/s: 4x the ${BASELINE_MB_PER_S} MB/s measured before` : 'none at this size', scaled ? rate >= 4 * BASELINE_MB_PER_S : undefined);
+  printResult('roundTrip.coordinator_peak_rss_vs_model', maxRss / payload, 'x', '<= 3x the model', maxRss / payload <= 3);
+}
+
 if (isMain(import.meta.url)) {
-  const args = benchArgs(['params', 'clients', 'chunk-bytes', 'window', 'ack-timeout-ms', 'round-timeout-ms'], ['no-evaluate'], ['client-cpu-prof']);
+  const args = benchArgs(['params', 'clients', 'chunk-bytes', 'window', 'ack-timeout-ms', 'round-timeout-ms'], ['no-evaluate', 'breakdown'], ['client-cpu-prof']);
   await benchRoundTrip({
     params: args.number('params', 100_000_000),
     clients: args.number('clients', 2),
@@ -247,5 +307,6 @@ if (isMain(import.meta.url)) {
     ackTimeoutMs: args.number('ack-timeout-ms', 60_000),
     roundTimeoutMs: args.number('round-timeout-ms', 600_000),
     ...(args.text('client-cpu-prof') ? { clientProfileDir: args.text('client-cpu-prof')! } : {}),
+    breakdown: args.flag('breakdown'),
   });
 }

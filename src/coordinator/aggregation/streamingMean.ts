@@ -29,6 +29,8 @@ export class StreamingMean implements Aggregator {
   private free: Float32Array[] = [];
   /** The double-double accumulator and the slots, allocated once and zeroed per round (first touch of fresh pages is slow). */
   private kernel: MeanKernel | undefined;
+  /** The accumulator was just allocated, so already zero: the first round skips writing 16 bytes/param. */
+  private fresh = false;
   private waiters: ((slot: Float32Array) => void)[] = [];
 
   constructor(options: StreamingMeanOptions = {}) {
@@ -44,6 +46,7 @@ export class StreamingMean implements Aggregator {
       this.size = size;
       this.kernel = createMeanKernel(size, this.slotCount, this.preferKernel);
       this.free = [...this.kernel.slots];
+      this.fresh = true;
     }
   }
 
@@ -52,8 +55,11 @@ export class StreamingMean implements Aggregator {
     if (!kernel) throw new AggregationError('bind() the aggregator to the model before round 1');
     // One round at a time uses the accumulator: rounds are sequential, and a closed round refuses commits.
     const { sum, compensation } = kernel;
-    sum.fill(0);
-    compensation.fill(0);
+    if (!this.fresh) {
+      sum.fill(0);
+      compensation.fill(0);
+    }
+    this.fresh = false;
     const contributors: string[] = [];
     let totalWeight = 0;
     let closed = false;
