@@ -159,7 +159,8 @@ function clientBreakdown(dir: string): Record<Stage, number> {
 function printBreakdown(coordinator: Record<Stage, number>, clients: Record<Stage, number>, clientCount: number): void {
   const s = (x: number) => `${x.toFixed(2)} s`;
   console.log();
-  console.log(`where the CPU time went (self time by stage; coordinator during run(), the ${clientCount} clients from start to exit, summed):`);
+  console.log(`where the time went, by stage: sampled self time (coordinator during run(), the ${clientCount} clients from start to exit, summed).`);
+  console.log('A sample is wall-clock time with that function on the stack: it includes page faults on fresh memory and time the OS gave other processes.');
   console.log(formatTable(['stage', 'coordinator', 'clients'], STAGES.map((stage) => [stage, s(coordinator[stage]), s(clients[stage])])));
 }
 

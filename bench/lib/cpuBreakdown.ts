@@ -4,7 +4,7 @@
  * sum, apply...). The stages follow the round's data flow; a function the rules do not know is "other".
  */
 export interface CpuProfile {
-  readonly nodes: readonly { readonly id: number; readonly callFrame: { readonly functionName: string; readonly url: string } }[];
+  readonly nodes: readonly { readonly id: number; readonly callFrame: { readonly functionName: string; readonly url: string }; readonly children?: readonly number[] }[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
 }
@@ -30,13 +30,26 @@ const rules: [Stage, (name: string, url: string) => boolean][] = [
   ],
 ];
 
-/** Seconds of self time per stage. */
+/**
+ * Seconds of self time per stage. A native frame (no url: the C++ under `hash.update`, a typed array's `set`)
+ * is charged to the JavaScript frame that called it.
+ */
 export function breakdown(profile: CpuProfile): Record<Stage, number> {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const stageOf = new Map<number, Stage>();
-  for (const node of profile.nodes) {
-    const { functionName, url } = node.callFrame;
-    stageOf.set(node.id, rules.find(([, match]) => match(functionName, url))?.[0] ?? 'other');
-  }
+  const stage = (id: number): Stage => {
+    const known = stageOf.get(id);
+    if (known) return known;
+    const { functionName, url } = byId.get(id)!.callFrame;
+    const matched = rules.find(([, match]) => match(functionName, url))?.[0];
+    const up = parent.get(id);
+    const found = matched ?? (url === '' && !functionName.startsWith('(') && up !== undefined ? stage(up) : 'other');
+    stageOf.set(id, found);
+    return found;
+  };
+  for (const node of profile.nodes) stage(node.id);
   const out = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
   profile.samples.forEach((id, i) => (out[stageOf.get(id) ?? 'other'] += (profile.timeDeltas[i] ?? 0) / 1e6));
   return out;
