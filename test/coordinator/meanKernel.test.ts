@@ -79,13 +79,16 @@ describe('mean kernel', () => {
     expect(kernel.finite(slot.subarray(5, 40))).toBe(true);
   });
 
-  it('writes the mean into an array outside its memory when every slot is busy', () => {
+  it('takes arrays outside its memory too: the mean when every slot is busy, a check or an add', () => {
     const kernel = createMeanKernel(10, 1);
     kernel.slots[0]!.set(Float32Array.from({ length: 10 }, (_, i) => i));
     kernel.add(kernel.slots[0]!, 3);
+    kernel.add(Float32Array.from({ length: 10 }, () => 1), 2);
     const out = new Float32Array(10);
     kernel.mean(out, 2);
-    expect(Array.from(out)).toEqual(Array.from({ length: 10 }, (_, i) => (3 * i) / 2));
+    expect(Array.from(out)).toEqual(Array.from({ length: 10 }, (_, i) => (3 * i + 2) / 2));
+    expect(kernel.finite(Float32Array.from({ length: 20 }, (_, i) => (i === 17 ? NaN : i)))).toBe(false);
+    expect(kernel.finite(new Float32Array(20))).toBe(true);
   });
 
   it('falls back to JavaScript only when the accumulator and slots outgrow one WebAssembly memory', () => {

@@ -122,23 +122,30 @@ class WasmMeanKernel implements MeanKernel {
   }
 
   finite(values: Float32Array): boolean {
+    // An array outside this memory has no address here.
+    if (!this.owns(values)) return finiteJs(values);
     const simd = values.length - (values.length % 16);
     if (simd > 0 && this.run.finite(values.byteOffset, simd) !== 1) return false;
     return simd === values.length || finiteJs(values.subarray(simd));
   }
 
   add(slot: Float32Array, weight: number): void {
+    if (!this.owns(slot)) return addWeightedCompensated(this.sum, this.compensation, slot, weight);
     const simd = this.size - (this.size % 4);
     this.run.add(this.sum.byteOffset, this.compensation.byteOffset, simd, slot.byteOffset, weight);
     if (simd < this.size) addWeightedCompensated(this.sum.subarray(simd), this.compensation.subarray(simd), slot.subarray(simd), weight);
   }
 
   mean(out: Float32Array, totalWeight: number): void {
-    // An output outside this memory (every slot busy) has no address here.
-    if (out.buffer !== this.sum.buffer) return meanJs(this.sum, this.compensation, out, totalWeight);
+    // The mean goes to a fresh array when every slot is busy.
+    if (!this.owns(out)) return meanJs(this.sum, this.compensation, out, totalWeight);
     const simd = this.size - (this.size % 2);
     this.run.mean(this.sum.byteOffset, this.compensation.byteOffset, out.byteOffset, simd, totalWeight);
     if (simd < this.size) meanJs(this.sum.subarray(simd), this.compensation.subarray(simd), out.subarray(simd), totalWeight);
+  }
+
+  private owns(values: Float32Array): boolean {
+    return values.buffer === this.sum.buffer;
   }
 }
 
@@ -148,7 +155,8 @@ class WasmMeanKernel implements MeanKernel {
  */
 export function createMeanKernel(size: number, slots: number, prefer: 'wasm-simd' | 'js' = 'wasm-simd'): MeanKernel {
   const bytes = wasmKernelBytes(size, slots);
-  if (prefer === 'wasm-simd' && wasm && bytes <= MAX_WASM_BYTES) return new WasmMeanKernel(wasm, size, slots, bytes);
+  // A page short of the limit, so that no loop's end address wraps past 2^32.
+  if (prefer === 'wasm-simd' && wasm && bytes <= MAX_WASM_BYTES - PAGE) return new WasmMeanKernel(wasm, size, slots, bytes);
   return new JsMeanKernel(size, slots);
 }
 
