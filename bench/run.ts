@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { printResult } from './lib/result.js';
 
 interface Bench {
   readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksRound' | 'noise';
@@ -45,9 +46,14 @@ function runOne(bench: Bench): Promise<number> {
 
 const failed: string[] = [];
 const started = performance.now();
+const took: string[] = [];
 for (const bench of benches) {
   if (values.only !== undefined ? bench.name !== values.only : bench.optIn && !values.all) continue;
+  const t0 = performance.now();
   if ((await runOne(bench)) !== 0) failed.push(bench.name);
+  took.push(`${bench.name} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
-console.log(`\nbenchmarks finished in ${((performance.now() - started) / 1000).toFixed(0)} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`);
+const seconds = (performance.now() - started) / 1000;
+console.log(`\nbenchmarks finished in ${seconds.toFixed(0)} s (${took.join(', ')})${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}`);
+if (values.only === undefined && !values.all) printResult('bench.wall_time', seconds / 60, 'min', '< 10 min for the default set', seconds < 600);
 process.exitCode = failed.length ? 1 : 0;
