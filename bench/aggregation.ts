@@ -216,6 +216,9 @@ export async function benchAggregation(o: AggregationBenchOptions): Promise<void
   const dest = new Uint8Array(o.params * 4);
   const mean = new StreamingMean();
   mean.bind(inputs.spec);
+  // The same path on the JavaScript loops (the fallback past one WebAssembly memory, and the code before the kernel).
+  const meanJs = new StreamingMean({ kernel: 'js' });
+  meanJs.bind(inputs.spec);
   // The kernel's add alone, from a slot already staged: the arithmetic the upload path cannot avoid.
   const kernel = createMeanKernel(o.params, 1);
   kernel.slots[0]!.set(inputs.raw[0]!);
@@ -232,9 +235,10 @@ export async function benchAggregation(o: AggregationBenchOptions): Promise<void
     { name: 'decoder + UpdateSink.write', note: 'staged, finite-checked, then aborted', run: (run) => cohortRound(inputs, mean, 2000 + run, 'stage') },
     { name: 'Cohort: decode -> write -> commit, finish', note: 'the coordinator upload path, no hash', run: async (run) => (last = await cohortRound(inputs, mean, 3000 + run, 'commit')) },
     { name: 'Cohort + SHA-256 per chunk', note: "the same with Peer.receiveChunk's hash: the whole path", run: (run) => cohortRound(inputs, mean, 4000 + run, 'commit+sha256') },
+    { name: 'Cohort on the JS kernel, no hash', note: "StreamingMean({ kernel: 'js' }): the loops before the SIMD kernel", run: (run) => cohortRound(inputs, meanJs, 5000 + run, 'commit') },
   ];
   const seconds = await timeInterleaved(paths, o);
-  const [memcpySeconds, shaSeconds, bareSeconds, compensatedSeconds, , , , cohortSeconds, hashedSeconds] = seconds as [number, number, number, number, number, number, number, number, number];
+  const [memcpySeconds, shaSeconds, bareSeconds, compensatedSeconds, , , , cohortSeconds, hashedSeconds, jsKernelSeconds] = seconds as [number, number, number, number, number, number, number, number, number, number];
   const verdict = check(last!, { plain: references.plain!, compensated: references.compensated! }, inputs);
 
   console.log();
@@ -254,6 +258,7 @@ export async function benchAggregation(o: AggregationBenchOptions): Promise<void
   printResult('aggregation.upload_vs_memcpy', memcpySeconds / hashedSeconds, 'x', '>= 0.50x; decode, SHA-256, stage, check, sum, same run', memcpySeconds / hashedSeconds >= 0.5);
   printResult('aggregation.upload_without_hash_vs_memcpy', memcpySeconds / cohortSeconds, 'x', '>= 0.50x', memcpySeconds / cohortSeconds >= 0.5);
   printResult('aggregation.sha256_vs_memcpy', memcpySeconds / shaSeconds, 'x', 'none: the ceiling of the hashed path');
+  printResult('aggregation.upload_simd_vs_js_kernel', jsKernelSeconds / cohortSeconds, 'x', '> 1: the SIMD kernel over the JavaScript loops, no hash');
   printResult('aggregation.upload_vs_bare_js_compensated_loop', compensatedSeconds / cohortSeconds, 'x', '> 1: faster than the loop alone');
   printResult('aggregation.upload_vs_bare_js_f64_loop', bareSeconds / cohortSeconds, 'x', '> 1');
   printResult('aggregation.upload_throughput', bytes / hashedSeconds / 1e9, 'GB/s', ">= 2.46 GB/s, Flower's aggregate measured earlier", bytes / hashedSeconds / 1e9 >= 2.46);
