@@ -5,6 +5,10 @@ import { MEAN_KERNEL_WASM_BASE64 } from './meanKernelWasm.js';
  * float32 staging slots, with the three passes an upload goes through (finite check, weighted add, mean).
  * Two implementations round identically: WebAssembly SIMD (meanKernel.wat) and plain JavaScript, used when
  * the model does not fit one 4 GiB WebAssembly memory.
+ *
+ * Why double-double and not int64 fixed point (8 bytes/param instead of 16): an int64 add measured only 1.4x to
+ * 1.6x faster here, and it rounds every term to one grid that must be chosen before the first upload arrives;
+ * a grid fine enough for an update of 1e-8 overflows on one of 1e3, so it is order-independent but not exact.
  */
 export interface MeanKernel {
   readonly kind: 'wasm-simd' | 'js';
