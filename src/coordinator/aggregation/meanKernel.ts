@@ -8,7 +8,8 @@ import { MEAN_KERNEL_WASM_BASE64 } from './meanKernelWasm.js';
  *
  * Why double-double and not int64 fixed point (8 bytes/param instead of 16): an int64 add measured only 1.4x to
  * 1.6x faster here, and it rounds every term to one grid that must be chosen before the first upload arrives;
- * a grid fine enough for an update of 1e-8 overflows on one of 1e3, so it is order-independent but not exact.
+ * a grid that keeps float32 precision for a value of 1e-8 overflows on a weighted term (examples x value) of
+ * 1e4, so it is order-independent but not exact.
  */
 export interface MeanKernel {
   readonly kind: 'wasm-simd' | 'js';
