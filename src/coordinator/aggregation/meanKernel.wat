@@ -1,7 +1,7 @@
 ;; The streaming mean's hot loops as WebAssembly SIMD (128-bit). Assembled by scripts/assembleKernel.ts into
 ;; meanKernelWasm.ts; test/coordinator/meanKernel.test.ts checks that the two agree.
 ;;
-;; Every loop rounds exactly as its JavaScript twin in streamingMean.ts: WebAssembly never fuses a multiply
+;; Every loop rounds exactly as its JavaScript twin in meanKernel.ts: WebAssembly never fuses a multiply
 ;; and an add, and f64x2 lanes are IEEE binary64 like JS numbers, so both give the same bits. Pointers are byte
 ;; offsets into the imported memory; counts are values. Each loop takes a multiple of its unroll (the caller
 ;; runs the remainder in JavaScript); loads and stores need no alignment.
@@ -25,7 +25,7 @@
     (local.set $a (f32x4.add (f32x4.add (local.get $a) (local.get $b)) (f32x4.add (local.get $c) (local.get $d))))
     (i32x4.all_true (f32x4.eq (local.get $a) (local.get $a))))
 
-;; sum[i], compensation[i] += w * x[i] by TwoSum (addWeightedCompensated's body) for the n float32 at $p:
+  ;; sum[i], compensation[i] += w * x[i] by TwoSum (addWeightedCompensated's body) for the n float32 at $p:
   ;; b = w * x is exact (a float32 times an integer weight below 2^29 fits a float64); s = a + b; the rounding
   ;; error of that addition goes into c. Sums at $qs, compensations at $qc (float64). n % 4 == 0.
   (func (export "add") (param $qs i32) (param $qc i32) (param $n i32) (param $p i32) (param $weight f64)
