@@ -26,6 +26,7 @@ import { COHORT_VERSION, PROTOCOL_VERSION } from '../src/protocol/version.js';
 import { benchArgs } from './lib/args.js';
 import { ConstantStepTrainer } from './lib/constantStepTrainer.js';
 import { isMain } from './lib/isMain.js';
+import { printResult } from './lib/result.js';
 import { median } from './lib/stats.js';
 import { formatTable, ratio } from './lib/table.js';
 
@@ -300,6 +301,9 @@ export async function benchHandshake(o: HandshakeBenchOptions): Promise<void> {
     `the coordinator's own crypto per node: 1 sign + 1 first-use verify + 2 transcripts = ${us(coordinatorUs)}, ` +
       `a ceiling of about ${Math.round(1e6 / coordinatorUs).toLocaleString('en')} handshakes/s on one core from signatures alone`,
   );
+  console.log();
+  printResult('handshake.vs_plain_connect_sequential', handshakeMs / plainMs, 'x', 'none set: the cost of mutual authentication per connection');
+  printResult('handshake.vs_plain_connect_parallel', parHandshake / parPlain, 'x', `none set (${o.clients} clients at once)`);
 }
 
 if (isMain(import.meta.url)) {

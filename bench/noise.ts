@@ -13,6 +13,7 @@ import { addDiscreteGaussianNoise, fillGaussian, GRID_STEPS_LOG2 } from '../src/
 import { benchArgs } from './lib/args.js';
 import { fillBoxMuller } from './lib/boxMuller.js';
 import { median, timeRuns } from './lib/stats.js';
+import { printResult } from './lib/result.js';
 
 const args = benchArgs(['draws', 'runs', 'slow-draws'] as const);
 const draws = args.number('draws', 1_000_000);
@@ -62,3 +63,6 @@ console.log(`discrete gaussian, every comparison by integer bounds (the fallback
 console.log(`discrete gaussian, CKS20 Algorithm 1 with BigInt rationals (the paper's way): ${fmt(reference)} draws/s (${(dg / reference).toFixed(0)}x slower than the fast path; ${slowDraws} draws)`);
 const ok = dg / bm >= 0.1;
 console.log(`verdict: exact discrete gaussian at ${(dg / bm).toFixed(3)}x box-muller -> ${ok ? 'meets' : 'MISSES'} the 0.10x target`);
+console.log();
+printResult('noise.discrete_gaussian_vs_box_muller', dg / bm, 'x', '>= 0.10x box-muller draws/s', ok);
+printResult('noise.mechanism_vs_box_muller', mech / bm, 'x', '>= 0.10x', mech / bm >= 0.1);

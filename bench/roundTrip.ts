@@ -3,11 +3,19 @@
  * forked as its own process (so this process's RSS is the coordinator's alone). Each client's "training"
  * adds a known step, so the new global model is checked value by value.
  *
- *   npx tsx bench/roundTrip.ts [--params 100_000_000] [--clients 2] [--no-evaluate]
+ *   npx tsx bench/roundTrip.ts [--params 100_000_000] [--clients 2] [--rounds 1] [--no-evaluate]
  *                              [--chunk-bytes 1048576] [--window 4] [--ack-timeout-ms 60000] [--round-timeout-ms 600000]
- *                              [--client-cpu-prof DIR]
+ *                              [--client-cpu-prof DIR] [--breakdown]
+ *
+ * --rounds N runs N rounds: the first pays for touching fresh memory on every side, the last shows a steady state.
+ * --breakdown profiles the coordinator (the inspector's CPU profiler, during run()) and the clients
+ * (--cpu-prof) and prints where each side's CPU time went: encode, hash, socket, decode, stage + sum, apply.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Coordinator } from '../src/coordinator/coordinator.js';
 import type { RoundRecord } from '../src/coordinator/roundRecord.js';
@@ -16,9 +24,11 @@ import { DEFAULT_CHUNK_BYTES, defaultPeerOptions } from '../src/protocol/peer.js
 import { encodedByteLength } from '../src/protocol/tensorCodec.js';
 import { sizeOfShape, type Weights } from '../src/protocol/tensors.js';
 import { benchArgs } from './lib/args.js';
+import { STAGES, breakdown, type CpuProfile, type Stage } from './lib/cpuBreakdown.js';
 import { epochMs } from './lib/constantStepTrainer.js';
 import { isMain } from './lib/isMain.js';
 import { benchSpec } from './lib/modelSpec.js';
+import { printResult } from './lib/result.js';
 import { RssSampler, maxRssBytes } from './lib/rss.js';
 import { formatTable, mb } from './lib/table.js';
 import type { ClientConfig, ClientReport } from './roundTripClient.js';
@@ -26,6 +36,8 @@ import type { ClientConfig, ClientReport } from './roundTripClient.js';
 export interface RoundTripOptions {
   readonly params: number;
   readonly clients: number;
+  /** Rounds in the run (1 by default); the check follows every round's float32 arithmetic. */
+  readonly rounds?: number;
   /** Run the evaluation phase too (the weights go down once more to every client). */
   readonly evaluate: boolean;
   readonly chunkBytes: number;
@@ -35,7 +47,13 @@ export interface RoundTripOptions {
   readonly roundTimeoutMs: number;
   /** Writes each client's V8 CPU profile here (profile the coordinator with `node --cpu-prof` itself). */
   readonly clientProfileDir?: string;
+  /** Profile both sides and print where the CPU time went, by stage. */
+  readonly breakdown?: boolean;
 }
+
+/** The round measured on these machines before the upload path's rework (issue 17), and the 4x target. */
+const BASELINE_ROUND_S = 12.2;
+const BASELINE_MB_PER_S = 196;
 
 /** Client k (from 0) trains on 100 (k+1) examples and moves every weight by (k+1)/4. */
 const stepOf = (k: number) => (k + 1) / 4;
@@ -53,25 +71,35 @@ function initialWeights(params: number): Weights {
 }
 
 /**
- * The model FedAvg must produce, computed with the same float operations in the same order: a float64
- * weighted sum of the (exact) steps, divided by the total weight, stored as float32, then added to the
- * float32 global and stored as float32.
+ * The model FedAvg must produce after `rounds` rounds, computed with the same float operations in the same
+ * order, for each of the 1024 initial values: each client trains to float32(g + step) and sends
+ * float32(local - g); the float64 weighted sum of those (exact: a few small dyadic terms) is divided by the
+ * total weight and stored as float32; the new global is float32(g + mean).
  */
-function checkResult(result: Weights, clients: number): { mismatches: number; meanStep: number } {
-  let sum = 0;
+function expectedGlobals(clients: number, rounds: number): Float32Array {
+  const out = Float32Array.from({ length: 1024 }, (_, v) => v);
   let total = 0;
-  for (let k = 0; k < clients; k++) {
-    sum += examplesOf(k) * stepOf(k);
-    total += examplesOf(k);
+  for (let k = 0; k < clients; k++) total += examplesOf(k);
+  for (let r = 0; r < rounds; r++) {
+    for (let v = 0; v < out.length; v++) {
+      const g = out[v]!;
+      let sum = 0;
+      for (let k = 0; k < clients; k++) sum += examplesOf(k) * Math.fround(Math.fround(g + stepOf(k)) - g);
+      out[v] = g + Math.fround(sum / total);
+    }
   }
-  const meanStep = Math.fround(sum / total);
+  return out;
+}
+
+function checkResult(result: Weights, clients: number, rounds: number): { mismatches: number; meanStep: number } {
+  const expected = expectedGlobals(clients, rounds);
   let mismatches = 0;
   let at = 0;
   for (const t of result) {
-    for (let i = 0; i < t.data.length; i++) if (t.data[i] !== Math.fround(((at + i) % 1024) + meanStep)) mismatches++;
+    for (let i = 0; i < t.data.length; i++) if (t.data[i] !== expected[(at + i) % 1024]) mismatches++;
     at += t.data.length;
   }
-  return { mismatches, meanStep };
+  return { mismatches, meanStep: expected[0]! };
 }
 
 function forkClient(config: ClientConfig, clientProfileDir: string | undefined, onReport: (r: ClientReport) => void): ChildProcess {
@@ -131,46 +159,83 @@ function startClients(o: RoundTripOptions, url: string, coordinatorKey: string):
   return { children, reports, joined, crashed };
 }
 
+/** Sums the per-stage CPU seconds of every client profile in `dir`. */
+function clientBreakdown(dir: string): Record<Stage, number> {
+  const total = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const stages = breakdown(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile);
+    for (const stage of STAGES) total[stage] += stages[stage];
+  }
+  return total;
+}
+
+function printBreakdown(coordinator: Record<Stage, number>, clients: Record<Stage, number>, clientCount: number): void {
+  const s = (x: number) => `${x.toFixed(2)} s`;
+  console.log();
+  console.log(`where the time went, by stage: sampled self time (coordinator during run(), the ${clientCount} clients from start to exit, summed).`);
+  console.log('A sample is wall-clock time with that function on the stack: it includes page faults on fresh memory and time the OS gave other processes.');
+  console.log(formatTable(['stage', 'coordinator', 'clients'], STAGES.map((stage) => [stage, s(coordinator[stage]), s(clients[stage])])));
+}
+
 export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
+  if (o.breakdown && !o.clientProfileDir) o = { ...o, clientProfileDir: mkdtempSync(join(tmpdir(), 'cohort-roundtrip-prof-')) };
   const payload = encodedByteLength(benchSpec(o.params));
   console.log(`\n## One FedAvg round: ${o.clients} clients x ${o.params.toLocaleString('en')} float32 params (${mb(payload)} per copy), loopback, ${o.chunkBytes}-byte chunks, window ${o.window}`);
   console.log(`node ${process.version}; coordinator in this process (pid ${process.pid}), each client forked; evaluation phase ${o.evaluate ? 'on' : 'off'}`);
   const initial = initialWeights(o.params);
   const rssBefore = process.memoryUsage().rss;
   const sampler = new RssSampler(50);
-  let record: RoundRecord | undefined;
+  const records: RoundRecord[] = [];
+  const rounds = o.rounds ?? 1;
   const coordinator = await Coordinator.start({
     strategy: new FedAvg({ minFitClients: o.clients, fractionEvaluate: o.evaluate ? 1 : 0, fit: { epochs: 1, batchSize: 1, learningRate: 1 } }),
     initialWeights: initial,
-    rounds: 1,
+    rounds,
     roundTimeoutMs: o.roundTimeoutMs,
     transfer: { chunkBytes: o.chunkBytes, window: o.window, ackTimeoutMs: o.ackTimeoutMs },
-    onRound: (r) => (record = r),
+    onRound: (r) => void records.push(r),
   });
   const coordinatorKey = Buffer.from(coordinator.identity.publicKey).toString('base64');
   const clients = startClients(o, coordinator.url, coordinatorKey);
   try {
     // Wait for every client before run(), so the round's time excludes their start-up.
     await Promise.race([clients.joined, clients.crashed]);
+    const profiler = o.breakdown ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
     const cpu0 = process.cpuUsage();
     const started = epochMs();
     const run = await Promise.race([coordinator.run(), clients.crashed]);
     const cpu = process.cpuUsage(cpu0);
+    const coordinatorProfile = profiler ? ((await profiler.post('Profiler.stop')).profile as CpuProfile) : undefined;
+    profiler?.disconnect();
     sampler.stop();
     const coordinatorMaxRss = maxRssBytes();
     await Promise.race([Promise.all(clients.children.map(exited)), new Promise((r) => setTimeout(r, 10_000))]);
-    const verdict = checkResult(run.weights, o.clients);
-    printRound(o, payload, record!, started, clients.reports, {
+    const verdict = checkResult(run.weights, o.clients, rounds);
+    const record = records.at(-1)!;
+    if (rounds > 1) console.log(`\nrounds: ${records.map((r) => `${r.round}: ${(r.durationMs / 1000).toFixed(2)} s`).join(', ')} (the tables below: the last round; the clients' rows: every fit)`);
+    printRound(o, payload, record, started, clients.reports, {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       rssBefore,
       sampledPeak: sampler.peak,
       samples: sampler.samples,
       maxRss: coordinatorMaxRss,
     });
-    const failures = record!.fit.outcomes.filter((c) => c.failure);
+    if (coordinatorProfile) {
+      printBreakdown(breakdown(coordinatorProfile), clientBreakdown(o.clientProfileDir!), o.clients);
+      // Kept for a closer look (chrome://inspect or any .cpuprofile viewer); not a .cpuprofile, so not a client's.
+      writeFileSync(join(o.clientProfileDir!, 'coordinator.cpuprofile.json'), JSON.stringify(coordinatorProfile));
+      console.log(`profiles: ${o.clientProfileDir} (the coordinator's: coordinator.cpuprofile.json)`);
+    }
+    const failures = records.flatMap((r) => r.fit.outcomes.filter((c) => c.failure));
     if (failures.length > 0) throw new Error(`fit failures: ${JSON.stringify(failures)}`);
     if (verdict.mismatches > 0) throw new Error(`the new global model differs from the expected one at ${verdict.mismatches} of ${o.params} parameters`);
-    console.log(`result check: all ${o.params.toLocaleString('en')} parameters equal initial + ${verdict.meanStep} (the example-weighted mean step), exactly`);
+    console.log(`result check: all ${o.params.toLocaleString('en')} parameters equal the model FedAvg makes in ${rounds} round(s) from their initial values (0 -> ${verdict.meanStep}), exactly`);
+    printResults(o, payload, records, coordinatorMaxRss);
   } finally {
     sampler.stop();
     await coordinator.close();
@@ -208,7 +273,7 @@ function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, s
   console.log();
   console.log(
     formatTable(
-      ['client', 'attempt', 'weights received', 'trained', 'update acknowledged', 'client peak RSS'],
+      ['client', 'fit #', 'weights received', 'trained', 'update acknowledged', 'client peak RSS'],
       fits.map((f, i) => [
         f.name,
         String(fits.slice(0, i + 1).filter((g) => g.name === f.name).length),
@@ -236,16 +301,37 @@ function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, s
   console.log(`coordinator CPU during the round: ${usage.cpuSeconds.toFixed(2)} s (user + system)`);
 }
 
+function printResults(o: RoundTripOptions, payload: number, records: readonly RoundRecord[], maxRss: number): void {
+  const bytes = (o.evaluate ? 3 : 2) * o.clients * payload;
+  // The first round, as the baseline was measured (a one-round run); the last one is the steady state.
+  const seconds = records[0]!.durationMs / 1000;
+  const rate = bytes / 1e6 / seconds;
+  const size = `${o.params.toLocaleString('en')} params x ${o.clients} clients${o.evaluate ? '' : ', no evaluation'}`;
+  const scaled = o.params === 100_000_000 && o.clients === 2 && o.evaluate;
+  console.log();
+  printResult('roundTrip.round_time', seconds, 's', scaled ? `<= ${(BASELINE_ROUND_S / 4).toFixed(2)} s: 4x faster than ${BASELINE_ROUND_S} s measured before; ${size}` : `none at this size (${size})`, scaled ? seconds <= BASELINE_ROUND_S / 4 : undefined);
+  printResult('roundTrip.throughput', rate, 'MB/s', scaled ? `>= ${4 * BASELINE_MB_PER_S} MB/s: 4x the ${BASELINE_MB_PER_S} MB/s measured before` : 'none at this size', scaled ? rate >= 4 * BASELINE_MB_PER_S : undefined);
+  if (records.length > 1) {
+    const steady = records.at(-1)!.durationMs / 1000;
+    printResult('roundTrip.steady_round_time', steady, 's', `none set; round ${records.length} of ${records.length}, against the first round's ${seconds.toFixed(1)} s`);
+    const target = `>= ${4 * BASELINE_MB_PER_S} MB/s`;
+    printResult('roundTrip.steady_throughput', bytes / 1e6 / steady, 'MB/s', scaled ? target : 'none at this size', scaled ? bytes / 1e6 / steady >= 4 * BASELINE_MB_PER_S : undefined);
+  }
+  printResult('roundTrip.coordinator_peak_rss_vs_model', maxRss / payload, 'x', '<= 3x the model', maxRss / payload <= 3);
+}
+
 if (isMain(import.meta.url)) {
-  const args = benchArgs(['params', 'clients', 'chunk-bytes', 'window', 'ack-timeout-ms', 'round-timeout-ms'], ['no-evaluate'], ['client-cpu-prof']);
+  const args = benchArgs(['params', 'clients', 'rounds', 'chunk-bytes', 'window', 'ack-timeout-ms', 'round-timeout-ms'], ['no-evaluate', 'breakdown'], ['client-cpu-prof']);
   await benchRoundTrip({
     params: args.number('params', 100_000_000),
     clients: args.number('clients', 2),
+    rounds: args.number('rounds', 1),
     evaluate: !args.flag('no-evaluate'),
     chunkBytes: args.number('chunk-bytes', DEFAULT_CHUNK_BYTES),
     window: args.number('window', defaultPeerOptions.window),
     ackTimeoutMs: args.number('ack-timeout-ms', 60_000),
     roundTimeoutMs: args.number('round-timeout-ms', 600_000),
     ...(args.text('client-cpu-prof') ? { clientProfileDir: args.text('client-cpu-prof')! } : {}),
+    breakdown: args.flag('breakdown'),
   });
 }

@@ -12,6 +12,7 @@ import nacl from 'tweetnacl';
 import { generateIdentity, sign, verify, type Identity } from '../src/crypto/identity.js';
 import { benchArgs } from './lib/args.js';
 import { isMain } from './lib/isMain.js';
+import { printResult } from './lib/result.js';
 import { median, timeRuns } from './lib/stats.js';
 import { formatTable, ratio } from './lib/table.js';
 
@@ -114,6 +115,8 @@ export async function benchSignatures(o: SignatureBenchOptions): Promise<void> {
   console.log();
   console.log(`verifications/s: node:crypto ${Math.round(nodeVerify).toLocaleString('en')} (from DESIGN.md: about ${DESIGN_NODE_PER_S.toLocaleString('en')}), tweetnacl ${Math.round(naclVerify).toLocaleString('en')} (from DESIGN.md: about ${DESIGN_TWEETNACL_PER_S})`);
   console.log(`wire check: ${Math.min(o.count, 200)} signatures byte-identical between node:crypto and tweetnacl, each verified by the other side`);
+  console.log();
+  printResult('signatures.verify_node_vs_tweetnacl', nodeVerify / naclVerify, 'x', `none set (DESIGN.md measured ${ratio(DESIGN_NODE_PER_S / DESIGN_TWEETNACL_PER_S)})`);
 }
 
 if (isMain(import.meta.url)) {

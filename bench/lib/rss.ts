@@ -4,11 +4,12 @@ export function maxRssBytes(): number {
 }
 
 /**
- * Samples `process.memoryUsage().rss` on a timer. A timer only fires when the event loop is free, so long
+ * Samples `process.memoryUsage.rss()` on a timer. A timer only fires when the event loop is free, so long
  * synchronous work (encoding, summing) is missed: read it next to `maxRssBytes()`, which is not.
  */
 export class RssSampler {
-  peak = process.memoryUsage().rss;
+  // memoryUsage.rss() reads the RSS alone; memoryUsage() also walks the V8 heap (seconds over a long round).
+  peak = process.memoryUsage.rss();
   samples = 0;
   private readonly timer: NodeJS.Timeout;
 
@@ -18,7 +19,7 @@ export class RssSampler {
 
   sample(): void {
     this.samples++;
-    this.peak = Math.max(this.peak, process.memoryUsage().rss);
+    this.peak = Math.max(this.peak, process.memoryUsage.rss());
   }
 
   stop(): void {

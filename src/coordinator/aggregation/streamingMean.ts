@@ -1,5 +1,8 @@
 import { totalParameters, type TensorSpec } from '../../protocol/tensors.js';
 import type { AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
+import { createMeanKernel, type MeanKernel } from './meanKernel.js';
+
+export { addWeighted, addWeightedCompensated } from './meanKernel.js';
 
 export interface StreamingMeanOptions {
   /**
@@ -9,34 +12,12 @@ export interface StreamingMeanOptions {
    * whatever the client count.
    */
   readonly slots?: number;
+  /** The hot loops: WebAssembly SIMD where the model fits its memory (the default), or plain JavaScript. */
+  readonly kernel?: 'wasm-simd' | 'js';
 }
 
 export class AggregationError extends Error {
   override readonly name = 'AggregationError';
-}
-
-/** Adds `weight * staged` into a float64 sum; the plain loop, kept as the benchmarks' reference. */
-export function addWeighted(sum: Float64Array, staged: Float32Array, weight: number): void {
-  const n = sum.length;
-  for (let i = 0; i < n; i++) sum[i]! += weight * staged[i]!;
-}
-
-/**
- * Adds `weight * staged` into the double-double accumulator (sum, compensation) with Knuth's TwoSum, the
- * hot loop of FedAvg. A float32 times an integer weight below 2^29 is exact in float64, and TwoSum keeps
- * each addition's rounding error, so `sum + compensation` is the exact total in practice: the mean does
- * not depend on the order in which updates arrive, which makes runs reproducible bit for bit.
- */
-export function addWeightedCompensated(sum: Float64Array, compensation: Float64Array, staged: Float32Array, weight: number): void {
-  const n = sum.length;
-  for (let i = 0; i < n; i++) {
-    const a = sum[i]!;
-    const b = weight * staged[i]!;
-    const s = a + b;
-    const bv = s - a;
-    compensation[i]! += a - (s - bv) + (b - bv);
-    sum[i] = s;
-  }
 }
 
 /** Weighted mean of client updates in a float64 accumulator: FedAvg's aggregation, O(model) memory. */
@@ -44,14 +25,17 @@ export class StreamingMean implements Aggregator {
   readonly name = 'mean';
   private size = -1;
   private readonly slotCount: number;
+  private readonly preferKernel: 'wasm-simd' | 'js';
   private free: Float32Array[] = [];
-  /** The double-double accumulator, allocated once and zeroed per round (first touch of fresh pages is slow). */
-  private sum = new Float64Array(0);
-  private compensation = new Float64Array(0);
+  /** The double-double accumulator and the slots, allocated once and zeroed per round (first touch of fresh pages is slow). */
+  private kernel: MeanKernel | undefined;
+  /** The accumulator was just allocated, so already zero: the first round skips writing 16 bytes/param. */
+  private fresh = false;
   private waiters: ((slot: Float32Array) => void)[] = [];
 
   constructor(options: StreamingMeanOptions = {}) {
     this.slotCount = options.slots ?? 2;
+    this.preferKernel = options.kernel ?? 'wasm-simd';
     if (!Number.isInteger(this.slotCount) || this.slotCount < 1) throw new AggregationError(`slots must be a positive integer, got ${this.slotCount}`);
   }
 
@@ -60,18 +44,22 @@ export class StreamingMean implements Aggregator {
     if (size === 0) throw new AggregationError('the model has no parameters');
     if (size !== this.size) {
       this.size = size;
-      this.free = Array.from({ length: this.slotCount }, () => new Float32Array(size));
-      this.sum = new Float64Array(size);
-      this.compensation = new Float64Array(size);
+      this.kernel = createMeanKernel(size, this.slotCount, this.preferKernel);
+      this.free = [...this.kernel.slots];
+      this.fresh = true;
     }
   }
 
   begin(round: number): AggregationRound {
-    if (this.size < 0) throw new AggregationError('bind() the aggregator to the model before round 1');
+    const kernel = this.kernel;
+    if (!kernel) throw new AggregationError('bind() the aggregator to the model before round 1');
     // One round at a time uses the accumulator: rounds are sequential, and a closed round refuses commits.
-    const { sum, compensation } = this;
-    sum.fill(0);
-    compensation.fill(0);
+    const { sum, compensation } = kernel;
+    if (!this.fresh) {
+      sum.fill(0);
+      compensation.fill(0);
+    }
+    this.fresh = false;
     const contributors: string[] = [];
     let totalWeight = 0;
     let closed = false;
@@ -95,14 +83,10 @@ export class StreamingMean implements Aggregator {
               release();
               throw new AggregationError(`update values out of place: offset ${offset}, ${values.length} values, model has ${size}`);
             }
-            // Copy and check in one pass: x - x is 0 for every finite x and NaN for NaN and +-Infinity.
-            let check = 0;
-            for (let i = 0; i < values.length; i++) {
-              const v = values[i]!;
-              slot[offset + i] = v;
-              check += v - v;
-            }
-            if (check !== 0) {
+            // The run is checked right after it is copied, while it is still in cache.
+            const staged = slot.subarray(offset, offset + values.length);
+            staged.set(values);
+            if (!kernel.finite(staged)) {
               const bad = values.findIndex((v) => !Number.isFinite(v));
               release();
               throw new AggregationError(`update has a non-finite value (${values[bad]}) at parameter ${offset + bad}`);
@@ -123,7 +107,7 @@ export class StreamingMean implements Aggregator {
               release();
               throw new AggregationError(`commit scale must be within [0, 1], got ${scale}`);
             }
-            addWeightedCompensated(sum, compensation, slot, weight * scale);
+            kernel.add(slot, weight * scale);
             totalWeight += weight;
             contributors.push(clientId);
             release();
@@ -139,12 +123,7 @@ export class StreamingMean implements Aggregator {
         // valid until the next round starts staging, which is after the strategy has applied it.
         // The compensation is folded into the sum in place (the accumulator is zeroed when the next round begins).
         const mean = this.free[this.free.length - 1] ?? new Float32Array(size);
-        for (let i = 0; i < size; i++) {
-          const total = sum[i]! + compensation[i]!;
-          sum[i] = total;
-          compensation[i] = 0; // so that a second finish() gives the same result
-          mean[i] = total / totalWeight;
-        }
+        kernel.mean(mean, totalWeight);
         return { mean, totalWeight, contributors: [...contributors], sum };
       },
     };
