@@ -11,6 +11,7 @@ export interface LocalNoise {
 /** What a fit task asks of this node, read from its instructions. */
 export type FitTaskTerms =
   | { readonly mode: 'ckks'; readonly instructions: EncryptedInstructions }
+  | { readonly mode: 'secaggplus'; readonly clipNorm: number | undefined }
   | { readonly mode: 'plain'; readonly clipNorm: number | undefined };
 
 /**
@@ -29,7 +30,7 @@ export function instructedNoiseMultiplier(i: EncryptedInstructions): number {
   return 1 / Math.sqrt(zDelta ** -2 + (2 * sigmaB) ** -2);
 }
 
-function modeRefusal(policy: ResolvedSecurityPolicy, mode: 'plain' | 'ckks', what: string): string | undefined {
+function modeRefusal(policy: ResolvedSecurityPolicy, mode: 'plain' | 'ckks' | 'secaggplus', what: string): string | undefined {
   if (policy.mode && policy.mode !== mode) return `this node requires secure aggregation ${policy.mode}, and the coordinator sent a ${mode === 'plain' ? 'plaintext' : mode} ${what}`;
   return undefined;
 }
@@ -46,6 +47,9 @@ export function fitTaskRefusal(policy: ResolvedSecurityPolicy, terms: FitTaskTer
   if (wrongMode) return wrongMode;
   if ((policy.minNoiseMultiplier === undefined && policy.maxClipNorm === undefined) || localFloorHolds(policy, local)) return undefined;
   const { minNoiseMultiplier: minZ, maxClipNorm: maxC } = policy;
+  if (terms.mode === 'secaggplus') {
+    return `this node requires ${minZ !== undefined ? `DP noise of at least ${minZ} x the clip norm` : `clipping to at most ${maxC}`}; secaggplus adds no distributed noise yet (require mode ckks, or set this node's localPrivacy)`;
+  }
   if (terms.mode === 'plain') {
     if (minZ !== undefined) {
       return `this node requires DP noise of at least ${minZ} x the clip norm; in plain mode the coordinator adds it, which this node cannot check (require mode ckks, or set this node's localPrivacy)`;
@@ -74,7 +78,9 @@ export function clipNormRefusal(policy: ResolvedSecurityPolicy, clipNorm: number
 }
 
 /** Why this node refuses an evaluate task whose model arrives in `mode`, or undefined. */
-export function evaluateTaskRefusal(policy: ResolvedSecurityPolicy, mode: 'plain' | 'ckks'): string | undefined {
+export function evaluateTaskRefusal(policy: ResolvedSecurityPolicy, mode: 'plain' | 'ckks' | 'secaggplus'): string | undefined {
+  // SecAgg+ protects uploads only: the coordinator holds the global model, which evaluate tasks carry in plaintext.
+  if (policy.mode === 'secaggplus' && mode === 'plain') return undefined;
   return modeRefusal(policy, mode, 'evaluate task');
 }
 
@@ -88,5 +94,6 @@ export function statisticsRefusal(policy: ResolvedSecurityPolicy): string | unde
 export function fitTaskTerms(extra: Readonly<Record<string, unknown>> | undefined): FitTaskTerms {
   const instructions = readEncryptedInstructions(extra);
   if (instructions) return { mode: 'ckks', instructions };
+  if (numberExtra(extra, TASK_EXTRAS.secaggWeight) !== undefined) return { mode: 'secaggplus', clipNorm: numberExtra(extra, TASK_EXTRAS.clipNorm) };
   return { mode: 'plain', clipNorm: numberExtra(extra, TASK_EXTRAS.clipNorm) };
 }

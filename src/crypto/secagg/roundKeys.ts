@@ -2,16 +2,28 @@ import { sign, verify, type Identity } from '../identity.js';
 import { transcript } from '../transcript.js';
 
 /** What a client signs so its round keys cannot be swapped by the coordinator or replayed in another round or run. */
-export function roundKeysMessage(runId: string, round: number, name: string, encryptionKey: Uint8Array, maskKey: Uint8Array): Uint8Array {
-  return transcript('cohort-secaggplus-round-keys-v1', [runId, round, name, encryptionKey, maskKey]);
+export interface RoundKeys {
+  readonly runId: string;
+  readonly round: number;
+  readonly name: string;
+  /** X25519 key the share boxes addressed to this client are sealed to. */
+  readonly encryptionKey: Uint8Array;
+  /** X25519 key the pairwise masks are agreed with (its secret is Shamir-shared for dropout recovery). */
+  readonly maskKey: Uint8Array;
+  /** SHA-256 of the self-mask seed: lets the coordinator check a reconstructed seed. */
+  readonly selfMaskCommitment: Uint8Array;
 }
 
-export function signRoundKeys(identity: Identity, runId: string, round: number, name: string, encryptionKey: Uint8Array, maskKey: Uint8Array): Uint8Array {
-  return sign(roundKeysMessage(runId, round, name, encryptionKey, maskKey), identity.secretKey);
+export function roundKeysMessage(k: RoundKeys): Uint8Array {
+  return transcript('cohort-secaggplus-round-keys-v1', [k.runId, k.round, k.name, k.encryptionKey, k.maskKey, k.selfMaskCommitment]);
 }
 
-export function verifyRoundKeys(identityKey: Uint8Array, signature: Uint8Array, runId: string, round: number, name: string, encryptionKey: Uint8Array, maskKey: Uint8Array): boolean {
-  return verify(roundKeysMessage(runId, round, name, encryptionKey, maskKey), signature, identityKey);
+export function signRoundKeys(identity: Identity, keys: RoundKeys): Uint8Array {
+  return sign(roundKeysMessage(keys), identity.secretKey);
+}
+
+export function verifyRoundKeys(identityKey: Uint8Array, signature: Uint8Array, keys: RoundKeys): boolean {
+  return verify(roundKeysMessage(keys), signature, identityKey);
 }
 
 /**

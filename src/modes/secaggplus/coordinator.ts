@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import type { ClientRegistry } from '../../coordinator/clientRegistry.js';
+import type { EncodedWeights } from '../../coordinator/clientSession.js';
+import { collectTasks } from '../../coordinator/collectTasks.js';
+import { RunError } from '../../coordinator/coordinatorOptions.js';
+import { encodeGlobal } from '../../coordinator/encodeGlobal.js';
+import type { RoundRecord } from '../../coordinator/roundRecord.js';
+import type { RunStore } from '../../coordinator/store/runStore.js';
+import type { FitReport, FitTask, StrategyCapabilities, TaskFailure } from '../../coordinator/strategy.js';
+import { weightsHash } from '../../coordinator/weightsHash.js';
+import { dequantizeSum } from '../../crypto/secagg/quantize.js';
+import { TASK_EXTRAS } from '../../protocol/taskExtras.js';
+import { specOf, totalParameters, type Weights } from '../../protocol/tensors.js';
+import type { CoordinatorMode, FitPhase, ModeContext, ModeDefinition } from '../mode.js';
+import { exchangeKeys, failureOf, stage } from './keyExchange.js';
+import { MaskedSum } from './maskedSum.js';
+import { checkSecAggPlusOptions, type SecAggPlusOptions } from './settings.js';
+import { unmaskSum } from './unmasking.js';
+import { canonicalSet } from './wire.js';
+
+/** Every task of a round that could not run under SecAgg+ (too few clients to protect anyone, say). */
+function failedPhase(tasks: readonly FitTask[], failures: TaskFailure[], reason: string): FitPhase {
+  const named = new Set(failures.map((f) => f.client.id));
+  const all = [...failures, ...tasks.filter((t) => !named.has(t.client.id)).map((t) => ({ client: t.client, reason: 'refused' as const, detail: reason }))];
+  return { reports: [], failures: all, commit: () => { throw new RunError(`SecAgg+ round failed: ${reason}`); } };
+}
+
+/**
+ * SecAgg+ mode's coordinator half (Bonawitz et al. 2017 with Bell et al. 2020's neighbour graph). The global
+ * model is public to the coordinator, as in plain mode; each fit round runs the key exchange, collects masked
+ * updates into a sum mod 2^32, runs the consistency round, and strips the masks with the shares the survivors
+ * reveal. The coordinator learns the weighted mean of the survivors' updates, never an individual one, and
+ * hands it to the strategy exactly as plain mode hands its mean.
+ */
+class SecAggPlusCoordinator implements CoordinatorMode {
+  readonly name = 'secaggplus' as const;
+  readonly maxUploadBytes: number;
+  private global: Weights;
+  private readonly parameters: number;
+  private readonly options: SecAggPlusOptions;
+  private encoded: { readonly of: Weights; readonly payload: EncodedWeights } | undefined;
+
+  constructor(private readonly context: ModeContext) {
+    if (context.privacy) throw new RunError('differential privacy with secureAggregation: secaggplus is not implemented yet (its distributed noise is future work): use ckks or plain for DP runs');
+    this.options = context.secaggplus ?? {};
+    try {
+      checkSecAggPlusOptions(this.options);
+    } catch (e) {
+      throw new RunError((e as Error).message);
+    }
+    this.parameters = totalParameters(specOf(context.initialWeights));
+    this.maxUploadBytes = 4 * this.parameters;
+    this.global = context.strategy.initialize(context.initialWeights);
+  }
+
+  async prepare(): Promise<void> {}
+
+  ready(): boolean {
+    return true;
+  }
+
+  async fit(round: number, tasks: readonly FitTask[], registry: ClientRegistry, deadlineMs: number): Promise<FitPhase> {
+    const { runId, log, audit } = this.context;
+    let keys;
+    try {
+      keys = await exchangeKeys(runId, round, this.options, tasks, registry, deadlineMs);
+    } catch (e) {
+      log.warn({ round, error: (e as Error).message }, 'SecAgg+ key exchange failed');
+      return failedPhase(tasks, [], (e as Error).message);
+    }
+    const { settings, failures } = keys;
+    const exampleOf = new Map(tasks.map((t) => [t.client.name, t.client.numTrainExamples || 1]));
+    const cohortExamples = [...keys.members.keys()].reduce((s, n) => s + exampleOf.get(n)!, 0);
+    const sum = new MaskedSum(this.parameters);
+    const target = sum.target(new Set(keys.ready.map((p) => p.task.client.name)));
+    const download = this.evaluationPayload();
+    const fitted = await collectTasks(
+      keys.ready.map((p) => p.task),
+      registry,
+      (session, task, taskId) => {
+        const extra = {
+          ...task.instructions.extra,
+          [TASK_EXTRAS.secaggWeight]: exampleOf.get(task.client.name)! / cohortExamples,
+          [TASK_EXTRAS.secaggCohortSize]: keys.members.size,
+          [TASK_EXTRAS.secaggClippingRange]: settings.clippingRange,
+          [TASK_EXTRAS.secaggBits]: settings.bits,
+        };
+        return session.fit(round, taskId, { ...task.instructions, extra }, download, target);
+      },
+      deadlineMs,
+      'fit',
+    );
+    failures.push(...fitted.failures);
+    const survivors = canonicalSet(sum.contributors);
+    const reports = fitted.reports.filter((r) => survivors.includes(r.client.name));
+    const surviving = keys.ready.filter((p) => survivors.includes(p.task.client.name));
+    // The consistency round: every survivor signs the set it is told; the signatures go to every survivor.
+    const signed = await stage(surviving, [], 'SecAgg+ consistency', async (p) => (await p.session.request({ type: 'secagg-consistency', round, survivors }, 'secagg-survivors-signed', deadlineMs)).signature);
+    const signatures = signed.map(({ p, reply }) => ({ name: p.task.client.name, signature: reply }));
+    const revealed = await stage(signed.map((s) => s.p), [], 'SecAgg+ unmask', async (p) => (await p.session.request({ type: 'secagg-unmask', round, survivors, signatures }, 'secagg-reveal', deadlineMs)).shares);
+    try {
+      const reveals = new Map(revealed.map(({ p, reply }) => [p.task.client.name, reply]));
+      const outcome = await unmaskSum(sum.sum, { runId, round, threshold: settings.threshold, members: keys.members, graph: keys.graph, shared: keys.shared, survivors, reveals });
+      audit.append('secaggplus-unmasked', {
+        round,
+        members: keys.members.size,
+        shared: keys.shared.size,
+        survivors,
+        revealers: revealed.length,
+        droppedMaskKeys: outcome.droppedMaskKeys,
+        sumSha256: createHash('sha256').update(sum.sum).digest('hex'),
+      });
+    } catch (e) {
+      log.warn({ round, error: (e as Error).message }, 'SecAgg+ unmasking failed');
+      return failedPhase(tasks, [...failures, ...reports.map((r) => failureOf(keys.ready.find((p) => p.task.client.name === r.client.name)!, 'SecAgg+ unmask', e))], (e as Error).message);
+    }
+    const weighted = dequantizeSum(sum.sum, survivors.length, { bits: settings.bits, range: settings.clippingRange, cohort: keys.members.size });
+    const survivorWeight = survivors.reduce((s, n) => s + exampleOf.get(n)! / cohortExamples, 0);
+    const mean = new Float32Array(weighted.length);
+    for (let i = 0; i < mean.length; i++) mean[i] = weighted[i]! / survivorWeight;
+    return { reports, failures, commit: () => this.commit(round, mean, survivors, reports, failures) };
+  }
+
+  private commit(round: number, mean: Float32Array, survivors: readonly string[], reports: readonly FitReport[], failures: readonly TaskFailure[]) {
+    const totalWeight = reports.reduce((s, r) => s + r.numExamples, 0);
+    const next = this.context.strategy.aggregateFit(round, this.global, { mean, totalWeight, contributors: survivors }, reports, failures);
+    this.global = next.weights;
+    return { metrics: next.metrics, measurements: {} };
+  }
+
+  evaluationPayload(): EncodedWeights {
+    if (this.encoded?.of !== this.global) this.encoded = { of: this.global, payload: encodeGlobal(this.global, this.context.chunkBytes) };
+    return this.encoded.payload;
+  }
+
+  /** The coordinator holds the model (the mean of the updates is what it learns). */
+  centralModel(): Weights {
+    return this.global;
+  }
+
+  restore(store: RunStore) {
+    const checkpoint = store.checkpoint(this.context.runId);
+    if (!checkpoint) return undefined;
+    this.global = checkpoint.weights;
+    return { round: checkpoint.round, sha256: checkpoint.modelSha256, strategyState: checkpoint.strategyState };
+  }
+
+  checkpoint(store: RunStore, record: RoundRecord, strategyState: unknown): string {
+    return store.completeRound(this.context.runId, record, this.global, strategyState);
+  }
+
+  stateHash(): string {
+    return weightsHash(this.global);
+  }
+
+  result() {
+    return { weights: this.global };
+  }
+
+  close(): void {}
+}
+
+/** SecAgg+ sums: it runs a strategy that consumes the mean and whose fit tasks carry the model alone. */
+function refusal(capabilities: StrategyCapabilities): string | undefined {
+  if (capabilities.needs !== 'mean') return 'it needs every individual update, which SecAgg+ hides';
+  if (capabilities.payload) return 'its fit tasks carry more than the model, which the SecAgg+ rounds do not pack yet';
+  return undefined;
+}
+
+export const secaggPlusMode: ModeDefinition = {
+  name: 'secaggplus',
+  protectsUpdates: true,
+  refusal,
+  createCoordinator: (context) => new SecAggPlusCoordinator(context),
+};
