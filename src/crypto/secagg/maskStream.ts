@@ -9,9 +9,14 @@ export const MASK_SEED_BYTES = 32;
  * of its seed or of the rest of the stream (Flower's Mersenne Twister does: flower #7522). Read in order, in any
  * chunk sizes: the chunks concatenate to the same mask, so a coordinator can unmask while it streams.
  */
+/**
+ * The plaintext the keystream is XORed onto: zeros, shared by every stream and never written (a fresh buffer per
+ * call would cost page faults on every expansion), grown to the largest request.
+ */
+let zeros = Buffer.alloc(0);
+
 export class MaskStream {
   private readonly cipher: Cipher;
-  private zeros = Buffer.alloc(0);
 
   constructor(seed: Uint8Array) {
     if (seed.length !== MASK_SEED_BYTES) throw new Error(`a mask seed is ${MASK_SEED_BYTES} bytes, got ${seed.length}`);
@@ -21,8 +26,8 @@ export class MaskStream {
   /** The next `count` words of the mask. */
   next(count: number): Uint32Array {
     const bytes = 4 * count;
-    if (this.zeros.length < bytes) this.zeros = Buffer.alloc(bytes);
-    const out = this.cipher.update(this.zeros.subarray(0, bytes));
+    if (zeros.length < bytes) zeros = Buffer.alloc(bytes);
+    const out = this.cipher.update(zeros.subarray(0, bytes));
     // A small Buffer may sit in Node's pool at an offset that is not a multiple of 4: copy it then.
     return out.byteOffset % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, count) : new Uint32Array(new Uint8Array(out).buffer);
   }
