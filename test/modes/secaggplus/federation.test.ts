@@ -88,6 +88,41 @@ describe('SecAgg+ over loopback sockets with real crypto', () => {
     expect(result.history[0]!.fit!.outcomes.filter((o) => !('failure' in o) || o.failure === undefined)).toHaveLength(7);
   });
 
+  it('a client whose roster lacks a member refuses the key exchange at once; the others go on without it', async () => {
+    fed = new TestFederation();
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const identities = Object.fromEntries(names.map((n) => [n, generateIdentity()])) as Record<string, Identity>;
+    const roster = names.map((name) => ({ name, identityKey: identities[name]!.publicKey }));
+    const audits: Record<string, { type: string; data: Readonly<Record<string, unknown>> }[]> = Object.fromEntries(names.map((n) => [n, []]));
+    // A long deadline: the refusal must come back as the request's answer (the round would otherwise wait it out).
+    const coordinator = await fed.coordinator({
+      strategy: new FedAvg({ minFitClients: 4, minAvailableClients: 5, fractionEvaluate: 0, fit: { epochs: 1, batchSize: 1, learningRate: 1 } }),
+      initialWeights: initial(),
+      rounds: 1,
+      roundTimeoutMs: 120_000,
+      secureAggregation: 'secaggplus',
+      logger: silent,
+    });
+    for (const name of names) {
+      // e's roster lists another site in d's place: e refuses to share keys with a cohort that names d.
+      const pinned = name === 'e' ? [...roster.filter((r) => r.name !== 'd'), { name: 'f', identityKey: generateIdentity().publicKey }] : roster;
+      fed.client(coordinator.url, name, new ConstantShiftTrainer(initial(), 0.5, 10), {
+        logger: silent,
+        identity: identities[name]!,
+        security: { mode: 'secaggplus', roster: pinned },
+        audit: { append: (type, data) => void audits[name]!.push({ type, data }) },
+      });
+    }
+    const result = await coordinator.run();
+    const outcomes = result.history[0]!.fit!.outcomes;
+    const failed = outcomes.filter((o) => 'failure' in o && o.failure !== undefined);
+    expect(failed.map((o) => o.client)).toEqual(['e']);
+    expect(JSON.stringify(failed[0])).toMatch(/SecAgg\+ share keys: .*\\"d\\" is not on this node's federation roster/);
+    expect(audits.e!.find((x) => x.type === 'secaggplus-refused')?.data.stage).toBe('secagg-share-keys');
+    const w = result.weights[0]!.data;
+    expect(Math.abs(w[9]! - (9 / 64 + 0.5))).toBeLessThan(1e-6);
+  }, 60_000);
+
   it('refuses to run a round of two: each would learn the other\'s update from the sum', async () => {
     fed = new TestFederation();
     const coordinator = await fed.coordinator({
