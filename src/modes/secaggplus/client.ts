@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { ResolvedSecurityPolicy } from '../../client/security/securityPolicy.js';
 import type { Identity } from '../../crypto/identity.js';
+import { conditionalRound, dpEncoding } from '../../crypto/secagg/dpEncoding.js';
 import { quantize } from '../../crypto/secagg/quantize.js';
+import { DiscreteGaussian } from '../../privacy/discreteGaussian.js';
 import type { Message } from '../../protocol/messages.js';
 import type { Weights } from '../../protocol/tensors.js';
 import type { ClientMode } from '../clientMode.js';
@@ -31,6 +33,29 @@ function flatten(weights: Weights): Float32Array {
 function* wordChunks(words: Uint32Array, chunkBytes: number): Iterable<Uint8Array> {
   const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
   for (let at = 0; at < bytes.length; at += chunkBytes) yield bytes.subarray(at, Math.min(bytes.length, at + chunkBytes));
+}
+
+/** Noise values drawn at a time. */
+const NOISE_BLOCK = 65_536;
+
+/**
+ * Distributed DP (Kairouz, Liu, Steinke 2021): the update clipped to C and rounded onto the integer grid with its
+ * norm bounded, plus this client's discrete Gaussian share of std ceil(share x sensitivity) grid steps (rounded
+ * up: never less noise than asked), drawn exactly from the CSPRNG.
+ */
+function noisedEncoding(values: Float32Array, dp: { readonly clipNorm: number; readonly noiseShare: number }): Uint32Array {
+  const encoding = dpEncoding(dp.clipNorm, values.length);
+  const { encoded } = conditionalRound(values, encoding);
+  const sigma = Math.ceil(dp.noiseShare * encoding.sensitivity);
+  if (sigma === 0) return encoded;
+  const sampler = new DiscreteGaussian(sigma);
+  const noise = new Int32Array(Math.min(NOISE_BLOCK, values.length));
+  for (let from = 0; from < encoded.length; from += noise.length) {
+    sampler.fill(noise);
+    const end = Math.min(encoded.length, from + noise.length);
+    for (let i = from; i < end; i++) encoded[i] = (encoded[i]! + noise[i - from]!) >>> 0;
+  }
+  return encoded;
 }
 
 /**
@@ -89,6 +114,12 @@ export function secaggPlusClientMode(context: SecAggClientContext): ClientMode {
     steps: () => [],
     protect: async (update, _state, config) => {
       const instructions = readSecAggInstructions(config.extra)!;
+      if (instructions.dp) {
+        const encoded = noisedEncoding(flatten(update.delta), instructions.dp);
+        const masked = member.mask(encoded, config.round, instructions.cohortSize);
+        encoded.fill(0);
+        return { totalBytes: masked.byteLength, chunks: wordChunks(masked, context.chunkBytes), header: { masked: true }, metrics: update.metrics };
+      }
       const encoded = quantize(flatten(update.delta), instructions.weight, { bits: instructions.bits, range: instructions.clippingRange, cohort: instructions.cohortSize });
       const masked = member.mask(encoded.values, config.round, instructions.cohortSize);
       encoded.values.fill(0);

@@ -8,6 +8,7 @@ import type { RoundRecord } from '../../coordinator/roundRecord.js';
 import type { RunStore } from '../../coordinator/store/runStore.js';
 import type { FitReport, FitTask, StrategyCapabilities, TaskFailure } from '../../coordinator/strategy.js';
 import { weightsHash } from '../../coordinator/weightsHash.js';
+import { dpEncoding, signedSum } from '../../crypto/secagg/dpEncoding.js';
 import { dequantizeSum } from '../../crypto/secagg/quantize.js';
 import { TASK_EXTRAS } from '../../protocol/taskExtras.js';
 import { specOf, totalParameters, type Weights } from '../../protocol/tensors.js';
@@ -38,10 +39,16 @@ class SecAggPlusCoordinator implements CoordinatorMode {
   private global: Weights;
   private readonly parameters: number;
   private readonly options: SecAggPlusOptions;
+  /** Distributed DP: the clip norm every client clips to and the noise multiplier their shares add up to. */
+  private readonly dp: { readonly clipNorm: number; readonly noiseMultiplier: number } | undefined;
   private encoded: { readonly of: Weights; readonly payload: EncodedWeights } | undefined;
 
   constructor(private readonly context: ModeContext) {
-    if (context.privacy) throw new RunError('differential privacy with secureAggregation: secaggplus is not implemented yet (its distributed noise is future work): use ckks or plain for DP runs');
+    const { privacy } = context;
+    if (privacy && typeof privacy.clipNorm !== 'number') {
+      throw new RunError('differential privacy with secureAggregation: secaggplus needs a fixed privacy.clipNorm (clients clip to it and add their noise share; adaptive clipping is not implemented in this mode)');
+    }
+    this.dp = privacy ? { clipNorm: privacy.clipNorm as number, noiseMultiplier: privacy.noiseMultiplier } : undefined;
     this.options = context.secaggplus ?? {};
     try {
       checkSecAggPlusOptions(this.options);
@@ -80,7 +87,9 @@ class SecAggPlusCoordinator implements CoordinatorMode {
       (session, task, taskId) => {
         const extra = {
           ...task.instructions.extra,
-          [TASK_EXTRAS.secaggWeight]: exampleOf.get(task.client.name)! / cohortExamples,
+          // Under DP every client weighs 1/m (example counts would scale the sensitivity) and adds a noise share.
+          [TASK_EXTRAS.secaggWeight]: this.dp ? 1 / keys.members.size : exampleOf.get(task.client.name)! / cohortExamples,
+          ...(this.dp ? { [TASK_EXTRAS.clipNorm]: this.dp.clipNorm, [TASK_EXTRAS.dpNoiseShare]: this.dp.noiseMultiplier / Math.sqrt(keys.members.size) } : {}),
           [TASK_EXTRAS.secaggCohortSize]: keys.members.size,
           [TASK_EXTRAS.secaggClippingRange]: settings.clippingRange,
           [TASK_EXTRAS.secaggBits]: settings.bits,
@@ -114,18 +123,35 @@ class SecAggPlusCoordinator implements CoordinatorMode {
       log.warn({ round, error: (e as Error).message }, 'SecAgg+ unmasking failed');
       return failedPhase(tasks, [...failures, ...reports.map((r) => failureOf(keys.ready.find((p) => p.task.client.name === r.client.name)!, 'SecAgg+ unmask', e))], (e as Error).message);
     }
-    const weighted = dequantizeSum(sum.sum, survivors.length, { bits: settings.bits, range: settings.clippingRange, cohort: keys.members.size });
-    const survivorWeight = survivors.reduce((s, n) => s + exampleOf.get(n)! / cohortExamples, 0);
-    const mean = new Float32Array(weighted.length);
-    for (let i = 0; i < mean.length; i++) mean[i] = weighted[i]! / survivorWeight;
-    return { reports, failures, commit: () => this.commit(round, mean, survivors, reports, failures) };
+    const mean = this.dp ? this.noisedMean(sum.sum, survivors.length) : this.weightedMean(sum.sum, survivors, keys.members.size, settings, (n) => exampleOf.get(n)! / cohortExamples);
+    // Distributed noise: only the survivors' shares are in the sum (the ledger charges z sqrt((m' - c) / m)).
+    const noiseShares = this.dp ? { present: survivors.length, selected: tasks.length } : undefined;
+    return { reports, failures, commit: () => this.commit(round, mean, survivors, reports, failures, noiseShares) };
   }
 
-  private commit(round: number, mean: Float32Array, survivors: readonly string[], reports: readonly FitReport[], failures: readonly TaskFailure[]) {
+  /** The survivors' example-weighted mean: their dequantized weighted sum over their weights. */
+  private weightedMean(sum: Uint32Array, survivors: readonly string[], cohort: number, settings: { bits: number; clippingRange: number }, weightOf: (name: string) => number): Float32Array {
+    const weighted = dequantizeSum(sum, survivors.length, { bits: settings.bits, range: settings.clippingRange, cohort });
+    const survivorWeight = survivors.reduce((s, n) => s + weightOf(n), 0);
+    const mean = new Float32Array(weighted.length);
+    for (let i = 0; i < mean.length; i++) mean[i] = weighted[i]! / survivorWeight;
+    return mean;
+  }
+
+  /** Under DP: the noised integer sum, signed, off the grid, over the contributors (as CKKS divides by its weights' total). */
+  private noisedMean(sum: Uint32Array, contributors: number): Float32Array {
+    const { scale } = dpEncoding(this.dp!.clipNorm, this.parameters);
+    const signed = signedSum(sum);
+    const mean = new Float32Array(signed.length);
+    for (let i = 0; i < mean.length; i++) mean[i] = signed[i]! / scale / contributors;
+    return mean;
+  }
+
+  private commit(round: number, mean: Float32Array, survivors: readonly string[], reports: readonly FitReport[], failures: readonly TaskFailure[], noiseShares: { present: number; selected: number } | undefined) {
     const totalWeight = reports.reduce((s, r) => s + r.numExamples, 0);
     const next = this.context.strategy.aggregateFit(round, this.global, { mean, totalWeight, contributors: survivors }, reports, failures);
     this.global = next.weights;
-    return { metrics: next.metrics, measurements: {} };
+    return { metrics: next.metrics, ...(noiseShares ? { noiseShares } : {}), measurements: this.dp ? { clipNorm: this.dp.clipNorm } : {} };
   }
 
   evaluationPayload(): EncodedWeights {

@@ -6,6 +6,8 @@ export interface SecAggInstructions {
   readonly cohortSize: number;
   readonly clippingRange: number;
   readonly bits: number;
+  /** Distributed DP: the clip norm C and each client's noise share, as a multiple of the encoding's sensitivity. */
+  readonly dp?: { readonly clipNorm: number; readonly noiseShare: number };
 }
 
 /** The SecAgg+ terms a task's extras carry, or undefined for a task of another mode; throws on a malformed one. */
@@ -19,5 +21,10 @@ export function readSecAggInstructions(extra: Readonly<Record<string, unknown>> 
   if (cohortSize === undefined || !Number.isInteger(cohortSize) || cohortSize < 3) throw new Error(`a SecAgg+ task's cohort must be an integer of at least 3, got ${cohortSize}`);
   if (clippingRange === undefined || !(clippingRange > 0 && Number.isFinite(clippingRange))) throw new Error(`a SecAgg+ task's clipping range must be positive, got ${clippingRange}`);
   if (bits !== 32) throw new Error(`a SecAgg+ task's ring must be 32 bits, got ${bits}`);
-  return { weight, cohortSize, clippingRange, bits };
+  const clipNorm = numberExtra(extra, TASK_EXTRAS.clipNorm);
+  const noiseShare = numberExtra(extra, TASK_EXTRAS.dpNoiseShare);
+  if ((clipNorm === undefined) !== (noiseShare === undefined)) throw new Error('a SecAgg+ DP task needs both clipNorm and dpNoiseShare');
+  if (clipNorm === undefined || noiseShare === undefined) return { weight, cohortSize, clippingRange, bits };
+  if (!(clipNorm > 0 && Number.isFinite(clipNorm)) || !(noiseShare >= 0 && Number.isFinite(noiseShare))) throw new Error(`a SecAgg+ DP task needs a positive clip norm and a noise share >= 0, got ${clipNorm} and ${noiseShare}`);
+  return { weight, cohortSize, clippingRange, bits, dp: { clipNorm, noiseShare } };
 }

@@ -11,7 +11,7 @@ import { resolveRound } from '../../../src/modes/secaggplus/settings.js';
 import { TASK_EXTRAS } from '../../../src/protocol/taskExtras.js';
 import { silent } from '../../helpers/silentLogger.js';
 
-const roster = ['a', 'b', 'c'].map((name) => ({ name, identityKey: generateIdentity().publicKey }));
+const roster = ['a', 'b', 'c', 'd'].map((name) => ({ name, identityKey: generateIdentity().publicKey }));
 const secaggTask = { [TASK_EXTRAS.secaggWeight]: 0.25, [TASK_EXTRAS.secaggCohortSize]: 4, [TASK_EXTRAS.secaggClippingRange]: 8, [TASK_EXTRAS.secaggBits]: 32 };
 const fit = { epochs: 1, batchSize: 1, learningRate: 1 };
 const weights = [{ name: 'w', shape: [4], data: new Float32Array(4) }];
@@ -33,10 +33,18 @@ describe('a node that requires secaggplus', () => {
     expect(fitTaskRefusal(ckksNode, fitTaskTerms(secaggTask))).toMatch(/requires secure aggregation ckks/);
   });
 
-  it('with a DP floor, refuses secaggplus tasks (no distributed noise yet) unless its own local DP meets it', () => {
-    const floor = resolveSecurityPolicy({ mode: 'secaggplus', roster, minNoiseMultiplier: 1 }, 'http://127.0.0.1:1');
-    expect(fitTaskRefusal(floor, fitTaskTerms(secaggTask))).toMatch(/secaggplus adds no distributed noise yet/);
+  it('with a DP floor, checks the distributed noise a task asks for (or its own local DP)', () => {
+    const floor = resolveSecurityPolicy({ mode: 'secaggplus', roster, minNoiseMultiplier: 1, maxClipNorm: 2 }, 'http://127.0.0.1:1');
+    const dp = (share: number, extra: object = {}) => fitTaskTerms({ ...secaggTask, [TASK_EXTRAS.clipNorm]: 1, [TASK_EXTRAS.dpNoiseShare]: share, ...extra });
+    expect(fitTaskRefusal(floor, fitTaskTerms(secaggTask))).toMatch(/adds no DP noise/);
     expect(fitTaskRefusal(floor, fitTaskTerms(secaggTask), { clipNorm: 1, noiseMultiplier: 1.2 })).toBeUndefined();
+    // Four shares of 0.6 add up to a multiplier of 1.2; of 0.4, to 0.8.
+    expect(fitTaskRefusal(floor, dp(0.6))).toBeUndefined();
+    expect(fitTaskRefusal(floor, dp(0.4))).toMatch(/noise multiplier is 0.8000 .* below this node's minimum 1/);
+    expect(fitTaskRefusal(floor, dp(0.6, { [TASK_EXTRAS.clipNorm]: 3 }))).toMatch(/clips to 3, above this node's maximum clip norm 2/);
+    expect(fitTaskRefusal(floor, dp(0.6, { [TASK_EXTRAS.secaggWeight]: 0.5 }))).toMatch(/every client must weigh 1\/4/);
+    expect(fitTaskRefusal(floor, dp(0.6, { [TASK_EXTRAS.secaggCohortSize]: 8, [TASK_EXTRAS.secaggWeight]: 0.125 }))).toMatch(/cohort of 8 clients, more than the 4/);
+    expect(fitTaskRefusal(floor, fitTaskTerms({ ...secaggTask, [TASK_EXTRAS.clipNorm]: 1 }))).toMatch(/needs both clipNorm and dpNoiseShare/);
   });
 
   it('refuses malformed task terms by name', () => {
@@ -54,11 +62,10 @@ describe('the secaggplus coordinator settings', () => {
     expect(() => resolveRound({}, 2)).toThrow(/at least 3 clients/);
   });
 
-  it('are checked at start, and a strategy that needs every update or DP without distributed noise is refused', async () => {
+  it('are checked at start, and a strategy that needs every update is refused', async () => {
     const start = (extra: object) => Coordinator.start({ strategy: new FedAvg({ fit }), initialWeights: weights, rounds: 1, secureAggregation: 'secaggplus', logger: silent, ...extra });
     await expect(start({ secaggplus: { neighbours: 5 } })).rejects.toThrow(/neighbours must be an even integer/);
     await expect(start({ secaggplus: { bits: 16 } })).rejects.toThrow(/bits must be 32/);
-    await expect(start({ privacy: { noiseMultiplier: 1, delta: 1e-5, clipNorm: 1 } })).rejects.toThrow(/not implemented yet/);
     await expect(start({ strategy: new FedMedian({ fit }) })).rejects.toThrow(/needs every individual update, which SecAgg\+ hides/);
     expect(modesFor(new FedAvg({ fit }).capabilities)).toContain('secaggplus');
   });
