@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveSecurityPolicy } from '../../../src/client/security/securityPolicy.js';
 import { evaluateTaskRefusal, fitTaskRefusal, fitTaskTerms } from '../../../src/client/security/taskGate.js';
+import { experimentConfigSchema } from '../../../src/cli/config/experimentConfig.js';
+import { clientSecurityConfigSchema } from '../../../src/cli/config/securityConfig.js';
 import { Coordinator } from '../../../src/coordinator/coordinator.js';
 import { FedAvg } from '../../../src/coordinator/strategies/fedAvg.js';
 import { FedMedian } from '../../../src/coordinator/strategies/fedMedian.js';
@@ -68,5 +70,16 @@ describe('the secaggplus coordinator settings', () => {
     await expect(start({ secaggplus: { bits: 16 } })).rejects.toThrow(/bits must be 32/);
     await expect(start({ strategy: new FedMedian({ fit }) })).rejects.toThrow(/needs every individual update, which SecAgg\+ hides/);
     expect(modesFor(new FedAvg({ fit }).capabilities)).toContain('secaggplus');
+  });
+});
+
+describe('secaggplus in the configs', () => {
+  it('an experiment takes secureAggregation: secaggplus with its options, and a client may require it', () => {
+    const parsed = experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secureAggregation: 'secaggplus', secaggplus: { neighbours: 6, threshold: 4 } });
+    expect(parsed.secureAggregation).toBe('secaggplus');
+    expect(parsed.secaggplus).toEqual({ neighbours: 6, threshold: 4 });
+    expect(() => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secureAggregation: 'secaggplus', secaggplus: { bits: 16 } })).toThrow();
+    expect(() => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secaggplus: { neighbours: 6, typo: 1 } })).toThrow(/typo/);
+    expect(clientSecurityConfigSchema.parse({ mode: 'secaggplus' }).mode).toBe('secaggplus');
   });
 });
