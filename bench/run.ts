@@ -3,12 +3,13 @@
  * leak into the next one's peak RSS.
  *
  *   npm run bench                  aggregation 1M params x 100 clients; one round of 100M params x 2 clients;
- *                                  handshakes; DP noise; ckks rounds next to plain ones at 1M params. Under 10
- *                                  minutes here (it prints bench.wall_time against that limit)
+ *                                  handshakes; DP noise; ckks rounds next to plain ones at 1M params; SecAgg+
+ *                                  masks, Shamir and a 100-client round. Under 10 minutes here (it prints
+ *                                  bench.wall_time against that limit)
  *   npm run bench -- --quick       the same with a 10M-param round
- *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise
+ *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise|secaggplus|secaggplusDropouts
  *   npm run bench -- --all         also the slow ones: ckks rounds at 10M params too (about 8 minutes more when
- *                                  measured), signatures (about 1.5 minutes), ckks
+ *                                  measured), signatures (about 1.5 minutes), ckks, secaggplusDropouts
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { printResult } from './lib/result.js';
 
 interface Bench {
-  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksRound' | 'noise';
+  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksRound' | 'noise' | 'secaggplus' | 'secaggplusDropouts';
   readonly args: readonly string[];
   /** Run only when asked for by --only or --all (too slow for the default couple of minutes). */
   readonly optIn?: boolean;
@@ -32,6 +33,9 @@ const benches: Bench[] = [
   { name: 'ckksRound', args: values.all ? [] : ['--params', '1_000_000'] },
   { name: 'signatures', args: [], optIn: true },
   { name: 'ckks', args: [], optIn: true },
+  { name: 'secaggplus', args: values.quick ? ['--params', '100_000'] : [] },
+  // 100 virtual clients in one process: about a minute and a half.
+  { name: 'secaggplusDropouts', args: [], optIn: true },
 ];
 if (values.only !== undefined && !benches.some((b) => b.name === values.only)) {
   throw new Error(`--only takes one of ${benches.map((b) => b.name).join(', ')}, got "${values.only}"`);

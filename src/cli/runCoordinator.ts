@@ -68,6 +68,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     ...(config.standardization === 'federated' ? { standardizeFeatures: config.model.inputs } : {}),
     ...dp.coordinator,
     secureAggregation: config.secureAggregation,
+    ...(config.secaggplus ? { secaggplus: config.secaggplus } : {}),
     acceptRisks: config.coordinator.acceptRisks,
     onRound: (record) => {
       dp.observe(record);

@@ -198,6 +198,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
       : {}),
     ...dp.coordinator,
     secureAggregation: config.secureAggregation,
+    ...(config.secaggplus ? { secaggplus: config.secaggplus } : {}),
     onRound: (record) => {
       dp.observe(record);
       print(formatRound(record, config.rounds));
@@ -235,7 +236,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     seed: config.seed,
     localStandardization: mode === 'local',
     ...(config.byzantine ? { attack: config.byzantine.attack } : {}),
-    ...(config.secureAggregation === 'ckks' ? { security: { mode: 'ckks' as const, roster, featureStatistics: mode === 'federated' } } : {}),
+    ...(config.secureAggregation !== 'plain' ? { security: { mode: config.secureAggregation, roster, featureStatistics: mode === 'federated' } } : {}),
   };
   const workers = resolveWorkerCount(config.simulation.workers, clients.length);
   let host: ClientHost | undefined;

@@ -104,8 +104,9 @@ export class ClientSession {
   /** Sends `message` and resolves with the client's reply of type `reply` (a mode's key exchange). */
   async request<T extends Message['type']>(message: Message, reply: T, timeoutMs: number): Promise<MessageOf<T>> {
     if (this.replies.has(reply)) throw new Error(`a ${reply} reply from ${this.summary.name} is already awaited`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const answer = new Promise<MessageOf<T>>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         this.replies.delete(reply);
         reject(new Error(`${this.summary.name} sent no ${reply} within ${timeoutMs} ms`));
       }, timeoutMs);
@@ -115,7 +116,14 @@ export class ClientSession {
         resolve(m as MessageOf<T>);
       });
     });
-    await this.peer.send(message);
+    try {
+      await this.peer.send(message);
+    } catch (e) {
+      // Refused (or undeliverable): no reply will come, so stop waiting for one.
+      clearTimeout(timer);
+      this.replies.delete(reply);
+      throw e;
+    }
     return answer;
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SecAggPlusOptions } from '../modes/secaggplus/settings.js';
 import type { PeerOptions } from '../protocol/peer.js';
 import type { Weights } from '../protocol/tensors.js';
 import type { Identity } from '../crypto/identity.js';
@@ -59,7 +60,12 @@ export interface CoordinatorOptions {
    * `ckks`: clients upload their weighted models under CKKS homomorphic encryption with a key dealt among
    * them; the coordinator only adds ciphertexts and never holds an update, the global model or the key.
    */
-  readonly secureAggregation?: 'plain' | 'ckks';
+  readonly secureAggregation?: 'plain' | 'ckks' | 'secaggplus';
+  /**
+   * SecAgg+'s neighbours (k), threshold (t), ring bits and clipping range, with `secureAggregation: secaggplus`:
+   * clients mask their quantized updates in pairs; the coordinator learns the mean of at least t of them.
+   */
+  readonly secaggplus?: SecAggPlusOptions;
   /**
    * Risks the operator accepts for secure aggregation on a non-loopback address: `open-access` (anyone who
    * proves a key may join and receive the CKKS key) and `plain-http` (no TLS: metadata, metrics and

@@ -37,7 +37,7 @@ export interface UploadTarget {
 export function tensorUploadTarget(aggregation: AggregationRound, spec: readonly TensorSpec[], what: string): UploadTarget {
   return {
     open: async (meta, client) => {
-      if (meta.kind === 'fit-result' && meta.encrypted) throw new Error('this round does not take encrypted updates');
+      if (meta.kind === 'fit-result' && (meta.encrypted || meta.masked)) throw new Error('this round does not take encrypted or masked updates');
       const upload = await aggregation.accept(client.id, meta.numExamples);
       const decoder = new TensorStreamDecoder({
         onSpec: (received) => {

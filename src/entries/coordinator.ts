@@ -27,7 +27,7 @@ export type {
   StrategyCapabilities,
   TaskFailure,
 } from '../coordinator/strategy.js';
-export { MODES, modesFor, type SecureModeName } from '../modes/index.js';
+export { MODES, modesFor, type SecureModeName, type SecAggPlusOptions } from '../modes/index.js';
 export { FedAvg, StrategyConfigError, type FedAvgOptions } from '../coordinator/strategies/fedAvg.js';
 export { FedAvgM, type FedAvgMOptions } from '../coordinator/strategies/fedAvgM.js';
 export { FedProx, type FedProxOptions } from '../coordinator/strategies/fedProx.js';

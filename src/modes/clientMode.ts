@@ -18,7 +18,7 @@ export interface DownloadSink {
 export interface ProtectedUpload {
   readonly totalBytes: number;
   readonly chunks: Iterable<Uint8Array>;
-  readonly header: Pick<StreamMetaOf<'fit-result'>, 'encrypted'>;
+  readonly header: Pick<StreamMetaOf<'fit-result'>, 'encrypted' | 'masked'>;
   readonly metrics: Readonly<Record<string, number>>;
 }
 

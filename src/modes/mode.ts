@@ -9,9 +9,10 @@ import type { RunStore } from '../coordinator/store/runStore.js';
 import type { FitReport, FitTask, Metrics, Strategy, StrategyCapabilities, TaskFailure } from '../coordinator/strategy.js';
 import type { AdaptiveClipping } from '../privacy/adaptiveClipping.js';
 import type { Weights } from '../protocol/tensors.js';
+import type { SecAggPlusOptions } from './secaggplus/settings.js';
 
 /** The secure-aggregation modes: each is a folder here with a coordinator half and a client half. */
-export type SecureModeName = 'plain' | 'ckks';
+export type SecureModeName = 'plain' | 'ckks' | 'secaggplus';
 
 /** What every mode is built from: the run's strategy, model, privacy settings and plumbing. */
 export interface ModeContext {
@@ -24,6 +25,8 @@ export interface ModeContext {
   readonly audit: AuditTrail;
   /** Client-level DP, when the run has it: the clip norm (for modes whose clients clip) and the multiplier. */
   readonly privacy?: PrivacySettings & { readonly clipNorm?: number | AdaptiveClipping };
+  /** SecAgg+'s graph degree, threshold and quantization, when the run uses it. */
+  readonly secaggplus?: SecAggPlusOptions;
 }
 
 /** A fit phase that reached its deadline or all replies; `commit` makes it the round's result. */

@@ -172,6 +172,56 @@ export const ckksKeySchema = z.object({
   keyBox: keyBoxSchema,
 });
 
+// ---- SecAgg+ (Bonawitz et al. 2017 with Bell et al. 2020's neighbour graph; the coordinator relays, it opens nothing) ----
+
+const secaggRound = round.min(1);
+/** A cohort, a survivor set: at most this many clients take part in one SecAgg+ round. */
+export const MAX_SECAGG_COHORT = 10_000;
+const secaggNames = z.array(name).max(MAX_SECAGG_COHORT);
+const shareBoxFields = { nonce: base64Of(12), ciphertext: z.string().max(1024) };
+
+/** Coordinator -> client: make fresh round keys (setup). */
+export const secaggSetupSchema = z.object({ type: z.literal('secagg-setup'), round: secaggRound });
+/** Client -> coordinator: its fresh X25519 keys for share boxes and masks and a commitment to its self-mask seed, signed. */
+export const secaggRoundKeysSchema = z.object({
+  type: z.literal('secagg-round-keys'),
+  round: secaggRound,
+  encryptionKey: publicKeyField,
+  maskKey: publicKeyField,
+  selfMaskCommitment: base64Of(32),
+  signature: signatureField,
+});
+/** Coordinator -> client: every member's signed round keys; the client derives the graph and shares with its neighbours. */
+export const secaggShareKeysSchema = z.object({
+  type: z.literal('secagg-share-keys'),
+  round: secaggRound,
+  neighbours: z.number().int().min(2).max(254),
+  threshold: z.number().int().min(2).max(254),
+  members: z
+    .array(z.object({ name, identityKey: publicKeyField, encryptionKey: publicKeyField, maskKey: publicKeyField, selfMaskCommitment: base64Of(32), signature: signatureField }))
+    .max(MAX_SECAGG_COHORT),
+});
+/** Client -> coordinator: one encrypted box of shares per neighbour. */
+export const secaggSharesSchema = z.object({ type: z.literal('secagg-shares'), round: secaggRound, boxes: z.array(z.object({ recipient: name, ...shareBoxFields })).max(254) });
+/** Coordinator -> client: the boxes its neighbours sealed for it. */
+export const secaggForwardSchema = z.object({ type: z.literal('secagg-forward'), round: secaggRound, boxes: z.array(z.object({ sender: name, ...shareBoxFields })).max(254) });
+/** Coordinator -> client: the survivors (whose masked input arrived); the client signs the set (consistency round). */
+export const secaggConsistencySchema = z.object({ type: z.literal('secagg-consistency'), round: secaggRound, survivors: secaggNames });
+export const secaggSurvivorsSignedSchema = z.object({ type: z.literal('secagg-survivors-signed'), round: secaggRound, signature: signatureField });
+/** Coordinator -> client: the survivors' signatures over the set; the client checks them, then reveals shares. */
+export const secaggUnmaskSchema = z.object({
+  type: z.literal('secagg-unmask'),
+  round: secaggRound,
+  survivors: secaggNames,
+  signatures: z.array(z.object({ name, signature: signatureField })).max(MAX_SECAGG_COHORT),
+});
+/** Client -> coordinator: per neighbour, the share of its self-mask seed (survivor) or of its mask key (dropped), never both. */
+export const secaggRevealSchema = z.object({
+  type: z.literal('secagg-reveal'),
+  round: secaggRound,
+  shares: z.array(z.object({ owner: name, kind: z.enum(['self', 'mask']), share: base64Of(33) })).max(254),
+});
+
 export const messageSchema = z.discriminatedUnion('type', [
   helloSchema,
   challengeSchema,
@@ -188,6 +238,15 @@ export const messageSchema = z.discriminatedUnion('type', [
   ckksDealSchema,
   ckksBoxesSchema,
   ckksKeySchema,
+  secaggSetupSchema,
+  secaggRoundKeysSchema,
+  secaggShareKeysSchema,
+  secaggSharesSchema,
+  secaggForwardSchema,
+  secaggConsistencySchema,
+  secaggSurvivorsSignedSchema,
+  secaggUnmaskSchema,
+  secaggRevealSchema,
 ]);
 export type Message = z.infer<typeof messageSchema>;
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>;
@@ -226,6 +285,8 @@ export const fitResultStreamSchema = z.object({
   metrics: metricsSchema,
   /** The body is CKKS ciphertext frames of the client's weighted model, not a plaintext delta. */
   encrypted: z.boolean().optional(),
+  /** The body is the SecAgg+ masked update: little-endian uint32 words in Z_(2^32), one per value. */
+  masked: z.boolean().optional(),
 });
 
 /** Client -> coordinator: per-feature mean and mean of squares of its training rows (tensors "mean", "meanOfSquares"). */

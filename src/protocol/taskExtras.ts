@@ -24,6 +24,14 @@ export const TASK_EXTRAS = {
   clipTargetQuantile: 'clipTargetQuantile',
   clipLearningRate: 'clipLearningRate',
   clipCountNoiseShare: 'clipCountNoiseShare',
+  /** SecAgg+: this client's weight in the masked sum (its share of the cohort's examples). */
+  secaggWeight: 'secaggWeight',
+  /** SecAgg+: the clients whose encodings the sum may hold (the quantization's headroom). */
+  secaggCohortSize: 'secaggCohortSize',
+  /** SecAgg+: the magnitude beyond which a weighted value is clipped before quantization. */
+  secaggClippingRange: 'secaggClippingRange',
+  /** SecAgg+: bits of the ring Z_(2^bits) the encodings live in. */
+  secaggBits: 'secaggBits',
 } as const;
 
 export type TaskExtraKey = (typeof TASK_EXTRAS)[keyof typeof TASK_EXTRAS];

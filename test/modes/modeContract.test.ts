@@ -31,7 +31,7 @@ describe('the secure-aggregation mode contract', () => {
       const store = new RunStore(join(mkdtempSync(join(tmpdir(), 'cohort-mode-contract-')), 'runs.db'));
       const audited: { type: string; data: Readonly<Record<string, unknown>> }[] = [];
       const coordinator = await fed.coordinator({
-        strategy: new FedAvg({ minFitClients: 2, fit: { epochs: 1, batchSize: 1, learningRate: 1 } }),
+        strategy: new FedAvg({ minFitClients: 3, fit: { epochs: 1, batchSize: 1, learningRate: 1 } }),
         initialWeights: initial(),
         rounds,
         secureAggregation: mode,
@@ -44,6 +44,8 @@ describe('the secure-aggregation mode contract', () => {
       const handles = [
         fed.client(coordinator.url, 'a', new ConstantShiftTrainer(initial(), 0.5, 10), { logger: silent }),
         fed.client(coordinator.url, 'b', new ConstantShiftTrainer(initial(), 0.25, 30), { logger: silent }),
+        // A third client: SecAgg+ protects nobody with two (each would subtract its own update from the sum).
+        fed.client(coordinator.url, 'c', new ConstantShiftTrainer(initial(), 0.3125, 20), { logger: silent }),
       ];
       const result = await coordinator.run();
       expect(result.history).toHaveLength(rounds);
@@ -52,15 +54,17 @@ describe('the secure-aggregation mode contract', () => {
       expect(kept.map((r) => r.round)).toEqual([1, 2, 3]);
       expect(audited.filter((e) => e.type === 'round-completed').map((e) => e.data.model)).toEqual(kept.map((r) => r.modelSha256));
       store.close();
-      // Every round trained on the previous round's global: the mean shift 0.3125 accumulates exactly (plain) or within CKKS's grid.
+      // Every round trained on the previous round's global: the mean shift 0.3125 (5 + 7.5 + 6.25 over 60
+      // examples) accumulates exactly (plain) or within CKKS's or SecAgg+'s quantization grid.
       for (const h of handles) {
         const w = h.globalWeights()![0]!.data;
         expect(Math.abs(w[5]! - (5 / 64 + rounds * 0.3125))).toBeLessThan(1e-6);
       }
       // Downloads: round 1's initial model, then one global a round (evaluate r, reused for fit r + 1), per client.
-      const perGlobal = mode === 'plain' ? encodedByteLength(initial()) : (result.encryptedModel!.bytes);
+      // Modes where the coordinator holds the model (plain, secaggplus) stream it; ckks streams its encrypted sum.
+      const perGlobal = result.encryptedModel ? result.encryptedModel.bytes : encodedByteLength(initial());
       const plainInitial = encodedByteLength(initial());
-      const expected = 2 * (plainInitial + rounds * perGlobal);
+      const expected = handles.length * (plainInitial + rounds * perGlobal);
       expect(down).toBeGreaterThan(0.99 * expected);
       expect(down).toBeLessThan(1.02 * expected);
     });

@@ -99,8 +99,20 @@ export const experimentConfigSchema = z
     standardization: z.enum(['federated', 'local', 'public', 'none']).default('federated'),
     /** With standardization: public, each feature's public range or mean and scale, and what an outlier does. */
     publicScaling: publicScalingSchema.optional(),
-    /** `ckks`: updates are summed under homomorphic encryption; the coordinator never sees one, nor the model. */
-    secureAggregation: z.enum(['plain', 'ckks']).default('plain'),
+    /**
+     * `ckks`: updates are summed under homomorphic encryption; the coordinator never sees one, nor the model.
+     * `secaggplus`: updates are quantized and masked in pairs (SecAgg+); the coordinator learns only their mean.
+     */
+    secureAggregation: z.enum(['plain', 'ckks', 'secaggplus']).default('plain'),
+    /** SecAgg+'s graph and quantization (with secureAggregation: secaggplus; defaults in src/modes/secaggplus/settings.ts). */
+    secaggplus: z
+      .strictObject({
+        neighbours: z.number().int().min(2).max(254).optional(),
+        threshold: z.number().int().min(2).optional(),
+        bits: z.literal(32).optional(),
+        clippingRange: z.number().positive().optional(),
+      })
+      .optional(),
     dataDefaults: partialDataSchema.default(() => ({})),
     /** coordinator: its identity key file (clients pin its public key). Default: a fresh key per run. */
     identity: identityConfigSchema.optional(),

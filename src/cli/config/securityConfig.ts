@@ -45,7 +45,7 @@ export const auditConfigSchema = z.strictObject({ log: z.string().min(1) });
  * mode it requires, the DP floor, whether feature statistics may leave, and the study's roster.
  */
 export const clientSecurityConfigSchema = z.strictObject({
-  mode: z.enum(['plain', 'ckks']).optional(),
+  mode: z.enum(['plain', 'ckks', 'secaggplus']).optional(),
   minNoiseMultiplier: z.number().min(0).optional(),
   maxClipNorm: z.number().positive().optional(),
   featureStatistics: z.boolean().optional(),

@@ -10,7 +10,7 @@ import type { FitStep } from './fitChain.js';
 export function controlVariatesStep(member: ScaffoldMember, runId: string): FitStep {
   return {
     name: 'control variates (SCAFFOLD)',
-    conflicts: ['clipping', 'local DP', 'secure aggregation ckks'],
+    conflicts: ['clipping', 'local DP', 'secure aggregation ckks', 'secure aggregation secaggplus'],
     downloadSpec: (model) => scaffoldSpec(model),
     modelOf: (download) => splitScaffold(download).first,
     run: async (task) => {

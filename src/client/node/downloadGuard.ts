@@ -1,6 +1,7 @@
 import { verifyDownload } from '../../crypto/downloadSignature.js';
 import type { StreamMeta, StreamMetaOf } from '../../protocol/messages.js';
 import type { StreamTrailer } from '../../protocol/peer.js';
+import type { SecureModeName } from '../../modes/mode.js';
 import type { ResolvedSecurityPolicy } from '../security/securityPolicy.js';
 import { evaluateTaskRefusal, fitTaskRefusal, fitTaskTerms, type LocalNoise } from '../security/taskGate.js';
 
@@ -23,7 +24,7 @@ export class DownloadGuard {
     private readonly localNoise: LocalNoise | undefined,
     private readonly report: RefusalReporter,
     /** The secure mode a download's header belongs to (the mode that reads it). */
-    private readonly modeOf: (header: StreamMetaOf<'evaluate'>) => 'plain' | 'ckks',
+    private readonly modeOf: (header: StreamMetaOf<'evaluate'>) => SecureModeName,
   ) {}
 
   /** The handshake proved `coordinatorKey` for `runId`; task ids are remembered per run. */

@@ -6,13 +6,20 @@ export { isLoopbackHost };
 /** Risks an operator may accept explicitly; each is refused otherwise when secure aggregation is required. */
 export type AcceptedRisk = 'plain-http';
 
+/** The modes a node can require. */
+export type SecureModeRequirement = 'plain' | 'ckks' | 'secaggplus';
+
 /**
  * What a hospital's node accepts, from its own config: the coordinator's word never widens it. A task outside
  * it is refused (the coordinator is told why) and written to the node's audit log.
  */
 export interface ClientSecurityPolicy {
-  /** The secure-aggregation mode this node requires: a task in another mode, a plaintext one included, is refused. */
-  readonly mode?: 'plain' | 'ckks';
+  /**
+   * The secure-aggregation mode this node requires: a fit task in another mode, a plaintext one included, is
+   * refused. Under secaggplus the global model is plaintext (the coordinator holds the mean), so evaluate tasks
+   * download it in the clear.
+   */
+  readonly mode?: SecureModeRequirement;
   /**
    * Client-level DP floor: the noise a round's aggregate carries, as a multiple of the clip norm, must be at
    * least this. Checkable only where this node adds its own share (ckks); plain-mode central noise is the
@@ -23,14 +30,14 @@ export interface ClientSecurityPolicy {
   readonly maxClipNorm?: number;
   /** Whether feature statistics (federated standardization's moments) may leave: default yes, no when mode is ckks. */
   readonly featureStatistics?: boolean;
-  /** The study's participants: CKKS dealers and key-box recipients must be on it. Required with mode ckks. */
+  /** The study's participants: CKKS dealers, key-box recipients and SecAgg+ members must be on it. Required with mode ckks or secaggplus. */
   readonly roster?: readonly RosterEntry[];
   readonly acceptRisks?: readonly AcceptedRisk[];
 }
 
 /** The policy checked and ready to apply. */
 export interface ResolvedSecurityPolicy {
-  readonly mode?: 'plain' | 'ckks';
+  readonly mode?: SecureModeRequirement;
   readonly minNoiseMultiplier?: number;
   readonly maxClipNorm?: number;
   readonly featureStatistics: boolean;
@@ -48,11 +55,14 @@ export function resolveSecurityPolicy(policy: ClientSecurityPolicy | undefined, 
   if (mode === 'ckks' && !policy.roster) {
     throw new Error('security.mode ckks needs security.roster (the study\'s participants and their identity keys): without it the coordinator decides who receives the CKKS key');
   }
-  if (mode === 'ckks') {
+  if (mode === 'secaggplus' && !policy.roster) {
+    throw new Error('security.mode secaggplus needs security.roster (the study\'s participants and their identity keys): without it the coordinator could fill a round with clients of its own');
+  }
+  if (mode === 'ckks' || mode === 'secaggplus') {
     const { protocol, hostname } = new URL(url);
     if (protocol === 'http:' && !isLoopbackHost(hostname) && !policy.acceptRisks?.includes('plain-http')) {
       throw new Error(
-        `security.mode ckks over plain http to ${hostname}: downloads and metadata travel unencrypted on the network; use an https:// coordinator, or accept it with security.acceptRisks: [plain-http]`,
+        `security.mode ${mode} over plain http to ${hostname}: downloads and metadata travel unencrypted on the network; use an https:// coordinator, or accept it with security.acceptRisks: [plain-http]`,
       );
     }
   }
@@ -60,7 +70,7 @@ export function resolveSecurityPolicy(policy: ClientSecurityPolicy | undefined, 
     ...(mode ? { mode } : {}),
     ...(minNoiseMultiplier !== undefined ? { minNoiseMultiplier } : {}),
     ...(maxClipNorm !== undefined ? { maxClipNorm } : {}),
-    featureStatistics: policy.featureStatistics ?? mode !== 'ckks',
+    featureStatistics: policy.featureStatistics ?? (mode !== 'ckks' && mode !== 'secaggplus'),
     ...(policy.roster ? { roster: new Roster(policy.roster) } : {}),
   };
 }

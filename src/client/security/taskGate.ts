@@ -1,6 +1,7 @@
 import { TASK_EXTRAS, numberExtra } from '../../protocol/taskExtras.js';
 import { readEncryptedInstructions, type EncryptedInstructions } from '../../protocol/encryptedInstructions.js';
 import type { ResolvedSecurityPolicy } from './securityPolicy.js';
+import { readSecAggInstructions, type SecAggInstructions } from '../../modes/secaggplus/instructions.js';
 
 /** A node's own local DP settings: noise it adds itself counts toward its floor, whatever the task says. */
 export interface LocalNoise {
@@ -11,6 +12,7 @@ export interface LocalNoise {
 /** What a fit task asks of this node, read from its instructions. */
 export type FitTaskTerms =
   | { readonly mode: 'ckks'; readonly instructions: EncryptedInstructions }
+  | { readonly mode: 'secaggplus'; readonly instructions: SecAggInstructions | undefined; readonly problem?: string }
   | { readonly mode: 'plain'; readonly clipNorm: number | undefined };
 
 /**
@@ -29,7 +31,7 @@ export function instructedNoiseMultiplier(i: EncryptedInstructions): number {
   return 1 / Math.sqrt(zDelta ** -2 + (2 * sigmaB) ** -2);
 }
 
-function modeRefusal(policy: ResolvedSecurityPolicy, mode: 'plain' | 'ckks', what: string): string | undefined {
+function modeRefusal(policy: ResolvedSecurityPolicy, mode: 'plain' | 'ckks' | 'secaggplus', what: string): string | undefined {
   if (policy.mode && policy.mode !== mode) return `this node requires secure aggregation ${policy.mode}, and the coordinator sent a ${mode === 'plain' ? 'plaintext' : mode} ${what}`;
   return undefined;
 }
@@ -44,8 +46,20 @@ function localFloorHolds(policy: ResolvedSecurityPolicy, local: LocalNoise | und
 export function fitTaskRefusal(policy: ResolvedSecurityPolicy, terms: FitTaskTerms, local?: LocalNoise): string | undefined {
   const wrongMode = modeRefusal(policy, terms.mode, 'fit task');
   if (wrongMode) return wrongMode;
+  if (terms.mode === 'secaggplus' && terms.problem) return terms.problem;
   if ((policy.minNoiseMultiplier === undefined && policy.maxClipNorm === undefined) || localFloorHolds(policy, local)) return undefined;
   const { minNoiseMultiplier: minZ, maxClipNorm: maxC } = policy;
+  if (terms.mode === 'secaggplus') {
+    const s = terms.instructions!;
+    if (!s.dp) return `the task adds no DP noise, and this node requires ${minZ !== undefined ? `a noise multiplier of at least ${minZ}` : `clipping to at most ${maxC}`}`;
+    const m = s.cohortSize;
+    if (policy.roster && m > policy.roster.size) return `the task claims a cohort of ${m} clients, more than the ${policy.roster.size} on this node's roster`;
+    if (Math.abs(s.weight * m - 1) > 1e-9) return `under DP every client must weigh 1/${m}, and the task gives this node ${s.weight}`;
+    const z = s.dp.noiseShare * Math.sqrt(m);
+    if (minZ !== undefined && z < minZ) return `the task's noise multiplier is ${z.toPrecision(4)} (${m} shares of ${s.dp.noiseShare.toPrecision(4)}), below this node's minimum ${minZ}`;
+    if (maxC !== undefined && s.dp.clipNorm > maxC) return `the task clips to ${s.dp.clipNorm}, above this node's maximum clip norm ${maxC}`;
+    return undefined;
+  }
   if (terms.mode === 'plain') {
     if (minZ !== undefined) {
       return `this node requires DP noise of at least ${minZ} x the clip norm; in plain mode the coordinator adds it, which this node cannot check (require mode ckks, or set this node's localPrivacy)`;
@@ -74,7 +88,9 @@ export function clipNormRefusal(policy: ResolvedSecurityPolicy, clipNorm: number
 }
 
 /** Why this node refuses an evaluate task whose model arrives in `mode`, or undefined. */
-export function evaluateTaskRefusal(policy: ResolvedSecurityPolicy, mode: 'plain' | 'ckks'): string | undefined {
+export function evaluateTaskRefusal(policy: ResolvedSecurityPolicy, mode: 'plain' | 'ckks' | 'secaggplus'): string | undefined {
+  // SecAgg+ protects uploads only: the coordinator holds the global model, which evaluate tasks carry in plaintext.
+  if (policy.mode === 'secaggplus' && mode === 'plain') return undefined;
   return modeRefusal(policy, mode, 'evaluate task');
 }
 
@@ -88,5 +104,11 @@ export function statisticsRefusal(policy: ResolvedSecurityPolicy): string | unde
 export function fitTaskTerms(extra: Readonly<Record<string, unknown>> | undefined): FitTaskTerms {
   const instructions = readEncryptedInstructions(extra);
   if (instructions) return { mode: 'ckks', instructions };
+  try {
+    const secagg = readSecAggInstructions(extra);
+    if (secagg) return { mode: 'secaggplus', instructions: secagg };
+  } catch (e) {
+    return { mode: 'secaggplus', instructions: undefined, problem: (e as Error).message };
+  }
   return { mode: 'plain', clipNorm: numberExtra(extra, TASK_EXTRAS.clipNorm) };
 }

@@ -8,7 +8,7 @@ import type { Identity } from '../../crypto/identity.js';
 import { maxEncryptedStreamBytes } from '../../crypto/ckks/ckksSizes.js';
 import { readEncryptedInstructions } from '../../protocol/encryptedInstructions.js';
 import { totalParameters } from '../../protocol/tensors.js';
-import type { MessageOf } from '../../protocol/messages.js';
+import type { Message, MessageOf } from '../../protocol/messages.js';
 import type { ClientMode } from '../clientMode.js';
 
 /** What the CKKS client half needs from its node. */
@@ -20,7 +20,7 @@ export interface CkksClientContext {
   readonly audit: { append(type: string, data: Readonly<Record<string, unknown>>): void };
   readonly log: Logger;
   /** Sends a message to the coordinator (the key boxes a dealer makes). */
-  readonly send: (message: MessageOf<'ckks-boxes'>) => Promise<void>;
+  readonly send: (message: Message) => Promise<void>;
   /** Refuses a task outside the node's policy (audited there); returns the error to throw. */
   readonly refuse: (round: number, reason: string) => Error;
 }

@@ -1,0 +1,97 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { pairSign, pairwiseMaskSeed } from '../../crypto/secagg/pairwiseSeed.js';
+import { recoverSecret } from '../../crypto/secagg/shamir.js';
+import { x25519PublicOf } from '../../crypto/secagg/x25519.js';
+import type { MessageOf } from '../../protocol/messages.js';
+import { applyStream } from './member.js';
+import { fromBase64 } from './wire.js';
+
+/** What the coordinator knows of a member: the round keys it signed. */
+export interface MemberKeys {
+  readonly maskKey: Uint8Array;
+  readonly selfMaskCommitment: Uint8Array;
+}
+
+export interface UnmaskInputs {
+  readonly runId: string;
+  readonly round: number;
+  readonly threshold: number;
+  readonly members: ReadonlyMap<string, MemberKeys>;
+  readonly graph: ReadonlyMap<string, readonly string[]>;
+  /** U2: the members whose share boxes were forwarded (every neighbour of theirs that uploaded masked with them). */
+  readonly shared: ReadonlySet<string>;
+  /** U3: the members whose masked update is in the sum. */
+  readonly survivors: readonly string[];
+  /** The reveals, by the client that sent them. */
+  readonly reveals: ReadonlyMap<string, MessageOf<'secagg-reveal'>['shares']>;
+}
+
+export interface UnmaskOutcome {
+  readonly selfMasksRemoved: number;
+  readonly droppedMaskKeys: number;
+  readonly pairMasksRemoved: number;
+}
+
+/** The shares of `owner`'s secret of `kind` that its neighbours revealed. */
+function sharesOf(inputs: UnmaskInputs, owner: string, kind: 'self' | 'mask'): Uint8Array[] {
+  const neighbours = inputs.graph.get(owner) ?? [];
+  const out: Uint8Array[] = [];
+  for (const [revealer, shares] of inputs.reveals) {
+    if (!neighbours.includes(revealer)) continue;
+    const found = shares.find((s) => s.owner === owner && s.kind === kind);
+    if (found) out.push(fromBase64(found.share));
+  }
+  return out;
+}
+
+async function reconstruct(inputs: UnmaskInputs, owner: string, kind: 'self' | 'mask'): Promise<Uint8Array> {
+  const shares = sharesOf(inputs, owner, kind);
+  if (shares.length < inputs.threshold) {
+    throw new Error(`cannot unmask round ${inputs.round}: ${shares.length} shares of ${owner}'s ${kind === 'self' ? 'self-mask seed' : 'mask key'} arrived, the threshold is ${inputs.threshold}`);
+  }
+  return recoverSecret(shares, inputs.threshold, 32);
+}
+
+function matches(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Strips the masks from `sum` in place (Bonawitz et al. 2017, round 4): each survivor's self mask from its
+ * reconstructed seed, and for each member that shared keys but never uploaded, the pairwise masks its
+ * uploading neighbours applied toward it, from its reconstructed mask key. The pairwise masks between two
+ * survivors cancel in the sum by themselves. Each mask is expanded a chunk at a time: O(model) memory. A
+ * reconstructed secret is checked against what its owner signed (its commitment, its public key).
+ */
+export async function unmaskSum(sum: Uint32Array, inputs: UnmaskInputs): Promise<UnmaskOutcome> {
+  const { runId, round } = inputs;
+  const alive = new Set(inputs.survivors);
+  let pairMasksRemoved = 0;
+  let droppedMaskKeys = 0;
+  for (const v of inputs.survivors) {
+    const seed = await reconstruct(inputs, v, 'self');
+    if (!matches(new Uint8Array(createHash('sha256').update(seed).digest()), inputs.members.get(v)!.selfMaskCommitment)) {
+      throw new Error(`cannot unmask round ${round}: the shares of ${v}'s self-mask seed do not reconstruct the seed it committed to (a neighbour revealed a false share)`);
+    }
+    applyStream(sum, seed, -1);
+    seed.fill(0);
+  }
+  for (const v of inputs.shared) {
+    if (alive.has(v)) continue;
+    const maskers = (inputs.graph.get(v) ?? []).filter((u) => alive.has(u));
+    if (maskers.length === 0) continue;
+    const secret = await reconstruct(inputs, v, 'mask');
+    if (!matches(x25519PublicOf(secret), inputs.members.get(v)!.maskKey)) {
+      throw new Error(`cannot unmask round ${round}: the shares of ${v}'s mask key do not reconstruct the key it signed (a neighbour revealed a false share)`);
+    }
+    droppedMaskKeys++;
+    for (const u of maskers) {
+      const seed = pairwiseMaskSeed(secret, inputs.members.get(u)!.maskKey, { runId, round, a: u, b: v });
+      applyStream(sum, seed, pairSign(u, v) === 1 ? -1 : 1);
+      seed.fill(0);
+      pairMasksRemoved++;
+    }
+    secret.fill(0);
+  }
+  return { selfMasksRemoved: inputs.survivors.length, droppedMaskKeys, pairMasksRemoved };
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { resolveSecurityPolicy } from '../../../src/client/security/securityPolicy.js';
+import { evaluateTaskRefusal, fitTaskRefusal, fitTaskTerms } from '../../../src/client/security/taskGate.js';
+import { experimentConfigSchema } from '../../../src/cli/config/experimentConfig.js';
+import { clientSecurityConfigSchema } from '../../../src/cli/config/securityConfig.js';
+import { Coordinator } from '../../../src/coordinator/coordinator.js';
+import { FedAvg } from '../../../src/coordinator/strategies/fedAvg.js';
+import { FedMedian } from '../../../src/coordinator/strategies/fedMedian.js';
+import { generateIdentity } from '../../../src/crypto/identity.js';
+import { modesFor } from '../../../src/modes/index.js';
+import { readSecAggInstructions } from '../../../src/modes/secaggplus/instructions.js';
+import { resolveRound } from '../../../src/modes/secaggplus/settings.js';
+import { TASK_EXTRAS } from '../../../src/protocol/taskExtras.js';
+import { silent } from '../../helpers/silentLogger.js';
+
+const roster = ['a', 'b', 'c', 'd'].map((name) => ({ name, identityKey: generateIdentity().publicKey }));
+const secaggTask = { [TASK_EXTRAS.secaggWeight]: 0.25, [TASK_EXTRAS.secaggCohortSize]: 4, [TASK_EXTRAS.secaggClippingRange]: 8, [TASK_EXTRAS.secaggBits]: 32 };
+const fit = { epochs: 1, batchSize: 1, learningRate: 1 };
+const weights = [{ name: 'w', shape: [4], data: new Float32Array(4) }];
+
+describe('a node that requires secaggplus', () => {
+  const policy = resolveSecurityPolicy({ mode: 'secaggplus', roster }, 'http://127.0.0.1:1');
+
+  it('needs a roster, and keeps feature statistics home by default', () => {
+    expect(() => resolveSecurityPolicy({ mode: 'secaggplus' }, 'http://127.0.0.1:1')).toThrow(/security.mode secaggplus needs security.roster/);
+    expect(() => resolveSecurityPolicy({ mode: 'secaggplus', roster }, 'http://example.org:1')).toThrow(/secaggplus over plain http/);
+    expect(policy.featureStatistics).toBe(false);
+  });
+
+  it('refuses plaintext and ckks fit tasks, takes secaggplus ones, and evaluates the plaintext global', () => {
+    expect(fitTaskRefusal(policy, fitTaskTerms({}))).toMatch(/requires secure aggregation secaggplus/);
+    expect(fitTaskRefusal(policy, fitTaskTerms(secaggTask))).toBeUndefined();
+    expect(evaluateTaskRefusal(policy, 'plain')).toBeUndefined();
+    const ckksNode = resolveSecurityPolicy({ mode: 'ckks', roster }, 'http://127.0.0.1:1');
+    expect(fitTaskRefusal(ckksNode, fitTaskTerms(secaggTask))).toMatch(/requires secure aggregation ckks/);
+  });
+
+  it('with a DP floor, checks the distributed noise a task asks for (or its own local DP)', () => {
+    const floor = resolveSecurityPolicy({ mode: 'secaggplus', roster, minNoiseMultiplier: 1, maxClipNorm: 2 }, 'http://127.0.0.1:1');
+    const dp = (share: number, extra: object = {}) => fitTaskTerms({ ...secaggTask, [TASK_EXTRAS.clipNorm]: 1, [TASK_EXTRAS.dpNoiseShare]: share, ...extra });
+    expect(fitTaskRefusal(floor, fitTaskTerms(secaggTask))).toMatch(/adds no DP noise/);
+    expect(fitTaskRefusal(floor, fitTaskTerms(secaggTask), { clipNorm: 1, noiseMultiplier: 1.2 })).toBeUndefined();
+    // Four shares of 0.6 add up to a multiplier of 1.2; of 0.4, to 0.8.
+    expect(fitTaskRefusal(floor, dp(0.6))).toBeUndefined();
+    expect(fitTaskRefusal(floor, dp(0.4))).toMatch(/noise multiplier is 0.8000 .* below this node's minimum 1/);
+    expect(fitTaskRefusal(floor, dp(0.6, { [TASK_EXTRAS.clipNorm]: 3 }))).toMatch(/clips to 3, above this node's maximum clip norm 2/);
+    expect(fitTaskRefusal(floor, dp(0.6, { [TASK_EXTRAS.secaggWeight]: 0.5 }))).toMatch(/every client must weigh 1\/4/);
+    expect(fitTaskRefusal(floor, dp(0.6, { [TASK_EXTRAS.secaggCohortSize]: 8, [TASK_EXTRAS.secaggWeight]: 0.125 }))).toMatch(/cohort of 8 clients, more than the 4/);
+    expect(fitTaskRefusal(floor, fitTaskTerms({ ...secaggTask, [TASK_EXTRAS.clipNorm]: 1 }))).toMatch(/needs both clipNorm and dpNoiseShare/);
+  });
+
+  it('refuses malformed task terms by name', () => {
+    expect(() => readSecAggInstructions({ ...secaggTask, [TASK_EXTRAS.secaggWeight]: 2 })).toThrow(/weight must be in \(0, 1\]/);
+    expect(() => readSecAggInstructions({ ...secaggTask, [TASK_EXTRAS.secaggCohortSize]: 2 })).toThrow(/at least 3/);
+    expect(() => readSecAggInstructions({ ...secaggTask, [TASK_EXTRAS.secaggBits]: 16 })).toThrow(/32 bits/);
+  });
+});
+
+describe('the secaggplus coordinator settings', () => {
+  it('derive k of order log n and t above k / 2, and refuse what cannot protect', () => {
+    expect(resolveRound({}, 100)).toMatchObject({ neighbours: 20, degree: 20, threshold: 14 });
+    expect(resolveRound({}, 5)).toMatchObject({ degree: 4, threshold: 3 });
+    expect(() => resolveRound({ neighbours: 10, threshold: 5 }, 100)).toThrow(/not above half/);
+    expect(() => resolveRound({}, 2)).toThrow(/at least 3 clients/);
+  });
+
+  it('are checked at start, and a strategy that needs every update is refused', async () => {
+    const start = (extra: object) => Coordinator.start({ strategy: new FedAvg({ fit }), initialWeights: weights, rounds: 1, secureAggregation: 'secaggplus', logger: silent, ...extra });
+    await expect(start({ secaggplus: { neighbours: 5 } })).rejects.toThrow(/neighbours must be an even integer/);
+    await expect(start({ secaggplus: { bits: 16 } })).rejects.toThrow(/bits must be 32/);
+    await expect(start({ strategy: new FedMedian({ fit }) })).rejects.toThrow(/needs every individual update, which SecAgg\+ hides/);
+    expect(modesFor(new FedAvg({ fit }).capabilities)).toContain('secaggplus');
+  });
+});
+
+describe('secaggplus in the configs', () => {
+  it('an experiment takes secureAggregation: secaggplus with its options, and a client may require it', () => {
+    const parsed = experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secureAggregation: 'secaggplus', secaggplus: { neighbours: 6, threshold: 4 } });
+    expect(parsed.secureAggregation).toBe('secaggplus');
+    expect(parsed.secaggplus).toEqual({ neighbours: 6, threshold: 4 });
+    expect(() => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secureAggregation: 'secaggplus', secaggplus: { bits: 16 } })).toThrow();
+    expect(() => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secaggplus: { neighbours: 6, typo: 1 } })).toThrow(/typo/);
+    expect(clientSecurityConfigSchema.parse({ mode: 'secaggplus' }).mode).toBe('secaggplus');
+  });
+});
