@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { selectBackend } from '../client/backend/index.js';
 import { startClient } from '../client/clientNode.js';
 import { loadCsvData } from '../client/data/index.js';
+import { dataSummary } from '../client/data/dataSummary.js';
 import { describeRetry } from '../client/node/reconnect.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { publicKeyFromBase64 } from '../crypto/identity.js';
@@ -18,7 +19,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
   await selectBackend({ preference: config.backend, log: print });
   // Raw rows are kept: federated standardization, if the experiment runs it, starts from them.
   const data = loadCsvData({ ...config.data, standardize: false }, resolve(baseDir));
-  print(`${config.name}: ${data.meta.trainRows} train / ${data.meta.testRows} test rows, ${data.meta.featureCount} features`);
+  print(dataSummary(config.name, data.meta));
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { identity, persistent } = loadIdentity(config.identity, baseDir, print);
   const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
@@ -38,6 +39,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
     name: config.name,
     trainer,
     scaler,
+    dataSchema: data.meta.schema,
     logger,
     identity,
     ...(config.coordinatorKey ? { coordinatorKey: publicKeyFromBase64(config.coordinatorKey, 'coordinatorKey') } : {}),

@@ -6,6 +6,7 @@ import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
 import { experimentConfigSchema, type ExperimentConfig } from './config/experimentConfig.js';
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { createStrategy } from './createStrategy.js';
+import { dataSchemaYaml } from './config/dataSchemaConfig.js';
 import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
 import { attachObservability } from '../coordinator/observability/index.js';
@@ -66,6 +67,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     ...(audit ? { audit } : {}),
     ...(tls ? { tls } : {}),
     ...(config.standardization === 'federated' ? { standardizeFeatures: config.model.inputs } : {}),
+    ...(config.dataSchema ? { dataSchema: config.dataSchema } : {}),
     ...dp.coordinator,
     secureAggregation: config.secureAggregation,
     acceptRisks: config.coordinator.acceptRisks,
@@ -74,6 +76,11 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
       print(formatRound(record, config.rounds));
     },
   });
+  coordinator.on('schema-refused', ({ reason }) => print(`refused: ${reason}`));
+  coordinator.on('schema-adopted', ({ client, schema }) =>
+    print(`the study's data schema is ${client}'s (the first site to join; ${schema.features.length} columns, label ${schema.label.name}): pin it in the experiment to check every site against it:\n${dataSchemaYaml(schema)}`),
+  );
+  if (config.dataSchema) print(`data schema pinned: ${config.dataSchema.features.length} columns, label ${config.dataSchema.label.name}; sites with other columns are refused`);
   const observability = attachObservability(coordinator, { metrics: { processMetrics: true }, dashboard: { title: config.name, rounds: config.rounds, privacy: dp.budget } });
   print(`coordinator for "${config.name}" listening on ${coordinator.url}; waiting for ${strategy.minAvailableClients} clients (run ${coordinator.runId})`);
   print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);

@@ -154,7 +154,7 @@ export function startClient(options: ClientOptions): ClientHandle {
         name: options.name,
         identityKey: encodeBase64(identity.publicKey),
         nonce: encodeBase64(clientNonce),
-        capabilities: { ...options.trainer.describe(), cohortVersion: COHORT_VERSION },
+        capabilities: { ...options.trainer.describe(), cohortVersion: COHORT_VERSION, ...(options.dataSchema ? { dataSchema: options.dataSchema } : {}) },
         modelSpec: modelSpec.map((t) => ({ name: t.name, shape: [...t.shape] })),
       });
     } catch (e) {

@@ -7,6 +7,7 @@ import { generateIdentity, keyFingerprint, type Identity } from '../crypto/ident
 import { defaultPeerOptions, type PeerOptions } from '../protocol/peer.js';
 import { specOf, type Weights } from '../protocol/tensors.js';
 import { AccessList, type AllowedPeer } from './accessList.js';
+import { StudySchema } from './studySchema.js';
 import { noAudit, type AuditTrail } from './auditTrail.js';
 import type { CoordinatorEventMap } from './coordinatorEvents.js';
 import { RunError, type CoordinatorOptions, type RunResult } from './coordinatorOptions.js';
@@ -68,6 +69,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       port: options.port ?? 0,
       runId: this.runId,
       spec: specOf(options.initialWeights),
+      schema: new StudySchema(options.dataSchema),
       transfer: this.transfer,
       helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
       identity: this.identity,

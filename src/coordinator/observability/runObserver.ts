@@ -54,6 +54,8 @@ export class RunObserver {
         this.publish({ event: 'complete', data: this.status });
       },
       refused: () => undefined,
+      'schema-refused': () => undefined,
+      'schema-adopted': () => undefined,
       traffic: () => undefined,
     };
     for (const [event, listener] of Object.entries(this.subscriptions)) coordinator.on(event as keyof CoordinatorEventMap, listener as () => void);
