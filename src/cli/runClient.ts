@@ -52,6 +52,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
       if (event.type === 'fit') print(`round ${event.round}: trained on ${event.numExamples} examples, loss ${event.metrics.loss?.toFixed(4)}`);
       if (event.type === 'evaluate') print(`round ${event.round}: test loss ${event.loss.toFixed(4)}, accuracy ${event.metrics.accuracy?.toFixed(4)}`);
       if (event.type === 'refused') print(`refused: ${event.reason}`);
+      if (event.type === 'tls-problem') print(`TLS: ${event.problem}`);
       // Transient: no coordinator yet, a lost connection, a refusal for load. The node keeps trying.
       if (event.type === 'retrying') print(describeRetry(event, config.coordinator));
     },

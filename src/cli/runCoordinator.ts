@@ -77,6 +77,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     },
   });
   coordinator.on('schema-refused', ({ reason }) => print(`refused: ${reason}`));
+  coordinator.on('tls-mistake', ({ problem }) => print(`TLS: ${problem}`));
   coordinator.on('schema-adopted', ({ client, schema }) =>
     print(`the study's data schema is ${client}'s (the first site to join; ${schema.features.length} columns, label ${schema.label.name}): pin it in the experiment to check every site against it:\n${dataSchemaYaml(schema)}`),
   );

@@ -61,6 +61,8 @@ export type ClientEvent =
   | { readonly type: 'disconnected'; readonly reason: string }
   /** The next connection attempt is scheduled (see node/reconnect.ts: describeRetry words it for people). */
   | ({ readonly type: 'retrying' } & Retry)
+  /** A connection attempt failed on a TLS set-up mistake (a missing client certificate or CA, http:// for https://): the fix, in one sentence. Said once per distinct mistake; the node keeps retrying. */
+  | { readonly type: 'tls-problem'; readonly problem: string }
   | { readonly type: 'fit'; readonly round: number; readonly numExamples: number; readonly metrics: Readonly<Record<string, number>> }
   | { readonly type: 'evaluate'; readonly round: number; readonly loss: number; readonly metrics: Readonly<Record<string, number>> }
   | { readonly type: 'task-failed'; readonly round: number; readonly reason: string }

@@ -20,6 +20,7 @@ import { ClientRegistry } from './clientRegistry.js';
 import { ClientSession } from './clientSession.js';
 import { ConnectionLimiter } from './connectionLimiter.js';
 import type { StudySchema } from './studySchema.js';
+import { watchTlsMistakes } from './tlsMistakes.js';
 import type { CoordinatorEventMap } from './coordinatorEvents.js';
 
 /** HTTPS/WSS: certificate and key in PEM; `ca` and `requestClientCert` turn on mutual TLS. */
@@ -78,6 +79,10 @@ export class CoordinatorServer {
       ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.requestClientCert ?? false, rejectUnauthorized: tls.requestClientCert ?? false })
       : createServer();
     this.http.on('request', (request: IncomingMessage, response: ServerResponse) => void this.serveHttp(request, response));
+    watchTlsMistakes(this.http, { tls: tls !== undefined, mutual: tls?.requestClientCert ?? false }, (mistake) => {
+      options.log.warn(mistake, 'TLS set-up mistake');
+      options.report('tls-mistake', mistake);
+    });
     this.io = new Server(this.http, {
       transports: ['websocket'],
       maxHttpBufferSize: maxHttpBufferSizeFor(options.transfer.chunkBytes),

@@ -55,6 +55,7 @@ export class RunObserver {
       },
       refused: () => undefined,
       'schema-refused': () => undefined,
+      'tls-mistake': () => undefined,
       'schema-adopted': () => undefined,
       traffic: () => undefined,
     };
