@@ -41,6 +41,8 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
 
   private readonly options: CoordinatorOptions;
   private readonly ledgerSettings: PrivacySettings | undefined;
+  /** The study's data schema, checked against every site's at connect time (studySchema.ts). */
+  private readonly studySchema: StudySchema;
 
   private constructor(given: CoordinatorOptions) {
     super();
@@ -60,6 +62,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     if (refusal) throw new RunError(`strategy ${options.strategy.name} cannot run with secureAggregation: ${definition.name}: ${refusal}`);
     refuseUnacceptedRisks(definition, options);
     const chunkBytes = options.transfer?.chunkBytes ?? defaultPeerOptions.chunkBytes;
+    this.studySchema = new StudySchema(options.dataSchema);
     const privacy = options.privacy;
     this.mode = definition.createCoordinator({ runId: this.runId, strategy: options.strategy, initialWeights: options.initialWeights, chunkBytes, access: this.access, log: this.log, audit: this.audit, ...(privacy ? { privacy } : {}) });
     // No upload may be larger than a fit update in this mode (moments are far smaller): refuse bigger ones up front.
@@ -69,7 +72,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       port: options.port ?? 0,
       runId: this.runId,
       spec: specOf(options.initialWeights),
-      schema: new StudySchema(options.dataSchema),
+      schema: this.studySchema,
       transfer: this.transfer,
       helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
       identity: this.identity,
@@ -159,6 +162,12 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     }
     const standardization = await this.standardize(waitMs, roundTimeoutMs, start.standardization);
     if (standardization && !start.standardization) store?.saveStandardization(this.runId, standardization.weights);
+    // The study's schema goes with the run (a resumed run keeps the one it had): `cohort export` ships it.
+    const storedSchema = store?.dataSchema(this.runId);
+    if (storedSchema) this.studySchema.adopt(storedSchema);
+    const saveSchema = () => void (this.studySchema.schema && store?.saveDataSchema(this.runId, this.studySchema.schema));
+    saveSchema();
+    this.on('schema-adopted', saveSchema);
     const recordClient = (client: ClientSummary) => store?.recordClient(this.runId, client);
     registry.summaries().forEach(recordClient);
     this.on('client-joined', recordClient);
@@ -187,6 +196,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       };
     } finally {
       this.off('client-joined', recordClient);
+      this.off('schema-adopted', saveSchema);
       this.mode.close();
     }
   }

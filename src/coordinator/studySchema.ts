@@ -39,6 +39,11 @@ export class StudySchema {
     return `site ${site}: ${mismatch} against ${against}`;
   }
 
+  /** A resumed run's stored schema becomes the study's again, unless one is pinned. */
+  adopt(schema: DataSchema): void {
+    if (!this.current) this.current = { schema, source: { kind: 'first-site', site: 'the run before its restart' } };
+  }
+
   /**
    * Checks an authenticated site and, when the study has no schema yet, adopts the site's. Returns the refusal, or
    * `adopted: true` when this site's schema became the study's.
