@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { saveLayersModel } from '../client/model/saveModel.js';
 import { buildModel } from '../client/model/buildModel.js';
+import { quietCpuBanner } from '../client/backend/quietCpuBanner.js';
 import { modelSpecSchema } from '../client/model/modelSpec.js';
 import { writeModelWeights } from '../client/model/modelWeights.js';
 import { RunStore, StoreError } from '../coordinator/store/runStore.js';
@@ -38,6 +39,7 @@ export async function runExport(options: { store: string; run: string; round?: n
     const standardization = store.standardization(run.id);
     const scaling: Preprocessing['standardization'] = standardization ? 'folded' : manifest.config?.standardization === 'local' ? 'per-site' : 'none';
     const weights = standardization ? foldStandardization(checkpoint.weights, standardization[0]!.data, standardization[1]!.data) : checkpoint.weights;
+    quietCpuBanner();
     const model = buildModel(spec, inputs, manifest.config?.seed ?? 0);
     writeModelWeights(model, weights);
     const out = resolve(options.out);

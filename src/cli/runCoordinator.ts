@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildModel } from '../client/model/buildModel.js';
+import { quietCpuBanner } from '../client/backend/quietCpuBanner.js';
 import { readModelWeights } from '../client/model/modelWeights.js';
 import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
 import { experimentConfigSchema, type ExperimentConfig } from './config/experimentConfig.js';
@@ -33,6 +34,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
   const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger) : undefined;
   if (audit) print(`audit log: ${audit.path}`);
+  quietCpuBanner();
   const model = buildModel(config.model, config.model.inputs, config.seed);
   const initialWeights = readModelWeights(model);
   model.dispose();

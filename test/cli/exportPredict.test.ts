@@ -37,6 +37,8 @@ describe('cohort export, then cohort predict on raw rows', () => {
     const result = await simulate(config, { baseDir, print: () => undefined });
     const exported = await runCli(['export', '--store', join(dir, 'cohort.db'), '--run', result.run.runId, '--out', join(dir, 'model')]);
     expect(exported.code).toBe(0);
+    // tfjs's "install our node backend" banner is not printed: Cohort says which backend runs itself.
+    expect(exported.stderr).not.toMatch(/install our node backend/);
     expect(exported.stdout).toMatch(/standardization of 30 features is folded into the first layer/);
     const pre = JSON.parse(readFileSync(join(dir, 'model', 'preprocessing.json'), 'utf8')) as { schema: { features: unknown[]; label: { name: string } }; standardization: string; manifestSha256: string; round: number };
     expect(pre).toMatchObject({ standardization: 'folded', round: 3, schema: { label: { name: 'target' } } });
@@ -50,6 +52,7 @@ describe('cohort export, then cohort predict on raw rows', () => {
       writeRawCsv(file, test, 'target');
       const predicted = await runCli(['predict', '--model', join(dir, 'model'), '--data', file, '--out', join(dir, `${name}-predictions.csv`)]);
       expect(predicted.code, predicted.stderr).toBe(0);
+      expect(predicted.stderr).not.toMatch(/install our node backend/);
       const accuracy = Number(/^accuracy (\d\.\d{4}) on (\d+) rows/m.exec(predicted.stdout)?.[1]);
       const federated = result.perClientAccuracy[name]!;
       // Same rows, same model: the raw-row prediction agrees with the run's last federated evaluation.

@@ -54,6 +54,7 @@ describe('the data schema is checked across sites before round 1', () => {
     const good = await Promise.all([client('north', join(hospitals, 'north.csv')), client('central', join(hospitals, 'central.csv'))]);
     const c = await coordinator;
     expect(c.code).toBe(0);
+    expect(c.stderr).not.toMatch(/install our node backend/);
     expect(c.stdout).toMatch(/^data schema pinned: 30 columns, label target; sites with other columns are refused$/m);
     expect(c.stdout).toMatch(/^refused: site south: columns 3 and 4 swapped \(mean_perimeter, mean_area\)/m);
     expect(c.stdout).toMatch(/^refused: site west: 31 feature columns/m);
