@@ -105,7 +105,9 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   process.on('SIGHUP', reload);
   process.once('SIGINT', stop);
   try {
-    return await coordinator.run();
+    const result = await coordinator.run();
+    print(`run ${coordinator.runId} ended: the dashboard at ${coordinator.url}/ closes with this coordinator; its rounds stay in the store (\`cohort show ${coordinator.runId.slice(0, 8)}\`)`);
+    return result;
   } finally {
     process.off('SIGHUP', reload);
     process.off('SIGINT', stop);

@@ -59,6 +59,7 @@ describe('the data schema is checked across sites before round 1', () => {
     expect(c.stdout).toMatch(/^refused: site south: columns 3 and 4 swapped \(mean_perimeter, mean_area\)/m);
     expect(c.stdout).toMatch(/^refused: site west: 31 feature columns/m);
     expect(c.stdout).toMatch(/^round 1\/1 {2}clients 2\/2 /m);
+    expect(c.stdout).toMatch(/^run \S+ ended: the dashboard at http:\/\/127\.0\.0\.1:\d+\/ closes with this coordinator; its rounds stay in the store/m);
     for (const g of good) expect(g.code).toBe(0);
   });
 });
