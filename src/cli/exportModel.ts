@@ -28,6 +28,9 @@ export async function runExport(options: { store: string; run: string; round?: n
     const run = store.run(options.run);
     if (!run) throw new StoreError(`no run "${options.run}" in ${options.store} (see \`cohort runs\`)`);
     const checkpoint = store.checkpoint(run.id, options.round);
+    if (!checkpoint && store.encryptedCheckpoint(run.id)) {
+      throw new StoreError(`run ${run.id} ran under CKKS: the coordinator never held its model in the clear; each client wrote the final model itself, with its preprocessing (finalModel.out in its config, default <name>-model/), which \`cohort predict\` reads`);
+    }
     if (!checkpoint) {
       throw new StoreError(options.round === undefined ? `run ${run.id} has no completed round yet` : `run ${run.id} has no checkpoint for round ${options.round} (last completed: ${run.lastRound})`);
     }

@@ -112,7 +112,7 @@ describe('store versions and encrypted checkpoints', () => {
     expect(() => new RunStore(path)).toThrow(/is a version 3 store; this Cohort reads version 2/);
   });
 
-  it('keeps a CKKS run\'s encrypted sum, and detects damage to it', () => {
+  it('keeps a CKKS run\'s encrypted sum, and detects damage to it', async () => {
     const path = join(dir, 'encrypted.db');
     const store = new RunStore(path);
     store.createRun({ id: 'r1', name: 'enc', configHash: '', manifest: {}, roundsPlanned: 2 });
@@ -123,6 +123,8 @@ describe('store versions and encrypted checkpoints', () => {
     expect(store.checkpoint('r1')).toBeUndefined(); // no plaintext model is ever stored for it
     expect(store.encryptedCheckpoint('r1')).toMatchObject({ round: 1, totalWeight: 0.75, layout, ciphertexts, strategyState: { strategy: null } });
     store.close();
+    // Nothing to export at the coordinator: the message sends the researcher to the clients' copies.
+    await expect(runExport({ store: path, run: 'r1', out: join(dir, 'enc-export') }, () => undefined)).rejects.toThrow(/run r1 ran under CKKS: the coordinator never held its model in the clear; each client wrote the final model itself/);
     const raw = new DatabaseSync(path);
     const row = raw.prepare('SELECT ciphertexts FROM encrypted_checkpoints').get() as { ciphertexts: Uint8Array };
     const bytes = Uint8Array.from(row.ciphertexts);

@@ -17,9 +17,9 @@ export const preprocessingSchema = z.strictObject({
   round: z.number().int(),
   /** SHA-256 of the exported weights as the run recorded them (before folding). */
   modelSha256: z.string(),
-  /** SHA-256 of the run's manifest (canonical JSON) and of its experiment config. */
-  manifestSha256: z.string(),
-  configHash: z.string(),
+  /** SHA-256 of the run's manifest (canonical JSON) and of its experiment config; absent in a client's own copy. */
+  manifestSha256: z.string().optional(),
+  configHash: z.string().optional(),
   /** Absent when no site announced a schema (custom trainers): such a model cannot be fed raw rows. */
   schema: dataSchemaSchema.optional(),
   /** The model's input columns after one-hot encoding (`<column>_<level>`), in order. */
@@ -29,6 +29,8 @@ export const preprocessingSchema = z.strictObject({
    * scaled; `per-site`: each site scaled with its own statistics (standardization: local), no one preprocessing.
    */
   standardization: z.enum(['folded', 'none', 'per-site']),
+  /** Whose statistics were folded: the federation's, or (a client's own copy under local standardization) this site's. */
+  foldedStatistics: z.enum(['federation', 'this-site']).optional(),
   /** The federation's mean and std per input column, for reference (already folded into the weights). */
   featureMean: z.array(z.number()).optional(),
   featureStd: z.array(z.number()).optional(),
