@@ -1,7 +1,7 @@
 import { schemaMismatch, type DataSchema } from '../protocol/dataSchema.js';
 
 /** Where the study's schema came from: pinned in the experiment, or the first site that announced one. */
-export type SchemaSource = { readonly kind: 'pinned' } | { readonly kind: 'first-site'; readonly site: string };
+export type SchemaSource = { readonly kind: 'pinned' } | { readonly kind: 'first-site'; readonly site: string } | { readonly kind: 'stored' };
 
 /**
  * The study's data schema, against which every site's announced schema is checked at connect time, before it
@@ -35,13 +35,18 @@ export class StudySchema {
     }
     const mismatch = schemaMismatch(study.schema, announced);
     if (!mismatch) return undefined;
-    const against = study.source.kind === 'pinned' ? "the study's schema" : `the study's schema (taken from ${study.source.site}, the first site to join; pin dataSchema in the experiment to decide it)`;
+    const against =
+      study.source.kind === 'first-site'
+        ? `the study's schema (taken from ${study.source.site}, the first site to join; pin dataSchema in the experiment to decide it)`
+        : study.source.kind === 'stored'
+          ? "the study's schema (recorded with this run before the coordinator restarted)"
+          : "the study's schema";
     return `site ${site}: ${mismatch} against ${against}`;
   }
 
   /** A resumed run's stored schema becomes the study's again, unless one is pinned. */
   adopt(schema: DataSchema): void {
-    if (!this.current) this.current = { schema, source: { kind: 'first-site', site: 'the run before its restart' } };
+    if (!this.current) this.current = { schema, source: { kind: 'stored' } };
   }
 
   /**
