@@ -58,11 +58,17 @@ function summaryOf(full: unknown): string[] {
     rounds: { round: number; attempts: number; modelSha256: string; participants: string[]; dropped: { client: string }[]; federatedLoss: number | null; federatedMetrics: Record<string, number> }[];
   };
   return [
-    `run ${f.run.id} "${f.run.name}": ${f.run.status}, rounds ${f.run.lastRound}/${f.run.roundsPlanned}; cohort ${f.manifest.cohortVersion}, commit ${f.manifest.gitCommit?.slice(0, 12)}, config ${f.manifest.configHash?.slice(0, 12)}`,
+    `run ${f.run.id} "${f.run.name}": ${f.run.status}, rounds ${f.run.lastRound}/${f.run.roundsPlanned}; cohort ${f.manifest.cohortVersion}, commit ${shortCommit(f.manifest.gitCommit)}, config ${f.manifest.configHash?.slice(0, 12)}`,
     ...f.clients.map((c) => `  client ${c.client}: ${c.backend}, ${c.trainRows} train / ${c.testRows} test rows, schema ${c.schemaHash?.slice(0, 12) ?? '-'}`),
     ...f.rounds.map(
       (r) =>
         `  round ${r.round}: ${r.participants.length} clients${r.dropped.length ? ` (${r.dropped.length} dropped)` : ''}, loss ${pct(r.federatedLoss ?? undefined)}, accuracy ${pct(r.federatedMetrics.accuracy)}, model ${r.modelSha256.slice(0, 12)}${r.attempts > 1 ? `, ${r.attempts} attempts` : ''}`,
     ),
   ];
+}
+
+/** A commit hash shortened to 12 digits; anything else ("unknown (not a git checkout)") whole. */
+function shortCommit(commit: string | undefined): string {
+  if (commit === undefined) return 'unknown';
+  return /^[0-9a-f]{40}$/.test(commit) ? commit.slice(0, 12) : commit;
 }

@@ -91,13 +91,23 @@ export function buildProgram(): Command {
 
   program
     .command('export')
-    .description("write a run's global model in TensorFlow.js format (model.json + weights.bin)")
+    .description("write a run's global model in TensorFlow.js format (model.json + weights.bin) with its preprocessing (preprocessing.json; the standardization folded into the first layer)")
     .requiredOption('-r, --run <id>', 'run id (a unique prefix is enough)')
     .option('--round <n>', 'the round whose model to export (default: the last completed)', (v) => Number.parseInt(v, 10))
     .requiredOption('-o, --out <dir>', 'output folder')
     .option(...storeOption)
     .action(async (opts: { run: string; round?: number; out: string; store: string }) => {
       await (await import('./exportModel.js')).runExport({ store: opts.store, run: opts.run, out: opts.out, ...(opts.round !== undefined ? { round: opts.round } : {}) }, print);
+    });
+
+  program
+    .command('predict')
+    .description('predict on raw CSV rows with a model written by `cohort export` (its preprocessing included); prints the accuracy when the rows hold the label')
+    .requiredOption('-m, --model <dir>', 'the folder `cohort export` wrote')
+    .requiredOption('-d, --data <csv>', 'raw rows with a header line, columns named as in training')
+    .option('-o, --out <csv>', 'write line,prediction,score for every predicted row')
+    .action(async (opts: { model: string; data: string; out?: string }) => {
+      await (await import('./predict.js')).runPredict({ model: opts.model, data: opts.data, ...(opts.out ? { out: opts.out } : {}) }, print);
     });
 
   const privacy = program.command('privacy').description('plan differential privacy with the RDP accountant (Poisson-subsampled Gaussian mechanism)');

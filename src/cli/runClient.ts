@@ -2,13 +2,12 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { selectBackend } from '../client/backend/index.js';
 import { startClient } from '../client/clientNode.js';
-import { describeClipped, loadCsvData } from '../client/data/index.js';
+import { describeClipped, fitStandardization, loadCsvData } from '../client/data/index.js';
+import { writeClientModel } from './modelPackage/clientModel.js';
+import { dataSummary } from '../client/data/dataSummary.js';
 import { describeRetry } from '../client/node/reconnect.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { publicKeyFromBase64 } from '../crypto/identity.js';
-import { buildModel } from '../client/model/buildModel.js';
-import { writeModelWeights } from '../client/model/modelWeights.js';
-import { saveLayersModel } from '../client/model/saveModel.js';
 import type { ClientConfig } from './config/clientConfig.js';
 import { exitWhenFlushed } from './exitWhenFlushed.js';
 import { loadIdentity, openAuditTrail, readPem, securityPolicy } from './nodeSecurity.js';
@@ -19,7 +18,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
   // Raw rows are kept: federated standardization, if the experiment runs it, starts from them. Rows scaled from
   // public ranges stay so: such a node has no feature scaler, so it neither sends moments nor applies another scale.
   const data = loadCsvData({ ...config.data, standardize: false }, resolve(baseDir));
-  print(`${config.name}: ${data.meta.trainRows} train / ${data.meta.testRows} test rows, ${data.meta.featureCount} features`);
+  print(dataSummary(config.name, data.meta));
   const publicScaling = data.meta.publicScaling;
   if (publicScaling) {
     const clipped = describeClipped(publicScaling);
@@ -39,11 +38,14 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
       }
     : undefined;
   const { trainer, scaler } = createTabularNode({ model: config.model, data, localStandardization: config.data.standardize, optimizer: config.optimizer, seed: config.seed, datasetFingerprint: data.meta.schemaFingerprint });
+  /** The run this node joined and the last round it evaluated: recorded with its final model. */
+  const progress = { run: '', round: 0 };
   const handle = startClient({
     url: config.coordinator,
     name: config.name,
     trainer,
     ...(publicScaling ? {} : { scaler }),
+    dataSchema: data.meta.schema,
     logger,
     identity,
     ...(config.coordinatorKey ? { coordinatorKey: publicKeyFromBase64(config.coordinatorKey, 'coordinatorKey') } : {}),
@@ -51,11 +53,13 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
     ...(audit ? { audit } : {}),
     ...(config.security ? { security: securityPolicy(config.security) } : {}),
     onEvent: (event) => {
-      if (event.type === 'welcome') print(`joined run ${event.runId}`);
+      if (event.type === 'welcome') print(`joined run ${(progress.run = event.runId)}`);
       if (event.type === 'standardized') print(`applied the federation's standardization of ${event.features} features`);
       if (event.type === 'fit') print(`round ${event.round}: trained on ${event.numExamples} examples, loss ${event.metrics.loss?.toFixed(4)}`);
+      if (event.type === 'evaluate') progress.round = event.round;
       if (event.type === 'evaluate') print(`round ${event.round}: test loss ${event.loss.toFixed(4)}, accuracy ${event.metrics.accuracy?.toFixed(4)}`);
       if (event.type === 'refused') print(`refused: ${event.reason}`);
+      if (event.type === 'tls-problem') print(`TLS: ${event.problem}`);
       // Transient: no coordinator yet, a lost connection, a refusal for load. The node keeps trying.
       if (event.type === 'retrying') print(describeRetry(event, config.coordinator));
     },
@@ -68,11 +72,16 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
     const weights = handle.globalWeights();
     if (weights) {
       const out = resolve(baseDir, config.finalModel?.out ?? `${config.name}-model`);
-      const model = buildModel(config.model, data.meta.featureCount, config.seed);
-      writeModelWeights(model, weights);
-      await saveLayersModel(model, out, `cohort-fl client ${config.name} (${reason})`);
-      model.dispose();
-      print(`final model written to ${out} (model.json + weights.bin)`);
+      // The z-score this node trained with is folded in, so the model reads raw rows (`cohort predict`).
+      const own = config.data.standardize ? fitStandardization(data.train) : undefined;
+      const scaling = scaler.applied
+        ? { ...scaler.applied, source: 'federation' as const }
+        : own && { mean: Float32Array.from(own.mean), std: Float32Array.from(own.std, (v, j) => (own.constant[j] ? 0 : v)), source: 'this-site' as const };
+      await writeClientModel({
+        out, spec: config.model, inputs: data.meta.featureCount, seed: config.seed, weights, schema: data.meta.schema,
+        ...(scaling ? { scaling } : {}), run: progress.run, round: progress.round, generatedBy: `cohort-fl client ${config.name} (${reason})`,
+      });
+      print(`final model written to ${out} (model.json + weights.bin + preprocessing.json: \`cohort predict --model ${out} --data rows.csv\`)`);
     }
   } finally {
     trainer.dispose();

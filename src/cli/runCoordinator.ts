@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildModel } from '../client/model/buildModel.js';
+import { quietCpuBanner } from '../client/backend/quietCpuBanner.js';
 import { readModelWeights } from '../client/model/modelWeights.js';
 import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
 import { experimentConfigSchema, type ExperimentConfig } from './config/experimentConfig.js';
 import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { createStrategy } from './createStrategy.js';
+import { dataSchemaYaml } from './config/dataSchemaConfig.js';
 import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
 import { attachObservability } from '../coordinator/observability/index.js';
@@ -32,6 +34,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
   const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger) : undefined;
   if (audit) print(`audit log: ${audit.path}`);
+  quietCpuBanner();
   const model = buildModel(config.model, config.model.inputs, config.seed);
   const initialWeights = readModelWeights(model);
   model.dispose();
@@ -66,6 +69,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     ...(audit ? { audit } : {}),
     ...(tls ? { tls } : {}),
     ...(config.standardization === 'federated' ? { standardizeFeatures: config.model.inputs } : {}),
+    ...(config.dataSchema ? { dataSchema: config.dataSchema } : {}),
     ...dp.coordinator,
     secureAggregation: config.secureAggregation,
     ...(config.secaggplus ? { secaggplus: config.secaggplus } : {}),
@@ -75,6 +79,12 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
       print(formatRound(record, config.rounds));
     },
   });
+  coordinator.on('schema-refused', ({ reason }) => print(`refused: ${reason}`));
+  coordinator.on('tls-mistake', ({ problem }) => print(`TLS: ${problem}`));
+  coordinator.on('schema-adopted', ({ client, schema }) =>
+    print(`the study's data schema is ${client}'s (the first site to join; ${schema.features.length} columns, label ${schema.label.name}): pin it in the experiment to check every site against it:\n${dataSchemaYaml(schema)}`),
+  );
+  if (config.dataSchema) print(`data schema pinned: ${config.dataSchema.features.length} columns, label ${config.dataSchema.label.name}; sites with other columns are refused`);
   const observability = attachObservability(coordinator, { metrics: { processMetrics: true }, dashboard: { title: config.name, rounds: config.rounds, privacy: dp.budget } });
   print(`coordinator for "${config.name}" listening on ${coordinator.url}; waiting for ${strategy.minAvailableClients} clients (run ${coordinator.runId})`);
   print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);
@@ -96,7 +106,9 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   process.on('SIGHUP', reload);
   process.once('SIGINT', stop);
   try {
-    return await coordinator.run();
+    const result = await coordinator.run();
+    print(`run ${coordinator.runId} ended: the dashboard at ${coordinator.url}/ closes with this coordinator; its rounds stay in the store (\`cohort show ${coordinator.runId.slice(0, 8)}\`)`);
+    return result;
   } finally {
     process.off('SIGHUP', reload);
     process.off('SIGINT', stop);

@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
 import { selectBackend, type BackendName } from '../client/backend/index.js';
 import { loadCsvData, type LoadedCsvData } from '../client/data/index.js';
+import { dataSummary } from '../client/data/dataSummary.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { planDpSgd } from '../client/dpSgdPlan.js';
 import { applyPublicScaling, describeClipped, standardizeTrainTest } from '../client/data/index.js';
@@ -19,6 +20,7 @@ import { planStoredRun } from './openStore.js';
 import { csvDataConfigSchema, takeRows, trainTestSplit } from '../client/data/index.js';
 import { describeLabelCounts, labelHistogram, partitionRows } from '../client/partition/index.js';
 import { mixSeed } from '../protocol/seededRng.js';
+import { schemaMismatch } from '../protocol/dataSchema.js';
 import { byzantineClients } from '../client/byzantine/index.js';
 import type { ClientHost } from './simulation/clientHost.js';
 import { hostInWorkers } from './simulation/clientPool.js';
@@ -104,11 +106,11 @@ function loadRawClients(config: ExperimentConfig, baseDir: string, print: (line:
   if (clients.length === 0) throw new Error('simulate needs a "clients" list (or a "partition") in the experiment config');
   // Raw rows: the experiment's `standardization` decides how they are scaled.
   const loaded = clients.map((c, i) => ({ name: c.name, data: loadCsvData({ ...clientDataConfig(config, i), standardize: false }, baseDir) }));
-  const reference = loaded[0]!.data.meta.schemaFingerprint;
+  // Checked before anything starts (the coordinator would refuse the site at connect time just the same).
+  const study = config.dataSchema ?? loaded[0]!.data.meta.schema;
   for (const c of loaded) {
-    if (c.data.meta.schemaFingerprint !== reference) {
-      throw new Error(`client ${c.name} has features [${c.data.train.featureNames.join(', ')}], which differ from ${loaded[0]!.name}'s: every client must produce the same columns`);
-    }
+    const mismatch = schemaMismatch(study, c.data.meta.schema);
+    if (mismatch) throw new Error(`client ${c.name}: ${mismatch} against ${config.dataSchema ? "the experiment's dataSchema" : `${loaded[0]!.name}'s columns`}: every client must produce the same columns`);
   }
   return loaded;
 }
@@ -128,7 +130,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const clients = loadClients(config, baseDir, print);
   for (const c of config.partition ? [] : clients) {
     const m = c.data.meta;
-    print(`client ${c.name}: ${m.trainRows} train / ${m.testRows} test rows, ${m.featureCount} features${m.rowsDropped ? `, ${m.rowsDropped} rows with missing values dropped` : ''}`);
+    print(`client ${dataSummary(c.name, m)}`);
   }
   const mode = config.standardization;
   if (config.dpSgd && mode === 'local') {
@@ -187,6 +189,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
           configHash: stored.manifest.configHash,
         }
       : {}),
+    ...(config.dataSchema ? { dataSchema: config.dataSchema } : {}),
     ...(mode === 'federated'
       ? {
           standardizeFeatures: features,
@@ -224,6 +227,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
       identity: identities.get(c.name)!,
       data: { train: c.data.train, test: c.data.test },
       datasetFingerprint: c.data.meta.schemaFingerprint,
+      dataSchema: c.data.meta.schema,
       byzantine: attackers.has(c.name),
       ...(dpSgd ? { dpSgd } : {}),
     };

@@ -15,6 +15,7 @@ import { FitChains } from './mods/chainFor.js';
 import { challengeProblem } from './node/coordinatorProofCheck.js';
 import { DownloadGuard } from './node/downloadGuard.js';
 import { describeRetry, Reconnector } from './node/reconnect.js';
+import { diagnoseTls, transportError } from './node/tlsDiagnosis.js';
 import { TaskRunner } from './node/taskRunner.js';
 import { resolveSecurityPolicy } from './security/securityPolicy.js';
 import { statisticsRefusal } from './security/taskGate.js';
@@ -154,7 +155,7 @@ export function startClient(options: ClientOptions): ClientHandle {
         name: options.name,
         identityKey: encodeBase64(identity.publicKey),
         nonce: encodeBase64(clientNonce),
-        capabilities: { ...options.trainer.describe(), cohortVersion: COHORT_VERSION },
+        capabilities: { ...options.trainer.describe(), cohortVersion: COHORT_VERSION, ...(options.dataSchema ? { dataSchema: options.dataSchema } : {}) },
         modelSpec: modelSpec.map((t) => ({ name: t.name, shape: [...t.shape] })),
       });
     } catch (e) {
@@ -209,9 +210,19 @@ export function startClient(options: ClientOptions): ClientHandle {
     if (refusal) reconnect.schedule('busy', refusal.reason, refusal.retryAfterMs);
     else reconnect.schedule('disconnected', reason);
   });
+  /** The last TLS mistake said, so a node retrying for hours says it once, and again only when it changes. */
+  let tlsProblem: string | undefined;
   socket.on('connect_error', (e) => {
-    log.debug({ error: e.message }, 'connection attempt failed');
-    if (!ending) reconnect.schedule('unreachable', e.message);
+    const cause = transportError(e);
+    log.debug({ error: e.message, cause: cause.code ?? cause.message }, 'connection attempt failed');
+    if (ending) return;
+    reconnect.schedule('unreachable', cause.message);
+    void diagnoseTls(options.url, cause, options.tls).then((problem) => {
+      if (!problem || problem === tlsProblem || ending) return;
+      tlsProblem = problem;
+      emit({ type: 'tls-problem', problem });
+      log.error({ problem }, 'TLS set-up mistake');
+    });
   });
 
   peer.onProtocolError((problem) => log.warn({ problem }, 'refused a message from the coordinator'));

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Identity } from '../crypto/identity.js';
+import type { DataSchema } from '../protocol/dataSchema.js';
 import type { PeerOptions } from '../protocol/peer.js';
 import type { Weights } from '../protocol/tensors.js';
 import type { FeatureScaler } from './featureScaler.js';
@@ -15,6 +16,12 @@ export interface ClientOptions {
   readonly trainer: Trainer;
   /** Needed only for experiments with federated standardization. */
   readonly scaler?: FeatureScaler;
+  /**
+   * The local data's schema (feature columns in model order, types, categorical levels, label), announced at
+   * hello: the coordinator refuses a site whose columns differ from the study's before any training. Names and
+   * levels only, never values. `loadCsvData(...).meta.schema` gives it for a CSV.
+   */
+  readonly dataSchema?: DataSchema;
   /** This node's Ed25519 identity (the key the coordinator's access list names). Default: a fresh one. */
   readonly identity?: Identity;
   /** The coordinator's public key. Pin it: without it any coordinator that completes a handshake is trusted. */
@@ -54,6 +61,8 @@ export type ClientEvent =
   | { readonly type: 'disconnected'; readonly reason: string }
   /** The next connection attempt is scheduled (see node/reconnect.ts: describeRetry words it for people). */
   | ({ readonly type: 'retrying' } & Retry)
+  /** A connection attempt failed on a TLS set-up mistake (a missing client certificate or CA, http:// for https://): the fix, in one sentence. Said once per distinct mistake; the node keeps retrying. */
+  | { readonly type: 'tls-problem'; readonly problem: string }
   | { readonly type: 'fit'; readonly round: number; readonly numExamples: number; readonly metrics: Readonly<Record<string, number>> }
   | { readonly type: 'evaluate'; readonly round: number; readonly loss: number; readonly metrics: Readonly<Record<string, number>> }
   | { readonly type: 'task-failed'; readonly round: number; readonly reason: string }

@@ -3,6 +3,9 @@ import type { FeatureScaler } from './featureScaler.js';
 
 /** Moments of raw training rows, and the application of a federation-wide z-score to a copy of them. */
 export class TabularScaler implements FeatureScaler {
+  /** The federation's mean and std this client last applied (undefined until the coordinator sends one). */
+  applied: { readonly mean: Float32Array; readonly std: Float32Array } | undefined;
+
   constructor(
     private readonly raw: TrainTest,
     private readonly onStandardized: (data: TrainTest) => void,
@@ -33,6 +36,7 @@ export class TabularScaler implements FeatureScaler {
     const width = featureCount(this.raw.train);
     if (mean.length !== width) throw new Error(`standardization covers ${mean.length} features, this client has ${width}`);
     const s = { mean: Float64Array.from(mean), std: Float64Array.from(std), constant: Array.from(std, (v) => v === 0) };
+    this.applied = { mean: Float32Array.from(mean), std: Float32Array.from(std) };
     this.onStandardized({ train: applyStandardization(this.raw.train, s), test: applyStandardization(this.raw.test, s) });
   }
 }

@@ -7,6 +7,7 @@ import { generateIdentity, keyFingerprint, type Identity } from '../crypto/ident
 import { defaultPeerOptions, type PeerOptions } from '../protocol/peer.js';
 import { specOf, type Weights } from '../protocol/tensors.js';
 import { AccessList, type AllowedPeer } from './accessList.js';
+import { StudySchema } from './studySchema.js';
 import { noAudit, type AuditTrail } from './auditTrail.js';
 import type { CoordinatorEventMap } from './coordinatorEvents.js';
 import { RunError, type CoordinatorOptions, type RunResult } from './coordinatorOptions.js';
@@ -40,6 +41,8 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
 
   private readonly options: CoordinatorOptions;
   private readonly ledgerSettings: PrivacySettings | undefined;
+  /** The study's data schema, checked against every site's at connect time (studySchema.ts). */
+  private readonly studySchema: StudySchema;
 
   private constructor(given: CoordinatorOptions) {
     super();
@@ -59,6 +62,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     if (refusal) throw new RunError(`strategy ${options.strategy.name} cannot run with secureAggregation: ${definition.name}: ${refusal}`);
     refuseUnacceptedRisks(definition, options);
     const chunkBytes = options.transfer?.chunkBytes ?? defaultPeerOptions.chunkBytes;
+    this.studySchema = new StudySchema(options.dataSchema);
     const privacy = options.privacy;
     this.mode = definition.createCoordinator({ runId: this.runId, strategy: options.strategy, initialWeights: options.initialWeights, chunkBytes, access: this.access, log: this.log, audit: this.audit, ...(privacy ? { privacy } : {}), ...(options.secaggplus ? { secaggplus: options.secaggplus } : {}) });
     // No upload may be larger than a fit update in this mode (moments are far smaller): refuse bigger ones up front.
@@ -68,6 +72,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       port: options.port ?? 0,
       runId: this.runId,
       spec: specOf(options.initialWeights),
+      schema: this.studySchema,
       transfer: this.transfer,
       helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
       identity: this.identity,
@@ -157,6 +162,12 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     }
     const standardization = await this.standardize(waitMs, roundTimeoutMs, start.standardization);
     if (standardization && !start.standardization) store?.saveStandardization(this.runId, standardization.weights);
+    // The study's schema goes with the run (a resumed run keeps the one it had): `cohort export` ships it.
+    const storedSchema = store?.dataSchema(this.runId);
+    if (storedSchema) this.studySchema.adopt(storedSchema);
+    const saveSchema = () => void (this.studySchema.schema && store?.saveDataSchema(this.runId, this.studySchema.schema));
+    saveSchema();
+    this.on('schema-adopted', saveSchema);
     const recordClient = (client: ClientSummary) => store?.recordClient(this.runId, client);
     registry.summaries().forEach(recordClient);
     this.on('client-joined', recordClient);
@@ -185,6 +196,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       };
     } finally {
       this.off('client-joined', recordClient);
+      this.off('schema-adopted', saveSchema);
       this.mode.close();
     }
   }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SecAggPlusOptions } from '../modes/secaggplus/settings.js';
+import type { DataSchema } from '../protocol/dataSchema.js';
 import type { PeerOptions } from '../protocol/peer.js';
 import type { Weights } from '../protocol/tensors.js';
 import type { Identity } from '../crypto/identity.js';
@@ -45,6 +46,12 @@ export interface CoordinatorOptions {
    * a FeatureScaler). Unset: clients use their data as they prepared it.
    */
   readonly standardizeFeatures?: number;
+  /**
+   * The study's data schema (feature columns in model order, types, levels, label). Every training client must
+   * announce the same one at hello or is refused with the difference in column terms. Unset: the first site to
+   * announce a schema sets it for the run (pinning is better: then no site's mistake can become the reference).
+   */
+  readonly dataSchema?: DataSchema;
   /** Receives the federation-wide standardization once computed (e.g. to scale a central test set). */
   readonly onStandardization?: (standardization: Weights) => void | Promise<void>;
   /**

@@ -19,6 +19,8 @@ import type { AuditTrail } from './auditTrail.js';
 import { ClientRegistry } from './clientRegistry.js';
 import { ClientSession } from './clientSession.js';
 import { ConnectionLimiter } from './connectionLimiter.js';
+import type { StudySchema } from './studySchema.js';
+import { watchTlsMistakes } from './tlsMistakes.js';
 import type { CoordinatorEventMap } from './coordinatorEvents.js';
 
 /** HTTPS/WSS: certificate and key in PEM; `ca` and `requestClientCert` turn on mutual TLS. */
@@ -38,6 +40,8 @@ export interface ServerOptions {
   readonly runId: string;
   /** The model's spec: what clients must announce in hello. */
   readonly spec: readonly TensorSpec[];
+  /** The study's data schema, which a training client's announced schema must match (studySchema.ts). */
+  readonly schema?: StudySchema;
   readonly transfer: PeerOptions;
   /** A connection that has not finished its handshake within this time is closed. */
   readonly helloTimeoutMs: number;
@@ -75,6 +79,10 @@ export class CoordinatorServer {
       ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.requestClientCert ?? false, rejectUnauthorized: tls.requestClientCert ?? false })
       : createServer();
     this.http.on('request', (request: IncomingMessage, response: ServerResponse) => void this.serveHttp(request, response));
+    watchTlsMistakes(this.http, { tls: tls !== undefined, mutual: tls?.requestClientCert ?? false }, (mistake) => {
+      options.log.warn(mistake, 'TLS set-up mistake');
+      options.report('tls-mistake', mistake);
+    });
     this.io = new Server(this.http, {
       transports: ['websocket'],
       maxHttpBufferSize: maxHttpBufferSizeFor(options.transfer.chunkBytes),
@@ -206,6 +214,7 @@ export class CoordinatorServer {
       if (offered && !verifyAgreementKey({ publicKey: decodeBase64(offered.publicKey), signature: decodeBase64(offered.signature) }, context.clientKey, this.options.runId)) {
         refuse(`the agreement key of "${hello.name}" is not signed by its identity for this run`, hello.name);
       }
+      if (allowed.role === 'client') this.admitSchema(hello, refuse);
       session = this.register(peer, hello, allowed);
       if (offered) session.acceptAgreementKey(offered);
       clearTimeout(helloTimer);
@@ -222,6 +231,9 @@ export class CoordinatorServer {
     const decision = this.options.access.decide(hello.name, clientKey);
     if (!decision.ok) refuse(decision.reason, hello.name);
     const allowed = (decision as { ok: true; peer: AllowedPeer }).peer;
+    // Checked before the model: a site with one column too many is told so in columns, not in tensor shapes.
+    const schemaProblem = allowed.role === 'client' ? this.options.schema?.problem(hello.name, hello.capabilities.dataSchema) : undefined;
+    if (schemaProblem) this.refuseSchema(hello.name, schemaProblem, refuse);
     const mismatch = allowed.role === 'client' ? specMismatch(this.options.spec, hello.modelSpec) : undefined;
     if (mismatch) refuse(`the client's model does not match the federation's: ${mismatch}`, hello.name);
     const context: HandshakeContext = {
@@ -242,6 +254,18 @@ export class CoordinatorServer {
       signature: encodeBase64(sign(coordinatorProof(context), this.options.identity.secretKey)),
     });
     return { context, hello, peer: allowed };
+  }
+
+  /** An authenticated site's schema: refused if it differs, adopted as the study's if there is none yet. */
+  private admitSchema(hello: MessageOf<'hello'>, refuse: (reason: string, client?: string) => never): void {
+    const verdict = this.options.schema?.admit(hello.name, hello.capabilities.dataSchema);
+    if (verdict?.refusal) this.refuseSchema(hello.name, verdict.refusal, refuse);
+    if (verdict?.adopted) this.options.report('schema-adopted', { client: hello.name, schema: hello.capabilities.dataSchema! });
+  }
+
+  private refuseSchema(client: string, reason: string, refuse: (reason: string, client?: string) => never): never {
+    this.options.report('schema-refused', { client, reason });
+    return refuse(reason, client);
   }
 
   private register(peer: Peer, hello: MessageOf<'hello'>, allowed: AllowedPeer): ClientSession {

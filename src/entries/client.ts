@@ -8,6 +8,7 @@ export type { ClientEvent, ClientHandle, ClientOptions } from '../client/clientO
 export type { ClientSecurityPolicy, AcceptedRisk } from '../client/security/securityPolicy.js';
 export type { RosterEntry } from '../client/security/roster.js';
 export type { FeatureScaler } from '../client/featureScaler.js';
+export type { DataSchema, FeatureColumn, LabelColumn } from '../protocol/dataSchema.js';
 export { DEFAULT_CHUNK_BYTES, type PeerOptions } from '../protocol/peer.js';
 
 // Training: the Trainer contract, the tfjs trainer, models built from a spec

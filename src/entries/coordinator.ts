@@ -6,6 +6,7 @@ import './requireSupportedNode.js';
 // The coordinator and what a run gives back
 export { Coordinator } from '../coordinator/coordinator.js';
 export { RunError, type CoordinatorOptions, type RunResult } from '../coordinator/coordinatorOptions.js';
+export type { DataSchema, FeatureColumn, LabelColumn } from '../protocol/dataSchema.js';
 export type { CoordinatorEventMap } from '../coordinator/coordinatorEvents.js';
 export type { ClientOutcome, RoundRecord } from '../coordinator/roundRecord.js';
 export type { TlsOptions } from '../coordinator/server.js';

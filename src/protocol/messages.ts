@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dataSchemaSchema } from './dataSchema.js';
 
 /**
  * The wire protocol, declared once: both ends validate every message they receive against these schemas
@@ -71,6 +72,8 @@ export const capabilitiesSchema = z.object({
   cohortVersion: z.string().max(64),
   /** A fingerprint of the local data's schema (SHA-256 of the feature names), never the data. */
   datasetFingerprint: z.string().max(128).optional(),
+  /** The data's schema (columns, types, levels, label), which the coordinator checks against the study's. */
+  dataSchema: dataSchemaSchema.optional(),
 });
 
 // ---- control messages ----

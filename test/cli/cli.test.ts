@@ -3,6 +3,7 @@ import { freePort, repoRoot, runCli, startCli } from '../helpers/cli.js';
 import { experimentConfigSchema } from '../../src/cli/config/experimentConfig.js';
 import { loadConfig } from '../../src/cli/config/loadConfig.js';
 import { findOldNode } from '../helpers/oldNode.js';
+import { loadCsvData } from '../../src/client/data/index.js';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,13 +100,22 @@ describe('the cohort command', () => {
     expect(c.stdout).toMatch(/^round 2\/2 {2}clients 3\/3 /m);
     for (const h of hs) {
       expect(h.code).toBe(0);
-      expect(h.stdout).toMatch(/final model written to .*-model \(model\.json \+ weights\.bin\)/);
+      expect(h.stdout).toMatch(/final model written to .*-model \(model\.json \+ weights\.bin \+ preprocessing\.json: `cohort predict --model /);
     }
     // Under CKKS only the clients hold the model; each wrote the same one (30*8+8 + 8+1 float32 parameters).
     const weights = ['north', 'central', 'south'].map((h) => readFileSync(join(dir, `${h}-model`, 'weights.bin')));
     expect(weights[0]!.length).toBe(257 * 4);
     expect(weights[1]!.equals(weights[0]!)).toBe(true);
     expect(weights[2]!.equals(weights[0]!)).toBe(true);
+    // Each client's copy carries its preprocessing: on north's raw test rows it scores north's last evaluation.
+    const { test } = loadCsvData({ path: join(data, 'north.csv'), label: 'target', standardize: false });
+    const width = test.featureNames.length;
+    const rows = Array.from({ length: test.rows }, (_, r) => [...test.x.subarray(r * width, (r + 1) * width), test.y[r]].join(','));
+    writeFileSync(join(dir, 'north-test.csv'), `${[...test.featureNames, 'target'].join(',')}\n${rows.join('\n')}\n`);
+    const predicted = await run(['predict', '--model', join(dir, 'north-model'), '--data', join(dir, 'north-test.csv')]);
+    expect(predicted.code).toBe(0);
+    const evaluated = /^round 2: test loss \d\.\d{4}, accuracy (\d\.\d{4})$/m.exec(hs[0]!.stdout)?.[1];
+    expect(/^accuracy (\d\.\d{4}) on 75 rows/m.exec(predicted.stdout)?.[1]).toBe(evaluated);
     expect(readFileSync(join(dir, 'secure.audit.jsonl'), 'utf8')).toMatch(/"ckks-key-distribution"/);
     const verified = await run(['audit', 'verify', join(dir, 'secure.audit.jsonl'), '--key', publicKeys.coordinator!]);
     expect(verified.code).toBe(0);

@@ -43,7 +43,7 @@ describe('simulate()', () => {
     expect(local.run.standardization).toBeUndefined();
     expect(local.centralAccuracy).toBeUndefined();
     const mismatched = { ...base, clients: [...base.clients.slice(0, 2), { name: 'south', data: { path: 'data/hospitals/south.csv', features: ['mean_radius'] } }] };
-    await expect(simulate(experimentConfigSchema.parse(mismatched), { baseDir, print: () => undefined })).rejects.toThrow(/client south has features \[mean_radius\], which differ from north's/);
+    await expect(simulate(experimentConfigSchema.parse(mismatched), { baseDir, print: () => undefined })).rejects.toThrow(/^client south: 1 feature column, the study has 30: missing 'mean_texture', 'mean_perimeter', 'mean_area', 'mean_smoothness', 'mean_compactness' and 24 more against north's columns: every client must produce the same columns$/);
   });
 });
 

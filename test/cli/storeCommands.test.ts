@@ -8,6 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { experimentConfigSchema } from '../../src/cli/config/experimentConfig.js';
 import { runExport } from '../../src/cli/exportModel.js';
+import { foldStandardization } from '../../src/cli/modelPackage/foldStandardization.js';
 import { runExportManifest, runRuns, runShow } from '../../src/cli/inspectRuns.js';
 import { simulate } from '../../src/cli/simulate.js';
 import { encryptedCheckpointHash } from '../../src/coordinator/store/encryptedCheckpoint.js';
@@ -69,6 +70,16 @@ describe('the run store', () => {
     expect(shown.filter((l) => /^ {2}round \d: 3 clients, loss \d\.\d{4}, accuracy \d\.\d{4}, model [0-9a-f]{12}$/.test(l))).toHaveLength(3);
   });
 
+  it('shows a manifest made outside a git checkout without cutting its commit short', () => {
+    const path = join(dir, 'nogit.db');
+    const store = new RunStore(path);
+    store.createRun({ id: 'run-nogit', name: 'nogit', configHash: 'c'.repeat(64), manifest: { cohortVersion: '0.1.0', gitCommit: 'unknown (not a git checkout)', configHash: 'c'.repeat(64) }, roundsPlanned: 1 });
+    store.close();
+    const shown: string[] = [];
+    runShow(path, 'run-nogit', false, (l) => shown.push(l));
+    expect(shown[0]).toBe('run run-nogit "nogit": running, rounds 0/1; cohort 0.1.0, commit unknown (not a git checkout), config cccccccccccc');
+  });
+
   it('detects a damaged checkpoint', () => {
     const copy = join(dir, 'damaged.db');
     copyFileSync(db, copy);
@@ -101,7 +112,7 @@ describe('store versions and encrypted checkpoints', () => {
     expect(() => new RunStore(path)).toThrow(/is a version 3 store; this Cohort reads version 2/);
   });
 
-  it('keeps a CKKS run\'s encrypted sum, and detects damage to it', () => {
+  it('keeps a CKKS run\'s encrypted sum, and detects damage to it', async () => {
     const path = join(dir, 'encrypted.db');
     const store = new RunStore(path);
     store.createRun({ id: 'r1', name: 'enc', configHash: '', manifest: {}, roundsPlanned: 2 });
@@ -112,6 +123,8 @@ describe('store versions and encrypted checkpoints', () => {
     expect(store.checkpoint('r1')).toBeUndefined(); // no plaintext model is ever stored for it
     expect(store.encryptedCheckpoint('r1')).toMatchObject({ round: 1, totalWeight: 0.75, layout, ciphertexts, strategyState: { strategy: null } });
     store.close();
+    // Nothing to export at the coordinator: the message sends the researcher to the clients' copies.
+    await expect(runExport({ store: path, run: 'r1', out: join(dir, 'enc-export') }, () => undefined)).rejects.toThrow(/run r1 ran under CKKS: the coordinator never held its model in the clear; each client wrote the final model itself/);
     const raw = new DatabaseSync(path);
     const row = raw.prepare('SELECT ciphertexts FROM encrypted_checkpoints').get() as { ciphertexts: Uint8Array };
     const bytes = Uint8Array.from(row.ciphertexts);
@@ -140,8 +153,12 @@ describe('cohort export', () => {
       const store = new RunStore(db);
       const checkpoint = store.checkpoint(runId, 2)!;
       store.close();
+      const standardization = new RunStore(db).standardization(runId)!;
       const loaded = model.getWeights().map((t) => Array.from(t.dataSync()));
-      expect(loaded).toEqual(checkpoint.weights.map((w) => Array.from(w.data)));
+      // The federation's standardization is folded into the first layer; the other layers are the stored ones.
+      expect(loaded).toEqual(foldStandardization(checkpoint.weights, standardization[0]!.data, standardization[1]!.data).map((w) => Array.from(w.data)));
+      expect(loaded[0]).not.toEqual(Array.from(checkpoint.weights[0]!.data));
+      expect(loaded.slice(2)).toEqual(checkpoint.weights.slice(2).map((w) => Array.from(w.data)));
       const prediction = model.predict(tf.zeros([1, 30])) as tf.Tensor;
       expect(prediction.shape).toEqual([1, 1]);
     } finally {

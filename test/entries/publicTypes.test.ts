@@ -77,6 +77,24 @@ function anyPaths(root: string, rootType: ts.Type): string[] {
 }
 
 describe('the public types', () => {
+  it("reach WebGPU declarations only through tfjs-core's own reference, never through Cohort or the optional webgpu packages", () => {
+    // The webgpu backend is optional and loaded at run time: neither its packages nor their types may be reachable from
+    // an entry. @tensorflow/tfjs-core@4.22's tensor.d.ts has `/// <reference types="@webgpu/types" />` itself (its
+    // pinned 0.1.38), so any API typed with tfjs tensors reaches that one file; under `skipLibCheck: false` with a
+    // DOM-less `lib` it and tfjs's webgl declarations report errors that no Cohort declaration causes (README).
+    const files = program.getSourceFiles();
+    expect(files.map((f) => f.fileName).filter((f) => /node_modules\/(webgpu|@tensorflow\/tfjs-backend-webgpu)\//.test(f))).toEqual([]);
+    const ownWebgpu = files
+      .filter((f) => f.fileName.startsWith(dist))
+      .flatMap((f) => [...f.typeReferenceDirectives.map((r) => r.fileName), ...f.referencedFiles.map((r) => r.fileName), ...f.statements.flatMap((st) => (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? [st.moduleSpecifier.text] : [])])
+      .filter((name) => /webgpu/i.test(name));
+    expect(ownWebgpu).toEqual([]);
+    const webgpuTypes = files.filter((f) => /node_modules\/@webgpu\/types\//.test(f.fileName));
+    const referrers = files.filter((f) => f.typeReferenceDirectives.some((r) => r.fileName === '@webgpu/types')).map((f) => f.fileName.replace(/^.*node_modules\//, ''));
+    expect(webgpuTypes.length).toBeLessThanOrEqual(1);
+    expect(referrers.every((f) => f.startsWith('@tensorflow/tfjs-core/'))).toBe(true);
+  });
+
   it('declare no `any` anywhere a consumer can reach from an export', () => {
     const found: string[] = [];
     for (const [subpath, entry] of Object.entries(pkg.exports)) {

@@ -128,6 +128,8 @@ describe('the dashboard in a real browser', () => {
     const snapshot = (await (await fetch(`${coordinator.url}/api/snapshot`)).json()) as DashboardSnapshot;
     expect(snapshot.rounds.map((r) => r.round)).toEqual(result.history.map((r) => r.round));
     expect(snapshot.privacy).toEqual({ configured: false });
+    // The final state does not show the clients as connected: the run ended them.
+    expect(snapshot.clients.map((c) => c.status)).toEqual(['left', 'left', 'left']);
     const fairness = (await (await fetch(`${coordinator.url}/api/fairness`)).json()) as DashboardSnapshot['fairness'];
     expect(fairness.rounds).toHaveLength(ROUNDS);
     expect(fairness.latest!.loss!.worst.client).toBe(HOSTILE);

@@ -26,6 +26,13 @@ interface Outsider {
   failedAttempts(): number;
 }
 
+/** The TLS mistakes a coordinator reports, as they come. */
+function coordinatorMistakes(coordinator: Coordinator): string[] {
+  const said: string[] = [];
+  coordinator.on('tls-mistake', ({ problem }) => said.push(problem));
+  return said;
+}
+
 let pki: TestPki;
 let fed: TestFederation;
 beforeAll(() => {
@@ -41,13 +48,19 @@ function outsider(url: string, name: string, extra: Partial<ClientOptions>): Out
   return { events, records, failedAttempts: () => records.filter((r) => r.msg?.startsWith('connection attempt failed')).length };
 }
 
-/** Waits until the outsider has failed to connect `attempts` times, then checks it never got anywhere. */
-async function expectKeptOut(coordinator: Coordinator, o: Outsider, attempts = 3): Promise<void> {
-  await waitUntil(() => o.failedAttempts() >= attempts, `${attempts} failed connection attempts`);
-  // 'connected' comes with socket.io's own handshake: the node never got past TLS to say hello. It says it
-  // keeps trying (a TLS failure may be a certificate being rotated), and nothing else.
-  expect(o.events.filter((e) => e.type !== 'retrying').map((e) => e.type)).toEqual([]);
-  expect(o.events.every((e) => e.type === 'retrying' && e.cause === 'unreachable')).toBe(true);
+/**
+ * Waits until the outsider has failed to connect `attempts` times, then checks it never got anywhere and said
+ * its TLS mistake once, in the words `problem` expects.
+ */
+async function expectKeptOut(coordinator: Coordinator, o: Outsider, problem: RegExp, attempts = 3): Promise<void> {
+  await waitUntil(() => o.failedAttempts() >= attempts && o.events.some((e) => e.type === 'tls-problem'), `${attempts} failed connection attempts and a diagnosis`);
+  // 'connected' comes with socket.io's own handshake: the node never got past TLS to say hello. It says what
+  // is wrong, once, and keeps trying (a TLS failure may be a certificate being rotated), and nothing else.
+  const said = o.events.filter((e) => e.type === 'tls-problem');
+  expect(said).toHaveLength(1);
+  expect(said[0]!.problem).toMatch(problem);
+  expect(o.events.filter((e) => e.type !== 'retrying' && e.type !== 'tls-problem').map((e) => e.type)).toEqual([]);
+  expect(o.events.every((e) => e.type === 'tls-problem' || (e.type === 'retrying' && e.cause === 'unreachable'))).toBe(true);
   expect(coordinator.clients).toEqual([]);
   // Nothing reached the coordinator's socket.io layer, so it refused nothing there either.
   expect(coordinator.refusals).toBe(0);
@@ -83,12 +96,18 @@ describe('a federation over TLS (HTTPS/WSS) with certificates from a throwaway C
   it('keeps out a client that does not trust the CA, and still serves one that does', async () => {
     fed = new TestFederation();
     const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, tls: pki.server, logger: silent });
+    const mistakes = coordinatorMistakes(coordinator);
     // The server sends its leaf certificate only; without the CA the chain cannot be built.
     expect(await probeSocketIo(coordinator.url)).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
     expect((await probeTls(coordinator.url, {})).errorCode).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
 
     const untrusting = outsider(coordinator.url, 'untrusting', {});
-    await expectKeptOut(coordinator, untrusting);
+    await expectKeptOut(coordinator, untrusting, /^the coordinator's certificate is not signed by a CA this node trusts \(UNABLE_TO_VERIFY_LEAF_SIGNATURE; a self-signed or private CA\) and tls\.ca is not set: set tls\.ca to the CA certificate \(PEM\) the coordinator's operator gives you$/);
+    const wrongCa = outsider(coordinator.url, 'wrong-ca', { tls: { ca: pki.strangerClient.cert } });
+    await expectKeptOut(coordinator, wrongCa, /^the coordinator's certificate is not signed by the CA in tls\.ca \(\w+\): set tls\.ca to the CA certificate that signed the coordinator's certificate/);
+    // The coordinator sees the client hang up mid-handshake, and says what that usually means.
+    await waitUntil(() => mistakes.length > 0, 'the coordinator reports the abandoned handshake');
+    expect(mistakes[0]).toBe("a client at 127.0.0.1 abandoned the TLS handshake: most often it does not trust this coordinator's certificate (its tls.ca is missing or names another CA)");
 
     fed.client(coordinator.url, 'h0', trainer(0), { tls: { ca: pki.ca.cert }, logger: silent });
     const result = await coordinator.run();
@@ -109,6 +128,7 @@ describe('a federation over TLS (HTTPS/WSS) with certificates from a throwaway C
       onRound: () => roster.push(coordinator.clients.map((c) => c.name).sort()),
     });
     const { url } = coordinator;
+    const mistakes = coordinatorMistakes(coordinator);
 
     // The same HTTP request over raw TLS: answered with a certificate from the CA, never answered without one.
     const withCert = await probeTls(url, { ca: pki.ca.cert, ...pki.client });
@@ -122,9 +142,11 @@ describe('a federation over TLS (HTTPS/WSS) with certificates from a throwaway C
     expect(await probeSocketIo(url, { ca: pki.ca.cert })).toBe('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
 
     const noCertNode = outsider(url, 'no-cert', { tls: { ca: pki.ca.cert } });
+    await expectKeptOut(coordinator, noCertNode, /^the coordinator requires a client certificate \(mutual TLS\) and this node has none: set tls\.cert and tls\.key in this node's config/);
+    await waitUntil(() => mistakes.some((m) => m.includes('sent no client certificate')), 'the coordinator reports the missing certificate');
+    expect(mistakes).toContain("a client at 127.0.0.1 sent no client certificate, and this coordinator requires one (tls.requestClientCert): give the site a certificate and key signed by this coordinator's tls.ca, set as tls.cert and tls.key in its config");
     const strangerNode = outsider(url, 'stranger', { tls: { ca: pki.ca.cert, ...pki.strangerClient } });
-    await expectKeptOut(coordinator, noCertNode);
-    await expectKeptOut(coordinator, strangerNode);
+    await expectKeptOut(coordinator, strangerNode, /^the coordinator closed the TLS handshake: under mutual TLS this means it does not accept this node's certificate/);
 
     const welcomed: string[] = [];
     fed.client(url, 'h0', trainer(0), {
@@ -146,9 +168,26 @@ describe('a federation over TLS (HTTPS/WSS) with certificates from a throwaway C
     fed = new TestFederation();
     const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, tls: pki.server, logger: silent });
     const plainUrl = coordinator.url.replace(/^https:/, 'http:');
+    const mistakes = coordinatorMistakes(coordinator);
     // The server reads the HTTP upgrade as a broken TLS ClientHello and drops the connection.
     expect(await probeSocketIo(plainUrl)).toBe('ECONNRESET');
     const plain = outsider(plainUrl, 'plain', { tls: { ca: pki.ca.cert } });
-    await expectKeptOut(coordinator, plain);
+    await expectKeptOut(coordinator, plain, new RegExp(`^the coordinator at ${plainUrl} serves HTTPS, and this node connects with http://: use https://127\\.0\\.0\\.1:\\d+ in the coordinator URL`));
+    await waitUntil(() => mistakes.some((m) => m.includes('plain HTTP')), 'the coordinator reports the plain-HTTP client');
+    expect(mistakes).toContain('a client at 127.0.0.1 speaks plain HTTP (an http:// URL) to this HTTPS coordinator: its coordinator URL must start with https://');
+  });
+
+  it('says so on both sides when a node uses https:// for a plain-HTTP coordinator', async () => {
+    fed = new TestFederation();
+    const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, logger: silent });
+    const mistakes = coordinatorMistakes(coordinator);
+    const tlsUrl = coordinator.url.replace(/^http:/, 'https:');
+    const node = outsider(tlsUrl, 'tls-node', { tls: { ca: pki.ca.cert } });
+    await expectKeptOut(coordinator, node, /^the coordinator at https:\/\/127\.0\.0\.1:\d+ serves plain HTTP, not HTTPS: use http:\/\/127\.0\.0\.1:\d+ in the coordinator URL, or ask its operator to enable TLS/);
+    await waitUntil(() => mistakes.length > 0, 'the coordinator reports the TLS client');
+    expect(mistakes[0]).toBe("a client at 127.0.0.1 speaks TLS (an https:// URL) to this plain-HTTP coordinator: give it this coordinator's http:// URL, or serve TLS here (tls: { cert, key })");
+    // The coordinator still serves a correct client.
+    fed.client(coordinator.url, 'h0', trainer(0), { logger: silent });
+    expect((await coordinator.run()).history).toHaveLength(1);
   });
 });

@@ -1,3 +1,5 @@
+import { dataSchemaConfigSchema } from './dataSchemaConfig.js';
+import { encodedWidth } from '../../protocol/dataSchema.js';
 import { z } from 'zod';
 import { BACKEND_PREFERENCES } from '../../client/backend/index.js';
 import { csvDataConfigSchema, publicScalingSchema } from '../../client/data/index.js';
@@ -114,6 +116,12 @@ export const experimentConfigSchema = z
       })
       .optional(),
     dataDefaults: partialDataSchema.default(() => ({})),
+    /**
+     * The study's data schema: feature columns in order, categorical levels, the label. Every site is checked
+     * against it at connect time and refused on a difference, before any training. Unset, the first site to
+     * join sets it (the coordinator prints it, to pin here).
+     */
+    dataSchema: dataSchemaConfigSchema.optional(),
     /** coordinator: its identity key file (clients pin its public key). Default: a fresh key per run. */
     identity: identityConfigSchema.optional(),
     /** coordinator: who may connect (required for `cohort coordinator`). */
@@ -198,6 +206,9 @@ export const experimentConfigSchema = z
       });
     }
     checkScaffoldConfig(c, clientCount, ctx);
+    if (c.dataSchema && c.model.inputs !== undefined && encodedWidth(c.dataSchema) !== c.model.inputs) {
+      ctx.addIssue({ code: 'custom', path: ['dataSchema'], message: `gives ${encodedWidth(c.dataSchema)} model inputs (numeric columns plus one-hot levels), but model.inputs is ${c.model.inputs}` });
+    }
     if ((c.privacy || c.dpSgd) && c.standardization === 'federated' && !c.coordinator.acceptRisks.includes('feature-moments')) {
       ctx.addIssue({ code: 'custom', path: ['standardization'], message: FEDERATED_STANDARDIZATION_UNDER_DP });
     }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ClientSecurityPolicy } from '../../client/security/securityPolicy.js';
 import type { Identity } from '../../crypto/identity.js';
+import type { DataSchema } from '../../protocol/dataSchema.js';
 import { ByzantineTrainer, type ByzantineAttack } from '../../client/byzantine/index.js';
 import { startClient, type ClientHandle } from '../../client/clientNode.js';
 import type { TrainTest } from '../../client/data/index.js';
@@ -20,6 +21,8 @@ export interface VirtualClient {
   /** Raw rows; the client scales them as the experiment's standardization says. */
   readonly data: TrainTest;
   readonly datasetFingerprint: string;
+  /** Its columns, types and levels, announced at hello (see ClientOptions.dataSchema). */
+  readonly dataSchema?: DataSchema;
   /** Example-level DP-SGD planned for this client's row count. */
   readonly dpSgd?: DpSgdOptions;
   /** Whether this client runs the experiment's Byzantine attack. */
@@ -83,6 +86,7 @@ export function startVirtualClients(settings: FederationSettings, clients: reado
       identity: c.identity,
       trainer,
       scaler: nodes[i]!.scaler,
+      ...(c.dataSchema ? { dataSchema: c.dataSchema } : {}),
       logger,
       coordinatorKey: settings.coordinatorKey,
       ...(settings.security ? { security: settings.security } : {}),

@@ -1,3 +1,4 @@
+import { quietCpuBanner } from './quietCpuBanner.js';
 import * as tf from '@tensorflow/tfjs';
 import {
   BACKEND_NAMES,
@@ -55,6 +56,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     const error = await tryBackend(backend, loader);
     if (error === undefined) {
       tried.push({ backend });
+      quietCpuBanner();
       log(summaryLine(backend, tried));
       return { backend, tried };
     }

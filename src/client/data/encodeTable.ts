@@ -9,6 +9,8 @@ export interface EncodedTable {
   readonly data: TabularData;
   /** Rows skipped because a used cell held a missing-value token (`missing: 'drop-row'`). */
   readonly rowsDropped: number;
+  /** For each used column, the dropped rows missing a value there (a row missing two cells counts in both). */
+  readonly missingByColumn: Readonly<Record<string, number>>;
 }
 
 /** Turn text records into numbers: strict numeric parsing, one-hot encoding, label transform, missing rows. */
@@ -26,6 +28,7 @@ export function encodeTable(table: CsvTable, plan: FeaturePlan, config: CsvDataC
   const y = new Float32Array(table.records.length);
   let kept = 0;
   let rowsDropped = 0;
+  const missingByColumn: Record<string, number> = {};
   for (const record of table.records) {
     const missingAt = used.find((i) => missingTokens.has(record.cells[i] as string));
     if (missingAt !== undefined) {
@@ -38,6 +41,11 @@ export function encodeTable(table: CsvTable, plan: FeaturePlan, config: CsvDataC
         });
       }
       rowsDropped++;
+      for (const i of used) {
+        if (!missingTokens.has(record.cells[i] as string)) continue;
+        const column = table.columns[i] as string;
+        missingByColumn[column] = (missingByColumn[column] ?? 0) + 1;
+      }
       continue;
     }
     const row = x.subarray(kept * width, (kept + 1) * width);
@@ -70,7 +78,7 @@ export function encodeTable(table: CsvTable, plan: FeaturePlan, config: CsvDataC
     kept++;
   }
   const data = { x: x.slice(0, kept * width), y: y.slice(0, kept), rows: kept, featureNames: plan.featureNames };
-  return { data, rowsDropped };
+  return { data, rowsDropped, missingByColumn };
 }
 
 /** Index of a cell's level: numeric levels match any numeric spelling ("1", "1.0"), string levels the exact text. */

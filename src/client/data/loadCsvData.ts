@@ -3,8 +3,10 @@ import { DataError } from './errors.js';
 import { parseCsvDataConfig, type CsvDataConfigInput } from './csvDataConfig.js';
 import { encodeTable } from './encodeTable.js';
 import { planFeatures } from './featurePlan.js';
+import { dataSchemaOf } from './dataSchema.js';
 import { schemaFingerprint } from './fingerprint.js';
 import { applyPublicScaling, type PublicScalingReport } from './publicScaling.js';
+import type { DataSchema } from '../../protocol/dataSchema.js';
 import { readCsvTable } from './readCsvTable.js';
 import { trainTestSplit } from './split.js';
 import { standardizeTrainTest } from './standardize.js';
@@ -18,6 +20,10 @@ export interface CsvDataMeta {
   readonly rowsRead: number;
   /** Records skipped for a missing value. */
   readonly rowsDropped: number;
+  /** Per used column, the skipped records that miss a value there (a record can count in several columns). */
+  readonly missingByColumn: Readonly<Record<string, number>>;
+  /** Kept records per label value (local only: printed at start, never sent). */
+  readonly rowsPerLabel: Readonly<Record<string, number>>;
   readonly rowsKept: number;
   readonly trainRows: number;
   readonly testRows: number;
@@ -29,6 +35,8 @@ export interface CsvDataMeta {
   readonly publicScaling?: PublicScalingReport;
   /** SHA-256 over the ordered feature names: equal across clients whose feature vectors line up. */
   readonly schemaFingerprint: string;
+  /** Columns, types, levels and label: what the node announces so the coordinator can check it against the study's. */
+  readonly schema: DataSchema;
 }
 
 export interface LoadedCsvData extends TrainTest {
@@ -46,7 +54,7 @@ export function loadCsvData(input: CsvDataConfigInput, baseDir: string = process
   const file = resolve(baseDir, config.path);
   const table = readCsvTable(file, { header: config.header, columns: config.columns });
   const plan = planFeatures(file, table.columns, config);
-  const { data, rowsDropped } = encodeTable(table, plan, config);
+  const { data, rowsDropped, missingByColumn } = encodeTable(table, plan, config);
   if (data.rows === 0) {
     throw new DataError(
       `no rows left to train on: ${table.records.length} read, ${rowsDropped} dropped for missing values`,
@@ -82,6 +90,8 @@ export function loadCsvData(input: CsvDataConfigInput, baseDir: string = process
       file,
       rowsRead: table.records.length,
       rowsDropped,
+      missingByColumn,
+      rowsPerLabel: countLabels(data.y),
       rowsKept: data.rows,
       trainRows: train.rows,
       testRows: test.rows,
@@ -90,6 +100,13 @@ export function loadCsvData(input: CsvDataConfigInput, baseDir: string = process
       standardized: config.standardize,
       ...(publicScaling ? { publicScaling } : {}),
       schemaFingerprint: schemaFingerprint(plan.featureNames),
+      schema: dataSchemaOf(plan, config),
     },
   };
+}
+
+function countLabels(y: Float32Array): Record<string, number> {
+  const counts = new Map<number, number>();
+  for (const v of y) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return Object.fromEntries([...counts].sort(([a], [b]) => a - b).map(([v, n]) => [String(v), n]));
 }

@@ -50,10 +50,14 @@ export class RunObserver {
       },
       'round-completed': (record) => this.completed(record),
       'run-completed': ({ rounds }) => {
+        this.runEnded();
         this.status = { ...this.status, phase: 'completed', rounds, selected: [] };
         this.publish({ event: 'complete', data: this.status });
       },
       refused: () => undefined,
+      'schema-refused': () => undefined,
+      'tls-mistake': () => undefined,
+      'schema-adopted': () => undefined,
       traffic: () => undefined,
     };
     for (const [event, listener] of Object.entries(this.subscriptions)) coordinator.on(event as keyof CoordinatorEventMap, listener as () => void);
@@ -129,10 +133,23 @@ export class RunObserver {
     this.publish({ event: 'clients', data: this.clients() });
   }
 
+  /**
+   * The run is over: every client still connected is about to hang up, and the dashboard's last state (the page
+   * keeps it after the coordinator exits) must not show them connected.
+   */
+  private runEnded(): void {
+    const connected = [...this.table.entries()].filter(([, e]) => e.row.status === 'connected');
+    if (connected.length === 0) return;
+    const at = this.now().toISOString();
+    for (const [name, entry] of connected) this.table.set(name, { ...entry, row: { ...entry.row, status: 'left', leftAt: at, leftReason: 'the run ended' } });
+    this.publish({ event: 'clients', data: this.clients() });
+  }
+
   private left(client: ClientSummary, reason: string): void {
     const entry = this.table.get(client.name);
     // A reconnect replaces the old session first; the old one's departure must not mark the new one left.
-    if (!entry || entry.sessionId !== client.id) return;
+    // A client already marked left (the run ended) keeps that reason when its socket then closes.
+    if (!entry || entry.sessionId !== client.id || entry.row.status === 'left') return;
     this.table.set(client.name, { ...entry, row: { ...entry.row, status: 'left', leftAt: this.now().toISOString(), leftReason: reason } });
     this.publish({ event: 'clients', data: this.clients() });
   }

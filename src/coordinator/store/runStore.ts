@@ -1,3 +1,4 @@
+import { dataSchemaSchema, type DataSchema } from '../../protocol/dataSchema.js';
 import type { DatabaseSync } from 'node:sqlite';
 import { decodeWeights, encodeWeights } from '../../protocol/tensorCodec.js';
 import type { Weights } from '../../protocol/tensors.js';
@@ -105,6 +106,19 @@ export class RunStore {
   standardization(id: string): Weights | undefined {
     const row = this.db.prepare('SELECT standardization FROM runs WHERE id = ?').get(id) as { standardization: Uint8Array | null } | undefined;
     return row?.standardization ? decodeWeights(row.standardization) : undefined;
+  }
+
+  /**
+   * The study's data schema for a run (pinned or taken from the first site): what `cohort export` ships so the
+   * model predicts on raw rows. Kept in `meta` (one key per run), so stores of this version need no migration.
+   */
+  saveDataSchema(id: string, schema: DataSchema): void {
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`data-schema:${id}`, JSON.stringify(schema));
+  }
+
+  dataSchema(id: string): DataSchema | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(`data-schema:${id}`) as { value: string } | undefined;
+    return row ? dataSchemaSchema.parse(JSON.parse(row.value)) : undefined;
   }
 
   recordClient(id: string, client: ClientSummary): void {

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../../src/client/data/errors.js';
 import { loadCsvData } from '../../../src/client/data/loadCsvData.js';
+import { dataSummary } from '../../../src/client/data/dataSummary.js';
 import { columnStats, csvFixtureDir } from './csvFixture.js';
 
 const fx = csvFixtureDir();
@@ -113,6 +114,18 @@ describe('loadCsvData: missing values', () => {
     expect(d.meta).toMatchObject({ rowsRead: 8, rowsDropped: 3, rowsKept: 5 });
     const kept = [...d.train.x, ...d.test.x].filter((_, i) => i % 2 === 0).sort((p, q) => p - q);
     expect(kept).toEqual([1, 7, 9, 11, 13]);
+    // Why each row went, per column (the dropped column's '?' counts nowhere), and what is left per class.
+    expect(d.meta.missingByColumn).toEqual({ a: 1, b: 1, y: 1 });
+    expect(d.meta.rowsPerLabel).toEqual({ 0: 3, 1: 2 });
+    expect(dataSummary('north', d.meta)).toBe('north: 8 rows read from miss.csv; 3 dropped for missing values (rows missing: a 1, b 1, y 1); 5 kept: 4 train / 1 test, 2 features; per class: 0 3, 1 2');
+  });
+
+  it('counts a row missing two cells in both columns, and names classes by the label map', () => {
+    const file = fx.write('miss2.csv', 'a,b,y\n?,?,M\n?,1,B\n1,2,M\n3,4,B\n5,6,B\n7,8,M\n9,9,B\n');
+    const d = loadCsvData({ path: file, label: 'y', labelTransform: { map: { M: 1, B: 0 } }, standardize: false, stratify: false, testFraction: 0.2 });
+    expect(d.meta.missingByColumn).toEqual({ a: 2, b: 1 });
+    expect(dataSummary('south', d.meta)).toMatch(/; 2 dropped for missing values \(rows missing: a 2, b 1\); 5 kept: .*; per class: B=0 3, M=1 2$/);
+    expect(d.meta.schema).toEqual({ features: [{ name: 'a', type: 'numeric' }, { name: 'b', type: 'numeric' }], label: { name: 'y', transform: { map: { M: 1, B: 0 } } } });
   });
 
   it('honours custom tokens', () => {

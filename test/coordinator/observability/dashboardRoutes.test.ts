@@ -100,7 +100,7 @@ describe('the dashboard routes', () => {
     coordinator.emit('run-completed', { runId: coordinator.runId, rounds: 1 });
     const { frames, ended } = await reading;
     expect(ended).toBe(true);
-    expect(frames.map((f) => f.event)).toEqual(['snapshot', 'clients', 'status', 'round', 'clients', 'status', 'complete']);
+    expect(frames.map((f) => f.event)).toEqual(['snapshot', 'clients', 'status', 'round', 'clients', 'status', 'clients', 'complete']);
     expect((frames[0]!.data as DashboardSnapshot).status.phase).toBe('waiting');
     expect(frames[3]!.data).toMatchObject({ round: { round: 1 }, fairness: { round: 1 }, privacy: { configured: false } });
 

@@ -58,6 +58,11 @@ describe('RunObserver', () => {
     c.emit('run-completed', { runId: c.runId, rounds: 3 });
     expect(observer.snapshot()).toMatchObject({ runId: 'run-under-test', title: 'Cohort federation', status: { phase: 'completed', rounds: 3 }, privacy: { configured: false } });
     expect(updates.at(-1)).toEqual({ event: 'complete', data: observer.runStatus });
+    // The final state no longer shows the clients connected; their sockets closing afterwards keeps that reason.
+    expect(updates.at(-2)?.event).toBe('clients');
+    expect(observer.clients().map((r) => [r.name, r.status, r.leftReason])).toEqual([['a', 'left', 'the run ended'], ['b', 'left', 'the run ended']]);
+    c.emit('client-left', summary('a'), 'transport close');
+    expect(observer.clients().find((r) => r.name === 'a')!.leftReason).toBe('the run ended');
   });
 
   it('reads the privacy budget from the accountant after each round, when there is one', () => {
