@@ -10,9 +10,10 @@ import { canonicalJson, type JsonValue } from '../crypto/canonicalJson.js';
 import { foldStandardization } from './modelPackage/foldStandardization.js';
 import { encodedFeatureNames } from './modelPackage/rawRows.js';
 import { writePreprocessing, type Preprocessing } from './modelPackage/preprocessing.js';
+import type { PublicScaling } from '../client/data/publicScaling.js';
 
 interface StoredManifest {
-  readonly config?: { readonly model?: unknown; readonly seed?: number; readonly standardization?: string };
+  readonly config?: { readonly model?: unknown; readonly seed?: number; readonly standardization?: string; readonly publicScaling?: PublicScaling };
   readonly configHash?: string;
 }
 
@@ -40,7 +41,8 @@ export async function runExport(options: { store: string; run: string; round?: n
     const inputs = spec.inputs ?? checkpoint.weights[0]?.shape[0];
     if (inputs === undefined) throw new StoreError(`run ${run.id}'s manifest does not record model.inputs`);
     const standardization = store.standardization(run.id);
-    const scaling: Preprocessing['standardization'] = standardization ? 'folded' : manifest.config?.standardization === 'local' ? 'per-site' : 'none';
+    const publicScaling = manifest.config?.standardization === 'public' ? manifest.config.publicScaling : undefined;
+    const scaling: Preprocessing['standardization'] = standardization ? 'folded' : publicScaling ? 'public' : manifest.config?.standardization === 'local' ? 'per-site' : 'none';
     const weights = standardization ? foldStandardization(checkpoint.weights, standardization[0]!.data, standardization[1]!.data) : checkpoint.weights;
     quietCpuBanner();
     const model = buildModel(spec, inputs, manifest.config?.seed ?? 0);
@@ -61,10 +63,12 @@ export async function runExport(options: { store: string; run: string; round?: n
       ...(schema ? { schema, featureNames: encodedFeatureNames(schema) } : {}),
       standardization: scaling,
       ...(standardization ? { featureMean: [...standardization[0]!.data], featureStd: [...standardization[1]!.data] } : {}),
+      ...(publicScaling ? { publicScaling } : {}),
       outputs: spec.outputs,
     });
     print(`wrote ${join(out, 'model.json')}, weights.bin and preprocessing.json: run ${run.id}, round ${checkpoint.round}, model sha256 ${checkpoint.modelSha256}`);
     if (scaling === 'folded') print(`the federation's standardization of ${inputs} features is folded into the first layer: the model takes raw feature values`);
+    if (scaling === 'public') print('features were scaled from public ranges (standardization: public): preprocessing.json carries them and `cohort predict` applies them to raw rows');
     if (scaling === 'per-site') print('this run used per-site standardization (standardization: local): each site scaled with its own statistics, so the model has no one preprocessing for raw rows');
     print(schema ? `data schema: ${schema.features.length} columns, label ${schema.label.name} (\`cohort predict --model ${options.out} --data rows.csv\`)` : 'no data schema recorded for this run (no site announced one): `cohort predict` cannot read raw rows for it');
   } finally {

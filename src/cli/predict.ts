@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { selectBackend } from '../client/backend/index.js';
+import { applyPublicScaling } from '../client/data/publicScaling.js';
 import { readPreprocessing } from './modelPackage/preprocessing.js';
 import { readRawRows } from './modelPackage/rawRows.js';
 
@@ -32,7 +33,10 @@ export async function runPredict(options: PredictOptions, print: (line: string) 
     throw new Error(`run ${pre.run} used per-site standardization (standardization: local): every site scaled its features with its own statistics, so there is no one preprocessing to apply to raw rows`);
   }
   await selectBackend({ log: () => undefined });
-  const rows = readRawRows(resolve(options.data), pre.schema);
+  if (pre.standardization === 'public' && !pre.publicScaling) throw new Error(`${dir}: preprocessing.json says standardization: public but holds no publicScaling`);
+  const raw = readRawRows(resolve(options.data), pre.schema);
+  // Public ranges clip before they scale, so they cannot be folded into the first layer: applied here, as in training.
+  const rows = pre.publicScaling ? { ...raw, data: applyPublicScaling({ train: raw.data, test: raw.data }, pre.publicScaling).train } : raw;
   const skipped = rows.rowsRead - rows.data.rows;
   if (skipped > 0) print(`${skipped} of ${rows.rowsRead} rows skipped for missing values (${Object.entries(rows.missingByColumn).map(([c, n]) => `${c} ${n}`).join(', ')})`);
   const model = await tf.loadLayersModel(tf.io.fromMemory(modelArtifacts(dir)));

@@ -79,7 +79,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
         : own && { mean: Float32Array.from(own.mean), std: Float32Array.from(own.std, (v, j) => (own.constant[j] ? 0 : v)), source: 'this-site' as const };
       await writeClientModel({
         out, spec: config.model, inputs: data.meta.featureCount, seed: config.seed, weights, schema: data.meta.schema,
-        ...(scaling ? { scaling } : {}), run: progress.run, round: progress.round, generatedBy: `cohort-fl client ${config.name} (${reason})`,
+        ...(scaling ? { scaling } : {}), ...(config.data.publicScaling ? { publicScaling: config.data.publicScaling } : {}), run: progress.run, round: progress.round, generatedBy: `cohort-fl client ${config.name} (${reason})`,
       });
       print(`final model written to ${out} (model.json + weights.bin + preprocessing.json: \`cohort predict --model ${out} --data rows.csv\`)`);
     }

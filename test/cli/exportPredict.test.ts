@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { clientDataConfig, experimentConfigSchema } from '../../src/cli/config/experimentConfig.js';
 import { simulate } from '../../src/cli/simulate.js';
 import { loadCsvData, type TabularData } from '../../src/client/data/index.js';
@@ -68,5 +69,43 @@ describe('cohort export, then cohort predict on raw rows', () => {
     writeFileSync(join(dir, 'reordered.csv'), `${['target', ...order.map((j) => test.featureNames[j])].join(',')}\n${rows.join('\n')}\n`);
     const reordered = await runCli(['predict', '--model', join(dir, 'model'), '--data', join(dir, 'reordered.csv')]);
     expect(/^accuracy (\d\.\d{4})/m.exec(reordered.stdout)?.[1]).toBe(result.perClientAccuracy.south!.toFixed(4));
+  });
+
+  it('carries public-range scaling beside the weights, and predict applies it to raw rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cohort-export-public-'));
+    // The example's public ranges for the 30 breast-cancer features (clipped, so not foldable into the first layer).
+    const { publicScaling } = parseYaml(readFileSync(join(baseDir, 'private.yaml'), 'utf8')) as { publicScaling: unknown };
+    const config = experimentConfigSchema.parse({
+      name: 'export-predict-public',
+      seed: 5,
+      rounds: 2,
+      backend: 'cpu',
+      logLevel: 'silent',
+      model: { type: 'mlp', hidden: [8], outputs: 1 },
+      training: { epochs: 1, batchSize: 16, learningRate: 0.1 },
+      strategy: { minFitClients: 3 },
+      standardization: 'public',
+      publicScaling,
+      dataDefaults: { label: 'target', testFraction: 0.25, seed: 7 },
+      clients: ['north', 'central', 'south'].map((name) => ({ name, data: { path: `data/hospitals/${name}.csv` } })),
+      centralBaseline: false,
+      simulation: { workers: 0 },
+      store: { path: join(dir, 'cohort.db') },
+    });
+    const result = await simulate(config, { baseDir, print: () => undefined });
+    const exported = await runCli(['export', '--store', join(dir, 'cohort.db'), '--run', result.run.runId, '--out', join(dir, 'model')]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/scaled from public ranges/);
+    const pre = JSON.parse(readFileSync(join(dir, 'model', 'preprocessing.json'), 'utf8')) as { standardization: string; publicScaling: unknown };
+    expect(pre.standardization).toBe('public');
+    expect(pre.publicScaling).toEqual(config.publicScaling);
+    const { test } = loadCsvData({ ...clientDataConfig(config, 0), standardize: false, publicScaling: undefined }, baseDir);
+    const file = join(dir, 'north-test.csv');
+    writeRawCsv(file, test, 'target');
+    const predicted = await runCli(['predict', '--model', join(dir, 'model'), '--data', file]);
+    expect(predicted.code, predicted.stderr).toBe(0);
+    const accuracy = Number(/^accuracy (\d\.\d{4})/m.exec(predicted.stdout)?.[1]);
+    // Without the ranges applied the raw values (radius ~6-30, area ~140-2500) would saturate the model.
+    expect(accuracy).toBeCloseTo(result.perClientAccuracy.north!, 4);
   });
 });

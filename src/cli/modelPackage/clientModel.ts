@@ -3,6 +3,7 @@ import type { ModelSpec } from '../../client/model/modelSpec.js';
 import { writeModelWeights } from '../../client/model/modelWeights.js';
 import { saveLayersModel } from '../../client/model/saveModel.js';
 import { weightsHash } from '../../coordinator/weightsHash.js';
+import type { PublicScaling } from '../../client/data/publicScaling.js';
 import type { DataSchema } from '../../protocol/dataSchema.js';
 import type { Weights } from '../../protocol/tensors.js';
 import { foldStandardization } from './foldStandardization.js';
@@ -18,6 +19,8 @@ export interface ClientModel {
   readonly schema: DataSchema;
   /** The z-score this node's features went through: the federation's, or its own (standardization: local). */
   readonly scaling?: { readonly mean: Float32Array; readonly std: Float32Array; readonly source: 'federation' | 'this-site' };
+  /** Public ranges this node scaled with (standardization: public): kept beside the weights for predict. */
+  readonly publicScaling?: PublicScaling;
   readonly run: string;
   readonly round: number;
   readonly generatedBy: string;
@@ -42,7 +45,8 @@ export async function writeClientModel(m: ClientModel): Promise<void> {
     modelSha256: weightsHash(m.weights),
     schema: m.schema,
     featureNames: encodedFeatureNames(m.schema),
-    standardization: m.scaling ? 'folded' : 'none',
+    standardization: m.scaling ? 'folded' : m.publicScaling ? 'public' : 'none',
+    ...(m.publicScaling ? { publicScaling: m.publicScaling } : {}),
     ...(m.scaling ? { foldedStatistics: m.scaling.source, featureMean: [...m.scaling.mean], featureStd: [...m.scaling.std] } : {}),
     outputs: m.spec.outputs,
   });

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { publicScalingSchema } from '../../client/data/publicScaling.js';
 import { dataSchemaSchema } from '../../protocol/dataSchema.js';
 
 export const PREPROCESSING_FILE = 'preprocessing.json';
@@ -26,9 +27,12 @@ export const preprocessingSchema = z.strictObject({
   featureNames: z.array(z.string()).optional(),
   /**
    * `folded`: the federation's z-score is inside the first layer, so raw values go in; `none`: features were never
-   * scaled; `per-site`: each site scaled with its own statistics (standardization: local), no one preprocessing.
+   * scaled; `per-site`: each site scaled with its own statistics (standardization: local), no one preprocessing;
+   * `public`: features were scaled from public ranges (clipped, so not foldable), applied to raw rows by predict.
    */
-  standardization: z.enum(['folded', 'none', 'per-site']),
+  standardization: z.enum(['folded', 'none', 'per-site', 'public']),
+  /** With standardization: public, the ranges the run scaled with. */
+  publicScaling: publicScalingSchema.optional(),
   /** Whose statistics were folded: the federation's, or (a client's own copy under local standardization) this site's. */
   foldedStatistics: z.enum(['federation', 'this-site']).optional(),
   /** The federation's mean and std per input column, for reference (already folded into the weights). */
