@@ -17,7 +17,8 @@ export interface DownloadSink {
 /** What a mode turns an update into: the upload's bytes, what its header says, and the metrics to report. */
 export interface ProtectedUpload {
   readonly totalBytes: number;
-  readonly chunks: Iterable<Uint8Array>;
+  /** Async when worker threads make them (CKKS): each chunk is sent as soon as it exists. */
+  readonly chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
   readonly header: Pick<StreamMetaOf<'fit-result'>, 'encrypted'>;
   readonly metrics: Readonly<Record<string, number>>;
 }

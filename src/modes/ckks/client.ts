@@ -6,6 +6,7 @@ import { encryptedContribution } from '../../client/encryptedContribution.js';
 import { addWeights } from '../../client/weightDelta.js';
 import type { Identity } from '../../crypto/identity.js';
 import { maxEncryptedStreamBytes } from '../../crypto/ckks/ckksSizes.js';
+import { defaultCkksThreads } from '../../crypto/ckks/threads/ckksThreads.js';
 import { readEncryptedInstructions } from '../../protocol/encryptedInstructions.js';
 import { totalParameters } from '../../protocol/tensors.js';
 import type { MessageOf } from '../../protocol/messages.js';
@@ -17,6 +18,8 @@ export interface CkksClientContext {
   readonly identity: Identity;
   readonly policy: ResolvedSecurityPolicy;
   readonly chunkBytes: number;
+  /** Worker threads for CKKS encryption and decryption (default defaultCkksThreads(); 0: this thread). */
+  readonly threads?: number;
   readonly audit: { append(type: string, data: Readonly<Record<string, unknown>>): void };
   readonly log: Logger;
   /** Sends a message to the coordinator (the key boxes a dealer makes). */
@@ -32,7 +35,7 @@ export interface CkksClientContext {
  */
 export function ckksClientMode(context: CkksClientContext): ClientMode {
   const { audit, log, policy } = context;
-  const member = new CkksMember(context.name, context.identity, policy.roster);
+  const member = new CkksMember(context.name, context.identity, policy.roster, context.threads ?? defaultCkksThreads());
   let rosterWarned = false;
   const warnWithoutRoster = () => {
     if (policy.roster || rosterWarned) return;
@@ -85,7 +88,8 @@ export function ckksClientMode(context: CkksClientContext): ClientMode {
         end: () => {
           parser.end();
           const state = sum.finish();
-          return async () => state;
+          state.catch(() => undefined); // read (and its failure thrown) by the caller of the returned function
+          return () => state;
         },
       };
     },
