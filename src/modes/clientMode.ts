@@ -56,6 +56,11 @@ export interface ClientMode {
   readonly protectsUpdates: boolean;
   /** The fit-chain steps a task of this mode adds before protection (plaintext clipping to the task's C). */
   steps(config: FitConfig): FitStep[];
+  /**
+   * Called as training starts, with the state it starts from: the mode may begin work the upload will need
+   * that does not depend on the update (CKKS makes its encryption masks on worker threads while the node trains).
+   */
+  prepare?(state: GlobalState, config: FitConfig): void;
   protect(update: TrainedUpdate, state: GlobalState, config: FitConfig): Promise<ProtectedUpload>;
   dispose(): void;
 }

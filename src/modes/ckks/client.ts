@@ -7,7 +7,8 @@ import { addWeights } from '../../client/weightDelta.js';
 import type { Identity } from '../../crypto/identity.js';
 import { maxEncryptedStreamBytes } from '../../crypto/ckks/ckksSizes.js';
 import { defaultCkksThreads } from '../../crypto/ckks/threads/ckksThreads.js';
-import { readEncryptedInstructions } from '../../protocol/encryptedInstructions.js';
+import { instructedLayout, readEncryptedInstructions } from '../../protocol/encryptedInstructions.js';
+import { layoutLength } from '../../protocol/encryptedLayout.js';
 import { totalParameters } from '../../protocol/tensors.js';
 import type { MessageOf } from '../../protocol/messages.js';
 import type { ClientMode } from '../clientMode.js';
@@ -100,6 +101,12 @@ export function ckksClientMode(context: CkksClientContext): ClientMode {
     protectsUpdates: true,
     // Clipping and the DP noise share happen in the encrypted contribution (the clip norm may travel encrypted).
     steps: () => [],
+    // The upload's masks are made on the worker threads while this node trains (ckksThreads.ts).
+    prepare: (state, config) => {
+      const instructions = readEncryptedInstructions(config.extra);
+      if (!instructions || !member.hasKey) return;
+      member.prepareUpload(layoutLength(instructedLayout(instructions, totalParameters(state.weights))));
+    },
     protect: async (update, state, config) => {
       const instructions = readEncryptedInstructions(config.extra)!;
       const refusal = clipNormRefusal(policy, state.clipNorm);

@@ -163,8 +163,6 @@ export class CkksMember {
       finish: async () => {
         if (received !== expected) throw new Error(`the encrypted global ended after ${received} of its ${expected} ciphertexts`);
         await Promise.all(decrypting);
-        // The next upload has this layout too: its masks can be made while this model is evaluated and trained.
-        pool?.precompute(expected).catch(() => undefined);
         return unpackLayout(out, layout, spec);
       },
     };
@@ -173,6 +171,14 @@ export class CkksMember {
   /** A parser for incoming ciphertext frames, bounded by the largest ciphertext of the parameters (a sum is unseeded: twice a seeded one at most). */
   frameParser(): CiphertextFrameParser {
     return new CiphertextFrameParser(maxCiphertextBytes() * 2);
+  }
+
+  /**
+   * Starts making the masks of an upload of `values` values on the worker threads (none without threads):
+   * called as training starts, so they are made while it runs. Masks stay with the key they were made under.
+   */
+  prepareUpload(values: number): void {
+    this.pool?.precompute(Math.ceil(values / (DEFAULT_CKKS_PARAMETERS.polyModulusDegree / 2))).catch(() => undefined);
   }
 
   /**

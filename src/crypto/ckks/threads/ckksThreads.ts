@@ -117,7 +117,6 @@ export class CkksThreads {
   /**
    * The `count` ciphertexts of weight x values, made on the threads and yielded in order, at most `window`
    * in flight (2 MiB for the defaults at 64): each must serialize to the `ciphertextBytes` the stream announced.
-   * When the last is out, the threads start on masks for the next update of this size.
    */
   async *encryptAll(values: Float32Array, weight: number, count: number, ciphertextBytes: number, window = 64): AsyncGenerator<Uint8Array> {
     const inFlight: Promise<Uint8Array>[] = [];
@@ -135,7 +134,6 @@ export class CkksThreads {
       while (next < count && inFlight.length < window) start();
       yield await inFlight.shift()!;
     }
-    this.precompute(count).catch(() => undefined);
   }
 
   /** Decrypts ciphertext `index` of a sum into out[index * slotCount ...] on its thread (bytes are moved there). */

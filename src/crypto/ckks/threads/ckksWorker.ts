@@ -53,6 +53,8 @@ async function handle(request: WorkerRequest): Promise<void> {
       void makeMasks(s).catch((e: unknown) => maskWaiters.splice(0).forEach((id) => fail(id, e)));
       return;
     case 'encrypt': {
+      // One ciphertext of the update the masks are for is done: make no mask past the update (nor compete with it).
+      maskTarget = Math.max(0, maskTarget - 1);
       const masked = s.masksReady > 0;
       const slice = s.encryptSlice(request.values, request.weight, 0);
       const bytes = owned(slice.bytes);
