@@ -105,7 +105,7 @@ export function ckksClientMode(context: CkksClientContext): ClientMode {
     prepare: (state, config) => {
       const instructions = readEncryptedInstructions(config.extra);
       if (!instructions || !member.hasKey) return;
-      member.prepareUpload(layoutLength(instructedLayout(instructions, totalParameters(state.weights))));
+      void member.prepareUpload(layoutLength(instructedLayout(instructions, totalParameters(state.weights))));
     },
     protect: async (update, state, config) => {
       const instructions = readEncryptedInstructions(config.extra)!;

@@ -176,9 +176,11 @@ export class CkksMember {
   /**
    * Starts making the masks of an upload of `values` values on the worker threads (none without threads):
    * called as training starts, so they are made while it runs. Masks stay with the key they were made under.
+   * Resolves with the masks ready once the threads stop making them (0 without threads; never rejects).
    */
-  prepareUpload(values: number): void {
-    this.pool?.precompute(Math.ceil(values / (DEFAULT_CKKS_PARAMETERS.polyModulusDegree / 2))).catch(() => undefined);
+  prepareUpload(values: number): Promise<number> {
+    if (!this.pool) return Promise.resolve(0);
+    return this.pool.precompute(Math.ceil(values / (DEFAULT_CKKS_PARAMETERS.polyModulusDegree / 2))).catch(() => 0);
   }
 
   /**
