@@ -86,6 +86,8 @@ interface TimedMark {
   readonly mark: Mark;
   readonly at: number;
   readonly bytes?: number;
+  /** On encrypt-end: ciphertexts of the upload encrypted on masks made ahead. */
+  readonly masked?: number;
 }
 
 interface FederationResult {
@@ -214,7 +216,7 @@ async function runFederation(o: CkksRoundOptions, mode: Mode, params: number, di
       child.on('message', (m) => {
         const r = m as ClientReport;
         if (r.type === 'welcome' && ++welcomed === o.clients) onJoined();
-        else if (r.type === 'mark') marks.push({ name: r.name, mark: r.mark, at: r.at, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}) });
+        else if (r.type === 'mark') marks.push({ name: r.name, mark: r.mark, at: r.at, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}), ...(r.masked !== undefined ? { masked: r.masked } : {}) });
         else if (r.type === 'problem') fail(new Error(`${mode} client ${r.name}: ${r.detail}`));
         else if (r.type === 'exit') {
           exits.set(r.name, r);
@@ -436,6 +438,9 @@ function printFederation(r: FederationResult, o: CkksRoundOptions): void {
     );
   }
   if (r.mode === 'ckks') {
+    const ends = r.marks.filter((m) => m.mark === 'encrypt-end');
+    const ciphertexts = Math.ceil(r.params / 2048);
+    console.log(`uploads' ciphertexts encrypted on masks made during training, per upload in order: ${ends.map((m) => `${m.masked ?? 0}/${ciphertexts}`).join(', ')}`);
     const sumMs = mean(steady.map((x) => x.sum.addMs));
     const serMs = mean(steady.map((x) => x.sum.serializeMs));
     console.log(`coordinator CKKS sum per steady-state round: ${(sumMs / 1000).toFixed(2)} s loading + adding ${c} uploads, ${(serMs / 1000).toFixed(2)} s serializing the sum`);

@@ -47,7 +47,7 @@ export type Mark = 'set-weights' | 'fit-end' | 'evaluated' | 'decrypt-start' | '
 
 export type ClientReport =
   | { readonly type: 'welcome'; readonly name: string }
-  | { readonly type: 'mark'; readonly name: string; readonly mark: Mark; readonly at: number; readonly bytes?: number }
+  | { readonly type: 'mark'; readonly name: string; readonly mark: Mark; readonly at: number; readonly bytes?: number; readonly masked?: number }
   | { readonly type: 'problem'; readonly name: string; readonly detail: string }
   | { readonly type: 'exit'; readonly name: string; readonly maxRss: number; readonly reason: string; readonly wroteModel: boolean };
 
@@ -55,7 +55,7 @@ const config = JSON.parse(process.argv[2] ?? 'null') as ClientConfig | null;
 if (!config) throw new Error("usage: ckksRoundClient.ts '<ClientConfig as JSON>' (forked by bench/ckksRound.ts)");
 const { name, trainMs } = config;
 const report = (r: ClientReport) => process.send?.(r);
-const mark = (m: Mark, bytes?: number) => report({ type: 'mark', name, mark: m, at: epochMs(), ...(bytes !== undefined ? { bytes } : {}) });
+const mark = (m: Mark, bytes?: number, masked?: number) => report({ type: 'mark', name, mark: m, at: epochMs(), ...(bytes !== undefined ? { bytes } : {}), ...(masked !== undefined ? { masked } : {}) });
 
 // Instrumentation only (src/ is not changed): time this client's CKKS encryption and decryption, on this thread
 // (CkksClientSide) or on worker threads (CkksThreads). Both stream one ciphertext at a time (encryption as the
@@ -63,6 +63,8 @@ const mark = (m: Mark, bytes?: number) => report({ type: 'mark', name, mark: m, 
 // and the last one's end: the phases overlap the transfers they feed.
 const SLOTS = 2048;
 let encryptedBytes = 0;
+/** Ciphertexts of the current upload that were encrypted on a mask made ahead (worker threads only). */
+let masked = 0;
 type Proto = Record<string, (...args: unknown[]) => unknown>;
 function instrument(proto: Proto, encryptName: string, decryptName: string, encryptArgs: (args: unknown[]) => [Float32Array, number], decryptArgs: (args: unknown[]) => [number, Float32Array]): void {
   const encrypt = proto[encryptName];
@@ -75,14 +77,16 @@ function instrument(proto: Proto, encryptName: string, decryptName: string, encr
     if (index === 0) {
       mark('encrypt-start');
       encryptedBytes = 0;
+      masked = 0;
     }
     const last = index === Math.ceil(values.length / SLOTS) - 1;
-    const done = (slice: { bytes: Uint8Array }) => {
+    const done = (slice: { bytes: Uint8Array; masked?: boolean }) => {
       encryptedBytes += slice.bytes.length;
-      if (last) mark('encrypt-end', encryptedBytes);
+      if (slice.masked) masked++;
+      if (last) mark('encrypt-end', encryptedBytes, masked);
       return slice;
     };
-    const out = encrypt.apply(this, args) as { bytes: Uint8Array } | Promise<{ bytes: Uint8Array }>;
+    const out = encrypt.apply(this, args) as { bytes: Uint8Array; masked?: boolean } | Promise<{ bytes: Uint8Array; masked?: boolean }>;
     return out instanceof Promise ? out.then(done) : done(out);
   };
   proto[decryptName] = function (this: unknown, ...args: unknown[]) {
