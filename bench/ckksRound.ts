@@ -15,14 +15,19 @@
  * coordinator's peak RSS as a multiple of the model (one float32 copy).
  *
  *   npx tsx bench/ckksRound.ts [--params 1_000_000,10_000_000] [--clients 2] [--rounds 3] [--repeats 1]
- *                              [--train-ms 0] [--no-proxy] [--chunk-bytes 1048576] [--round-timeout-ms 600000]
+ *                              [--train-ms 0] [--trainer constant|tfjs] [--examples 100] [--ckks-threads N]
+ *                              [--no-proxy] [--chunk-bytes 1048576] [--round-timeout-ms 600000]
  *
  * --train-ms N makes each fit spin the CPU for N ms first (a stand-in for real training, same in both modes);
- * --no-proxy connects clients straight to the coordinator (no byte counts) to time rounds without the relay.
+ * --trainer tfjs trains a real MLP of about --params parameters (bench/lib/mlpModel.ts, TfjsTrainer on the wasm
+ * backend, one epoch of SGD over --examples synthetic rows per client, batches of 32): the check is then that
+ * every client ends with the coordinator's model (plain) or with the other clients' (ckks), and the final CKKS
+ * model's distance to the plain one is printed; --ckks-threads N sets the clients' ckksThreads (default: theirs,
+ * one per core but one); --no-proxy connects clients straight to the coordinator (no byte counts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -49,6 +54,11 @@ export interface CkksRoundOptions {
   readonly trainMs: number;
   /** Count bytes on the socket (a relay per client); false connects clients directly, to time without the relay's copies. */
   readonly proxy: boolean;
+  readonly trainer: 'constant' | 'tfjs';
+  /** Training rows per client (tfjs) or the example count each client claims (constant). */
+  readonly examples: number;
+  /** The clients' ckksThreads; undefined: the node's default. */
+  readonly ckksThreads?: number;
 }
 
 /** Targets of the issue "Secure aggregation that holds" (must-show 3), set for a 1M-parameter model. */
@@ -76,6 +86,8 @@ interface TimedMark {
   readonly mark: Mark;
   readonly at: number;
   readonly bytes?: number;
+  /** On encrypt-end: ciphertexts of the upload encrypted on masks made ahead. */
+  readonly masked?: number;
 }
 
 interface FederationResult {
@@ -117,6 +129,7 @@ async function runFederation(o: CkksRoundOptions, mode: Mode, params: number, di
     chunkBytes: o.chunkBytes,
     roundTimeoutMs: o.roundTimeoutMs,
     modelOut: join(dir, `${mode}-coordinator.f32`),
+    trainer: o.trainer,
   };
   const children: ChildProcess[] = [];
   const proxies: ByteCountingProxy[] = [];
@@ -184,13 +197,26 @@ async function runFederation(o: CkksRoundOptions, mode: Mode, params: number, di
       const modelOut = join(dir, `${mode}-${name}.f32`);
       clientModels.push(modelOut);
       const url = proxy?.url ?? `http://127.0.0.1:${where.port}`;
-      const config: ClientConfig = { url, name, params, step: stepOf(k), examples: EXAMPLES_PER_CLIENT, chunkBytes: o.chunkBytes, coordinatorKey: where.coordinatorKey, modelOut, trainMs: o.trainMs };
+      const config: ClientConfig = {
+        url,
+        name,
+        params,
+        step: stepOf(k),
+        examples: o.examples,
+        chunkBytes: o.chunkBytes,
+        coordinatorKey: where.coordinatorKey,
+        modelOut,
+        trainMs: o.trainMs,
+        trainer: o.trainer,
+        index: k,
+        ...(o.ckksThreads !== undefined ? { ckksThreads: o.ckksThreads } : {}),
+      };
       const child = forkScript('./ckksRoundClient.ts', config);
       children.push(child);
       child.on('message', (m) => {
         const r = m as ClientReport;
         if (r.type === 'welcome' && ++welcomed === o.clients) onJoined();
-        else if (r.type === 'mark') marks.push({ name: r.name, mark: r.mark, at: r.at, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}) });
+        else if (r.type === 'mark') marks.push({ name: r.name, mark: r.mark, at: r.at, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}), ...(r.masked !== undefined ? { masked: r.masked } : {}) });
         else if (r.type === 'problem') fail(new Error(`${mode} client ${r.name}: ${r.detail}`));
         else if (r.type === 'exit') {
           exits.set(r.name, r);
@@ -215,7 +241,7 @@ async function runFederation(o: CkksRoundOptions, mode: Mode, params: number, di
     for (const [name, e] of exits) if (!e.wroteModel || e.reason.startsWith('failed')) throw new Error(`${mode} client ${name} ended without a model: ${e.reason}`);
 
     const first = started.get(1)?.bytes ?? goBytes;
-    const check = checkModels(mode, params, o, clientModels, coordinatorConfig.modelOut);
+    const check = o.trainer === 'tfjs' ? checkTrainedModels(mode, params, clientModels, coordinatorConfig.modelOut) : checkModels(mode, params, o, clientModels, coordinatorConfig.modelOut);
     return {
       mode,
       params,
@@ -270,6 +296,32 @@ function checkModels(mode: Mode, params: number, o: CkksRoundOptions, clientFile
   return { maxDiff, detail };
 }
 
+/**
+ * A real model (tfjs) has no closed form: plain clients must hold the coordinator's final model bit for bit, CKKS
+ * clients the same model as each other (they decrypt one sum), all finite; the CKKS model's distance to the plain
+ * one is reported where both runs' files are there.
+ */
+function checkTrainedModels(mode: Mode, params: number, clientFiles: readonly string[], coordinatorFile: string): { maxDiff: number; detail: string } {
+  const reference = readFlat(mode === 'plain' ? coordinatorFile : clientFiles[0]!);
+  let maxDiff = 0;
+  for (const file of clientFiles) {
+    const model = readFlat(file);
+    if (model.length !== reference.length) throw new Error(`${mode}: ${file} holds ${model.length} values, expected ${reference.length}`);
+    for (let i = 0; i < model.length; i++) {
+      if (!Number.isFinite(model[i]!)) throw new Error(`${mode}: ${file} holds a non-finite value at ${i}`);
+      if (model[i] !== reference[i]) throw new Error(`${mode}: ${file} differs from ${mode === 'plain' ? "the coordinator's" : "the first client's"} model at value ${i}`);
+    }
+  }
+  const plainFile = coordinatorFile.replace(/ckks-coordinator\.f32$/, 'plain-coordinator.f32');
+  let versusPlain = '';
+  if (mode === 'ckks' && existsSync(plainFile)) {
+    const plain = readFlat(plainFile);
+    for (let i = 0; i < plain.length; i++) maxDiff = Math.max(maxDiff, Math.abs(plain[i]! - reference[i]!));
+    versusPlain = `; max |ckks - plain| over the final models ${maxDiff.toExponential(1)}`;
+  }
+  return { maxDiff, detail: `${clientFiles.length} clients' final models of ${reference.length.toLocaleString('en')} values (about ${params.toLocaleString('en')} asked) agree ${mode === 'plain' ? "with the coordinator's" : 'with each other'}, all finite${versusPlain}` };
+}
+
 /** Per-client phases of one round (ms), from the clients' marks: where the round's time goes. */
 interface Phases {
   fitDownload: number;
@@ -286,7 +338,7 @@ interface Phases {
 const PHASE_LABELS: Record<keyof Phases, string> = {
   fitDownload: 'fit: round start -> global received (coordinator encodes, streams down)',
   fitDecrypt: 'fit: decrypt the global (client)',
-  train: 'fit: train (add a constant, after --train-ms of spin)',
+  train: 'fit: train (--trainer: add a constant or tfjs; after --train-ms of spin)',
   prepare: 'fit: contribution (weighted state, client)',
   encrypt: 'fit: encrypt (client, as the upload pulls it)',
   upload: 'fit: update up and acknowledged (coordinator adds as it streams)',
@@ -386,6 +438,9 @@ function printFederation(r: FederationResult, o: CkksRoundOptions): void {
     );
   }
   if (r.mode === 'ckks') {
+    const ends = r.marks.filter((m) => m.mark === 'encrypt-end');
+    const ciphertexts = Math.ceil(r.params / 2048);
+    console.log(`uploads' ciphertexts encrypted on masks made during training, per upload in order: ${ends.map((m) => `${m.masked ?? 0}/${ciphertexts}`).join(', ')}`);
     const sumMs = mean(steady.map((x) => x.sum.addMs));
     const serMs = mean(steady.map((x) => x.sum.serializeMs));
     console.log(`coordinator CKKS sum per steady-state round: ${(sumMs / 1000).toFixed(2)} s loading + adding ${c} uploads, ${(serMs / 1000).toFixed(2)} s serializing the sum`);
@@ -435,7 +490,8 @@ export async function benchCkksRound(o: CkksRoundOptions): Promise<void> {
   console.log(`\n## CKKS round next to plain: ${o.params.map(sizeLabel).join(' and ')} params, ${o.clients} client processes, ${o.rounds} rounds, ${o.repeats} federation(s) per mode and size`);
   console.log(
     `node ${process.version}; coordinator and each client in its own process${o.proxy ? '; a byte-counting TCP proxy per client on loopback' : ''}; ${o.chunkBytes}-byte chunks; ` +
-      `FedAvg, every client fits and evaluates every round; training = add a constant${o.trainMs ? ` after ${o.trainMs} ms of CPU spin` : ''}${o.proxy ? '' : '; --no-proxy: bytes not counted'}`,
+      `FedAvg, every client fits and evaluates every round; training = ${o.trainer === 'tfjs' ? `TfjsTrainer (wasm), an MLP, one epoch over ${o.examples} rows, batches of 32` : 'add a constant'}${o.trainMs ? ` after ${o.trainMs} ms of CPU spin` : ''}` +
+        `; clients' ckksThreads ${o.ckksThreads ?? 'default (one per core but one, 1 to 8)'} on ${availableParallelism()} cores${o.proxy ? '' : '; --no-proxy: bytes not counted'}`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'cohort-ckks-round-'));
   const lines: string[] = [];
@@ -492,6 +548,9 @@ if (isMain(import.meta.url)) {
       'round-timeout-ms': { type: 'string' },
       'train-ms': { type: 'string' },
       'no-proxy': { type: 'boolean' },
+      trainer: { type: 'string' },
+      examples: { type: 'string' },
+      'ckks-threads': { type: 'string' },
     },
     strict: true,
   });
@@ -501,6 +560,8 @@ if (isMain(import.meta.url)) {
     if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${text}"`);
     return n;
   };
+  const trainer = values.trainer ?? 'constant';
+  if (trainer !== 'constant' && trainer !== 'tfjs') throw new Error(`--trainer must be constant or tfjs, got "${trainer}"`);
   const params = (values.params ?? '1_000_000,10_000_000').split(',').map((p) => int('params', p.trim(), 0, 2_000));
   await benchCkksRound({
     params,
@@ -511,5 +572,8 @@ if (isMain(import.meta.url)) {
     roundTimeoutMs: int('round-timeout-ms', values['round-timeout-ms'], 600_000),
     trainMs: int('train-ms', values['train-ms'], 0, 0),
     proxy: !values['no-proxy'],
+    trainer,
+    examples: int('examples', values.examples, trainer === 'tfjs' ? 512 : EXAMPLES_PER_CLIENT),
+    ...(values['ckks-threads'] !== undefined ? { ckksThreads: int('ckks-threads', values['ckks-threads'], 0, 0) } : {}),
   });
 }

@@ -1,17 +1,23 @@
 /**
  * One client node of bench/ckksRound.ts, in its own process. Trains with ConstantStepTrainer (adds a
- * constant: training costs ~nothing, so the round measures the protocol), reports timing marks to the
- * parent, and once the run ends writes the final global model it holds (decrypted, in CKKS mode) as raw
- * float32 for the parent to check.
+ * constant: training costs ~nothing, so the round measures the protocol) or, with `trainer: 'tfjs'`, a real
+ * MLP of about `params` parameters with TfjsTrainer on the wasm backend (bench/lib/mlpModel.ts); reports
+ * timing marks to the parent, and once the run ends writes the final global model it holds (decrypted, in
+ * CKKS mode) as raw float32 for the parent to check.
  *
  *   (forked by ckksRound.ts) ckksRoundClient.ts '<ClientConfig as JSON>'
  */
+import { selectBackend } from '../src/client/backend/index.js';
 import { startClient } from '../src/client/clientNode.js';
+import { TfjsTrainer } from '../src/client/tfjsTrainer.js';
+import type { EvaluateConfig, FitConfig, Trainer } from '../src/client/trainer.js';
 import { CkksClientSide } from '../src/crypto/ckks/clientSide.js';
+import { CkksThreads } from '../src/crypto/ckks/threads/ckksThreads.js';
 import { publicKeyFromBase64 } from '../src/crypto/identity.js';
 import type { Weights } from '../src/protocol/tensors.js';
 import { ConstantStepTrainer, epochMs } from './lib/constantStepTrainer.js';
 import { benchSpec } from './lib/modelSpec.js';
+import { buildMlp, syntheticData } from './lib/mlpModel.js';
 import { maxRssBytes } from './lib/rss.js';
 import { writeFlat } from './lib/shiftModel.js';
 
@@ -28,6 +34,12 @@ export interface ClientConfig {
   readonly modelOut: string;
   /** CPU-bound "training" time added to each fit (a spin loop), to see the ratios with a real training cost. */
   readonly trainMs: number;
+  /** 'constant': add a step (exact FedAvg check); 'tfjs': train the MLP of bench/lib/mlpModel.ts (wasm). */
+  readonly trainer: 'constant' | 'tfjs';
+  /** The node's ckksThreads (undefined: its default). */
+  readonly ckksThreads?: number;
+  /** This client's index (its synthetic data's seed under tfjs). */
+  readonly index: number;
 }
 
 /** What a client did and when (epoch ms, comparable across processes). */
@@ -35,7 +47,7 @@ export type Mark = 'set-weights' | 'fit-end' | 'evaluated' | 'decrypt-start' | '
 
 export type ClientReport =
   | { readonly type: 'welcome'; readonly name: string }
-  | { readonly type: 'mark'; readonly name: string; readonly mark: Mark; readonly at: number; readonly bytes?: number }
+  | { readonly type: 'mark'; readonly name: string; readonly mark: Mark; readonly at: number; readonly bytes?: number; readonly masked?: number }
   | { readonly type: 'problem'; readonly name: string; readonly detail: string }
   | { readonly type: 'exit'; readonly name: string; readonly maxRss: number; readonly reason: string; readonly wroteModel: boolean };
 
@@ -43,68 +55,101 @@ const config = JSON.parse(process.argv[2] ?? 'null') as ClientConfig | null;
 if (!config) throw new Error("usage: ckksRoundClient.ts '<ClientConfig as JSON>' (forked by bench/ckksRound.ts)");
 const { name, trainMs } = config;
 const report = (r: ClientReport) => process.send?.(r);
-const mark = (m: Mark, bytes?: number) => report({ type: 'mark', name, mark: m, at: epochMs(), ...(bytes !== undefined ? { bytes } : {}) });
+const mark = (m: Mark, bytes?: number, masked?: number) => report({ type: 'mark', name, mark: m, at: epochMs(), ...(bytes !== undefined ? { bytes } : {}), ...(masked !== undefined ? { masked } : {}) });
 
-// Instrumentation only (src/ is not changed): time this client's CKKS encryption and decryption. Both stream
-// one ciphertext at a time (encryption as the upload pulls it, decryption as the download's frames complete), so
-// the marks are the first and the last ciphertext's: the phases overlap the transfers they feed.
-const sideProto = CkksClientSide.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-const encryptSlice = sideProto.encryptSlice;
-const decryptSumPart = sideProto.decryptSumPart;
-if (typeof encryptSlice !== 'function' || typeof decryptSumPart !== 'function') {
-  throw new Error('bench/ckksRoundClient.ts times CkksClientSide.encryptSlice and .decryptSumPart, which no longer exist: update its instrumentation');
-}
+// Instrumentation only (src/ is not changed): time this client's CKKS encryption and decryption, on this thread
+// (CkksClientSide) or on worker threads (CkksThreads). Both stream one ciphertext at a time (encryption as the
+// upload pulls it, decryption as the download's frames complete), so the marks are the first ciphertext's start
+// and the last one's end: the phases overlap the transfers they feed.
 const SLOTS = 2048;
 let encryptedBytes = 0;
-sideProto.encryptSlice = function (this: unknown, ...args: unknown[]) {
-  const [values, , index] = args as [Float32Array, number, number];
-  if (index === 0) {
-    mark('encrypt-start');
-    encryptedBytes = 0;
+/** Ciphertexts of the current upload that were encrypted on a mask made ahead (worker threads only). */
+let masked = 0;
+type Proto = Record<string, (...args: unknown[]) => unknown>;
+function instrument(proto: Proto, encryptName: string, decryptName: string, encryptArgs: (args: unknown[]) => [Float32Array, number], decryptArgs: (args: unknown[]) => [number, Float32Array]): void {
+  const encrypt = proto[encryptName];
+  const decrypt = proto[decryptName];
+  if (typeof encrypt !== 'function' || typeof decrypt !== 'function') {
+    throw new Error(`bench/ckksRoundClient.ts times .${encryptName} and .${decryptName}, which no longer exist: update its instrumentation`);
   }
-  const slice = encryptSlice.apply(this, args) as { bytes: Uint8Array };
-  encryptedBytes += slice.bytes.length;
-  if (index === Math.ceil(values.length / SLOTS) - 1) mark('encrypt-end', encryptedBytes);
-  return slice;
-};
-sideProto.decryptSumPart = function (this: unknown, ...args: unknown[]) {
-  const [index, , , out] = args as [number, Uint8Array, number, Float32Array];
-  if (index === 0) mark('decrypt-start');
-  try {
-    return decryptSumPart.apply(this, args);
-  } finally {
-    if (index === Math.ceil(out.length / SLOTS) - 1) mark('decrypt-end');
-  }
-};
+  proto[encryptName] = function (this: unknown, ...args: unknown[]) {
+    const [values, index] = encryptArgs(args);
+    if (index === 0) {
+      mark('encrypt-start');
+      encryptedBytes = 0;
+      masked = 0;
+    }
+    const last = index === Math.ceil(values.length / SLOTS) - 1;
+    const done = (slice: { bytes: Uint8Array; masked?: boolean }) => {
+      encryptedBytes += slice.bytes.length;
+      if (slice.masked) masked++;
+      if (last) mark('encrypt-end', encryptedBytes, masked);
+      return slice;
+    };
+    const out = encrypt.apply(this, args) as { bytes: Uint8Array; masked?: boolean } | Promise<{ bytes: Uint8Array; masked?: boolean }>;
+    return out instanceof Promise ? out.then(done) : done(out);
+  };
+  proto[decryptName] = function (this: unknown, ...args: unknown[]) {
+    const [index, out] = decryptArgs(args);
+    if (index === 0) mark('decrypt-start');
+    const last = index === Math.ceil(out.length / SLOTS) - 1;
+    const result = decrypt.apply(this, args);
+    if (result instanceof Promise) return result.finally(() => last && mark('decrypt-end'));
+    if (last) mark('decrypt-end');
+    return result;
+  };
+}
+instrument(CkksClientSide.prototype as unknown as Proto, 'encryptSlice', 'decryptSumPart', (a) => [a[0] as Float32Array, a[2] as number], (a) => [a[0] as number, a[3] as Float32Array]);
+instrument(CkksThreads.prototype as unknown as Proto, 'encrypt', 'decrypt', (a) => [a[0] as Float32Array, a[2] as number], (a) => [a[0] as number, a[3] as Float32Array]);
 
-class MarkingTrainer extends ConstantStepTrainer {
-  override setWeights(weights: Weights): void {
-    super.setWeights(weights);
+/** Marks when the global arrives and when fit and evaluate end, around the trainer that does the work. */
+class MarkingTrainer implements Trainer {
+  constructor(private readonly inner: Trainer) {}
+
+  describe() {
+    return this.inner.describe();
+  }
+
+  getWeights() {
+    return this.inner.getWeights();
+  }
+
+  async setWeights(weights: Parameters<Trainer['setWeights']>[0]) {
+    await this.inner.setWeights(weights);
     mark('set-weights');
   }
 
-  override async fit() {
+  async fit(config: FitConfig) {
     const until = performance.now() + trainMs;
     while (performance.now() < until); // stands for training: busy, like a real training loop
-    const outcome = await super.fit();
+    const outcome = await this.inner.fit(config);
     mark('fit-end');
     return outcome;
   }
 
-  override async evaluate() {
-    const outcome = await super.evaluate();
+  async evaluate(config: EvaluateConfig) {
+    const outcome = await this.inner.evaluate(config);
     mark('evaluated');
     return outcome;
   }
 }
 
-const trainer = new MarkingTrainer(benchSpec(config.params), config.step, config.examples);
+async function innerTrainer(): Promise<Trainer> {
+  if (config!.trainer === 'constant') return new ConstantStepTrainer(benchSpec(config!.params), config!.step, config!.examples);
+  await selectBackend({ preference: 'wasm', env: {}, log: () => undefined });
+  const train = syntheticData(1000 + config!.index, config!.examples);
+  const test = syntheticData(2000 + config!.index, Math.max(1, config!.examples >> 2));
+  return new TfjsTrainer({ model: buildMlp(config!.params), train, test, loss: 'binaryCrossentropy', accuracy: true, seed: config!.index });
+}
+
+const trainer = new MarkingTrainer(await innerTrainer());
 const handle = startClient({
   url: config.url,
   name,
   trainer,
   coordinatorKey: publicKeyFromBase64(config.coordinatorKey),
   transfer: { chunkBytes: config.chunkBytes },
+  ...(config.ckksThreads !== undefined ? { ckksThreads: config.ckksThreads } : {}),
   onEvent: (event) => {
     if (event.type === 'welcome') report({ type: 'welcome', name });
     if (event.type === 'fit') mark('fit-sent');

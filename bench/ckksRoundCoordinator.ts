@@ -10,6 +10,7 @@ import { FedAvg } from '../src/coordinator/strategies/fedAvg.js';
 import { CkksEvaluatorSide } from '../src/crypto/ckks/evaluatorSide.js';
 import { epochMs } from './lib/constantStepTrainer.js';
 import { maxRssBytes } from './lib/rss.js';
+import { mlpInitialWeights } from './lib/mlpModel.js';
 import { initialWeights, writeFlat } from './lib/shiftModel.js';
 
 export interface CoordinatorConfig {
@@ -21,6 +22,8 @@ export interface CoordinatorConfig {
   readonly roundTimeoutMs: number;
   /** Plain mode: where to write the final global model (raw float32). */
   readonly modelOut: string;
+  /** 'constant': the shift model, one step of learning rate 1; 'tfjs': the MLP, one epoch of SGD in batches of 32. */
+  readonly trainer: 'constant' | 'tfjs';
 }
 
 /** Per-round instrumentation of the coordinator's CKKS sum (CkksEvaluatorSide, wrapped below). */
@@ -84,8 +87,12 @@ evaluatorProto.serializeSum = function (this: unknown, ...args: unknown[]) {
 
 const rssStart = process.memoryUsage().rss;
 const coordinator = await Coordinator.start({
-  strategy: new FedAvg({ minFitClients: config.clients, fractionEvaluate: 1, fit: { epochs: 1, batchSize: 1, learningRate: 1 } }),
-  initialWeights: initialWeights(config.params),
+  strategy: new FedAvg({
+    minFitClients: config.clients,
+    fractionEvaluate: 1,
+    fit: config.trainer === 'tfjs' ? { epochs: 1, batchSize: 32, learningRate: 0.05 } : { epochs: 1, batchSize: 1, learningRate: 1 },
+  }),
+  initialWeights: config.trainer === 'tfjs' ? mlpInitialWeights(config.params) : initialWeights(config.params),
   rounds: config.rounds,
   roundTimeoutMs: config.roundTimeoutMs,
   secureAggregation: config.mode,

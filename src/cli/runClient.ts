@@ -52,6 +52,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
     ...(tls ? { tls } : {}),
     ...(audit ? { audit } : {}),
     ...(config.security ? { security: securityPolicy(config.security) } : {}),
+    ...(config.ckksThreads !== undefined ? { ckksThreads: config.ckksThreads } : {}),
     onEvent: (event) => {
       if (event.type === 'welcome') print(`joined run ${(progress.run = event.runId)}`);
       if (event.type === 'standardized') print(`applied the federation's standardization of ${event.features} features`);

@@ -90,6 +90,7 @@ export function startClient(options: ClientOptions): ClientHandle {
     identity,
     policy,
     chunkBytes: transfer.chunkBytes,
+    ...(options.ckksThreads !== undefined ? { threads: options.ckksThreads } : {}),
     audit,
     log,
     send: (message) => peer.send(message),

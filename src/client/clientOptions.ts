@@ -51,6 +51,12 @@ export interface ClientOptions {
   readonly reconnectDelayMs?: number;
   readonly reconnectDelayMaxMs?: number;
   readonly transfer?: Partial<PeerOptions>;
+  /**
+   * Worker threads that encrypt and decrypt under CKKS, each holding the run's key in its own SEAL instance;
+   * they also make the next upload's masks (the half of encryption that does not need the update) while this
+   * node trains. Default: one per core but one, 1 to 8; 0 keeps the work on the node's own thread.
+   */
+  readonly ckksThreads?: number;
   /** Observes what the node does (joined, fit done, refused...), for CLIs and tests. */
   readonly onEvent?: (event: ClientEvent) => void;
 }

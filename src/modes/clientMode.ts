@@ -17,7 +17,8 @@ export interface DownloadSink {
 /** What a mode turns an update into: the upload's bytes, what its header says, and the metrics to report. */
 export interface ProtectedUpload {
   readonly totalBytes: number;
-  readonly chunks: Iterable<Uint8Array>;
+  /** Async when worker threads make them (CKKS): each chunk is sent as soon as it exists. */
+  readonly chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
   readonly header: Pick<StreamMetaOf<'fit-result'>, 'encrypted' | 'masked'>;
   readonly metrics: Readonly<Record<string, number>>;
 }
@@ -55,6 +56,11 @@ export interface ClientMode {
   readonly protectsUpdates: boolean;
   /** The fit-chain steps a task of this mode adds before protection (plaintext clipping to the task's C). */
   steps(config: FitConfig): FitStep[];
+  /**
+   * Called as training starts, with the state it starts from: the mode may begin work the upload will need
+   * that does not depend on the update (CKKS makes its encryption masks on worker threads while the node trains).
+   */
+  prepare?(state: GlobalState, config: FitConfig): void;
   protect(update: TrainedUpdate, state: GlobalState, config: FitConfig): Promise<ProtectedUpload>;
   dispose(): void;
 }

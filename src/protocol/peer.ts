@@ -182,7 +182,7 @@ export class Peer {
    * Streams `chunks` (totalling `totalBytes`) with `meta`; resolves once the receiver checked the hash.
    * `sha256` may be given when the same bytes go to many receivers, so they are hashed once, not per peer.
    */
-  async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array>, options: { sign?: (sha256: string) => string; sha256?: string } = {}): Promise<void> {
+  async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options: { sign?: (sha256: string) => string; sha256?: string } = {}): Promise<void> {
     const id = randomUUID();
     const begin = await this.emitWithAck('stream:begin', this.options.beginTimeoutMs, { id, meta, totalBytes });
     if (!begin.ok) throw new TransferError(`peer refused the ${meta.kind} stream: ${begin.error}`);
@@ -196,7 +196,7 @@ export class Peer {
     let sent = 0;
     let seq = 0;
     try {
-      for (const chunk of chunks) {
+      for await (const chunk of chunks) {
         check();
         if (chunk.length > this.options.chunkBytes) throw new TransferError(`chunk of ${chunk.length} bytes exceeds ${this.options.chunkBytes}`);
         if (options.sha256 === undefined) hash.update(chunk);

@@ -28,6 +28,8 @@ export const clientConfigSchema = z.strictObject({
   security: clientSecurityConfigSchema.optional(),
   /** Where this node writes the final global model (tfjs layers format) when the run ends; default `<name>-model/` beside the config. */
   finalModel: z.strictObject({ out: z.string().min(1) }).optional(),
+  /** Worker threads for CKKS encryption and decryption (default: one per core but one, 1 to 8; 0: the node's own thread). */
+  ckksThreads: z.number().int().min(0).max(64).optional(),
   /** What this node sent, signed and hash-chained; default `<name>.audit.jsonl` beside the config when identity.key is set. */
   audit: auditConfigSchema.optional(),
 });

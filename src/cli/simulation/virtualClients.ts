@@ -89,6 +89,8 @@ export function startVirtualClients(settings: FederationSettings, clients: reado
       ...(c.dataSchema ? { dataSchema: c.dataSchema } : {}),
       logger,
       coordinatorKey: settings.coordinatorKey,
+      // Virtual clients share this machine's cores (and often a worker thread each): no CKKS threads per client.
+      ckksThreads: 0,
       ...(settings.security ? { security: settings.security } : {}),
     });
   });

@@ -162,6 +162,7 @@ export class TaskRunner {
 
   /** Train through the chain, let the mode protect the update, upload it signed. */
   private async fit(meta: StreamMetaOf<'fit'>, state: GlobalState, chain: FitChain): Promise<void> {
+    this.fitMode(meta).prepare?.(state, meta.config);
     const update = await chain.run({ round: meta.round, config: meta.config, download: state.weights, trainer: this.parts.trainer });
     const upload = await this.fitMode(meta).protect(update, { ...state, weights: update.global }, meta.config);
     const { numExamples } = update;

@@ -4,6 +4,7 @@ import { CkksError, sealCall, sealErrorText } from './ckksError.js';
 import { scaleAndClip } from './headroom.js';
 import { generateSecretKey, loadSecretKey, saveSecretKey, toBytes } from './secretKey.js';
 import { isSeededSum, seededParts } from './seededSum.js';
+import { MaskComposer, MaskStore } from './maskedEncryption.js';
 
 /** One client's update, encrypted: what it uploads, framed by frames.ts. */
 export interface CkksEncryptedUpdate {
@@ -39,6 +40,9 @@ export class CkksClientSide {
   private readonly part: Ciphertext;
   private readonly evaluator: Evaluator;
   private readonly slots: Float64Array;
+  private readonly composer: MaskComposer;
+  /** Masks made ahead (precomputeMasks) under this side's key; each encrypts one ciphertext, then is gone. */
+  private readonly masks = new MaskStore();
   private disposed = false;
 
   private constructor(private readonly ctx: CkksContext, key: SecretKey) {
@@ -58,6 +62,7 @@ export class CkksClientSide {
       this.cipher = keep(new seal.Ciphertext());
       this.part = keep(new seal.Ciphertext());
       this.evaluator = keep(new seal.Evaluator(ctx.context));
+      this.composer = new MaskComposer(ctx, this.encryptor, this.encoder, this.evaluator);
       publicKey.delete();
       generator.delete();
     } catch (e) {
@@ -115,16 +120,7 @@ export class CkksClientSide {
    * serializes (uncompressed) to the same size, which the first one measures; a different size throws.
    */
   encryptStream(values: Float32Array, weight: number): { readonly count: number; readonly ciphertextBytes: number; readonly clipped: number; readonly ciphertexts: Iterable<Uint8Array> } {
-    const count = this.ctx.ciphertextCount(values.length);
-    if (count === 0) throw new CkksError('cannot encrypt an empty update');
-    if (!(weight > 0) || !Number.isFinite(weight)) throw new CkksError(`update weight must be positive and finite, got ${weight}`);
-    let clipped = 0;
-    const bound = this.ctx.contributionBound;
-    for (let i = 0; i < values.length; i++) {
-      const v = weight * values[i]!;
-      if (!Number.isFinite(v)) throw new CkksError(`update value ${i} is ${values[i]}: values must be finite`);
-      if (v > bound || v < -bound) clipped++;
-    }
+    const { count, clipped } = this.checkUpdate(values, weight);
     const first = this.encryptSlice(values, weight, 0).bytes;
     const size = first.length;
     const encryptSlice = (index: number) => this.encryptSlice(values, weight, index).bytes;
@@ -139,6 +135,30 @@ export class CkksClientSide {
     return { count, ciphertextBytes: size, clipped, ciphertexts: ciphertexts() };
   }
 
+  /**
+   * Checks an update before any of it is encrypted (every value finite, the weight positive) and counts the
+   * weighted values beyond +-contributionBound, which encryption clips: what a stream's header needs up front.
+   */
+  checkUpdate(values: Float32Array, weight: number): { readonly count: number; readonly clipped: number } {
+    this.check();
+    const count = this.ctx.ciphertextCount(values.length);
+    if (count === 0) throw new CkksError('cannot encrypt an empty update');
+    if (!(weight > 0) || !Number.isFinite(weight)) throw new CkksError(`update weight must be positive and finite, got ${weight}`);
+    let clipped = 0;
+    const bound = this.ctx.contributionBound;
+    for (let i = 0; i < values.length; i++) {
+      const v = weight * values[i]!;
+      if (!Number.isFinite(v)) throw new CkksError(`update value ${i} is ${values[i]}: values must be finite`);
+      if (v > bound || v < -bound) clipped++;
+    }
+    return { count, clipped };
+  }
+
+  /** Bytes of every seeded ciphertext of these parameters, serialized uncompressed. */
+  get ciphertextBytes(): number {
+    return this.composer.ciphertextBytes;
+  }
+
   /** Encrypts ciphertext `index` of an update alone, for callers that stream without holding it all. */
   encryptSlice(values: Float32Array, weight: number, index: number): CkksEncryptedSlice {
     this.check();
@@ -148,6 +168,11 @@ export class CkksClientSide {
       throw new CkksError(`ciphertext ${index} is outside an update of ${values.length} values`);
     }
     const clipped = scaleAndClip(values, from, weight, this.ctx.contributionBound, this.slots);
+    const mask = this.masks.take();
+    if (mask) {
+      sealCall(`encoding ciphertext ${index}`, () => this.encoder.encode(this.slots, this.ctx.scale, this.plain));
+      return { bytes: this.composer.compose(mask, this.plain), clipped };
+    }
     return sealCall(`encrypting ciphertext ${index}`, () => {
       this.encoder.encode(this.slots, this.ctx.scale, this.plain);
       const seeded = this.encryptor.encryptSymmetricSerializable(this.plain);
@@ -159,6 +184,26 @@ export class CkksClientSide {
         seeded.delete();
       }
     });
+  }
+
+  /**
+   * Makes masks (the update-independent half of encryption, maskedEncryption.ts) until `count` are ready, so
+   * that encrypting the next `count` ciphertexts costs only encoding and one addition each. Returns how many
+   * were made. Masks belong to this side's key and are dropped with it (dispose).
+   */
+  precomputeMasks(count: number): number {
+    this.check();
+    let made = 0;
+    while (this.masks.size < count) {
+      this.masks.add(this.composer.makeMask());
+      made++;
+    }
+    return made;
+  }
+
+  /** Masks ready for the next ciphertexts. */
+  get masksReady(): number {
+    return this.masks.size;
   }
 
   /**
@@ -257,6 +302,8 @@ export class CkksClientSide {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.masks.clear();
+    this.composer.dispose();
     for (const x of [this.encryptor, this.decryptor, this.encoder, this.plain, this.cipher, this.part, this.evaluator, this.key]) x.delete();
   }
 

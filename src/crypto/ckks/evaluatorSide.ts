@@ -15,6 +15,13 @@ export interface CkksUpdateSink {
   abort(reason: string): void;
 }
 
+/** Bytes of the seed at the end of a SEAL seed record (prng_seed_type: 8 x u64). */
+const SEED_BYTES = 64;
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
 /**
  * The coordinator's side of CKKS aggregation: adds encrypted updates into a running encrypted sum and
  * serializes it, with the parameters alone. It holds no key of any kind and has no way to decrypt. Uploads
@@ -37,8 +44,12 @@ export class CkksEvaluatorSide {
   private readonly open = new Set<() => void>();
   /** Each committed contributor's seed record, per ciphertext index. */
   private readonly records: Uint8Array[][];
-  /** Where seeded ciphertexts of these parameters keep c0 and the seed, learnt from the first upload. */
-  private layout: { readonly parts: SeededLayout; readonly prefix: Uint8Array } | undefined;
+  /**
+   * Where seeded ciphertexts of these parameters keep c0 and the seed, learnt from the first upload (which SEAL
+   * loads whole), with its SEAL header and members (`prefix`), its seed record's bytes before the seed, and an
+   * unseeded serialization to load each upload's c0 through (see addC0).
+   */
+  private layout: { readonly parts: SeededLayout; readonly prefix: Uint8Array; readonly recordHead: Uint8Array; readonly unseeded: Uint8Array; readonly unseededPrefix: number } | undefined;
   private committed = 0;
   private closed = false;
   private disposed = false;
@@ -154,10 +165,34 @@ export class CkksEvaluatorSide {
     if (!this.layout) {
       this.load(index, bytes, this.incoming);
       const unseeded = sealCall('measuring a ciphertext of these parameters', () => toBytes(this.incoming.saveToArray(this.ctx.seal.ComprModeType.none)));
-      const parts = seededLayout(bytes, unseeded.length, this.ctx.parameters.polyModulusDegree * this.ctx.dataPrimeCount * 8);
-      this.layout = { parts, prefix: bytes.slice(0, parts.prefix) };
+      const polynomialBytes = this.ctx.parameters.polyModulusDegree * this.ctx.dataPrimeCount * 8;
+      const parts = seededLayout(bytes, unseeded.length, polynomialBytes);
+      const unseededPrefix = unseeded.length - 2 * polynomialBytes;
+      // c1 = 1: SEAL refuses to make a sum whose c1 is zero ("transparent"); the sum's c1 is never sent.
+      const standIn = new Uint8Array(unseeded.length);
+      standIn.set(unseeded.subarray(0, unseededPrefix));
+      new DataView(standIn.buffer).setBigUint64(unseededPrefix + polynomialBytes, 1n, true);
+      const record = bytes.subarray(bytes.length - parts.record);
+      this.layout = { parts, prefix: bytes.slice(0, parts.prefix), recordHead: record.slice(0, parts.record - SEED_BYTES), unseeded: standIn, unseededPrefix };
     }
-    checkSeeded(bytes, this.layout.parts);
+    const { parts, prefix, recordHead } = this.layout;
+    checkSeeded(bytes, parts);
+    // Every upload's SEAL header and members must be the first one's (SEAL checked those): same parameters,
+    // level, scale, size; its seed record the same but for the seed, so every client can expand it.
+    if (!equalBytes(bytes.subarray(0, parts.prefix), prefix)) throw new CkksError(`ciphertext ${index} differs from the sum's ciphertexts in its SEAL header (parameters, level, scale or size)`);
+    const record = bytes.subarray(bytes.length - parts.record);
+    if (!equalBytes(record.subarray(0, recordHead.length), recordHead)) throw new CkksError(`ciphertext ${index} ends in a seed record of another kind than the sum's`);
+  }
+
+  /**
+   * Loads an upload's c0 alone, beside the stand-in c1, into `into`. The sum goes out as its c0 and the seeds
+   * (seededSum.ts), so expanding each upload's seed into c1 here, SEAL's costliest step of loading it, would
+   * be wasted; SEAL still checks the c0 coefficients (each below q) as it loads them.
+   */
+  private loadC0(index: number, bytes: Uint8Array, into: Ciphertext): void {
+    const { parts, unseeded, unseededPrefix } = this.layout!;
+    unseeded.set(bytes.subarray(parts.prefix, parts.prefix + parts.c0), unseededPrefix);
+    this.load(index, unseeded, into);
   }
 
   private add(index: number, bytes: Uint8Array): void {
@@ -166,14 +201,14 @@ export class CkksEvaluatorSide {
     if (current === undefined) {
       const first = new this.ctx.seal.Ciphertext();
       try {
-        this.load(index, bytes, first);
+        this.loadC0(index, bytes, first);
       } catch (e) {
         first.delete();
         throw e;
       }
       this.sum[index] = first;
     } else {
-      this.load(index, bytes, this.incoming);
+      this.loadC0(index, bytes, this.incoming);
       sealCall(`adding ciphertext ${index}`, () => this.evaluator.addInplace(current, this.incoming));
     }
     this.added[index]!++;
@@ -185,7 +220,7 @@ export class CkksEvaluatorSide {
       current.delete();
       this.sum[index] = undefined;
     } else {
-      this.load(index, bytes, this.incoming);
+      this.loadC0(index, bytes, this.incoming);
       sealCall(`taking ciphertext ${index} back out of the sum`, () => this.evaluator.subInplace(current, this.incoming));
     }
     this.added[index]!--;

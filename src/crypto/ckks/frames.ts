@@ -1,4 +1,4 @@
-import { packChunks } from '../../protocol/chunking.js';
+import { packChunks, packChunksAsync } from '../../protocol/chunking.js';
 import { CkksError } from './ckksError.js';
 
 /**
@@ -28,15 +28,27 @@ export function* ciphertextFrameChunks(ciphertexts: Iterable<Uint8Array>, chunkB
   yield* packChunks(frameSegments(ciphertexts), chunkBytes);
 }
 
+/** ciphertextFrameChunks over ciphertexts that arrive asynchronously (made by worker threads). */
+export async function* ciphertextFrameChunksAsync(ciphertexts: AsyncIterable<Uint8Array>, chunkBytes: number): AsyncGenerator<Uint8Array> {
+  if (!Number.isInteger(chunkBytes) || chunkBytes < 16) throw new CkksError(`chunkBytes must be an integer >= 16, got ${chunkBytes}`);
+  yield* packChunksAsync(frameSegmentsAsync(ciphertexts), chunkBytes);
+}
+
 function* frameSegments(ciphertexts: Iterable<Uint8Array>): Generator<Uint8Array> {
   yield Uint8Array.from(MAGIC);
-  for (const c of ciphertexts) {
-    if (c.length === 0) throw new CkksError('cannot frame an empty ciphertext');
-    const length = new Uint8Array(LENGTH_BYTES);
-    new DataView(length.buffer).setUint32(0, c.length, true);
-    yield length;
-    yield c;
-  }
+  for (const c of ciphertexts) yield* frame(c);
+}
+
+async function* frameSegmentsAsync(ciphertexts: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield Uint8Array.from(MAGIC);
+  for await (const c of ciphertexts) yield* frame(c);
+}
+
+function frame(c: Uint8Array): Uint8Array[] {
+  if (c.length === 0) throw new CkksError('cannot frame an empty ciphertext');
+  const length = new Uint8Array(LENGTH_BYTES);
+  new DataView(length.buffer).setUint32(0, c.length, true);
+  return [length, c];
 }
 
 /** The framed stream in one buffer. */

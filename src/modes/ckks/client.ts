@@ -6,7 +6,9 @@ import { encryptedContribution } from '../../client/encryptedContribution.js';
 import { addWeights } from '../../client/weightDelta.js';
 import type { Identity } from '../../crypto/identity.js';
 import { maxEncryptedStreamBytes } from '../../crypto/ckks/ckksSizes.js';
-import { readEncryptedInstructions } from '../../protocol/encryptedInstructions.js';
+import { defaultCkksThreads } from '../../crypto/ckks/threads/ckksThreads.js';
+import { instructedLayout, readEncryptedInstructions } from '../../protocol/encryptedInstructions.js';
+import { layoutLength } from '../../protocol/encryptedLayout.js';
 import { totalParameters } from '../../protocol/tensors.js';
 import type { Message, MessageOf } from '../../protocol/messages.js';
 import type { ClientMode } from '../clientMode.js';
@@ -17,6 +19,8 @@ export interface CkksClientContext {
   readonly identity: Identity;
   readonly policy: ResolvedSecurityPolicy;
   readonly chunkBytes: number;
+  /** Worker threads for CKKS encryption and decryption (default defaultCkksThreads(); 0: this thread). */
+  readonly threads?: number;
   readonly audit: { append(type: string, data: Readonly<Record<string, unknown>>): void };
   readonly log: Logger;
   /** Sends a message to the coordinator (the key boxes a dealer makes). */
@@ -32,7 +36,7 @@ export interface CkksClientContext {
  */
 export function ckksClientMode(context: CkksClientContext): ClientMode {
   const { audit, log, policy } = context;
-  const member = new CkksMember(context.name, context.identity, policy.roster);
+  const member = new CkksMember(context.name, context.identity, policy.roster, context.threads ?? defaultCkksThreads());
   let rosterWarned = false;
   const warnWithoutRoster = () => {
     if (policy.roster || rosterWarned) return;
@@ -85,7 +89,8 @@ export function ckksClientMode(context: CkksClientContext): ClientMode {
         end: () => {
           parser.end();
           const state = sum.finish();
-          return async () => state;
+          state.catch(() => undefined); // read (and its failure thrown) by the caller of the returned function
+          return () => state;
         },
       };
     },
@@ -96,6 +101,12 @@ export function ckksClientMode(context: CkksClientContext): ClientMode {
     protectsUpdates: true,
     // Clipping and the DP noise share happen in the encrypted contribution (the clip norm may travel encrypted).
     steps: () => [],
+    // The upload's masks are made on the worker threads while this node trains (ckksThreads.ts).
+    prepare: (state, config) => {
+      const instructions = readEncryptedInstructions(config.extra);
+      if (!instructions || !member.hasKey) return;
+      void member.prepareUpload(layoutLength(instructedLayout(instructions, totalParameters(state.weights))));
+    },
     protect: async (update, state, config) => {
       const instructions = readEncryptedInstructions(config.extra)!;
       const refusal = clipNormRefusal(policy, state.clipNorm);

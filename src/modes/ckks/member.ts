@@ -7,7 +7,8 @@ import { CkksClientSide } from '../../crypto/ckks/clientSide.js';
 import { CkksContext } from '../../crypto/ckks/ckksContext.js';
 import { maxCiphertextBytes } from '../../crypto/ckks/ckksSizes.js';
 import { DEFAULT_CKKS_PARAMETERS } from '../../crypto/ckks/ckksParameters.js';
-import { CiphertextFrameParser, ciphertextFrameChunks, framedStreamLength } from '../../crypto/ckks/frames.js';
+import { CiphertextFrameParser, ciphertextFrameChunks, ciphertextFrameChunksAsync, framedStreamLength } from '../../crypto/ckks/frames.js';
+import { CkksThreads } from '../../crypto/ckks/threads/ckksThreads.js';
 import { openKeyBox, sealKeyBox } from '../../crypto/ckks/keyBox.js';
 import type { Identity } from '../../crypto/identity.js';
 import { encodeBase64 } from '../../crypto/keyEncoding.js';
@@ -35,14 +36,18 @@ export class CkksMember {
   readonly agreement: AgreementKeyPair = generateAgreementKey();
   private context: Promise<CkksContext> | undefined;
   private side: CkksClientSide | undefined;
+  /** Worker threads holding the same key (none with `threads` 0): they go with the key. */
+  private pool: CkksThreads | undefined;
   /** The run and key epoch the held key belongs to. */
   private keyRun: string | undefined;
   private keyEpoch = 0;
 
+  /** `threads`: worker threads that encrypt and decrypt (0: on this thread, between the node's other work). */
   constructor(
     private readonly name: string,
     private readonly identity: Identity,
     private readonly roster?: Roster,
+    private readonly threads = 0,
   ) {}
 
   get hasKey(): boolean {
@@ -55,8 +60,7 @@ export class CkksMember {
    */
   announce(runId: string): MessageOf<'agreement-key'> {
     if (this.keyRun !== runId) {
-      this.side?.dispose();
-      this.side = undefined;
+      this.hold(undefined);
       this.keyRun = undefined;
       this.keyEpoch = 0;
     }
@@ -75,7 +79,7 @@ export class CkksMember {
       if (this.roster && this.roster.dealer !== this.name) {
         throw new Error(`asked to generate the run's CKKS key, but this node's roster names ${this.roster.dealer} as the dealer`);
       }
-      this.side = CkksClientSide.generate(ctx);
+      this.hold(CkksClientSide.generate(ctx), ctx);
       this.keyRun = runId;
       this.keyEpoch = message.epoch;
     }
@@ -123,8 +127,7 @@ export class CkksMember {
     const secret = openKeyBox(box, me, sender, { runId, epoch: message.epoch });
     try {
       const ctx = await this.ctx();
-      this.side?.dispose();
-      this.side = CkksClientSide.importSecretKey(ctx, secret);
+      this.hold(CkksClientSide.importSecretKey(ctx, secret), ctx);
       this.keyRun = runId;
       this.keyEpoch = message.epoch;
     } finally {
@@ -136,8 +139,9 @@ export class CkksMember {
    * Decrypts the coordinator's encrypted sum one ciphertext at a time as its frames arrive (decryption
    * overlaps the download); `finish` checks every ciphertext came and splits the state by the layout.
    */
-  sumDecryptor(encrypted: EncryptedGlobalMeta, spec: readonly TensorSpec[]): { push(frame: Uint8Array): void; finish(): EncryptedRoundState } {
+  sumDecryptor(encrypted: EncryptedGlobalMeta, spec: readonly TensorSpec[]): { push(frame: Uint8Array): void; finish(): Promise<EncryptedRoundState> } {
     const side = this.requireKey();
+    const pool = this.pool;
     let parameters = 0;
     for (const t of spec) parameters += sizeOfShape(t.shape);
     const layout = { parameters, momentum: encrypted.momentum === true, logClipNorm: encrypted.logClipNorm === true };
@@ -147,13 +151,18 @@ export class CkksMember {
     const out = new Float32Array(encrypted.count);
     const expected = Math.ceil(encrypted.count / (DEFAULT_CKKS_PARAMETERS.polyModulusDegree / 2));
     let received = 0;
+    const decrypting: Promise<void>[] = [];
     return {
       push: (frame) => {
         if (received >= expected) throw new Error(`the encrypted global has more than the ${expected} ciphertexts of ${encrypted.count} values`);
-        side.decryptSumPart(received++, frame, encrypted.totalWeight, out);
+        if (!pool) return side.decryptSumPart(received++, frame, encrypted.totalWeight, out);
+        const done = pool.decrypt(received++, frame, encrypted.totalWeight, out);
+        done.catch(() => undefined); // awaited in finish
+        decrypting.push(done);
       },
-      finish: () => {
+      finish: async () => {
         if (received !== expected) throw new Error(`the encrypted global ended after ${received} of its ${expected} ciphertexts`);
+        await Promise.all(decrypting);
         return unpackLayout(out, layout, spec);
       },
     };
@@ -165,18 +174,50 @@ export class CkksMember {
   }
 
   /**
+   * Starts making the masks of an upload of `values` values on the worker threads (none without threads):
+   * called as training starts, so they are made while it runs. Masks stay with the key they were made under.
+   * Resolves with the masks ready once the threads stop making them (0 without threads; never rejects).
+   */
+  prepareUpload(values: number): Promise<number> {
+    if (!this.pool) return Promise.resolve(0);
+    return this.pool.precompute(Math.ceil(values / (DEFAULT_CKKS_PARAMETERS.polyModulusDegree / 2))).catch(() => 0);
+  }
+
+  /**
    * Encrypts weight x values (a packed layout) for upload: ciphertext frames, encrypted as the transport pulls
    * them (encryption overlaps sending), and their byte length, known up front.
    */
-  encryptVector(values: Float32Array, weight: number, chunkBytes: number): { totalBytes: number; chunks: Iterable<Uint8Array>; clipped: number } {
-    const update = this.requireKey().encryptStream(values, weight);
+  encryptVector(values: Float32Array, weight: number, chunkBytes: number): { totalBytes: number; chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>; clipped: number } {
+    const side = this.requireKey();
+    if (this.pool) {
+      const { count, clipped } = side.checkUpdate(values, weight);
+      const size = side.ciphertextBytes;
+      const ciphertexts = this.pool.encryptAll(values, weight, count, size);
+      return { totalBytes: framedStreamLength(count, size), chunks: ciphertextFrameChunksAsync(ciphertexts, chunkBytes), clipped };
+    }
+    const update = side.encryptStream(values, weight);
     return { totalBytes: framedStreamLength(update.count, update.ciphertextBytes), chunks: ciphertextFrameChunks(update.ciphertexts, chunkBytes), clipped: update.clipped };
   }
 
   dispose(): void {
-    this.side?.dispose();
-    this.side = undefined;
+    this.hold(undefined);
     void this.context?.then((c) => c.dispose());
+  }
+
+  /** Holds `side`'s key from now on: the previous key's side and threads (and every mask made under it) are dropped. */
+  private hold(side: CkksClientSide | undefined, ctx?: CkksContext): void {
+    this.side?.dispose();
+    void this.pool?.dispose();
+    this.side = side;
+    this.pool = undefined;
+    if (side && ctx && this.threads > 0) {
+      const secret = side.exportSecretKey();
+      try {
+        this.pool = new CkksThreads(ctx, secret, this.threads);
+      } finally {
+        secret.fill(0);
+      }
+    }
   }
 
   private requireKey(): CkksClientSide {
