@@ -30,8 +30,12 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const access = accessFromConfig(config.access);
   if (access.mode === 'open') print('access: open: any client that proves a key may join (list access.peers to restrict it)');
   const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
-  const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger) : undefined;
-  if (audit) print(`audit log: ${audit.path}`);
+  if (config.audit?.failClosed && !auditPath) throw new ConfigError('audit.failClosed needs an audit log: set audit.log (or identity.key, which defaults it to <name>.audit.jsonl)');
+  // Fail-closed: the first entry that cannot be written halts the run (the coordinator exists by then: entries come from it).
+  let halt: ((reason: string) => void) | undefined;
+  const onAuditFailure = config.audit?.failClosed ? (e: Error) => halt?.(`the audit log cannot be written (audit.failClosed): ${e.message}`) : undefined;
+  const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger, onAuditFailure) : undefined;
+  if (audit) print(`audit log: ${audit.path}${config.audit?.failClosed ? ' (fail-closed: the coordinator stops if an entry cannot be written)' : ''}`);
   const model = buildModel(config.model, config.model.inputs, config.seed);
   const initialWeights = readModelWeights(model);
   model.dispose();
@@ -74,6 +78,13 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
       print(formatRound(record, config.rounds));
     },
   });
+  let haltedFor: string | undefined;
+  halt = (reason) => {
+    if (haltedFor !== undefined) return;
+    haltedFor = reason;
+    print(`error: ${reason}; stopping`);
+    coordinator.halt(reason);
+  };
   const observability = attachObservability(coordinator, { metrics: { processMetrics: true }, dashboard: { title: config.name, rounds: config.rounds, privacy: dp.budget } });
   print(`coordinator for "${config.name}" listening on ${coordinator.url}; waiting for ${strategy.minAvailableClients} clients (run ${coordinator.runId})`);
   print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);

@@ -39,10 +39,15 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   readonly identity: Identity;
 
   private readonly options: CoordinatorOptions;
+  /** Rejects once the coordinator is halted (see halt()); run() races it. */
+  private readonly halted: Promise<never>;
+  private haltWith: (error: RunError) => void = () => undefined;
   private readonly ledgerSettings: PrivacySettings | undefined;
 
   private constructor(given: CoordinatorOptions) {
     super();
+    this.halted = new Promise<never>((_, reject) => (this.haltWith = reject));
+    this.halted.catch(() => undefined);
     if (!Number.isInteger(given.rounds) || given.rounds < 1) throw new RunError(`rounds must be a positive integer, got ${given.rounds}`);
     const definition = MODES[given.secureAggregation ?? 'plain'];
     // Client-level DP from its one option: the strategy gets its clipping and noise here (privacySetup.ts).
@@ -133,10 +138,20 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     }
   }
 
+  /**
+   * Stops at once: every client is cut off and run() rejects with `reason` (the store marks the run failed).
+   * For a condition the run must not outlive, such as an audit log that can no longer be written (fail-closed).
+   */
+  halt(reason: string): void {
+    this.log.fatal({ reason }, 'coordinator halted');
+    this.haltWith(new RunError(`the coordinator halted: ${reason}`));
+    void this.server.close();
+  }
+
   /** Runs the remaining rounds; the store (if any) marks the run completed, or failed with the reason. */
   async run(): Promise<RunResult> {
     try {
-      const result = await this.runRounds();
+      const result = await Promise.race([this.runRounds(), this.halted]);
       this.options.store?.setStatus(this.runId, 'completed');
       return result;
     } catch (e) {

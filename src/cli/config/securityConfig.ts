@@ -37,8 +37,12 @@ export const clientTlsConfigSchema = z.strictObject({
   key: z.string().min(1).optional(),
 });
 
-/** The signed, hash-chained log of security-relevant events (see `cohort audit verify`). */
-export const auditConfigSchema = z.strictObject({ log: z.string().min(1) });
+/**
+ * The signed, hash-chained log of security-relevant events (see `cohort audit verify`). `failClosed`: stop
+ * (the coordinator halts the run, a client leaves it) when an entry cannot be written, rather than go on
+ * unrecorded; the default logs the failure and goes on.
+ */
+export const auditConfigSchema = z.strictObject({ log: z.string().min(1).optional(), failClosed: z.boolean().default(false) });
 
 /**
  * What a hospital's node accepts, whatever the coordinator asks (see the README's threat model): the secure

@@ -2,6 +2,7 @@ import type { PrivacyLedger } from '../privacyLedger.js';
 import type { RoundRecord } from '../roundRecord.js';
 import { runEvaluatePhase } from './evaluatePhase.js';
 import { runFitPhase } from './fitPhase.js';
+import { anchorRound } from './anchorRound.js';
 import { recordRound } from './recordRound.js';
 import type { RunContext } from './runContext.js';
 
@@ -30,9 +31,12 @@ export async function driveRounds(run: RunContext, firstRound: number, ledger: P
     };
     history.push(record);
     recordRound(run, record, ledger);
+    // Read at once: the round-completed entry is the chain's head until anything else is logged.
+    const head = run.auditing ? run.audit.head?.() : undefined;
     run.log.info({ round, durationMs: record.durationMs, loss: record.evaluate?.loss }, 'round completed');
     run.options.onRound?.(record);
     run.report('round-completed', record);
+    if (head) await anchorRound(run, round, head, fit.fit.outcomes.filter((o) => !o.failure).map((o) => o.client));
   }
   return { history };
 }
