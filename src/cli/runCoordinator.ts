@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
-import { attachObservability } from '../coordinator/observability/index.js';
+import { startObservability } from './observabilitySetup.js';
 import { planStoredRun } from './openStore.js';
 import { exitWhenFlushed } from './exitWhenFlushed.js';
 import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
@@ -85,9 +85,8 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     print(`error: ${reason}; stopping`);
     coordinator.halt(reason);
   };
-  const observability = attachObservability(coordinator, { metrics: { processMetrics: true }, dashboard: { title: config.name, rounds: config.rounds, privacy: dp.budget } });
   print(`coordinator for "${config.name}" listening on ${coordinator.url}; waiting for ${strategy.minAvailableClients} clients (run ${coordinator.runId})`);
-  print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);
+  const observability = await startObservability(coordinator, config.observability, baseDir, { title: config.name, rounds: config.rounds, privacy: dp.budget }, print);
   const reload = () => {
     if (!configPath) return;
     try {
@@ -100,7 +99,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     }
   };
   const stop = () => {
-    observability.close();
+    void observability.close();
     void coordinator.close().then(() => exitWhenFlushed(130));
   };
   process.on('SIGHUP', reload);
@@ -110,7 +109,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   } finally {
     process.off('SIGHUP', reload);
     process.off('SIGINT', stop);
-    observability.close();
+    await observability.close();
     await coordinator.close();
     audit?.close();
     store.close();

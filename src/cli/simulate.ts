@@ -14,7 +14,7 @@ import { clientDataConfig, type ExperimentConfig } from './config/experimentConf
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
-import { attachObservability } from '../coordinator/observability/index.js';
+import { startObservability } from './observabilitySetup.js';
 import { planStoredRun } from './openStore.js';
 import { csvDataConfigSchema, takeRows, trainTestSplit } from '../client/data/index.js';
 import { describeLabelCounts, labelHistogram, partitionRows } from '../client/partition/index.js';
@@ -181,11 +181,10 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
       print(formatRound(record, config.rounds));
     },
   });
-  const observability = attachObservability(coordinator, { dashboard: { title: config.name, rounds: config.rounds, privacy: dp.budget } });
   print(`coordinator listening on ${coordinator.url}; ${clients.length} clients, ${config.rounds} rounds, ${strategy.name}, ${mode} standardization, ${config.secureAggregation} aggregation`);
   let bytesOnWire = 0;
   coordinator.on('traffic', ({ bytes }) => void (bytesOnWire += bytes));
-  print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);
+  const observability = await startObservability(coordinator, config.observability, baseDir, { title: config.name, rounds: config.rounds, privacy: dp.budget }, print);
   const t = config.training;
   // Example-level DP-SGD: each client's noise for its own q = batch / n and the run's planned steps.
   const dpSgdFor = (trainRows: number) =>
@@ -228,7 +227,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     firstClientModel = await host.finish(workers > 0 ? POOL_GRACE_MS : IN_PROCESS_GRACE_MS);
   } finally {
     await host?.close();
-    observability.close();
+    await observability.close();
     await coordinator.close();
     stored?.store.close();
   }

@@ -60,3 +60,17 @@ export const clientSecurityConfigSchema = z.strictObject({
     .optional(),
   acceptRisks: z.array(z.enum(['plain-http'])).default([]),
 });
+
+/**
+ * Who may read the dashboard and metrics, and where they are served. Default: the coordinator's port, behind
+ * a fresh observer token per run (printed in the dashboard's link). `host`/`port`: serve them on another
+ * address instead (plain HTTP: a loopback or operations network). `tokenFile`: a token that outlives the run
+ * (at least 16 characters). `anonymous: true`: no credential at all, for a network where every reader may see
+ * every site's figures.
+ */
+export const observabilityConfigSchema = z.strictObject({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65_535).optional(),
+  tokenFile: z.string().min(1).optional(),
+  anonymous: z.boolean().default(false),
+});
