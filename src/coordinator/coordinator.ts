@@ -74,13 +74,14 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       runId: this.runId,
       spec: specOf(options.initialWeights),
       transfer: this.transfer,
-      helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+      helloTimeoutMs: options.helloTimeoutMs ?? 5_000,
       identity: this.identity,
       access: this.access,
       audit: this.audit,
       ...(options.tls ? { tls: options.tls } : {}),
       maxConnectionsPerMinute: options.maxConnectionsPerMinute ?? 120,
       maxPendingHandshakes: options.maxPendingHandshakes ?? 64,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 128,
       log: this.log,
       report: (event, ...args) => this.report(event, ...args),
     });
@@ -127,6 +128,16 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   /** Messages and connections refused so far. */
   get refusals(): number {
     return this.server.refusals;
+  }
+
+  /** Open TCP connections, and those not yet authenticated. */
+  get connections(): { open: number; pending: number } {
+    return this.server.connections;
+  }
+
+  /** Audits the refusals counted since the last summary now (they are summarized every minute, and at the run's end). */
+  flushRefusals(): void {
+    this.server.flushRefusals();
   }
 
   /** Emits to listeners; a listener that throws is logged, never allowed to break a round. */
@@ -201,6 +212,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     } finally {
       this.off('client-joined', recordClient);
       this.mode.close();
+      this.server.flushRefusals();
     }
   }
 

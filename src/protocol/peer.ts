@@ -1,4 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { parserRefusal } from './guardedParser.js';
 import { describeZodError, messageSchema, streamMetaSchema, type Message, type StreamMeta } from './messages.js';
 import { isAck, type Ack, type SocketLike } from './socketLike.js';
 
@@ -250,6 +251,11 @@ export class Peer {
   }
 
   private async receiveMessage(payload: unknown, ack: AckFn): Promise<void> {
+    const unparsed = parserRefusal(payload);
+    if (unparsed) {
+      this.refuse(ack, `malformed message: ${unparsed}`);
+      return;
+    }
     const parsed = messageSchema.safeParse(payload);
     if (!parsed.success) {
       this.refuse(ack, `malformed message: ${describeZodError(parsed.error)}`, payload);
@@ -266,6 +272,11 @@ export class Peer {
   }
 
   private async receiveBegin(header: unknown, ack: AckFn): Promise<void> {
+    const unparsed = parserRefusal(header);
+    if (unparsed) {
+      this.refuse(ack, `malformed stream header: ${unparsed}`);
+      return;
+    }
     const h = (typeof header === 'object' && header !== null ? header : {}) as { id?: unknown; meta?: unknown; totalBytes?: unknown };
     if (typeof h.id !== 'string' || h.id.length === 0 || h.id.length > 64 || this.open.has(h.id)) {
       this.refuse(ack, 'malformed stream header: missing, duplicate or overlong id', h.meta);

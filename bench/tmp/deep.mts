@@ -1,0 +1,18 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Coordinator } from '../../src/coordinator/coordinator.js';
+import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
+import { linearZeros } from '../../test/helpers/linearTrainer.js';
+import { RawWire } from '../../test/helpers/rawWire.js';
+import { pino } from 'pino';
+const c = await Coordinator.start({ strategy: new FedAvg({ minFitClients: 1, fit: { epochs: 1, batchSize: 8, learningRate: 0.1 } }), initialWeights: linearZeros(), rounds: 1, logger: pino({ level: 'silent' }) });
+const depth = Number(process.argv[2] ?? 200000);
+const kind = process.argv[3] ?? 'array';
+const deep = kind === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+const wire = await RawWire.open(c.url);
+const h = monitorEventLoopDelay({ resolution: 1 }); h.enable();
+const t0 = performance.now();
+wire.send(`42["msg",${deep}]`);
+await new Promise((r) => setTimeout(r, 3000));
+h.disable();
+console.log(kind, 'bytes', deep.length, 'max loop delay ms', (h.max / 1e6).toFixed(1), 'closed', wire.closed);
+await c.close(); process.exit(0);

@@ -1,0 +1,11 @@
+import { Decoder } from 'socket.io-parser';
+import { messageSchema } from '../../src/protocol/messages.js';
+const depth = 200000;
+const deep = '['.repeat(depth) + ']'.repeat(depth);
+let t = performance.now(); const v = JSON.parse(deep); console.log('JSON.parse', (performance.now() - t).toFixed(1));
+t = performance.now(); const d = new Decoder(); d.on('decoded', () => undefined); d.add(`2["msg",${deep}]`); console.log('socket.io decode', (performance.now() - t).toFixed(1));
+t = performance.now(); try { messageSchema.safeParse(v); } catch (e) { console.log('zod threw', (e as Error).message); } console.log('zod', (performance.now() - t).toFixed(1));
+const obj = '{"a":'.repeat(100000) + '1' + '}'.repeat(100000);
+t = performance.now(); const o = JSON.parse(obj); console.log('JSON.parse obj', (performance.now() - t).toFixed(1));
+t = performance.now(); messageSchema.safeParse(o); console.log('zod obj', (performance.now() - t).toFixed(1));
+t = performance.now(); const d2 = new Decoder(); d2.on('decoded', () => undefined); d2.add(`2["msg",${obj}]`); console.log('socket.io decode obj', (performance.now() - t).toFixed(1));
