@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from './config/loadConfig.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
+import { formatTraffic } from './formatTraffic.js';
 import { startObservability } from './observabilitySetup.js';
 import { planStoredRun } from './openStore.js';
 import { exitWhenFlushed } from './exitWhenFlushed.js';
@@ -54,7 +55,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     host: config.coordinator.host,
     port: config.coordinator.port,
     roundTimeoutMs: config.coordinator.roundTimeoutSeconds * 1000,
-    transfer: { streamIdleTimeoutMs: config.coordinator.streamIdleTimeoutSeconds * 1000 },
+    transfer: { streamIdleTimeoutMs: config.coordinator.streamIdleTimeoutSeconds * 1000, minStreamBytesPerSecond: config.coordinator.minStreamBytesPerSecond },
     waitForClientsMs: config.coordinator.waitForClientsSeconds * 1000,
     maxRoundRetries: config.coordinator.maxRoundRetries,
     seed: config.seed,
@@ -104,9 +105,15 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   };
   process.on('SIGHUP', reload);
   process.once('SIGINT', stop);
+  let payloadBytes = 0;
+  coordinator.on('traffic', ({ bytes }) => void (payloadBytes += bytes));
+  let rounds = 0;
   try {
-    return await coordinator.run();
+    const result = await coordinator.run();
+    rounds = result.history.length;
+    return result;
   } finally {
+    print(formatTraffic(coordinator.socketBytes, payloadBytes, rounds));
     process.off('SIGHUP', reload);
     process.off('SIGINT', stop);
     await observability.close();

@@ -14,6 +14,7 @@ import { clientDataConfig, type ExperimentConfig } from './config/experimentConf
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
+import { formatTraffic } from './formatTraffic.js';
 import { startObservability } from './observabilitySetup.js';
 import { planStoredRun } from './openStore.js';
 import { csvDataConfigSchema, takeRows, trainTestSplit } from '../client/data/index.js';
@@ -155,6 +156,8 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     // Every simulated client connects from loopback at once: the per-address limits must admit them all.
     maxConnectionsPerMinute: Math.max(120, clients.length * 3),
     maxPendingHandshakes: Math.max(64, clients.length),
+    maxConnectionsPerAddress: Math.max(128, clients.length * 2),
+    transfer: { streamIdleTimeoutMs: config.coordinator.streamIdleTimeoutSeconds * 1000, minStreamBytesPerSecond: config.coordinator.minStreamBytesPerSecond },
     ...(stored
       ? {
           store: stored.store,
@@ -245,7 +248,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   evaluator.setWeights(finalWeights);
   const pooledAccuracy = (await evaluator.evaluate({ round: 0, batchSize: 1024 })).metrics.accuracy;
   if (run.stoppedEarly) print(run.stoppedEarly);
-  print(`bytes on the wire: ${(bytesOnWire / 1e6).toFixed(2)} MB in ${run.history.length} rounds (${(bytesOnWire / 1e3 / Math.max(1, run.history.length)).toFixed(1)} kB a round)`);
+  print(formatTraffic(coordinator.socketBytes, bytesOnWire, run.history.length));
   evaluator.dispose();
 
   let centralAccuracy: number | undefined;

@@ -23,6 +23,8 @@ interface Pending {
   readonly socket: Socket;
   readonly address: string;
   readonly timer: NodeJS.Timeout;
+  /** Holds one of the maxPending handshake slots; the others wait (and are refused as busy if they ask). */
+  slot: boolean;
 }
 
 /** The address as one client sees it: an IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d. */
@@ -48,15 +50,19 @@ const keyOf = (remote: { remoteAddress?: string | undefined; remotePort?: number
  * open connections per address and per /64, a deadline on every connection until it authenticates (or is a
  * plain HTTP request, left to the HTTP server's own timeouts), and handshake slots shared fairly: when they
  * are full, a newcomer takes the oldest slot of the address holding the most, so idle sockets from a few
- * addresses cannot lock others out. A newcomer from an address already holding the most waits its turn
- * (isBusy: the server refuses it with a retry time).
+ * addresses cannot lock others out. A newcomer from an address already holding as many waits without a slot
+ * (isBusy: the server refuses it with a retry time), held only by the per-address cap and the deadline.
  */
 export class ConnectionGuard {
   private readonly openByAddress = new Map<string, number>();
   private readonly openByPrefix = new Map<string, number>();
   /** Unauthenticated connections in arrival order (Map keeps insertion order), by remote address and port. */
   private readonly pending = new Map<string, Pending>();
+  private readonly slotsByAddress = new Map<string, number>();
+  private slotsTaken = 0;
   private openCount = 0;
+  private readonly sockets = new Set<Socket>();
+  private readonly closedBytes = { received: 0, sent: 0 };
 
   constructor(
     private readonly limits: ConnectionGuardLimits,
@@ -75,6 +81,16 @@ export class ConnectionGuard {
     return this.openCount;
   }
 
+  /** Bytes on the TCP sockets so far, each way: everything on the wire (TLS, framing, control, key setup). */
+  get bytes(): { received: number; sent: number } {
+    let { received, sent } = this.closedBytes;
+    for (const s of this.sockets) {
+      received += s.bytesRead;
+      sent += s.bytesWritten;
+    }
+    return { received, sent };
+  }
+
   /** Connections not yet authenticated now. */
   get pendingCount(): number {
     return this.pending.size;
@@ -88,16 +104,24 @@ export class ConnectionGuard {
   /** By key: a destroyed socket no longer knows its remote address. */
   private drop(key: string): void {
     const entry = this.pending.get(key);
-    if (entry) clearTimeout(entry.timer);
+    if (!entry) return;
+    clearTimeout(entry.timer);
     this.pending.delete(key);
+    if (entry.slot) {
+      this.slotsTaken--;
+      bump(this.slotsByAddress, entry.address, -1);
+    }
   }
 
   /**
-   * Whether this connection, now ready to handshake, finds every slot taken and none could be freed for it.
-   * Asked at that point rather than at its TCP connect: a slot released in between (a peer hanging up) counts.
+   * Whether this connection, now ready to handshake, finds every slot taken and none it may take: asked at
+   * that point rather than only at its TCP connect, since slots free up in between (peers hanging up).
    */
   isBusy(remote: { remoteAddress?: string | undefined; remotePort?: number | undefined }): boolean {
-    return this.pending.has(keyOf(remote)) && this.pending.size > this.limits.maxPending;
+    const entry = this.pending.get(keyOf(remote));
+    if (!entry) return false;
+    if (!entry.slot) this.takeSlot(entry);
+    return !entry.slot;
   }
 
   private admit(socket: Socket): void {
@@ -112,7 +136,11 @@ export class ConnectionGuard {
     bump(this.openByAddress, address, 1);
     bump(this.openByPrefix, prefix, 1);
     this.openCount++;
+    this.sockets.add(socket);
     socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.closedBytes.received += socket.bytesRead;
+      this.closedBytes.sent += socket.bytesWritten;
       bump(this.openByAddress, address, -1);
       bump(this.openByPrefix, prefix, -1);
       this.openCount--;
@@ -124,25 +152,29 @@ export class ConnectionGuard {
       socket.destroy();
     }, this.limits.preAuthTimeoutMs);
     timer.unref();
-    this.pending.set(key, { socket, address, timer });
-    if (this.pending.size > this.limits.maxPending) this.makeRoom(address);
+    const entry: Pending = { socket, address, timer, slot: false };
+    this.pending.set(key, entry);
+    this.takeSlot(entry);
   }
 
-  /** Frees a slot from the address holding the most, unless the newcomer's own address holds as many. */
-  private makeRoom(address: string): void {
-    const held = new Map<string, number>();
-    for (const p of this.pending.values()) bump(held, p.address, 1);
-    let top = address;
-    for (const [a, n] of held) if (n > (held.get(top) ?? 0)) top = a;
-    // The newcomer's own address holds the most: it waits its turn (isBusy), nobody is evicted for it.
-    if (top === address) return;
-    for (const [key, p] of this.pending) {
-      if (p.address !== top) continue;
+  /**
+   * Gives `entry` a handshake slot: a free one, or the oldest slot of the address holding the most, when that
+   * address holds more than the newcomer's. Otherwise the entry waits without one.
+   */
+  private takeSlot(entry: Pending): void {
+    if (this.slotsTaken >= this.limits.maxPending) {
+      let top: string | undefined;
+      for (const [a, n] of this.slotsByAddress) if (top === undefined || n > this.slotsByAddress.get(top)!) top = a;
+      if (top === undefined || this.slotsByAddress.get(top)! <= (this.slotsByAddress.get(entry.address) ?? 0)) return;
+      const oldest = [...this.pending].find(([, p]) => p.slot && p.address === top);
+      if (!oldest) return;
       this.onRefusal('evicted for a newcomer', top);
-      this.drop(key);
-      p.socket.destroy();
-      return;
+      this.drop(oldest[0]);
+      oldest[1].socket.destroy();
     }
+    entry.slot = true;
+    this.slotsTaken++;
+    bump(this.slotsByAddress, entry.address, 1);
   }
 }
 

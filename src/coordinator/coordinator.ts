@@ -135,6 +135,11 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     return this.server.connections;
   }
 
+  /** Bytes on the coordinator's TCP sockets so far, each way: what the network carried, not payloads alone. */
+  get socketBytes(): { received: number; sent: number } {
+    return this.server.socketBytes;
+  }
+
   /** Audits the refusals counted since the last summary now (they are summarized every minute, and at the run's end). */
   flushRefusals(): void {
     this.server.flushRefusals();

@@ -148,6 +148,11 @@ export class CoordinatorServer {
     return { open: this.guard.open, pending: this.guard.pendingCount };
   }
 
+  /** Bytes on the coordinator's TCP sockets so far, each way (TLS, framing, control and key setup included). */
+  get socketBytes(): { received: number; sent: number } {
+    return this.guard.bytes;
+  }
+
   /** Writes the summary of the refusals counted so far to the audit log (also done every minute). */
   flushRefusals(): void {
     this.tally.flush();

@@ -54,6 +54,8 @@ export const coordinatorSchema = z.strictObject({
   roundTimeoutSeconds: z.number().positive().default(120),
   /** An upload whose bytes stop for this long (socket still open) is aborted and its task fails: it frees its aggregation slot. */
   streamIdleTimeoutSeconds: z.number().positive().default(30),
+  /** An upload bringing fewer bytes a second than this over a streamIdleTimeoutSeconds window is aborted the same way (0: off). */
+  minStreamBytesPerSecond: z.number().int().min(0).default(4_096),
   waitForClientsSeconds: z.number().positive().default(300),
   maxRoundRetries: z.number().int().min(0).default(2),
   /**

@@ -20,7 +20,10 @@ export async function driveRounds(run: RunContext, firstRound: number, ledger: P
     // A client whose fit ran out of time (past the deadline, or its upload stalled) is not asked to evaluate
     // this round: waiting on it again would stretch the round to twice its deadline.
     const outOfTime = new Set(fit.fit.outcomes.filter((o) => o.failure?.reason === 'timeout').map((o) => o.client));
-    const evaluation = await runEvaluatePhase(run, round, outOfTime);
+    // The round's deadline bounds both phases: evaluation gets what the fit phase left of it, and at least a
+    // tenth of it (an evaluation is one pass over held-out data), so a round lasts at most 1.1 deadlines.
+    const left = run.roundTimeoutMs - (performance.now() - started);
+    const evaluation = await runEvaluatePhase(run, round, outOfTime, Math.max(left, run.roundTimeoutMs / 10));
     const record: RoundRecord = {
       round,
       attempts: fit.attempts,
