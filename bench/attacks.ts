@@ -5,7 +5,7 @@
  * coordinator's peak RSS and open descriptors (this process: the coordinator alone), its audit log's growth,
  * whether both legitimate clients took part in every round, and how long they took to join while attacked.
  *
- *   npx tsx bench/attacks.ts [--params 1_000_000] [--rounds 4] [--only squat|deep-json|conn-flood|refusal-flood|stall]
+ *   npx tsx bench/attacks.ts [--params 1_000_000] [--rounds 5] [--only squat|deep-json|conn-flood|refusal-flood|stall]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
@@ -26,7 +26,7 @@ import type { ClientConfig, ClientReport } from './roundTripClient.js';
 
 const args = benchArgs(['params', 'rounds'] as const, [], ['only']);
 const PARAMS = args.number('params', 1_000_000, 2_000);
-const ROUNDS = args.number('rounds', 4);
+const ROUNDS = args.number('rounds', 5);
 const ATTACKS: readonly { name: AttackName; item: string }[] = [
   { name: 'squat', item: '1-2: idle sockets hold all 64 handshake slots (4 addresses)' },
   { name: 'deep-json', item: '3: 1 MB nested JSON before login, 4 connections' },
@@ -129,6 +129,8 @@ const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.flo
 
 console.log(`\n## Attack suite: 2 legitimate clients, ${PARAMS.toLocaleString('en')} float32 params, ${ROUNDS} rounds per row, loopback (attackers on 127.0.0.2-5)`);
 console.log(`node ${process.version}; coordinator in this process (pid ${process.pid}); clients and attacker forked; stream idle timeout 2 s`);
+// A first run warms the caches (tsx, the model's buffers) and is not shown; the baseline runs first and last.
+await measure(undefined);
 const baseline = await measure(undefined);
 const rows: string[][] = [];
 const row = (name: string, o: Outcome) => {
@@ -153,6 +155,7 @@ for (const a of ATTACKS) {
   console.log(`  running ${a.name} (item ${a.item})...`);
   row(`${a.name} (item ${a.item.split(':')[0]})`, await measure(a.name));
 }
+row('none (again, for the noise)', await measure(undefined));
 console.log('');
 console.log(formatTable(['attack', 'clients joined in', 'median round', 'vs baseline', 'slowest round', 'peak RSS', 'peak fds', 'audit growth', 'refusals', 'attacker conns', 'legit clients in every round'], rows));
 for (const a of ATTACKS) console.log(`  ${a.name}: item ${a.item}`);

@@ -5,7 +5,7 @@
  *   npm run bench                  aggregation 1M params x 100 clients; one round of 100M params x 2 clients;
  *                                  ckks rounds next to plain ones at 1M and 10M params
  *   npm run bench -- --quick       the same with a 10M-param round, and ckks next to plain at 1M params only
- *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise
+ *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise|attacks
  *   npm run bench -- --all         also the slow ones (signatures: about 1.5 minutes)
  *   npm run bench -- --proposals   also time the prototypes of the proposed aggregation fixes
  */
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 interface Bench {
-  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksRound' | 'noise';
+  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksRound' | 'noise' | 'attacks';
   readonly args: readonly string[];
   /** Run only when asked for by --only or --all (too slow for the default couple of minutes). */
   readonly optIn?: boolean;
@@ -29,6 +29,7 @@ const benches: Bench[] = [
   { name: 'ckksRound', args: values.quick ? ['--params', '1_000_000'] : [] },
   { name: 'signatures', args: [], optIn: true },
   { name: 'ckks', args: [], optIn: true },
+  { name: 'attacks', args: [], optIn: true },
 ];
 if (values.only !== undefined && !benches.some((b) => b.name === values.only)) {
   throw new Error(`--only takes one of ${benches.map((b) => b.name).join(', ')}, got "${values.only}"`);

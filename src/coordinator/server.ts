@@ -228,7 +228,8 @@ export class CoordinatorServer {
     }, this.options.helloTimeoutMs);
     socket.on('disconnect', (reason) => {
       clearTimeout(helloTimer);
-      settle();
+      // Unauthenticated, the connection keeps its deadline until its TCP socket closes: a peer that never
+      // answers the WebSocket close (ws waits 30 s for it) must not escape the guard by being disconnected.
       if (!session) return;
       session.close(`disconnected (${String(reason)})`);
       if (this.registry.get(session.summary.id) === session) this.registry.remove(session.summary.id);

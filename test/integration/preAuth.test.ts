@@ -124,4 +124,27 @@ describe('before authentication', () => {
     wire.close();
     expect(answer).toMatchObject({ ok: true });
   });
+
+  it('keeps the deadline on a connection the parser closed, when the peer never answers the WebSocket close', async () => {
+    fed = new TestFederation();
+    const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: linearZeros(), rounds: 1, helloTimeoutMs: 500, logger: silent });
+    const port = Number(new URL(coordinator.url).port);
+    const upgrade = ['GET /socket.io/?EIO=4&transport=websocket HTTP/1.1', 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13', '', ''].join('\r\n');
+    /** A masked client text frame (RFC 6455) of any length. */
+    const frame = (text: string) => {
+      const payload = Buffer.from(text);
+      const n = payload.length;
+      const head = n < 126 ? Buffer.from([0x81, 0x80 | n]) : Buffer.from([0x81, 0xff, 0, 0, 0, 0, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+      return Buffer.concat([head, Buffer.alloc(4), payload]); // an all-zero mask leaves the payload as it is
+    };
+    const s = await tcp(port, '127.0.0.2', upgrade);
+    s.on('data', (d: Buffer) => {
+      if (d.includes('0{') && !d.includes('40{')) s.write(frame('40'));
+      if (d.includes('40{')) s.write(frame(`42["msg","${'x'.repeat(300_000)}"]`));
+    });
+    // The parser refuses the packet and socket.io closes the WebSocket; this peer never answers that close,
+    // which ws would wait 30 s for. The pre-login deadline (500 ms + 1 s) still ends it.
+    await waitUntil(() => closed(s), 'the connection to be closed', 5_000);
+    expect(coordinator.connections).toEqual({ open: 0, pending: 0 });
+  });
 });
