@@ -82,16 +82,23 @@ switch (config.attack) {
     sustain(64, async (lane) => gone(await socketIo(ADDRESSES[lane % 4]!)));
     break;
   case 'deep-json': {
-    // Item 3: four connections, each sending 1 MB of nested brackets as its first message, again and again.
-    const deep = `42["msg",${'['.repeat(500_000)}${']'.repeat(500_000)}]`;
+    // Item 3: four lanes sending nested brackets before login as fast as the coordinator lets them: 1 MB
+    // frames and 240 kB ones (under the pre-login size limit, so the depth check alone refuses them). A lane
+    // moves on as soon as its frame is refused, leaving the old connection to the coordinator's deadline.
+    const frames = [`42["msg",${'['.repeat(500_000)}${']'.repeat(500_000)}]`, `42["msg",${'['.repeat(120_000)}${']'.repeat(120_000)}]`].map(wsFrame);
+    let sent = 0;
     sustain(4, async (lane) => {
       const s = await tcp(ADDRESSES[lane]!);
       s.write(UPGRADE);
-      s.on('data', (d: Buffer) => {
-        if (d.includes('0{')) s.write(wsFrame('40'));
-        if (d.includes('40{')) s.write(wsFrame(deep));
+      await new Promise<void>((resolve) => {
+        s.on('data', (d: Buffer) => {
+          if (d.includes('0{') && !d.includes('40{')) s.write(wsFrame('40'));
+          else if (d.includes('40{')) s.write(frames[sent++ % 2]!);
+          else resolve(); // the server's close frame: the packet was refused
+        });
+        s.once('close', () => resolve());
+        setTimeout(resolve, 2_000);
       });
-      await ended(s);
     });
     break;
   }

@@ -29,7 +29,7 @@ const PARAMS = args.number('params', 1_000_000, 2_000);
 const ROUNDS = args.number('rounds', 5);
 const ATTACKS: readonly { name: AttackName; item: string }[] = [
   { name: 'squat', item: '1-2: idle sockets hold all 64 handshake slots (4 addresses)' },
-  { name: 'deep-json', item: '3: 1 MB nested JSON before login, 4 connections' },
+  { name: 'deep-json', item: '3: nested JSON before login (1 MB and 240 kB frames), 4 lanes' },
   { name: 'conn-flood', item: '4: 2,000 half-sent upgrades / engine.io-only connections' },
   { name: 'refusal-flood', item: '5: refused hellos as fast as accepted (16 lanes)' },
   { name: 'stall', item: '6: two clients stall mid-upload (socket open)' },
