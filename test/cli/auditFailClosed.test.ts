@@ -10,7 +10,8 @@ import { generateIdentity } from '../../src/crypto/identity.js';
 import { encodeBase64 } from '../../src/crypto/keyEncoding.js';
 import { writeSecretKeyFile } from '../../src/crypto/keyFile.js';
 import { freePort, repoRoot } from '../helpers/cli.js';
-import { rawHello } from '../helpers/rawHandshake.js';
+import type { Identity } from '../../src/crypto/identity.js';
+import { rawHandshake, rawHello } from '../helpers/rawHandshake.js';
 
 // The disk is "full" for the coordinator process: RLIMIT_FSIZE (ulimit -f, KiB) makes a write past it fail with
 // EFBIG (Node ignores SIGXFSZ), exactly as ENOSPC would. The audit log is filled to just under the limit first.
@@ -19,12 +20,12 @@ const LIMIT_KIB = 4096;
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
-async function coordinatorOnFullDisk(failClosed: boolean) {
+async function coordinatorOnFullDisk(failClosed: boolean, observer: Identity) {
   const dir = mkdtempSync(join(tmpdir(), 'cohort-failclosed-'));
   const identity = generateIdentity();
   writeSecretKeyFile(join(dir, 'coordinator.key'), identity);
   const log = AuditLog.open(join(dir, 'fc.audit.jsonl'), ed25519AuditSigner(identity.secretKey), { sync: false });
-  // Filled to leave 900 bytes: room for the run-started entry (about 550), not for a refusal after it.
+  // Filled to leave 900 bytes: room for the run-started entry (about 550), not for a connection after it.
   const limit = LIMIT_KIB * 1024;
   let line = 0;
   for (let size = 0; size < limit - 4000; ) {
@@ -41,7 +42,7 @@ async function coordinatorOnFullDisk(failClosed: boolean) {
     join(dir, 'coordinator.yaml'),
     `name: fc\nseed: 1\nrounds: 1\nmodel: { type: mlp, hidden: [4], outputs: 1, inputs: 30 }\nstrategy: { minFitClients: 1 }\n` +
       `coordinator: { port: ${port} }\nidentity: { key: coordinator.key }\nstore: { path: fc.db }\naudit: { failClosed: ${failClosed} }\n` +
-      `access:\n  peers:\n    - { name: north, publicKey: "${encodeBase64(generateIdentity().publicKey)}" }\n`,
+      `access:\n  peers:\n    - { name: watcher, publicKey: "${encodeBase64(observer.publicKey)}", role: observer }\n`,
   );
   const cli = `exec ${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts coordinator --config ${JSON.stringify(join(dir, 'coordinator.yaml'))}`;
   const child = spawn('bash', ['-c', `ulimit -f ${LIMIT_KIB}; ${cli}`], { cwd: repoRoot, env: { ...process.env, COHORT_BACKEND: 'cpu' } });
@@ -56,11 +57,11 @@ async function coordinatorOnFullDisk(failClosed: boolean) {
   return { url: `http://127.0.0.1:${port}`, output, exited, child };
 }
 
-/** A stranger's hello: refused, and the refusal is an audit entry (the first that no longer fits). */
-async function strangerKnocks(url: string): Promise<void> {
+/** A listed observer joins: its connection is an audit entry written at once (refusals are only counted). */
+async function observerJoins(url: string, observer: Identity): Promise<void> {
   const socket = io(url, { transports: ['websocket'], reconnection: false });
   await new Promise<void>((resolve) => {
-    socket.on('connect', () => void socket.timeout(3_000).emitWithAck('msg', rawHello('stranger').message).catch(() => undefined).finally(() => resolve()));
+    socket.on('connect', () => void rawHandshake(socket, rawHello('watcher', {}, observer)).catch(() => undefined).finally(() => resolve()));
     socket.on('connect_error', () => resolve());
   });
   await new Promise((r) => setTimeout(r, 300));
@@ -69,8 +70,9 @@ async function strangerKnocks(url: string): Promise<void> {
 
 describe('audit.failClosed', () => {
   it('stops the coordinator at the first audit entry it cannot write; without it the coordinator goes on unrecorded', async () => {
-    const closed = await coordinatorOnFullDisk(true);
-    await strangerKnocks(closed.url);
+    const observer = generateIdentity();
+    const closed = await coordinatorOnFullDisk(true, observer);
+    await observerJoins(closed.url, observer);
     const code = await Promise.race([closed.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 20_000))]);
     expect(code, closed.output.stdout + closed.output.stderr).toBe(1);
     expect(closed.output.stdout).toMatch(/audit log: .*fc\.audit\.jsonl \(fail-closed: the coordinator stops if an entry cannot be written\)/);
@@ -78,9 +80,9 @@ describe('audit.failClosed', () => {
     expect(closed.output.stderr).toMatch(/error: the coordinator halted: the audit log cannot be written/);
 
     // The default (fail-open): the same failure is logged and the coordinator keeps serving.
-    const open = await coordinatorOnFullDisk(false);
-    await strangerKnocks(open.url);
-    await strangerKnocks(open.url);
+    const open = await coordinatorOnFullDisk(false, observer);
+    await observerJoins(open.url, observer);
+    await observerJoins(open.url, observer);
     expect(open.child.exitCode).toBeNull();
     expect(open.output.stderr).toMatch(/could not append to the audit log/);
   }, 120_000);
