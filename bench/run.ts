@@ -7,9 +7,9 @@
  *                                  masks, Shamir and a 100-client round. Under 10 minutes here (it prints
  *                                  bench.wall_time against that limit)
  *   npm run bench -- --quick       the same with a 10M-param round
- *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise|ckksPhases|secaggplus|secaggplusDropouts
+ *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise|ckksPhases|secaggplus|secaggplusDropouts|attacks
  *   npm run bench -- --all         also the slow ones: ckks rounds at 10M params too (about 8 minutes more when
- *                                  measured), signatures (about 1.5 minutes), ckks, ckksPhases, secaggplusDropouts
+ *                                  measured), signatures (about 1.5 minutes), ckks, ckksPhases, secaggplusDropouts, attacks
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { printResult } from './lib/result.js';
 
 interface Bench {
-  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksPhases' | 'ckksRound' | 'noise' | 'secaggplus' | 'secaggplusDropouts';
+  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksPhases' | 'ckksRound' | 'noise' | 'secaggplus' | 'secaggplusDropouts' | 'attacks';
   readonly args: readonly string[];
   /** Run only when asked for by --only or --all (too slow for the default couple of minutes). */
   readonly optIn?: boolean;
@@ -37,6 +37,7 @@ const benches: Bench[] = [
   // 100 virtual clients in one process: about a minute and a half.
   { name: 'secaggplusDropouts', args: [], optIn: true },
   { name: 'ckksPhases', args: [], optIn: true },
+  { name: 'attacks', args: [], optIn: true },
 ];
 if (values.only !== undefined && !benches.some((b) => b.name === values.only)) {
   throw new Error(`--only takes one of ${benches.map((b) => b.name).join(', ')}, got "${values.only}"`);

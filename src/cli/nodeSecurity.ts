@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { AccessList, type AllowedPeer } from '../coordinator/accessList.js';
-import type { AuditTrail } from '../coordinator/auditTrail.js';
+import type { AuditChainHead, AuditTrail } from '../coordinator/auditTrail.js';
 import { AuditLog } from '../crypto/auditLog.js';
 import { ed25519AuditSigner } from '../crypto/auditSigner.js';
 import type { JsonObject } from '../crypto/canonicalJson.js';
@@ -40,19 +40,24 @@ export function readPem(baseDir: string, path: string | undefined): string | und
 
 /**
  * Opens the signed audit log as the coordinator's or client's AuditTrail. Values that JSON cannot carry
- * are normalized; a failed append is logged, never thrown into the round it describes.
+ * are normalized. A failed append is logged and never thrown into the round it describes; with `onFailure`
+ * (fail-closed) it is also reported there, so the caller can stop rather than go on unrecorded.
  */
-export function openAuditTrail(path: string, identity: Identity, log: Logger): AuditTrail & { close(): void; readonly path: string } {
+export function openAuditTrail(path: string, identity: Identity, log: Logger, onFailure?: (error: Error) => void): AuditTrail & { close(): void; readonly path: string } {
   const auditLog = AuditLog.open(path, ed25519AuditSigner(identity.secretKey));
+  let head: AuditChainHead | undefined;
   return {
     path,
     append: (type, data) => {
       try {
-        auditLog.append(type, JSON.parse(JSON.stringify(data)) as JsonObject);
+        const entry = auditLog.append(type, JSON.parse(JSON.stringify(data)) as JsonObject);
+        head = { seq: entry.seq, hash: entry.hash, signature: entry.sig };
       } catch (e) {
         log.error({ type, error: (e as Error).message }, 'could not append to the audit log');
+        onFailure?.(e as Error);
       }
     },
+    head: () => head,
     close: () => auditLog.close(),
   };
 }

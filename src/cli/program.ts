@@ -146,9 +146,10 @@ export function buildProgram(): Command {
     .description('check a signed, hash-chained audit log; names every edited, removed, inserted or reordered entry')
     .argument('<log>', 'the audit log (JSON lines)')
     .option('-k, --key <base64>', "the signer's public key to require (otherwise the log's own signer is reported)")
-    .action(async (log: string, opts: { key?: string }) => {
+    .option('--head <hash|file>', "a head known from elsewhere: a 64-hex entry hash, a file holding one, or a client's audit log (the heads it countersigned); catches entries cut off the end or rewritten")
+    .action(async (log: string, opts: { key?: string; head?: string }) => {
       const { runAuditVerify } = await import('./auditVerify.js');
-      const code = runAuditVerify(log, opts.key ? { publicKey: opts.key } : {}, print);
+      const code = runAuditVerify(log, { ...(opts.key ? { publicKey: opts.key } : {}), ...(opts.head ? { head: opts.head } : {}) }, print);
       if (code !== 0) process.exitCode = code;
     });
 

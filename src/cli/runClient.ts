@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { ConfigError } from './config/loadConfig.js';
 import { pino } from 'pino';
 import { selectBackend } from '../client/backend/index.js';
 import { startClient } from '../client/clientNode.js';
@@ -27,7 +28,12 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { identity, persistent } = loadIdentity(config.identity, baseDir, print);
   const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
-  const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger) : undefined;
+  if (config.audit?.failClosed && !auditPath) throw new ConfigError('audit.failClosed needs an audit log: set audit.log (or identity.key, which defaults it to <name>.audit.jsonl)');
+  // Fail-closed: the node leaves the run at the first entry it cannot write (the handle exists by then).
+  let auditFailure: Error | undefined;
+  let stopForAudit = (): void => undefined;
+  const onAuditFailure = config.audit?.failClosed ? (e: Error) => void ((auditFailure ??= e), stopForAudit()) : undefined;
+  const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger, onAuditFailure) : undefined;
   if (audit) print(`audit log of what this node sends: ${audit.path}`);
   if (!config.coordinatorKey) print('coordinatorKey is not set: any coordinator that completes the handshake is trusted (pin it in production)');
   const tls = config.tls
@@ -65,9 +71,11 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
       if (event.type === 'retrying') print(describeRetry(event, config.coordinator));
     },
   });
+  stopForAudit = () => void handle.stop();
   process.once('SIGINT', () => void handle.stop().then(() => exitWhenFlushed(130)));
   try {
     const reason = await handle.done;
+    if (auditFailure) throw new Error(`the audit log cannot be written (audit.failClosed), so this node left the run: ${auditFailure.message}`);
     print(`run ended: ${reason}`);
     // The node keeps the final model (under CKKS it is the only place the model exists in the clear).
     const weights = handle.globalWeights();

@@ -10,7 +10,8 @@ import { createStrategy } from './createStrategy.js';
 import { dataSchemaYaml } from './config/dataSchemaConfig.js';
 import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
-import { attachObservability } from '../coordinator/observability/index.js';
+import { formatTraffic } from './formatTraffic.js';
+import { startObservability } from './observabilitySetup.js';
 import { planStoredRun } from './openStore.js';
 import { exitWhenFlushed } from './exitWhenFlushed.js';
 import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
@@ -32,8 +33,12 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const access = accessFromConfig(config.access);
   if (access.mode === 'open') print('access: open: any client that proves a key may join (list access.peers to restrict it)');
   const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
-  const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger) : undefined;
-  if (audit) print(`audit log: ${audit.path}`);
+  if (config.audit?.failClosed && !auditPath) throw new ConfigError('audit.failClosed needs an audit log: set audit.log (or identity.key, which defaults it to <name>.audit.jsonl)');
+  // Fail-closed: the first entry that cannot be written halts the run (the coordinator exists by then: entries come from it).
+  let halt: ((reason: string) => void) | undefined;
+  const onAuditFailure = config.audit?.failClosed ? (e: Error) => halt?.(`the audit log cannot be written (audit.failClosed): ${e.message}`) : undefined;
+  const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger, onAuditFailure) : undefined;
+  if (audit) print(`audit log: ${audit.path}${config.audit?.failClosed ? ' (fail-closed: the coordinator stops if an entry cannot be written)' : ''}`);
   quietCpuBanner();
   const model = buildModel(config.model, config.model.inputs, config.seed);
   const initialWeights = readModelWeights(model);
@@ -53,7 +58,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     host: config.coordinator.host,
     port: config.coordinator.port,
     roundTimeoutMs: config.coordinator.roundTimeoutSeconds * 1000,
-    transfer: { streamIdleTimeoutMs: config.coordinator.streamIdleTimeoutSeconds * 1000 },
+    transfer: { streamIdleTimeoutMs: config.coordinator.streamIdleTimeoutSeconds * 1000, minStreamBytesPerSecond: config.coordinator.minStreamBytesPerSecond },
     waitForClientsMs: config.coordinator.waitForClientsSeconds * 1000,
     maxRoundRetries: config.coordinator.maxRoundRetries,
     seed: config.seed,
@@ -85,9 +90,15 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     print(`the study's data schema is ${client}'s (the first site to join; ${schema.features.length} columns, label ${schema.label.name}): pin it in the experiment to check every site against it:\n${dataSchemaYaml(schema)}`),
   );
   if (config.dataSchema) print(`data schema pinned: ${config.dataSchema.features.length} columns, label ${config.dataSchema.label.name}; sites with other columns are refused`);
-  const observability = attachObservability(coordinator, { metrics: { processMetrics: true }, dashboard: { title: config.name, rounds: config.rounds, privacy: dp.budget } });
+  let haltedFor: string | undefined;
+  halt = (reason) => {
+    if (haltedFor !== undefined) return;
+    haltedFor = reason;
+    print(`error: ${reason}; stopping`);
+    coordinator.halt(reason);
+  };
   print(`coordinator for "${config.name}" listening on ${coordinator.url}; waiting for ${strategy.minAvailableClients} clients (run ${coordinator.runId})`);
-  print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);
+  const observability = await startObservability(coordinator, config.observability, baseDir, { title: config.name, rounds: config.rounds, privacy: dp.budget }, print);
   const reload = () => {
     if (!configPath) return;
     try {
@@ -100,19 +111,24 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     }
   };
   const stop = () => {
-    observability.close();
+    void observability.close();
     void coordinator.close().then(() => exitWhenFlushed(130));
   };
   process.on('SIGHUP', reload);
   process.once('SIGINT', stop);
+  let payloadBytes = 0;
+  coordinator.on('traffic', ({ bytes }) => void (payloadBytes += bytes));
+  let rounds = 0;
   try {
     const result = await coordinator.run();
     print(`run ${coordinator.runId} ended: the dashboard at ${coordinator.url}/ closes with this coordinator; its rounds stay in the store (\`cohort show ${coordinator.runId.slice(0, 8)}\`)`);
+    rounds = result.history.length;
     return result;
   } finally {
+    print(formatTraffic(coordinator.socketBytes, payloadBytes, rounds));
     process.off('SIGHUP', reload);
     process.off('SIGINT', stop);
-    observability.close();
+    await observability.close();
     await coordinator.close();
     audit?.close();
     store.close();

@@ -15,7 +15,8 @@ import { clientDataConfig, type ExperimentConfig } from './config/experimentConf
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
-import { attachObservability } from '../coordinator/observability/index.js';
+import { formatTraffic } from './formatTraffic.js';
+import { startObservability } from './observabilitySetup.js';
 import { planStoredRun } from './openStore.js';
 import { csvDataConfigSchema, takeRows, trainTestSplit } from '../client/data/index.js';
 import { describeLabelCounts, labelHistogram, partitionRows } from '../client/partition/index.js';
@@ -179,6 +180,8 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     // Every simulated client connects from loopback at once: the per-address limits must admit them all.
     maxConnectionsPerMinute: Math.max(120, clients.length * 3),
     maxPendingHandshakes: Math.max(64, clients.length),
+    maxConnectionsPerAddress: Math.max(128, clients.length * 2),
+    transfer: { streamIdleTimeoutMs: config.coordinator.streamIdleTimeoutSeconds * 1000, minStreamBytesPerSecond: config.coordinator.minStreamBytesPerSecond },
     ...(stored
       ? {
           store: stored.store,
@@ -207,11 +210,10 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
       print(formatRound(record, config.rounds));
     },
   });
-  const observability = attachObservability(coordinator, { dashboard: { title: config.name, rounds: config.rounds, privacy: dp.budget } });
   print(`coordinator listening on ${coordinator.url}; ${clients.length} clients, ${config.rounds} rounds, ${strategy.name}, ${mode} standardization, ${config.secureAggregation} aggregation`);
   let bytesOnWire = 0;
   coordinator.on('traffic', ({ bytes }) => void (bytesOnWire += bytes));
-  print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);
+  const observability = await startObservability(coordinator, config.observability, baseDir, { title: config.name, rounds: config.rounds, privacy: dp.budget }, print);
   const t = config.training;
   // Example-level DP-SGD: each client's noise for its own q = batch / n and the run's planned steps.
   const dpSgdFor = (trainRows: number) =>
@@ -255,7 +257,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     firstClientModel = await host.finish(workers > 0 ? POOL_GRACE_MS : IN_PROCESS_GRACE_MS);
   } finally {
     await host?.close();
-    observability.close();
+    await observability.close();
     await coordinator.close();
     stored?.store.close();
   }
@@ -273,7 +275,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   evaluator.setWeights(finalWeights);
   const pooledAccuracy = (await evaluator.evaluate({ round: 0, batchSize: 1024 })).metrics.accuracy;
   if (run.stoppedEarly) print(run.stoppedEarly);
-  print(`bytes on the wire: ${(bytesOnWire / 1e6).toFixed(2)} MB in ${run.history.length} rounds (${(bytesOnWire / 1e3 / Math.max(1, run.history.length)).toFixed(1)} kB a round)`);
+  print(formatTraffic(coordinator.socketBytes, bytesOnWire, run.history.length));
   evaluator.dispose();
 
   let centralAccuracy: number | undefined;

@@ -12,6 +12,7 @@ import { specOf, type TensorSpec } from '../protocol/tensors.js';
 import { COHORT_VERSION, PROTOCOL_VERSION } from '../protocol/version.js';
 import type { ClientHandle, ClientOptions } from './clientOptions.js';
 import { FitChains } from './mods/chainFor.js';
+import { AuditAnchor } from './node/auditAnchor.js';
 import { challengeProblem } from './node/coordinatorProofCheck.js';
 import { DownloadGuard } from './node/downloadGuard.js';
 import { describeRetry, Reconnector } from './node/reconnect.js';
@@ -96,6 +97,7 @@ export function startClient(options: ClientOptions): ClientHandle {
     send: (message) => peer.send(message),
     refuse: (round, reason) => (refuseTask('fit', round, '', reason), new Error(reason)),
   });
+  const anchor = new AuditAnchor({ identity, audit, send: (message) => peer.send(message) });
   const tasks = new TaskRunner({
     name: options.name,
     trainer: options.trainer,
@@ -188,6 +190,7 @@ export function startClient(options: ClientOptions): ClientHandle {
     }
     runId = message.runId;
     guard.authenticated(message.runId, context.coordinatorKey);
+    anchor.authenticated(message.runId, context.coordinatorKey);
     const announced = modes.map((m) => m.announce?.(message.runId)).find((a) => a !== undefined);
     void peer
       .send({
@@ -252,6 +255,8 @@ export function startClient(options: ClientOptions): ClientHandle {
         emit({ type: 'run-end', reason: message.reason });
         void finish({ reason: message.reason, refused: false });
         return;
+      case 'audit-head':
+        return anchor.handle(message);
       case 'statistics-request': {
         const refusal = statisticsRefusal(policy);
         if (refusal) {

@@ -4,6 +4,17 @@
  */
 export interface AuditTrail {
   append(type: string, data: Readonly<Record<string, unknown>>): void;
+  /** The chain's last entry (seq, hash and its signature), for anchoring; absent where no chain is kept. */
+  head?(): AuditChainHead | undefined;
+}
+
+/** The last entry of a hash-chained audit log, as written. */
+export interface AuditChainHead {
+  readonly seq: number;
+  /** Hex SHA-256 of the entry. */
+  readonly hash: string;
+  /** Base64 Ed25519 signature of the entry's hash by the log's signer (see crypto/auditEntry.ts). */
+  readonly signature: string;
 }
 
 export const noAudit: AuditTrail = { append: () => undefined };

@@ -40,12 +40,17 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   readonly identity: Identity;
 
   private readonly options: CoordinatorOptions;
+  /** Rejects once the coordinator is halted (see halt()); run() races it. */
+  private readonly halted: Promise<never>;
+  private haltWith: (error: RunError) => void = () => undefined;
   private readonly ledgerSettings: PrivacySettings | undefined;
   /** The study's data schema, checked against every site's at connect time (studySchema.ts). */
   private readonly studySchema: StudySchema;
 
   private constructor(given: CoordinatorOptions) {
     super();
+    this.halted = new Promise<never>((_, reject) => (this.haltWith = reject));
+    this.halted.catch(() => undefined);
     if (!Number.isInteger(given.rounds) || given.rounds < 1) throw new RunError(`rounds must be a positive integer, got ${given.rounds}`);
     const definition = MODES[given.secureAggregation ?? 'plain'];
     // Client-level DP from its one option: the strategy gets its clipping and noise here (privacySetup.ts).
@@ -74,13 +79,14 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       spec: specOf(options.initialWeights),
       schema: this.studySchema,
       transfer: this.transfer,
-      helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+      helloTimeoutMs: options.helloTimeoutMs ?? 5_000,
       identity: this.identity,
       access: this.access,
       audit: this.audit,
       ...(options.tls ? { tls: options.tls } : {}),
       maxConnectionsPerMinute: options.maxConnectionsPerMinute ?? 120,
       maxPendingHandshakes: options.maxPendingHandshakes ?? 64,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 128,
       log: this.log,
       report: (event, ...args) => this.report(event, ...args),
     });
@@ -129,6 +135,21 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     return this.server.refusals;
   }
 
+  /** Open TCP connections, and those not yet authenticated. */
+  get connections(): { open: number; pending: number } {
+    return this.server.connections;
+  }
+
+  /** Bytes on the coordinator's TCP sockets so far, each way: what the network carried, not payloads alone. */
+  get socketBytes(): { received: number; sent: number } {
+    return this.server.socketBytes;
+  }
+
+  /** Audits the refusals counted since the last summary now (they are summarized every minute, and at the run's end). */
+  flushRefusals(): void {
+    this.server.flushRefusals();
+  }
+
   /** Emits to listeners; a listener that throws is logged, never allowed to break a round. */
   private report<K extends keyof CoordinatorEventMap>(event: K, ...args: CoordinatorEventMap[K]): void {
     try {
@@ -138,10 +159,20 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     }
   }
 
+  /**
+   * Stops at once: every client is cut off and run() rejects with `reason` (the store marks the run failed).
+   * For a condition the run must not outlive, such as an audit log that can no longer be written (fail-closed).
+   */
+  halt(reason: string): void {
+    this.log.fatal({ reason }, 'coordinator halted');
+    this.haltWith(new RunError(`the coordinator halted: ${reason}`));
+    void this.server.close();
+  }
+
   /** Runs the remaining rounds; the store (if any) marks the run completed, or failed with the reason. */
   async run(): Promise<RunResult> {
     try {
-      const result = await this.runRounds();
+      const result = await Promise.race([this.runRounds(), this.halted]);
       this.options.store?.setStatus(this.runId, 'completed');
       return result;
     } catch (e) {
@@ -198,6 +229,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       this.off('client-joined', recordClient);
       this.off('schema-adopted', saveSchema);
       this.mode.close();
+      this.server.flushRefusals();
     }
   }
 

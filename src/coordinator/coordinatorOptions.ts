@@ -30,6 +30,7 @@ export interface CoordinatorOptions {
   readonly runId?: string;
   readonly logger?: Logger;
   readonly transfer?: Partial<PeerOptions>;
+  /** A connection that has not authenticated within this time is refused (default 5 s: one round trip and a signature). */
   readonly helloTimeoutMs?: number;
   /** The coordinator's Ed25519 identity, which clients pin. Default: a fresh one for this process. */
   readonly identity?: Identity;
@@ -39,8 +40,12 @@ export interface CoordinatorOptions {
   readonly audit?: AuditTrail;
   /** Serve HTTPS/WSS instead of plain HTTP. */
   readonly tls?: TlsOptions;
+  /** Connection attempts per address in a sliding minute (default 120). */
   readonly maxConnectionsPerMinute?: number;
+  /** Connections not yet authenticated, overall (default 64); shared fairly between addresses. */
   readonly maxPendingHandshakes?: number;
+  /** Open connections from one address (default 128; twice that from one IPv6 /64). */
+  readonly maxConnectionsPerAddress?: number;
   /**
    * Number of input features to standardize with federation-wide statistics before round 1 (clients need
    * a FeatureScaler). Unset: clients use their data as they prepared it.

@@ -18,9 +18,12 @@ import type { AccessList, AllowedPeer } from './accessList.js';
 import type { AuditTrail } from './auditTrail.js';
 import { ClientRegistry } from './clientRegistry.js';
 import { ClientSession } from './clientSession.js';
+import { ConnectionGuard, normalizeAddress, type GuardRefusal } from './connectionGuard.js';
 import { ConnectionLimiter } from './connectionLimiter.js';
 import type { StudySchema } from './studySchema.js';
 import { watchTlsMistakes } from './tlsMistakes.js';
+import { RefusalTally } from './refusalTally.js';
+import { guardedParser, unlockDecoderOf } from '../protocol/guardedParser.js';
 import type { CoordinatorEventMap } from './coordinatorEvents.js';
 
 /** HTTPS/WSS: certificate and key in PEM; `ca` and `requestClientCert` turn on mutual TLS. */
@@ -51,10 +54,15 @@ export interface ServerOptions {
   readonly tls?: TlsOptions;
   readonly maxConnectionsPerMinute: number;
   readonly maxPendingHandshakes: number;
+  /** Open connections from one address (and twice that from one IPv6 /64). */
+  readonly maxConnectionsPerAddress: number;
   readonly log: Logger;
   /** Reports joins, departures, refusals and traffic. */
   readonly report: <K extends keyof CoordinatorEventMap>(event: K, ...args: CoordinatorEventMap[K]) => void;
 }
+
+/** What the server reads of a socket.io socket: the Peer's surface, its id, and the request it came in on. */
+type AcceptedSocket = SocketLike & { id: string; handshake: { address: string }; request: IncomingMessage };
 
 function decodeBase64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'base64'));
@@ -69,6 +77,8 @@ export class CoordinatorServer {
   private readonly http: HttpServer;
   private readonly io: Server;
   private readonly limiter: ConnectionLimiter;
+  private readonly guard: ConnectionGuard;
+  private readonly tally: RefusalTally;
   private readonly httpHandlers: HttpHandler[] = [];
   /** Counts refused messages and connections, for observability and tests. */
   refusals = 0;
@@ -76,8 +86,24 @@ export class CoordinatorServer {
   constructor(private readonly options: ServerOptions) {
     const tls = options.tls;
     this.http = tls
-      ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.requestClientCert ?? false, rejectUnauthorized: tls.requestClientCert ?? false })
+      ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.requestClientCert ?? false, rejectUnauthorized: tls.requestClientCert ?? false, handshakeTimeout: options.helloTimeoutMs })
       : createServer();
+    // Node's defaults leave a slow sender 60 s for its headers and 5 minutes for its request.
+    this.http.headersTimeout = options.helloTimeoutMs;
+    this.http.requestTimeout = Math.max(30_000, options.helloTimeoutMs);
+    this.http.keepAliveTimeout = 5_000;
+    this.tally = new RefusalTally(options.audit, options.log);
+    this.guard = new ConnectionGuard(
+      {
+        maxPerAddress: options.maxConnectionsPerAddress,
+        maxPerPrefix: 2 * options.maxConnectionsPerAddress,
+        maxPending: options.maxPendingHandshakes,
+        // The server's own hello timer answers first, with a reason; this one catches what never got that far.
+        preAuthTimeoutMs: options.helloTimeoutMs + 1_000,
+      },
+      (kind, address) => this.guardRefused(kind, address),
+    );
+    this.guard.attach(this.http);
     this.http.on('request', (request: IncomingMessage, response: ServerResponse) => void this.serveHttp(request, response));
     watchTlsMistakes(this.http, { tls: tls !== undefined, mutual: tls?.requestClientCert ?? false }, (mistake) => {
       options.log.warn(mistake, 'TLS set-up mistake');
@@ -87,9 +113,12 @@ export class CoordinatorServer {
       transports: ['websocket'],
       maxHttpBufferSize: maxHttpBufferSizeFor(options.transfer.chunkBytes),
       serveClient: false,
+      // Depth-checked, and small packets only until the connection authenticates (guardedParser.ts).
+      parser: guardedParser,
+      connectTimeout: options.helloTimeoutMs,
     });
-    this.limiter = new ConnectionLimiter(options.maxConnectionsPerMinute, options.maxPendingHandshakes);
-    this.io.on('connection', (socket) => this.accept(socket as unknown as SocketLike & { id: string; handshake: { address: string } }));
+    this.limiter = new ConnectionLimiter(options.maxConnectionsPerMinute);
+    this.io.on('connection', (socket) => this.accept(socket as unknown as AcceptedSocket));
   }
 
   /** Adds an HTTP route (metrics, dashboard); socket.io's own path is never passed to handlers. */
@@ -122,7 +151,23 @@ export class CoordinatorServer {
     return `${this.options.tls ? 'https' : 'http'}://${host}:${address.port}`;
   }
 
+  /** Open TCP connections and those not yet authenticated, for observability and tests. */
+  get connections(): { open: number; pending: number } {
+    return { open: this.guard.open, pending: this.guard.pendingCount };
+  }
+
+  /** Bytes on the coordinator's TCP sockets so far, each way (TLS, framing, control and key setup included). */
+  get socketBytes(): { received: number; sent: number } {
+    return this.guard.bytes;
+  }
+
+  /** Writes the summary of the refusals counted so far to the audit log (also done every minute). */
+  flushRefusals(): void {
+    this.tally.flush();
+  }
+
   async close(): Promise<void> {
+    this.tally.close();
     this.registry.close('the coordinator was closed');
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
@@ -141,27 +186,34 @@ export class CoordinatorServer {
     return cut;
   }
 
-  private accept(socket: SocketLike & { id: string; handshake: { address: string } }): void {
-    const { log, audit } = this.options;
-    const address = socket.handshake.address;
-    const limited = this.limiter.admit(address);
+  private guardRefused(kind: GuardRefusal, address: string): void {
+    this.refusals++;
+    this.options.report('refused', { problem: kind });
+    this.tally.add('connection', address, kind);
+  }
+
+  private accept(socket: AcceptedSocket): void {
+    const { log } = this.options;
+    const address = normalizeAddress(socket.handshake.address);
+    const busy = this.guard.isBusy(socket.request.socket)
+      ? { reason: `too many handshakes in progress (limit ${this.options.maxPendingHandshakes})`, retryAfterMs: 2_000 }
+      : undefined;
+    const limited = this.limiter.admit(address) ?? busy;
     if (limited) {
       this.refusals++;
       this.options.report('refused', { problem: limited.reason });
-      log.warn({ address, reason: limited.reason }, 'connection refused');
-      audit.append('connection-refused', { address, reason: limited.reason });
+      this.tally.add('connection', address, limited.reason);
       socket.emit('msg', { type: 'refused', reason: limited.reason, retryAfterMs: limited.retryAfterMs });
       socket.disconnect(true);
       return;
     }
+    // Captured before the Peer's own listener runs: the handshake unlocks the decoder that produced the auth.
+    let lastPayload: unknown;
+    socket.on('msg', (payload: unknown) => void (lastPayload = payload));
     const peer = new Peer(socket, this.options.transfer);
     let session: ClientSession | undefined;
     let pending: { context: HandshakeContext; hello: MessageOf<'hello'>; peer: AllowedPeer } | undefined;
-    let settled = false;
-    const settle = () => {
-      if (!settled) this.limiter.settle();
-      settled = true;
-    };
+    const settle = () => this.guard.release(socket.request.socket);
     peer.onTraffic((direction, bytes) => this.options.report('traffic', { direction, bytes, ...(session ? { client: session.summary.name } : {}) }));
     peer.onProtocolError((problem) => {
       this.refusals++;
@@ -169,8 +221,7 @@ export class CoordinatorServer {
       log.warn({ socket: socket.id, client: session?.summary.name, problem }, 'refused inbound message');
     });
     const refuse = (reason: string, client?: string) => {
-      log.warn({ socket: socket.id, address, client, reason }, 'connection refused');
-      audit.append('auth-failed', { address, client: client ?? null, reason });
+      this.tally.add('auth-failed', address, reason, client ?? null);
       peer.notify({ type: 'refused', reason: reason.slice(0, MAX_REASON) });
       setTimeout(() => socket.disconnect(true), 50);
       throw new Error(reason);
@@ -179,20 +230,20 @@ export class CoordinatorServer {
       if (session) return;
       // Transient: a legitimate client on a slow link or behind a busy coordinator may simply try again.
       const reason = `no completed handshake within ${this.options.helloTimeoutMs} ms`;
-      log.warn({ socket: socket.id, address, reason }, 'connection refused');
-      audit.append('auth-failed', { address, client: pending?.hello.name ?? null, reason });
+      this.tally.add('auth-failed', address, reason, pending?.hello.name ?? null);
       peer.notify({ type: 'refused', reason, retryAfterMs: 1_000 });
       setTimeout(() => socket.disconnect(true), 50);
     }, this.options.helloTimeoutMs);
     socket.on('disconnect', (reason) => {
       clearTimeout(helloTimer);
-      settle();
+      // Unauthenticated, the connection keeps its deadline until its TCP socket closes: a peer that never
+      // answers the WebSocket close (ws waits 30 s for it) must not escape the guard by being disconnected.
       if (!session) return;
       session.close(`disconnected (${String(reason)})`);
       if (this.registry.get(session.summary.id) === session) this.registry.remove(session.summary.id);
       log.info({ client: session.summary.name, reason }, 'client disconnected');
       this.options.report('client-left', session.summary, String(reason));
-      audit.append('client-disconnected', { client: session.summary.name, reason: String(reason) });
+      this.options.audit.append('client-disconnected', { client: session.summary.name, reason: String(reason) });
     });
     peer.onMessage((message: Message) => {
       if (!pending) {
@@ -219,6 +270,7 @@ export class CoordinatorServer {
       if (offered) session.acceptAgreementKey(offered);
       clearTimeout(helloTimer);
       settle();
+      unlockDecoderOf(lastPayload);
       peer.notify({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, runId: this.options.runId, clientId: session.summary.id });
     });
   }

@@ -137,6 +137,15 @@ export const runEndSchema = z.object({ type: z.literal('run-end'), reason });
 export const statisticsRequestSchema = z.object({ type: z.literal('statistics-request'), taskId });
 export const statisticsFailureSchema = z.object({ type: z.literal('statistics-failure'), taskId, reason });
 
+// ---- audit anchoring (crypto/auditAnchor.ts) ----
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+const auditSeq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Coordinator -> a round's participant: the head of the coordinator's audit chain after the round, as signed in its log. */
+export const auditHeadSchema = z.object({ type: z.literal('audit-head'), round, seq: auditSeq, hash: sha256Hex, signature: signatureField });
+/** Participant -> coordinator: its identity key's countersignature of (run, round, seq, hash). */
+export const auditCountersignSchema = z.object({ type: z.literal('audit-countersign'), round, seq: auditSeq, hash: sha256Hex, signature: signatureField });
+
 // ---- CKKS key distribution (the coordinator relays; it can open nothing) ----
 
 const agreementKeyField = base64Of(32);
@@ -250,6 +259,8 @@ export const messageSchema = z.discriminatedUnion('type', [
   secaggSurvivorsSignedSchema,
   secaggUnmaskSchema,
   secaggRevealSchema,
+  auditHeadSchema,
+  auditCountersignSchema,
 ]);
 export type Message = z.infer<typeof messageSchema>;
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>;

@@ -1,4 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { parserRefusal } from './guardedParser.js';
 import { describeZodError, messageSchema, streamMetaSchema, type Message, type StreamMeta } from './messages.js';
 import { isAck, type Ack, type SocketLike } from './socketLike.js';
 
@@ -38,6 +39,12 @@ export interface PeerOptions {
    * cannot hold what the stream holds (an aggregation slot) until a deadline. 0 turns the check off.
    */
   readonly streamIdleTimeoutMs: number;
+  /**
+   * An accepted inbound stream that brings fewer bytes than this a second over a window of streamIdleTimeoutMs
+   * (not counting the time this side was busy writing what arrived) is aborted as stalled: a sender trickling a
+   * byte now and then is as stalled as a silent one. 0 turns the check off.
+   */
+  readonly minStreamBytesPerSecond: number;
 }
 
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
@@ -50,6 +57,7 @@ export const defaultPeerOptions: PeerOptions = {
   beginTimeoutMs: 30 * 60_000,
   maxOpenStreams: 4,
   streamIdleTimeoutMs: 30_000,
+  minStreamBytesPerSecond: 4_096,
 };
 
 /** Room for socket.io's framing on top of one chunk. */
@@ -75,6 +83,12 @@ interface OpenStream {
   /** Chunks handed to the sink and not yet written: while this side is busy, the sender is not idle. */
   writing: number;
   idle?: NodeJS.Timeout;
+  rate?: NodeJS.Timeout;
+  /** Milliseconds this side spent writing in the current rate window, and since when it is writing now. */
+  busyMs: number;
+  busySince?: number;
+  /** When the last chunk arrived (performance.now()). */
+  lastChunkAt: number;
 }
 
 type AckFn = (ack: Ack) => void;
@@ -250,6 +264,11 @@ export class Peer {
   }
 
   private async receiveMessage(payload: unknown, ack: AckFn): Promise<void> {
+    const unparsed = parserRefusal(payload);
+    if (unparsed) {
+      this.refuse(ack, `malformed message: ${unparsed}`);
+      return;
+    }
     const parsed = messageSchema.safeParse(payload);
     if (!parsed.success) {
       this.refuse(ack, `malformed message: ${describeZodError(parsed.error)}`, payload);
@@ -266,6 +285,11 @@ export class Peer {
   }
 
   private async receiveBegin(header: unknown, ack: AckFn): Promise<void> {
+    const unparsed = parserRefusal(header);
+    if (unparsed) {
+      this.refuse(ack, `malformed stream header: ${unparsed}`);
+      return;
+    }
     const h = (typeof header === 'object' && header !== null ? header : {}) as { id?: unknown; meta?: unknown; totalBytes?: unknown };
     if (typeof h.id !== 'string' || h.id.length === 0 || h.id.length > 64 || this.open.has(h.id)) {
       this.refuse(ack, 'malformed stream header: missing, duplicate or overlong id', h.meta);
@@ -300,6 +324,8 @@ export class Peer {
       tail: Promise.resolve(),
       ready: false,
       writing: 0,
+      busyMs: 0,
+      lastChunkAt: performance.now(),
     };
     this.open.set(id, placeholder);
     let sink: StreamSink;
@@ -331,6 +357,32 @@ export class Peer {
       this.fail(id, stream, `no bytes for ${ms} ms: the stream stalled after ${stream.received} of ${stream.totalBytes} bytes`, 'stalled');
     }, ms);
     stream.idle.unref();
+    this.watchRate(id, stream, ms);
+  }
+
+  /** Aborts `stream` as stalled when a window of `ms` brings fewer than minStreamBytesPerSecond (this side's busy time excluded). */
+  private watchRate(id: string, stream: OpenStream, ms: number): void {
+    const min = this.options.minStreamBytesPerSecond;
+    if (!(min > 0)) return;
+    let mark = stream.received;
+    stream.rate = setInterval(() => {
+      if (this.open.get(id) !== stream) return void clearInterval(stream.rate);
+      const now = performance.now();
+      const busy = stream.busyMs + (stream.busySince === undefined ? 0 : now - stream.busySince);
+      stream.busyMs = 0;
+      if (stream.busySince !== undefined) stream.busySince = now;
+      const got = stream.received - mark;
+      mark = stream.received;
+      const open = ms - busy;
+      // Mostly waiting on ourselves: the sender's rate says nothing this window.
+      if (open < ms / 2) return;
+      // A sender gone quiet is the idle timer's to report, with its plainer message; this catches trickles.
+      if (now - stream.lastChunkAt >= ms / 2) return;
+      if (got < (min * open) / 1000) {
+        this.fail(id, stream, `${got} bytes in ${Math.round(open)} ms, below the minimum rate of ${min} bytes/s: the stream stalled after ${stream.received} of ${stream.totalBytes} bytes`, 'stalled');
+      }
+    }, ms);
+    stream.rate.unref();
   }
 
   private receiveChunk(id: unknown, seq: unknown, bytes: unknown, ack: AckFn): void {
@@ -361,7 +413,8 @@ export class Peer {
     this.trafficHandler('in', bytes.length);
     stream.hash.update(bytes);
     stream.idle?.refresh();
-    stream.writing++;
+    stream.lastChunkAt = performance.now();
+    if (stream.writing++ === 0) stream.busySince = performance.now();
     stream.tail = stream.tail.then(async () => {
       if (stream.failed) {
         ack({ ok: false, error: stream.failed });
@@ -374,7 +427,10 @@ export class Peer {
         this.fail(id as string, stream, errorText(e));
         this.refuse(ack, errorText(e));
       } finally {
-        stream.writing--;
+        if (--stream.writing === 0 && stream.busySince !== undefined) {
+          stream.busyMs += performance.now() - stream.busySince;
+          stream.busySince = undefined;
+        }
         // The sender's next chunk waits on this acknowledgement: its quiet time starts now.
         stream.idle?.refresh();
       }
@@ -396,6 +452,7 @@ export class Peer {
     }
     this.open.delete(id);
     clearTimeout(stream.idle);
+    clearInterval(stream.rate);
     const actual = stream.hash.digest();
     const claimed = typeof t.sha256 === 'string' && /^[0-9a-f]{64}$/.test(t.sha256) ? Buffer.from(t.sha256, 'hex') : undefined;
     if (stream.received !== stream.totalBytes) {
@@ -427,6 +484,7 @@ export class Peer {
     if (stream.failed) return;
     stream.failed = reason;
     clearTimeout(stream.idle);
+    clearInterval(stream.rate);
     this.open.delete(id);
     stream.sink.abort(reason, cause);
   }

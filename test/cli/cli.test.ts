@@ -55,6 +55,8 @@ describe('the cohort command', () => {
     const [c, ...hs] = await Promise.all([coordinator, ...clients]);
     expect(c.code).toBe(0);
     expect(c.stdout).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+; waiting for 3 clients/);
+    expect(c.stdout).toMatch(/^bytes on the socket: [\d.]+ (kB|MB) \(.* received, .* sent\) in 2 rounds .*; model payloads [\d.]+ (kB|MB) of it$/m);
+    expect(c.stdout).toMatch(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43} {3}metrics: .*Authorization: Bearer <token>$/m);
     expect(c.stdout).toMatch(/^round 2\/2 {2}clients 3\/3 .* fed acc 0\.9\d{3}/m);
     for (const h of hs) {
       expect(h.code).toBe(0);

@@ -35,6 +35,13 @@ describe('simulate()', () => {
     for (const t of raw) for (let r = 0; r < t.rows; r++) sum += t.x[r * width]!;
     expect(result.run.standardization![0]!.data[0]).toBeCloseTo(sum / rows, 3);
     expect(lines.some((l) => /^round 1\/3 {2}clients 3\/3 {2}train loss \d\.\d{4} {2}fed loss \d\.\d{4} {2}fed acc \d\.\d{4} {2}pooled acc \d\.\d{4} {2}\d+\.\d\d s \(train \d+\.\d\d, transfer \d+\.\d\d, aggregate \d+\.\d{3}\)$/.test(l))).toBe(true);
+    // Bytes counted on the coordinator's sockets: framing, control and the handshakes add to the payloads.
+    const traffic = lines.find((l) => l.startsWith('bytes on the socket: '));
+    const parsed = /^bytes on the socket: ([\d.]+) (kB|MB) \([\d.]+ (?:kB|MB) received, [\d.]+ (?:kB|MB) sent\) in 3 rounds \([\d.]+ (?:kB|MB) a round\); model payloads ([\d.]+) (kB|MB) of it$/.exec(traffic ?? '');
+    expect(parsed, traffic).not.toBeNull();
+    const kb = (n: string, unit: string) => Number(n) * (unit === 'MB' ? 1000 : 1);
+    expect(kb(parsed![1]!, parsed![2]!)).toBeGreaterThan(kb(parsed![3]!, parsed![4]!));
+    expect(result.bytesOnWire).toBeGreaterThan(0);
     expect(lines.some((l) => /central baseline, same split: +accuracy \d+\.\d\d% +\(federated - central: [+-]\d+\.\d\d points\)/.test(l))).toBe(true);
   });
 

@@ -24,7 +24,7 @@ describe("the hospital's client deployment (deploy/client)", () => {
     expect(config.tls?.ca?.startsWith('/etc/cohort/tls/')).toBe(true);
     expect(service.volumes).toContain('/srv/cohort/tls:/etc/cohort/tls:ro');
     // What it writes (audit log, final model) goes to the one writable volume; the root filesystem is read-only.
-    expect(config.audit?.log.startsWith('/var/lib/cohort/')).toBe(true);
+    expect(config.audit?.log?.startsWith('/var/lib/cohort/')).toBe(true);
     expect(config.finalModel?.out.startsWith('/var/lib/cohort/')).toBe(true);
     expect(service.read_only).toBe(true);
     expect(service.ports).toBeUndefined();

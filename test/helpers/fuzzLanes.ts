@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { Socket } from 'socket.io-client';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, PRE_AUTH_MAX_PACKET_BYTES, PRE_AUTH_MAX_PACKETS } from '../../src/protocol/guardedParser.js';
 import type { Ack } from '../../src/protocol/socketLike.js';
 import { applyMutations, mutationsOf } from './fuzzMutations.js';
 import { anyValue } from './fuzzValues.js';
@@ -119,6 +120,38 @@ export async function expectStillAnswering(socket: Socket, after: FuzzInput): Pr
   if (ack.ok || !ack.error.startsWith('malformed message: ')) throw new Error(`after ${describeInput(after)}: the probe got ${JSON.stringify(ack)}`);
 }
 
+/** Whether socket.io's client would send `value` with binary attachments (a Buffer, ArrayBuffer or view inside). */
+function carriesBinary(root: unknown): boolean {
+  // A stack, not recursion: fuzzed values nest deeper than the call stack goes.
+  const stack = [root];
+  const seen = new Set<unknown>();
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return true;
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
+    seen.add(value);
+    stack.push(...Object.values(value));
+  }
+  return false;
+}
+
+/**
+ * Why the coordinator's parser closes an unauthenticated connection on this input before any schema sees it
+ * (guardedParser.ts: binary, a packet over the pre-login size, JSON nested too deep), or undefined.
+ */
+export function closedBeforeLogin(input: FuzzInput): string | undefined {
+  if (carriesBinary(input.args)) return 'binary before login';
+  let text: string;
+  try {
+    text = JSON.stringify([input.event, ...input.args]);
+  } catch {
+    return undefined;
+  }
+  if (text.length > PRE_AUTH_MAX_PACKET_BYTES - 64) return 'a packet over the pre-login size';
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH - 1)) return 'JSON nested too deep';
+  return undefined;
+}
+
 /**
  * Fuzzes the handshake from sockets that never authenticate. The oracle: the first hello that
  * `admissibleHello` accepts is answered with a challenge (ok), everything else is refused; a refused
@@ -128,6 +161,8 @@ export async function expectStillAnswering(socket: Socket, after: FuzzInput): Pr
 export class UnauthenticatedLane {
   private socket: Socket | undefined;
   private challenged = false;
+  /** Packets sent on the current socket. */
+  private packets = 0;
   /** Sockets whose handshake the coordinator refused: each must be disconnected by the server. */
   readonly refusedSockets: Socket[] = [];
   /** Reasons of those refusals: each must be in the audit trail. */
@@ -140,8 +175,23 @@ export class UnauthenticatedLane {
   ) {}
 
   async run(input: FuzzInput): Promise<void> {
+    // A fresh socket before the parser's packet budget before login runs out (each input may send a probe too).
+    if (this.packets + 2 > PRE_AUTH_MAX_PACKETS) this.rotate();
     const socket = await this.current();
     this.tally.inputs++;
+    this.packets += input.acked ? 1 : 2;
+    if (closedBeforeLogin(input) !== undefined) {
+      // Not parsed at all: the connection is closed, and nothing is acknowledged on it.
+      socket.emit(input.event, ...input.args);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the parser did not close the connection for ${describeInput(input)}`)), 5_000);
+        const check = () => (socket.connected ? setTimeout(check, 10) : (clearTimeout(timer), resolve()));
+        check();
+      });
+      this.tally.serverClosed++;
+      this.socket = undefined;
+      return;
+    }
     if (!input.acked) {
       socket.emit(input.event, ...input.args);
       await expectStillAnswering(socket, input);
@@ -169,9 +219,15 @@ export class UnauthenticatedLane {
     for (const s of this.refusedSockets) s.disconnect();
   }
 
+  private rotate(): void {
+    this.socket?.disconnect();
+    this.socket = undefined;
+  }
+
   private async current(): Promise<Socket> {
     if (!this.socket) {
       this.socket = await connectRawSocket(this.url);
+      this.packets = 0;
       this.challenged = false;
       this.tally.connections++;
     }

@@ -55,8 +55,12 @@ describe('access control', () => {
 
     const result = await run;
     expect(result.history.every((r) => r.fit.outcomes.filter((o) => !o.failure).length === 2)).toBe(true);
-    const failures = audit.events.filter((e) => e.type === 'auth-failed').map((e) => e.data.reason);
-    expect(failures).toEqual([unknown.error, wrongKey.error]);
+    // Refusals before login are audited as counted summaries (one signed entry per interval, not one each).
+    const summaries = audit.events.filter((e) => e.type === 'refusals');
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]!.data).toMatchObject({ total: 2, kinds: { 'auth-failed': 2 }, addresses: [{ address: '127.0.0.1', count: 2 }] });
+    expect((summaries[0]!.data.reasons as { reason: string }[]).map((r) => r.reason).sort()).toEqual([unknown.error, wrongKey.error].sort());
+    expect(audit.events.filter((e) => e.type === 'auth-failed')).toEqual([]);
     expect(audit.events.filter((e) => e.type === 'client-connected').map((e) => e.data.client).sort()).toEqual(['h0', 'h1']);
     // 2 rounds x 2 clients' fit results, each signed and recorded with its payload hash.
     expect(audit.events.filter((e) => e.type === 'upload-accepted')).toHaveLength(4);

@@ -77,8 +77,10 @@ describe('the dashboard in a real browser', () => {
       problems.push(`dialog opened: ${d.message()}`);
       void d.dismiss();
     });
-    const response = await page.goto(coordinator.url + '/');
+    // The observer's link: the token becomes an HttpOnly cookie and leaves the address bar.
+    const response = await page.goto(`${coordinator.url}/?token=${observability.token}`);
     expect(response?.status()).toBe(200);
+    expect(page.url()).toBe(`${coordinator.url}/`);
     expect(response?.headers()['content-security-policy']).toMatch(/default-src 'none'; script-src 'sha256-/);
     await page.waitForSelector('body[data-phase="waiting"]');
     expect(await page.locator('#card-privacy').textContent()).toBe('not configured');
@@ -125,16 +127,17 @@ describe('the dashboard in a real browser', () => {
     expect(await page.locator('#live').textContent()).toBe('run ended');
 
     // The JSON API agrees with the run, and the routes are read-only.
-    const snapshot = (await (await fetch(`${coordinator.url}/api/snapshot`)).json()) as DashboardSnapshot;
+    const asObserver = { headers: { authorization: `Bearer ${observability.token}` } };
+    const snapshot = (await (await fetch(`${coordinator.url}/api/snapshot`, asObserver)).json()) as DashboardSnapshot;
     expect(snapshot.rounds.map((r) => r.round)).toEqual(result.history.map((r) => r.round));
     expect(snapshot.privacy).toEqual({ configured: false });
     // The final state does not show the clients as connected: the run ended them.
     expect(snapshot.clients.map((c) => c.status)).toEqual(['left', 'left', 'left']);
-    const fairness = (await (await fetch(`${coordinator.url}/api/fairness`)).json()) as DashboardSnapshot['fairness'];
+    const fairness = (await (await fetch(`${coordinator.url}/api/fairness`, asObserver)).json()) as DashboardSnapshot['fairness'];
     expect(fairness.rounds).toHaveLength(ROUNDS);
     expect(fairness.latest!.loss!.worst.client).toBe(HOSTILE);
     expect(fairness.latest!.accuracy!.gapMeanToWorst).toBeGreaterThanOrEqual(0);
-    expect((await fetch(`${coordinator.url}/api/rounds`, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(`${coordinator.url}/api/rounds`, { method: 'POST', ...asObserver })).status).toBe(405);
     expect(JSON.stringify(snapshot)).not.toMatch(/publicKey|identityKey|secret/i);
 
     expect(problems).toEqual([]);

@@ -146,4 +146,30 @@ describe('round deadlines that hold against stalling and refused uploads', () =>
     expect(record.evaluate!.durationMs).toBeLessThan(roundTimeoutMs);
     expect(record.durationMs).toBeLessThan(2 * roundTimeoutMs);
   });
+
+  it('gives the evaluation only what the fit phase left of the round deadline: a client that never evaluates holds the round 1.1 deadlines at most', async () => {
+    fed = new TestFederation();
+    const roundTimeoutMs = 4_000;
+    const coordinator = await fed.coordinator({
+      strategy: new FedAvg({ minFitClients: 2, minAvailableClients: 2, fit }),
+      initialWeights: linearZeros(),
+      rounds: 1,
+      roundTimeoutMs,
+      maxRoundRetries: 0,
+      logger: silent,
+    });
+    // Uploads an honest update after 2 s, then never answers its evaluation task (its socket open).
+    const mute = await scriptedClient(coordinator.url, 'mute');
+    fed.client(coordinator.url, 'h0', trainer(0), { logger: silent });
+    const run = coordinator.run();
+    const task = await mute.nextFit();
+    await new Promise((r) => setTimeout(r, 2_000));
+    await mute.upload(task.meta, linearZeros());
+    const record = (await run).history[0]!;
+    expect(record.fit.outcomes.every((o) => !o.failure)).toBe(true);
+    const muted = record.evaluate!.outcomes.find((o) => o.client === 'mute')!;
+    expect(muted.failure).toMatchObject({ reason: 'timeout', detail: expect.stringMatching(/^no evaluate result within the deadline of [12] s$/) });
+    // Both phases together stay within the round's deadline (and the tenth kept for evaluation), not fit + a whole deadline.
+    expect(record.durationMs).toBeLessThan(1.1 * roundTimeoutMs + 500);
+  });
 });

@@ -408,6 +408,33 @@ describe('Peer refuses a misbehaving sender', () => {
     expect(slow.ended).toBe(true);
   });
 
+  it('aborts a stream that trickles below the minimum rate as stalled, but not one sent at that rate', async () => {
+    let onStalled: (reason: string) => void = () => undefined;
+    const stalled = new Promise<string>((r) => (onStalled = r));
+    const trickled = recordingSink({ abort: (reason, cause) => cause === 'stalled' && onStalled(reason) });
+    const steady = recordingSink();
+    const sinks = [trickled, steady];
+    // Windows of 200 ms: at least 1,000 bytes/s means 200 bytes a window.
+    serverPeer({ streamIdleTimeoutMs: 200, minStreamBytesPerSecond: 1_000 }).onStream(() => sinks.shift()!);
+    // A byte every 50 ms (20 bytes/s): never idle for 200 ms, far below the rate.
+    expect(await raw('stream:begin', { id, meta, totalBytes: 10_000 })).toEqual({ ok: true });
+    for (let seq = 0; seq < 8; seq++) {
+      const ack = await raw('stream:chunk', id, seq, new Uint8Array(1));
+      if ((ack as { ok: boolean }).ok === false) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await stalled).toMatch(/^\d bytes in \d+ ms, below the minimum rate of 1000 bytes\/s: the stream stalled after \d of 10000 bytes$/);
+    // Control: 100 bytes every 50 ms (2,000 bytes/s) for 600 ms is never aborted.
+    const payload = new Uint8Array(randomBytes(1_200));
+    expect(await raw('stream:begin', { id: 'steady', meta, totalBytes: payload.length })).toEqual({ ok: true });
+    for (let seq = 0; seq < 12; seq++) {
+      expect(await raw('stream:chunk', 'steady', seq, payload.subarray(seq * 100, seq * 100 + 100))).toEqual({ ok: true });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await raw('stream:end', { id: 'steady', sha256: sha256(payload) })).toEqual({ ok: true });
+    expect(steady.ended).toBe(true);
+  });
+
   it('tells which task a refused header or message named, so the task can fail at once', async () => {
     const peer = serverPeer({ maxTransferBytes: 100 });
     const named: [string, string][] = [];

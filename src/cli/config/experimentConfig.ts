@@ -7,7 +7,7 @@ import { modelSpecSchema } from '../../client/model/modelSpec.js';
 import { byzantineSpecSchema } from '../../client/byzantine/index.js';
 import { partitionClientCount, partitionSpecSchema } from '../../client/partition/index.js';
 import { checkScaffoldConfig } from './scaffoldConfig.js';
-import { accessConfigSchema, auditConfigSchema, identityConfigSchema, serverTlsConfigSchema } from './securityConfig.js';
+import { accessConfigSchema, auditConfigSchema, identityConfigSchema, observabilityConfigSchema, serverTlsConfigSchema } from './securityConfig.js';
 
 const positiveInt = z.number().int().min(1);
 
@@ -56,6 +56,8 @@ export const coordinatorSchema = z.strictObject({
   roundTimeoutSeconds: z.number().positive().default(120),
   /** An upload whose bytes stop for this long (socket still open) is aborted and its task fails: it frees its aggregation slot. */
   streamIdleTimeoutSeconds: z.number().positive().default(30),
+  /** An upload bringing fewer bytes a second than this over a streamIdleTimeoutSeconds window is aborted the same way (0: off). */
+  minStreamBytesPerSecond: z.number().int().min(0).default(4_096),
   waitForClientsSeconds: z.number().positive().default(300),
   maxRoundRetries: z.number().int().min(0).default(2),
   /**
@@ -129,6 +131,8 @@ export const experimentConfigSchema = z
     tls: serverTlsConfigSchema.optional(),
     /** coordinator: the audit log; default `<name>.audit.jsonl` beside the config when identity.key is set. */
     audit: auditConfigSchema.optional(),
+    /** The dashboard and metrics: who may read them (an observer token by default) and where. */
+    observability: observabilityConfigSchema.optional(),
     /**
      * Client-level differential privacy (DP-FedAvg): updates clipped to L2 norm `clipNorm`, Gaussian noise
      * of std noiseMultiplier x clipNorm on their sum, epsilon accounted every round (RDP), and the run stops

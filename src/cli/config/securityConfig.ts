@@ -37,8 +37,12 @@ export const clientTlsConfigSchema = z.strictObject({
   key: z.string().min(1).optional(),
 });
 
-/** The signed, hash-chained log of security-relevant events (see `cohort audit verify`). */
-export const auditConfigSchema = z.strictObject({ log: z.string().min(1) });
+/**
+ * The signed, hash-chained log of security-relevant events (see `cohort audit verify`). `failClosed`: stop
+ * (the coordinator halts the run, a client leaves it) when an entry cannot be written, rather than go on
+ * unrecorded; the default logs the failure and goes on.
+ */
+export const auditConfigSchema = z.strictObject({ log: z.string().min(1).optional(), failClosed: z.boolean().default(false) });
 
 /**
  * What a hospital's node accepts, whatever the coordinator asks (see the README's threat model): the secure
@@ -55,4 +59,18 @@ export const clientSecurityConfigSchema = z.strictObject({
     .min(1)
     .optional(),
   acceptRisks: z.array(z.enum(['plain-http'])).default([]),
+});
+
+/**
+ * Who may read the dashboard and metrics, and where they are served. Default: the coordinator's port, behind
+ * a fresh observer token per run (printed in the dashboard's link). `host`/`port`: serve them on another
+ * address instead (plain HTTP: a loopback or operations network). `tokenFile`: a token that outlives the run
+ * (at least 16 characters). `anonymous: true`: no credential at all, for a network where every reader may see
+ * every site's figures.
+ */
+export const observabilityConfigSchema = z.strictObject({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65_535).optional(),
+  tokenFile: z.string().min(1).optional(),
+  anonymous: z.boolean().default(false),
 });

@@ -1,10 +1,14 @@
 import { dashboardPage } from './dashboardPage.js';
 import { dashboardRoutes } from './dashboardRoutes.js';
 import { EventStream, type EventStreamOptions } from './eventStream.js';
+import type { HttpHandler } from '../server.js';
 import type { ObservedCoordinator } from './observedCoordinator.js';
 import { RunObserver, type RunObserverOptions } from './runObserver.js';
 
-export interface DashboardOptions extends RunObserverOptions, EventStreamOptions {}
+export interface DashboardOptions extends RunObserverOptions, EventStreamOptions {
+  /** Where the routes are served: the coordinator's port by default (attachObservability puts a gate first). */
+  readonly serveOn?: { addHttpHandler(handler: HttpHandler): void };
+}
 
 export interface Dashboard {
   readonly observer: RunObserver;
@@ -25,7 +29,7 @@ export function attachDashboard(coordinator: ObservedCoordinator, options: Dashb
     // Readers close on 'complete'; ending the streams too means none can hold the server's close.
     if (update.event === 'complete') stream.disconnectAll();
   });
-  coordinator.addHttpHandler(dashboardRoutes(observer, stream, dashboardPage()));
+  (options.serveOn ?? coordinator).addHttpHandler(dashboardRoutes(observer, stream, dashboardPage()));
   return {
     observer,
     close: () => {

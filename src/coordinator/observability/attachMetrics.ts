@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { CoordinatorEventMap } from '../coordinatorEvents.js';
 import type { RoundRecord } from '../roundRecord.js';
+import type { HttpHandler } from '../server.js';
 import { pathOf, refuseUnlessRead, reply } from './httpReply.js';
 import { FAIRNESS_METRICS, fairnessOfRound, type FairnessMetric } from './fairness.js';
 import { createMetricSet, type MetricSet } from './metricSet.js';
@@ -15,6 +16,8 @@ export interface MetricsOptions {
   readonly path?: string;
   /** Buckets of cohort_round_duration_seconds, in seconds. */
   readonly durationBuckets?: readonly number[];
+  /** Where the route is served: the coordinator's port by default (attachObservability puts a gate first). */
+  readonly serveOn?: { addHttpHandler(handler: HttpHandler): void };
 }
 
 export interface CoordinatorMetrics {
@@ -71,7 +74,7 @@ export function attachMetrics(coordinator: ObservedCoordinator, options: Metrics
   for (const [event, listener] of Object.entries(listeners)) coordinator.on(event as keyof CoordinatorEventMap, listener as () => void);
 
   const path = options.path ?? '/metrics';
-  coordinator.addHttpHandler(async (request, response) => {
+  (options.serveOn ?? coordinator).addHttpHandler(async (request, response) => {
     if (pathOf(request) !== path) return false;
     if (refuseUnlessRead(request, response)) return true;
     reply(request, response, registry.contentType, await registry.metrics());

@@ -4,7 +4,7 @@ import { baseHeaders } from './httpReply.js';
 export interface EventStreamOptions {
   /** A comment line this often keeps proxies from closing idle streams (ms). */
   readonly heartbeatMs?: number;
-  /** Open streams at most; more are answered 503 (the dashboard is unauthenticated). */
+  /** Open streams at most; more are answered 503 (a bound even among observers: each holds a socket). */
   readonly maxStreams?: number;
   /** A stream whose unsent backlog exceeds this is dropped: a stalled reader must not grow memory (bytes). */
   readonly maxBacklogBytes?: number;

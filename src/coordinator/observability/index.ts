@@ -1,5 +1,7 @@
 // Observability of a running coordinator: Prometheus metrics, fairness, and the live dashboard.
 export { attachObservability, type Observability, type ObservabilityOptions } from './attachObservability.js';
+export { ObservabilityServer } from './observabilityServer.js';
+export { generateObserverToken, OBSERVER_COOKIE, type ObserverAccess } from './observerGate.js';
 export { attachMetrics, type CoordinatorMetrics, type MetricsOptions } from './attachMetrics.js';
 export { attachDashboard, type Dashboard, type DashboardOptions } from './attachDashboard.js';
 export { RunObserver, type RunObserverOptions } from './runObserver.js';

@@ -6,9 +6,10 @@ import type { RunContext } from './runContext.js';
 
 /**
  * Federated evaluation of the round's global state on the clients' held-out data (except those named in
- * `skip`, by name), and central evaluation where the mode lets the coordinator see a model.
+ * `skip`, by name), and central evaluation where the mode lets the coordinator see a model. Clients that
+ * have not answered within `deadlineMs` are recorded as failures.
  */
-export async function runEvaluatePhase(run: RunContext, round: number, skip: ReadonlySet<string> = new Set()): Promise<Pick<RoundRecord, 'evaluate' | 'central'>> {
+export async function runEvaluatePhase(run: RunContext, round: number, skip: ReadonlySet<string> = new Set(), deadlineMs = run.roundTimeoutMs): Promise<Pick<RoundRecord, 'evaluate' | 'central'>> {
   const { strategy, seed } = run.options;
   const started = performance.now();
   const candidates = (await run.eligible()).filter((c) => !skip.has(c.name));
@@ -16,7 +17,7 @@ export async function runEvaluatePhase(run: RunContext, round: number, skip: Rea
   let evaluate: RoundRecord['evaluate'];
   if (tasks.length > 0) {
     const payload = run.mode.evaluationPayload();
-    const ev = await collectTasks(tasks, run.registry, (session, task, taskId) => session.evaluate(round, taskId, task.batchSize, payload), run.roundTimeoutMs, 'evaluate');
+    const ev = await collectTasks(tasks, run.registry, (session, task, taskId) => session.evaluate(round, taskId, task.batchSize, payload), deadlineMs, 'evaluate');
     if (ev.reports.length < strategy.minEvaluateClients) {
       run.log.warn({ round }, `round ${round}: ${ev.reports.length} of ${strategy.minEvaluateClients} evaluations arrived; federated metrics skipped`);
     }
