@@ -59,6 +59,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     port: config.coordinator.port,
     roundTimeoutMs: config.coordinator.roundTimeoutSeconds * 1000,
     transfer: { streamIdleTimeoutMs: config.coordinator.streamIdleTimeoutSeconds * 1000, minStreamBytesPerSecond: config.coordinator.minStreamBytesPerSecond },
+    ...(config.coordinator.maxExamplesPerClient !== undefined ? { maxExamplesPerClient: config.coordinator.maxExamplesPerClient } : {}),
     waitForClientsMs: config.coordinator.waitForClientsSeconds * 1000,
     maxRoundRetries: config.coordinator.maxRoundRetries,
     seed: config.seed,

@@ -182,6 +182,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     maxPendingHandshakes: Math.max(64, clients.length),
     maxConnectionsPerAddress: Math.max(128, clients.length * 2),
     transfer: { streamIdleTimeoutMs: config.coordinator.streamIdleTimeoutSeconds * 1000, minStreamBytesPerSecond: config.coordinator.minStreamBytesPerSecond },
+    ...(config.coordinator.maxExamplesPerClient !== undefined ? { maxExamplesPerClient: config.coordinator.maxExamplesPerClient } : {}),
     ...(stored
       ? {
           store: stored.store,

@@ -87,6 +87,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       maxConnectionsPerMinute: options.maxConnectionsPerMinute ?? 120,
       maxPendingHandshakes: options.maxPendingHandshakes ?? 64,
       maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 128,
+      ...(options.maxExamplesPerClient !== undefined ? { maxExamplesPerClient: options.maxExamplesPerClient } : {}),
       log: this.log,
       report: (event, ...args) => this.report(event, ...args),
     });

@@ -47,6 +47,11 @@ export interface CoordinatorOptions {
   /** Open connections from one address (default 128; twice that from one IPv6 /64). */
   readonly maxConnectionsPerAddress?: number;
   /**
+   * The most training examples a client may announce at hello: a site announcing more is refused for good, naming
+   * both numbers. It caps each client's weight, since a result may not claim more than its client announced.
+   */
+  readonly maxExamplesPerClient?: number;
+  /**
    * Number of input features to standardize with federation-wide statistics before round 1 (clients need
    * a FeatureScaler). Unset: clients use their data as they prepared it.
    */

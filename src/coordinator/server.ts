@@ -56,6 +56,8 @@ export interface ServerOptions {
   readonly maxPendingHandshakes: number;
   /** Open connections from one address (and twice that from one IPv6 /64). */
   readonly maxConnectionsPerAddress: number;
+  /** A training client announcing more examples than this at hello is refused (its weight is capped by it). */
+  readonly maxExamplesPerClient?: number;
   readonly log: Logger;
   /** Reports joins, departures, refusals and traffic. */
   readonly report: <K extends keyof CoordinatorEventMap>(event: K, ...args: CoordinatorEventMap[K]) => void;
@@ -266,6 +268,10 @@ export class CoordinatorServer {
         refuse(`the agreement key of "${hello.name}" is not signed by its identity for this run`, hello.name);
       }
       if (allowed.role === 'client') this.admitSchema(hello, refuse);
+      const cap = this.options.maxExamplesPerClient;
+      if (allowed.role === 'client' && cap !== undefined && hello.capabilities.numTrainExamples > cap) {
+        refuse(`"${hello.name}" announces ${hello.capabilities.numTrainExamples} training examples, above this study's maxExamplesPerClient of ${cap}`, hello.name);
+      }
       session = this.register(peer, hello, allowed);
       if (offered) session.acceptAgreementKey(offered);
       clearTimeout(helloTimer);

@@ -72,6 +72,20 @@ describe('claims a client makes about its data', () => {
     expect(record.fit.outcomes.find((o) => o.client === 'h0')!.failure).toBeUndefined();
     expect(audit.events.filter((e) => e.type === 'upload-accepted').map((e) => e.data.client)).toEqual(['h0']);
   });
+  it("caps a client's weight: a node announcing more than the study's maxExamplesPerClient is refused for good, the others train", async () => {
+    fed = new TestFederation();
+    const audit = memoryAudit();
+    const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, minAvailableClients: 1, fractionEvaluate: 0, fit }), initialWeights: linearZeros(), rounds: 1, audit, logger: silent, maxExamplesPerClient: 25 });
+    // 60 rows: within the protocol's bound, above this study's cap (a site that would outweigh the rest).
+    const events: ClientEvent[] = [];
+    const big = linearData(60, 7);
+    const heavy = fed.client(coordinator.url, 'heavy', new LinearTrainer(big.xs, big.ys, 'heavy'), { logger: silent, onEvent: (e) => void events.push(e) });
+    await expect(heavy.done).rejects.toThrow(/"heavy" announces 60 training examples, above this study's maxExamplesPerClient of 25/);
+    expect(events.some((e) => e.type === 'retrying')).toBe(false);
+    fed.client(coordinator.url, 'h0', trainer(0), { logger: silent });
+    const record = (await coordinator.run()).history[0]!;
+    expect(record.fit.outcomes.map((o) => o.client)).toEqual(['h0']);
+  });
 });
 
 describe('what a client node accepts from its coordinator', () => {

@@ -58,6 +58,11 @@ export const coordinatorSchema = z.strictObject({
   streamIdleTimeoutSeconds: z.number().positive().default(30),
   /** An upload bringing fewer bytes a second than this over a streamIdleTimeoutSeconds window is aborted the same way (0: off). */
   minStreamBytesPerSecond: z.number().int().min(0).default(4_096),
+  /**
+   * The most training examples one client may announce at hello (its weight in an example-weighted mean is capped
+   * by it: a result may not claim more than its client announced). Default: no cap beyond the protocol's 1e9.
+   */
+  maxExamplesPerClient: z.number().int().min(1).optional(),
   waitForClientsSeconds: z.number().positive().default(300),
   maxRoundRetries: z.number().int().min(0).default(2),
   /**
