@@ -32,7 +32,7 @@ describe('FedAdagrad (Reddi et al. 2021, Algorithm 2)', () => {
     const s = new FedAdagrad({ fit });
     expect(s.hyperparameters).toEqual(FED_ADAGRAD_DEFAULTS);
     expect(s.name).toBe('fedadagrad');
-    expect(modesFor(s.capabilities)).toEqual(['plain']);
+    expect(modesFor(s.capabilities)).toEqual(['plain', 'secaggplus']);
     // v1 = 1e-18 + Delta^2, so step = 0.1 * Delta / (|Delta| + 1e-9) = [0.1, -0.1] to 1e-8
     const r = await runRound(s, weights([0, 0]), [{ client: 'a', values: [3, -0.5] }]);
     expectClose(flat(r.weights), [0.1, -0.1], 7);

@@ -54,7 +54,7 @@ describe('FedAdam (Reddi et al. 2021, Algorithm 2)', () => {
     expect(s.hyperparameters).toEqual(FED_ADAM_DEFAULTS);
     expect(FED_ADAM_DEFAULTS).toEqual({ eta: 0.1, tau: 1e-9, beta1: 0.9, beta2: 0.99 });
     expect(s.name).toBe('fedadam');
-    expect(modesFor(s.capabilities)).toEqual(['plain']);
+    expect(modesFor(s.capabilities)).toEqual(['plain', 'secaggplus']);
   });
 
   it('keeps the model and its moments when no update arrived', () => {

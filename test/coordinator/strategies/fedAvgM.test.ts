@@ -62,7 +62,7 @@ describe('FedAvgM (Hsu et al. 2019)', () => {
     const s = new FedAvgM({ fit, serverLearningRate: 0.5 });
     expect(s.serverMomentum).toBe(0.9);
     expect(s.name).toBe('fedavgm');
-    expect(modesFor(s.capabilities)).toEqual(['plain', 'ckks']);
+    expect(modesFor(s.capabilities)).toEqual(['plain', 'ckks', 'secaggplus']);
     expect(s.capabilities.linearStep).toEqual({ serverLearningRate: 0.5, serverMomentum: 0.9 });
   });
 

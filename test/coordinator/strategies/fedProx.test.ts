@@ -32,7 +32,7 @@ describe('FedProx (Li et al. 2020)', () => {
   it('works under every secure-aggregation mode and validates mu', () => {
     const s = new FedProx({ fit, proximalMu: 0 });
     expect(s.name).toBe('fedprox');
-    expect(modesFor(s.capabilities)).toEqual(['plain', 'ckks']);
+    expect(modesFor(s.capabilities)).toEqual(['plain', 'ckks', 'secaggplus']);
     for (const mu of [-0.1, NaN, Infinity]) {
       expect(() => new FedProx({ fit, proximalMu: mu })).toThrow(StrategyConfigError);
       expect(() => new FedProx({ fit, proximalMu: mu })).toThrow(`proximalMu must be a finite number >= 0, got ${mu}`);

@@ -36,7 +36,7 @@ describe('FedYogi (Reddi et al. 2021, Algorithm 2)', () => {
     expect(s.hyperparameters).toEqual(FED_YOGI_DEFAULTS);
     expect(FED_YOGI_DEFAULTS).toEqual({ eta: 0.01, tau: 0.001, beta1: 0.9, beta2: 0.99 });
     expect(s.name).toBe('fedyogi');
-    expect(modesFor(s.capabilities)).toEqual(['plain']);
+    expect(modesFor(s.capabilities)).toEqual(['plain', 'secaggplus']);
     // Delta = [1]: m1 = 0.1; v1 = 1e-6 - 0.01 * 1 * sign(1e-6 - 1) = 0.010001; sqrt = 0.10000500
     // step = 0.01 * 0.1 / (0.100005 + 0.001) = 0.00990050; x1 = 0.00990050
     const r = await runRound(s, weights([0]), [{ client: 'a', values: [1] }]);

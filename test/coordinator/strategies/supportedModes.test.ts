@@ -17,16 +17,16 @@ import { modesFor } from '../../../src/modes/index.js';
 /**
  * The catalogue's secure-aggregation table, in one place, derived from each strategy's capabilities by each
  * mode's own rule. Steps linear in the mean delta (FedAvg, FedProx, FedAvgM) run under CKKS, applied by the
- * clients; adaptive server optimizers need the mean in the clear; rules over individual updates and SCAFFOLD's
- * doubled payload need plain mode.
+ * clients; adaptive server optimizers need the mean in the clear, which SecAgg+ gives the coordinator (every
+ * mean-based strategy runs there); rules over individual updates and SCAFFOLD's doubled payload need plain mode.
  */
 const table: [Strategy, string][] = [
-  [new FedAvg({ fit }), 'plain ckks'],
-  [new FedProx({ fit, proximalMu: 0.01 }), 'plain ckks'],
-  [new FedAvgM({ fit }), 'plain ckks'],
-  [new FedAdam({ fit }), 'plain'],
-  [new FedYogi({ fit }), 'plain'],
-  [new FedAdagrad({ fit }), 'plain'],
+  [new FedAvg({ fit }), 'plain ckks secaggplus'],
+  [new FedProx({ fit, proximalMu: 0.01 }), 'plain ckks secaggplus'],
+  [new FedAvgM({ fit }), 'plain ckks secaggplus'],
+  [new FedAdam({ fit }), 'plain secaggplus'],
+  [new FedYogi({ fit }), 'plain secaggplus'],
+  [new FedAdagrad({ fit }), 'plain secaggplus'],
   [new Scaffold({ fit, totalClients: 10 }), 'plain'],
   [new FedMedian({ fit }), 'plain'],
   [new FedTrimmedAvg({ fit }), 'plain'],
