@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { saveLayersModel } from '../client/model/saveModel.js';
 import { buildModel } from '../client/model/buildModel.js';
-import { modelSpecSchema } from '../client/model/modelSpec.js';
+import { modelSpecSchema, specInputs } from '../client/model/modelSpec.js';
 import { writeModelWeights } from '../client/model/modelWeights.js';
 import { RunStore, StoreError } from '../coordinator/store/runStore.js';
 
@@ -20,8 +20,9 @@ export async function runExport(options: { store: string; run: string; round?: n
     }
     const manifest = store.manifest(run.id) as { config?: { model?: unknown; seed?: number } };
     const spec = modelSpecSchema.parse(manifest.config?.model);
-    if (spec.inputs === undefined) throw new StoreError(`run ${run.id}'s manifest does not record model.inputs`);
-    const model = buildModel(spec, spec.inputs, manifest.config?.seed ?? 0);
+    const inputs = specInputs(spec);
+    if (inputs === undefined) throw new StoreError(`run ${run.id}'s manifest does not record model.inputs`);
+    const model = buildModel(spec, inputs, manifest.config?.seed ?? 0);
     writeModelWeights(model, checkpoint.weights);
     const out = resolve(options.out);
     await saveLayersModel(model, out, `cohort-fl (run ${run.id}, round ${checkpoint.round}, sha256 ${checkpoint.modelSha256})`);

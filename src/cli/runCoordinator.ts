@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildModel } from '../client/model/buildModel.js';
+import { specInputs } from '../client/model/modelSpec.js';
 import { readModelWeights } from '../client/model/modelWeights.js';
 import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
 import { experimentConfigSchema, type ExperimentConfig } from './config/experimentConfig.js';
@@ -18,7 +19,8 @@ import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem }
  * the access list from the config file (peers no longer listed are cut off at once).
  */
 export async function runCoordinator(config: ExperimentConfig, print: (line: string) => void, configPath?: string, options: { newRun?: boolean } = {}): Promise<RunResult> {
-  if (config.model.inputs === undefined) {
+  const inputs = specInputs(config.model);
+  if (inputs === undefined) {
     throw new ConfigError('model.inputs is required for `cohort coordinator` (the number of input features): the coordinator never sees the data it would infer it from');
   }
   if (!config.access) {
@@ -32,7 +34,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
   const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger) : undefined;
   if (audit) print(`audit log: ${audit.path}`);
-  const model = buildModel(config.model, config.model.inputs, config.seed);
+  const model = buildModel(config.model, inputs, config.seed);
   const initialWeights = readModelWeights(model);
   model.dispose();
   const dp = privacyOptions(config);
@@ -65,7 +67,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     configHash: manifest.configHash,
     ...(audit ? { audit } : {}),
     ...(tls ? { tls } : {}),
-    ...(config.standardization === 'federated' ? { standardizeFeatures: config.model.inputs } : {}),
+    ...(config.standardization === 'federated' ? { standardizeFeatures: inputs } : {}),
     ...dp.coordinator,
     secureAggregation: config.secureAggregation,
     acceptRisks: config.coordinator.acceptRisks,

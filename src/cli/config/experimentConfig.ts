@@ -4,6 +4,7 @@ import { csvDataConfigSchema } from '../../client/data/index.js';
 import { modelSpecSchema } from '../../client/model/modelSpec.js';
 import { byzantineSpecSchema } from '../../client/byzantine/index.js';
 import { partitionClientCount, partitionSpecSchema } from '../../client/partition/index.js';
+import { checkModelConfig } from './modelConfig.js';
 import { checkScaffoldConfig } from './scaffoldConfig.js';
 import { accessConfigSchema, auditConfigSchema, identityConfigSchema, serverTlsConfigSchema } from './securityConfig.js';
 
@@ -183,6 +184,7 @@ export const experimentConfigSchema = z
       });
     }
     checkScaffoldConfig(c, clientCount, ctx);
+    checkModelConfig(c, ctx);
     if ((c.privacy || c.dpSgd) && c.standardization === 'federated' && !c.coordinator.acceptRisks.includes('feature-moments')) {
       ctx.addIssue({ code: 'custom', path: ['standardization'], message: FEDERATED_STANDARDIZATION_UNDER_DP });
     }

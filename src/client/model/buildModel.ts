@@ -1,11 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ModelSpec } from './modelSpec.js';
+import { buildLayersModel } from './buildLayersModel.js';
+import type { MlpSpec, ModelSpec } from './modelSpec.js';
 
 /**
  * Builds the model a spec describes with seeded initializers, so every process that builds it from the
  * same spec and seed starts from the same weights.
  */
-export function buildModel(spec: ModelSpec, inputs: number, seed: number): tf.Sequential {
+export function buildModel(spec: ModelSpec, inputs: number, seed: number): tf.LayersModel {
+  if (spec.type === 'mlp') return buildMlp(spec, inputs, seed);
+  const model = buildLayersModel(spec, seed);
+  const width = model.inputs[0]!.shape[1];
+  if (width !== inputs) throw new Error(`model.inputShape [${spec.inputShape.join(', ')}] holds ${width} values but the data has ${inputs} features per example`);
+  return model;
+}
+
+function buildMlp(spec: MlpSpec, inputs: number, seed: number): tf.Sequential {
   const model = tf.sequential();
   let layer = 0;
   const init = () => {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { inputWidth, layersModelSpecSchema } from './layerSpec.js';
 
 /** A declarative model for tabular data: an MLP (no hidden layers = logistic/softmax regression). */
-export const modelSpecSchema = z.object({
+export const mlpSpecSchema = z.object({
   type: z.literal('mlp'),
   hidden: z.array(z.number().int().min(1).max(65_536)).max(32).default([]),
   activation: z.enum(['relu', 'tanh', 'sigmoid', 'elu']).default('relu'),
@@ -16,4 +17,14 @@ export const modelSpecSchema = z.object({
   /** Number of input features; filled in from the data when omitted. */
   inputs: z.number().int().min(1).optional(),
 });
+export type MlpSpec = z.infer<typeof mlpSpecSchema>;
+
+/** What `model:` in a config takes: an MLP for tables, or a declarative layers spec (CNNs, residual blocks). */
+export const modelSpecSchema = z.discriminatedUnion('type', [mlpSpecSchema, layersModelSpecSchema]);
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
+
+
+/** The flat input width a spec names: `inputs`, or for a layers spec the product of its input shape; undefined if neither. */
+export function specInputs(spec: ModelSpec): number | undefined {
+  return spec.inputs ?? (spec.type === 'layers' ? inputWidth(spec) : undefined);
+}
