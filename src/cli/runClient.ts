@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { selectBackend } from '../client/backend/index.js';
 import { startClient } from '../client/clientNode.js';
-import { loadCsvData } from '../client/data/index.js';
+import { isImageData, loadSiteData } from '../client/data/siteData.js';
 import { describeRetry } from '../client/node/reconnect.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { publicKeyFromBase64 } from '../crypto/identity.js';
@@ -17,7 +17,7 @@ import { loadIdentity, openAuditTrail, readPem, securityPolicy } from './nodeSec
 export async function runClient(config: ClientConfig, baseDir: string, print: (line: string) => void): Promise<void> {
   await selectBackend({ preference: config.backend, log: print });
   // Raw rows are kept: federated standardization, if the experiment runs it, starts from them.
-  const data = loadCsvData({ ...config.data, standardize: false }, resolve(baseDir));
+  const data = await loadSiteData(config.data, resolve(baseDir), print);
   print(`${config.name}: ${data.meta.trainRows} train / ${data.meta.testRows} test rows, ${data.meta.featureCount} features`);
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { identity, persistent } = loadIdentity(config.identity, baseDir, print);
@@ -32,7 +32,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
         ...(config.tls.key ? { key: readPem(baseDir, config.tls.key)! } : {}),
       }
     : undefined;
-  const { trainer, scaler } = createTabularNode({ model: config.model, data, localStandardization: config.data.standardize, optimizer: config.optimizer, seed: config.seed, datasetFingerprint: data.meta.schemaFingerprint });
+  const { trainer, scaler } = createTabularNode({ model: config.model, data, localStandardization: !isImageData(config.data) && config.data.standardize, optimizer: config.optimizer, seed: config.seed, datasetFingerprint: data.meta.schemaFingerprint });
   const handle = startClient({
     url: config.coordinator,
     name: config.name,

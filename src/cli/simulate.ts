@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
 import { selectBackend, type BackendName } from '../client/backend/index.js';
-import { loadCsvData, type LoadedCsvData } from '../client/data/index.js';
+import { type LoadedCsvData } from '../client/data/index.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { planDpSgd } from '../client/dpSgdPlan.js';
 import { standardizeTrainTest } from '../client/data/index.js';
@@ -10,13 +10,15 @@ import { AccessList } from '../coordinator/accessList.js';
 import { generateIdentity } from '../crypto/identity.js';
 import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
 import { concatTables, trainCentralBaseline, poolData } from './centralBaseline.js';
-import { clientDataConfig, type ExperimentConfig } from './config/experimentConfig.js';
+import { type ExperimentConfig } from './config/experimentConfig.js';
+import { parseConfig } from './config/loadConfig.js';
+import { loadSiteData, siteDataConfigSchema } from '../client/data/siteData.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
 import { attachObservability } from '../coordinator/observability/index.js';
 import { planStoredRun } from './openStore.js';
-import { csvDataConfigSchema, takeRows, trainTestSplit } from '../client/data/index.js';
+import { takeRows, trainTestSplit } from '../client/data/index.js';
 import { describeLabelCounts, labelHistogram, partitionRows } from '../client/partition/index.js';
 import { mixSeed } from '../protocol/seededRng.js';
 import { byzantineClients } from '../client/byzantine/index.js';
@@ -48,10 +50,10 @@ export interface SimulationResult {
 }
 
 /** Virtual clients cut from one dataset by the configured partitioner, each with its own train/test split. */
-function partitionedClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): { name: string; data: LoadedCsvData }[] {
+async function partitionedClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): Promise<{ name: string; data: LoadedCsvData }[]> {
   const spec = config.partition!;
-  const dataConfig = csvDataConfigSchema.parse(config.dataDefaults);
-  const whole = loadCsvData({ ...dataConfig, standardize: false }, baseDir);
+  const dataConfig = parseSiteData('dataDefaults', config.dataDefaults);
+  const whole = await loadSiteData(dataConfig, baseDir, print);
   // Every row is dealt out; each client then holds out its own test rows.
   const table = concatTables([whole.train, whole.test]);
   const parts = partitionRows(spec, table.y, mixSeed(config.seed, PARTITION_STREAM));
@@ -73,6 +75,9 @@ function partitionedClients(config: ExperimentConfig, baseDir: string, print: (l
   });
 }
 
+/** A data config (CSV or images) of the experiment, validated with errors naming `where`. */
+const parseSiteData = (where: string, raw: unknown) => parseConfig(where, raw, siteDataConfigSchema);
+
 /** How long clients get to see the run end before they are stopped; worker threads also report back. */
 const IN_PROCESS_GRACE_MS = 2_000;
 const POOL_GRACE_MS = 10_000;
@@ -80,12 +85,13 @@ const POOL_GRACE_MS = 10_000;
 /** Seed stream for the partitioner, apart from the ones sampling, batches and initialization use. */
 const PARTITION_STREAM = 0x70617274;
 
-function loadClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): { name: string; data: LoadedCsvData }[] {
+async function loadClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): Promise<{ name: string; data: LoadedCsvData }[]> {
   if (config.partition) return partitionedClients(config, baseDir, print);
   const clients = config.clients ?? [];
   if (clients.length === 0) throw new Error('simulate needs a "clients" list (or a "partition") in the experiment config');
   // Raw rows: the experiment's `standardization` decides how they are scaled.
-  const loaded = clients.map((c, i) => ({ name: c.name, data: loadCsvData({ ...clientDataConfig(config, i), standardize: false }, baseDir) }));
+  const loaded: { name: string; data: LoadedCsvData }[] = [];
+  for (const c of clients) loaded.push({ name: c.name, data: await loadSiteData(parseSiteData(`clients.${c.name}.data`, { ...config.dataDefaults, ...c.data }), baseDir, print) });
   const reference = loaded[0]!.data.meta.schemaFingerprint;
   for (const c of loaded) {
     if (c.data.meta.schemaFingerprint !== reference) {
@@ -107,7 +113,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { backend } = await selectBackend({ preference: config.backend, log: print });
 
-  const clients = loadClients(config, baseDir, print);
+  const clients = await loadClients(config, baseDir, print);
   for (const c of config.partition ? [] : clients) {
     const m = c.data.meta;
     print(`client ${c.name}: ${m.trainRows} train / ${m.testRows} test rows, ${m.featureCount} features${m.rowsDropped ? `, ${m.rowsDropped} rows with missing values dropped` : ''}`);
