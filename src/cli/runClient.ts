@@ -6,7 +6,8 @@ import { isImageData, loadSiteData } from '../client/data/siteData.js';
 import { describeRetry } from '../client/node/reconnect.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { publicKeyFromBase64 } from '../crypto/identity.js';
-import { buildModel } from '../client/model/buildModel.js';
+import { buildModelAsync } from '../client/model/buildModel.js';
+import { loadClientModelFile } from './modelDistribution.js';
 import { writeModelWeights } from '../client/model/modelWeights.js';
 import { saveLayersModel } from '../client/model/saveModel.js';
 import type { ClientConfig } from './config/clientConfig.js';
@@ -32,7 +33,10 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
         ...(config.tls.key ? { key: readPem(baseDir, config.tls.key)! } : {}),
       }
     : undefined;
-  const { trainer, scaler } = createTabularNode({ model: config.model, data, localStandardization: !isImageData(config.data) && config.data.standardize, optimizer: config.optimizer, seed: config.seed, datasetFingerprint: data.meta.schemaFingerprint });
+  // A model file comes from the coordinator (or a local copy); the client hashes what it got and checks its pin.
+  const modelFile = config.model.type === 'file' ? await loadClientModelFile(config.model, baseDir, data.meta.featureCount, config.seed, config.security?.modelSha256) : undefined;
+  if (modelFile) print(`model: ${config.model.type === 'file' ? config.model.path : ''}, sha256 ${modelFile.sha256}`);
+  const { trainer, scaler } = createTabularNode({ ...(modelFile ? { prebuilt: modelFile.model, model: { ...config.model, outputs: modelFile.model.outputs[0]!.shape[1]! } } : { model: config.model }), data, localStandardization: !isImageData(config.data) && config.data.standardize, optimizer: config.optimizer, seed: config.seed, datasetFingerprint: data.meta.schemaFingerprint });
   const handle = startClient({
     url: config.coordinator,
     name: config.name,
@@ -62,7 +66,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
     const weights = handle.globalWeights();
     if (weights) {
       const out = resolve(baseDir, config.finalModel?.out ?? `${config.name}-model`);
-      const model = buildModel(config.model, data.meta.featureCount, config.seed);
+      const model = await buildModelAsync(config.model.type === 'file' && modelFile ? { ...config.model, json: modelFile.json } : config.model, data.meta.featureCount, config.seed);
       writeModelWeights(model, weights);
       await saveLayersModel(model, out, `cohort-fl client ${config.name} (${reason})`);
       model.dispose();

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildModel } from '../client/model/buildModel.js';
 import { specInputs } from '../client/model/modelSpec.js';
+import { readModelFile } from '../client/model/modelFile.js';
+import { MODEL_JSON_PATH, serveModelJson } from './modelDistribution.js';
 import { readModelWeights } from '../client/model/modelWeights.js';
 import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
 import { experimentConfigSchema, type ExperimentConfig } from './config/experimentConfig.js';
@@ -19,7 +21,10 @@ import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem }
  * the access list from the config file (peers no longer listed are cut off at once).
  */
 export async function runCoordinator(config: ExperimentConfig, print: (line: string) => void, configPath?: string, options: { newRun?: boolean } = {}): Promise<RunResult> {
-  const inputs = specInputs(config.model);
+  const baseDirOfConfig = configPath ? resolve(configPath, '..') : process.cwd();
+  // A model file gives the initial weights too (its weight files), and its text is served to the clients.
+  const modelFile = config.model.type === 'file' ? await readModelFile(config.model, baseDirOfConfig) : undefined;
+  const inputs = modelFile?.spec.inputs ?? specInputs(config.model);
   if (inputs === undefined) {
     throw new ConfigError('model.inputs is required for `cohort coordinator` (the number of input features): the coordinator never sees the data it would infer it from');
   }
@@ -34,7 +39,8 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
   const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger) : undefined;
   if (audit) print(`audit log: ${audit.path}`);
-  const model = buildModel(config.model, inputs, config.seed);
+  if (modelFile) print(`model: ${modelFile.spec.path}, sha256 ${modelFile.spec.sha256} (clients download it from ${MODEL_JSON_PATH})`);
+  const model = modelFile?.model ?? buildModel(config.model, inputs, config.seed);
   const initialWeights = readModelWeights(model);
   model.dispose();
   const dp = privacyOptions(config);
@@ -76,6 +82,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
       print(formatRound(record, config.rounds));
     },
   });
+  if (modelFile) serveModelJson(coordinator, modelFile.spec.json);
   const observability = attachObservability(coordinator, { metrics: { processMetrics: true }, dashboard: { title: config.name, rounds: config.rounds, privacy: dp.budget } });
   print(`coordinator for "${config.name}" listening on ${coordinator.url}; waiting for ${strategy.minAvailableClients} clients (run ${coordinator.runId})`);
   print(`dashboard: ${coordinator.url}/   metrics: ${coordinator.url}/metrics`);

@@ -3,6 +3,8 @@ import { pino } from 'pino';
 import { selectBackend, type BackendName } from '../client/backend/index.js';
 import { type LoadedCsvData } from '../client/data/index.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
+import { specOutputs } from '../client/model/modelSpec.js';
+import { readModelFile } from '../client/model/modelFile.js';
 import { planDpSgd } from '../client/dpSgdPlan.js';
 import { standardizeTrainTest } from '../client/data/index.js';
 import type { Weights } from '../protocol/tensors.js';
@@ -57,7 +59,7 @@ async function partitionedClients(config: ExperimentConfig, baseDir: string, pri
   // Every row is dealt out; each client then holds out its own test rows.
   const table = concatTables([whole.train, whole.test]);
   const parts = partitionRows(spec, table.y, mixSeed(config.seed, PARTITION_STREAM));
-  const classes = Math.max(2, config.model.outputs);
+  const classes = Math.max(2, specOutputs(config.model));
   const histograms = labelHistogram(table.y, parts, classes);
   return parts.map((rows, i) => {
     const name = `client-${String(i).padStart(String(parts.length - 1).length, '0')}`;
@@ -114,6 +116,12 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const { backend } = await selectBackend({ preference: config.backend, log: print });
 
   const clients = await loadClients(config, baseDir, print);
+  // A model file is read here, by the coordinator, and handed to every client (its text, which each client hashes).
+  const modelFile = config.model.type === 'file' ? await readModelFile(config.model, baseDir) : undefined;
+  if (modelFile) {
+    config = { ...config, model: modelFile.spec };
+    print(`model: ${modelFile.spec.path}, sha256 ${modelFile.spec.sha256}, ${modelFile.model.countParams()} parameters (initial weights from its weight files)`);
+  }
   for (const c of config.partition ? [] : clients) {
     const m = c.data.meta;
     print(`client ${c.name}: ${m.trainRows} train / ${m.testRows} test rows, ${m.featureCount} features${m.rowsDropped ? `, ${m.rowsDropped} rows with missing values dropped` : ''}`);
@@ -129,6 +137,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     localStandardization: false,
     optimizer,
     seed: config.seed,
+    ...(modelFile ? { prebuilt: modelFile.model } : {}),
   });
   const evaluator = evaluatorNode.trainer;
   // The manifest records the model as it ran, with the input width the data gave it.
@@ -226,7 +235,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   let run: RunResult;
   let firstClientModel: Weights | undefined;
   try {
-    host = workers > 0 ? hostInWorkers({ settings, clients: virtualClients, workers, backend, logLevel: config.logLevel }) : hostInProcess(settings, virtualClients, logger);
+    host = workers > 0 ? hostInWorkers({ settings, clients: virtualClients, workers, backend, logLevel: config.logLevel }) : await hostInProcess(settings, virtualClients, logger);
     print(host.description);
     const running = coordinator.run();
     running.catch(() => undefined); // if hosting fails first, the coordinator's own error is moot

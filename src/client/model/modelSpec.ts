@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { inputWidth, layersModelSpecSchema } from './layerSpec.js';
+import { modelFileSpecSchema } from './modelFile.js';
 
 /** A declarative model for tabular data: an MLP (no hidden layers = logistic/softmax regression). */
 export const mlpSpecSchema = z.object({
@@ -19,12 +20,18 @@ export const mlpSpecSchema = z.object({
 });
 export type MlpSpec = z.infer<typeof mlpSpecSchema>;
 
-/** What `model:` in a config takes: an MLP for tables, or a declarative layers spec (CNNs, residual blocks). */
-export const modelSpecSchema = z.discriminatedUnion('type', [mlpSpecSchema, layersModelSpecSchema]);
+/** What `model:` in a config takes: an MLP for tables, a declarative layers spec (CNNs, residual blocks), or a tfjs model.json. */
+export const modelSpecSchema = z.discriminatedUnion('type', [mlpSpecSchema, layersModelSpecSchema, modelFileSpecSchema]);
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
 
 
 /** The flat input width a spec names: `inputs`, or for a layers spec the product of its input shape; undefined if neither. */
 export function specInputs(spec: ModelSpec): number | undefined {
   return spec.inputs ?? (spec.type === 'layers' ? inputWidth(spec) : undefined);
+}
+
+/** The number of outputs (1: sigmoid, k: softmax over k classes); a model file's is known once the file is read. */
+export function specOutputs(spec: ModelSpec): number {
+  if (spec.outputs === undefined) throw new Error(`model file ${spec.type === 'file' ? spec.path : ''} has not been read yet (readModelFile gives its outputs)`);
+  return spec.outputs;
 }
