@@ -31,7 +31,7 @@ export function describeImages(list: ImageList): string {
  * Decodes images in batches of `batchSize`, in list order: at most one batch of pixels is in memory at a time (a
  * site's images need not fit). Each batch is `rows x (height * width * channels)` values and its labels.
  */
-export async function* imageBatches(entries: readonly ImageEntry[], config: ImageDataConfig, batchSize: number): AsyncGenerator<{ x: Float32Array; y: Float32Array; rows: number; files: string[] }> {
+export async function* imageBatches(entries: readonly ImageEntry[], config: ImageDataConfig, batchSize: number): AsyncGenerator<{ x: Float32Array; y: Float32Array; rows: number; files: string[] }, void, undefined> {
   const width = config.height * config.width * config.channels;
   for (let start = 0; start < entries.length; start += batchSize) {
     const batch = entries.slice(start, start + batchSize);
