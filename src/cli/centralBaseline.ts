@@ -1,5 +1,6 @@
 import type { TabularData, TrainTest } from '../client/data/index.js';
 import type { ModelSpec } from '../client/model/modelSpec.js';
+import { buildModelAsync } from '../client/model/buildModel.js';
 import { createTabularTrainer } from '../client/tabularTrainer.js';
 import type { EvaluateOutcome } from '../client/trainer.js';
 
@@ -33,7 +34,8 @@ export async function trainCentralBaseline(options: {
   batchSize: number;
   learningRate: number;
 }): Promise<EvaluateOutcome> {
-  const trainer = createTabularTrainer({ model: options.model, data: options.pooled, optimizer: options.optimizer, seed: options.seed });
+  const prebuilt = options.model.type === 'file' ? await buildModelAsync(options.model, options.pooled.train.featureNames.length, options.seed) : undefined;
+  const trainer = createTabularTrainer({ model: options.model, data: options.pooled, optimizer: options.optimizer, seed: options.seed, ...(prebuilt ? { prebuilt } : {}) });
   await trainer.fit({ round: 1, epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate });
   return trainer.evaluate({ round: 1, batchSize: 1024 });
 }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { saveLayersModel } from '../client/model/saveModel.js';
 import { buildModel } from '../client/model/buildModel.js';
 import { quietCpuBanner } from '../client/backend/quietCpuBanner.js';
-import { modelSpecSchema } from '../client/model/modelSpec.js';
+import { modelSpecSchema, specInputs, specOutputs } from '../client/model/modelSpec.js';
 import { writeModelWeights } from '../client/model/modelWeights.js';
 import { RunStore, StoreError } from '../coordinator/store/runStore.js';
 import { canonicalJson, type JsonValue } from '../crypto/canonicalJson.js';
@@ -38,7 +38,7 @@ export async function runExport(options: { store: string; run: string; round?: n
     const manifest = store.manifest(run.id) as StoredManifest;
     const spec = modelSpecSchema.parse(manifest.config?.model);
     // A simulation's config may leave model.inputs to the data; the first kernel's rows say it.
-    const inputs = spec.inputs ?? checkpoint.weights[0]?.shape[0];
+    const inputs = specInputs(spec) ?? (spec.type === 'mlp' ? checkpoint.weights[0]?.shape[0] : undefined);
     if (inputs === undefined) throw new StoreError(`run ${run.id}'s manifest does not record model.inputs`);
     const standardization = store.standardization(run.id);
     const publicScaling = manifest.config?.standardization === 'public' ? manifest.config.publicScaling : undefined;
@@ -64,7 +64,7 @@ export async function runExport(options: { store: string; run: string; round?: n
       standardization: scaling,
       ...(standardization ? { featureMean: [...standardization[0]!.data], featureStd: [...standardization[1]!.data] } : {}),
       ...(publicScaling ? { publicScaling } : {}),
-      outputs: spec.outputs,
+      outputs: specOutputs(spec),
     });
     print(`wrote ${join(out, 'model.json')}, weights.bin and preprocessing.json: run ${run.id}, round ${checkpoint.round}, model sha256 ${checkpoint.modelSha256}`);
     if (scaling === 'folded') print(`the federation's standardization of ${inputs} features is folded into the first layer: the model takes raw feature values`);

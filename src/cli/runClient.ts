@@ -3,12 +3,17 @@ import { ConfigError } from './config/loadConfig.js';
 import { pino } from 'pino';
 import { selectBackend } from '../client/backend/index.js';
 import { startClient } from '../client/clientNode.js';
-import { describeClipped, fitStandardization, loadCsvData } from '../client/data/index.js';
+import { describeClipped, fitStandardization } from '../client/data/index.js';
 import { writeClientModel } from './modelPackage/clientModel.js';
 import { dataSummary } from '../client/data/dataSummary.js';
+import { isImageData, loadSiteData } from '../client/data/siteData.js';
 import { describeRetry } from '../client/node/reconnect.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
 import { publicKeyFromBase64 } from '../crypto/identity.js';
+import { buildModelAsync } from '../client/model/buildModel.js';
+import { loadClientModelFile } from './modelDistribution.js';
+import { writeModelWeights } from '../client/model/modelWeights.js';
+import { saveLayersModel } from '../client/model/saveModel.js';
 import type { ClientConfig } from './config/clientConfig.js';
 import { exitWhenFlushed } from './exitWhenFlushed.js';
 import { loadIdentity, openAuditTrail, readPem, securityPolicy } from './nodeSecurity.js';
@@ -18,7 +23,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
   await selectBackend({ preference: config.backend, log: print });
   // Raw rows are kept: federated standardization, if the experiment runs it, starts from them. Rows scaled from
   // public ranges stay so: such a node has no feature scaler, so it neither sends moments nor applies another scale.
-  const data = loadCsvData({ ...config.data, standardize: false }, resolve(baseDir));
+  const data = await loadSiteData(config.data, resolve(baseDir), print);
   print(dataSummary(config.name, data.meta));
   const publicScaling = data.meta.publicScaling;
   if (publicScaling) {
@@ -43,7 +48,10 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
         ...(config.tls.key ? { key: readPem(baseDir, config.tls.key)! } : {}),
       }
     : undefined;
-  const { trainer, scaler } = createTabularNode({ model: config.model, data, localStandardization: config.data.standardize, optimizer: config.optimizer, seed: config.seed, datasetFingerprint: data.meta.schemaFingerprint });
+  // A model file comes from the coordinator (or a local copy); the client hashes what it got and checks its pin.
+  const modelFile = config.model.type === 'file' ? await loadClientModelFile(config.model, baseDir, data.meta.featureCount, config.seed, config.security?.modelSha256) : undefined;
+  if (modelFile) print(`model: ${config.model.type === 'file' ? config.model.path : ''}, sha256 ${modelFile.sha256}`);
+  const { trainer, scaler } = createTabularNode({ ...(modelFile ? { prebuilt: modelFile.model, model: { ...config.model, outputs: modelFile.model.outputs[0]!.shape[1]! } } : { model: config.model }), data, localStandardization: !isImageData(config.data) && config.data.standardize, optimizer: config.optimizer, seed: config.seed, datasetFingerprint: data.meta.schemaFingerprint });
   /** The run this node joined and the last round it evaluated: recorded with its final model. */
   const progress = { run: '', round: 0 };
   const handle = startClient({
@@ -51,7 +59,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
     name: config.name,
     trainer,
     ...(publicScaling ? {} : { scaler }),
-    dataSchema: data.meta.schema,
+    ...(data.meta.schema ? { dataSchema: data.meta.schema } : {}),
     logger,
     identity,
     ...(config.coordinatorKey ? { coordinatorKey: publicKeyFromBase64(config.coordinatorKey, 'coordinatorKey') } : {}),
@@ -81,16 +89,27 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
     const weights = handle.globalWeights();
     if (weights) {
       const out = resolve(baseDir, config.finalModel?.out ?? `${config.name}-model`);
-      // The z-score this node trained with is folded in, so the model reads raw rows (`cohort predict`).
-      const own = config.data.standardize ? fitStandardization(data.train) : undefined;
-      const scaling = scaler.applied
-        ? { ...scaler.applied, source: 'federation' as const }
-        : own && { mean: Float32Array.from(own.mean), std: Float32Array.from(own.std, (v, j) => (own.constant[j] ? 0 : v)), source: 'this-site' as const };
-      await writeClientModel({
-        out, spec: config.model, inputs: data.meta.featureCount, seed: config.seed, weights, schema: data.meta.schema,
-        ...(scaling ? { scaling } : {}), ...(config.data.publicScaling ? { publicScaling: config.data.publicScaling } : {}), run: progress.run, round: progress.round, generatedBy: `cohort-fl client ${config.name} (${reason})`,
-      });
-      print(`final model written to ${out} (model.json + weights.bin + preprocessing.json: \`cohort predict --model ${out} --data rows.csv\`)`);
+      const schema = data.meta.schema;
+      if (modelFile || !schema) {
+        // A model file's architecture is the file's, and images have no columns: the weights alone, nothing to fold.
+        const model = await buildModelAsync(config.model.type === 'file' && modelFile ? { ...config.model, json: modelFile.json } : config.model, data.meta.featureCount, config.seed);
+        writeModelWeights(model, weights);
+        await saveLayersModel(model, out, `cohort-fl client ${config.name} (${reason})`);
+        model.dispose();
+        print(`final model written to ${out} (model.json + weights.bin)`);
+      } else {
+        // The z-score this node trained with is folded in, so the model reads raw rows (`cohort predict`).
+        const csv = isImageData(config.data) ? undefined : config.data;
+        const own = csv?.standardize ? fitStandardization(data.train) : undefined;
+        const scaling = scaler.applied
+          ? { ...scaler.applied, source: 'federation' as const }
+          : own && { mean: Float32Array.from(own.mean), std: Float32Array.from(own.std, (v, j) => (own.constant[j] ? 0 : v)), source: 'this-site' as const };
+        await writeClientModel({
+          out, spec: config.model, inputs: data.meta.featureCount, seed: config.seed, weights, schema,
+          ...(scaling ? { scaling } : {}), ...(csv?.publicScaling ? { publicScaling: csv.publicScaling } : {}), run: progress.run, round: progress.round, generatedBy: `cohort-fl client ${config.name} (${reason})`,
+        });
+        print(`final model written to ${out} (model.json + weights.bin + preprocessing.json: \`cohort predict --model ${out} --data rows.csv\`)`);
+      }
     }
   } finally {
     trainer.dispose();

@@ -2,6 +2,9 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { buildModel } from '../client/model/buildModel.js';
 import { quietCpuBanner } from '../client/backend/quietCpuBanner.js';
+import { specInputs } from '../client/model/modelSpec.js';
+import { readModelFile } from '../client/model/modelFile.js';
+import { MODEL_JSON_PATH, serveModelJson } from './modelDistribution.js';
 import { readModelWeights } from '../client/model/modelWeights.js';
 import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
 import { experimentConfigSchema, type ExperimentConfig } from './config/experimentConfig.js';
@@ -21,7 +24,11 @@ import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem }
  * the access list from the config file (peers no longer listed are cut off at once).
  */
 export async function runCoordinator(config: ExperimentConfig, print: (line: string) => void, configPath?: string, options: { newRun?: boolean } = {}): Promise<RunResult> {
-  if (config.model.inputs === undefined) {
+  const baseDirOfConfig = configPath ? resolve(configPath, '..') : process.cwd();
+  // A model file gives the initial weights too (its weight files), and its text is served to the clients.
+  const modelFile = config.model.type === 'file' ? await readModelFile(config.model, baseDirOfConfig) : undefined;
+  const inputs = modelFile?.spec.inputs ?? specInputs(config.model);
+  if (inputs === undefined) {
     throw new ConfigError('model.inputs is required for `cohort coordinator` (the number of input features): the coordinator never sees the data it would infer it from');
   }
   if (!config.access) {
@@ -40,7 +47,8 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger, onAuditFailure) : undefined;
   if (audit) print(`audit log: ${audit.path}${config.audit?.failClosed ? ' (fail-closed: the coordinator stops if an entry cannot be written)' : ''}`);
   quietCpuBanner();
-  const model = buildModel(config.model, config.model.inputs, config.seed);
+  if (modelFile) print(`model: ${modelFile.spec.path}, sha256 ${modelFile.spec.sha256} (clients download it from ${MODEL_JSON_PATH})`);
+  const model = modelFile?.model ?? buildModel(config.model, inputs, config.seed);
   const initialWeights = readModelWeights(model);
   model.dispose();
   const dp = privacyOptions(config);
@@ -74,7 +82,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     configHash: manifest.configHash,
     ...(audit ? { audit } : {}),
     ...(tls ? { tls } : {}),
-    ...(config.standardization === 'federated' ? { standardizeFeatures: config.model.inputs } : {}),
+    ...(config.standardization === 'federated' ? { standardizeFeatures: inputs } : {}),
     ...(config.dataSchema ? { dataSchema: config.dataSchema } : {}),
     ...dp.coordinator,
     secureAggregation: config.secureAggregation,
@@ -98,6 +106,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     print(`error: ${reason}; stopping`);
     coordinator.halt(reason);
   };
+  if (modelFile) serveModelJson(coordinator, modelFile.spec.json);
   print(`coordinator for "${config.name}" listening on ${coordinator.url}; waiting for ${strategy.minAvailableClients} clients (run ${coordinator.runId})`);
   const observability = await startObservability(coordinator, config.observability, baseDir, { title: config.name, rounds: config.rounds, privacy: dp.budget }, print);
   const reload = () => {

@@ -1,9 +1,11 @@
 import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
 import { selectBackend, type BackendName } from '../client/backend/index.js';
-import { loadCsvData, type LoadedCsvData } from '../client/data/index.js';
+import { type LoadedCsvData } from '../client/data/index.js';
 import { dataSummary } from '../client/data/dataSummary.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
+import { specOutputs } from '../client/model/modelSpec.js';
+import { readModelFile } from '../client/model/modelFile.js';
 import { planDpSgd } from '../client/dpSgdPlan.js';
 import { applyPublicScaling, describeClipped, standardizeTrainTest } from '../client/data/index.js';
 import type { Weights } from '../protocol/tensors.js';
@@ -11,14 +13,16 @@ import { AccessList } from '../coordinator/accessList.js';
 import { generateIdentity } from '../crypto/identity.js';
 import { Coordinator, type RunResult } from '../coordinator/coordinator.js';
 import { concatTables, trainCentralBaseline, poolData } from './centralBaseline.js';
-import { clientDataConfig, type ExperimentConfig } from './config/experimentConfig.js';
+import { type ExperimentConfig } from './config/experimentConfig.js';
+import { parseConfig } from './config/loadConfig.js';
+import { loadSiteData, siteDataConfigSchema } from '../client/data/siteData.js';
 import { createStrategy } from './createStrategy.js';
 import { formatRound } from './formatRound.js';
 import { privacyOptions } from './privacyOptions.js';
 import { formatTraffic } from './formatTraffic.js';
 import { startObservability } from './observabilitySetup.js';
 import { planStoredRun } from './openStore.js';
-import { csvDataConfigSchema, takeRows, trainTestSplit } from '../client/data/index.js';
+import { takeRows, trainTestSplit } from '../client/data/index.js';
 import { describeLabelCounts, labelHistogram, partitionRows } from '../client/partition/index.js';
 import { mixSeed } from '../protocol/seededRng.js';
 import { schemaMismatch } from '../protocol/dataSchema.js';
@@ -51,14 +55,14 @@ export interface SimulationResult {
 }
 
 /** Virtual clients cut from one dataset by the configured partitioner, each with its own train/test split. */
-function partitionedClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): { name: string; data: LoadedCsvData }[] {
+async function partitionedClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): Promise<{ name: string; data: LoadedCsvData }[]> {
   const spec = config.partition!;
-  const dataConfig = csvDataConfigSchema.parse(config.dataDefaults);
-  const whole = loadCsvData({ ...dataConfig, standardize: false }, baseDir);
+  const dataConfig = parseSiteData('dataDefaults', config.dataDefaults);
+  const whole = await loadSiteData(dataConfig, baseDir, print);
   // Every row is dealt out; each client then holds out its own test rows.
   const table = concatTables([whole.train, whole.test]);
   const parts = partitionRows(spec, table.y, mixSeed(config.seed, PARTITION_STREAM));
-  const classes = Math.max(2, config.model.outputs);
+  const classes = Math.max(2, specOutputs(config.model));
   const histograms = labelHistogram(table.y, parts, classes);
   return parts.map((rows, i) => {
     const name = `client-${String(i).padStart(String(parts.length - 1).length, '0')}`;
@@ -76,6 +80,9 @@ function partitionedClients(config: ExperimentConfig, baseDir: string, print: (l
   });
 }
 
+/** A data config (CSV or images) of the experiment, validated with errors naming `where`. */
+const parseSiteData = (where: string, raw: unknown) => parseConfig(where, raw, siteDataConfigSchema);
+
 /** How long clients get to see the run end before they are stopped; worker threads also report back. */
 const IN_PROCESS_GRACE_MS = 2_000;
 const POOL_GRACE_MS = 10_000;
@@ -83,8 +90,8 @@ const POOL_GRACE_MS = 10_000;
 /** Seed stream for the partitioner, apart from the ones sampling, batches and initialization use. */
 const PARTITION_STREAM = 0x70617274;
 
-function loadClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): { name: string; data: LoadedCsvData }[] {
-  const raw = loadRawClients(config, baseDir, print);
+async function loadClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): Promise<{ name: string; data: LoadedCsvData }[]> {
+  const raw = await loadRawClients(config, baseDir, print);
   const scaling = config.publicScaling;
   if (config.standardization !== 'public' || !scaling) return raw;
   // Each client scales its own rows from the public ranges, as a hospital's node does; nothing is pooled for it.
@@ -101,16 +108,19 @@ function loadClients(config: ExperimentConfig, baseDir: string, print: (line: st
   });
 }
 
-function loadRawClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): { name: string; data: LoadedCsvData }[] {
+async function loadRawClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): Promise<{ name: string; data: LoadedCsvData }[]> {
   if (config.partition) return partitionedClients(config, baseDir, print);
   const clients = config.clients ?? [];
   if (clients.length === 0) throw new Error('simulate needs a "clients" list (or a "partition") in the experiment config');
   // Raw rows: the experiment's `standardization` decides how they are scaled.
-  const loaded = clients.map((c, i) => ({ name: c.name, data: loadCsvData({ ...clientDataConfig(config, i), standardize: false }, baseDir) }));
+  const loaded: { name: string; data: LoadedCsvData }[] = [];
+  for (const c of clients) loaded.push({ name: c.name, data: await loadSiteData(parseSiteData(`clients.${c.name}.data`, { ...config.dataDefaults, ...c.data }), baseDir, print) });
   // Checked before anything starts (the coordinator would refuse the site at connect time just the same).
   const study = config.dataSchema ?? loaded[0]!.data.meta.schema;
   for (const c of loaded) {
-    const mismatch = schemaMismatch(study, c.data.meta.schema);
+    // Image sites have no named columns: their fingerprint (size and channels) stands for the schema.
+    const site = c.data.meta.schema;
+    const mismatch = study && site ? schemaMismatch(study, site) : c.data.meta.schemaFingerprint !== loaded[0]!.data.meta.schemaFingerprint ? `features [${c.data.train.featureNames.length} values] differ from ${loaded[0]!.name}'s` : undefined;
     if (mismatch) throw new Error(`client ${c.name}: ${mismatch} against ${config.dataSchema ? "the experiment's dataSchema" : `${loaded[0]!.name}'s columns`}: every client must produce the same columns`);
   }
   return loaded;
@@ -128,7 +138,13 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { backend } = await selectBackend({ preference: config.backend, log: print });
 
-  const clients = loadClients(config, baseDir, print);
+  const clients = await loadClients(config, baseDir, print);
+  // A model file is read here, by the coordinator, and handed to every client (its text, which each client hashes).
+  const modelFile = config.model.type === 'file' ? await readModelFile(config.model, baseDir) : undefined;
+  if (modelFile) {
+    config = { ...config, model: modelFile.spec };
+    print(`model: ${modelFile.spec.path}, sha256 ${modelFile.spec.sha256}, ${modelFile.model.countParams()} parameters (initial weights from its weight files)`);
+  }
   for (const c of config.partition ? [] : clients) {
     const m = c.data.meta;
     print(`client ${dataSummary(c.name, m)}`);
@@ -148,6 +164,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     localStandardization: false,
     optimizer,
     seed: config.seed,
+    ...(modelFile ? { prebuilt: modelFile.model } : {}),
   });
   const evaluator = evaluatorNode.trainer;
   // The manifest records the model as it ran, with the input width the data gave it.
@@ -230,7 +247,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
       identity: identities.get(c.name)!,
       data: { train: c.data.train, test: c.data.test },
       datasetFingerprint: c.data.meta.schemaFingerprint,
-      dataSchema: c.data.meta.schema,
+      ...(c.data.meta.schema ? { dataSchema: c.data.meta.schema } : {}),
       byzantine: attackers.has(c.name),
       ...(dpSgd ? { dpSgd } : {}),
     };
@@ -250,7 +267,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   let run: RunResult;
   let firstClientModel: Weights | undefined;
   try {
-    host = workers > 0 ? hostInWorkers({ settings, clients: virtualClients, workers, backend, logLevel: config.logLevel }) : hostInProcess(settings, virtualClients, logger);
+    host = workers > 0 ? hostInWorkers({ settings, clients: virtualClients, workers, backend, logLevel: config.logLevel }) : await hostInProcess(settings, virtualClients, logger);
     print(host.description);
     const running = coordinator.run();
     running.catch(() => undefined); // if hosting fails first, the coordinator's own error is moot

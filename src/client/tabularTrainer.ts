@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { featureCount, standardizeTrainTest, type TabularData, type TrainTest } from './data/index.js';
 import { TabularScaler } from './tabularScaler.js';
 import { buildModel, lossFor } from './model/buildModel.js';
-import type { ModelSpec } from './model/modelSpec.js';
+import { specOutputs, type ModelSpec } from './model/modelSpec.js';
+import type * as tfTypes from '@tensorflow/tfjs';
 import { TfjsTrainer, type LabelledTensors, type TfjsOptimizerName } from './tfjsTrainer.js';
 import type { DpSgdOptions } from './dpSgd.js';
 
@@ -26,6 +27,8 @@ export interface TabularTrainerOptions {
   readonly datasetFingerprint?: string;
   /** Example-level DP-SGD on this node's records (TfjsTrainerOptions.dpSgd). */
   readonly dpSgd?: DpSgdOptions;
+  /** The model, already built (a model file's is built asynchronously: buildModelAsync); default: built from `model`. */
+  readonly prebuilt?: tfTypes.LayersModel;
 }
 
 /** A TfjsTrainer for a declarative MLP on a loaded CSV: what `cohort client` and `cohort simulate` run. */
@@ -35,9 +38,9 @@ export function createTabularTrainer(options: TabularTrainerOptions): TfjsTraine
     throw new Error(`model.inputs is ${options.model.inputs} but the data has ${inputs} features`);
   }
   return new TfjsTrainer({
-    model: buildModel(options.model, inputs, options.seed),
-    train: tabularTensors(options.data.train, options.model.outputs),
-    test: tabularTensors(options.data.test, options.model.outputs),
+    model: options.prebuilt ?? buildModel(options.model, inputs, options.seed),
+    train: tabularTensors(options.data.train, specOutputs(options.model)),
+    test: tabularTensors(options.data.test, specOutputs(options.model)),
     loss: lossFor(options.model),
     accuracy: true,
     optimizer: options.optimizer,
@@ -56,7 +59,7 @@ export function createTabularNode(options: TabularTrainerOptions & { readonly lo
   const initial = options.localStandardization ? standardizeTrainTest(options.data) : options.data;
   const trainer = createTabularTrainer({ ...options, data: initial });
   const scaler = new TabularScaler(options.data, (data) => {
-    trainer.setData(tabularTensors(data.train, options.model.outputs), tabularTensors(data.test, options.model.outputs));
+    trainer.setData(tabularTensors(data.train, specOutputs(options.model)), tabularTensors(data.test, specOutputs(options.model)));
   });
   return { trainer, scaler };
 }

@@ -6,6 +6,7 @@ import { createSeededRng, mixSeed, shuffleInPlace } from '../protocol/seededRng.
 import { specMismatch, specOf, type Weights } from '../protocol/tensors.js';
 import { checkDpSgdModel, checkDpSgdOptions, perExampleLoss, privateGradients, type DpSgdOptions } from './dpSgd.js';
 import { readModelWeights, weightNames, writeModelWeights } from './model/modelWeights.js';
+import { eventLoopYielder } from './eventLoopYield.js';
 import type { CorrectedFitOutcome, EvaluateConfig, EvaluateOutcome, FitConfig, FitOutcome, Trainer, TrainerDescription } from './trainer.js';
 
 export type TfjsLoss = 'binaryCrossentropy' | 'categoricalCrossentropy' | 'meanSquaredError';
@@ -153,6 +154,7 @@ export class TfjsTrainer implements Trainer {
     let lossSum = 0;
     let accuracySum = 0;
     let seen = 0;
+    const pause = eventLoopYielder();
     for (let step = 0; step < steps; step++) {
       if (position >= n) {
         order = shuffleInPlace([...indices], rng);
@@ -172,7 +174,7 @@ export class TfjsTrainer implements Trainer {
       if (this.options.accuracy) accuracySum += (values[1] ?? 0) * rows.length;
       seen += rows.length;
       // Yield so sockets (heartbeats, other clients in a simulation) are served during long rounds.
-      if (step % 16 === 15) await new Promise((r) => setImmediate(r));
+      await pause();
     }
     proximal?.dispose();
     optimizer.dispose();
@@ -245,6 +247,7 @@ export class TfjsTrainer implements Trainer {
     accountant = accountant.step(q, dp.noiseMultiplier, steps);
     this.accountant = accountant;
     const loss = perExampleLoss(this.options.loss);
+    const pause = eventLoopYielder();
     for (let step = 0; step < steps; step++) {
       const rows = poissonSubsample(n, q);
       const [xb, yb] = tf.tidy(() => {
@@ -256,7 +259,7 @@ export class TfjsTrainer implements Trainer {
       yb!.dispose();
       optimizer.applyGradients(gradients);
       tf.dispose(gradients);
-      if (step % 16 === 15) await new Promise((r) => setImmediate(r));
+      await pause();
     }
     const spent = accountant.epsilon(dp.delta, conversion);
     return {
@@ -276,10 +279,23 @@ export class TfjsTrainer implements Trainer {
     const test = this.test;
     if (!test || test.x.shape[0] === 0) throw new Error('this client has no held-out data to evaluate on');
     if (!model.optimizer) model.compile({ optimizer: tf.train.sgd(0), loss: this.options.loss, metrics: this.options.accuracy ? ['accuracy'] : [] });
-    const [loss, accuracy] = scalars(model.evaluate(test.x, test.y, { batchSize: config.batchSize }) as tf.Scalar | tf.Scalar[]);
+    // Batch by batch, yielding between batches: a CNN's test pass can take seconds, and sockets must be served.
+    const n = test.x.shape[0]!;
+    const pause = eventLoopYielder();
+    let lossSum = 0;
+    let accuracySum: number | undefined;
+    for (let start = 0; start < n; start += config.batchSize) {
+      const size = Math.min(config.batchSize, n - start);
+      const [xb, yb] = [test.x.slice(start, size), test.y.slice(start, size)];
+      const [loss, accuracy] = scalars(model.evaluate(xb, yb, { batchSize: size }) as tf.Scalar | tf.Scalar[]);
+      tf.dispose([xb, yb]);
+      lossSum += loss! * size;
+      if (accuracy !== undefined) accuracySum = (accuracySum ?? 0) + accuracy * size;
+      await pause();
+    }
     const metrics: Record<string, number> = {};
-    if (this.options.accuracy && accuracy !== undefined) metrics.accuracy = accuracy;
-    return { numExamples: test.x.shape[0]!, loss: loss!, metrics };
+    if (this.options.accuracy && accuracySum !== undefined) metrics.accuracy = accuracySum / n;
+    return { numExamples: n, loss: lossSum / n, metrics };
   }
 
   /** Replaces the data (same row counts and features), e.g. after federated standardization; frees the old tensors. */

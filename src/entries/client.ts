@@ -25,8 +25,10 @@ export type {
 export { TfjsTrainer, type LabelledTensors, type TfjsLoss, type TfjsOptimizerName, type TfjsTrainerOptions } from '../client/tfjsTrainer.js';
 export { createTabularNode, createTabularTrainer, type TabularTrainerOptions } from '../client/tabularTrainer.js';
 export { TabularScaler } from '../client/tabularScaler.js';
-export { buildModel, lossFor } from '../client/model/buildModel.js';
+export { buildModel, buildModelAsync, lossFor } from '../client/model/buildModel.js';
 export { modelSpecSchema, type ModelSpec } from '../client/model/modelSpec.js';
+export { layersModelSpecSchema, type LayersModelSpec, type LayerSpec } from '../client/model/layerSpec.js';
+export { readModelFile, modelFromJson, checkModelPin, type ModelFileSpec } from '../client/model/modelFile.js';
 export { readModelWeights, writeModelWeights } from '../client/model/modelWeights.js';
 
 // Example-level DP-SGD (Abadi et al. 2016) inside the tfjs trainer
@@ -79,6 +81,8 @@ export {
   type TabularData,
   type TrainTest,
 } from '../client/data/index.js';
+// Image data: PNG, JPEG and DICOM files, by folder per class or manifest.
+export { loadImageData, imageBatches, imageDataConfigSchema, readImage, ImageError, type ImageDataConfig } from '../client/data/images/index.js';
 
 // Identities: the node's own key and the coordinator's, pinned
 export { generateIdentity, identityFromBase64, keyFingerprint, publicKeyFromBase64, type Identity } from '../crypto/identity.js';

@@ -68,7 +68,7 @@ describe('client configs', () => {
     for (const h of ['north', 'central', 'south']) {
       const c = loadConfig(`examples/breast-cancer/distributed/${h}.yaml`, clientConfigSchema);
       expect(c.name).toBe(h);
-      expect(c.data.standardize).toBe(true);
+      expect(c.data).toMatchObject({ standardize: true });
     }
     expect(loadConfig('examples/breast-cancer/distributed/coordinator.yaml', experimentConfigSchema).model.inputs).toBe(30);
   });

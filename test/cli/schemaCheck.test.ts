@@ -30,7 +30,7 @@ describe('the data schema is checked across sites before round 1', () => {
     swapColumns(join(hospitals, 'south.csv'), join(dir, 'south-swapped.csv'), 2, 3);
     addColumn(join(hospitals, 'south.csv'), join(dir, 'south-extra.csv'));
     // The study's schema, pinned in the experiment as the coordinator prints it for the first site.
-    const pinned = dataSchemaYaml(loadCsvData({ path: join(hospitals, 'north.csv'), label: 'target' }).meta.schema);
+    const pinned = dataSchemaYaml(loadCsvData({ path: join(hospitals, 'north.csv'), label: 'target' }).meta.schema!);
     const port = await freePort();
     writeFileSync(
       join(dir, 'coordinator.yaml'),

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/client/backend/index.js';
 import { createTabularNode, createTabularTrainer } from '../../src/client/tabularTrainer.js';
 import { buildModel } from '../../src/client/model/buildModel.js';
-import { modelSpecSchema } from '../../src/client/model/modelSpec.js';
+import { mlpSpecSchema, modelSpecSchema } from '../../src/client/model/modelSpec.js';
 import type { TrainTest } from '../../src/client/data/index.js';
 
 beforeAll(async () => {
@@ -27,7 +27,7 @@ function blobs(rows: number, seed: number, offset = 0, scale = 1): TrainTest {
   return { train: make(rows), test: make(Math.ceil(rows / 2)) };
 }
 
-const spec = modelSpecSchema.parse({ type: 'mlp', hidden: [8], outputs: 1 });
+const spec = mlpSpecSchema.parse({ type: 'mlp', hidden: [8], outputs: 1 });
 
 describe('TfjsTrainer', () => {
   it('learns, reports its counts, and round-trips weights by stable names', async () => {

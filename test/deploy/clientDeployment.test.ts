@@ -20,7 +20,7 @@ describe("the hospital's client deployment (deploy/client)", () => {
     // The data folder and the config are mounted read-only, and the node's data path lies in that folder.
     expect(service.volumes).toContain('/srv/cohort/data:/data:ro');
     expect(service.volumes).toContain('./hospital.yaml:/etc/cohort/hospital.yaml:ro');
-    expect(config.data.path.startsWith('/data/')).toBe(true);
+    expect('path' in config.data && config.data.path.startsWith('/data/')).toBe(true);
     expect(config.tls?.ca?.startsWith('/etc/cohort/tls/')).toBe(true);
     expect(service.volumes).toContain('/srv/cohort/tls:/etc/cohort/tls:ro');
     // What it writes (audit log, final model) goes to the one writable volume; the root filesystem is read-only.

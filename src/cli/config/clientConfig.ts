@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BACKEND_PREFERENCES } from '../../client/backend/index.js';
-import { csvDataConfigSchema } from '../../client/data/index.js';
+import { siteDataConfigSchema } from '../../client/data/siteData.js';
 import { modelSpecSchema } from '../../client/model/modelSpec.js';
 import { auditConfigSchema, clientSecurityConfigSchema, clientTlsConfigSchema, identityConfigSchema } from './securityConfig.js';
 
@@ -15,7 +15,8 @@ export const clientConfigSchema = z.strictObject({
   /** Must describe the same architecture as the coordinator's experiment (checked at hello). */
   model: modelSpecSchema,
   optimizer: z.enum(['sgd', 'adam']).default('adam'),
-  data: csvDataConfigSchema,
+  /** A CSV table, or `type: images` (PNG, JPEG, DICOM: a folder per class or a manifest). */
+  data: siteDataConfigSchema,
   /** This node's identity key file (`cohort keygen`); the coordinator's access list names its public key. */
   identity: identityConfigSchema.optional(),
   /** The coordinator's public key (base64), pinned: the node refuses any other coordinator. */

@@ -6,6 +6,7 @@ import { csvDataConfigSchema, publicScalingSchema } from '../../client/data/inde
 import { modelSpecSchema } from '../../client/model/modelSpec.js';
 import { byzantineSpecSchema } from '../../client/byzantine/index.js';
 import { partitionClientCount, partitionSpecSchema } from '../../client/partition/index.js';
+import { checkModelConfig } from './modelConfig.js';
 import { checkScaffoldConfig } from './scaffoldConfig.js';
 import { accessConfigSchema, auditConfigSchema, identityConfigSchema, observabilityConfigSchema, serverTlsConfigSchema } from './securityConfig.js';
 
@@ -218,6 +219,7 @@ export const experimentConfigSchema = z
     if (c.dataSchema && c.model.inputs !== undefined && encodedWidth(c.dataSchema) !== c.model.inputs) {
       ctx.addIssue({ code: 'custom', path: ['dataSchema'], message: `gives ${encodedWidth(c.dataSchema)} model inputs (numeric columns plus one-hot levels), but model.inputs is ${c.model.inputs}` });
     }
+    checkModelConfig(c, ctx);
     if ((c.privacy || c.dpSgd) && c.standardization === 'federated' && !c.coordinator.acceptRisks.includes('feature-moments')) {
       ctx.addIssue({ code: 'custom', path: ['standardization'], message: FEDERATED_STANDARDIZATION_UNDER_DP });
     }

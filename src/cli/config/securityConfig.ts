@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sha256HexSchema } from '../../client/model/modelFile.js';
 
 /** A node's Ed25519 identity: the secret key file `cohort keygen` wrote (mode 0600). */
 export const identityConfigSchema = z.strictObject({ key: z.string().min(1) });
@@ -59,6 +60,8 @@ export const clientSecurityConfigSchema = z.strictObject({
     .min(1)
     .optional(),
   acceptRisks: z.array(z.enum(['plain-http'])).default([]),
+  /** The SHA-256 of the model.json this hospital agreed to train (`sha256sum model.json`): another model is refused. */
+  modelSha256: sha256HexSchema.optional(),
 });
 
 /**

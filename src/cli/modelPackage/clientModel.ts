@@ -1,5 +1,5 @@
 import { buildModel } from '../../client/model/buildModel.js';
-import type { ModelSpec } from '../../client/model/modelSpec.js';
+import { specOutputs, type ModelSpec } from '../../client/model/modelSpec.js';
 import { writeModelWeights } from '../../client/model/modelWeights.js';
 import { saveLayersModel } from '../../client/model/saveModel.js';
 import { weightsHash } from '../../coordinator/weightsHash.js';
@@ -48,6 +48,6 @@ export async function writeClientModel(m: ClientModel): Promise<void> {
     standardization: m.scaling ? 'folded' : m.publicScaling ? 'public' : 'none',
     ...(m.publicScaling ? { publicScaling: m.publicScaling } : {}),
     ...(m.scaling ? { foldedStatistics: m.scaling.source, featureMean: [...m.scaling.mean], featureStd: [...m.scaling.std] } : {}),
-    outputs: m.spec.outputs,
+    outputs: specOutputs(m.spec),
   });
 }

@@ -23,7 +23,7 @@ export default async function hostSlice(task: SliceTask): Promise<SliceResult> {
   // The named backend alone, not `auto` again nor COHORT_BACKEND: the main thread already resolved both.
   await selectBackend({ preference: task.backend, env: {}, log: () => undefined });
   const logger = pino({ level: task.logLevel }, pino.destination(2));
-  const running = startVirtualClients(task.settings, task.clients, logger);
+  const running = await startVirtualClients(task.settings, task.clients, logger);
   try {
     // A client refused for good ends its part, as in the coordinator's thread; the run goes on without it.
     await Promise.all(running.handles.map((h) => h.done.catch(() => undefined)));

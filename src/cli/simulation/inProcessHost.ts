@@ -3,8 +3,8 @@ import type { ClientHost } from './clientHost.js';
 import { settleClients, startVirtualClients, type FederationSettings, type VirtualClient } from './virtualClients.js';
 
 /** Every virtual client in this thread, beside the coordinator: one tfjs, one core. */
-export function hostInProcess(settings: FederationSettings, clients: readonly VirtualClient[], logger: Logger): ClientHost {
-  const running = startVirtualClients(settings, clients, logger);
+export async function hostInProcess(settings: FederationSettings, clients: readonly VirtualClient[], logger: Logger): Promise<ClientHost> {
+  const running = await startVirtualClients(settings, clients, logger);
   let stopped: Promise<void> | undefined;
   const close = () => (stopped ??= running.stop());
   return {

@@ -8,6 +8,8 @@ import type { TrainTest } from '../../client/data/index.js';
 import type { DpSgdOptions } from '../../client/dpSgd.js';
 import type { ModelSpec } from '../../client/model/modelSpec.js';
 import { createTabularNode } from '../../client/tabularTrainer.js';
+import { buildModelAsync } from '../../client/model/buildModel.js';
+import { checkModelPin, sha256Of } from '../../client/model/modelFile.js';
 import type { TfjsOptimizerName } from '../../client/tfjsTrainer.js';
 
 /**
@@ -54,13 +56,14 @@ export interface RunningClients {
  * Builds each client's tfjs trainer from its rows and connects it to the coordinator. If one cannot be
  * built, the ones already built are freed and the error names the client.
  */
-export function startVirtualClients(settings: FederationSettings, clients: readonly VirtualClient[], logger: Logger): RunningClients {
+export async function startVirtualClients(settings: FederationSettings, clients: readonly VirtualClient[], logger: Logger): Promise<RunningClients> {
   const attack = settings.attack;
   const unarmed = clients.find((c) => c.byzantine && !attack);
   if (unarmed) throw new Error(`client ${unarmed.name} is Byzantine but the experiment names no attack`);
   const nodes: ReturnType<typeof createTabularNode>[] = [];
   for (const c of clients) {
     try {
+      const prebuilt = await modelFileFor(settings, c.data.train.featureNames.length);
       nodes.push(
         createTabularNode({
           model: settings.model,
@@ -70,6 +73,7 @@ export function startVirtualClients(settings: FederationSettings, clients: reado
           seed: settings.seed,
           datasetFingerprint: c.datasetFingerprint,
           ...(c.dpSgd ? { dpSgd: c.dpSgd } : {}),
+          ...(prebuilt ? { prebuilt } : {}),
         }),
       );
     } catch (e) {
@@ -101,6 +105,17 @@ export function startVirtualClients(settings: FederationSettings, clients: reado
       nodes.forEach((n) => n.trainer.dispose());
     },
   };
+}
+
+/**
+ * A model file's architecture, as the coordinator handed it over (the file's text): the client hashes the text it got
+ * itself and refuses it if its policy pins another hash. Undefined for declarative specs, which build synchronously.
+ */
+async function modelFileFor(settings: FederationSettings, inputs: number) {
+  if (settings.model.type !== 'file') return undefined;
+  if (settings.model.json === undefined) throw new Error(`model file ${settings.model.path} was not read by the coordinator`);
+  checkModelPin(sha256Of(settings.model.json), settings.security?.modelSha256, 'this client (security.modelSha256)');
+  return buildModelAsync(settings.model, inputs, settings.seed);
 }
 
 /** Resolves once every client has seen the run end (or been refused), or after `graceMs`, whichever is first. */

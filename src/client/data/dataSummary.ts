@@ -18,7 +18,7 @@ export function dataSummary(name: string, meta: CsvDataMeta): string {
 
 /** Rows per label value, named by the label map's cell texts when it has them ("M=1 52"). */
 function classCounts(meta: CsvDataMeta): string {
-  const transform = meta.schema.label.transform;
+  const transform = meta.schema?.label.transform;
   const names = new Map<string, string[]>();
   if (transform && 'map' in transform) {
     for (const [text, value] of Object.entries(transform.map)) names.set(String(value), [...(names.get(String(value)) ?? []), text]);

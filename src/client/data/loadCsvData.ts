@@ -36,7 +36,7 @@ export interface CsvDataMeta {
   /** SHA-256 over the ordered feature names: equal across clients whose feature vectors line up. */
   readonly schemaFingerprint: string;
   /** Columns, types, levels and label: what the node announces so the coordinator can check it against the study's. */
-  readonly schema: DataSchema;
+  readonly schema?: DataSchema;
 }
 
 export interface LoadedCsvData extends TrainTest {
@@ -105,7 +105,8 @@ export function loadCsvData(input: CsvDataConfigInput, baseDir: string = process
   };
 }
 
-function countLabels(y: Float32Array): Record<string, number> {
+/** Rows per label value, keyed by the value as text, in ascending order. */
+export function countLabels(y: Float32Array): Record<string, number> {
   const counts = new Map<number, number>();
   for (const v of y) counts.set(v, (counts.get(v) ?? 0) + 1);
   return Object.fromEntries([...counts].sort(([a], [b]) => a - b).map(([v, n]) => [String(v), n]));

@@ -1,11 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ModelSpec } from './modelSpec.js';
+import { buildLayersModel } from './buildLayersModel.js';
+import { modelFromJson } from './modelFile.js';
+import { specOutputs, type MlpSpec, type ModelSpec } from './modelSpec.js';
 
 /**
  * Builds the model a spec describes with seeded initializers, so every process that builds it from the
  * same spec and seed starts from the same weights.
  */
-export function buildModel(spec: ModelSpec, inputs: number, seed: number): tf.Sequential {
+export function buildModel(spec: ModelSpec, inputs: number, seed: number): tf.LayersModel {
+  if (spec.type === 'mlp') return buildMlp(spec, inputs, seed);
+  if (spec.type === 'file') throw new Error(`model file ${spec.path} is built asynchronously: use buildModelAsync`);
+  const model = buildLayersModel(spec, seed);
+  const width = model.inputs[0]!.shape[1];
+  if (width !== inputs) throw new Error(`model.inputShape [${spec.inputShape.join(', ')}] holds ${width} values but the data has ${inputs} features per example`);
+  return model;
+}
+
+function buildMlp(spec: MlpSpec, inputs: number, seed: number): tf.Sequential {
   const model = tf.sequential();
   let layer = 0;
   const init = () => {
@@ -41,6 +52,19 @@ export function buildModel(spec: ModelSpec, inputs: number, seed: number): tf.Se
   return model;
 }
 
+/** Any spec's model: a model file's architecture from its text (fresh weights: the coordinator's replace them). */
+export async function buildModelAsync(spec: ModelSpec, inputs: number, seed: number): Promise<tf.LayersModel> {
+  if (spec.type !== 'file') return buildModel(spec, inputs, seed);
+  if (spec.json === undefined) throw new Error(`model file ${spec.path} has not been read yet (readModelFile)`);
+  const model = await modelFromJson(spec.json, spec.path);
+  const width = model.inputs[0]!.shape[1];
+  if (width !== inputs) {
+    model.dispose();
+    throw new Error(`model file ${spec.path} takes ${width} input values but the data has ${inputs} features per example`);
+  }
+  return model;
+}
+
 export function lossFor(spec: ModelSpec): 'binaryCrossentropy' | 'categoricalCrossentropy' {
-  return spec.outputs === 1 ? 'binaryCrossentropy' : 'categoricalCrossentropy';
+  return specOutputs(spec) === 1 ? 'binaryCrossentropy' : 'categoricalCrossentropy';
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { inputWidth, layersModelSpecSchema } from './layerSpec.js';
+import { modelFileSpecSchema } from './modelFile.js';
 
 /** A declarative model for tabular data: an MLP (no hidden layers = logistic/softmax regression). */
-export const modelSpecSchema = z.object({
+export const mlpSpecSchema = z.object({
   type: z.literal('mlp'),
   hidden: z.array(z.number().int().min(1).max(65_536)).max(32).default([]),
   activation: z.enum(['relu', 'tanh', 'sigmoid', 'elu']).default('relu'),
@@ -16,4 +18,20 @@ export const modelSpecSchema = z.object({
   /** Number of input features; filled in from the data when omitted. */
   inputs: z.number().int().min(1).optional(),
 });
+export type MlpSpec = z.infer<typeof mlpSpecSchema>;
+
+/** What `model:` in a config takes: an MLP for tables, a declarative layers spec (CNNs, residual blocks), or a tfjs model.json. */
+export const modelSpecSchema = z.discriminatedUnion('type', [mlpSpecSchema, layersModelSpecSchema, modelFileSpecSchema]);
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
+
+
+/** The flat input width a spec names: `inputs`, or for a layers spec the product of its input shape; undefined if neither. */
+export function specInputs(spec: ModelSpec): number | undefined {
+  return spec.inputs ?? (spec.type === 'layers' ? inputWidth(spec) : undefined);
+}
+
+/** The number of outputs (1: sigmoid, k: softmax over k classes); a model file's is known once the file is read. */
+export function specOutputs(spec: ModelSpec): number {
+  if (spec.outputs === undefined) throw new Error(`model file ${spec.type === 'file' ? spec.path : ''} has not been read yet (readModelFile gives its outputs)`);
+  return spec.outputs;
+}

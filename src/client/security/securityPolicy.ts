@@ -33,6 +33,8 @@ export interface ClientSecurityPolicy {
   /** The study's participants: CKKS dealers, key-box recipients and SecAgg+ members must be on it. Required with mode ckks or secaggplus. */
   readonly roster?: readonly RosterEntry[];
   readonly acceptRisks?: readonly AcceptedRisk[];
+  /** SHA-256 (hex) of the model.json this node accepts to train, when the experiment's model is a file: another is refused. */
+  readonly modelSha256?: string;
 }
 
 /** The policy checked and ready to apply. */

@@ -1,0 +1,18 @@
+/** An image as decoded, before resizing: `height * width * channels` values in [0, 1], row-major, channels last. */
+export interface DecodedImage {
+  readonly height: number;
+  readonly width: number;
+  readonly channels: 1 | 3;
+  readonly pixels: Float32Array;
+}
+
+/** What went wrong with one image file; the message starts with the file's path. */
+export class ImageError extends Error {
+  override readonly name = 'ImageError';
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+  }
+}
