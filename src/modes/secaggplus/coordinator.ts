@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { ClientRegistry } from '../../coordinator/clientRegistry.js';
-import type { EncodedWeights } from '../../coordinator/clientSession.js';
 import { collectTasks } from '../../coordinator/collectTasks.js';
 import { RunError } from '../../coordinator/coordinatorOptions.js';
-import { encodeGlobal } from '../../coordinator/encodeGlobal.js';
-import type { RoundRecord } from '../../coordinator/roundRecord.js';
-import type { RunStore } from '../../coordinator/store/runStore.js';
 import type { FitReport, FitTask, StrategyCapabilities, TaskFailure } from '../../coordinator/strategy.js';
-import { weightsHash } from '../../coordinator/weightsHash.js';
 import { dpEncoding, signedSum } from '../../crypto/secagg/dpEncoding.js';
 import { dequantizeSum } from '../../crypto/secagg/quantize.js';
 import { TASK_EXTRAS } from '../../protocol/taskExtras.js';
-import { specOf, totalParameters, type Weights } from '../../protocol/tensors.js';
+import { specOf, totalParameters } from '../../protocol/tensors.js';
+import { ClearGlobalCoordinator } from '../clearGlobalCoordinator.js';
 import type { CoordinatorMode, FitPhase, ModeContext, ModeDefinition } from '../mode.js';
 import { exchangeKeys, failureOf, stage } from './keyExchange.js';
 import { MaskedSum } from './maskedSum.js';
@@ -33,17 +29,16 @@ function failedPhase(tasks: readonly FitTask[], failures: TaskFailure[], reason:
  * reveal. The coordinator learns the weighted mean of the survivors' updates, never an individual one, and
  * hands it to the strategy exactly as plain mode hands its mean.
  */
-class SecAggPlusCoordinator implements CoordinatorMode {
+class SecAggPlusCoordinator extends ClearGlobalCoordinator implements CoordinatorMode {
   readonly name = 'secaggplus' as const;
   readonly maxUploadBytes: number;
-  private global: Weights;
   private readonly parameters: number;
   private readonly options: SecAggPlusOptions;
   /** Distributed DP: the clip norm every client clips to and the noise multiplier their shares add up to. */
   private readonly dp: { readonly clipNorm: number; readonly noiseMultiplier: number } | undefined;
-  private encoded: { readonly of: Weights; readonly payload: EncodedWeights } | undefined;
 
-  constructor(private readonly context: ModeContext) {
+  constructor(context: ModeContext) {
+    super(context);
     const { privacy } = context;
     if (privacy && typeof privacy.clipNorm !== 'number') {
       throw new RunError('differential privacy with secureAggregation: secaggplus needs a fixed privacy.clipNorm (clients clip to it and add their noise share; adaptive clipping is not implemented in this mode)');
@@ -57,13 +52,6 @@ class SecAggPlusCoordinator implements CoordinatorMode {
     }
     this.parameters = totalParameters(specOf(context.initialWeights));
     this.maxUploadBytes = 4 * this.parameters;
-    this.global = context.strategy.initialize(context.initialWeights);
-  }
-
-  async prepare(): Promise<void> {}
-
-  ready(): boolean {
-    return true;
   }
 
   async fit(round: number, tasks: readonly FitTask[], registry: ClientRegistry, deadlineMs: number): Promise<FitPhase> {
@@ -153,37 +141,6 @@ class SecAggPlusCoordinator implements CoordinatorMode {
     this.global = next.weights;
     return { metrics: next.metrics, ...(noiseShares ? { noiseShares } : {}), measurements: this.dp ? { clipNorm: this.dp.clipNorm } : {} };
   }
-
-  evaluationPayload(): EncodedWeights {
-    if (this.encoded?.of !== this.global) this.encoded = { of: this.global, payload: encodeGlobal(this.global, this.context.chunkBytes) };
-    return this.encoded.payload;
-  }
-
-  /** The coordinator holds the model (the mean of the updates is what it learns). */
-  centralModel(): Weights {
-    return this.global;
-  }
-
-  restore(store: RunStore) {
-    const checkpoint = store.checkpoint(this.context.runId);
-    if (!checkpoint) return undefined;
-    this.global = checkpoint.weights;
-    return { round: checkpoint.round, sha256: checkpoint.modelSha256, strategyState: checkpoint.strategyState };
-  }
-
-  checkpoint(store: RunStore, record: RoundRecord, strategyState: unknown): string {
-    return store.completeRound(this.context.runId, record, this.global, strategyState);
-  }
-
-  stateHash(): string {
-    return weightsHash(this.global);
-  }
-
-  result() {
-    return { weights: this.global };
-  }
-
-  close(): void {}
 }
 
 /** SecAgg+ sums: it runs a strategy that consumes the mean and whose fit tasks carry the model alone. */
