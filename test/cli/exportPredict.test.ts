@@ -17,26 +17,33 @@ function writeRawCsv(file: string, data: TabularData, label: string): void {
   writeFileSync(file, `${[...data.featureNames, label].join(',')}\n${rows.join('\n')}\n`);
 }
 
+/** A 3-hospital breast-cancer simulation with a store in a fresh folder, then `cohort export` of its last round. */
+async function simulateAndExport(name: string, overrides: Record<string, unknown>) {
+  const dir = mkdtempSync(join(tmpdir(), `cohort-${name}-`));
+  const config = experimentConfigSchema.parse({
+    name,
+    seed: 5,
+    rounds: 3,
+    backend: 'cpu',
+    logLevel: 'silent',
+    model: { type: 'mlp', hidden: [8], outputs: 1 },
+    training: { epochs: 1, batchSize: 16, learningRate: 0.01 },
+    strategy: { minFitClients: 3 },
+    dataDefaults: { label: 'target', testFraction: 0.25, seed: 7 },
+    clients: ['north', 'central', 'south'].map((n) => ({ name: n, data: { path: `data/hospitals/${n}.csv` } })),
+    centralBaseline: false,
+    simulation: { workers: 0 },
+    store: { path: join(dir, 'cohort.db') },
+    ...overrides,
+  });
+  const result = await simulate(config, { baseDir, print: () => undefined });
+  const exported = await runCli(['export', '--store', join(dir, 'cohort.db'), '--run', result.run.runId, '--out', join(dir, 'model')]);
+  return { dir, config, result, exported };
+}
+
 describe('cohort export, then cohort predict on raw rows', () => {
   it("gives the accuracy of a client's last federated evaluation on that client's raw test split", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cohort-export-'));
-    const config = experimentConfigSchema.parse({
-      name: 'export-predict',
-      seed: 5,
-      rounds: 3,
-      backend: 'cpu',
-      logLevel: 'silent',
-      model: { type: 'mlp', hidden: [8], outputs: 1 },
-      training: { epochs: 1, batchSize: 16, learningRate: 0.01 },
-      strategy: { minFitClients: 3 },
-      dataDefaults: { label: 'target', testFraction: 0.25, seed: 7 },
-      clients: ['north', 'central', 'south'].map((name) => ({ name, data: { path: `data/hospitals/${name}.csv` } })),
-      centralBaseline: false,
-      simulation: { workers: 0 },
-      store: { path: join(dir, 'cohort.db') },
-    });
-    const result = await simulate(config, { baseDir, print: () => undefined });
-    const exported = await runCli(['export', '--store', join(dir, 'cohort.db'), '--run', result.run.runId, '--out', join(dir, 'model')]);
+    const { dir, config, result, exported } = await simulateAndExport('export-predict', {});
     expect(exported.code).toBe(0);
     // tfjs's "install our node backend" banner is not printed: Cohort says which backend runs itself.
     expect(exported.stderr).not.toMatch(/install our node backend/);
@@ -72,28 +79,13 @@ describe('cohort export, then cohort predict on raw rows', () => {
   });
 
   it('carries public-range scaling beside the weights, and predict applies it to raw rows', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cohort-export-public-'));
-    // The example's public ranges for the 30 breast-cancer features (clipped, so not foldable into the first layer).
     const { publicScaling } = parseYaml(readFileSync(join(baseDir, 'private.yaml'), 'utf8')) as { publicScaling: unknown };
-    const config = experimentConfigSchema.parse({
-      name: 'export-predict-public',
-      seed: 5,
+    const { dir, config, result, exported } = await simulateAndExport('export-predict-public', {
       rounds: 2,
-      backend: 'cpu',
-      logLevel: 'silent',
-      model: { type: 'mlp', hidden: [8], outputs: 1 },
       training: { epochs: 1, batchSize: 16, learningRate: 0.1 },
-      strategy: { minFitClients: 3 },
       standardization: 'public',
       publicScaling,
-      dataDefaults: { label: 'target', testFraction: 0.25, seed: 7 },
-      clients: ['north', 'central', 'south'].map((name) => ({ name, data: { path: `data/hospitals/${name}.csv` } })),
-      centralBaseline: false,
-      simulation: { workers: 0 },
-      store: { path: join(dir, 'cohort.db') },
     });
-    const result = await simulate(config, { baseDir, print: () => undefined });
-    const exported = await runCli(['export', '--store', join(dir, 'cohort.db'), '--run', result.run.runId, '--out', join(dir, 'model')]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stdout).toMatch(/scaled from public ranges/);
     const pre = JSON.parse(readFileSync(join(dir, 'model', 'preprocessing.json'), 'utf8')) as { standardization: string; publicScaling: unknown };
