@@ -10,6 +10,12 @@ function parseWorkers(value: string): 'auto' | number {
   return n;
 }
 
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('give a port number from 0 to 65535');
+  return n;
+}
+
 // Commands load their modules when they run: `cohort keygen` should not wait for TensorFlow.js to load.
 export function buildProgram(): Command {
   const program = new Command('cohort')
@@ -88,6 +94,20 @@ export function buildProgram(): Command {
     .option(...storeOption)
     .option('--json', 'print the whole record (manifest, clients, rounds) as JSON')
     .action(async (run: string, opts: { store: string; json?: boolean }) => (await import('./inspectRuns.js')).runShow(opts.store, run, opts.json ?? false, print));
+
+  program
+    .command('dashboard')
+    .description("serve a stored run's dashboard after its coordinator has exited: read-only, behind an observer token, until Ctrl-C")
+    .argument('[run]', 'run id (a unique prefix is enough)')
+    .option('--latest', "the store's most recent run")
+    .option(...storeOption)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 0)
+    .option('--token-file <file>', "a file holding the observer token (e.g. the experiment's observability.tokenFile); default: a fresh token, printed in the link")
+    .action(async (run: string | undefined, opts: { latest?: boolean; store: string; host: string; port: number; tokenFile?: string }) => {
+      const { runDashboard } = await import('./dashboardCommand.js');
+      await runDashboard({ store: opts.store, ...(run !== undefined ? { run } : {}), latest: opts.latest ?? false, host: opts.host, port: opts.port, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) }, print);
+    });
 
   program
     .command('export')

@@ -131,7 +131,10 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   let rounds = 0;
   try {
     const result = await coordinator.run();
-    print(`run ${coordinator.runId} ended: the dashboard at ${coordinator.url}/ closes with this coordinator; its rounds stay in the store (\`cohort show ${coordinator.runId.slice(0, 8)}\`)`);
+    const id = coordinator.runId.slice(0, 8);
+    const storeFlag = storePath === resolve('cohort.db') ? '' : ` --store ${/\s/.test(storePath) ? JSON.stringify(storePath) : storePath}`;
+    print(`run ${coordinator.runId} ended: the dashboard at ${coordinator.url}/ closes with this coordinator; its rounds stay in the store (\`cohort show ${id}${storeFlag}\`)`);
+    print(`to see this run's dashboard again: npx cohort dashboard ${id}${storeFlag}`);
     rounds = result.history.length;
     return result;
   } finally {

@@ -177,11 +177,18 @@ export class RunStore {
     return sha;
   }
 
-  rounds(id: string): { round: number; attempts: number; modelSha256: string; record: RoundRecord }[] {
+  /** The completed rounds of run `id`, in order, each with its record and when it completed (ISO 8601). */
+  rounds(id: string): { round: number; attempts: number; completedAt: string; modelSha256: string; record: RoundRecord }[] {
     return this.db
-      .prepare('SELECT round, attempts, model_sha256, record FROM rounds WHERE run_id = ? ORDER BY round')
+      .prepare('SELECT round, attempts, completed_at, model_sha256, record FROM rounds WHERE run_id = ? ORDER BY round')
       .all(id)
-      .map((r) => ({ round: Number(r.round), attempts: Number(r.attempts), modelSha256: String(r.model_sha256), record: JSON.parse(String(r.record)) as RoundRecord }));
+      .map((r) => ({
+        round: Number(r.round),
+        attempts: Number(r.attempts),
+        completedAt: String(r.completed_at),
+        modelSha256: String(r.model_sha256),
+        record: JSON.parse(String(r.record)) as RoundRecord,
+      }));
   }
 
   /** The checkpoint after `round` (default: the latest), with its hash checked. */
