@@ -1,7 +1,11 @@
-// cohort-fl: what a newcomer needs to run a coordinator, plug a training loop into a client, and train with tfjs.
-// Everything else is under the subpaths: cohort-fl/coordinator (strategies, aggregators, store, dashboard, access),
-// cohort-fl/client (trainers, models, backends, data), cohort-fl/privacy (accounting, noise, clipping) and
-// cohort-fl/simulation (in-process federations, partitioners, Byzantine clients).
+/**
+ * cohort-fl: what a newcomer needs to run a coordinator, plug a training loop into a client, and train with tfjs.
+ * Everything else is under the subpaths: cohort-fl/coordinator (strategies, aggregators, store, dashboard, access),
+ * cohort-fl/client (trainers, models, backends, data), cohort-fl/privacy (accounting, noise, clipping) and
+ * cohort-fl/simulation (in-process federations, partitioners, Byzantine clients).
+ *
+ * @module cohort-fl
+ */
 import './entries/requireSupportedNode.js';
 
 export { Coordinator } from './coordinator/coordinator.js';

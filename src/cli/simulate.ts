@@ -33,6 +33,7 @@ import { hostInProcess } from './simulation/inProcessHost.js';
 import type { FederationSettings, VirtualClient } from './simulation/virtualClients.js';
 import { resolveWorkerCount } from './simulation/workerCount.js';
 
+/** Where a simulation reads its data from and where it prints. */
 export interface SimulationOptions {
   /** Relative data paths resolve against this folder (the config file's). Default: the working directory. */
   readonly baseDir?: string;
@@ -40,13 +41,17 @@ export interface SimulationOptions {
   readonly print?: (line: string) => void;
 }
 
+/** What a simulation ends with: the run and its accuracies, federated and central. */
 export interface SimulationResult {
+  /** The coordinator's result: final model, round history. */
   readonly run: RunResult;
+  /** The tfjs backend the clients trained on. */
   readonly backend: BackendName;
   /** The final global model on the pooled test rows of every client. */
   readonly pooledAccuracy: number | undefined;
   /** Unweighted mean of the clients' own test accuracies in the last round (FLamby's "per-client" figure). */
   readonly meanClientAccuracy: number | undefined;
+  /** Each client's accuracy on its own test split in the last round. */
   readonly perClientAccuracy: Readonly<Record<string, number>>;
   /** The same model trained centrally on the pooled training rows, tested on the pooled test rows. */
   readonly centralAccuracy: number | undefined;

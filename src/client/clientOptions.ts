@@ -8,11 +8,13 @@ import type { Retry } from './node/reconnect.js';
 import type { ClientSecurityPolicy } from './security/securityPolicy.js';
 import type { Trainer } from './trainer.js';
 
+/** How a client node connects, what it trains with, and what it accepts from the coordinator. */
 export interface ClientOptions {
   /** The coordinator's address, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   /** This node's name as the coordinator lists it. */
   readonly name: string;
+  /** The training code: a TfjsTrainer or any `Trainer`. */
   readonly trainer: Trainer;
   /** Needed only for experiments with federated standardization. */
   readonly scaler?: FeatureScaler;
@@ -41,7 +43,11 @@ export interface ClientOptions {
    */
   readonly security?: ClientSecurityPolicy;
   /** Records what this node sent (payload hashes, rounds, signatures): the hospital's own audit log. */
-  readonly audit?: { append(type: string, data: Readonly<Record<string, unknown>>): void };
+  readonly audit?: {
+    /** Appends one entry: its type and JSON data. */
+    append(type: string, data: Readonly<Record<string, unknown>>): void;
+  };
+  /** A pino logger (default: warnings and errors to stderr). */
   readonly logger?: Logger;
   /**
    * Reconnection backoff, for every transient failure (no coordinator yet, a lost connection, a refusal for
@@ -49,7 +55,9 @@ export interface ClientOptions {
    * A busy coordinator's advised delay is waited out in full. The node retries forever.
    */
   readonly reconnectDelayMs?: number;
+  /** The cap on the reconnection delay (default 30 s). */
   readonly reconnectDelayMaxMs?: number;
+  /** Chunk size and stream timeouts of weight transfers. */
   readonly transfer?: Partial<PeerOptions>;
   /**
    * Worker threads that encrypt and decrypt under CKKS, each holding the run's key in its own SEAL instance;
@@ -61,6 +69,7 @@ export interface ClientOptions {
   readonly onEvent?: (event: ClientEvent) => void;
 }
 
+/** What a client node reports as it runs, by `type`. */
 export type ClientEvent =
   | { readonly type: 'connected' }
   | { readonly type: 'welcome'; readonly runId: string; readonly clientId: string }
@@ -77,10 +86,12 @@ export type ClientEvent =
   | { readonly type: 'standardized'; readonly features: number }
   | { readonly type: 'local-privacy'; readonly round: number; readonly epsilon: number; readonly delta: number };
 
+/** A running client node. */
 export interface ClientHandle {
   /** Resolves when the coordinator ends the run; rejects if it refuses this client for good. */
   readonly done: Promise<string>;
   /** The last global model this node received (decrypted, in CKKS mode): the final model once the run ends. */
   globalWeights(): Weights | undefined;
+  /** Disconnects and stops the node; `done` then settles. */
   stop(): Promise<void>;
 }

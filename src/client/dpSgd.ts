@@ -25,6 +25,7 @@ export interface DpSgdOptions {
   readonly delta: number;
   /** A record-level budget: the trainer refuses (throws before training) a round that would take epsilon past it. */
   readonly targetEpsilon?: number;
+  /** How RDP converts to (epsilon, delta) (default `improved`). */
   readonly conversion?: RdpConversion;
   /** A stored accountant state to continue from (a restarted node): `TfjsTrainer.dpSgdState`'s value. */
   readonly accountantState?: unknown;
@@ -51,12 +52,17 @@ export function checkDpSgdModel(model: tf.LayersModel): void {
   if (mixing) throw new Error(`DP-SGD cannot train layer ${mixing.name} (batch normalization mixes the examples of a batch, so one record's influence is not bounded by the clip norm)`);
 }
 
+/** One DP-SGD step's inputs: the model, the batch, the clip norm and the noise. */
 export interface PrivateGradientInput {
+  /** The model whose trainable weights get gradients. */
   readonly model: tf.LayersModel;
+  /** The loss, one value per example. */
   readonly loss: PerExampleLoss;
   /** The drawn batch: rows of x and y (first axis), possibly none. */
   readonly x: tf.Tensor;
+  /** The batch's labels. */
   readonly y: tf.Tensor;
+  /** C: each example's gradient is clipped to this L2 norm. */
   readonly clipNorm: number;
   /** z; 0 gives the noise-free clipped mean (tests, clipping-only ablations), which is not private. */
   readonly noiseMultiplier: number;
@@ -64,6 +70,7 @@ export interface PrivateGradientInput {
   readonly denominator: number;
 }
 
+/** One DP-SGD step's gradients, and the per-example norms that went into them. */
 export interface PrivateGradients {
   /** (sum of clipped per-example gradients + noise) / L, by variable name: what `optimizer.applyGradients` takes. */
   readonly gradients: tf.NamedTensorMap;

@@ -4,25 +4,33 @@ import type { DpSgdOptions } from './dpSgd.js';
 
 /** A hospital's DP-SGD request: the clip norm and delta, and either the noise or the epsilon the whole run may spend. */
 export interface DpSgdRequest {
+  /** C, the per-example clip norm. */
   readonly clipNorm: number;
+  /** The delta epsilon is reported at. */
   readonly delta: number;
   /** z, used as given; the run's epsilon is then whatever the accountant finds. */
   readonly noiseMultiplier?: number;
   /** The record-level epsilon the whole run may spend: z is the smallest that keeps every planned step within it. */
   readonly epsilon?: number;
+  /** How RDP converts to (epsilon, delta) (default `improved`). */
   readonly conversion?: RdpConversion;
 }
 
 /** What the node will run: its records, the round's batch and steps, and the rounds planned. */
 export interface DpSgdRun {
+  /** n, this node's training records. */
   readonly trainRows: number;
+  /** The expected batch size (q n). */
   readonly batchSize: number;
+  /** Rounds the run plans. */
   readonly rounds: number;
   /** Optimizer steps per round: FitConfig.maxSteps, or epochs x ceil(n / batch) as the trainer counts them. */
   readonly stepsPerRound: number;
 }
 
+/** The DP-SGD settings a run needs, with the sampling rate and step count they assume. */
 export interface DpSgdPlan {
+  /** What TfjsTrainer takes as `dpSgd`. */
   readonly options: DpSgdOptions;
   /** q = batch / n, each step's Poisson rate. */
   readonly sampleRate: number;

@@ -19,11 +19,17 @@ export function tabularTensors(data: TabularData, outputs: number): LabelledTens
   return { x, y: tf.tidy(() => tf.oneHot(tf.tensor1d(data.y, 'int32'), outputs).toFloat()) };
 }
 
+/** A model spec and a site's table: what createTabularTrainer builds a TfjsTrainer from. */
 export interface TabularTrainerOptions {
+  /** The model to build (MLP or layers spec). */
   readonly model: ModelSpec;
+  /** This site's train and test rows. */
   readonly data: TrainTest;
+  /** The local optimizer. */
   readonly optimizer: TfjsOptimizerName;
+  /** Seeds the initial weights and the batch order. */
   readonly seed: number;
+  /** The data schema's fingerprint, announced to the coordinator. */
   readonly datasetFingerprint?: string;
   /** Example-level DP-SGD on this node's records (TfjsTrainerOptions.dpSgd). */
   readonly dpSgd?: DpSgdOptions;

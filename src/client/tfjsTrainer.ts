@@ -9,21 +9,32 @@ import { readModelWeights, weightNames, writeModelWeights } from './model/modelW
 import { eventLoopYielder } from './eventLoopYield.js';
 import type { CorrectedFitOutcome, EvaluateConfig, EvaluateOutcome, FitConfig, FitOutcome, Trainer, TrainerDescription } from './trainer.js';
 
+/** Losses TfjsTrainer compiles with: binary or categorical cross-entropy, or mean squared error. */
 export type TfjsLoss = 'binaryCrossentropy' | 'categoricalCrossentropy' | 'meanSquaredError';
+/** Built-in optimizers: plain SGD or Adam. */
 export type TfjsOptimizerName = 'sgd' | 'adam';
 
+/** Features and labels, one row per example. */
 export interface LabelledTensors {
+  /** Features: [rows, ...input shape]. */
   readonly x: tf.Tensor;
+  /** Labels: [rows, outputs]. */
   readonly y: tf.Tensor;
 }
 
+/** The model, its data and how to train it. */
 export interface TfjsTrainerOptions {
+  /** The model; its weights are what the federation trains. */
   readonly model: tf.LayersModel;
+  /** This site's training rows. */
   readonly train: LabelledTensors;
+  /** This site's held-out rows (without them, `evaluate` throws saying so). */
   readonly test?: LabelledTensors;
+  /** The training loss. */
   readonly loss: TfjsLoss;
   /** Reported as `accuracy` in fit and evaluate metrics when true (classification). */
   readonly accuracy?: boolean;
+  /** `sgd` (default), `adam`, or a factory taking the round's learning rate. */
   readonly optimizer?: TfjsOptimizerName | ((learningRate: number) => tf.Optimizer);
   /** Reported in hello for the run's manifest (a schema hash, never data). */
   readonly datasetFingerprint?: string;

@@ -1,15 +1,20 @@
 import { timingSafeEqual } from 'node:crypto';
 import { keyFingerprint } from '../crypto/identity.js';
 
+/** What an allowed peer may do: train (`client`), watch (`observer`) or administer (`admin`). */
 export type Role = 'client' | 'observer' | 'admin';
 
+/** One entry of the coordinator's access list. */
 export interface AllowedPeer {
+  /** The name the peer authenticates with. */
   readonly name: string;
+  /** Its Ed25519 public key (32 bytes). */
   readonly publicKey: Uint8Array;
   /** client: trains and evaluates; observer: may watch, gets no tasks; admin: may also revoke. */
   readonly role: Role;
 }
 
+/** Whether a peer may join: its entry, or the reason it may not. */
 export type AccessDecision = { readonly ok: true; readonly peer: AllowedPeer } | { readonly ok: false; readonly reason: string };
 
 /**
@@ -19,14 +24,21 @@ export type AccessDecision = { readonly ok: true; readonly peer: AllowedPeer } |
 export class AccessList {
   private entries: readonly AllowedPeer[];
 
-  constructor(readonly mode: 'open' | 'allowlist', entries: readonly AllowedPeer[] = []) {
+  /** A list in `mode` holding `entries` (ignored when open); `AccessList.open()` and `AccessList.of()` say it shorter. */
+  constructor(
+    /** `open` admits any peer that proves a key; `allowlist` only the listed ones. */
+    readonly mode: 'open' | 'allowlist',
+    entries: readonly AllowedPeer[] = [],
+  ) {
     this.entries = [...entries];
   }
 
+  /** A list that admits any peer that proves its key (each still signs its uploads). */
   static open(): AccessList {
     return new AccessList('open');
   }
 
+  /** An allowlist of these peers; throws when a name is listed twice. */
   static of(entries: readonly AllowedPeer[]): AccessList {
     const names = new Set<string>();
     for (const e of entries) {
@@ -36,10 +48,12 @@ export class AccessList {
     return new AccessList('allowlist', entries);
   }
 
+  /** The peers listed now. */
   get peers(): readonly AllowedPeer[] {
     return this.entries;
   }
 
+  /** Whether `name` with `publicKey` may join; keys are compared in constant time. */
   decide(name: string, publicKey: Uint8Array): AccessDecision {
     if (this.mode === 'open') return { ok: true, peer: { name, publicKey, role: 'client' } };
     const entry = this.entries.find((e) => e.name === name);
@@ -59,6 +73,7 @@ export class AccessList {
     return lost;
   }
 
+  /** Removes `name` from the list; false when it was not listed. */
   revoke(name: string): boolean {
     const before = this.entries.length;
     this.entries = this.entries.filter((e) => e.name !== name);

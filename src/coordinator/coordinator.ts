@@ -29,6 +29,7 @@ export { RunError, type CoordinatorOptions, type PrivacyOptions, type RunResult 
  * run itself (waiting for clients, federated standardization, then the rounds; see round/driver.ts).
  */
 export class Coordinator extends EventEmitter<CoordinatorEventMap> {
+  /** The run's id (fresh, or the stored run's when resuming). */
   readonly runId: string;
   private readonly server: CoordinatorServer;
   private readonly log: Logger;
@@ -37,6 +38,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   private address: string | undefined;
   private readonly access: AccessList;
   private readonly audit: AuditTrail;
+  /** The coordinator's Ed25519 identity: clients pin its public key. */
   readonly identity: Identity;
 
   private readonly options: CoordinatorOptions;
@@ -100,6 +102,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     return coordinator;
   }
 
+  /** The URL clients connect to (`http://` or `https://`, host and port); throws before the coordinator listens. */
   get url(): string {
     if (!this.address) throw new RunError('the coordinator is not listening');
     return this.address;
@@ -251,6 +254,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     return { weights: result.standardization, encoded: encodeGlobal(result.standardization, this.transfer.chunkBytes) };
   }
 
+  /** Stops serving: closes every connection and the HTTP server. */
   async close(): Promise<void> {
     await this.server.close();
   }

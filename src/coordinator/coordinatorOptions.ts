@@ -13,10 +13,15 @@ import type { TlsOptions } from './server.js';
 import type { RunStore } from './store/runStore.js';
 import type { Strategy } from './strategy.js';
 
+/** How a coordinator runs a federation: the strategy and model, rounds, address, deadlines, security, privacy and store. */
 export interface CoordinatorOptions {
+  /** Who trains each round and how updates become the next global model. */
   readonly strategy: Strategy;
+  /** The model of round 1 (named float32 tensors). */
   readonly initialWeights: Weights;
+  /** Rounds to run. */
   readonly rounds: number;
+  /** Address to listen on (default 127.0.0.1). */
   readonly host?: string;
   /** 0 picks a free port (see `url` after start). */
   readonly port?: number;
@@ -26,9 +31,13 @@ export interface CoordinatorOptions {
   readonly waitForClientsMs?: number;
   /** A round with too few results is retried this many times before the run fails. */
   readonly maxRoundRetries?: number;
+  /** Seeds cohort sampling (default 0): the same seed samples the same cohorts. */
   readonly seed?: number;
+  /** The run's id (default: a fresh UUID); set it to continue a stored run. */
   readonly runId?: string;
+  /** A pino logger (default: warnings and errors to stderr). */
   readonly logger?: Logger;
+  /** Chunk size and stream timeouts of weight transfers. */
   readonly transfer?: Partial<PeerOptions>;
   /** A connection that has not authenticated within this time is refused (default 5 s: one round trip and a signature). */
   readonly helloTimeoutMs?: number;
@@ -69,9 +78,11 @@ export interface CoordinatorOptions {
    * the store's last completed round: same run id, checkpointed model, strategy state and standardization.
    */
   readonly store?: RunStore;
+  /** Continue the store's run `runId` from its last completed round. */
   readonly resume?: boolean;
   /** Stored with a new run: what produced it (config, seeds, versions). */
   readonly manifest?: unknown;
+  /** The experiment's name, stored with a new run. */
   readonly experimentName?: string;
   /**
    * `ckks`: clients upload their weighted models under CKKS homomorphic encryption with a key dealt among
@@ -101,6 +112,7 @@ export interface CoordinatorOptions {
   readonly privacy?: PrivacyOptions;
   /** @deprecated `privacy.clipNorm` says the same (under CKKS, the C clients clip to before adding their noise share). */
   readonly privacyClipNorm?: number | AdaptiveClipping;
+  /** Hash of the experiment's configuration, stored with a new run (a resume checks it). */
   readonly configHash?: string;
   /** Called after each completed round: progress lines, dashboards, stores. */
   readonly onRound?: (record: RoundRecord) => void;
@@ -110,9 +122,11 @@ export interface CoordinatorOptions {
 export interface PrivacyOptions {
   /** z: the noise on each round's sum has standard deviation z C. */
   readonly noiseMultiplier: number;
+  /** The delta of the (epsilon, delta) guarantee. */
   readonly delta: number;
   /** The run stops before a round that could take epsilon past this, in the worst case the round can end in. */
   readonly targetEpsilon?: number;
+  /** How RDP converts to (epsilon, delta) (default `improved`). */
   readonly conversion?: RdpConversion;
   /** C, fixed or adaptive (Andrew et al. 2021): set, it makes the coordinator set up clipping and noise itself. */
   readonly clipNorm?: number | AdaptiveClipping;
@@ -123,9 +137,13 @@ export interface PrivacyOptions {
   readonly colluders?: number;
 }
 
+/** What a finished run gives back. */
 export interface RunResult {
+  /** The run's id (the store's key). */
   readonly runId: string;
+  /** The final global model (empty under CKKS: see {@link RunResult.encryptedModel}; the clients hold the model, {@link ClientHandle.globalWeights}). */
   readonly weights: Weights;
+  /** Every completed round, in order. */
   readonly history: readonly RoundRecord[];
   /** The federation-wide feature mean and std, when the run standardized features. */
   readonly standardization?: Weights;
@@ -135,6 +153,8 @@ export interface RunResult {
   readonly encryptedModel?: { readonly sha256: string; readonly totalWeight: number; readonly bytes: number };
 }
 
+/** The run cannot start or go on: a refused configuration, too few clients, a halt. The message says which. */
 export class RunError extends Error {
+  /** Always `RunError`. */
   override readonly name = 'RunError';
 }

@@ -1,18 +1,26 @@
 import type { EvaluationSummary, FailureReason, Metrics } from './strategy.js';
 
+/** One client's task in a round: its counts and metrics, or why it failed. */
 export interface ClientOutcome {
+  /** The client's name. */
   readonly client: string;
+  /** Examples it trained or evaluated on. */
   readonly numExamples?: number;
+  /** Its loss (evaluation tasks). */
   readonly loss?: number;
+  /** Its metrics. */
   readonly metrics?: Metrics;
+  /** Set when the task did not count. */
   readonly failure?: { readonly reason: FailureReason; readonly detail: string };
 }
 
 /** Everything a completed round leaves behind, for progress lines, the history and later the store. */
 export interface RoundRecord {
+  /** The round number, from 1. */
   readonly round: number;
   /** Attempts this round took (1 unless it failed and was retried). */
   readonly attempts: number;
+  /** The fit phase: who was asked, each outcome, the aggregated metrics and timings. */
   readonly fit: {
     readonly selected: number;
     readonly outcomes: readonly ClientOutcome[];
@@ -24,10 +32,12 @@ export interface RoundRecord {
      */
     readonly timing?: { readonly trainingMs: number; readonly aggregationMs: number; readonly transferMs: number };
   };
+  /** The federated evaluation, when clients evaluated. */
   readonly evaluate?: EvaluationSummary & {
     readonly outcomes: readonly ClientOutcome[];
     readonly durationMs: number;
   };
+  /** The coordinator's central evaluation, when the strategy has one. */
   readonly central?: EvaluationSummary;
   /** Differential privacy spent so far (client-level, RDP accountant), when the run is private. */
   readonly privacy?: {
@@ -51,5 +61,6 @@ export interface RoundRecord {
     readonly clipped?: number;
     readonly clipNorm?: number;
   };
+  /** The whole round (ms). */
   readonly durationMs: number;
 }

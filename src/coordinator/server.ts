@@ -28,9 +28,13 @@ import type { CoordinatorEventMap } from './coordinatorEvents.js';
 
 /** HTTPS/WSS: certificate and key in PEM; `ca` and `requestClientCert` turn on mutual TLS. */
 export interface TlsOptions {
+  /** The server certificate (PEM). */
   readonly cert: string | Buffer;
+  /** Its private key (PEM). */
   readonly key: string | Buffer;
+  /** The CA that signed the clients' certificates (mutual TLS). */
   readonly ca?: string | Buffer;
+  /** Require a client certificate signed by `ca`. */
   readonly requestClientCert?: boolean;
 }
 

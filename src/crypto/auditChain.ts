@@ -2,14 +2,18 @@ import { AUDIT_GENESIS_PREV } from './auditEntry.js';
 import type { AuditLine } from './auditLines.js';
 import { auditKeyFingerprint } from './auditSigner.js';
 
+/** What is wrong with an audit log at a place: an entry edited, removed, inserted or reordered, a bad or foreign signature, a malformed line. */
 export type AuditProblemKind = 'edited' | 'removed' | 'inserted' | 'reordered' | 'bad-signature' | 'malformed' | 'wrong-signer';
 
+/** One problem verification found, where it is, and what it means. */
 export interface AuditProblem {
   /** 1-based line in the file; for 'removed', the line just after the gap. */
   readonly line: number;
   /** The entry's seq as written; for 'removed', the first missing seq. */
   readonly seq?: number;
+  /** What is wrong. */
   readonly kind: AuditProblemKind;
+  /** The problem in words. */
   readonly message: string;
 }
 

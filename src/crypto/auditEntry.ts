@@ -27,8 +27,11 @@ export interface AuditEntryBody {
   readonly signer: string;
 }
 
+/** One signed, chained entry of an audit log, as written. */
 export interface AuditEntry extends AuditEntryBody {
+  /** Hex SHA-256 of the entry's body (which holds the previous entry's hash). */
   readonly hash: string;
+  /** Base64 Ed25519 signature of `hash` by the log's signer. */
   readonly sig: string;
 }
 

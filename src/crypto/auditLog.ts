@@ -14,6 +14,7 @@ import { auditKeyFingerprint, ed25519Verify, type AuditSigner, type AuditVerify 
 import { isPlainObject, type JsonObject } from './canonicalJson.js';
 import { verifyAuditText } from './verifyAuditLog.js';
 
+/** The clock, the signature check and the durability of an audit log. */
 export interface AuditLogOptions {
   /** Clock for entry times; `() => new Date()` by default. */
   readonly now?: () => Date;
@@ -47,6 +48,7 @@ export class AuditLog {
   #failure: string | null = null;
 
   private constructor(
+    /** The log file. */
     readonly path: string,
     private readonly signer: AuditSigner,
     fd: number,
@@ -129,6 +131,7 @@ export class AuditLog {
     return JSON.parse(line) as AuditEntry;
   }
 
+  /** Closes the file; later appends throw. */
   close(): void {
     if (this.#fd === null) return;
     const fd = this.#fd;

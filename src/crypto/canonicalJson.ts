@@ -1,3 +1,15 @@
+/** A JSON scalar. */
+export type JsonPrimitive = null | boolean | number | string;
+/** Any JSON value. */
+export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
+/** A JSON object. */
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+// A high surrogate not followed by a low one, or a low one not preceded by a high one (not I-JSON, RFC 7493).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
  * Deterministic JSON for hashing and signing: the same value always gives the same bytes.
  *
@@ -9,15 +21,6 @@
  * way JSON.stringify would (undefined dropped, NaN written as null), because a signature over bytes that
  * differ from the caller's value would not verify after a round trip.
  */
-export type JsonPrimitive = null | boolean | number | string;
-export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
-export interface JsonObject {
-  [key: string]: JsonValue;
-}
-
-// A high surrogate not followed by a low one, or a low one not preceded by a high one (not I-JSON, RFC 7493).
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 export function canonicalJson(value: JsonValue): string {
   return write(value, '$', new Set());
 }

@@ -18,7 +18,9 @@ export { ED25519_PUBLIC_KEY_BYTES, ED25519_SECRET_KEY_BYTES, ED25519_SEED_BYTES,
  * signatures are byte for byte those of `nacl.sign.detached`.
  */
 export interface Identity {
+  /** The 32-byte public key: what peers pin. */
   readonly publicKey: Uint8Array;
+  /** The 64-byte secret key (seed and public key); never leaves the node. */
   readonly secretKey: Uint8Array;
 }
 

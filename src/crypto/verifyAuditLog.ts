@@ -6,6 +6,7 @@ import { auditKeyFingerprint, ed25519Verify, type AuditVerify } from './auditSig
 
 export { formatAuditProblem, type AuditProblem, type AuditProblemKind } from './auditChain.js';
 
+/** What verifying an audit log checks against. */
 export interface AuditVerifyOptions {
   /**
    * The key the log must be signed by. Without it the log's signer is the key that signed most entries, so a
@@ -16,6 +17,7 @@ export interface AuditVerifyOptions {
   readonly verify?: AuditVerify;
 }
 
+/** A verified log (entries, last hash, signer) or every problem found. */
 export type AuditVerifyResult =
   | {
       readonly ok: true;

@@ -1,11 +1,16 @@
-// cohort-fl/client: a client node next to a hospital's data. The node and its options, the Trainer contract and the
-// tfjs trainer, models and backends, CSV loading and splitting, and example-level DP-SGD for the tfjs trainer.
+/**
+ * cohort-fl/client: a client node next to a hospital's data. The node and its options, the Trainer contract and the
+ * tfjs trainer, models and backends, CSV loading and splitting, and example-level DP-SGD for the tfjs trainer.
+ *
+ * @module cohort-fl/client
+ */
 import './requireSupportedNode.js';
 
 // The client node
 export { startClient } from '../client/clientNode.js';
 export type { ClientEvent, ClientHandle, ClientOptions } from '../client/clientOptions.js';
-export type { ClientSecurityPolicy, AcceptedRisk } from '../client/security/securityPolicy.js';
+export type { Retry, RetryCause } from '../client/node/reconnect.js';
+export type { ClientSecurityPolicy, AcceptedRisk, SecureModeRequirement } from '../client/security/securityPolicy.js';
 export type { RosterEntry } from '../client/security/roster.js';
 export type { FeatureScaler } from '../client/featureScaler.js';
 export type { DataSchema, FeatureColumn, LabelColumn } from '../protocol/dataSchema.js';
@@ -27,7 +32,7 @@ export { createTabularNode, createTabularTrainer, type TabularTrainerOptions } f
 export { TabularScaler } from '../client/tabularScaler.js';
 export { buildModel, buildModelAsync, lossFor } from '../client/model/buildModel.js';
 export { modelSpecSchema, type ModelSpec } from '../client/model/modelSpec.js';
-export { layersModelSpecSchema, type LayersModelSpec, type LayerSpec } from '../client/model/layerSpec.js';
+export { layersModelSpecSchema, type LayersModelSpec, type LayerSpec, type PlainLayerSpec, type ResidualSpec } from '../client/model/layerSpec.js';
 export { readModelFile, modelFromJson, checkModelPin, type ModelFileSpec } from '../client/model/modelFile.js';
 export { readModelWeights, writeModelWeights } from '../client/model/modelWeights.js';
 
@@ -82,7 +87,7 @@ export {
   type TrainTest,
 } from '../client/data/index.js';
 // Image data: PNG, JPEG and DICOM files, by folder per class or manifest.
-export { loadImageData, imageBatches, imageDataConfigSchema, readImage, ImageError, type ImageDataConfig } from '../client/data/images/index.js';
+export { loadImageData, imageBatches, imageDataConfigSchema, readImage, ImageError, type ImageDataConfig, type ImageEntry } from '../client/data/images/index.js';
 
 // Identities: the node's own key and the coordinator's, pinned
 export { generateIdentity, identityFromBase64, keyFingerprint, publicKeyFromBase64, type Identity } from '../crypto/identity.js';

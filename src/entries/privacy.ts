@@ -1,7 +1,11 @@
-// cohort-fl/privacy: the differential-privacy maths, apart from the plumbing. The RDP accountant for the subsampled
-// Gaussian mechanism and its conversion to (epsilon, delta), planning a noise multiplier for a target epsilon,
-// discrete Gaussian noise (CKS20, exact) and Poisson sampling from node:crypto, L2 clipping and adaptive clipping (Andrew et al. 2021).
-// The aggregator that applies them in a round (DpMean) is in cohort-fl/coordinator; DP-SGD in cohort-fl/client.
+/**
+ * cohort-fl/privacy: the differential-privacy maths, apart from the plumbing. The RDP accountant for the subsampled
+ * Gaussian mechanism and its conversion to (epsilon, delta), planning a noise multiplier for a target epsilon,
+ * discrete Gaussian noise (CKS20, exact) and Poisson sampling from node:crypto, L2 clipping and adaptive clipping (Andrew et al. 2021).
+ * The aggregator that applies them in a round (DpMean) is in cohort-fl/coordinator; DP-SGD in cohort-fl/client.
+ *
+ * @module cohort-fl/privacy
+ */
 import './requireSupportedNode.js';
 
 export {

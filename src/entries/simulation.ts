@@ -1,6 +1,10 @@
-// cohort-fl/simulation: a whole federation in one process before going live. simulate() runs an experiment config
-// with real sockets on loopback; the partitioners split one dataset over virtual clients (non-IID on purpose);
-// Byzantine trainers send malicious updates to test the robust strategies; the seeded generator makes it repeatable.
+/**
+ * cohort-fl/simulation: a whole federation in one process before going live. simulate() runs an experiment config
+ * with real sockets on loopback; the partitioners split one dataset over virtual clients (non-IID on purpose);
+ * Byzantine trainers send malicious updates to test the robust strategies; the seeded generator makes it repeatable.
+ *
+ * @module cohort-fl/simulation
+ */
 import './requireSupportedNode.js';
 
 export { simulate, type SimulationOptions, type SimulationResult } from '../cli/simulate.js';

@@ -66,7 +66,9 @@ export function nextClipNorm(clipNorm: number, unclippedFraction: number, target
 
 /** The estimator's state, a plain JSON value for checkpoints: C, and the round whose count produced it (0: C_0). */
 export interface AdaptiveClipState {
+  /** C, the clip norm. */
   readonly clipNorm: number;
+  /** The round whose count produced it (0: the initial C). */
   readonly afterRound: number;
 }
 

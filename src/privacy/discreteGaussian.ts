@@ -66,6 +66,7 @@ export class DiscreteGaussian {
    * (hundreds of times slower): the same distribution, for the tests of that path.
    */
   constructor(
+    /** The standard deviation of the integers drawn: a whole number in [1, 2^31 - 1]. */
     readonly sigma: number,
     private readonly words: RandomWords = csprngWords,
     private readonly exactComparisons = false,

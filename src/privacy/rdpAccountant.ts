@@ -10,11 +10,15 @@ import { rdpSampledGaussianSteps } from './rdpSampledGaussian.js';
 
 /** One run of identical steps: sampling rate q, noise multiplier sigma (noise std / clipping norm). */
 export interface RdpLedgerEntry {
+  /** Sampling rate of each step. */
   readonly q: number;
+  /** Noise multiplier of each step. */
   readonly sigma: number;
+  /** How many such steps. */
   readonly steps: number;
 }
 
+/** The accountant's whole state, JSON-ready: RDP per order and the ledger of steps that produced it. */
 export interface RdpState {
   /** The Rényi orders tracked (all > 1). */
   readonly orders: readonly number[];
@@ -26,11 +30,15 @@ export interface RdpState {
 
 /** A privacy budget: training stops before the round that would take epsilon (at this delta) above `epsilon`. */
 export interface PrivacyBudget {
+  /** The most epsilon training may reach. */
   readonly epsilon: number;
+  /** The delta it is measured at. */
   readonly delta: number;
+  /** How RDP converts to (epsilon, delta) (default `improved`). */
   readonly conversion?: RdpConversion;
 }
 
+/** The answer to "may the next steps run?". */
 export interface BudgetCheck {
   /** True when running the planned steps would take epsilon above the budget: do not run them. */
   readonly exceeds: boolean;
@@ -51,6 +59,7 @@ function checkBudget(budget: PrivacyBudget): void {
   if (!(budget.delta > 0 && budget.delta < 1)) throw new RangeError(`the budget's delta must be in (0, 1), got ${budget.delta}`);
 }
 
+/** An accountant state with nothing spent, on these Rényi orders (default `DEFAULT_RDP_ORDERS`). */
 export function initialRdpState(orders: readonly number[] = DEFAULT_RDP_ORDERS): RdpState {
   if (orders.length === 0) throw new RangeError('the accountant needs at least one Rényi order');
   for (const order of orders) if (!(order > 1 && order < Infinity)) throw new RangeError(`a Rényi order must be > 1 and finite, got ${order}`);
@@ -126,6 +135,7 @@ export function parseRdpState(value: unknown): RdpState {
  * interfere.
  */
 export class RdpAccountant {
+  /** The composed RDP and its ledger (frozen). */
   readonly state: RdpState;
 
   constructor(state: RdpState = initialRdpState()) {
@@ -147,10 +157,12 @@ export class RdpAccountant {
     return this.state.ledger.reduce((n, e) => n + e.steps, 0);
   }
 
+  /** A new accountant with `steps` more steps at sampling rate q and noise multiplier sigma composed in; this one is unchanged. */
   step(q: number, sigma: number, steps = 1): RdpAccountant {
     return new RdpAccountant(rdpStep(this.state, q, sigma, steps));
   }
 
+  /** Epsilon spent so far at `delta`, with the Rényi order that gives it. */
   epsilon(delta: number, conversion: RdpConversion = 'improved'): EpsilonAtOrder {
     return rdpEpsilon(this.state, delta, conversion);
   }

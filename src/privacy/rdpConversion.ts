@@ -17,8 +17,10 @@
  */
 export type RdpConversion = 'improved' | 'classic';
 
+/** Every RDP conversion: `improved` (the default) and `classic`. */
 export const RDP_CONVERSIONS: readonly RdpConversion[] = ['improved', 'classic'];
 
+/** An epsilon and the Rényi order that gives it. */
 export interface EpsilonAtOrder {
   /** The smallest epsilon over the orders, never below 0; Infinity when no order gives a finite one. */
   readonly epsilon: number;
@@ -33,6 +35,7 @@ function epsilonAt(order: number, rdp: number, delta: number, conversion: RdpCon
   return Infinity;
 }
 
+/** The (epsilon, order) pair at `delta` from RDP values at these orders: the smallest epsilon over the orders. */
 export function epsilonFromRdp(orders: readonly number[], rdp: readonly number[], delta: number, conversion: RdpConversion = 'improved'): EpsilonAtOrder {
   if (orders.length === 0 || orders.length !== rdp.length) {
     throw new RangeError(`need one RDP value per order (got ${orders.length} orders and ${rdp.length} values)`);

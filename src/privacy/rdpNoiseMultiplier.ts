@@ -10,15 +10,23 @@ import { rdpSampledGaussianSteps } from './rdpSampledGaussian.js';
  * answer is hi, so epsilon(answer) <= target always holds; it exceeds the exact threshold by a relative 1e-9 at most.
  */
 
+/** What noiseMultiplierForEpsilon is asked: the target, the sampling rate and the steps. */
 export interface NoiseMultiplierQuery {
+  /** The target epsilon. */
   readonly epsilon: number;
+  /** The sampling rate of each step, in (0, 1]. */
   readonly q: number;
+  /** Steps (rounds) planned. */
   readonly steps: number;
+  /** The delta epsilon is measured at. */
   readonly delta: number;
+  /** How RDP converts to (epsilon, delta) (default `improved`). */
   readonly conversion?: RdpConversion;
+  /** Rényi orders (default `DEFAULT_RDP_ORDERS`). */
   readonly orders?: readonly number[];
 }
 
+/** The noise multiplier found, with its epsilon and order. */
 export interface NoiseMultiplierResult {
   /** The noise multiplier (noise std / clipping norm). */
   readonly sigma: number;
@@ -34,6 +42,7 @@ export const MAX_NOISE_MULTIPLIER = 1e6;
 export const MIN_NOISE_MULTIPLIER = 1e-3;
 const RELATIVE_TOLERANCE = 1e-9;
 
+/** The smallest noise multiplier that keeps `steps` steps at rate q within (epsilon, delta); throws when none up to 1e6 does. */
 export function noiseMultiplierForEpsilon(query: NoiseMultiplierQuery): NoiseMultiplierResult {
   const { epsilon: target, q, steps, delta } = query;
   const conversion = query.conversion ?? 'improved';

@@ -31,8 +31,11 @@ export const dataSchemaSchema = z.strictObject({
   label: labelColumnSchema,
 });
 
+/** One feature column: numeric, or categorical with its levels and one-hot encoding. */
 export type FeatureColumn = z.infer<typeof featureColumnSchema>;
+/** The label column and how its cells become numbers. */
 export type LabelColumn = z.infer<typeof labelColumnSchema>;
+/** A study's columns, in the model's input order, and its label: what every site must announce. */
 export type DataSchema = z.infer<typeof dataSchemaSchema>;
 
 /** The number of model inputs a schema gives: one per numeric column, one per kept level of a categorical one. */

@@ -17,6 +17,7 @@ export interface StreamSink {
   abort(reason: string, cause?: 'stalled'): void;
 }
 
+/** Chunking, flow control and timeouts of weight transfers over socket.io. */
 export interface PeerOptions {
   /** Payload bytes per chunk; the socket's maxHttpBufferSize must exceed it. */
   readonly chunkBytes: number;
@@ -47,6 +48,7 @@ export interface PeerOptions {
   readonly minStreamBytesPerSecond: number;
 }
 
+/** Payload bytes per chunk by default: 1 MiB. */
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
 
 export const defaultPeerOptions: PeerOptions = {

@@ -1,6 +1,8 @@
 /** A named float32 tensor: the unit of model weights on the wire and in memory. */
 export interface NamedTensor {
+  /** The tensor's name, as the model names it. */
   readonly name: string;
+  /** Its shape. */
   readonly shape: readonly number[];
   /** Row-major values; length equals the product of `shape`. */
   readonly data: Float32Array;
@@ -11,7 +13,9 @@ export type Weights = readonly NamedTensor[];
 
 /** Name and shape of one tensor, without its values. */
 export interface TensorSpec {
+  /** The tensor's name. */
   readonly name: string;
+  /** Its shape. */
   readonly shape: readonly number[];
 }
 
@@ -21,10 +25,12 @@ export function sizeOfShape(shape: readonly number[]): number {
   return n;
 }
 
+/** The names and shapes of `weights`, without their values. */
 export function specOf(weights: Weights): TensorSpec[] {
   return weights.map((t) => ({ name: t.name, shape: [...t.shape] }));
 }
 
+/** The number of values in all the spec's tensors. */
 export function totalParameters(spec: readonly TensorSpec[]): number {
   let n = 0;
   for (const t of spec) n += sizeOfShape(t.shape);

@@ -81,13 +81,14 @@ export const simulatedClientSchema = z.strictObject({
   data: partialDataSchema,
 });
 
-/**
- * One experiment: what `cohort coordinator` runs, and, with `clients`, what `cohort simulate` runs on one
- * machine (a coordinator and one client per entry, over real sockets on loopback).
- */
 /** Strategies whose step is linear in the mean update, so CKKS clients can apply it (capabilities.linearStep). */
 const CKKS_STRATEGIES: ReadonlySet<string> = new Set(['fedavg', 'fedprox', 'fedavgm']);
 
+/**
+ * One experiment: what `cohort coordinator` runs, and, with `clients`, what `cohort simulate` runs on one
+ * machine (a coordinator and one client per entry, over real sockets on loopback). Parsing checks the fields and
+ * their combinations (a strategy a secure mode cannot run, DP settings a model refuses) and fills the defaults.
+ */
 export const experimentConfigSchema = z
   .strictObject({
     name: z.string().min(1).default('experiment'),
@@ -248,7 +249,9 @@ const FEDERATED_STANDARDIZATION_UNDER_DP =
   '(differencing two runs recovers one patient\'s features): with privacy or dpSgd set standardization: public with publicScaling (each feature\'s range from public sources; nothing leaves), ' +
   'local or none, or accept the leak with coordinator.acceptRisks: [feature-moments]';
 
+/** An experiment as parsed: every default filled in. */
 export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;
+/** An experiment as written (YAML or code), before defaults. */
 export type ExperimentConfigInput = z.input<typeof experimentConfigSchema>;
 
 /** A simulated client's data config: the shared defaults overlaid with its own entries, validated. */

@@ -5,11 +5,13 @@
  */
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
+/** A tfjs backend Cohort can select. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** What a config or `COHORT_BACKEND` may say: one backend, or `auto` for the first that works. */
 export const BACKEND_PREFERENCES = ['auto', ...BACKEND_NAMES] as const;
 
+/** A backend to force, or `auto` (the first that works). */
 export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
 
 /** The name each backend registers with tfjs (`tf.setBackend` takes this one). */

@@ -14,6 +14,7 @@ import { ModuleNotInstalledError } from './importOptional.js';
 /** The environment variable that overrides the configured preference. */
 export const BACKEND_ENV_VAR = 'COHORT_BACKEND';
 
+/** What selectBackend may try and how it reports. */
 export interface SelectBackendOptions {
   /** From the client's config; `COHORT_BACKEND` overrides it. Default `auto`. */
   readonly preference?: BackendPreference;
@@ -25,13 +26,17 @@ export interface SelectBackendOptions {
   readonly log?: (line: string) => void;
 }
 
+/** One backend tried: why it was skipped, when it was. */
 export interface BackendAttempt {
+  /** The backend tried. */
   readonly backend: BackendName;
   /** Why it could not be used; absent for the backend that was chosen. */
   readonly error?: string;
 }
 
+/** The backend in use and what was tried before it. */
 export interface BackendSelection {
+  /** The backend tfjs now runs on. */
   readonly backend: BackendName;
   /** Every backend tried, in order; the last one is the chosen one. */
   readonly tried: readonly BackendAttempt[];

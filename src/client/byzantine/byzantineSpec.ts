@@ -8,6 +8,7 @@ export const byzantineSpecSchema = z.strictObject({
   clients: z.union([z.number().int().min(0), z.array(z.string().min(1)).min(1)]),
   attack: byzantineAttackSchema,
 });
+/** Which simulated clients are malicious (a count or names) and the attack they mount. */
 export type ByzantineSpec = z.infer<typeof byzantineSpecSchema>;
 
 /** Stream tag so the choice of attackers does not reuse the partitioner's or trainers' random streams. */

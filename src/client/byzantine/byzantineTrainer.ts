@@ -17,6 +17,7 @@ export class ByzantineTrainer implements Trainer {
 
   constructor(
     private readonly inner: Trainer,
+    /** The attack this trainer mounts. */
     readonly attack: ByzantineAttack,
   ) {}
 

@@ -15,6 +15,7 @@ export const byzantineAttackSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('sign-flipped') }),
   z.strictObject({ kind: z.literal('random'), norm: z.number().positive().finite(), seed: z.number().int().default(0) }),
 ]);
+/** A Byzantine client's attack on its update, with its parameters. */
 export type ByzantineAttack = z.infer<typeof byzantineAttackSchema>;
 
 /**

@@ -102,7 +102,9 @@ export const csvDataConfigSchema = z
 export type CsvDataConfigInput = z.input<typeof csvDataConfigSchema>;
 /** A validated config with every default filled in. */
 export type CsvDataConfig = z.output<typeof csvDataConfigSchema>;
+/** A categorical column's one-hot encoding: its fixed levels and whether the first is dropped. */
 export type CategoricalEncoding = z.output<typeof categoricalEncodingSchema>;
+/** How raw label values become 0/1 or class indices: `binarize` above a threshold, or a `map`. */
 export type LabelTransform = z.output<typeof labelTransformSchema>;
 
 /** Validate a data config; throws a DataError listing every problem with its path. */

@@ -1,8 +1,10 @@
 /** Where in a data file a problem sits; every part is optional because some problems concern a whole file. */
 export interface DataErrorLocation {
+  /** The data file. */
   readonly file?: string;
   /** 1-based line of the file (the header, when there is one, is line 1). */
   readonly line?: number;
+  /** The column, by name. */
   readonly column?: string;
 }
 
@@ -11,9 +13,13 @@ export interface DataErrorLocation {
  * column, and says what is allowed, so that hospital IT can fix the file without reading code.
  */
 export class DataError extends Error {
+  /** Always `DataError`. */
   override readonly name = 'DataError';
+  /** The data file, when the problem is in one. */
   readonly file: string | undefined;
+  /** The 1-based line (the header is line 1). */
   readonly line: number | undefined;
+  /** The column, by name. */
   readonly column: string | undefined;
 
   constructor(detail: string, location: DataErrorLocation = {}) {

@@ -24,12 +24,17 @@ export interface CsvDataMeta {
   readonly missingByColumn: Readonly<Record<string, number>>;
   /** Kept records per label value (local only: printed at start, never sent). */
   readonly rowsPerLabel: Readonly<Record<string, number>>;
+  /** Rows left after dropping those with missing values. */
   readonly rowsKept: number;
+  /** Rows in the training split. */
   readonly trainRows: number;
+  /** Rows in the test split. */
   readonly testRows: number;
+  /** Feature columns after one-hot encoding. */
   readonly featureCount: number;
   /** Whether the split was stratified on the label (see `splitIndices` for when it falls back). */
   readonly stratified: boolean;
+  /** Whether the features were z-scored with the training rows. */
   readonly standardized: boolean;
   /** With publicScaling: values clipped into their public range, by feature (counts stay at the client). */
   readonly publicScaling?: PublicScalingReport;
@@ -40,6 +45,7 @@ export interface CsvDataMeta {
 }
 
 export interface LoadedCsvData extends TrainTest {
+  /** What was read, dropped, split and how. */
   readonly meta: CsvDataMeta;
 }
 

@@ -24,8 +24,10 @@ export const publicScalingSchema = z.strictObject({
   outOfRange: z.enum(['clip', 'refuse']).default('clip'),
 });
 
+/** One feature's public scale, known without looking at any site's data: a range (min, max) or a mean and scale. */
 export type PublicFeatureScale = z.output<typeof publicFeatureScaleSchema>;
 export type PublicScaling = z.output<typeof publicScalingSchema>;
+/** Public scales for the features, as the experiment's `publicScaling` gives them. */
 export type PublicScalingInput = z.input<typeof publicScalingSchema>;
 
 /** What the scaling did to one client's rows; it stays at the client (never sent). */

@@ -1,16 +1,21 @@
 import { createSeededRng, shuffleInPlace } from '../../protocol/seededRng.js';
 import { takeRows, type TabularData, type TrainTest } from './tabular.js';
 
+/** How to split rows into train and test. */
 export interface SplitOptions {
   /** Fraction of rows held out for testing, in (0, 1). */
   readonly testFraction: number;
   /** Stratify on the label when the label allows it (see `splitIndices`). */
   readonly stratify: boolean;
+  /** Seeds the shuffle: the same seed splits the same way. */
   readonly seed: number;
 }
 
+/** Row indices of each side of a split. */
 export interface SplitIndices {
+  /** Training rows. */
   readonly train: number[];
+  /** Test rows. */
   readonly test: number[];
   /** Whether the split was stratified (it falls back to a plain random split when the label does not allow it). */
   readonly stratified: boolean;

@@ -2,6 +2,7 @@ import { featureCount, type TabularData, type TrainTest } from './tabular.js';
 
 /** Per-feature z-score parameters, fitted on training rows. */
 export interface Standardization {
+  /** Per-feature mean of the training rows. */
   readonly mean: Float64Array;
   /** Unbiased (n - 1) standard deviation, as torch's `std`. */
   readonly std: Float64Array;

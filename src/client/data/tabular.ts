@@ -7,6 +7,7 @@ export interface TabularData {
   readonly x: Float32Array;
   /** One label per row: 0/1 for binary tasks, a class index, or a regression target. */
   readonly y: Float32Array;
+  /** Number of rows. */
   readonly rows: number;
   /** Column names of `x`, in order; their count is the feature dimension. */
   readonly featureNames: readonly string[];
@@ -14,7 +15,9 @@ export interface TabularData {
 
 /** A client's local data, already split into the rows it trains on and the rows it evaluates on. */
 export interface TrainTest {
+  /** The training rows. */
   readonly train: TabularData;
+  /** The held-out rows. */
   readonly test: TabularData;
 }
 

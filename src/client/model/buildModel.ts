@@ -65,6 +65,7 @@ export async function buildModelAsync(spec: ModelSpec, inputs: number, seed: num
   return model;
 }
 
+/** The loss for a model spec: binary cross-entropy for one output, categorical for more. */
 export function lossFor(spec: ModelSpec): 'binaryCrossentropy' | 'categoricalCrossentropy' {
   return specOutputs(spec) === 1 ? 'binaryCrossentropy' : 'categoricalCrossentropy';
 }

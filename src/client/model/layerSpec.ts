@@ -30,15 +30,20 @@ const dropout = z.strictObject({ type: z.literal('dropout'), rate: z.number().mi
 /** Mixes the examples of a batch: refused under example-level DP-SGD (see the experiment schema). */
 const batchNorm = z.strictObject({ type: z.literal('batchNorm'), momentum: z.number().gt(0).lt(1).default(0.99) });
 
+/** One layer of a layers spec: conv2d, max or average pooling, global average pooling, flatten, dense, dropout or batch norm. */
 export type PlainLayerSpec = z.infer<
   typeof conv2d | typeof maxPool | typeof avgPool | typeof globalAvgPool | typeof flatten | typeof dense | typeof dropout | typeof batchNorm
 >;
 /** A skip connection: the block's output is its input plus its layers' output (He et al. 2016), then `activation`. */
 export interface ResidualSpec {
+  /** Marks a residual block. */
   readonly type: 'residual';
+  /** The block's layers, applied in order. */
   readonly layers: readonly LayerSpec[];
+  /** Applied to input + layers' output. */
   readonly activation: z.infer<typeof activation>;
 }
+/** A layer of a layers spec, or a residual block of them. */
 export type LayerSpec = PlainLayerSpec | ResidualSpec;
 
 const residual: z.ZodType<ResidualSpec, unknown> = z.lazy(() =>
@@ -88,6 +93,7 @@ export const layersModelSpecSchema = z.strictObject({
   /** The flat input width, the product of inputShape; filled in from inputShape when omitted. */
   inputs: positiveInt.optional(),
 });
+/** A model declared layer by layer (CNNs, residual blocks), as parsed. */
 export type LayersModelSpec = z.infer<typeof layersModelSpecSchema>;
 
 /** Every layer of a spec, residual blocks' inner layers included, with the config path that names it. */

@@ -21,6 +21,7 @@ export const modelFileSpecSchema = z.strictObject({
   /** The file's text as read (set by readModelFile, not by hand). */
   json: z.string().optional(),
 });
+/** A tfjs model.json to train, pinned by its SHA-256. */
 export type ModelFileSpec = z.infer<typeof modelFileSpecSchema>;
 export { sha256Hex as sha256HexSchema };
 

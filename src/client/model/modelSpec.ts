@@ -22,6 +22,7 @@ export type MlpSpec = z.infer<typeof mlpSpecSchema>;
 
 /** What `model:` in a config takes: an MLP for tables, a declarative layers spec (CNNs, residual blocks), or a tfjs model.json. */
 export const modelSpecSchema = z.discriminatedUnion('type', [mlpSpecSchema, layersModelSpecSchema, modelFileSpecSchema]);
+/** What `model:` takes, as parsed: an MLP, a layers spec, or a tfjs model.json file. */
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
 
 

@@ -9,6 +9,7 @@ export function weightNames(model: tf.LayersModel): string[] {
   return model.weights.map((w, i) => `${i}/${w.originalName.split('/').pop() ?? 'w'}`);
 }
 
+/** A tfjs model's weights as named float32 tensors (copies), in the model's order. */
 export function readModelWeights(model: tf.LayersModel, names = weightNames(model)): Weights {
   return model.getWeights().map((t, i): NamedTensor => ({
     name: names[i]!,
@@ -17,6 +18,7 @@ export function readModelWeights(model: tf.LayersModel, names = weightNames(mode
   }));
 }
 
+/** Sets a tfjs model's weights from named tensors; throws when their count or shapes do not match the model's. */
 export function writeModelWeights(model: tf.LayersModel, weights: Weights): void {
   const expected = model.weights.length;
   if (weights.length !== expected) throw new Error(`the model has ${expected} weight tensors, got ${weights.length}`);

@@ -7,7 +7,9 @@ export type RetryCause =
   /** An open connection was lost (or closed before the handshake completed). */
   | 'disconnected';
 
+/** The next connection attempt: why, what happened, and when. */
 export interface Retry {
+  /** Why the node retries. */
   readonly cause: RetryCause;
   /** What happened, in the words of the coordinator or of the transport. */
   readonly reason: string;

@@ -1,18 +1,23 @@
 import { createSeededRng, shuffleInPlace } from '../../protocol/seededRng.js';
 import { apportion, checkClientCount, checkMinSize, cutInto, type Partition } from './partition.js';
 
+/** Options of sizePartition: each client's share of the rows. */
 export interface SizePartitionOptions {
   /** Each client's share of the rows, in client order: positive, summing to 1 (within 1e-6). */
   readonly fractions: readonly number[];
+  /** Seeds the shuffle. */
   readonly seed: number;
   /** Every client must get at least this many rows; default 1. */
   readonly minSize?: number;
 }
 
+/** Options of powerLawPartition: client sizes that fall off as a power law. */
 export interface PowerLawPartitionOptions {
+  /** Number of clients. */
   readonly clients: number;
   /** Client i (from 0) gets a share proportional to (i + 1)^-exponent: 0 is equal sizes, 1 is Zipf's law. */
   readonly exponent: number;
+  /** Seeds the shuffle. */
   readonly seed: number;
   /** Every client gets at least this many rows (set aside first, the rest follows the power law); default 1. */
   readonly minSize?: number;

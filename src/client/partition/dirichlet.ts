@@ -2,10 +2,13 @@ import { createSeededRng, shuffleInPlace } from '../../protocol/seededRng.js';
 import { sampleDirichlet } from '../sampling/seededDistributions.js';
 import { checkClientCount, checkMinSize, PartitionError, rowsByClass, type Partition } from './partition.js';
 
+/** Options of dirichletPartition: label skew drawn from a Dirichlet distribution. */
 export interface DirichletPartitionOptions {
+  /** Number of clients. */
   readonly clients: number;
   /** Concentration: small (0.1) gives few classes per client; large (100) approaches IID. Must be > 0. */
   readonly alpha: number;
+  /** Seeds the draws. */
   readonly seed: number;
   /** Every client gets at least this many rows, or the sampling is repeated. Default 10 (Flower's). */
   readonly minSize?: number;

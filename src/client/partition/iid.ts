@@ -1,8 +1,11 @@
 import { createSeededRng, shuffleInPlace } from '../../protocol/seededRng.js';
 import { apportion, checkClientCount, cutInto, type Partition } from './partition.js';
 
+/** Options of iidPartition. */
 export interface IidPartitionOptions {
+  /** Number of clients. */
   readonly clients: number;
+  /** Seeds the shuffle. */
   readonly seed: number;
 }
 

@@ -7,6 +7,7 @@ export type Partition = number[][];
 
 /** The minimum-size guarantee could not be met within the allowed number of attempts. */
 export class PartitionError extends Error {
+  /** Always `PartitionError`. */
   override readonly name = 'PartitionError';
 }
 

@@ -24,7 +24,9 @@ export const partitionSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('size'), fractions: z.array(z.number().positive()).min(1), minSize: minSize.default(1) }),
   z.strictObject({ type: z.literal('power-law'), clients, exponent: z.number().min(0), minSize: minSize.default(1) }),
 ]);
+/** How a simulation splits one data set over its virtual clients (iid, dirichlet, shards, size, power-law), as parsed. */
 export type PartitionSpec = z.infer<typeof partitionSpecSchema>;
+/** A partition spec as written, before defaults. */
 export type PartitionSpecInput = z.input<typeof partitionSpecSchema>;
 
 /** The number of clients a spec produces. */

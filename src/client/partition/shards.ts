@@ -1,8 +1,11 @@
 import { createSeededRng, shuffleInPlace } from '../../protocol/seededRng.js';
 import { apportion, checkClientCount, cutInto, type Partition } from './partition.js';
 
+/** Options of shardPartition: McMahan et al.'s label-sorted shards. */
 export interface ShardPartitionOptions {
+  /** Number of clients. */
   readonly clients: number;
+  /** Seeds the shard assignment. */
   readonly seed: number;
   /** Shards per client; default 2, as in the paper. */
   readonly shardsPerClient?: number;

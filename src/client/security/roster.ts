@@ -3,7 +3,9 @@ import { keyFingerprint } from '../../crypto/identity.js';
 
 /** One participant of a study as a hospital's own config names it: a node name and its Ed25519 identity key. */
 export interface RosterEntry {
+  /** The participant's name. */
   readonly name: string;
+  /** Its Ed25519 identity key (32 bytes). */
   readonly identityKey: Uint8Array;
 }
 

@@ -32,6 +32,7 @@ export interface ClientSecurityPolicy {
   readonly featureStatistics?: boolean;
   /** The study's participants: CKKS dealers, key-box recipients and SecAgg+ members must be on it. Required with mode ckks or secaggplus. */
   readonly roster?: readonly RosterEntry[];
+  /** Risks this site accepts that would otherwise be refused (`plain-http`: secure aggregation without TLS to a non-loopback coordinator). */
   readonly acceptRisks?: readonly AcceptedRisk[];
   /** SHA-256 (hex) of the model.json this node accepts to train, when the experiment's model is a file: another is refused. */
   readonly modelSha256?: string;

@@ -5,9 +5,11 @@ import type { TensorSpec } from '../../protocol/tensors.js';
  * `commit` makes the whole update count; `abort` drops it without trace.
  */
 export interface UpdateSink {
+  /** Adds `values` at `offset` (in floats) of the flat update; runs arrive in order. */
   write(offset: number, values: Float32Array): void;
   /** `scale` multiplies this update's weight (a clipping wrapper passes min(1, C / norm)). */
   commit(scale?: number): void;
+  /** Drops this update, as if it never arrived. */
   abort(reason: string): void;
 }
 
@@ -18,7 +20,9 @@ export interface AggregateResult {
    * share memory with the aggregator's staging: use it (or copy it) before the next round begins.
    */
   readonly mean: Float32Array | undefined;
+  /** The sum of the committed weights (examples, times any commit scale). */
   readonly totalWeight: number;
+  /** Client ids whose updates were committed. */
   readonly contributors: readonly string[];
   /**
    * The weighted sum the mean divides by totalWeight, in float64 (an aggregator that keeps one): what a DP wrapper
@@ -27,6 +31,7 @@ export interface AggregateResult {
   readonly sum?: Float64Array;
 }
 
+/** One round of aggregation: updates are accepted one client at a time, then the round finishes. */
 export interface AggregationRound {
   /** Resolves when the aggregator has room for this client's update (bounded memory: callers may wait). */
   accept(clientId: string, weight: number): Promise<UpdateSink>;
@@ -40,6 +45,7 @@ export interface AggregationRound {
  * same interface around an inner aggregator.
  */
 export interface Aggregator {
+  /** The aggregator's name, for logs (`mean`, `collect-all`...). */
   readonly name: string;
   /** What the last finished round measured (DP wrappers: updates clipped, the clip norm used), for the ledger. */
   readonly measurements?: { readonly clipped?: number; readonly adaptive?: { readonly clipNorm: number } };
@@ -48,6 +54,8 @@ export interface Aggregator {
    * wrapper declares it): the coordinator refuses a run whose `privacy` multiplier no aggregator adds.
    */
   readonly dpNoise?: { readonly noiseMultiplier: number };
+  /** Fixes the model's tensors (names, shapes) before round 1; throws on a spec it cannot aggregate. */
   bind(spec: readonly TensorSpec[]): void;
+  /** Starts round `round`'s aggregation. */
   begin(round: number): AggregationRound;
 }

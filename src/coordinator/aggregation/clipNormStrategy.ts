@@ -7,7 +7,9 @@ import type { SeededRng } from '../../protocol/seededRng.js';
 
 /** What `withClipNorm` checkpoints: the inner strategy's state and the clip norm estimator's. */
 export interface ClipNormStrategyState {
+  /** The inner strategy's state. */
   readonly strategy?: unknown;
+  /** The adaptive clip norm estimator's state. */
   readonly clipping?: unknown;
 }
 

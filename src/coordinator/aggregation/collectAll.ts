@@ -4,6 +4,7 @@ import { StreamingMean, type StreamingMeanOptions } from './streamingMean.js';
 
 /** One committed client's whole update, as the robust rules (median, Krum, Bulyan) need it. */
 export interface CollectedUpdate {
+  /** The session id of the client that sent it. */
   readonly clientId: string;
   /** The weight it was accepted with (the client's claimed example count). */
   readonly weight: number;
@@ -17,6 +18,7 @@ export interface CollectedAggregateResult extends AggregateResult {
   readonly updates: readonly CollectedUpdate[];
 }
 
+/** A round of CollectAll: its result carries each committed update, not only the mean. */
 export interface CollectingRound extends AggregationRound {
   finish(): CollectedAggregateResult;
 }

@@ -12,6 +12,7 @@ import { clipFactor } from '../../privacy/l2Clip.js';
 import type { TensorSpec } from '../../protocol/tensors.js';
 import type { AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
 
+/** DpMean's clip norm and noise multiplier. */
 export interface DpMeanOptions {
   /**
    * C, the L2 norm every update is clipped to: a fixed number, or adaptive clipping (Andrew et al. 2021), which
@@ -30,6 +31,7 @@ export interface DpMeanOptions {
 export interface DpMeasurements {
   /** Updates that were longer than C and scaled down. */
   readonly clipped: number;
+  /** Updates in the round's sum. */
   readonly contributors: number;
   /** Standard deviation of the noise on the sum of updates (z C, or z_delta C): a norm per coordinate. */
   readonly noiseStd: number;

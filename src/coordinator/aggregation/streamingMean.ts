@@ -4,6 +4,7 @@ import { createMeanKernel, type MeanKernel } from './meanKernel.js';
 
 export { addWeighted, addWeightedCompensated } from './meanKernel.js';
 
+/** StreamingMean's memory and kernel. */
 export interface StreamingMeanOptions {
   /**
    * Updates staged at once. Each slot is one float32 copy of the model; an update is staged whole and
@@ -16,7 +17,9 @@ export interface StreamingMeanOptions {
   readonly kernel?: 'wasm-simd' | 'js';
 }
 
+/** An update cannot be aggregated (wrong length, NaN or Inf, over the round's budget); the message says which. */
 export class AggregationError extends Error {
+  /** Always `AggregationError`. */
   override readonly name = 'AggregationError';
 }
 

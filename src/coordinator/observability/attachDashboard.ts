@@ -5,12 +5,18 @@ import type { HttpHandler } from '../server.js';
 import type { ObservedCoordinator } from './observedCoordinator.js';
 import { RunObserver, type RunObserverOptions } from './runObserver.js';
 
+/** The dashboard's title, planned rounds, privacy card and stream limits, and where it is served. */
 export interface DashboardOptions extends RunObserverOptions, EventStreamOptions {
   /** Where the routes are served: the coordinator's port by default (attachObservability puts a gate first). */
-  readonly serveOn?: { addHttpHandler(handler: HttpHandler): void };
+  readonly serveOn?: {
+    /** Adds a route handler; handlers run in order until one answers. */
+    addHttpHandler(handler: HttpHandler): void;
+  };
 }
 
+/** A dashboard attached to a coordinator. */
 export interface Dashboard {
+  /** What it shows, readable in code (`snapshot()`, `rounds()`...). */
   readonly observer: RunObserver;
   /**
    * Ends the open event streams and stops following the coordinator. Call it before closing the

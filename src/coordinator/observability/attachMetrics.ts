@@ -7,6 +7,7 @@ import { FAIRNESS_METRICS, fairnessOfRound, type FairnessMetric } from './fairne
 import { createMetricSet, type MetricSet } from './metricSet.js';
 import type { ObservedCoordinator } from './observedCoordinator.js';
 
+/** Where and how the Prometheus metrics are kept and served. */
 export interface MetricsOptions {
   /** Where the metrics live. Default: a new registry for this coordinator (never prom-client's global one). */
   readonly registry?: Registry;
@@ -17,10 +18,15 @@ export interface MetricsOptions {
   /** Buckets of cohort_round_duration_seconds, in seconds. */
   readonly durationBuckets?: readonly number[];
   /** Where the route is served: the coordinator's port by default (attachObservability puts a gate first). */
-  readonly serveOn?: { addHttpHandler(handler: HttpHandler): void };
+  readonly serveOn?: {
+    /** Adds a route handler; handlers run in order until one answers. */
+    addHttpHandler(handler: HttpHandler): void;
+  };
 }
 
+/** The metrics attached to a coordinator. */
 export interface CoordinatorMetrics {
+  /** The prom-client registry holding them. */
   readonly registry: Registry;
   /** The Prometheus text exposition, as the route serves it. */
   text(): Promise<string>;

@@ -4,8 +4,11 @@ import type { ObservabilityServer } from './observabilityServer.js';
 import type { ObservedCoordinator } from './observedCoordinator.js';
 import { generateObserverToken, observerGate, type ObserverAccess } from './observerGate.js';
 
+/** What attachObservability serves, to whom, and where. */
 export interface ObservabilityOptions {
+  /** Metrics options, or `false` for no metrics. */
   readonly metrics?: MetricsOptions | false;
+  /** Dashboard options, or `false` for no dashboard. */
   readonly dashboard?: DashboardOptions | false;
   /**
    * Who may read the dashboard and metrics. Default: holders of a fresh random token (`Observability.token`).
@@ -18,8 +21,11 @@ export interface ObservabilityOptions {
   readonly secure?: boolean;
 }
 
+/** What attachObservability attached. */
 export interface Observability {
+  /** The metrics, unless turned off. */
   readonly metrics?: CoordinatorMetrics;
+  /** The dashboard, unless turned off. */
   readonly dashboard?: Dashboard;
   /** The observer token generated for this coordinator (absent when `observers` was given). */
   readonly token?: string;

@@ -1,40 +1,57 @@
 import type { RoundRecord } from '../roundRecord.js';
 import { spreadOf, type Better, type MetricSpread } from './spread.js';
 
-/** The evaluation metrics followed per client: `metrics.accuracy` and the evaluation loss. */
-export const FAIRNESS_METRICS = { accuracy: 'higher', loss: 'lower' } as const satisfies Record<string, Better>;
-export type FairnessMetric = keyof typeof FAIRNESS_METRICS;
+/** The metrics fairness follows: `accuracy` and `loss`. */
+export type FairnessMetric = 'accuracy' | 'loss';
+
+/** The evaluation metrics followed per client: `metrics.accuracy` and the evaluation loss, and which way is better. */
+export const FAIRNESS_METRICS = { accuracy: 'higher', loss: 'lower' } as const satisfies Record<FairnessMetric, Better>;
 
 /** One client's value of one metric this round, against its first and its previous evaluated rounds. */
 export interface DriftValue {
+  /** This round's value. */
   readonly value: number;
+  /** The first round this client was evaluated in. */
   readonly firstRound: number;
+  /** Its value then. */
   readonly first: number;
   /** value - first. */
   readonly sinceFirst: number;
   /** The last earlier round this client was evaluated in (not always round - 1); absent in its first. */
   readonly previousRound?: number;
+  /** Its value in `previousRound`. */
   readonly previous?: number;
   /** value - previous. */
   readonly sincePrevious?: number;
 }
 
+/** How one client's accuracy and loss moved since its first and its previous evaluation. */
 export interface ClientDrift {
+  /** The client's name. */
   readonly client: string;
+  /** Accuracy drift, when the client reports accuracy. */
   readonly accuracy?: DriftValue;
+  /** Loss drift. */
   readonly loss?: DriftValue;
 }
 
+/** How evenly the model serves the clients in one round: the spread of each metric across them, and each one's drift. */
 export interface RoundFairness {
+  /** The round. */
   readonly round: number;
+  /** Spread of the clients' accuracies. */
   readonly accuracy?: MetricSpread;
+  /** Spread of the clients' losses. */
   readonly loss?: MetricSpread;
   /** Clients evaluated this round, in the order they reported. */
   readonly drift: readonly ClientDrift[];
 }
 
+/** Fairness so far: every round's figures and the latest. */
 export interface FairnessSnapshot {
+  /** The last round's figures (absent before the first evaluated round). */
   readonly latest?: RoundFairness;
+  /** Every evaluated round, oldest first. */
   readonly rounds: readonly RoundFairness[];
 }
 

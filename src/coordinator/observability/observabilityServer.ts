@@ -11,10 +11,15 @@ export class ObservabilityServer {
   private readonly handlers: HttpHandler[] = [];
   private readonly http: Server;
 
-  private constructor(readonly url: string, http: Server) {
+  /** The server's base URL, `http://host:port`. */
+  readonly url: string;
+
+  private constructor(url: string, http: Server) {
+    this.url = url;
     this.http = http;
   }
 
+  /** Listens on `host`:`port` (0 picks a free port). */
   static async listen(host: string, port: number): Promise<ObservabilityServer> {
     const http = createServer();
     await new Promise<void>((resolve, reject) => {
@@ -34,6 +39,7 @@ export class ObservabilityServer {
     return server;
   }
 
+  /** Adds a route handler; handlers run in order until one answers, and unanswered requests get 404. */
   addHttpHandler(handler: HttpHandler): void {
     this.handlers.push(handler);
   }
@@ -48,6 +54,7 @@ export class ObservabilityServer {
     }
   }
 
+  /** Closes every connection and the server. */
   async close(): Promise<void> {
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));

@@ -8,5 +8,6 @@ import type { HttpHandler } from '../server.js';
  */
 export type ObservedCoordinator = EventEmitter<CoordinatorEventMap> & {
   readonly runId: string;
+  /** Serves extra HTTP routes on the coordinator's port. */
   addHttpHandler(handler: HttpHandler): void;
 };

@@ -6,6 +6,7 @@ import type { ClientRow, DashboardSnapshot, DashboardUpdate, PrivacyBudget, Roun
 import { FairnessTracker, type FairnessSnapshot } from './fairness.js';
 import { toRoundView } from './roundView.js';
 
+/** What the dashboard shows beside the coordinator's events. */
 export interface RunObserverOptions {
   /** Shown as the dashboard's heading (the experiment's name). */
   readonly title?: string;
@@ -13,6 +14,7 @@ export interface RunObserverOptions {
   readonly rounds?: number;
   /** Read after every round; unset until a privacy accountant exists, which shows "not configured". */
   readonly privacy?: () => PrivacyBudget;
+  /** The clock for join, leave and completion times (default: the system's). */
   readonly now?: () => Date;
 }
 
@@ -75,26 +77,32 @@ export class RunObserver {
     return () => this.listeners.delete(listener);
   }
 
+  /** The run's progress now. */
   get runStatus(): RunStatus {
     return this.status;
   }
 
+  /** Completed rounds, oldest first. */
   rounds(): readonly RoundView[] {
     return [...this.history];
   }
 
+  /** Every client seen, with its status and latest evaluation. */
   clients(): readonly ClientRow[] {
     return [...this.table.values()].map((c) => c.row);
   }
 
+  /** Fairness per round and the latest. */
   fairness(): FairnessSnapshot {
     return this.tracker.snapshot();
   }
 
+  /** The privacy budget spent (or `configured: false`). */
   privacy(): PrivacyBudget {
     return this.options.privacy?.() ?? notConfigured;
   }
 
+  /** Everything the dashboard shows now. */
   snapshot(): DashboardSnapshot {
     return {
       runId: this.coordinator.runId,

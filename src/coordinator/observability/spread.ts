@@ -1,17 +1,23 @@
 /** Which way a metric improves: accuracy is better higher, loss lower. */
 export type Better = 'higher' | 'lower';
 
+/** One client's value of a metric. */
 export interface ClientValue {
+  /** The client's name. */
   readonly client: string;
+  /** Its value. */
   readonly value: number;
 }
 
 /** How one evaluation metric is spread over the clients of one round. */
 export interface MetricSpread {
+  /** Which direction is better for this metric. */
   readonly better: Better;
   /** Clients with a finite value (the others are left out of every figure). */
   readonly clients: number;
+  /** The client with the worst value. */
   readonly worst: ClientValue;
+  /** The client with the best value. */
   readonly best: ClientValue;
   /** Unweighted mean over clients: each client counts once, whatever its size. */
   readonly mean: number;

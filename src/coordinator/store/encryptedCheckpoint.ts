@@ -6,9 +6,13 @@ import type { EncryptedLayout } from '../../protocol/encryptedLayout.js';
  * Only clients holding the run's key can turn it into a model; the store never sees one.
  */
 export interface EncryptedCheckpoint {
+  /** The serialized CKKS ciphertexts of the weighted sum. */
   readonly ciphertexts: readonly Uint8Array[];
+  /** The sum of the weights, which clients divide by after decrypting. */
   readonly totalWeight: number;
+  /** How the model's values are packed into the ciphertexts. */
   readonly layout: EncryptedLayout;
+  /** SHA-256 of the ciphertexts, checked when read. */
   readonly sha256: string;
 }
 

@@ -10,28 +10,46 @@ import { encryptedCheckpointHash, type EncryptedCheckpoint } from './encryptedCh
 import { decodeCiphertextFrames, encodeCiphertextFrames } from '../../crypto/ckks/frames.js';
 import { openDatabase } from './openDatabase.js';
 
+/** A stored run's state: still running (or interrupted), completed, or failed. */
 export type RunStatus = 'running' | 'completed' | 'failed';
 
+/** A run as the store lists it. */
 export interface RunRow {
+  /** The run's id. */
   readonly id: string;
+  /** The experiment's name. */
   readonly name: string;
+  /** Hash of the experiment's configuration (a resume must match it). */
   readonly configHash: string;
+  /** Running (or interrupted), completed, or failed. */
   readonly status: RunStatus;
+  /** Rounds the run was configured for. */
   readonly roundsPlanned: number;
+  /** The last completed round (0 before the first). */
   readonly lastRound: number;
+  /** When the run started, ISO 8601. */
   readonly createdAt: string;
+  /** When the run last changed, ISO 8601. */
   readonly updatedAt: string;
+  /** Why the run failed, if it did. */
   readonly error: string | null;
 }
 
+/** The global model after a round, with what a resume needs. */
 export interface Checkpoint {
+  /** The round it completed. */
   readonly round: number;
+  /** The global model. */
   readonly weights: Weights;
+  /** SHA-256 of the weights, checked when read. */
   readonly modelSha256: string;
+  /** The strategy's state (momentum, moments) as JSON, if it keeps one. */
   readonly strategyState: unknown;
 }
 
+/** The store cannot be opened or read, or holds no such run; the message says which. */
 export class StoreError extends Error {
+  /** Always `StoreError`. */
   override readonly name = 'StoreError';
 }
 
@@ -45,6 +63,10 @@ const now = () => new Date().toISOString();
 export class RunStore {
   private readonly db: DatabaseSync;
 
+  /**
+   * Opens (or creates) the store at `path`, migrating an older version; `:memory:` keeps it in memory.
+   * @param path The SQLite file.
+   */
   constructor(readonly path: string) {
     try {
       this.db = openDatabase(path);
@@ -62,10 +84,12 @@ export class RunStore {
     }
   }
 
+  /** Closes the database. */
   close(): void {
     this.db.close();
   }
 
+  /** Records a new run and its manifest, status `running`. */
   createRun(run: { id: string; name: string; configHash: string; manifest: unknown; roundsPlanned: number }): void {
     const t = now();
     this.db
@@ -79,30 +103,36 @@ export class RunStore {
     return row ? toRunRow(row) : undefined;
   }
 
+  /** The run whose id is `id` or starts with it; throws when the prefix is ambiguous. */
   run(id: string): RunRow | undefined {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ? OR id LIKE ?').all(id, `${id}%`);
     if (row.length > 1) throw new StoreError(`run id prefix "${id}" is ambiguous: ${row.map((r) => String(r.id)).join(', ')}`);
     return row[0] ? toRunRow(row[0]) : undefined;
   }
 
+  /** Every run, oldest first. */
   runs(): RunRow[] {
     return this.db.prepare('SELECT * FROM runs ORDER BY created_at').all().map(toRunRow);
   }
 
+  /** The manifest stored with run `id`. */
   manifest(id: string): unknown {
     const row = this.db.prepare('SELECT manifest FROM runs WHERE id = ?').get(id) as { manifest: string } | undefined;
     if (!row) throw new StoreError(`no run ${id}`);
     return JSON.parse(row.manifest);
   }
 
+  /** Marks run `id` running, completed or failed (with the error). */
   setStatus(id: string, status: RunStatus, error?: string): void {
     this.db.prepare('UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE id = ?').run(status, error ?? null, now(), id);
   }
 
+  /** Keeps the federation-wide feature mean and std of run `id`, for a resume and for export. */
   saveStandardization(id: string, standardization: Weights): void {
     this.db.prepare('UPDATE runs SET standardization = ?, updated_at = ? WHERE id = ?').run(encodeWeights(standardization), now(), id);
   }
 
+  /** The stored feature mean and std of run `id`, if any. */
   standardization(id: string): Weights | undefined {
     const row = this.db.prepare('SELECT standardization FROM runs WHERE id = ?').get(id) as { standardization: Uint8Array | null } | undefined;
     return row?.standardization ? decodeWeights(row.standardization) : undefined;
@@ -116,17 +146,20 @@ export class RunStore {
     this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`data-schema:${id}`, JSON.stringify(schema));
   }
 
+  /** The study's data schema stored for run `id`, if any. */
   dataSchema(id: string): DataSchema | undefined {
     const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(`data-schema:${id}`) as { value: string } | undefined;
     return row ? dataSchemaSchema.parse(JSON.parse(row.value)) : undefined;
   }
 
+  /** Records a client's first appearance in run `id`: backend, row counts and schema fingerprint (never data). */
   recordClient(id: string, client: ClientSummary): void {
     this.db
       .prepare('INSERT OR IGNORE INTO clients (run_id, client, backend, train_rows, test_rows, schema_hash, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(id, client.name, client.backend, client.numTrainExamples, client.numTestExamples, client.datasetFingerprint ?? null, now());
   }
 
+  /** The clients of run `id`, by name, with what they announced when first seen. */
   clients(id: string): { client: string; backend: string; trainRows: number; testRows: number; schemaHash: string | null; firstSeen: string }[] {
     return this.db
       .prepare('SELECT * FROM clients WHERE run_id = ? ORDER BY client')
@@ -222,6 +255,7 @@ export class RunStore {
     };
   }
 
+  /** Records the epsilon (at `delta`) spent after `round`. */
   recordPrivacy(id: string, round: number, epsilon: number, delta: number): void {
     this.db.prepare('INSERT OR REPLACE INTO privacy (run_id, round, epsilon, delta) VALUES (?, ?, ?, ?)').run(id, round, epsilon, delta);
   }

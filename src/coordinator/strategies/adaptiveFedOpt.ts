@@ -22,12 +22,15 @@ import { weightedMetrics } from './weightedMean.js';
 /** v_t from v_{t-1} and Delta_t^2 (one coordinate). */
 export type SecondMomentRule = (previous: number, squaredDelta: number, beta2: number) => number;
 
+/** Reddi et al. 2021's server optimizer settings. */
 export interface AdaptiveHyperparameters {
   /** Server learning rate (eta). */
   readonly eta: number;
   /** Degree of adaptivity (tau > 0): larger is closer to server SGD with momentum. */
   readonly tau: number;
+  /** Decay of the first moment (momentum). */
   readonly beta1: number;
+  /** Decay of the second moment. */
   readonly beta2: number;
 }
 
@@ -69,12 +72,16 @@ export function adaptiveStep(
   return { moments: { m, v }, step };
 }
 
+/** FedAvg's options (without `serverLearningRate`: `eta` replaces it) and the adaptive hyperparameters, each defaulting to the strategy's. */
 export type AdaptiveFedOptOptions = Omit<FedAvgOptions, 'serverLearningRate'> & Partial<AdaptiveHyperparameters>;
 
+/** What FedAdam, FedYogi and FedAdagrad carry between rounds, as JSON for checkpoints. */
 export interface AdaptiveFedOptState {
+  /** The strategy's name; restoring another's state is refused. */
   readonly strategy: string;
   /** base64 of the float32 first and second moments; null before the first aggregated round. */
   readonly m: string | null;
+  /** base64 of the float32 second moment; null before the first aggregated round. */
   readonly v: string | null;
 }
 
@@ -118,6 +125,7 @@ export class AdaptiveFedOpt extends FedAvg {
     return { weights, metrics: weightedMetrics(reports) };
   }
 
+  /** The moments, for a checkpoint. */
   state(): AdaptiveFedOptState {
     return {
       strategy: this.name,
@@ -126,6 +134,7 @@ export class AdaptiveFedOpt extends FedAvg {
     };
   }
 
+  /** Restores the moments from a checkpoint; throws on another strategy's or a malformed state. */
   restore(state: unknown): void {
     const parsed = parseState(this.stateSchema, state, this.name);
     const m = decodeField(parsed.m);

@@ -63,6 +63,7 @@ export interface BulyanOptions extends FedAvgOptions {
 /** Bulyan over Krum (El Mhamdi et al. 2018). n >= 4f + 3 is checked against minFitClients. Plain mode only. */
 export class Bulyan extends RobustStrategy {
   override readonly name: string = 'bulyan';
+  /** f, the Byzantine clients tolerated. */
   readonly byzantine: number;
 
   constructor(options: BulyanOptions) {

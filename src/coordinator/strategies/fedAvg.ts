@@ -19,25 +19,35 @@ import { applyFlatUpdate } from './applyUpdate.js';
 import { sampleCohort } from './sampling.js';
 import { weightedEvaluation, weightedMetrics } from './weightedMean.js';
 
+/** FedAvg's settings; every other strategy takes these too. */
 export interface FedAvgOptions {
-  /** Fraction of available clients asked to train each round. */
+  /** Fraction of available clients asked to train each round (default 1; at least `minFitClients` are asked). */
   readonly fractionFit?: number;
+  /** Fraction of available clients asked to evaluate each round (default 1; 0 turns federated evaluation off). */
   readonly fractionEvaluate?: number;
+  /** Fit results a round needs to count (default 2). */
   readonly minFitClients?: number;
+  /** Evaluation reports a round needs for its federated metrics (default `minFitClients`). */
   readonly minEvaluateClients?: number;
+  /** Connected clients a round waits for (default `minFitClients`; not below it). */
   readonly minAvailableClients?: number;
+  /** Local training: epochs, batch size, learning rate. */
   readonly fit: FitInstructions;
+  /** Batch size of the clients' evaluation pass (default 256). */
   readonly evaluateBatchSize?: number;
   /** Scales the averaged delta (1 = plain FedAvg). */
   readonly serverLearningRate?: number;
   /** Staging slots of the streaming mean (memory: 4 bytes/param each). */
   readonly aggregationSlots?: number;
+  /** Central evaluation of each round's global model on the coordinator (held-out data it may see). */
   readonly evaluateFn?: (round: number, weights: Weights) => Promise<EvaluationSummary | undefined>;
-  /** Replaces the streaming mean, e.g. with DP wrapped around it: `() => new DpMean(new StreamingMean(), ...)`. */
+  /** Replaces the {@link StreamingMean}, e.g. with DP wrapped around it: `() => new DpMean(new StreamingMean(), ...)` ({@link cohort-fl/coordinator!DpMean}). */
   readonly aggregator?: () => Aggregator;
 }
 
+/** A strategy's options are out of range; the message names the option, the bound and the value given. */
 export class StrategyConfigError extends Error {
+  /** Always `StrategyConfigError`. */
   override readonly name = 'StrategyConfigError';
 }
 
@@ -57,14 +67,23 @@ function checkCount(name: string, v: number, min: number): number {
  * mean delta (times a server learning rate, 1 by default).
  */
 export class FedAvg implements Strategy {
+  /** `fedavg`; each subclass sets its own. */
   readonly name: string = 'fedavg';
+  /** Connected clients a round waits for. */
   readonly minAvailableClients: number;
+  /** Fit results a round needs to count. */
   readonly minFitClients: number;
+  /** Evaluation reports a round needs for its federated metrics. */
   readonly minEvaluateClients: number;
+  /** Share of the available clients sampled to train each round. */
   protected readonly fractionFit: number;
+  /** Share of the available clients sampled to evaluate each round. */
   protected readonly fractionEvaluate: number;
+  /** What every fit task carries (subclasses add to `extra`). */
   protected readonly fitInstructions: FitInstructions;
+  /** Batch size of the clients' evaluation pass. */
   protected readonly evaluateBatchSize: number;
+  /** Scales the mean delta: w <- w + serverLearningRate * mean delta. */
   protected readonly serverLearningRate: number;
   private readonly aggregationSlots: number | undefined;
   private readonly evaluateFn: FedAvgOptions['evaluateFn'];
@@ -93,15 +112,18 @@ export class FedAvg implements Strategy {
     this.aggregatorFactory = options.aggregator;
   }
 
+  /** A fresh streaming mean per round (or the `aggregator` option's). */
   createAggregator(): Aggregator {
     if (this.aggregatorFactory) return this.aggregatorFactory();
     return new StreamingMean(this.aggregationSlots === undefined ? {} : { slots: this.aggregationSlots });
   }
 
+  /** Returns the initial weights unchanged. */
   initialize(initial: Weights): Weights {
     return initial;
   }
 
+  /** Samples `fractionFit` of the clients (at least `minFitClients`), each with the same fit instructions. */
   configureFit(_round: number, clients: readonly ClientSummary[], rng: SeededRng): FitTask[] {
     return sampleCohort(clients, this.fractionFit, this.minFitClients, rng).map((client) => ({ client, instructions: this.fitInstructions }));
   }
@@ -111,20 +133,24 @@ export class FedAvg implements Strategy {
     return weightedMetrics(reports);
   }
 
+  /** w + serverLearningRate * mean delta, and the example-weighted mean of the fit metrics. */
   aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics } {
     if (!aggregate.mean) return { weights: global, metrics: {} };
     return { weights: applyFlatUpdate(global, aggregate.mean, this.serverLearningRate), metrics: weightedMetrics(reports) };
   }
 
+  /** Samples `fractionEvaluate` of the clients (at least `minEvaluateClients`; none when the fraction is 0). */
   configureEvaluate(_round: number, clients: readonly ClientSummary[], rng: SeededRng): EvaluateTask[] {
     if (this.fractionEvaluate === 0) return [];
     return sampleCohort(clients, this.fractionEvaluate, this.minEvaluateClients, rng).map((client) => ({ client, batchSize: this.evaluateBatchSize }));
   }
 
+  /** The example-weighted mean of the clients' losses and of the metrics every client reported. */
   aggregateEvaluate(_round: number, reports: readonly EvaluateReport[], _failures: readonly TaskFailure[]): EvaluationSummary {
     return weightedEvaluation(reports);
   }
 
+  /** Runs the `evaluateFn` option on the round's global model; undefined without one. */
   async evaluate(round: number, weights: Weights): Promise<EvaluationSummary | undefined> {
     return this.evaluateFn ? this.evaluateFn(round, weights) : undefined;
   }

@@ -30,7 +30,9 @@ export interface FedAvgMOptions extends FedAvgOptions {
   readonly serverMomentum?: number;
 }
 
+/** What FedAvgM carries between rounds, as JSON for checkpoints. */
 export interface FedAvgMState {
+  /** Always `fedavgm`. */
   readonly strategy: 'fedavgm';
   /** base64 of the float32 momentum; null before the first aggregated round. */
   readonly momentum: string | null;
@@ -45,6 +47,7 @@ const stateSchema = z.strictObject({ strategy: z.literal('fedavgm'), momentum: f
  */
 export class FedAvgM extends FedAvg {
   override readonly name: string = 'fedavgm';
+  /** beta, the server momentum. */
   readonly serverMomentum: number;
   private momentum: Float32Array | undefined;
 
@@ -71,10 +74,12 @@ export class FedAvgM extends FedAvg {
     return { weights, metrics: weightedMetrics(reports) };
   }
 
+  /** The momentum, for a checkpoint. */
   state(): FedAvgMState {
     return { strategy: 'fedavgm', momentum: this.momentum ? encodeFloat32(this.momentum) : null };
   }
 
+  /** Restores the momentum from a checkpoint; throws on a malformed state. */
   restore(state: unknown): void {
     this.momentum = decodeField(parseState(stateSchema, state, this.name).momentum);
   }

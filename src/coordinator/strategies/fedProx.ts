@@ -30,6 +30,7 @@ export interface FedProxOptions extends FedAvgOptions {
  */
 export class FedProx extends FedAvg {
   override readonly name: string = 'fedprox';
+  /** mu, sent to the clients with every fit task. */
   readonly proximalMu: number;
 
   constructor(options: FedProxOptions) {

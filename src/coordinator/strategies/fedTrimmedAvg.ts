@@ -31,6 +31,7 @@ export interface FedTrimmedAvgOptions extends FedAvgOptions {
 /** FedTrimmedAvg: the model moves by the coordinate-wise trimmed mean delta (Yin et al. 2018). Plain mode only. */
 export class FedTrimmedAvg extends RobustStrategy {
   override readonly name: string = 'fedtrimmedavg';
+  /** The fraction trimmed from each end. */
   readonly beta: number;
 
   constructor(options: FedTrimmedAvgOptions) {

@@ -89,7 +89,9 @@ export interface KrumOptions extends FedAvgOptions {
  */
 export class Krum extends RobustStrategy {
   override readonly name: string;
+  /** f, the Byzantine clients tolerated. */
   readonly byzantine: number;
+  /** m, the updates kept and averaged (1: Krum). */
   readonly keep: number;
 
   constructor(options: KrumOptions) {

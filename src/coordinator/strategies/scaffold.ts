@@ -43,7 +43,9 @@ export interface ScaffoldOptions extends FedAvgOptions {
   readonly totalClients: number;
 }
 
+/** What SCAFFOLD carries between rounds, as JSON for checkpoints. */
 export interface ScaffoldState {
+  /** Always `scaffold`. */
   readonly strategy: 'scaffold';
   /** base64 of the float32 server control variate c; null before the first aggregated round (c = 0). */
   readonly control: string | null;
@@ -69,6 +71,7 @@ export class Scaffold extends FedAvg implements FitPayloadShape {
   override get capabilities(): StrategyCapabilities {
     return { needs: 'mean', payload: { uploadSpec: (model) => this.uploadSpec(model), fitPayload: (global) => this.fitPayload(global) } };
   }
+  /** N, every client of the federation. */
   readonly totalClients: number;
   private readonly meanSlots: number | undefined;
   private control: Float32Array | undefined;
@@ -129,10 +132,12 @@ export class Scaffold extends FedAvg implements FitPayloadShape {
     return { weights, metrics: weightedMetrics(reports) };
   }
 
+  /** The server control variate, for a checkpoint. */
   state(): ScaffoldState {
     return { strategy: 'scaffold', control: this.control ? encodeFloat32(this.control) : null };
   }
 
+  /** Restores the control variate from a checkpoint; throws on a malformed state. */
   restore(state: unknown): void {
     this.control = decodeField(parseState(stateSchema, state, this.name).control);
   }

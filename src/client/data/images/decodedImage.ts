@@ -8,8 +8,10 @@ export interface DecodedImage {
 
 /** What went wrong with one image file; the message starts with the file's path. */
 export class ImageError extends Error {
+  /** Always `ImageError`. */
   override readonly name = 'ImageError';
   constructor(
+    /** The image file at fault. */
     readonly file: string,
     detail: string,
   ) {

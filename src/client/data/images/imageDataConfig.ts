@@ -43,5 +43,6 @@ export const imageDataConfigSchema = z
       }
     }
   });
+/** An image data set as parsed: where the files are, their size and channels, and how labels are read. */
 export type ImageDataConfig = z.infer<typeof imageDataConfigSchema>;
 export type ImageDataConfigInput = z.input<typeof imageDataConfigSchema>;

@@ -8,8 +8,11 @@ export type ImageKind = 'png' | 'jpeg' | 'dicom';
 
 /** One image file to read, with its class index and (from a manifest) its site. */
 export interface ImageEntry {
+  /** The image file's path. */
   readonly file: string;
+  /** Its class index (into the list's classes). */
   readonly label: number;
+  /** The site the manifest assigns it to. */
   readonly site?: string;
 }
 
