@@ -17,7 +17,7 @@ export interface StreamingMeanOptions {
   readonly kernel?: 'wasm-simd' | 'js';
 }
 
-/** An update cannot be aggregated (wrong length, NaN or Inf, over the round's budget); the message says which. */
+/** An update cannot be aggregated (wrong length, a non-finite value, a bad weight, a closed round) or the aggregator is misused (not bound); the message says which. */
 export class AggregationError extends Error {
   /** Always `AggregationError`. */
   override readonly name = 'AggregationError';

@@ -49,9 +49,9 @@ export interface RoundFairness {
 
 /** Fairness so far: every round's figures and the latest. */
 export interface FairnessSnapshot {
-  /** The last round's figures (absent before the first evaluated round). */
+  /** The last completed round's figures (absent before the first round completes). */
   readonly latest?: RoundFairness;
-  /** Every evaluated round, oldest first. */
+  /** Every completed round, oldest first. */
   readonly rounds: readonly RoundFairness[];
 }
 

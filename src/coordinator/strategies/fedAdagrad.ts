@@ -6,7 +6,7 @@ export const adagradSecondMoment: SecondMomentRule = (v, squared) => v + squared
 /** Flower's FedAdagrad defaults: beta1 = 0, so m_t = Delta_t (beta2 is unused). */
 export const FED_ADAGRAD_DEFAULTS: AdaptiveHyperparameters = { eta: 1e-1, tau: 1e-9, beta1: 0, beta2: 0 };
 
-/** FedAdam's options without `beta2` (Adagrad's second moment sums, it does not decay). */
+/** The adaptive strategies' options without `beta2` (Adagrad's second moment sums squares, it does not decay). */
 export type FedAdagradOptions = Omit<AdaptiveFedOptOptions, 'beta2'>;
 
 /**

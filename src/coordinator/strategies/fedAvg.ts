@@ -112,7 +112,7 @@ export class FedAvg implements Strategy {
     this.aggregatorFactory = options.aggregator;
   }
 
-  /** A fresh streaming mean per round (or the `aggregator` option's). */
+  /** A fresh streaming mean (or the `aggregator` option's), which the coordinator binds to the model and runs every round through. */
   createAggregator(): Aggregator {
     if (this.aggregatorFactory) return this.aggregatorFactory();
     return new StreamingMean(this.aggregationSlots === undefined ? {} : { slots: this.aggregationSlots });
