@@ -32,6 +32,11 @@ export function replayStoredRun(store: RunStore, run: RunRow): RunObserver {
   }
   clock = new Date(run.updatedAt);
   if (run.error) events.emit('round-failed', { round: run.lastRound + 1, attempt: 1, message: run.error });
+  if (run.status !== 'completed') {
+    // The table must not say `the run ended` of a run that stopped short.
+    const why = run.status === 'failed' ? `the run failed${run.error ? `: ${run.error}` : ''}` : 'the run did not finish (its coordinator stopped)';
+    for (const c of clients) events.emit('client-left', { id: c.client, name: c.client, backend: c.backend, numTrainExamples: c.trainRows, numTestExamples: c.testRows }, why);
+  }
   events.emit('run-completed', { runId: run.id, rounds: run.status === 'completed' ? run.lastRound : run.roundsPlanned });
   observer.detach();
   return observer;
