@@ -27,6 +27,7 @@ export function replayStoredRun(store: RunStore, run: RunRow): RunObserver {
   }
   for (const r of records) {
     clock = new Date(r.completedAt);
+    events.emit('round-started', { round: r.round, attempt: r.attempts, selected: r.record.fit.outcomes.map((o) => o.client) });
     budget.observe(r.record);
     events.emit('round-completed', r.record);
   }

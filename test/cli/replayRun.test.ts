@@ -44,6 +44,7 @@ describe('a stored run replayed for the dashboard', () => {
     storedRun('run-unfinished', 2);
     const snapshot = replayStoredRun(store, findStoredRun(store, { id: 'run-unf' })).snapshot();
     expect(snapshot.title).toBe('dp-study (unfinished after 2 of 3 rounds)');
+    expect(snapshot.status).toMatchObject({ phase: 'completed', round: 2, attempt: 1, selected: [] });
     expect(snapshot.rounds.map((r) => [r.round, r.accuracy])).toEqual([[1, 0.6], [2, 0.7]]);
     expect(snapshot.clients.map((c) => [c.name, c.status, c.leftReason, c.lastRound])).toEqual([
       ['a', 'left', 'the run did not finish (its coordinator stopped)', 2],
