@@ -35,6 +35,8 @@ import { DEFAULT_CHUNK_BYTES } from '../src/protocol/peer.js';
 import { ByteCountingProxy, countBetween, type ByteCount } from './lib/byteCountingProxy.js';
 import { isMain } from './lib/isMain.js';
 import { EXAMPLES_PER_CLIENT, initialValue, meanStep, readFlat, stepOf } from './lib/shiftModel.js';
+import { cpuPerRound, meanCpu } from './lib/roundCpu.js';
+import { cpuSeconds } from './lib/rss.js';
 import { median } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
 import type { ClientConfig, ClientReport, Mark } from './ckksRoundClient.js';
@@ -74,6 +76,9 @@ interface RoundData {
   readonly fitMs: number;
   readonly evaluateMs: number;
   readonly attempts: number;
+  /** CPU seconds (all threads) at the round's end: the coordinator's process, and this one (the proxies). */
+  readonly coordinatorCpu: number;
+  readonly proxyCpu: number;
   readonly sum: SumTiming;
   readonly payloadIn: number;
   readonly payloadOut: number;
@@ -85,6 +90,8 @@ interface TimedMark {
   readonly name: string;
   readonly mark: Mark;
   readonly at: number;
+  /** The client process's CPU seconds (all threads) at the mark. */
+  readonly cpu: number;
   readonly bytes?: number;
   /** On encrypt-end: ciphertexts of the upload encrypted on masks made ahead. */
   readonly masked?: number;
@@ -166,6 +173,8 @@ async function runFederation(o: CkksRoundOptions, mode: Mode, params: number, di
           fitMs: r.fitMs,
           evaluateMs: r.evaluateMs,
           attempts: r.attempts,
+          coordinatorCpu: r.cpu,
+          proxyCpu: cpuSeconds(),
           sum: r.sum,
           payloadIn: r.payloadIn,
           payloadOut: r.payloadOut,
@@ -216,7 +225,7 @@ async function runFederation(o: CkksRoundOptions, mode: Mode, params: number, di
       child.on('message', (m) => {
         const r = m as ClientReport;
         if (r.type === 'welcome' && ++welcomed === o.clients) onJoined();
-        else if (r.type === 'mark') marks.push({ name: r.name, mark: r.mark, at: r.at, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}), ...(r.masked !== undefined ? { masked: r.masked } : {}) });
+        else if (r.type === 'mark') marks.push({ name: r.name, mark: r.mark, at: r.at, cpu: r.cpu, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}), ...(r.masked !== undefined ? { masked: r.masked } : {}) });
         else if (r.type === 'problem') fail(new Error(`${mode} client ${r.name}: ${r.detail}`));
         else if (r.type === 'exit') {
           exits.set(r.name, r);
@@ -452,7 +461,20 @@ function printFederation(r: FederationResult, o: CkksRoundOptions): void {
       `peak above start ${fmtX((cr.maxRss - cr.rssStart) / model)} model; CPU ${cr.cpuSeconds.toFixed(1)} s over ${(cr.runMs / 1000).toFixed(1)} s`,
   );
   console.log(`clients: peak RSS ${r.clientMaxRss.map(fmtMB).join(', ')}${o.proxy ? `; ${r.connections} TCP connections in all` : ''}`);
+  const cpu = federationCpu(r, o);
+  if (cpu) {
+    console.log(
+      `CPU per round after the first (all threads of each process): clients ${cpu.clients.map((x) => `${x.toFixed(2)} s`).join(', ')}, coordinator ${cpu.coordinator.toFixed(2)} s` +
+        `${o.proxy ? `, byte-counting proxies ${cpu.proxies.toFixed(2)} s` : ''}; all ${cpu.total.toFixed(2)} s`,
+    );
+  }
   console.log(`result check: ${r.check.detail}`);
+}
+
+/** Mean CPU per process over the rounds after the first. */
+function federationCpu(r: FederationResult, o: CkksRoundOptions) {
+  const names = Array.from({ length: o.clients }, (_, k) => `bench-${k}`);
+  return meanCpu(cpuPerRound(r.rounds, r.marks, names));
 }
 
 function printPhases(plain: FederationResult, ckks: FederationResult, o: CkksRoundOptions): void {
@@ -472,9 +494,14 @@ interface Ratios {
   readonly runTime: number;
   readonly allBytes: number;
   readonly steadyBytes: number;
+  /** CPU per round after the first, all processes; and the clients' alone. */
+  readonly cpuAll: number;
+  readonly cpuClients: number;
 }
 
-function ratiosOf(plain: FederationResult, ckks: FederationResult): Ratios {
+function ratiosOf(plain: FederationResult, ckks: FederationResult, o: CkksRoundOptions): Ratios {
+  const [pc, kc] = [federationCpu(plain, o), federationCpu(ckks, o)];
+  const clientsCpu = (c: typeof pc) => (c ? c.clients.reduce((a, b) => a + b, 0) : NaN);
   const steadyMs = (r: FederationResult) => median(steadyRounds(r).map((x) => x.durationMs));
   const perRound = (r: FederationResult) => sumCounts(r.totalBytes) / r.totalBytes.length / r.rounds.length;
   return {
@@ -483,6 +510,8 @@ function ratiosOf(plain: FederationResult, ckks: FederationResult): Ratios {
     runTime: ckks.coordinator.runMs / plain.coordinator.runMs,
     allBytes: perRound(ckks) / perRound(plain),
     steadyBytes: roundBytesPerClient(steadyRounds(ckks)) / roundBytesPerClient(steadyRounds(plain)),
+    cpuAll: (kc?.total ?? NaN) / (pc?.total ?? NaN),
+    cpuClients: clientsCpu(kc) / clientsCpu(pc),
   };
 }
 
@@ -510,7 +539,7 @@ export async function benchCkksRound(o: CkksRoundOptions): Promise<void> {
         }
       }
       printPhases(byMode.plain[0]!, byMode.ckks[0]!, o);
-      const ratios = byMode.plain.map((p, i) => ratiosOf(p, byMode.ckks[i]!));
+      const ratios = byMode.plain.map((p, i) => ratiosOf(p, byMode.ckks[i]!, o));
       const pick = (f: (r: Ratios) => number) => median(ratios.map(f));
       const reps = o.repeats > 1 ? ` (median of ${o.repeats} interleaved pairs: ${ratios.map((r) => fmtX(r.steadyTime)).join(', ')})` : '';
       const label = sizeLabel(params);
@@ -518,6 +547,8 @@ export async function benchCkksRound(o: CkksRoundOptions): Promise<void> {
       const steadyNames = steadyRounds(byMode.ckks[0]!).map((r) => r.round);
       const steadyText = steadyNames.length === 1 ? `round ${steadyNames[0]}` : `rounds ${steadyNames[0]}-${steadyNames[steadyNames.length - 1]}`;
       lines.push(`ckks/plain round time, ${label} params: ${fmtX(pick((r) => r.steadyTime))} (${target(TIME_TARGET)}; median steady-state round, ${steadyText})${reps}`);
+      const cpuReps = o.repeats > 1 ? ` (pairs: ${ratios.map((r) => fmtX(r.cpuAll)).join(', ')})` : '';
+      lines.push(`ckks/plain CPU per round after the first, ${label} params: ${fmtX(pick((r) => r.cpuAll))} all processes${o.proxy ? ' (the proxies included)' : ''}${cpuReps}, ${fmtX(pick((r) => r.cpuClients))} the clients alone (no target: what a round costs, robust to other load where time is not)`);
       lines.push(`ckks/plain round time, round 1 with key setup, ${label} params: ${fmtX(pick((r) => r.firstTime))} (${target(TIME_TARGET)})`);
       lines.push(`ckks/plain run time, ${o.rounds} rounds, ${label} params: ${fmtX(pick((r) => r.runTime))} (${target(TIME_TARGET)})`);
       if (o.proxy) {
