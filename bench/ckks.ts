@@ -68,7 +68,7 @@ class RawSeal {
     this.evaluator = new seal.Evaluator(ctx.context);
     this.plain = new seal.Plaintext();
     this.incoming = new seal.Ciphertext();
-    this.slots = new Float64Array(ctx.slotCount);
+    this.slots = new Float64Array(ctx.parameters.polyModulusDegree / 2);
   }
 
   encrypt(values: Float32Array, weight: number): Uint8Array[] {
@@ -173,7 +173,7 @@ export async function benchCkks(o: CkksBenchOptions): Promise<void> {
   const raw = new RawSeal(ctx, secretKey);
   const p = ctx.parameters;
   console.log(
-    `parameters: N = ${p.polyModulusDegree} (${ctx.slotCount} values a ciphertext), primes ${p.coeffModulusBits.join('+')} bits, scale 2^${p.scaleBits}, ` +
+    `parameters: N = ${p.polyModulusDegree} (${ctx.parameters.polyModulusDegree / 2} slots a ciphertext in this raw baseline), primes ${p.coeffModulusBits.join('+')} bits, scale 2^${p.scaleBits}, ` +
       `${p.compression}; node-seal load + context ${initMs.toFixed(0)} ms, key generation + client setup ${keygenMs.toFixed(0)} ms`,
   );
 

@@ -448,7 +448,7 @@ function printFederation(r: FederationResult, o: CkksRoundOptions): void {
   }
   if (r.mode === 'ckks') {
     const ends = r.marks.filter((m) => m.mark === 'encrypt-end');
-    const ciphertexts = Math.ceil(r.params / 2048);
+    const ciphertexts = Math.ceil(r.params / 4096);
     console.log(`uploads' ciphertexts encrypted on masks made during training, per upload in order: ${ends.map((m) => `${m.masked ?? 0}/${ciphertexts}`).join(', ')}`);
     const sumMs = mean(steady.map((x) => x.sum.addMs));
     const serMs = mean(steady.map((x) => x.sum.serializeMs));

@@ -61,7 +61,7 @@ const mark = (m: Mark, bytes?: number, masked?: number) => report({ type: 'mark'
 // (CkksClientSide) or on worker threads (CkksThreads). Both stream one ciphertext at a time (encryption as the
 // upload pulls it, decryption as the download's frames complete), so the marks are the first ciphertext's start
 // and the last one's end: the phases overlap the transfers they feed.
-const SLOTS = 2048;
+const SLOTS = 4096;
 let encryptedBytes = 0;
 /** Ciphertexts of the current upload that were encrypted on a mask made ahead (worker threads only). */
 let masked = 0;
