@@ -2,7 +2,7 @@ import type { CKKSEncoder, Ciphertext, ClassHandle, Decryptor, Encryptor, Evalua
 import type { CkksContext } from './ckksContext.js';
 import { CkksError, sealCall, sealErrorText } from './ckksError.js';
 import { scaleAndClip } from './headroom.js';
-import { generateSecretKey, loadSecretKey, saveSecretKey, toBytes } from './secretKey.js';
+import { generateSecretKey, loadSecretKey, saveSecretKey } from './secretKey.js';
 import { isSeededSum, notSeededSum, seededParts } from './seededSum.js';
 import { MaskComposer, MaskStore } from './maskedEncryption.js';
 
