@@ -226,7 +226,7 @@ export class CkksClientSide {
   /**
    * The grid decrypted sums are rounded to before anyone uses or shares them: 2^16 units of the scale's
    * resolution (2^-24 for the default 2^40 scale), far above the error of a sum of 100 fresh encryptions
-   * (a few units, about 1e-10), so rounding removes the error from almost every value (Li and Micciancio 2021
+   * (at most about 140 units, 1.2e-10: coefficients carry each encryption's error unamplified), so rounding removes the error from almost every value (Li and Micciancio 2021
    * recover the key from decryptions that carry it).
    */
   get grid(): number {
