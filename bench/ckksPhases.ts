@@ -4,12 +4,12 @@
  * gives each phase's CPU time (this process's, worker threads included: on a machine shared with other work it
  * is what the phase costs, where wall time is what it got), fastest of the runs, and the wall time (fastest,
  * median). Old and new paths are timed in the same run:
- *   - client upload: fresh seeded encryption per ciphertext (the old path) against masks made ahead (while the
- *     client trains) and composed with the encoded update at upload time;
+ *   - client upload: with no mask ready (one made per ciphertext at upload) against masks made ahead (while the
+ *     client trains) and composed with the coefficient-encoded update at upload time (coefficientEncoding.ts);
  *   - coordinator: loading each seeded upload whole (SEAL expands its seed into c1) and adding, against
  *     adding c0 alone (CkksEvaluatorSide now; the sum goes out as c0 and the seeds);
- *   - client download: rebuilding the seeded sum (a seed expansion per contributor), decrypting, decoding and
- *     rounding to the grid;
+ *   - client download: rebuilding the seeded sum (a seed expansion per contributor), decrypting, and all of it
+ *     with the decoding (out of NTT form, centred, divided by the scale) and the rounding to the grid;
  *   - the same upload and download on 1 .. --threads worker threads (CkksThreads), wall time.
  *
  *   npx tsx bench/ckksPhases.ts [--params 1_000_000] [--clients 2] [--runs 5] [--threads <cores>]
@@ -81,11 +81,11 @@ export async function benchCkksPhases(o: CkksPhasesOptions): Promise<void> {
   console.log(`\n## CKKS phases, ${n.toLocaleString('en')} values (${count} ciphertexts), ${o.clients} contributors, ${o.runs} runs each, node ${process.version}, ${availableParallelism()} cores`);
 
   // Client upload.
-  add('upload, old path: encode + fresh seeded encryption + serialize', await time(o.runs, () => undefined, () => client.encryptScaled(updates[0]!, 1)));
+  add('upload, no mask ready: make one + encode + add + serialize', await time(o.runs, () => undefined, () => client.encryptScaled(updates[0]!, 1)));
   add('  of which: check + count clipped values (one pass)', await time(o.runs, () => undefined, () => client.checkUpdate(updates[0]!, 1)));
   // Each setup uses up the masks left, so every run makes all of them.
   add('masks: seeded encryptions of zero (made ahead, while the client trains)', await time(o.runs, () => client.encryptScaled(updates[0]!, 1), () => client.precomputeMasks(count)));
-  add('upload, masks ready: encode + add to the mask + serialize', await time(o.runs, () => client.precomputeMasks(count), () => client.encryptScaled(updates[0]!, 1)));
+  add('upload, masks ready: encode (coefficients, NTT) + add to the mask + serialize', await time(o.runs, () => client.precomputeMasks(count), () => client.encryptScaled(updates[0]!, 1)));
   const uploads = updates.map((u) => client.encryptScaled(u, 1).ciphertexts);
 
   // Coordinator: the old per-upload load (seed expanded) + add, against the evaluator's c0-only add.
@@ -119,7 +119,6 @@ export async function benchCkksPhases(o: CkksPhasesOptions): Promise<void> {
     k.loadFromArray(ctx.context, key);
     return k;
   })());
-  const encoder = new seal.CKKSEncoder(ctx.context);
   const plain = new seal.Plaintext();
   add(`download: rebuild the seeded sum (${o.clients} seed expansions + adds)`, await time(o.runs, () => undefined, () => {
     for (const bytes of sum) {
@@ -137,20 +136,8 @@ export async function benchCkksPhases(o: CkksPhasesOptions): Promise<void> {
   add('download: decrypt (c0 + c1 s)', await time(o.runs, () => undefined, () => {
     for (let i = 0; i < count; i++) decryptor.decrypt(a, plain);
   }));
-  let decoded: Float64Array = new Float64Array(0);
-  add('download: decode (inverse FFT)', await time(o.runs, () => undefined, () => {
-    for (let i = 0; i < count; i++) decoded = encoder.decodeFloat64(plain) as Float64Array;
-  }));
-  const grid = client.grid;
   const out = new Float32Array(n);
-  add('download: round to the grid, divide by the total weight', await time(o.runs, () => undefined, () => {
-    for (let c = 0; c < count; c++) {
-      const from = c * ctx.slotCount;
-      const m = Math.min(ctx.slotCount, n - from);
-      for (let j = 0; j < m; j++) out[from + j] = (Math.round(decoded[j]! / grid) * grid) / o.clients;
-    }
-  }));
-  add('download, all (CkksClientSide.decryptSum)', await time(o.runs, () => undefined, () => client.decryptSum(sum, n, o.clients)));
+  add('download, all (CkksClientSide.decryptSum: rebuild, decrypt, decode, round)', await time(o.runs, () => undefined, () => client.decryptSum(sum, n, o.clients)));
 
   // Worker threads, wall time.
   for (let threads = 1; threads <= o.threads; threads++) {
@@ -159,12 +146,12 @@ export async function benchCkksPhases(o: CkksPhasesOptions): Promise<void> {
     const drain = async () => {
       for await (const c of pool.encryptAll(updates[0]!, 1, count, client.ciphertextBytes)) void c;
     };
-    add(`upload on ${threads} thread(s), fresh encryption`, await time(o.runs, () => undefined, drain));
+    add(`upload on ${threads} thread(s), no mask ready`, await time(o.runs, () => undefined, drain));
     add(`upload on ${threads} thread(s), masks ready`, await time(o.runs, () => pool.precompute(count), drain));
     add(`download on ${threads} thread(s): rebuild + decrypt + decode + round`, await time(o.runs, () => undefined, () => Promise.all(sum.map((bytes, i) => pool.decrypt(i, bytes.slice(), o.clients, out)))));
     await pool.dispose();
   }
-  for (const x of [a, b, evaluator, decryptor, encoder, plain]) x.delete();
+  for (const x of [a, b, evaluator, decryptor, plain]) x.delete();
   client.dispose();
   ctx.dispose();
 

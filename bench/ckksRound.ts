@@ -26,7 +26,7 @@
  * one per core but one); --no-proxy connects clients straight to the coordinator (no byte counts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,13 +34,17 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_CHUNK_BYTES } from '../src/protocol/peer.js';
 import { ByteCountingProxy, countBetween, type ByteCount } from './lib/byteCountingProxy.js';
 import { isMain } from './lib/isMain.js';
-import { EXAMPLES_PER_CLIENT, initialValue, meanStep, readFlat, stepOf } from './lib/shiftModel.js';
+import { EXAMPLES_PER_CLIENT, stepOf } from './lib/shiftModel.js';
+import { cpuPerRound, meanCpu } from './lib/roundCpu.js';
+import { cpuSeconds } from './lib/rss.js';
 import { median } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
-import type { ClientConfig, ClientReport, Mark } from './ckksRoundClient.js';
-import type { CoordinatorConfig, CoordinatorReport, SumTiming } from './ckksRoundCoordinator.js';
+import type { ClientConfig, ClientReport } from './ckksRoundClient.js';
+import type { CoordinatorConfig, CoordinatorReport } from './ckksRoundCoordinator.js';
+import { checkModels, checkTrainedModels } from './lib/roundChecks.js';
+import { printPhases } from './lib/roundPhases.js';
+import { steadyRounds, type FederationResult, type Mode, type RoundData, type TimedMark } from './lib/roundTypes.js';
 
-type Mode = 'plain' | 'ckks';
 
 export interface CkksRoundOptions {
   readonly params: readonly number[];
@@ -64,49 +68,6 @@ export interface CkksRoundOptions {
 /** Targets of the issue "Secure aggregation that holds" (must-show 3), set for a 1M-parameter model. */
 const BYTES_TARGET = 4.1;
 const TIME_TARGET = 1.5;
-const TOLERANCE = 1e-6;
-
-interface RoundData {
-  readonly round: number;
-  readonly startedAt: number;
-  readonly completedAt: number;
-  readonly durationMs: number;
-  readonly fitMs: number;
-  readonly evaluateMs: number;
-  readonly attempts: number;
-  readonly sum: SumTiming;
-  readonly payloadIn: number;
-  readonly payloadOut: number;
-  /** Socket bytes per client from the end of the previous round (or 'go') to the end of this one. */
-  readonly bytes: readonly ByteCount[];
-}
-
-interface TimedMark {
-  readonly name: string;
-  readonly mark: Mark;
-  readonly at: number;
-  readonly bytes?: number;
-  /** On encrypt-end: ciphertexts of the upload encrypted on masks made ahead. */
-  readonly masked?: number;
-}
-
-interface FederationResult {
-  readonly mode: Mode;
-  readonly params: number;
-  readonly rounds: RoundData[];
-  /** Per client: connect, hello, challenge, auth, welcome (everything before the run starts). */
-  readonly connectBytes: readonly ByteCount[];
-  /** Per client: from the run's start to round 1's start (under CKKS: the key deal and the key boxes). */
-  readonly setupBytes: readonly ByteCount[];
-  /** Per client: after the last round (run-end, close). */
-  readonly teardownBytes: readonly ByteCount[];
-  readonly totalBytes: readonly ByteCount[];
-  readonly connections: number;
-  readonly coordinator: { rssStart: number; rssWithModel: number; maxRss: number; cpuSeconds: number; runMs: number; encryptedModelBytes?: number };
-  readonly clientMaxRss: readonly number[];
-  readonly marks: readonly TimedMark[];
-  readonly check: { readonly maxDiff: number; readonly detail: string };
-}
 
 const sumCounts = (xs: readonly ByteCount[]): number => xs.reduce((s, x) => s + x.up + x.down, 0);
 const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
@@ -166,6 +127,8 @@ async function runFederation(o: CkksRoundOptions, mode: Mode, params: number, di
           fitMs: r.fitMs,
           evaluateMs: r.evaluateMs,
           attempts: r.attempts,
+          coordinatorCpu: r.cpu,
+          proxyCpu: cpuSeconds(),
           sum: r.sum,
           payloadIn: r.payloadIn,
           payloadOut: r.payloadOut,
@@ -216,7 +179,7 @@ async function runFederation(o: CkksRoundOptions, mode: Mode, params: number, di
       child.on('message', (m) => {
         const r = m as ClientReport;
         if (r.type === 'welcome' && ++welcomed === o.clients) onJoined();
-        else if (r.type === 'mark') marks.push({ name: r.name, mark: r.mark, at: r.at, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}), ...(r.masked !== undefined ? { masked: r.masked } : {}) });
+        else if (r.type === 'mark') marks.push({ name: r.name, mark: r.mark, at: r.at, cpu: r.cpu, ...(r.bytes !== undefined ? { bytes: r.bytes } : {}), ...(r.masked !== undefined ? { masked: r.masked } : {}) });
         else if (r.type === 'problem') fail(new Error(`${mode} client ${r.name}: ${r.detail}`));
         else if (r.type === 'exit') {
           exits.set(r.name, r);
@@ -262,142 +225,6 @@ async function runFederation(o: CkksRoundOptions, mode: Mode, params: number, di
   }
 }
 
-/**
- * Plain: every client's final model, and the coordinator's, must equal the exact FedAvg result (the values
- * are short binary fractions, so float32 holds it exactly). CKKS: every client's decrypted model must be
- * within 1e-6 of it, i.e. of the plain model.
- */
-function checkModels(mode: Mode, params: number, o: CkksRoundOptions, clientFiles: readonly string[], coordinatorFile: string): { maxDiff: number; detail: string } {
-  const shift = o.rounds * meanStep(o.clients);
-  const files = mode === 'plain' ? [...clientFiles, coordinatorFile] : clientFiles;
-  let maxDiff = 0;
-  for (const file of files) {
-    const model = readFlat(file);
-    if (model.length !== params) throw new Error(`${mode}: ${file} holds ${model.length} values, expected ${params}`);
-    let worst = 0;
-    let mismatches = 0;
-    let notANumber = 0;
-    for (let i = 0; i < params; i++) {
-      const expected = Math.fround(initialValue(i) + shift);
-      const d = Math.abs(model[i]! - expected);
-      if (d !== 0) mismatches++;
-      if (Number.isNaN(d)) notANumber++;
-      else if (d > worst) worst = d;
-    }
-    if (notANumber > 0) throw new Error(`${mode}: ${file} holds ${notANumber} NaN values`);
-    if (mode === 'plain' && mismatches > 0) throw new Error(`plain: ${file} differs from the exact FedAvg model at ${mismatches} of ${params} values (max ${worst})`);
-    if (mode === 'ckks' && !(worst <= TOLERANCE)) throw new Error(`ckks: ${file} is ${worst} away from the plain model (tolerance ${TOLERANCE})`);
-    maxDiff = Math.max(maxDiff, worst);
-  }
-  const detail =
-    mode === 'plain'
-      ? `the coordinator's and ${clientFiles.length} clients' final models equal initial + ${shift} (the exact FedAvg result) at all ${params.toLocaleString('en')} values`
-      : `${clientFiles.length} clients' decrypted final models within ${maxDiff.toExponential(1)} of the plain model (tolerance ${TOLERANCE})`;
-  return { maxDiff, detail };
-}
-
-/**
- * A real model (tfjs) has no closed form: plain clients must hold the coordinator's final model bit for bit, CKKS
- * clients the same model as each other (they decrypt one sum), all finite; the CKKS model's distance to the plain
- * one is reported where both runs' files are there.
- */
-function checkTrainedModels(mode: Mode, params: number, clientFiles: readonly string[], coordinatorFile: string): { maxDiff: number; detail: string } {
-  const reference = readFlat(mode === 'plain' ? coordinatorFile : clientFiles[0]!);
-  let maxDiff = 0;
-  for (const file of clientFiles) {
-    const model = readFlat(file);
-    if (model.length !== reference.length) throw new Error(`${mode}: ${file} holds ${model.length} values, expected ${reference.length}`);
-    for (let i = 0; i < model.length; i++) {
-      if (!Number.isFinite(model[i]!)) throw new Error(`${mode}: ${file} holds a non-finite value at ${i}`);
-      if (model[i] !== reference[i]) throw new Error(`${mode}: ${file} differs from ${mode === 'plain' ? "the coordinator's" : "the first client's"} model at value ${i}`);
-    }
-  }
-  const plainFile = coordinatorFile.replace(/ckks-coordinator\.f32$/, 'plain-coordinator.f32');
-  let versusPlain = '';
-  if (mode === 'ckks' && existsSync(plainFile)) {
-    const plain = readFlat(plainFile);
-    for (let i = 0; i < plain.length; i++) maxDiff = Math.max(maxDiff, Math.abs(plain[i]! - reference[i]!));
-    versusPlain = `; max |ckks - plain| over the final models ${maxDiff.toExponential(1)}`;
-  }
-  return { maxDiff, detail: `${clientFiles.length} clients' final models of ${reference.length.toLocaleString('en')} values (about ${params.toLocaleString('en')} asked) agree ${mode === 'plain' ? "with the coordinator's" : 'with each other'}, all finite${versusPlain}` };
-}
-
-/** Per-client phases of one round (ms), from the clients' marks: where the round's time goes. */
-interface Phases {
-  fitDownload: number;
-  fitDecrypt: number;
-  train: number;
-  prepare: number;
-  encrypt: number;
-  upload: number;
-  betweenPhases: number;
-  evaluateDecrypt: number;
-  tail: number;
-}
-
-const PHASE_LABELS: Record<keyof Phases, string> = {
-  fitDownload: 'fit: round start -> global received (coordinator encodes, streams down)',
-  fitDecrypt: 'fit: decrypt the global (client)',
-  train: 'fit: train (--trainer: add a constant or tfjs; after --train-ms of spin)',
-  prepare: 'fit: contribution (weighted state, client)',
-  encrypt: 'fit: encrypt (client, as the upload pulls it)',
-  upload: 'fit: update up and acknowledged (coordinator adds as it streams)',
-  betweenPhases: 'upload acked -> evaluate global received (other clients, sum, encode, stream down)',
-  evaluateDecrypt: 'evaluate: decrypt the global (client, as it streams in; the next fit reuses it)',
-  tail: 'evaluate: reply -> round end',
-};
-
-function phasesOf(marks: readonly TimedMark[], round: RoundData): Phases | undefined {
-  const ms = marks.filter((m) => m.at >= round.startedAt && m.at <= round.completedAt + 1).sort((a, b) => a.at - b.at);
-  const at = (mark: Mark, nth = 0) => ms.filter((m) => m.mark === mark)[nth]?.at;
-  const fitEnd = at('fit-end');
-  const fitSent = at('fit-sent');
-  const evaluated = at('evaluated');
-  if (fitEnd === undefined || fitSent === undefined || evaluated === undefined) return undefined;
-  const decrypts = ms.filter((m) => m.mark === 'decrypt-start').map((m) => m.at);
-  const decryptEnds = ms.filter((m) => m.mark === 'decrypt-end').map((m) => m.at);
-  const sets = ms.filter((m) => m.mark === 'set-weights').map((m) => m.at);
-  const fitDecryptIdx = decrypts.findIndex((t) => t < fitEnd);
-  const evalDecryptIdx = decrypts.findIndex((t) => t > fitSent);
-  const fitSet = sets.find((t) => t <= fitEnd)!;
-  const evalSet = sets.find((t) => t > fitSent)!;
-  const fitReceived = fitDecryptIdx >= 0 ? decrypts[fitDecryptIdx]! : fitSet;
-  const fitDecrypt = fitDecryptIdx >= 0 ? decryptEnds[fitDecryptIdx]! - decrypts[fitDecryptIdx]! : 0;
-  const evalReceived = evalDecryptIdx >= 0 ? decrypts[evalDecryptIdx]! : evalSet;
-  const evaluateDecrypt = evalDecryptIdx >= 0 ? decryptEnds[evalDecryptIdx]! - decrypts[evalDecryptIdx]! : 0;
-  const encStart = at('encrypt-start');
-  const encEnd = at('encrypt-end');
-  return {
-    fitDownload: fitReceived - round.startedAt,
-    fitDecrypt,
-    train: fitEnd - fitSet,
-    prepare: encStart !== undefined ? encStart - fitEnd : 0,
-    encrypt: encStart !== undefined && encEnd !== undefined ? encEnd - encStart : 0,
-    upload: fitSent - (encEnd ?? fitEnd),
-    betweenPhases: evalReceived - fitSent,
-    evaluateDecrypt,
-    tail: round.completedAt - evaluated,
-  };
-}
-
-/** Mean phases over clients and the given rounds. */
-function meanPhases(result: FederationResult, rounds: readonly RoundData[], clients: number): Phases | undefined {
-  const all: Phases[] = [];
-  for (const round of rounds) {
-    for (let k = 0; k < clients; k++) {
-      const p = phasesOf(
-        result.marks.filter((m) => m.name === `bench-${k}`),
-        round,
-      );
-      if (p) all.push(p);
-    }
-  }
-  if (all.length === 0) return undefined;
-  const keys = Object.keys(PHASE_LABELS) as (keyof Phases)[];
-  return Object.fromEntries(keys.map((key) => [key, mean(all.map((p) => p[key]))])) as unknown as Phases;
-}
-
-const steadyRounds = (r: FederationResult) => (r.rounds.length > 1 ? r.rounds.filter((x) => x.round > 1) : r.rounds);
 const roundBytesPerClient = (rounds: readonly RoundData[]) => mean(rounds.map((r) => sumCounts(r.bytes) / r.bytes.length));
 
 function printFederation(r: FederationResult, o: CkksRoundOptions): void {
@@ -439,7 +266,7 @@ function printFederation(r: FederationResult, o: CkksRoundOptions): void {
   }
   if (r.mode === 'ckks') {
     const ends = r.marks.filter((m) => m.mark === 'encrypt-end');
-    const ciphertexts = Math.ceil(r.params / 2048);
+    const ciphertexts = Math.ceil(r.params / 4096);
     console.log(`uploads' ciphertexts encrypted on masks made during training, per upload in order: ${ends.map((m) => `${m.masked ?? 0}/${ciphertexts}`).join(', ')}`);
     const sumMs = mean(steady.map((x) => x.sum.addMs));
     const serMs = mean(steady.map((x) => x.sum.serializeMs));
@@ -452,18 +279,20 @@ function printFederation(r: FederationResult, o: CkksRoundOptions): void {
       `peak above start ${fmtX((cr.maxRss - cr.rssStart) / model)} model; CPU ${cr.cpuSeconds.toFixed(1)} s over ${(cr.runMs / 1000).toFixed(1)} s`,
   );
   console.log(`clients: peak RSS ${r.clientMaxRss.map(fmtMB).join(', ')}${o.proxy ? `; ${r.connections} TCP connections in all` : ''}`);
+  const cpu = federationCpu(r, o);
+  if (cpu) {
+    console.log(
+      `CPU per round after the first (all threads of each process): clients ${cpu.clients.map((x) => `${x.toFixed(2)} s`).join(', ')}, coordinator ${cpu.coordinator.toFixed(2)} s` +
+        `${o.proxy ? `, byte-counting proxies ${cpu.proxies.toFixed(2)} s` : ''}; all ${cpu.total.toFixed(2)} s`,
+    );
+  }
   console.log(`result check: ${r.check.detail}`);
 }
 
-function printPhases(plain: FederationResult, ckks: FederationResult, o: CkksRoundOptions): void {
-  const p = meanPhases(plain, steadyRounds(plain), o.clients);
-  const k = meanPhases(ckks, steadyRounds(ckks), o.clients);
-  if (!p || !k) return;
-  const keys = Object.keys(PHASE_LABELS) as (keyof Phases)[];
-  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  const total = (x: Phases) => keys.reduce((a, key) => a + x[key], 0);
-  console.log(`\nwhere a steady-state round's time goes, ${plain.params.toLocaleString('en')} params (mean over clients and rounds ${steadyRounds(ckks).map((r) => r.round).join(', ')}; clients' marks, phases overlap across clients):`);
-  console.log(formatTable(['phase (per client)', 'plain', 'ckks'], [...keys.map((key) => [PHASE_LABELS[key], s(p[key]), s(k[key])]), ['round', s(total(p)), s(total(k))]]));
+/** Mean CPU per process over the rounds after the first. */
+function federationCpu(r: FederationResult, o: CkksRoundOptions) {
+  const names = Array.from({ length: o.clients }, (_, k) => `bench-${k}`);
+  return meanCpu(cpuPerRound(r.rounds, r.marks, names));
 }
 
 interface Ratios {
@@ -472,9 +301,14 @@ interface Ratios {
   readonly runTime: number;
   readonly allBytes: number;
   readonly steadyBytes: number;
+  /** CPU per round after the first, all processes; and the clients' alone. */
+  readonly cpuAll: number;
+  readonly cpuClients: number;
 }
 
-function ratiosOf(plain: FederationResult, ckks: FederationResult): Ratios {
+function ratiosOf(plain: FederationResult, ckks: FederationResult, o: CkksRoundOptions): Ratios {
+  const [pc, kc] = [federationCpu(plain, o), federationCpu(ckks, o)];
+  const clientsCpu = (c: typeof pc) => (c ? c.clients.reduce((a, b) => a + b, 0) : NaN);
   const steadyMs = (r: FederationResult) => median(steadyRounds(r).map((x) => x.durationMs));
   const perRound = (r: FederationResult) => sumCounts(r.totalBytes) / r.totalBytes.length / r.rounds.length;
   return {
@@ -483,6 +317,8 @@ function ratiosOf(plain: FederationResult, ckks: FederationResult): Ratios {
     runTime: ckks.coordinator.runMs / plain.coordinator.runMs,
     allBytes: perRound(ckks) / perRound(plain),
     steadyBytes: roundBytesPerClient(steadyRounds(ckks)) / roundBytesPerClient(steadyRounds(plain)),
+    cpuAll: (kc?.total ?? NaN) / (pc?.total ?? NaN),
+    cpuClients: clientsCpu(kc) / clientsCpu(pc),
   };
 }
 
@@ -510,7 +346,7 @@ export async function benchCkksRound(o: CkksRoundOptions): Promise<void> {
         }
       }
       printPhases(byMode.plain[0]!, byMode.ckks[0]!, o);
-      const ratios = byMode.plain.map((p, i) => ratiosOf(p, byMode.ckks[i]!));
+      const ratios = byMode.plain.map((p, i) => ratiosOf(p, byMode.ckks[i]!, o));
       const pick = (f: (r: Ratios) => number) => median(ratios.map(f));
       const reps = o.repeats > 1 ? ` (median of ${o.repeats} interleaved pairs: ${ratios.map((r) => fmtX(r.steadyTime)).join(', ')})` : '';
       const label = sizeLabel(params);
@@ -518,6 +354,8 @@ export async function benchCkksRound(o: CkksRoundOptions): Promise<void> {
       const steadyNames = steadyRounds(byMode.ckks[0]!).map((r) => r.round);
       const steadyText = steadyNames.length === 1 ? `round ${steadyNames[0]}` : `rounds ${steadyNames[0]}-${steadyNames[steadyNames.length - 1]}`;
       lines.push(`ckks/plain round time, ${label} params: ${fmtX(pick((r) => r.steadyTime))} (${target(TIME_TARGET)}; median steady-state round, ${steadyText})${reps}`);
+      const cpuReps = o.repeats > 1 ? ` (pairs: ${ratios.map((r) => fmtX(r.cpuAll)).join(', ')})` : '';
+      lines.push(`ckks/plain CPU per round after the first, ${label} params: ${fmtX(pick((r) => r.cpuAll))} all processes${o.proxy ? ' (the proxies included)' : ''}${cpuReps}, ${fmtX(pick((r) => r.cpuClients))} the clients alone (no target: what a round costs, robust to other load where time is not)`);
       lines.push(`ckks/plain round time, round 1 with key setup, ${label} params: ${fmtX(pick((r) => r.firstTime))} (${target(TIME_TARGET)})`);
       lines.push(`ckks/plain run time, ${o.rounds} rounds, ${label} params: ${fmtX(pick((r) => r.runTime))} (${target(TIME_TARGET)})`);
       if (o.proxy) {

@@ -18,7 +18,7 @@ import type { Weights } from '../src/protocol/tensors.js';
 import { ConstantStepTrainer, epochMs } from './lib/constantStepTrainer.js';
 import { benchSpec } from './lib/modelSpec.js';
 import { buildMlp, syntheticData } from './lib/mlpModel.js';
-import { maxRssBytes } from './lib/rss.js';
+import { cpuSeconds, maxRssBytes } from './lib/rss.js';
 import { writeFlat } from './lib/shiftModel.js';
 
 export interface ClientConfig {
@@ -47,7 +47,7 @@ export type Mark = 'set-weights' | 'fit-end' | 'evaluated' | 'decrypt-start' | '
 
 export type ClientReport =
   | { readonly type: 'welcome'; readonly name: string }
-  | { readonly type: 'mark'; readonly name: string; readonly mark: Mark; readonly at: number; readonly bytes?: number; readonly masked?: number }
+  | { readonly type: 'mark'; readonly name: string; readonly mark: Mark; readonly at: number; readonly cpu: number; readonly bytes?: number; readonly masked?: number }
   | { readonly type: 'problem'; readonly name: string; readonly detail: string }
   | { readonly type: 'exit'; readonly name: string; readonly maxRss: number; readonly reason: string; readonly wroteModel: boolean };
 
@@ -55,13 +55,13 @@ const config = JSON.parse(process.argv[2] ?? 'null') as ClientConfig | null;
 if (!config) throw new Error("usage: ckksRoundClient.ts '<ClientConfig as JSON>' (forked by bench/ckksRound.ts)");
 const { name, trainMs } = config;
 const report = (r: ClientReport) => process.send?.(r);
-const mark = (m: Mark, bytes?: number, masked?: number) => report({ type: 'mark', name, mark: m, at: epochMs(), ...(bytes !== undefined ? { bytes } : {}), ...(masked !== undefined ? { masked } : {}) });
+const mark = (m: Mark, bytes?: number, masked?: number) => report({ type: 'mark', name, mark: m, at: epochMs(), cpu: cpuSeconds(), ...(bytes !== undefined ? { bytes } : {}), ...(masked !== undefined ? { masked } : {}) });
 
 // Instrumentation only (src/ is not changed): time this client's CKKS encryption and decryption, on this thread
 // (CkksClientSide) or on worker threads (CkksThreads). Both stream one ciphertext at a time (encryption as the
 // upload pulls it, decryption as the download's frames complete), so the marks are the first ciphertext's start
 // and the last one's end: the phases overlap the transfers they feed.
-const SLOTS = 2048;
+const SLOTS = 4096;
 let encryptedBytes = 0;
 /** Ciphertexts of the current upload that were encrypted on a mask made ahead (worker threads only). */
 let masked = 0;

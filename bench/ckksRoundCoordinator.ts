@@ -9,7 +9,7 @@ import { Coordinator } from '../src/coordinator/coordinator.js';
 import { FedAvg } from '../src/coordinator/strategies/fedAvg.js';
 import { CkksEvaluatorSide } from '../src/crypto/ckks/evaluatorSide.js';
 import { epochMs } from './lib/constantStepTrainer.js';
-import { maxRssBytes } from './lib/rss.js';
+import { cpuSeconds, maxRssBytes } from './lib/rss.js';
 import { mlpInitialWeights } from './lib/mlpModel.js';
 import { initialWeights, writeFlat } from './lib/shiftModel.js';
 
@@ -45,6 +45,8 @@ export type CoordinatorReport =
       readonly fitMs: number;
       readonly evaluateMs: number;
       readonly attempts: number;
+      /** This process's CPU seconds (all threads) at the round's end. */
+      readonly cpu: number;
       readonly failures: readonly string[];
       readonly sum: SumTiming;
       /** Payload bytes the coordinator's Peer counted ('traffic' events), this round, all clients. */
@@ -112,6 +114,7 @@ coordinator.on('round-completed', (r) => {
     fitMs: r.fit.durationMs,
     evaluateMs: r.evaluate?.durationMs ?? 0,
     attempts: r.attempts,
+    cpu: cpuSeconds(),
     failures,
     sum: { addMs, serializeMs },
     payloadIn,

@@ -27,3 +27,9 @@ export class RssSampler {
     clearInterval(this.timer);
   }
 }
+
+/** Seconds of CPU this process has used so far, all its threads (worker threads included), user and system. */
+export function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}

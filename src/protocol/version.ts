@@ -1,5 +1,6 @@
 /** Bumped whenever a message or stream layout changes incompatibly; peers must match exactly. */
-export const PROTOCOL_VERSION = 1;
+/** 2: CKKS values are coefficient encoded (4,096 a ciphertext); a version-1 peer's ciphertexts would sum to garbage. */
+export const PROTOCOL_VERSION = 2;
 
 /** The package version, announced in hello so the coordinator can record who ran what. */
 export const COHORT_VERSION = '0.1.0';

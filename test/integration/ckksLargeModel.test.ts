@@ -50,8 +50,11 @@ describe('CKKS at a real model size', () => {
 
     expect(result.weights).toEqual([]);
     expect(result.history.map((r) => r.fit.outcomes.filter((o) => !o.failure).length)).toEqual([3, 3]);
-    // 79 ciphertexts of 2,048 values, about 32 kB each unseeded: the sum is megabytes, not kilobytes.
-    expect(result.encryptedModel!.bytes).toBeGreaterThan(2_000_000);
+    // One ciphertext per 4,096 values (coefficient encoding), each sent as its 32 KiB first polynomial and the
+    // three contributors' seed records: megabytes, not kilobytes, and not the 64 KiB of a whole ciphertext each.
+    const ciphertexts = Math.ceil(initial.reduce((n, t) => n + t.data.length, 0) / 4096);
+    expect(result.encryptedModel!.bytes).toBeGreaterThan(ciphertexts * 32_768);
+    expect(result.encryptedModel!.bytes).toBeLessThan(ciphertexts * (32_768 + 1_024));
     for (const handle of handles) {
       const global = handle.globalWeights()!;
       expect(global.map((t) => t.shape)).toEqual([[...KERNEL], [BIAS]]);

@@ -7,7 +7,7 @@ import { encodeBase64 } from '../../src/crypto/keyEncoding.js';
 import { CkksMember } from '../../src/modes/ckks/member.js';
 
 const n = 150_001;
-const ciphertexts = Math.ceil(n / 2048);
+const ciphertexts = Math.ceil(n / 4096);
 const spec = [{ name: 'w', shape: [n] }];
 
 function randomValues(count: number, seed: number): Float32Array {
@@ -74,7 +74,7 @@ describe('CKKS on worker threads: masks made ahead, encryption and decryption of
   it('sums 150k-value updates encrypted on masks by 2 threads and freshly on the node thread, decrypted on threads and off, every seed its own', async () => {
     await dealKey(a, b, 'run-1');
     // Masks for two uploads: the second upload's stay behind when the run ends (next test).
-    expect(await a.member.prepareUpload(2 * ciphertexts * 2048)).toBe(2 * ciphertexts);
+    expect(await a.member.prepareUpload(2 * ciphertexts * 4096)).toBe(2 * ciphertexts);
     const x = randomValues(n, 1);
     const y = randomValues(n, 2);
     const evaluator = new CkksEvaluatorSide(ctx, n);

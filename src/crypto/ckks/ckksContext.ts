@@ -11,8 +11,8 @@ import { loadSeal, type Seal } from './sealRuntime.js';
  */
 export class CkksContext {
   readonly parameters: CkksParameters;
-  /** Values per ciphertext: N/2. */
-  readonly slotCount: number;
+  /** Values per ciphertext: N, one a coefficient (coefficientEncoding.ts). */
+  readonly valuesPerCiphertext: number;
   /** 2^scaleBits. */
   readonly scale: number;
   /** Largest |sum| a slot holds without wrapping (see headroom.ts). */
@@ -24,6 +24,8 @@ export class CkksContext {
   readonly contributionBound: number;
   /** Primes of the level ciphertexts live at (all but SEAL's special prime). */
   readonly dataPrimeCount: number;
+  /** q at that level: coefficients live modulo it. */
+  readonly dataModulus: bigint;
   /** Largest frame a well-formed ciphertext of these parameters can need, compressed or not. */
   readonly maxCiphertextBytes: number;
   /** @internal node-seal module, for the sides built on this context. */
@@ -38,7 +40,8 @@ export class CkksContext {
     this.seal = seal;
     this.context = context;
     this.parameters = parameters;
-    this.slotCount = parameters.polyModulusDegree / 2;
+    this.valuesPerCiphertext = parameters.polyModulusDegree;
+    this.dataModulus = dataModulus;
     this.scale = 2 ** parameters.scaleBits;
     this.sumBound = sumBound(dataModulus, this.scale);
     this.contributionBound = contributionBound(this.sumBound, parameters.maxContributors, encodeBound(dataModulus, this.scale));
@@ -73,6 +76,7 @@ export class CkksContext {
       if (!ctx.parametersSet()) throw new CkksError(`SEAL rejects the parameters (N = ${n}, primes of ${p.coeffModulusBits.join(', ')} bits)`);
       const { security, dataModulus, dataPrimes } = inspect(ctx);
       if (security !== seal.SecLevelType.tc128.value) throw new CkksError(`the SEAL context reports ${security}-bit security, expected 128`);
+      if (dataPrimes !== 1) throw new CkksError(`coefficient encoding works under one data prime; primes of ${p.coeffModulusBits.join(', ')} bits leave ${dataPrimes} (use one prime, or two where SEAL keeps the last for key switching)`);
       const built = new CkksContext(seal, ctx, p, dataModulus, dataPrimes);
       context = undefined;
       return built;
@@ -85,7 +89,7 @@ export class CkksContext {
 
   /** Ciphertexts that carry `values` values (the last one zero padded). */
   ciphertextCount(values: number): number {
-    return Math.ceil(values / this.slotCount);
+    return Math.ceil(values / this.valuesPerCiphertext);
   }
 
   /** @internal Throws if disposed; the sides call it before touching SEAL. */

@@ -9,7 +9,7 @@ export type CkksCompression = 'zstd' | 'zlib' | 'none';
  * ring can be the smallest one that gives 128-bit security for it.
  */
 export interface CkksParameters {
-  /** Ring dimension N, a power of two; one ciphertext carries N/2 values. */
+  /** Ring dimension N, a power of two; one ciphertext carries N values (coefficientEncoding.ts). */
   readonly polyModulusDegree: number;
   /** Bit sizes of the coefficient primes; their product q bounds what a sum can hold. */
   readonly coeffModulusBits: readonly number[];
@@ -26,7 +26,7 @@ export interface CkksParameters {
 
 /**
  * N = 4096 with one 60-bit prime (SEAL allows 109 bits at this N for 128-bit security) and a scale of
- * 2^40: 2048 values a ciphertext, about 16 bytes a value once seeded, and |sum| up to about 2^19.
+ * 2^40: 4096 values a ciphertext, about 8 bytes a value once seeded, and |sum| up to about 2^19.
  */
 export const DEFAULT_CKKS_PARAMETERS: CkksParameters = {
   polyModulusDegree: 4096,

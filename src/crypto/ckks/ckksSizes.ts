@@ -20,7 +20,7 @@ export function maxCiphertextBytes(p: CkksParameters = DEFAULT_CKKS_PARAMETERS):
  * Transfer limits under CKKS come from this, not from the plaintext size (about 16 bytes a value, not 4).
  */
 export function maxEncryptedStreamBytes(values: number, p: CkksParameters = DEFAULT_CKKS_PARAMETERS): number {
-  const ciphertexts = Math.ceil(values / (p.polyModulusDegree / 2));
+  const ciphertexts = Math.ceil(values / p.polyModulusDegree);
   return 4 + ciphertexts * (4 + maxCiphertextBytes(p));
 }
 

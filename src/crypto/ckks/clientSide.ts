@@ -2,13 +2,13 @@ import type { CKKSEncoder, Ciphertext, ClassHandle, Decryptor, Encryptor, Evalua
 import type { CkksContext } from './ckksContext.js';
 import { CkksError, sealCall, sealErrorText } from './ckksError.js';
 import { scaleAndClip } from './headroom.js';
-import { generateSecretKey, loadSecretKey, saveSecretKey, toBytes } from './secretKey.js';
-import { isSeededSum, seededParts } from './seededSum.js';
+import { generateSecretKey, loadSecretKey, saveSecretKey } from './secretKey.js';
+import { isSeededSum, notSeededSum, seededParts } from './seededSum.js';
 import { MaskComposer, MaskStore } from './maskedEncryption.js';
 
 /** One client's update, encrypted: what it uploads, framed by frames.ts. */
 export interface CkksEncryptedUpdate {
-  /** SEAL-serialized seeded ciphertexts, one per `slotCount` values, in order. */
+  /** SEAL-serialized seeded ciphertexts, one per `valuesPerCiphertext` values, in order. */
   readonly ciphertexts: readonly Uint8Array[];
   /** Values encrypted (the model's parameter count); the last ciphertext is zero padded past it. */
   readonly length: number;
@@ -39,6 +39,7 @@ export class CkksClientSide {
   /** A seeded part of the sum being rebuilt, and the evaluator that adds it. */
   private readonly part: Ciphertext;
   private readonly evaluator: Evaluator;
+  /** One ciphertext's values: weighted and clipped before encryption, decoded after decryption. */
   private readonly slots: Float64Array;
   private readonly composer: MaskComposer;
   /** Masks made ahead (precomputeMasks) under this side's key; each encrypts one ciphertext, then is gone. */
@@ -71,7 +72,7 @@ export class CkksClientSide {
       throw new CkksError(`setting up the CKKS client: ${sealErrorText(e)}`, { cause: e });
     }
     this.key = key;
-    this.slots = new Float64Array(ctx.slotCount);
+    this.slots = new Float64Array(ctx.valuesPerCiphertext);
   }
 
   /** The dealer: generates the federation's secret key. */
@@ -97,7 +98,7 @@ export class CkksClientSide {
 
   /**
    * Encrypts weight * values (FedAvg: weight = the client's example count), clipped to
-   * +-contributionBound, as ceil(length / slotCount) ciphertexts.
+   * +-contributionBound, as ceil(length / valuesPerCiphertext) ciphertexts.
    */
   encryptScaled(values: Float32Array, weight: number): CkksEncryptedUpdate {
     const count = this.ctx.ciphertextCount(values.length);
@@ -163,27 +164,22 @@ export class CkksClientSide {
   encryptSlice(values: Float32Array, weight: number, index: number): CkksEncryptedSlice {
     this.check();
     if (!(weight > 0) || !Number.isFinite(weight)) throw new CkksError(`update weight must be positive and finite, got ${weight}`);
-    const from = index * this.ctx.slotCount;
+    const from = index * this.ctx.valuesPerCiphertext;
     if (!Number.isInteger(index) || index < 0 || from >= values.length) {
       throw new CkksError(`ciphertext ${index} is outside an update of ${values.length} values`);
     }
     const clipped = scaleAndClip(values, from, weight, this.ctx.contributionBound, this.slots);
-    const mask = this.masks.take();
-    if (mask) {
-      sealCall(`encoding ciphertext ${index}`, () => this.encoder.encode(this.slots, this.ctx.scale, this.plain));
-      return { bytes: this.composer.compose(mask, this.plain), clipped };
+    // A mask made ahead, or one made now: either way SEAL's seeded encryption of zero, used once. Uncompressed
+    // (zstd gains nothing on uniform coefficients): the coordinator takes the seed record off the end to send
+    // the sum seeded (seededSum.ts).
+    const mask = this.masks.take() ?? this.composer.makeMask();
+    try {
+      return { bytes: this.composer.compose(mask, this.slots), clipped };
+    } catch (e) {
+      throw e instanceof CkksError ? new CkksError(`encrypting ciphertext ${index}: ${e.message}`, { cause: e }) : e;
+    } finally {
+      mask.fill(0);
     }
-    return sealCall(`encrypting ciphertext ${index}`, () => {
-      this.encoder.encode(this.slots, this.ctx.scale, this.plain);
-      const seeded = this.encryptor.encryptSymmetricSerializable(this.plain);
-      try {
-        // Uncompressed (zstd gains nothing on uniform coefficients): the coordinator takes the seed record off
-        // the end to send the sum seeded (seededSum.ts).
-        return { bytes: toBytes(seeded.saveToArray(this.ctx.seal.ComprModeType.none)), clipped };
-      } finally {
-        seeded.delete();
-      }
-    });
   }
 
   /**
@@ -230,7 +226,7 @@ export class CkksClientSide {
   /**
    * The grid decrypted sums are rounded to before anyone uses or shares them: 2^16 units of the scale's
    * resolution (2^-24 for the default 2^40 scale), far above the error of a sum of 100 fresh encryptions
-   * (a few units, about 1e-10), so rounding removes the error from almost every value (Li and Micciancio 2021
+   * (at most about 140 units, 1.2e-10: coefficients carry each encryption's error unamplified), so rounding removes the error from almost every value (Li and Micciancio 2021
    * recover the key from decryptions that carry it).
    */
   get grid(): number {
@@ -252,7 +248,7 @@ export class CkksClientSide {
    */
   decryptSumPart(index: number, bytes: Uint8Array, totalWeight: number, out: Float32Array): void {
     this.check();
-    if (!Number.isInteger(index) || index < 0 || index * this.ctx.slotCount >= out.length) throw new CkksError(`ciphertext ${index} is outside a sum of ${out.length} values`);
+    if (!Number.isInteger(index) || index < 0 || index * this.ctx.valuesPerCiphertext >= out.length) throw new CkksError(`ciphertext ${index} is outside a sum of ${out.length} values`);
     if (!(totalWeight > 0) || !Number.isFinite(totalWeight)) throw new CkksError(`totalWeight must be positive and finite, got ${totalWeight}`);
     this.decryptOne(index, bytes, totalWeight, out, this.grid);
   }
@@ -262,16 +258,15 @@ export class CkksClientSide {
   }
 
   private decryptOne(index: number, bytes: Uint8Array, totalWeight: number, out: Float32Array | Float64Array, grid: number): void {
-    const decoded = sealCall(`decrypting ciphertext ${index} of the sum`, () => {
+    const from = index * this.ctx.valuesPerCiphertext;
+    const n = Math.min(this.ctx.valuesPerCiphertext, out.length - from);
+    const decoded = this.slots;
+    sealCall(`decrypting ciphertext ${index} of the sum`, () => {
       this.loadSum(bytes);
       if (this.cipher.scale() !== this.ctx.scale) throw new CkksError(`sum ciphertext ${index} has scale ${this.cipher.scale()}, expected ${this.ctx.scale}`);
       this.decryptor.decrypt(this.cipher, this.plain);
-      const values: unknown = this.encoder.decodeFloat64(this.plain);
-      if (!(values instanceof Float64Array)) throw new CkksError('node-seal returned no Float64Array from decodeFloat64');
-      return values;
+      this.composer.decode(this.plain, decoded, n);
     });
-    const from = index * this.ctx.slotCount;
-    const n = Math.min(this.ctx.slotCount, out.length - from);
     if (grid > 0) for (let j = 0; j < n; j++) out[from + j] = (Math.round(decoded[j]! / grid) * grid) / totalWeight;
     else for (let j = 0; j < n; j++) out[from + j] = decoded[j]! / totalWeight;
   }
@@ -279,14 +274,10 @@ export class CkksClientSide {
 
   /**
    * Loads one ciphertext of the sum into `cipher`: a seeded sum is rebuilt by SEAL from its parts (the sum's
-   * c0 with the first seed, then each other contributor's seed over a zero c0, added); an unseeded one (an
-   * older checkpoint) loads as it is.
+   * c0 with the first seed, then each other contributor's seed over a zero c0, added).
    */
   private loadSum(bytes: Uint8Array): void {
-    if (!isSeededSum(bytes)) {
-      this.cipher.loadFromArray(this.ctx.context, bytes);
-      return;
-    }
+    if (!isSeededSum(bytes)) throw new CkksError(notSeededSum(bytes));
     let first = true;
     for (const part of seededParts(bytes)) {
       if (first) {

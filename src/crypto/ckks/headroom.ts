@@ -1,12 +1,11 @@
 import { CkksError } from './ckksError.js';
 
 /**
- * Largest |sum| a slot can hold and still decode: floor(q/2) / scale, less one unit of slack.
+ * Largest |sum| a value can hold and still decode: floor(q/2) / scale, less one unit of slack.
  *
- * Why: CKKS encodes slot values z through the inverse canonical embedding, each coefficient being
- * (1/N) * sum over the 2N-th roots of z_j * root^-k, so |coefficient| <= scale * max|z|. Decryption reads
- * coefficients centred modulo q, so a sum decodes while scale * max|sum| plus noise stays below q/2, and
- * wraps around silently beyond. Fresh-encryption noise (about 6 sigma = 19) plus encoding rounding (1/2)
+ * Why: each value is a coefficient, round(scale * value) (coefficientEncoding.ts), and decryption reads
+ * coefficients centred modulo q, so a sum decodes while scale * |sum| plus noise stays below q/2, and wraps
+ * around silently beyond. Fresh-encryption noise (about 6 sigma = 19) plus encoding rounding (1/2)
  * per update is far below the one unit of `scale` (2^40 for the defaults) that is kept as slack.
  */
 export function sumBound(dataModulus: bigint, scale: number): number {
@@ -14,9 +13,9 @@ export function sumBound(dataModulus: bigint, scale: number): number {
 }
 
 /**
- * Largest |value| one update may encode. SEAL's encoder refuses a plaintext whose largest coefficient
- * needs more than (bits of q) - 2 bits (it keeps one for the sign: "encoded values are too large"), and a
- * constant vector reaches |coefficient| = scale * |value|; one unit less absorbs the FFT's rounding.
+ * Largest |value| one update may encode: a coefficient of at most (bits of q) - 2 bits, one bit below what a
+ * sum may reach (the limit SEAL's own CKKS encoder sets, "encoded values are too large"), less one unit.
+ * It binds only for fewer than 2 contributors.
  */
 export function encodeBound(dataModulus: bigint, scale: number): number {
   const bits = dataModulus.toString(2).length;

@@ -1,6 +1,7 @@
 import type { CKKSEncoder, Ciphertext, Encryptor, Evaluator, Plaintext } from 'node-seal';
 import type { CkksContext } from './ckksContext.js';
 import { CkksError, sealCall } from './ckksError.js';
+import { CoefficientCodec } from './coefficientEncoding.js';
 import { toBytes } from './secretKey.js';
 import { checkSeeded, seededLayout, type SeededLayout } from './seededSum.js';
 
@@ -10,10 +11,11 @@ import { checkSeeded, seededLayout, type SeededLayout } from './seededSum.js';
  * SEAL's encrypt_symmetric encrypts zero, (c0, c1) = (-a*s + e, a) with a expanded from a fresh CSPRNG seed,
  * then adds the plaintext to c0. The mask is that first half: SEAL's own seeded encryption of a zero
  * plaintext (`encryptSymmetricSerializable`), independent of the update, so a client can make it while it
- * trains. `compose` is the second half: SEAL adds the encoded update to the mask's c0 (Evaluator.addPlainInplace
- * on the mask's c0 loaded beside a stand-in c1, which the addition never reads and the result drops), and the bytes are the mask's own
- * serialization with c0 swapped for the result (as seededSum.ts swaps in the sum's c0). The ciphertext is the
- * one encryptSymmetric would have made with that randomness; nothing is computed outside SEAL.
+ * trains. `compose` is the second half: SEAL adds the update, coefficient encoded (coefficientEncoding.ts) and
+ * in NTT form, to the mask's c0 (Evaluator.addInplace on the mask's c0 loaded beside a stand-in c1, which the
+ * result drops), and the bytes are the mask's own serialization with c0 swapped for the result (as
+ * seededSum.ts swaps in the sum's c0). The ciphertext is (-a s + e + m, a): SEAL's symmetric encryption of
+ * the update's polynomial m with that randomness; the arithmetic on ciphertexts is SEAL's.
  *
  * A mask must encrypt one plaintext only: two ciphertexts on one mask reveal the difference of their plaintexts.
  * Callers take each mask out of their store before composing (MaskStore).
@@ -21,6 +23,8 @@ import { checkSeeded, seededLayout, type SeededLayout } from './seededSum.js';
 export class MaskComposer {
   private readonly zero: Plaintext;
   private readonly cipher: Ciphertext;
+  private readonly encoded: Ciphertext;
+  private readonly codec: CoefficientCodec;
   /** Where a seeded ciphertext keeps c0 and its seed record. */
   readonly layout: SeededLayout;
   /**
@@ -39,8 +43,11 @@ export class MaskComposer {
     const seal = ctx.seal;
     this.zero = new seal.Plaintext();
     this.cipher = new seal.Ciphertext();
+    this.encoded = new seal.Ciphertext();
+    let codec: CoefficientCodec | undefined;
     try {
-      encoder.encode(new Float64Array(ctx.slotCount), ctx.scale, this.zero);
+      // Zero at the context's scale: the mask's ciphertext takes its scale from it.
+      encoder.encode(new Float64Array(ctx.parameters.polyModulusDegree / 2), ctx.scale, this.zero);
       // One mask, expanded by SEAL and saved whole, gives both serializations' layouts.
       const sample = this.makeMask();
       this.cipher.loadFromArray(ctx.context, sample);
@@ -48,12 +55,16 @@ export class MaskComposer {
       const polynomialBytes = ctx.parameters.polyModulusDegree * ctx.dataPrimeCount * 8;
       this.layout = seededLayout(sample, whole.length, polynomialBytes);
       this.unseededPrefix = whole.length - 2 * polynomialBytes;
+      codec = new CoefficientCodec(ctx, evaluator, whole);
       this.unseeded = new Uint8Array(whole.length);
       this.unseeded.set(whole.subarray(0, this.unseededPrefix));
       new DataView(this.unseeded.buffer).setBigUint64(this.unseededPrefix + polynomialBytes, 1n, true);
+      this.codec = codec;
     } catch (e) {
+      codec?.dispose();
       this.zero.delete();
       this.cipher.delete();
+      this.encoded.delete();
       throw e instanceof CkksError ? e : new CkksError(`setting up masked encryption: ${String(e)}`, { cause: e });
     }
   }
@@ -76,15 +87,16 @@ export class MaskComposer {
     });
   }
 
-  /** The seeded ciphertext of `plain` (encoded at the context's scale) on `mask`; the mask is left as it was. */
-  compose(mask: Uint8Array, plain: Plaintext): Uint8Array {
+  /** The seeded ciphertext of `values` (N at most, each within the headroom) on `mask`; the mask is left as it was. */
+  compose(mask: Uint8Array, values: Float64Array): Uint8Array {
     this.ctx.check();
     checkSeeded(mask, this.layout);
     const { prefix, c0 } = this.layout;
     this.unseeded.set(mask.subarray(prefix, prefix + c0), this.unseededPrefix);
+    this.codec.encodeInto(values, this.encoded);
     const sum = sealCall('adding an update to its mask', () => {
       this.cipher.loadFromArray(this.ctx.context, this.unseeded);
-      this.evaluator.addPlainInplace(this.cipher, plain);
+      this.evaluator.addInplace(this.cipher, this.encoded);
       return toBytes(this.cipher.saveToArray(this.ctx.seal.ComprModeType.none));
     });
     const out = mask.slice();
@@ -92,16 +104,23 @@ export class MaskComposer {
     return out;
   }
 
+  /** Decodes a decrypted plaintext into out[0 .. count) (coefficientEncoding.ts). */
+  decode(plain: Plaintext, out: Float64Array, count: number): void {
+    this.codec.decode(plain, out, count);
+  }
+
   dispose(): void {
+    this.codec.dispose();
     this.zero.delete();
     this.cipher.delete();
+    this.encoded.delete();
     this.unseeded.fill(0);
   }
 }
 
 /**
  * Masks made ahead for one key: each is handed out once (take removes it) and all are dropped with the key.
- * Holds 16 bytes a value for the defaults (one seeded ciphertext per 2048 values), the size of an upload.
+ * Holds 8 bytes a value for the defaults (one seeded ciphertext per 4096 values), the size of an upload.
  */
 export class MaskStore {
   private readonly masks: Uint8Array[] = [];

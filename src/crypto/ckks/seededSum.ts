@@ -10,11 +10,13 @@ import { CkksError } from './ckksError.js';
  * contributor, expanded to (0, a_k), and adds them. Nothing is computed outside SEAL: the bytes are SEAL's own
  * serialization of seeded ciphertexts (compression none), with c0 swapped for the sum's.
  *
- * Layout (integers u32 little-endian): "CSS1" | prefix length | c0 length | record length | record count |
+ * Layout (integers u32 little-endian): "CSS2" | prefix length | c0 length | record length | record count |
  * prefix (SEAL header and ciphertext members of a seeded ciphertext) | sum c0 | records, sorted bytewise so the
- * payload does not depend on the order uploads arrived in.
+ * payload does not depend on the order uploads arrived in. "CSS2" marks coefficient-encoded values
+ * (coefficientEncoding.ts); "CSS1", the slot encoding before it, is refused (its values would decode wrong).
  */
-const MAGIC = [0x43, 0x53, 0x53, 0x31]; // "CSS1"
+const MAGIC = [0x43, 0x53, 0x53, 0x32]; // "CSS2"
+const SLOT_ENCODED_MAGIC = [0x43, 0x53, 0x53, 0x31]; // "CSS1"
 const HEADER = 20;
 /** SEAL's serialization magic (0xA15E, little-endian) and where its header keeps the compression mode. */
 const SEAL_MAGIC = [0x5e, 0xa1];
@@ -82,12 +84,20 @@ export function isSeededSum(bytes: Uint8Array): boolean {
   return bytes.length >= HEADER && MAGIC.every((b, i) => bytes[i] === b);
 }
 
+/** Why `bytes` is not a sum this version decrypts, naming what to do about an older run's checkpoint. */
+export function notSeededSum(bytes: Uint8Array): string {
+  const older = 'an encrypted checkpoint written by a Cohort before coefficient encoding: resume that run with the version that wrote it, or start a new run';
+  if (bytes.length >= HEADER && SLOT_ENCODED_MAGIC.every((b, i) => bytes[i] === b)) return `the sum is slot encoded ("CSS1"), ${older}`;
+  if (bytes[0] === 0x5e && bytes[1] === 0xa1) return `the sum is a whole SEAL ciphertext, not a seeded sum ("CSS2"): ${older}`;
+  return 'not a seeded sum (bad magic; expected "CSS2")';
+}
+
 /**
  * The seeded ciphertexts whose sum the packed bytes stand for: the first carries the sum's c0, the others
  * zeros, each with one contributor's seed. Throws on a malformed or truncated packing.
  */
 export function* seededParts(packed: Uint8Array): Generator<Uint8Array> {
-  if (!isSeededSum(packed)) throw new CkksError('not a seeded sum (bad magic; expected "CSS1")');
+  if (!isSeededSum(packed)) throw new CkksError(notSeededSum(packed));
   const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
   const prefix = view.getUint32(4, true);
   const c0 = view.getUint32(8, true);

@@ -149,7 +149,7 @@ export class CkksMember {
       throw new Error(`the encrypted global has ${encrypted.count} values; this client's model packed as ${describeLayout(layout)} has ${layoutLength(layout)}`);
     }
     const out = new Float32Array(encrypted.count);
-    const expected = Math.ceil(encrypted.count / (DEFAULT_CKKS_PARAMETERS.polyModulusDegree / 2));
+    const expected = Math.ceil(encrypted.count / DEFAULT_CKKS_PARAMETERS.polyModulusDegree);
     let received = 0;
     const decrypting: Promise<void>[] = [];
     return {
@@ -168,7 +168,7 @@ export class CkksMember {
     };
   }
 
-  /** A parser for incoming ciphertext frames, bounded by the largest ciphertext of the parameters (a sum is unseeded: twice a seeded one at most). */
+  /** A parser for incoming ciphertext frames, bounded by the largest ciphertext of the parameters (a seeded sum: its c0 and a seed record per contributor, at most twice a seeded ciphertext). */
   frameParser(): CiphertextFrameParser {
     return new CiphertextFrameParser(maxCiphertextBytes() * 2);
   }
@@ -180,7 +180,7 @@ export class CkksMember {
    */
   prepareUpload(values: number): Promise<number> {
     if (!this.pool) return Promise.resolve(0);
-    return this.pool.precompute(Math.ceil(values / (DEFAULT_CKKS_PARAMETERS.polyModulusDegree / 2))).catch(() => 0);
+    return this.pool.precompute(Math.ceil(values / DEFAULT_CKKS_PARAMETERS.polyModulusDegree)).catch(() => 0);
   }
 
   /**

@@ -6,23 +6,24 @@ describe('CkksContext (real node-seal)', () => {
   it('builds the default summation parameters: N = 4096, one 60-bit prime, scale 2^40, 128-bit secure', async () => {
     const ctx = await CkksContext.create();
     try {
-      expect(ctx.slotCount).toBe(2048);
+      expect(ctx.valuesPerCiphertext).toBe(4096);
       expect(ctx.scale).toBe(2 ** 40);
       expect(ctx.dataPrimeCount).toBe(1);
       // Headroom of the sum: about 2^19, shared by maxContributors (100) clients.
       expect(ctx.sumBound).toBeGreaterThan(2 ** 19 - 2);
       expect(ctx.sumBound).toBeLessThan(2 ** 19);
       expect(ctx.contributionBound).toBeCloseTo(ctx.sumBound / 100, 9);
-      expect(ctx.ciphertextCount(4097)).toBe(3);
+      expect(ctx.ciphertextCount(4097)).toBe(2);
+      expect(ctx.ciphertextCount(8193)).toBe(3);
       expect(ctx.context.parametersSet()).toBe(true);
     } finally {
       ctx.dispose();
     }
   });
 
-  it('takes N = 8192 (4096 values a ciphertext)', async () => {
+  it('takes N = 8192 (8192 values a ciphertext)', async () => {
     const ctx = await CkksContext.create({ polyModulusDegree: 8192 });
-    expect(ctx.slotCount).toBe(4096);
+    expect(ctx.valuesPerCiphertext).toBe(8192);
     ctx.dispose();
   });
 

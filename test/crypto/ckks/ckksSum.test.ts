@@ -52,11 +52,11 @@ afterAll(() => {
 
 describe('CKKS secure sum (real node-seal)', () => {
   it('round-trips a few vectors of awkward lengths through the coordinator, decrypted by another client', () => {
-    for (const n of [1, 2047, 2048, 2049, 5000]) {
+    for (const n of [1, 4095, 4096, 4097, 9000]) {
       const values = randomValues(n, n, 3);
       const evaluator = new CkksEvaluatorSide(ctx, n);
       const update = dealer.encrypt(values);
-      expect(update.ciphertexts).toHaveLength(Math.ceil(n / 2048));
+      expect(update.ciphertexts).toHaveLength(Math.ceil(n / 4096));
       expect(update.clipped).toBe(0);
       upload(evaluator, update);
       const mean = other.decryptSum(evaluator.serializeSum(), n, 1);
@@ -67,7 +67,7 @@ describe('CKKS secure sum (real node-seal)', () => {
   });
 
   it('rounds the CKKS error out of what a client decrypts: grid values come back exactly, zeros as zeros', () => {
-    const n = 8_192; // 4 ciphertexts; the last 4,000 slots of the model carry zeros
+    const n = 8_192; // 2 ciphertexts; the last 4,000 values of the model carry zeros
     const grid = dealer.grid;
     expect(grid).toBe(2 ** -24);
     const parts = [0, 1, 2].map((c) => Float32Array.from({ length: n }, (_, i) => (i < 4_192 ? ((i * 37 + c * 11) % 2_001) - 1_000 : 0) / 1_024));
@@ -87,7 +87,7 @@ describe('CKKS secure sum (real node-seal)', () => {
   });
 
   it('sends the sum seeded: about one upload in size, independent of arrival order, rebuilt exactly by the clients', () => {
-    const n = 5_000; // 3 ciphertexts
+    const n = 9_000; // 3 ciphertexts
     const updates = [0, 1, 2, 3].map((c) => (c % 2 ? dealer : other).encryptScaled(randomValues(n, 40 + c, 0.5), 1));
     const sumOf = (order: number[]) => {
       const evaluator = new CkksEvaluatorSide(ctx, n);
@@ -173,7 +173,7 @@ describe('CKKS secure sum (real node-seal)', () => {
   });
 
   it('interleaves concurrent uploads, and an aborted or failed update leaves no trace, bit for bit', () => {
-    const n = 5000; // 3 ciphertexts
+    const n = 9000; // 3 ciphertexts
     const a = dealer.encrypt(randomValues(n, 3));
     const b = dealer.encrypt(randomValues(n, 4));
     const c = dealer.encrypt(randomValues(n, 5));
@@ -321,7 +321,7 @@ describe('headroom', () => {
     const evaluator = new seal.Evaluator(ctx.context);
     const sum = new seal.Ciphertext();
     const next = new seal.Ciphertext();
-    encoder.encode(new Float64Array(ctx.slotCount).fill(2e5), ctx.scale, plain);
+    encoder.encode(new Float64Array(ctx.parameters.polyModulusDegree / 2).fill(2e5), ctx.scale, plain);
     encryptor.encryptSymmetric(plain, sum);
     for (let c = 1; c < 3; c++) {
       encryptor.encryptSymmetric(plain, next);
@@ -333,11 +333,11 @@ describe('headroom', () => {
     for (const o of [encoder, plain, keys, secret, pub, encryptor, decryptor, evaluator, sum, next]) o.delete();
     // Our client clips 2e5 to the per-client bound (sumBound / 100), and the coordinator takes no more
     // than 100 such updates.
-    const update = dealer.encrypt(new Float32Array(ctx.slotCount).fill(2e5));
-    expect(update.clipped).toBe(ctx.slotCount);
-    const single = new CkksEvaluatorSide(ctx, ctx.slotCount);
+    const update = dealer.encrypt(new Float32Array(ctx.valuesPerCiphertext).fill(2e5));
+    expect(update.clipped).toBe(ctx.valuesPerCiphertext);
+    const single = new CkksEvaluatorSide(ctx, ctx.valuesPerCiphertext);
     upload(single, update);
-    expect(dealer.decryptSum(single.serializeSum(), ctx.slotCount, 1)[0]).toBeCloseTo(ctx.contributionBound, 3);
+    expect(dealer.decryptSum(single.serializeSum(), ctx.valuesPerCiphertext, 1)[0]).toBeCloseTo(ctx.contributionBound, 3);
     single.dispose();
   });
 

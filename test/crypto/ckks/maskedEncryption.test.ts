@@ -72,7 +72,7 @@ describe('masked encryption: masks made ahead, composed with the update (real no
   });
 
   it('never uses a mask twice: every ciphertext of two uploads carries its own seed, and uploads past the masks are fresh', () => {
-    const n = 2048 * 60;
+    const n = 4096 * 60;
     expect(dealer.precomputeMasks(80)).toBe(80);
     const first = dealer.encryptScaled(randomValues(n, 3), 1);
     expect(dealer.masksReady).toBe(20);

@@ -101,11 +101,11 @@ export class CkksThreads {
     return replies.reduce((n, r) => n + (r.masks ?? 0), 0);
   }
 
-  /** Encrypts weight x values[index * slotCount ...] (one ciphertext) on its thread. */
+  /** Encrypts weight x values[index * valuesPerCiphertext ...] (one ciphertext) on its thread. */
   async encrypt(values: Float32Array, weight: number, index: number): Promise<{ bytes: Uint8Array; clipped: number; masked: boolean }> {
     this.check();
-    const from = index * this.ctx.slotCount;
-    const slice = values.slice(from, Math.min(values.length, from + this.ctx.slotCount));
+    const from = index * this.ctx.valuesPerCiphertext;
+    const slice = values.slice(from, Math.min(values.length, from + this.ctx.valuesPerCiphertext));
     try {
       const r = await this.workerFor(index).request({ op: 'encrypt', id: 0, values: slice, weight }, [slice.buffer]);
       return { bytes: r.bytes!, clipped: r.clipped!, masked: r.masked === true };
@@ -136,12 +136,12 @@ export class CkksThreads {
     }
   }
 
-  /** Decrypts ciphertext `index` of a sum into out[index * slotCount ...] on its thread (bytes are moved there). */
+  /** Decrypts ciphertext `index` of a sum into out[index * valuesPerCiphertext ...] on its thread (bytes are moved there). */
   async decrypt(index: number, bytes: Uint8Array, totalWeight: number, out: Float32Array): Promise<void> {
     this.check();
-    const from = index * this.ctx.slotCount;
+    const from = index * this.ctx.valuesPerCiphertext;
     if (!Number.isInteger(index) || index < 0 || from >= out.length) throw new CkksError(`ciphertext ${index} is outside a sum of ${out.length} values`);
-    const length = Math.min(this.ctx.slotCount, out.length - from);
+    const length = Math.min(this.ctx.valuesPerCiphertext, out.length - from);
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
     try {
       const r = await this.workerFor(index).request({ op: 'decrypt', id: 0, bytes: own, totalWeight, length }, [own.buffer as ArrayBuffer]);
