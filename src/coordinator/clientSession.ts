@@ -56,6 +56,8 @@ type Pending = PendingUpload | PendingEvaluate;
 export class ClientSession {
   private readonly pending = new Map<string, Pending>();
   private closedReason: string | undefined;
+  /** Waits (other than tasks) that end when the connection does. */
+  private readonly onClose = new Set<(reason: string) => void>();
   /** True once the client applied the federation's standardization (when the experiment uses one). */
   standardized = false;
   /** The agreement key the client published for this run (verified), and whether it holds the run's mode key. */
@@ -175,6 +177,7 @@ export class ClientSession {
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
+    for (const gone of this.onClose) gone(reason);
     for (const taskId of [...this.pending.keys()]) this.settle(taskId, new TaskError('disconnected', reason));
   }
 
@@ -196,7 +199,16 @@ export class ClientSession {
    */
   async final(round: number, taskId: string, weights: EncodedWeights): Promise<void> {
     if (this.closedReason !== undefined) throw new TaskError('disconnected', this.closedReason);
-    await this.payloads.send({ kind: 'final', round, taskId, ...weights.header }, weights);
+    // No task waits on this stream, so the connection's end must end the wait itself (acks wait out their timeout).
+    let gone: (reason: string) => void = () => undefined;
+    const closed = new Promise<never>((_, reject) => (gone = (reason) => reject(new TaskError('disconnected', reason))));
+    closed.catch(() => undefined);
+    this.onClose.add(gone);
+    try {
+      await Promise.race([this.payloads.send({ kind: 'final', round, taskId, ...weights.header }, weights), closed]);
+    } finally {
+      this.onClose.delete(gone);
+    }
   }
 
   /** Streams a task with its payload (or the header naming it: payloadSender.ts); a failure fails the task. */
