@@ -7,7 +7,8 @@
  *                                  masks, Shamir and a 100-client round. Under 10 minutes here (it prints
  *                                  bench.wall_time against that limit)
  *   npm run bench -- --quick       the same with a 10M-param round
- *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise|ckksPhases|secaggplus|secaggplusDropouts|attacks
+ *                                  One process per client at 3 and 10 clients on an 11k-parameter MLP (perClient).
+ *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise|ckksPhases|secaggplus|secaggplusDropouts|attacks|perClient
  *   npm run bench -- --all         also the slow ones: ckks rounds at 10M params too (about 8 minutes more when
  *                                  measured), signatures (about 1.5 minutes), ckks, ckksPhases, secaggplusDropouts, attacks
  */
@@ -17,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { printResult } from './lib/result.js';
 
 interface Bench {
-  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksPhases' | 'ckksRound' | 'noise' | 'secaggplus' | 'secaggplusDropouts' | 'attacks';
+  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksPhases' | 'ckksRound' | 'noise' | 'secaggplus' | 'secaggplusDropouts' | 'attacks' | 'perClient';
   readonly args: readonly string[];
   /** Run only when asked for by --only or --all (too slow for the default couple of minutes). */
   readonly optIn?: boolean;
@@ -34,6 +35,8 @@ const benches: Bench[] = [
   { name: 'signatures', args: [], optIn: true },
   { name: 'ckks', args: [], optIn: true },
   { name: 'secaggplus', args: values.quick ? ['--params', '100_000'] : [] },
+  // 3 and 10 client processes, 20 rounds each: about a minute.
+  { name: 'perClient', args: values.quick ? ['--rounds', '10'] : [] },
   // 100 virtual clients in one process: about a minute and a half.
   { name: 'secaggplusDropouts', args: [], optIn: true },
   { name: 'ckksPhases', args: [], optIn: true },

@@ -73,6 +73,8 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
       if (event.type === 'fit') print(`round ${event.round}: trained on ${event.numExamples} examples, loss ${event.metrics.loss?.toFixed(4)}`);
       if (event.type === 'evaluate') progress.round = event.round;
       if (event.type === 'evaluate') print(`round ${event.round}: test loss ${event.loss.toFixed(4)}, accuracy ${event.metrics.accuracy?.toFixed(4)}`);
+      // The run's last global (sent once the rounds are over): the model file below is it, and says this round.
+      if (event.type === 'final-model') progress.round = event.round;
       if (event.type === 'refused') print(`refused: ${event.reason}`);
       if (event.type === 'tls-problem') print(`TLS: ${event.problem}`);
       // Transient: no coordinator yet, a lost connection, a refusal for load. The node keeps trying.

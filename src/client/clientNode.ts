@@ -274,6 +274,7 @@ export function startClient(options: ClientOptions): ClientHandle {
 
   peer.onStream(async (meta: StreamMeta): Promise<StreamSink> => {
     if (meta.kind === 'fit-result' || meta.kind === 'statistics-result') throw new Error(`a coordinator may not send a ${meta.kind} stream`);
+    tasks.requireHeld(meta);
     guard.screen(meta);
     return tasks.open(meta);
   });

@@ -80,6 +80,8 @@ export type ClientEvent =
   | { readonly type: 'tls-problem'; readonly problem: string }
   | { readonly type: 'fit'; readonly round: number; readonly numExamples: number; readonly metrics: Readonly<Record<string, number>> }
   | { readonly type: 'evaluate'; readonly round: number; readonly loss: number; readonly metrics: Readonly<Record<string, number>> }
+  /** The run's last global state arrived (after `round`) and is kept as this node's final model. */
+  | { readonly type: 'final-model'; readonly round: number }
   | { readonly type: 'task-failed'; readonly round: number; readonly reason: string }
   | { readonly type: 'refused'; readonly reason: string }
   | { readonly type: 'run-end'; readonly reason: string }

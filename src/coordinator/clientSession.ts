@@ -6,6 +6,7 @@ import type { AuditTrail } from './auditTrail.js';
 import { verifyAgreementKey } from '../crypto/agreementKey.js';
 import { MAX_REASON, type Message, type MessageOf, type ModeHeader, type StreamMeta, type StreamMetaOf } from '../protocol/messages.js';
 import type { Peer, StreamSink, StreamTrailer } from '../protocol/peer.js';
+import { PayloadSender } from './payloadSender.js';
 import type { UploadMeta, UploadSink, UploadTarget } from './uploadTarget.js';
 import type { ClientSummary, EvaluateReport, FitInstructions, FitReport } from './strategy.js';
 import { TaskError } from './taskError.js';
@@ -55,13 +56,15 @@ type Pending = PendingUpload | PendingEvaluate;
 export class ClientSession {
   private readonly pending = new Map<string, Pending>();
   private closedReason: string | undefined;
+  /** Waits (other than tasks) that end when the connection does. */
+  private readonly onClose = new Set<(reason: string) => void>();
   /** True once the client applied the federation's standardization (when the experiment uses one). */
   standardized = false;
   /** The agreement key the client published for this run (verified), and whether it holds the run's mode key. */
   agreementKey: PublishedAgreementKey | undefined;
   holdsRunKey = false;
-  /** SHA-256 of the last payload this client acknowledged on this connection: the one it holds. */
-  private lastPayload: string | undefined;
+  /** Sends each payload once: a task whose payload the client holds names it. */
+  private readonly payloads: PayloadSender;
   /** Requests waiting for the client's reply, by the reply's message type. */
   private readonly replies = new Map<Message['type'], (message: Message) => void>();
 
@@ -82,6 +85,7 @@ export class ClientSession {
     const { role, ...rest } = summary;
     this.summary = rest;
     this.role = role;
+    this.payloads = new PayloadSender(peer, signDownload, log, rest.name);
     peer.onMessage((message) => this.receive(message));
     peer.onStream((meta) => this.receiveStream(meta));
     peer.onRefusedTask((taskId, problem) => this.failRefused(taskId, problem));
@@ -173,6 +177,7 @@ export class ClientSession {
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
+    for (const gone of this.onClose) gone(reason);
     for (const taskId of [...this.pending.keys()]) this.settle(taskId, new TaskError('disconnected', reason));
   }
 
@@ -189,26 +194,33 @@ export class ClientSession {
   }
 
   /**
-   * Streams a task with its payload, or, when this client already received the same payload on this
-   * connection (the global it evaluated is the one it now trains from), the header alone naming it.
+   * Sends the run's last global state (after `round`), which the client keeps as its final model; resolves once
+   * the client has kept it.
    */
+  async final(round: number, taskId: string, weights: EncodedWeights): Promise<void> {
+    if (this.closedReason !== undefined) throw new TaskError('disconnected', this.closedReason);
+    // No task waits on this stream, so the connection's end must end the wait itself (acks wait out their timeout).
+    let gone: (reason: string) => void = () => undefined;
+    const closed = new Promise<never>((_, reject) => (gone = (reason) => reject(new TaskError('disconnected', reason))));
+    closed.catch(() => undefined);
+    this.onClose.add(gone);
+    try {
+      await Promise.race([this.payloads.send({ kind: 'final', round, taskId, ...weights.header }, weights), closed]);
+    } finally {
+      this.onClose.delete(gone);
+    }
+  }
+
+  /** Streams a task with its payload (or the header naming it: payloadSender.ts); a failure fails the task. */
   private dispatch(taskId: string, meta: StreamMetaOf<'fit' | 'evaluate'>, weights: EncodedWeights): void {
     if (this.closedReason !== undefined) {
       this.settle(taskId, new TaskError('disconnected', this.closedReason));
       return;
     }
-    const reuse = this.lastPayload === weights.sha256;
-    const header = reuse ? { ...meta, reuses: weights.sha256 } : meta;
-    const sent = reuse
-      ? this.peer.sendStream(header, 0, [], { sign: (sha256) => this.signDownload(header, sha256) })
-      : this.peer.sendStream(header, weights.totalBytes, weights.chunks, { sha256: weights.sha256, sign: (sha256) => this.signDownload(header, sha256) });
-    sent.then(
-      () => void (this.lastPayload = weights.sha256),
-      (e: unknown) => {
-        const detail = `sending the ${meta.kind} task failed: ${(e as Error).message}`;
-        this.settle(taskId, new TaskError(this.peer.connected ? 'client-error' : 'disconnected', detail));
-      },
-    );
+    this.payloads.send(meta, weights).catch((e: unknown) => {
+      const detail = `sending the ${meta.kind} task failed: ${(e as Error).message}`;
+      this.settle(taskId, new TaskError(this.peer.connected ? 'client-error' : 'disconnected', detail));
+    });
   }
 
   private settle(taskId: string, outcome: TaskError | FitReport | EvaluateReport): void {

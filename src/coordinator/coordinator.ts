@@ -16,6 +16,7 @@ import { computeFederatedStandardization, distributeStandardization } from './fe
 import type { PrivacySettings } from './privacyLedger.js';
 import { setUpPrivacy } from './privacySetup.js';
 import { driveRounds } from './round/driver.js';
+import { sendFinalModel } from './round/finalModel.js';
 import type { RunContext } from './round/runContext.js';
 import { CoordinatorServer, type HttpHandler } from './server.js';
 import { startingPoint } from './startingPoint.js';
@@ -217,6 +218,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const run: RunContext = { runId: this.runId, options: this.options, mode: this.mode, registry, log: this.log, audit: this.audit, auditing, report: (event, ...args) => this.report(event, ...args), eligible, roundTimeoutMs, waitMs };
     try {
       const { history, stoppedEarly } = await driveRounds(run, start.firstRound, start.ledger);
+      await sendFinalModel(run, history.at(-1)?.round ?? start.firstRound - 1);
       const ending = stoppedEarly ?? `run ${this.runId} completed ${this.options.rounds} rounds`;
       for (const session of registry.all()) session.notify({ type: 'run-end', reason: ending });
       this.report('run-completed', { runId: this.runId, rounds: this.options.rounds });

@@ -279,15 +279,22 @@ const encryptedGlobalSchema = z.object({
   logClipNorm: z.boolean().optional(),
 });
 export type EncryptedGlobalMeta = z.infer<typeof encryptedGlobalSchema>;
-/** Coordinator -> client: train on these global weights. */
 /**
  * Set instead of a body: the client already holds this payload (same SHA-256, e.g. the global it evaluated
- * last round is the one it trains from now), so it is not sent again.
+ * last round is the one it trains from now), so it is not sent again. A client that does not hold it refuses
+ * the header with the code `payload-not-held` (refusalCode.ts), and the coordinator sends the bytes.
  */
 const reuses = z.string().regex(/^[0-9a-f]{64}$/).optional();
+/** Coordinator -> client: train on these global weights. */
 export const fitStreamSchema = z.object({ kind: z.literal('fit'), round, taskId, config: fitConfigSchema, encrypted: encryptedGlobalSchema.optional(), reuses });
 /** Coordinator -> client: evaluate these global weights on held-out data. */
 export const evaluateStreamSchema = z.object({ kind: z.literal('evaluate'), round, taskId, config: evaluateConfigSchema, encrypted: encryptedGlobalSchema.optional(), reuses });
+/**
+ * Coordinator -> client, once the run's rounds are over: the last global state (after `round`), which the client
+ * keeps as its final model; acknowledged once kept, nothing else comes back. Without it a run that evaluates
+ * nothing in its last round would leave each client the global it trained from, one round stale.
+ */
+export const finalStreamSchema = z.object({ kind: z.literal('final'), round, taskId, encrypted: encryptedGlobalSchema.optional(), reuses });
 /** What a secure-aggregation mode adds to a download's header so the client can read the payload. */
 export type ModeHeader = Pick<z.infer<typeof fitStreamSchema>, 'encrypted'>;
 /** Client -> coordinator: the update (delta = local - global) for a fit task. */
@@ -311,6 +318,7 @@ export const standardizeStreamSchema = z.object({ kind: z.literal('standardize')
 export const streamMetaSchema = z.discriminatedUnion('kind', [
   fitStreamSchema,
   evaluateStreamSchema,
+  finalStreamSchema,
   fitResultStreamSchema,
   statisticsResultStreamSchema,
   standardizeStreamSchema,

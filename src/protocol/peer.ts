@@ -1,5 +1,6 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { parserRefusal } from './guardedParser.js';
+import { refusalCodeOf, type RefusalCode } from './refusalCode.js';
 import { describeZodError, messageSchema, streamMetaSchema, type Message, type StreamMeta } from './messages.js';
 import { isAck, type Ack, type SocketLike } from './socketLike.js';
 
@@ -69,6 +70,14 @@ export function maxHttpBufferSizeFor(chunkBytes: number): number {
 
 export class TransferError extends Error {
   override readonly name = 'TransferError';
+
+  /** What the other side's refusal said in code (see refusalCode.ts), when it said it. */
+  constructor(
+    message: string,
+    readonly code?: RefusalCode,
+  ) {
+    super(message);
+  }
 }
 
 interface OpenStream {
@@ -201,7 +210,7 @@ export class Peer {
   async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options: { sign?: (sha256: string) => string; sha256?: string } = {}): Promise<void> {
     const id = randomUUID();
     const begin = await this.emitWithAck('stream:begin', this.options.beginTimeoutMs, { id, meta, totalBytes });
-    if (!begin.ok) throw new TransferError(`peer refused the ${meta.kind} stream: ${begin.error}`);
+    if (!begin.ok) throw new TransferError(`peer refused the ${meta.kind} stream: ${begin.error}`, begin.code);
     const hash = createHash('sha256');
     const inflight = new Set<Promise<void>>();
     // The first refused chunk, kept so a later successful ack cannot hide it.
@@ -258,11 +267,11 @@ export class Peer {
   }
 
   /** Refuses an inbound message or stream step; `about` is the message or header, whose task is then told. */
-  private refuse(ack: AckFn, problem: string, about?: unknown): void {
+  private refuse(ack: AckFn, problem: string, about?: unknown, code?: RefusalCode): void {
     this.protocolErrorHandler(problem);
     const taskId = taskIdOf(about);
     if (taskId !== undefined) this.refusedTaskHandler(taskId, problem);
-    ack({ ok: false, error: problem });
+    ack({ ok: false, error: problem, ...(code ? { code } : {}) });
   }
 
   private async receiveMessage(payload: unknown, ack: AckFn): Promise<void> {
@@ -335,7 +344,7 @@ export class Peer {
       sink = await this.streamHandler(meta.data, totalBytes);
     } catch (e) {
       this.open.delete(id);
-      this.refuse(ack, errorText(e), meta.data);
+      this.refuse(ack, errorText(e), meta.data, refusalCodeOf(e));
       return;
     }
     if (this.open.get(id) !== placeholder) {

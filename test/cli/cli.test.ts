@@ -66,6 +66,35 @@ describe('the cohort command', () => {
     }
   });
 
+  it('with evaluation off, each client process writes the last global as its model file, as `cohort export` does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cohort-final-'));
+    const port = await freePort();
+    const src = join(root, 'examples/breast-cancer/distributed');
+    const rewrite = (name: string) => {
+      const text = readFileSync(join(src, name), 'utf8')
+        .replace('port: 8080', `port: ${port}`)
+        .replace('http://127.0.0.1:8080', `http://127.0.0.1:${port}`)
+        .replace('rounds: 10', `rounds: 2\nstore: { path: ${join(dir, 'cohort.db')} }`)
+        .replace('strategy: { name: fedavg, minFitClients: 3 }', 'strategy: { name: fedavg, minFitClients: 3, fractionEvaluate: 0 }')
+        .replace(/path: \.\.\/data/, `path: ${join(root, 'examples/breast-cancer/data')}`);
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const [c, ...hs] = await Promise.all([run(['coordinator', '--config', rewrite('coordinator.yaml')]), ...['north', 'central', 'south'].map((h) => run(['client', '--config', rewrite(`${h}.yaml`)]))]);
+    expect(c.code).toBe(0);
+    for (const h of hs) expect(h.code).toBe(0);
+    const runId = /\(run ([0-9a-f-]{36})\)/.exec(c.stdout)?.[1];
+    expect(runId).toBeDefined();
+    const exported = await run(['export', '--store', join(dir, 'cohort.db'), '--run', runId!, '--out', join(dir, 'exported')]);
+    expect(exported.code).toBe(0);
+    // The coordinator's last global, the federation's standardization folded in as each client folds it.
+    const global = readFileSync(join(dir, 'exported', 'weights.bin'));
+    for (const h of ['north', 'central', 'south']) {
+      expect(readFileSync(join(dir, `${h}-model`, 'weights.bin')).equals(global)).toBe(true);
+      expect(JSON.parse(readFileSync(join(dir, `${h}-model`, 'preprocessing.json'), 'utf8'))).toMatchObject({ round: 2 });
+    }
+  });
+
   it('runs a locked-down federation from the command line: keys, allowlist, pinned key, TLS, CKKS, audit logs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cohort-secure-'));
     const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });

@@ -9,7 +9,7 @@ export class HeldPayload {
 
   /** The bytes a task stands for: the ones just received, or the held ones it names. */
   payload(meta: StreamMeta, received: readonly Uint8Array[], sha256: string): Buffer {
-    const reuses = meta.kind === 'fit' || meta.kind === 'evaluate' ? meta.reuses : undefined;
+    const reuses = meta.kind === 'fit' || meta.kind === 'evaluate' || meta.kind === 'final' ? meta.reuses : undefined;
     if (reuses === undefined) {
       this.held = { sha256, bytes: Buffer.concat(received) };
       return this.held.bytes;

@@ -6,7 +6,7 @@ import { signDownload } from '../../src/crypto/downloadSignature.js';
 import { coordinatorProof, NONCE_BYTES, type HandshakeContext } from '../../src/crypto/handshake.js';
 import { generateIdentity, sign, type Identity } from '../../src/crypto/identity.js';
 import { encodeBase64 } from '../../src/crypto/keyEncoding.js';
-import { maxHttpBufferSizeFor, Peer, DEFAULT_CHUNK_BYTES } from '../../src/protocol/peer.js';
+import { maxHttpBufferSizeFor, Peer, DEFAULT_CHUNK_BYTES, TransferError } from '../../src/protocol/peer.js';
 import type { Message, MessageOf, StreamMeta } from '../../src/protocol/messages.js';
 import { encodedByteLength, encodeWeightsChunks } from '../../src/protocol/tensorCodec.js';
 import type { Weights } from '../../src/protocol/tensors.js';
@@ -72,6 +72,16 @@ export class MaliciousCoordinator {
       return undefined;
     } catch (e) {
       return (e as Error).message;
+    }
+  }
+
+  /** Streams a task that names a payload by SHA-256 (`meta.reuses`) and carries no bytes. Resolves to the client's refusal and its code, or undefined if it took the task. */
+  async reference(victim: Victim, meta: StreamMeta): Promise<{ readonly message: string; readonly code?: string } | undefined> {
+    try {
+      await victim.peer.sendStream(meta, 0, [], { sign: (sha256: string) => signDownload({ runId: this.runId, client: victim.name, meta, payloadHash: sha256 }, this.identity.secretKey) });
+      return undefined;
+    } catch (e) {
+      return { message: (e as Error).message, ...(e instanceof TransferError && e.code ? { code: e.code } : {}) };
     }
   }
 

@@ -1,5 +1,5 @@
 import { verifyDownload } from '../../crypto/downloadSignature.js';
-import type { StreamMeta, StreamMetaOf } from '../../protocol/messages.js';
+import type { ModeHeader, StreamMeta, StreamMetaOf } from '../../protocol/messages.js';
 import type { StreamTrailer } from '../../protocol/peer.js';
 import type { SecureModeName } from '../../modes/mode.js';
 import type { ResolvedSecurityPolicy } from '../security/securityPolicy.js';
@@ -24,7 +24,7 @@ export class DownloadGuard {
     private readonly localNoise: LocalNoise | undefined,
     private readonly report: RefusalReporter,
     /** The secure mode a download's header belongs to (the mode that reads it). */
-    private readonly modeOf: (header: StreamMetaOf<'evaluate'>) => SecureModeName,
+    private readonly modeOf: (header: ModeHeader) => SecureModeName,
   ) {}
 
   /** The handshake proved `coordinatorKey` for `runId`; task ids are remembered per run. */
@@ -39,14 +39,15 @@ export class DownloadGuard {
   }
 
   /** Throws (the refusal, audited) for a task this node does not take. */
-  screen(meta: StreamMetaOf<'fit' | 'evaluate' | 'standardize'>): void {
+  screen(meta: StreamMetaOf<'fit' | 'evaluate' | 'final' | 'standardize'>): void {
     const round = meta.kind === 'standardize' ? 0 : meta.round;
     const refusal = this.seen.has(meta.taskId)
       ? `task ${meta.taskId} was already received in this run (a replay)`
       : meta.kind === 'fit'
         ? fitTaskRefusal(this.policy, fitTaskTerms(meta.config.extra), this.localNoise)
-        : meta.kind === 'evaluate'
-          ? evaluateTaskRefusal(this.policy, this.modeOf(meta))
+        : meta.kind === 'evaluate' || meta.kind === 'final'
+          ? // The final model is kept, as an evaluated global is used: the same terms for the mode it travels in.
+            evaluateTaskRefusal(this.policy, this.modeOf(meta), meta.kind === 'final' ? 'final model' : 'evaluate task')
           : undefined;
     if (refusal) {
       this.report(meta.kind, round, meta.taskId, refusal);

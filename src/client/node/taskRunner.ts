@@ -3,7 +3,8 @@ import { canonicalClaims, uploadTranscript } from '../../crypto/handshake.js';
 import { sign, type Identity } from '../../crypto/identity.js';
 import { encodeBase64 } from '../../crypto/keyEncoding.js';
 import type { ClientMode, GlobalState } from '../../modes/clientMode.js';
-import type { StreamMetaOf } from '../../protocol/messages.js';
+import type { ModeHeader, StreamMetaOf } from '../../protocol/messages.js';
+import { PayloadNotHeldError } from '../../protocol/refusalCode.js';
 import type { Peer, StreamSink } from '../../protocol/peer.js';
 import { TensorStreamDecoder, WeightsCollector } from '../../protocol/tensorCodec.js';
 import type { TensorSpec, Weights } from '../../protocol/tensors.js';
@@ -14,6 +15,23 @@ import type { FitChain } from '../mods/fitChain.js';
 import type { Trainer } from '../trainer.js';
 import type { DownloadGuard } from './downloadGuard.js';
 import { applyStandardization, sendFeatureMoments } from './featureStatistics.js';
+
+/** A download received whole: its hash (computed here), the header and layout it was read with, and its state. */
+interface HeldDownload {
+  readonly sha256: string;
+  readonly header: string;
+  readonly spec: string;
+  readonly read: () => Promise<GlobalState>;
+}
+
+/** What of a download's header says how its bytes are read (the mode's part). */
+function headerText(meta: ModeHeader): string {
+  return JSON.stringify(meta.encrypted ?? null);
+}
+
+function specText(spec: readonly TensorSpec[]): string {
+  return JSON.stringify(spec.map((t) => [t.name, t.shape]));
+}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -49,7 +67,7 @@ export interface TaskRunnerParts {
 export class TaskRunner {
   private queue: Promise<void> = Promise.resolve();
   /** The last payload received whole: a later task may name it instead of sending it again. */
-  private held: { readonly sha256: string; readonly read: () => Promise<GlobalState> } | undefined;
+  private held: HeldDownload | undefined;
   /** The last global model received (decrypted, under a secure mode): the final model once the run ends. */
   lastGlobal: Weights | undefined;
 
@@ -60,31 +78,40 @@ export class TaskRunner {
     return Promise.race([this.queue, new Promise((r) => setTimeout(r, timeoutMs))]);
   }
 
+  /**
+   * Refuses, with the code `payload-not-held`, a task naming a payload this node does not hold, before the task
+   * is screened (and its id taken): the coordinator then sends the same task with the bytes.
+   */
+  requireHeld(meta: StreamMetaOf<'fit' | 'evaluate' | 'final' | 'standardize'>): void {
+    if (meta.kind === 'standardize' || meta.reuses === undefined || this.held?.sha256 === meta.reuses) return;
+    throw new PayloadNotHeldError(`the task reuses payload ${meta.reuses.slice(0, 16)}..., which this client does not hold: send it`);
+  }
+
   /** The sink for a task's download, after the guard let its header through. */
-  open(meta: StreamMetaOf<'fit' | 'evaluate' | 'standardize'>): StreamSink {
+  open(meta: StreamMetaOf<'fit' | 'evaluate' | 'final' | 'standardize'>): StreamSink {
     if (meta.kind === 'standardize') return this.standardization(meta);
     const { guard, log } = this.parts;
     // A fit task's chain says what its download holds (the model, or a step's larger layout); built now, its
     // conflicts refuse the task before any byte is read.
     const chain = meta.kind === 'fit' ? this.chainFor(meta) : undefined;
+    const spec = chain ? chain.downloadSpec(this.parts.modelSpec()) : this.parts.modelSpec();
+    const abort = (reason: string) => log.warn({ kind: meta.kind, reason }, 'incoming stream aborted');
     if (meta.reuses !== undefined) {
       // The payload this node acknowledged last (the global it evaluated is the one it now trains from).
-      const reused = this.held;
-      if (reused?.sha256 !== meta.reuses) throw new Error(`the task reuses payload ${meta.reuses.slice(0, 16)}..., which this client does not hold`);
+      const reused = this.reusable(meta, spec);
       return {
         write: () => {
           throw new Error('a task that reuses a payload carries no bytes');
         },
         end: (trailer) => {
           guard.check(meta, trailer);
-          this.schedule(meta, chain, reused.read);
+          return this.schedule(meta, chain, reused.read, reused.sha256);
         },
-        abort: (reason) => log.warn({ kind: meta.kind, reason }, 'incoming stream aborted'),
+        abort,
       };
     }
     const mode = this.parts.modes.find((m) => m.readsDownload(meta))!;
-    const spec = this.parts.modelSpec();
-    const download = mode.openDownload(meta, chain ? chain.downloadSpec(spec) : spec);
+    const download = mode.openDownload(meta, spec);
     return {
       write: (chunk) => download.write(chunk),
       end: (trailer) => {
@@ -92,11 +119,23 @@ export class TaskRunner {
         const decode = download.end();
         let state: Promise<GlobalState> | undefined;
         const read = () => (state ??= decode());
-        this.held = { sha256: trailer.sha256, read };
-        this.schedule(meta, chain, read);
+        this.held = { sha256: trailer.sha256, header: headerText(meta), spec: specText(spec), read };
+        return this.schedule(meta, chain, read, trailer.sha256);
       },
-      abort: (reason) => log.warn({ kind: meta.kind, reason }, 'incoming stream aborted'),
+      abort,
     };
+  }
+
+  /**
+   * The held payload a task names, read as it was read then. The hash alone is this node's own (computed over
+   * the bytes it received); a header or layout other than the held one's is a coordinator deviating: refused.
+   */
+  private reusable(meta: StreamMetaOf<'fit' | 'evaluate' | 'final'>, spec: readonly TensorSpec[]): HeldDownload {
+    const held = this.held;
+    if (!held || held.sha256 !== meta.reuses) throw new PayloadNotHeldError(`the task reuses payload ${meta.reuses?.slice(0, 16)}..., which this client does not hold: send it`);
+    if (held.header !== headerText(meta)) throw new Error(`the task reuses payload ${held.sha256.slice(0, 16)}... under another secure-aggregation header than the one it arrived with`);
+    if (held.spec !== specText(spec)) throw new Error(`the task reuses payload ${held.sha256.slice(0, 16)}... as another layout than the one it was read as`);
+    return held;
   }
 
   /** Feature moments for federated standardization, signed like any upload; a failure is reported, not thrown. */
@@ -127,8 +166,20 @@ export class TaskRunner {
     return this.parts.modes.find((m) => m.takesFit(meta.config))!;
   }
 
-  /** Trains (or evaluates) after the stream was acknowledged, one task at a time. */
-  private schedule(meta: StreamMetaOf<'fit' | 'evaluate'>, chain: FitChain | undefined, read: () => Promise<GlobalState>): void {
+  /**
+   * Trains (or evaluates) after the stream was acknowledged, one task at a time. The final model is kept in
+   * turn too (after any task still queued), and its stream is acknowledged only once it is: the returned promise.
+   */
+  private schedule(meta: StreamMetaOf<'fit' | 'evaluate' | 'final'>, chain: FitChain | undefined, read: () => Promise<GlobalState>, sha256: string): Promise<void> | undefined {
+    if (meta.kind === 'final') {
+      const kept = this.queue.then(async () => {
+        this.lastGlobal = (await read()).weights;
+        this.parts.audit.append('final-model', { run: this.parts.runId() ?? null, round: meta.round, task: meta.taskId, sha256 });
+        this.parts.emit({ type: 'final-model', round: meta.round });
+      });
+      this.queue = kept.catch(() => undefined);
+      return kept;
+    }
     this.queue = this.queue.then(async () => {
       try {
         const state = await read();
@@ -138,6 +189,7 @@ export class TaskRunner {
         await this.reportFailure(meta.kind === 'fit' ? 'fit-failure' : 'evaluate-failure', meta.round, meta.taskId, e);
       }
     });
+    return undefined;
   }
 
   private standardization(meta: StreamMetaOf<'standardize'>): StreamSink {

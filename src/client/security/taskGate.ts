@@ -87,11 +87,11 @@ export function clipNormRefusal(policy: ResolvedSecurityPolicy, clipNorm: number
   return `the adaptive clip norm reached ${clipNorm.toPrecision(4)}, above this node's maximum clip norm ${policy.maxClipNorm}`;
 }
 
-/** Why this node refuses an evaluate task whose model arrives in `mode`, or undefined. */
-export function evaluateTaskRefusal(policy: ResolvedSecurityPolicy, mode: 'plain' | 'ckks' | 'secaggplus'): string | undefined {
+/** Why this node refuses an evaluate task (or the final model) whose model arrives in `mode`, or undefined. */
+export function evaluateTaskRefusal(policy: ResolvedSecurityPolicy, mode: 'plain' | 'ckks' | 'secaggplus', what = 'evaluate task'): string | undefined {
   // SecAgg+ protects uploads only: the coordinator holds the global model, which evaluate tasks carry in plaintext.
   if (policy.mode === 'secaggplus' && mode === 'plain') return undefined;
-  return modeRefusal(policy, mode, 'evaluate task');
+  return modeRefusal(policy, mode, what);
 }
 
 /** Why this node refuses to send its feature statistics, or undefined. */
