@@ -20,7 +20,7 @@ function undocumentedMembers(project: ProjectReflection): string[] {
     const owner = member.parent;
     if (!owner?.kindOf(ReflectionKind.Interface | ReflectionKind.Class)) continue;
     if (member.inheritedFrom || member.flags.isPrivate || member.hasComment()) continue;
-    found.push(`${member.getFriendlyFullName()} (Property), defined in ${member.sources?.[0]?.fileName ?? '?'}, does not have any documentation`);
+    found.push(`${member.getFriendlyFullName()} (Property) does not have any documentation`);
   }
   return [...new Set(found)];
 }
