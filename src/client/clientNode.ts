@@ -96,6 +96,7 @@ export function startClient(options: ClientOptions): ClientHandle {
     log,
     send: (message) => peer.send(message),
     refuse: (round, reason) => (refuseTask('fit', round, '', reason), new Error(reason)),
+    ...(options.simulation?.onSecAggEncoded ? { onSecAggEncoded: options.simulation.onSecAggEncoded } : {}),
   });
   const anchor = new AuditAnchor({ identity, audit, send: (message) => peer.send(message) });
   const tasks = new TaskRunner({
@@ -117,6 +118,7 @@ export function startClient(options: ClientOptions): ClientHandle {
     refuse: refuseTask,
     runId: () => runId,
     modelSpec: () => modelSpec ?? [],
+    ...(options.simulation?.leaveAt ? { dropout: { leaveAt: options.simulation.leaveAt, leave: () => socket.disconnect() } } : {}),
   });
 
   const finish = async (outcome: { reason: string; refused: boolean }) => {

@@ -63,7 +63,8 @@ export class ClientSession {
   /** SHA-256 of the last payload this client acknowledged on this connection: the one it holds. */
   private lastPayload: string | undefined;
   /** Requests waiting for the client's reply, by the reply's message type. */
-  private readonly replies = new Map<Message['type'], (message: Message) => void>();
+  /** Requests awaiting the client's reply, by the reply's type; a lost connection rejects them at once. */
+  private readonly replies = new Map<Message['type'], { readonly resolve: (message: Message) => void; readonly reject: (error: Error) => void }>();
 
   readonly summary: ClientSummary;
   readonly role: Role;
@@ -110,10 +111,17 @@ export class ClientSession {
         this.replies.delete(reply);
         reject(new Error(`${this.summary.name} sent no ${reply} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.replies.set(reply, (m) => {
-        clearTimeout(timer);
-        this.replies.delete(reply);
-        resolve(m as MessageOf<T>);
+      this.replies.set(reply, {
+        resolve: (m) => {
+          clearTimeout(timer);
+          this.replies.delete(reply);
+          resolve(m as MessageOf<T>);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.replies.delete(reply);
+          reject(e);
+        },
       });
     });
     try {
@@ -174,6 +182,8 @@ export class ClientSession {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     for (const taskId of [...this.pending.keys()]) this.settle(taskId, new TaskError('disconnected', reason));
+    // A client that took a request and then left will never answer it: do not wait for the deadline.
+    for (const waiter of [...this.replies.values()]) waiter.reject(new TaskError('disconnected', reason));
   }
 
   notify(message: Message): void {
@@ -274,7 +284,7 @@ export class ClientSession {
       default: {
         const waiter = this.replies.get(message.type);
         if (!waiter) throw new Error(`a client may not send "${message.type}" now`);
-        waiter(message);
+        waiter.resolve(message);
       }
     }
   }

@@ -20,6 +20,8 @@ export interface SecAggClientContext {
   readonly log: Logger;
   /** Sends a reply to the coordinator. */
   readonly send: (message: Message) => Promise<void>;
+  /** Simulations only: the encoded update before masking (a copy), for a harness that checks the unmasked sum. */
+  readonly onSecAggEncoded?: (round: number, encoded: Uint32Array) => void;
 }
 
 function flatten(weights: Weights): Float32Array {
@@ -116,11 +118,13 @@ export function secaggPlusClientMode(context: SecAggClientContext): ClientMode {
       const instructions = readSecAggInstructions(config.extra)!;
       if (instructions.dp) {
         const encoded = noisedEncoding(flatten(update.delta), instructions.dp);
+        context.onSecAggEncoded?.(config.round, encoded.slice());
         const masked = member.mask(encoded, config.round, instructions.cohortSize);
         encoded.fill(0);
         return { totalBytes: masked.byteLength, chunks: wordChunks(masked, context.chunkBytes), header: { masked: true }, metrics: update.metrics };
       }
       const encoded = quantize(flatten(update.delta), instructions.weight, { bits: instructions.bits, range: instructions.clippingRange, cohort: instructions.cohortSize });
+      context.onSecAggEncoded?.(config.round, encoded.values.slice());
       const masked = member.mask(encoded.values, config.round, instructions.cohortSize);
       encoded.values.fill(0);
       if (encoded.clipped > 0) log.warn({ round: config.round, clipped: encoded.clipped }, 'values beyond the SecAgg+ clipping range were clipped');

@@ -12,7 +12,7 @@ import type { CoordinatorMode, FitPhase, ModeContext, ModeDefinition } from '../
 import { exchangeKeys, failureOf, stage } from './keyExchange.js';
 import { MaskedSum } from './maskedSum.js';
 import { checkSecAggPlusOptions, type SecAggPlusOptions } from './settings.js';
-import { unmaskSum } from './unmasking.js';
+import { dropoutAdvice, unmaskSum } from './unmasking.js';
 import { canonicalSet } from './wire.js';
 
 /** Every task of a round that could not run under SecAgg+ (too few clients to protect anyone, say). */
@@ -94,6 +94,12 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
     // The consistency round: every survivor signs the set it is told; the signatures go to every survivor.
     const signed = await stage(surviving, [], 'SecAgg+ consistency', async (p) => (await p.session.request({ type: 'secagg-consistency', round, survivors }, 'secagg-survivors-signed', deadlineMs)).signature);
     const signatures = signed.map(({ p, reply }) => ({ name: p.task.client.name, signature: reply }));
+    if (signed.length < settings.threshold) {
+      // Every client would refuse to reveal (fewer than t signatures): say what would have let the round finish.
+      const reason = `cannot unmask round ${round}: only ${signed.length} survivors signed the survivor set, fewer than the threshold ${settings.threshold}. ${dropoutAdvice(keys.members.size, signed.length, settings.degree, settings.threshold)}`;
+      log.warn({ round, error: reason }, 'SecAgg+ unmasking failed');
+      return failedPhase(tasks, failures, reason);
+    }
     const revealed = await stage(signed.map((s) => s.p), [], 'SecAgg+ unmask', async (p) => (await p.session.request({ type: 'secagg-unmask', round, survivors, signatures }, 'secagg-reveal', deadlineMs)).shares);
     try {
       const reveals = new Map(revealed.map(({ p, reply }) => [p.task.client.name, reply]));

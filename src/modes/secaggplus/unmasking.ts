@@ -47,9 +47,31 @@ function sharesOf(inputs: UnmaskInputs, owner: string, kind: 'self' | 'mask'): U
 async function reconstruct(inputs: UnmaskInputs, owner: string, kind: 'self' | 'mask'): Promise<Uint8Array> {
   const shares = sharesOf(inputs, owner, kind);
   if (shares.length < inputs.threshold) {
-    throw new Error(`cannot unmask round ${inputs.round}: ${shares.length} shares of ${owner}'s ${kind === 'self' ? 'self-mask seed' : 'mask key'} arrived, the threshold is ${inputs.threshold}`);
+    const degree = inputs.graph.get(owner)?.length ?? 0;
+    throw new Error(
+      `cannot unmask round ${inputs.round}: ${shares.length} shares of ${owner}'s ${kind === 'self' ? 'self-mask seed' : 'mask key'} arrived, the threshold is ${inputs.threshold}. ` +
+        dropoutAdvice(inputs.members.size, inputs.reveals.size, degree, inputs.threshold),
+    );
   }
   return recoverSecret(shares, inputs.threshold, 32);
+}
+
+/**
+ * What to change when too few neighbours were left to reveal: every neighbourhood must keep t revealers, and
+ * t must stay above half of it (Bonawitz et al. 2017, section 6). With r of n members revealing, a graph of
+ * degree k leaves each neighbourhood at least (r - 1) - (n - 1 - k) revealers, so the densest graph the options
+ * allow (k the largest even number below n) recovers with any t from floor(k / 2) + 1 up to that bound.
+ */
+export function dropoutAdvice(members: number, revealers: number, degree: number, threshold: number): string {
+  const situation = `${revealers} of the ${members} members revealed shares (${members - revealers} dropped or did not answer by the unmask step); each client's ${degree} neighbours must keep ${threshold} revealers.`;
+  const densest = Math.min(254, members % 2 === 0 ? members - 2 : members - 1);
+  const lowest = Math.floor(densest / 2) + 1;
+  const highest = revealers - 1 - (members - 1 - densest);
+  if (lowest > highest) {
+    return `${situation} With half or more of a neighbourhood gone no threshold works (it must stay above half the neighbours, or one client's two secrets could both be rebuilt): fewer clients must drop before the unmask step.`;
+  }
+  const range = lowest === highest ? `${lowest}` : `from ${lowest} to ${highest}`;
+  return `${situation} To survive this many dropouts set secaggplus.neighbours: ${densest} and secaggplus.threshold ${range}; a sparser graph needs a threshold nearer half its neighbours.`;
 }
 
 function matches(a: Uint8Array, b: Uint8Array): boolean {
