@@ -67,7 +67,7 @@ function noisedEncoding(values: Float32Array, dp: { readonly clipNorm: number; r
  */
 export function secaggPlusClientMode(context: SecAggClientContext): ClientMode {
   const { audit, log, policy } = context;
-  const member = new SecAggMember(context.name, context.identity, policy.roster);
+  const member = new SecAggMember(context.name, context.identity, policy.roster, policy.secaggplus);
   let rosterWarned = false;
   const answer = async (message: Message, runId: string): Promise<Message | undefined> => {
     switch (message.type) {
