@@ -27,6 +27,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
 import { Coordinator, FedAvg, TfjsTrainer, selectBackend, startClient } from '../../src/index.js';
+import type { FitConfig, Trainer } from '../../src/client/trainer.js';
 import { buildModel, modelSpecSchema, readModelWeights, type TabularData } from '../../src/entries/client.js';
 import { generateIdentity } from '../../src/crypto/identity.js';
 import { noiseMultiplierForEpsilon } from '../../src/entries/privacy.js';
@@ -89,11 +90,39 @@ const strategy = new FedAvg({
   },
 });
 
+/**
+ * Trains one client at a time: 100 fits interleaved in one thread would each yield to the event loop only after
+ * all the others took a step, and on a loaded machine heartbeats then wait past socket.io's ping timeout.
+ */
+let trainingQueue: Promise<unknown> = Promise.resolve();
+class OneAtATime implements Trainer {
+  constructor(private readonly inner: TfjsTrainer) {}
+  describe() {
+    return this.inner.describe();
+  }
+  getWeights() {
+    return this.inner.getWeights();
+  }
+  setWeights(weights: Parameters<Trainer['setWeights']>[0]) {
+    return this.inner.setWeights(weights);
+  }
+  fit(config: FitConfig) {
+    const run = trainingQueue.then(() => new Promise((r) => setImmediate(r))).then(() => this.inner.fit(config));
+    trainingQueue = run.catch(() => undefined);
+    return run;
+  }
+  evaluate(config: Parameters<Trainer['evaluate']>[0]) {
+    return this.inner.evaluate(config);
+  }
+}
+
 // What each client encoded (before masking), by round, and what the coordinator unmasked.
 const encoded = new Map<number, Map<string, Uint32Array>>();
 const unmasked = new Map<number, { survivors: string[]; sumSha256: string; revealers: number; droppedMaskKeys: number }>();
 const left = new Map<number, { before: number; after: number }>();
 const logger = pino({ level: 'error' }, pino.destination(2));
+// 100 clients train in this one process (one thread), so a reply can wait minutes behind the others' training.
+const transfer = { ackTimeoutMs: 900_000 };
 const started = performance.now();
 let last = started;
 const lines: string[] = [];
@@ -127,6 +156,7 @@ const coordinator = await Coordinator.start({
   ...(mode === 'secaggplus' && values.neighbours ? { secaggplus: { neighbours: Number(values.neighbours), ...(values.threshold ? { threshold: Number(values.threshold) } : {}) } } : {}),
   ...(privacy ? { privacy } : {}),
   maxRoundRetries: 0,
+  transfer,
   roundTimeoutMs: 1_800_000,
   waitForClientsMs: 600_000,
   maxConnectionsPerMinute: 10_000,
@@ -156,8 +186,9 @@ const handles = shards.map((shard, i) =>
     logger,
     identity: identities[i]!,
     coordinatorKey: coordinator.identity.publicKey,
+    transfer,
     ...(mode === 'secaggplus' ? { security: { mode: 'secaggplus' as const, roster } } : {}),
-    trainer: new TfjsTrainer({ model: buildModel(spec, MNIST_FEATURES, seed), train: tensors(shard), test: tensors(shard), loss: 'categoricalCrossentropy', seed: seed + i }),
+    trainer: new OneAtATime(new TfjsTrainer({ model: buildModel(spec, MNIST_FEATURES, seed), train: tensors(shard), test: tensors(shard), loss: 'categoricalCrossentropy', seed: seed + i })),
     onEvent: (e) => {
       if (e.type !== 'left') return;
       const c = left.get(e.round) ?? { before: 0, after: 0 };

@@ -74,6 +74,9 @@ export function dropoutAdvice(members: number, revealers: number, degree: number
   return `${situation} To survive this many dropouts set secaggplus.neighbours: ${densest} and secaggplus.threshold ${range}; a sparser graph needs a threshold nearer half its neighbours.`;
 }
 
+/** Lets sockets be served between two mask expansions: unmasking 100 clients of 1M values takes seconds. */
+const breather = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 function matches(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
@@ -97,6 +100,7 @@ export async function unmaskSum(sum: Uint32Array, inputs: UnmaskInputs): Promise
     }
     applyStream(sum, seed, -1);
     seed.fill(0);
+    await breather();
   }
   for (const v of inputs.shared) {
     if (alive.has(v)) continue;
@@ -112,6 +116,7 @@ export async function unmaskSum(sum: Uint32Array, inputs: UnmaskInputs): Promise
       applyStream(sum, seed, pairSign(u, v) === 1 ? -1 : 1);
       seed.fill(0);
       pairMasksRemoved++;
+      await breather();
     }
     secret.fill(0);
   }
