@@ -104,6 +104,11 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
     try {
       const reveals = new Map(revealed.map(({ p, reply }) => [p.task.client.name, reply]));
       const outcome = await unmaskSum(sum.sum, { runId, round, threshold: settings.threshold, members: keys.members, graph: keys.graph, shared: keys.shared, survivors, reveals });
+      // A neighbour that revealed a false share is named; the round still unmasks from the true ones.
+      for (const f of outcome.falseShares) {
+        log.warn({ round, revealer: f.revealer, owner: f.owner, kind: f.kind }, 'a SecAgg+ share was false');
+        audit.append('secaggplus-false-share', { round, revealer: f.revealer, owner: f.owner, kind: f.kind });
+      }
       audit.append('secaggplus-unmasked', {
         round,
         members: keys.members.size,
@@ -111,6 +116,7 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
         survivors,
         revealers: revealed.length,
         droppedMaskKeys: outcome.droppedMaskKeys,
+        falseShares: outcome.falseShares.map((f) => f.revealer),
         sumSha256: createHash('sha256').update(sum.sum).digest('hex'),
       });
     } catch (e) {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { pairSign, pairwiseMaskSeed } from '../../crypto/secagg/pairwiseSeed.js';
-import { recoverSecret } from '../../crypto/secagg/shamir.js';
+import { recoverChecked, type HeldShare } from '../../crypto/secagg/checkedRecovery.js';
 import { x25519PublicOf } from '../../crypto/secagg/x25519.js';
 import type { MessageOf } from '../../protocol/messages.js';
 import { applyStream } from './member.js';
@@ -30,21 +30,33 @@ export interface UnmaskOutcome {
   readonly selfMasksRemoved: number;
   readonly droppedMaskKeys: number;
   readonly pairMasksRemoved: number;
+  /** Revealers whose share of an owner's secret lay off the polynomial of the secret the owner committed to. */
+  readonly falseShares: readonly FalseShare[];
+}
+
+export interface FalseShare {
+  readonly revealer: string;
+  readonly owner: string;
+  readonly kind: 'self' | 'mask';
 }
 
 /** The shares of `owner`'s secret of `kind` that its neighbours revealed. */
-function sharesOf(inputs: UnmaskInputs, owner: string, kind: 'self' | 'mask'): Uint8Array[] {
+function sharesOf(inputs: UnmaskInputs, owner: string, kind: 'self' | 'mask'): HeldShare[] {
   const neighbours = inputs.graph.get(owner) ?? [];
-  const out: Uint8Array[] = [];
+  const out: HeldShare[] = [];
   for (const [revealer, shares] of inputs.reveals) {
     if (!neighbours.includes(revealer)) continue;
     const found = shares.find((s) => s.owner === owner && s.kind === kind);
-    if (found) out.push(fromBase64(found.share));
+    if (found) out.push({ holder: revealer, share: fromBase64(found.share) });
   }
   return out;
 }
 
-async function reconstruct(inputs: UnmaskInputs, owner: string, kind: 'self' | 'mask'): Promise<Uint8Array> {
+/**
+ * The owner's secret from its neighbours' shares, checked against what the owner signed; false shares are
+ * stepped around (when t true ones remain) and their revealers named in `falseShares`.
+ */
+async function reconstruct(inputs: UnmaskInputs, owner: string, kind: 'self' | 'mask', isSecret: (secret: Uint8Array) => boolean, falseShares: FalseShare[]): Promise<Uint8Array> {
   const shares = sharesOf(inputs, owner, kind);
   if (shares.length < inputs.threshold) {
     const degree = inputs.graph.get(owner)?.length ?? 0;
@@ -53,7 +65,13 @@ async function reconstruct(inputs: UnmaskInputs, owner: string, kind: 'self' | '
         dropoutAdvice(inputs.members.size, inputs.reveals.size, degree, inputs.threshold),
     );
   }
-  return recoverSecret(shares, inputs.threshold, 32);
+  const recovered = await recoverChecked(shares, inputs.threshold, 32, isSecret);
+  const what = kind === 'self' ? 'self-mask seed' : 'mask key';
+  if (!recovered) {
+    throw new Error(`cannot unmask round ${inputs.round}: no ${inputs.threshold} of the ${shares.length} shares of ${owner}'s ${what} reconstruct the ${kind === 'self' ? 'seed it committed to' : 'key it signed'} (more false shares than the spare ones: ${shares.map((s) => s.holder).join(', ')} revealed them)`);
+  }
+  for (const revealer of recovered.falseHolders) falseShares.push({ revealer, owner, kind });
+  return recovered.secret;
 }
 
 /**
@@ -93,11 +111,10 @@ export async function unmaskSum(sum: Uint32Array, inputs: UnmaskInputs): Promise
   const alive = new Set(inputs.survivors);
   let pairMasksRemoved = 0;
   let droppedMaskKeys = 0;
+  const falseShares: FalseShare[] = [];
   for (const v of inputs.survivors) {
-    const seed = await reconstruct(inputs, v, 'self');
-    if (!matches(new Uint8Array(createHash('sha256').update(seed).digest()), inputs.members.get(v)!.selfMaskCommitment)) {
-      throw new Error(`cannot unmask round ${round}: the shares of ${v}'s self-mask seed do not reconstruct the seed it committed to (a neighbour revealed a false share)`);
-    }
+    const commitment = inputs.members.get(v)!.selfMaskCommitment;
+    const seed = await reconstruct(inputs, v, 'self', (s) => matches(new Uint8Array(createHash('sha256').update(s).digest()), commitment), falseShares);
     applyStream(sum, seed, -1);
     seed.fill(0);
     await breather();
@@ -106,10 +123,8 @@ export async function unmaskSum(sum: Uint32Array, inputs: UnmaskInputs): Promise
     if (alive.has(v)) continue;
     const maskers = (inputs.graph.get(v) ?? []).filter((u) => alive.has(u));
     if (maskers.length === 0) continue;
-    const secret = await reconstruct(inputs, v, 'mask');
-    if (!matches(x25519PublicOf(secret), inputs.members.get(v)!.maskKey)) {
-      throw new Error(`cannot unmask round ${round}: the shares of ${v}'s mask key do not reconstruct the key it signed (a neighbour revealed a false share)`);
-    }
+    const maskKey = inputs.members.get(v)!.maskKey;
+    const secret = await reconstruct(inputs, v, 'mask', (s) => matches(x25519PublicOf(s), maskKey), falseShares);
     droppedMaskKeys++;
     for (const u of maskers) {
       const seed = pairwiseMaskSeed(secret, inputs.members.get(u)!.maskKey, { runId, round, a: u, b: v });
@@ -120,5 +135,5 @@ export async function unmaskSum(sum: Uint32Array, inputs: UnmaskInputs): Promise
     }
     secret.fill(0);
   }
-  return { selfMasksRemoved: inputs.survivors.length, droppedMaskKeys, pairMasksRemoved };
+  return { selfMasksRemoved: inputs.survivors.length, droppedMaskKeys, pairMasksRemoved, falseShares };
 }
