@@ -124,8 +124,10 @@ export class ClientSession {
         },
       });
     });
+    // A close while the message is still in flight rejects `answer` first: that ends the wait, and is never left unhandled.
+    answer.catch(() => undefined);
     try {
-      await this.peer.send(message);
+      await Promise.race([this.peer.send(message), answer]);
     } catch (e) {
       // Refused (or undeliverable): no reply will come, so stop waiting for one.
       clearTimeout(timer);

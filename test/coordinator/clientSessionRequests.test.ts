@@ -10,7 +10,29 @@ import { silent } from '../helpers/silentLogger.js';
 let pair: SocketPair | undefined;
 afterEach(async () => pair?.close());
 
+function sessionOver(server: SocketLike): ClientSession {
+  return new ClientSession(
+    new Peer(server),
+    { id: 'c1', name: 'site', numTrainExamples: 1, numTestExamples: 1, backend: 'js', role: 'client' } as unknown as ConstructorParameters<typeof ClientSession>[1],
+    generateIdentity().publicKey,
+    'run',
+    { append: () => undefined } as unknown as ConstructorParameters<typeof ClientSession>[4],
+    silent,
+    () => '',
+  );
+}
+
 describe('a request awaiting a client\'s reply (a secure mode\'s key exchange)', () => {
+  it('fails as disconnected when the connection closes while the message is still unacknowledged, and leaves nothing unhandled', async () => {
+    pair = await openSocketPair();
+    // The raw client socket never acknowledges: the request is still sending when the connection closes.
+    const waiting = sessionOver(pair.server);
+    const request = waiting.request({ type: 'secagg-consistency', round: 1, survivors: ['a', 'b', 'c'] }, 'secagg-survivors-signed', 3_600_000);
+    await new Promise((r) => setTimeout(r, 100));
+    waiting.close('disconnected (ping timeout)');
+    await expect(request).rejects.toThrow(/disconnected \(ping timeout\)/);
+  });
+
   it('fails as disconnected the moment the connection closes, not at its deadline', async () => {
     pair = await openSocketPair();
     const session = new ClientSession(
