@@ -257,6 +257,10 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
       ...(dpSgd ? { dpSgd } : {}),
     };
   });
+  if (config.dropouts) {
+    const { beforeUpload, afterUpload, rounds } = config.dropouts;
+    print(`dropouts: ${Math.round(clients.length * beforeUpload)} clients leave before uploading and ${Math.round(clients.length * afterUpload)} just after, a fresh draw ${rounds ? `in rounds ${rounds.join(', ')}` : 'every round'} (seed ${config.seed})`);
+  }
   const settings: FederationSettings = {
     url: coordinator.url,
     coordinatorKey: coordinator.identity.publicKey,
@@ -265,6 +269,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     seed: config.seed,
     localStandardization: mode === 'local',
     ...(config.byzantine ? { attack: config.byzantine.attack } : {}),
+    ...(config.dropouts ? { dropouts: { ...config.dropouts, seed: config.seed, names: clients.map((c) => c.name) } } : {}),
     ...(config.secureAggregation !== 'plain' ? { security: { mode: config.secureAggregation, roster, featureStatistics: mode === 'federated' } } : {}),
   };
   const workers = resolveWorkerCount(config.simulation.workers, clients.length);

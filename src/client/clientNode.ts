@@ -60,6 +60,8 @@ export function startClient(options: ClientOptions): ClientHandle {
   /** The run this connection authenticated into; uploads are signed for it. */
   let runId: string | undefined;
   let clientNonce = new Uint8Array(0);
+  /** Whether this connection was welcomed into the run (false from a disconnect until the next welcome). */
+  let joined = false;
   /** Set once the node is ending (run over, refused for good, stopped): nothing reconnects after that. */
   let ending = false;
   /** A refusal for load just received: the disconnect that follows waits as long as the coordinator advised. */
@@ -94,8 +96,11 @@ export function startClient(options: ClientOptions): ClientHandle {
     ...(options.ckksThreads !== undefined ? { threads: options.ckksThreads } : {}),
     audit,
     log,
-    send: (message) => peer.send(message),
+    // A mode's reply belongs to the connection that asked: one computed before a reconnection is dropped, never
+    // sent ahead of the new connection's hello (the coordinator would refuse this node for good).
+    send: (message) => (joined ? peer.send(message) : Promise.reject(new Error(`not sending ${message.type}: the connection that asked for it is gone`))),
     refuse: (round, reason) => (refuseTask('fit', round, '', reason), new Error(reason)),
+    ...(options.simulation?.onSecAggEncoded ? { onSecAggEncoded: options.simulation.onSecAggEncoded } : {}),
   });
   const anchor = new AuditAnchor({ identity, audit, send: (message) => peer.send(message) });
   const tasks = new TaskRunner({
@@ -117,6 +122,7 @@ export function startClient(options: ClientOptions): ClientHandle {
     refuse: refuseTask,
     runId: () => runId,
     modelSpec: () => modelSpec ?? [],
+    ...(options.simulation?.leaveAt ? { dropout: { leaveAt: options.simulation.leaveAt, leave: () => socket.disconnect() } } : {}),
   });
 
   const finish = async (outcome: { reason: string; refused: boolean }) => {
@@ -206,6 +212,7 @@ export function startClient(options: ClientOptions): ClientHandle {
     void hello();
   });
   socket.on('disconnect', (reason) => {
+    joined = false;
     emit({ type: 'disconnected', reason });
     log.info({ reason }, 'disconnected');
     if (ending) return;
@@ -237,6 +244,7 @@ export function startClient(options: ClientOptions): ClientHandle {
       case 'challenge':
         return answerChallenge(message);
       case 'welcome':
+        joined = true;
         audit.append('joined', { run: message.runId, client: message.clientId });
         reconnect.reset();
         emit({ type: 'welcome', runId: message.runId, clientId: message.clientId });

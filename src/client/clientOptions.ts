@@ -4,6 +4,7 @@ import type { DataSchema } from '../protocol/dataSchema.js';
 import type { PeerOptions } from '../protocol/peer.js';
 import type { Weights } from '../protocol/tensors.js';
 import type { FeatureScaler } from './featureScaler.js';
+import type { LeaveAt } from './dropouts/dropoutSchedule.js';
 import type { Retry } from './node/reconnect.js';
 import type { ClientSecurityPolicy } from './security/securityPolicy.js';
 import type { Trainer } from './trainer.js';
@@ -67,6 +68,22 @@ export interface ClientOptions {
   readonly ckksThreads?: number;
   /** Observes what the node does (joined, fit done, refused...), for CLIs and tests. */
   readonly onEvent?: (event: ClientEvent) => void;
+  /** For simulations and tests only: injected faults, and a view of what the node otherwise keeps to itself. */
+  readonly simulation?: SimulationHooks;
+}
+
+/** Fault injection and observation for simulated nodes; a deployed node sets none of this. */
+export interface SimulationHooks {
+  /**
+   * Where this node leaves a round (dropouts/dropoutSchedule.ts gives a seeded plan): it disconnects before
+   * training and uploading, or right after its upload was accepted, and reconnects as after any lost connection.
+   */
+  readonly leaveAt?: LeaveAt;
+  /**
+   * Under SecAgg+: this node's quantized (or, under DP, noised) update in Z_(2^32), before its masks are added.
+   * The array is the caller's to keep. A harness sums the survivors' to check the coordinator's unmasked sum.
+   */
+  readonly onSecAggEncoded?: (round: number, encoded: Uint32Array) => void;
 }
 
 /** What a client node reports as it runs, by `type`. */
@@ -79,6 +96,8 @@ export type ClientEvent =
   /** A connection attempt failed on a TLS set-up mistake (a missing client certificate or CA, http:// for https://): the fix, in one sentence. Said once per distinct mistake; the node keeps retrying. */
   | { readonly type: 'tls-problem'; readonly problem: string }
   | { readonly type: 'fit'; readonly round: number; readonly numExamples: number; readonly metrics: Readonly<Record<string, number>> }
+  /** The node left the round on purpose (SimulationHooks.leaveAt). */
+  | { readonly type: 'left'; readonly round: number; readonly step: 'before-upload' | 'after-upload' }
   | { readonly type: 'evaluate'; readonly round: number; readonly loss: number; readonly metrics: Readonly<Record<string, number>> }
   /** The run's last global state arrived (after `round`) and is kept as this node's final model. */
   | { readonly type: 'final-model'; readonly round: number }

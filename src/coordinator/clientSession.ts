@@ -66,7 +66,8 @@ export class ClientSession {
   /** Sends each payload once: a task whose payload the client holds names it. */
   private readonly payloads: PayloadSender;
   /** Requests waiting for the client's reply, by the reply's message type. */
-  private readonly replies = new Map<Message['type'], (message: Message) => void>();
+  /** Requests awaiting the client's reply, by the reply's type; a lost connection rejects them at once. */
+  private readonly replies = new Map<Message['type'], { readonly resolve: (message: Message) => void; readonly reject: (error: Error) => void }>();
 
   readonly summary: ClientSummary;
   readonly role: Role;
@@ -114,14 +115,23 @@ export class ClientSession {
         this.replies.delete(reply);
         reject(new Error(`${this.summary.name} sent no ${reply} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.replies.set(reply, (m) => {
-        clearTimeout(timer);
-        this.replies.delete(reply);
-        resolve(m as MessageOf<T>);
+      this.replies.set(reply, {
+        resolve: (m) => {
+          clearTimeout(timer);
+          this.replies.delete(reply);
+          resolve(m as MessageOf<T>);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.replies.delete(reply);
+          reject(e);
+        },
       });
     });
+    // A close while the message is still in flight rejects `answer` first: that ends the wait, and is never left unhandled.
+    answer.catch(() => undefined);
     try {
-      await this.peer.send(message);
+      await Promise.race([this.peer.send(message), answer]);
     } catch (e) {
       // Refused (or undeliverable): no reply will come, so stop waiting for one.
       clearTimeout(timer);
@@ -179,6 +189,8 @@ export class ClientSession {
     this.closedReason = reason;
     for (const gone of this.onClose) gone(reason);
     for (const taskId of [...this.pending.keys()]) this.settle(taskId, new TaskError('disconnected', reason));
+    // A client that took a request and then left will never answer it: do not wait for the deadline.
+    for (const waiter of [...this.replies.values()]) waiter.reject(new TaskError('disconnected', reason));
   }
 
   notify(message: Message): void {
@@ -286,7 +298,7 @@ export class ClientSession {
       default: {
         const waiter = this.replies.get(message.type);
         if (!waiter) throw new Error(`a client may not send "${message.type}" now`);
-        waiter(message);
+        waiter.resolve(message);
       }
     }
   }

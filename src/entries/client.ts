@@ -8,7 +8,7 @@ import './requireSupportedNode.js';
 
 // The client node
 export { startClient } from '../client/clientNode.js';
-export type { ClientEvent, ClientHandle, ClientOptions } from '../client/clientOptions.js';
+export type { ClientEvent, ClientHandle, ClientOptions, SimulationHooks } from '../client/clientOptions.js';
 export type { Retry, RetryCause } from '../client/node/reconnect.js';
 export type { ClientSecurityPolicy, AcceptedRisk, SecureModeRequirement } from '../client/security/securityPolicy.js';
 export type { RosterEntry } from '../client/security/roster.js';

@@ -45,4 +45,5 @@ export {
   type ByzantineSpec,
 } from '../client/byzantine/index.js';
 
+export { dropoutSchedule, type DropoutSchedule, type DropoutScheduleOptions, type DropoutStep, type LeaveAt, type RoundDropouts } from '../client/dropouts/index.js';
 export { createSeededRng, mixSeed, shuffleInPlace, type SeededRng } from '../protocol/seededRng.js';

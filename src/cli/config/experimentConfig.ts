@@ -169,6 +169,19 @@ export const experimentConfigSchema = z
     partition: partitionSpecSchema.optional(),
     /** simulate: make some clients Byzantine (scaled, sign-flipped or random updates) to test robust strategies. */
     byzantine: byzantineSpecSchema.optional(),
+    /**
+     * simulate: injected dropouts, a fresh seeded draw each round: a fraction of the clients leave after the key
+     * exchange and before uploading, another just after their upload was accepted (they reconnect for the next).
+     */
+    dropouts: z
+      .strictObject({
+        beforeUpload: z.number().min(0).max(1).default(0),
+        afterUpload: z.number().min(0).max(1).default(0),
+        /** The rounds with dropouts; default every round. */
+        rounds: z.array(z.number().int().min(1)).min(1).optional(),
+      })
+      .refine((d) => d.beforeUpload + d.afterUpload <= 1, { message: 'dropouts.beforeUpload + dropouts.afterUpload must not exceed 1' })
+      .optional(),
     /** simulate: worker threads hosting the virtual clients, one tfjs each; `auto` = one per core (at most one per client), 0 or 1 = all in the coordinator's thread. */
     simulation: z.strictObject({ workers: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto') }).default(() => ({ workers: 'auto' as const })),
     /**

@@ -3,6 +3,7 @@ import type { ClientSecurityPolicy } from '../../client/security/securityPolicy.
 import type { Identity } from '../../crypto/identity.js';
 import type { DataSchema } from '../../protocol/dataSchema.js';
 import { ByzantineTrainer, type ByzantineAttack } from '../../client/byzantine/index.js';
+import { dropoutSchedule, type DropoutScheduleOptions } from '../../client/dropouts/index.js';
 import { startClient, type ClientHandle } from '../../client/clientNode.js';
 import type { TrainTest } from '../../client/data/index.js';
 import type { DpSgdOptions } from '../../client/dpSgd.js';
@@ -43,6 +44,8 @@ export interface FederationSettings {
   readonly attack?: ByzantineAttack;
   /** What every client accepts (under CKKS: the mode and the roster). */
   readonly security?: ClientSecurityPolicy;
+  /** Injected dropouts, drawn over every client of the federation (`names`), whichever thread hosts them. */
+  readonly dropouts?: DropoutScheduleOptions & { readonly names: readonly string[] };
 }
 
 export interface RunningClients {
@@ -60,6 +63,7 @@ export async function startVirtualClients(settings: FederationSettings, clients:
   const attack = settings.attack;
   const unarmed = clients.find((c) => c.byzantine && !attack);
   if (unarmed) throw new Error(`client ${unarmed.name} is Byzantine but the experiment names no attack`);
+  const schedule = settings.dropouts ? dropoutSchedule(settings.dropouts.names, settings.dropouts) : undefined;
   const nodes: ReturnType<typeof createTabularNode>[] = [];
   for (const c of clients) {
     try {
@@ -96,6 +100,7 @@ export async function startVirtualClients(settings: FederationSettings, clients:
       // Virtual clients share this machine's cores (and often a worker thread each): no CKKS threads per client.
       ckksThreads: 0,
       ...(settings.security ? { security: settings.security } : {}),
+      ...(schedule ? { simulation: { leaveAt: schedule.leaveAt(c.name) } } : {}),
     });
   });
   return {

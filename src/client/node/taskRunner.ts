@@ -8,6 +8,7 @@ import { PayloadNotHeldError } from '../../protocol/refusalCode.js';
 import type { Peer, StreamSink } from '../../protocol/peer.js';
 import { TensorStreamDecoder, WeightsCollector } from '../../protocol/tensorCodec.js';
 import type { TensorSpec, Weights } from '../../protocol/tensors.js';
+import type { LeaveAt } from '../dropouts/dropoutSchedule.js';
 import type { ClientEvent } from '../clientOptions.js';
 import type { FeatureScaler } from '../featureScaler.js';
 import type { FitChains } from '../mods/chainFor.js';
@@ -57,6 +58,8 @@ export interface TaskRunnerParts {
   readonly runId: () => string | undefined;
   /** The model's spec, as this node's trainer holds it. */
   readonly modelSpec: () => readonly TensorSpec[];
+  /** Simulated dropouts: where this node leaves a round, and how (it disconnects). */
+  readonly dropout?: { readonly leaveAt: LeaveAt; readonly leave: () => void };
 }
 
 /**
@@ -214,6 +217,8 @@ export class TaskRunner {
 
   /** Train through the chain, let the mode protect the update, upload it signed. */
   private async fit(meta: StreamMetaOf<'fit'>, state: GlobalState, chain: FitChain): Promise<void> {
+    const leaving = this.parts.dropout?.leaveAt(meta.round);
+    if (leaving === 'before-upload') return this.leave(meta.round, leaving);
     this.fitMode(meta).prepare?.(state, meta.config);
     const update = await chain.run({ round: meta.round, config: meta.config, download: state.weights, trainer: this.parts.trainer });
     const upload = await this.fitMode(meta).protect(update, { ...state, weights: update.global }, meta.config);
@@ -223,6 +228,14 @@ export class TaskRunner {
     });
     update.sent?.();
     this.parts.emit({ type: 'fit', round: meta.round, numExamples, metrics: upload.metrics });
+    if (leaving === 'after-upload') this.leave(meta.round, leaving);
+  }
+
+  /** A simulated dropout: the node disconnects (and later reconnects) without a word to the coordinator. */
+  private leave(round: number, step: 'before-upload' | 'after-upload'): void {
+    this.parts.log.info({ round, step }, 'leaving the round (simulated dropout)');
+    this.parts.emit({ type: 'left', round, step });
+    this.parts.dropout!.leave();
   }
 
   private async evaluate(meta: StreamMetaOf<'evaluate'>, global: Weights): Promise<void> {

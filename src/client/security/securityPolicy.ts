@@ -36,6 +36,21 @@ export interface ClientSecurityPolicy {
   readonly acceptRisks?: readonly AcceptedRisk[];
   /** SHA-256 (hex) of the model.json this node accepts to train, when the experiment's model is a file: another is refused. */
   readonly modelSha256?: string;
+  /** This node's own floors on the SecAgg+ rounds it joins (the coordinator chooses k and t; these bound its choice). */
+  readonly secaggplus?: SecAggPlusFloors;
+}
+
+/**
+ * The least protection a node accepts from a SecAgg+ round: a round below a floor is refused at the key exchange
+ * (or, for the cohort, also at the survivor set), before any share or masked update leaves.
+ */
+export interface SecAggPlusFloors {
+  /** t: at least this many of a client's neighbours must collude with the coordinator to rebuild its secrets. */
+  readonly minThreshold?: number;
+  /** k: this node's update is masked with at least this many neighbours (the graph's degree in the round). */
+  readonly minNeighbours?: number;
+  /** The round has at least this many members, and the sum the coordinator unmasks covers at least this many updates. */
+  readonly minCohort?: number;
 }
 
 /** The policy checked and ready to apply. */
@@ -45,6 +60,13 @@ export interface ResolvedSecurityPolicy {
   readonly maxClipNorm?: number;
   readonly featureStatistics: boolean;
   readonly roster?: Roster;
+  readonly secaggplus?: SecAggPlusFloors;
+}
+
+function checkFloors(floors: SecAggPlusFloors): void {
+  for (const [name, value, least] of [['minThreshold', floors.minThreshold, 2], ['minNeighbours', floors.minNeighbours, 2], ['minCohort', floors.minCohort, 3]] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= least)) throw new Error(`security.secaggplus.${name} must be an integer of at least ${least}, got ${value}`);
+  }
 }
 
 /** Checks a policy before any connection is made; throws naming the setting to fix. */
@@ -55,6 +77,7 @@ export function resolveSecurityPolicy(policy: ClientSecurityPolicy | undefined, 
     throw new Error(`security.minNoiseMultiplier must be a finite number >= 0, got ${minNoiseMultiplier}`);
   }
   if (maxClipNorm !== undefined && !(maxClipNorm > 0 && Number.isFinite(maxClipNorm))) throw new Error(`security.maxClipNorm must be positive, got ${maxClipNorm}`);
+  if (policy.secaggplus) checkFloors(policy.secaggplus);
   if (mode === 'ckks' && !policy.roster) {
     throw new Error('security.mode ckks needs security.roster (the study\'s participants and their identity keys): without it the coordinator decides who receives the CKKS key');
   }
@@ -75,5 +98,6 @@ export function resolveSecurityPolicy(policy: ClientSecurityPolicy | undefined, 
     ...(maxClipNorm !== undefined ? { maxClipNorm } : {}),
     featureStatistics: policy.featureStatistics ?? (mode !== 'ckks' && mode !== 'secaggplus'),
     ...(policy.roster ? { roster: new Roster(policy.roster) } : {}),
+    ...(policy.secaggplus ? { secaggplus: { ...policy.secaggplus } } : {}),
   };
 }

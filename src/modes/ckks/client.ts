@@ -27,6 +27,8 @@ export interface CkksClientContext {
   readonly send: (message: Message) => Promise<void>;
   /** Refuses a task outside the node's policy (audited there); returns the error to throw. */
   readonly refuse: (round: number, reason: string) => Error;
+  /** Simulations only (SimulationHooks.onSecAggEncoded): a SecAgg+ update before masking. */
+  readonly onSecAggEncoded?: (round: number, encoded: Uint32Array) => void;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface SecAggClientContext {
   readonly log: Logger;
   /** Sends a reply to the coordinator. */
   readonly send: (message: Message) => Promise<void>;
+  /** Simulations only: the encoded update before masking (a copy), for a harness that checks the unmasked sum. */
+  readonly onSecAggEncoded?: (round: number, encoded: Uint32Array) => void;
 }
 
 function flatten(weights: Weights): Float32Array {
@@ -33,6 +35,19 @@ function flatten(weights: Weights): Float32Array {
 function* wordChunks(words: Uint32Array, chunkBytes: number): Iterable<Uint8Array> {
   const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
   for (let at = 0; at < bytes.length; at += chunkBytes) yield bytes.subarray(at, Math.min(bytes.length, at + chunkBytes));
+}
+
+/**
+ * One SecAgg+ step at a time in this process, with a full event-loop turn (timers and sockets) before each. A
+ * deployed node has one member per process and only pays a timer tick; a simulation runs 100 nodes in one
+ * thread, and a burst of 100 key exchanges or maskings run back to back would hold it past socket.io's ping
+ * timeout.
+ */
+let turn: Promise<unknown> = Promise.resolve();
+function inTurn<T>(work: () => T | Promise<T>): Promise<T> {
+  const run = turn.then(() => new Promise((resolve) => setTimeout(resolve, 0))).then(work);
+  turn = run.catch(() => undefined);
+  return run;
 }
 
 /** Noise values drawn at a time. */
@@ -65,7 +80,7 @@ function noisedEncoding(values: Float32Array, dp: { readonly clipNorm: number; r
  */
 export function secaggPlusClientMode(context: SecAggClientContext): ClientMode {
   const { audit, log, policy } = context;
-  const member = new SecAggMember(context.name, context.identity, policy.roster);
+  const member = new SecAggMember(context.name, context.identity, policy.roster, policy.secaggplus);
   let rosterWarned = false;
   const answer = async (message: Message, runId: string): Promise<Message | undefined> => {
     switch (message.type) {
@@ -94,7 +109,7 @@ export function secaggPlusClientMode(context: SecAggClientContext): ClientMode {
     handle: async (message, runId) => {
       let reply: Message | undefined;
       try {
-        reply = await answer(message, runId);
+        reply = await inTurn(() => answer(message, runId));
       } catch (e) {
         // The refusal goes back as the message's answer; nothing is revealed.
         const round = 'round' in message ? message.round : 0;
@@ -116,12 +131,14 @@ export function secaggPlusClientMode(context: SecAggClientContext): ClientMode {
       const instructions = readSecAggInstructions(config.extra)!;
       if (instructions.dp) {
         const encoded = noisedEncoding(flatten(update.delta), instructions.dp);
-        const masked = member.mask(encoded, config.round, instructions.cohortSize);
+        context.onSecAggEncoded?.(config.round, encoded.slice());
+        const masked = await inTurn(() => member.mask(encoded, config.round, instructions.cohortSize));
         encoded.fill(0);
         return { totalBytes: masked.byteLength, chunks: wordChunks(masked, context.chunkBytes), header: { masked: true }, metrics: update.metrics };
       }
       const encoded = quantize(flatten(update.delta), instructions.weight, { bits: instructions.bits, range: instructions.clippingRange, cohort: instructions.cohortSize });
-      const masked = member.mask(encoded.values, config.round, instructions.cohortSize);
+      context.onSecAggEncoded?.(config.round, encoded.values.slice());
+      const masked = await inTurn(() => member.mask(encoded.values, config.round, instructions.cohortSize));
       encoded.values.fill(0);
       if (encoded.clipped > 0) log.warn({ round: config.round, clipped: encoded.clipped }, 'values beyond the SecAgg+ clipping range were clipped');
       const metrics = { ...update.metrics, ...(encoded.clipped > 0 ? { secaggClipped: encoded.clipped } : {}) };

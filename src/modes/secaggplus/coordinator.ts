@@ -12,7 +12,7 @@ import type { CoordinatorMode, FitPhase, ModeContext, ModeDefinition } from '../
 import { exchangeKeys, failureOf, stage } from './keyExchange.js';
 import { MaskedSum } from './maskedSum.js';
 import { checkSecAggPlusOptions, type SecAggPlusOptions } from './settings.js';
-import { unmaskSum } from './unmasking.js';
+import { dropoutAdvice, unmaskSum } from './unmasking.js';
 import { canonicalSet } from './wire.js';
 
 /** Every task of a round that could not run under SecAgg+ (too few clients to protect anyone, say). */
@@ -94,10 +94,21 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
     // The consistency round: every survivor signs the set it is told; the signatures go to every survivor.
     const signed = await stage(surviving, [], 'SecAgg+ consistency', async (p) => (await p.session.request({ type: 'secagg-consistency', round, survivors }, 'secagg-survivors-signed', deadlineMs)).signature);
     const signatures = signed.map(({ p, reply }) => ({ name: p.task.client.name, signature: reply }));
+    if (signed.length < settings.threshold) {
+      // Every client would refuse to reveal (fewer than t signatures): say what would have let the round finish.
+      const reason = `cannot unmask round ${round}: only ${signed.length} survivors signed the survivor set, fewer than the threshold ${settings.threshold}. ${dropoutAdvice(keys.members.size, signed.length, settings.degree, settings.threshold)}`;
+      log.warn({ round, error: reason }, 'SecAgg+ unmasking failed');
+      return failedPhase(tasks, failures, reason);
+    }
     const revealed = await stage(signed.map((s) => s.p), [], 'SecAgg+ unmask', async (p) => (await p.session.request({ type: 'secagg-unmask', round, survivors, signatures }, 'secagg-reveal', deadlineMs)).shares);
     try {
       const reveals = new Map(revealed.map(({ p, reply }) => [p.task.client.name, reply]));
       const outcome = await unmaskSum(sum.sum, { runId, round, threshold: settings.threshold, members: keys.members, graph: keys.graph, shared: keys.shared, survivors, reveals });
+      // A neighbour that revealed a false share is named; the round still unmasks from the true ones.
+      for (const f of outcome.falseShares) {
+        log.warn({ round, revealer: f.revealer, owner: f.owner, kind: f.kind }, 'a SecAgg+ share was false');
+        audit.append('secaggplus-false-share', { round, revealer: f.revealer, owner: f.owner, kind: f.kind });
+      }
       audit.append('secaggplus-unmasked', {
         round,
         members: keys.members.size,
@@ -105,6 +116,7 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
         survivors,
         revealers: revealed.length,
         droppedMaskKeys: outcome.droppedMaskKeys,
+        falseShares: outcome.falseShares.map((f) => f.revealer),
         sumSha256: createHash('sha256').update(sum.sum).digest('hex'),
       });
     } catch (e) {

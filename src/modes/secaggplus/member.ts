@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Roster } from '../../client/security/roster.js';
+import type { SecAggPlusFloors } from '../../client/security/securityPolicy.js';
 import type { Identity } from '../../crypto/identity.js';
 import { addMask, MaskStream } from '../../crypto/secagg/maskStream.js';
 import { graphSeed, neighbourGraph } from '../../crypto/secagg/neighbourGraph.js';
@@ -59,6 +60,7 @@ export class SecAggMember {
     readonly name: string,
     private readonly identity: Identity,
     private readonly roster?: Roster,
+    private readonly floors: SecAggPlusFloors = {},
   ) {}
 
   /** Setup: fresh X25519 keys and self-mask seed for the round (the previous round's secrets are erased). */
@@ -82,7 +84,7 @@ export class SecAggMember {
     const state = this.at(runId, message.round, 'share keys');
     if (state.members) throw new Error(`round ${message.round}: this client already shared its keys`);
     const degree = effectiveDegree(message.neighbours, message.members.length);
-    const refusal = thresholdRefusal(message.threshold, degree);
+    const refusal = thresholdRefusal(message.threshold, degree) ?? floorRefusal(this.floors, message.threshold, degree, message.members.length);
     if (refusal) throw new Error(`round ${message.round}: ${refusal}`);
     if (this.roster && message.members.length > this.roster.size) throw new Error(`round ${message.round}: a cohort of ${message.members.length} is larger than this node's roster of ${this.roster.size}`);
     const members = new Map<string, Member>();
@@ -218,8 +220,21 @@ export class SecAggMember {
     }
     if (!survivors.includes(this.name)) throw new Error(`round ${state.round}: the coordinator says this client dropped, but it sent its masked update`);
     if (survivors.length < state.threshold!) throw new Error(`round ${state.round}: ${survivors.length} survivors, fewer than the threshold ${state.threshold}`);
+    const { minCohort } = this.floors;
+    if (minCohort !== undefined && survivors.length < minCohort) {
+      throw new Error(`round ${state.round}: the sum would cover ${survivors.length} survivors, fewer than this node's security.secaggplus.minCohort ${minCohort}`);
+    }
     return survivors;
   }
+}
+
+/** Why a round's k, t or cohort falls below this node's own floors (security.secaggplus), or undefined. */
+function floorRefusal(floors: SecAggPlusFloors, threshold: number, degree: number, cohort: number): string | undefined {
+  const { minThreshold, minNeighbours, minCohort } = floors;
+  if (minThreshold !== undefined && threshold < minThreshold) return `the coordinator set the threshold to ${threshold}, below this node's security.secaggplus.minThreshold ${minThreshold}`;
+  if (minNeighbours !== undefined && degree < minNeighbours) return `this client would mask with ${degree} neighbours, fewer than this node's security.secaggplus.minNeighbours ${minNeighbours}`;
+  if (minCohort !== undefined && cohort < minCohort) return `the round has ${cohort} members, fewer than this node's security.secaggplus.minCohort ${minCohort}`;
+  return undefined;
 }
 
 function sha256(bytes: Uint8Array): Uint8Array {

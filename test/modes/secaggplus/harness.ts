@@ -9,6 +9,7 @@ import { generateX25519, type X25519KeyPair } from '../../../src/crypto/secagg/x
 import type { MessageOf } from '../../../src/protocol/messages.js';
 import { SecAggMember } from '../../../src/modes/secaggplus/member.js';
 import { Roster } from '../../../src/client/security/roster.js';
+import type { SecAggPlusFloors } from '../../../src/client/security/securityPolicy.js';
 
 export const RUN = 'run-adversary';
 export const ROUND = 1;
@@ -68,11 +69,18 @@ export interface AdversaryRound {
  * Runs setup, share keys, share delivery and masking with real members and real crypto, the coordinator
  * relaying honestly up to the upload; `updates` are the honest members' encoded updates.
  */
-export async function runUpToUpload(honestNames: readonly string[], colluderNames: readonly string[], degree: number, threshold: number, updates: ReadonlyMap<string, Uint32Array>): Promise<AdversaryRound> {
+export async function runUpToUpload(
+  honestNames: readonly string[],
+  colluderNames: readonly string[],
+  degree: number,
+  threshold: number,
+  updates: ReadonlyMap<string, Uint32Array>,
+  floors: Readonly<Record<string, SecAggPlusFloors>> = {},
+): Promise<AdversaryRound> {
   const identities = new Map(honestNames.map((n) => [n, generateIdentity()]));
   const colluders = new Map(colluderNames.map((n) => [n, new Colluder(n)]));
   const roster = new Roster([...[...identities].map(([name, id]) => ({ name, identityKey: id.publicKey })), ...[...colluders.values()].map((c) => ({ name: c.name, identityKey: c.identity.publicKey }))]);
-  const honest = new Map(honestNames.map((n) => [n, new SecAggMember(n, identities.get(n)!, roster)]));
+  const honest = new Map(honestNames.map((n) => [n, new SecAggMember(n, identities.get(n)!, roster, floors[n])]));
   const replies = new Map<string, MessageOf<'secagg-round-keys'>>();
   for (const [n, m] of honest) replies.set(n, m.setup({ type: 'secagg-setup', round: ROUND }, RUN));
   for (const [n, c] of colluders) replies.set(n, c.keys());
