@@ -55,7 +55,7 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
       }
     : undefined;
   // A model file comes from the coordinator (or a local copy); the client hashes what it got and checks its pin.
-  const modelFile = config.model.type === 'file' ? await loadClientModelFile(config.model, baseDir, meta.featureCount, config.seed, config.security?.modelSha256) : undefined;
+  const modelFile = config.model.type === 'file' ? await loadClientModelFile(config.model, baseDir, meta.featureCount, config.seed, config.security?.modelSha256, { onRetry: print }) : undefined;
   if (modelFile) print(`model: ${config.model.type === 'file' ? config.model.path : ''}, sha256 ${modelFile.sha256}`);
   const model = modelFile ? { prebuilt: modelFile.model, model: { ...config.model, outputs: modelFile.model.outputs[0]!.shape[1]! } } : { model: config.model };
   const common = { ...model, optimizer: config.optimizer, seed: config.seed, datasetFingerprint: meta.schemaFingerprint };
