@@ -2,11 +2,10 @@ import { countLabels, type CsvDataMeta } from '../loadCsvData.js';
 import { schemaFingerprint } from '../fingerprint.js';
 import { splitIndices } from '../split.js';
 import { DataError } from '../errors.js';
-import { ImageError } from './decodedImage.js';
 import { imageDataConfigSchema, type ImageDataConfig, type ImageDataConfigInput } from './imageDataConfig.js';
-import { listImages, type ImageEntry, type ImageList } from './listImages.js';
+import { listImages, type ImageEntry } from './listImages.js';
 import { describeImages, pixelNames } from './loadImageData.js';
-import { probeImage } from './probeImage.js';
+import { checkImageFiles } from './checkImageFiles.js';
 
 /** A site's images, listed, checked and split, but not decoded: what a streamed trainer reads batch by batch. */
 export interface ImageSplit {
@@ -16,33 +15,6 @@ export interface ImageSplit {
   readonly train: readonly ImageEntry[];
   readonly test: readonly ImageEntry[];
   readonly meta: CsvDataMeta;
-}
-
-/** Files named in the error when several fail the start check; the rest are counted. */
-const FILES_NAMED = 5;
-
-/**
- * Checks every file's header (see probeImage), and its size when the config refuses to resize: the problems a
- * hospital can fix before a run, found in seconds rather than rounds into training.
- */
-export function checkImageFiles(list: ImageList, config: ImageDataConfig): void {
-  const problems: ImageError[] = [];
-  for (const entry of list.entries) {
-    try {
-      const { width, height } = probeImage(entry.file);
-      if (!config.resize && width !== undefined && height !== undefined && (width !== config.width || height !== config.height)) {
-        throw new ImageError(entry.file, `is ${width}x${height} (width x height), but the config expects ${config.width}x${config.height}: resize it, or set resize: true`);
-      }
-    } catch (e) {
-      if (!(e instanceof ImageError)) throw e;
-      problems.push(e);
-    }
-  }
-  if (problems.length === 1) throw problems[0]!;
-  if (problems.length > 1) {
-    const more = problems.length > FILES_NAMED ? `; and ${problems.length - FILES_NAMED} more` : '';
-    throw new DataError(`${problems.length} of ${list.entries.length} image files cannot be used: ${problems.slice(0, FILES_NAMED).map((e) => e.message).join('; ')}${more}`, { file: list.source });
-  }
 }
 
 /**
