@@ -12,7 +12,7 @@ import { modelSpecSchema } from '../../../../src/client/model/modelSpec.js';
 import { createTabularTrainer } from '../../../../src/client/tabularTrainer.js';
 import { FedAvg } from '../../../../src/coordinator/strategies/fedAvg.js';
 import { TestFederation } from '../../../helpers/federation.js';
-import { writeDicom, writePng } from '../../../helpers/imageFiles.js';
+import { writeDicom, writeJpeg, writePng } from '../../../helpers/imageFiles.js';
 import { silent } from '../../../helpers/silentLogger.js';
 
 beforeAll(async () => {
@@ -100,7 +100,7 @@ describe('images streamed from their files, a batch at a time', () => {
 });
 
 describe('bad files, at start and mid-training', () => {
-  it('checks every header at start: an empty, a misnamed, a headerless DICOM and a wrong-size file are named before training', () => {
+  it('checks every header at start: an empty file, a PNG cut inside its header, a DICOM without its prefix, a PNG or JPEG of the wrong size are named before training', () => {
     const root = dir();
     writeSite(root, 4);
     writeFileSync(join(root, 'vertical', 'empty.png'), '');
@@ -125,6 +125,13 @@ describe('bad files, at start and mid-training', () => {
     writeSite(sized, 3);
     writePng(join(sized, 'vertical', 'big.png'), 12, 10, () => 0);
     expect(() => openImageData({ ...imageConfig(sized), resize: false }, sized)).toThrow(`${join(sized, 'vertical', 'big.png')}: is 12x10 (width x height), but the config expects 8x8: resize it, or set resize: true`);
+    // A JPEG's size comes from its frame header (SOF0), found by walking its segments.
+    const jpegs = dir();
+    writeSite(jpegs, 3);
+    writeJpeg(join(jpegs, 'horizontal', 'wide.jpg'), 16, 8, () => [90, 90, 90]);
+    expect(() => openImageData({ ...imageConfig(jpegs), resize: false }, jpegs)).toThrow(`${join(jpegs, 'horizontal', 'wide.jpg')}: is 16x8 (width x height), but the config expects 8x8: resize it, or set resize: true`);
+    writeJpeg(join(jpegs, 'horizontal', 'wide.jpg'), 8, 8, () => [90, 90, 90]);
+    expect(openImageData({ ...imageConfig(jpegs), resize: false }, jpegs).meta.rowsRead).toBe(7);
   });
 
   it('a file damaged past its header fails its round without naming it upstream, is set aside, and the node trains the next round', async () => {
