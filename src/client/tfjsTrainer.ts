@@ -4,7 +4,7 @@ import { poissonSubsample } from '../privacy/poissonSampling.js';
 import { RdpAccountant, type RdpState } from '../privacy/rdpAccountant.js';
 import { createSeededRng, mixSeed, shuffleInPlace } from '../protocol/seededRng.js';
 import { specMismatch, specOf, type Weights } from '../protocol/tensors.js';
-import { checkDpSgdModel, checkDpSgdOptions, perExampleLoss, privateGradients, type DpSgdOptions } from './dpSgd.js';
+import { checkDpSgdModel, checkDpSgdOptions, perExampleLoss, privateGradientsYielding, type DpSgdOptions } from './dpSgd.js';
 import { readModelWeights, weightNames, writeModelWeights } from './model/modelWeights.js';
 import { eventLoopYielder } from './eventLoopYield.js';
 import { isExampleSource, tensorSource, type ExampleSource, type LabelledTensors } from './exampleSource.js';
@@ -255,9 +255,9 @@ export class TfjsTrainer implements Trainer {
     for (let step = 0; step < steps; step++) {
       const rows = poissonSubsample(n, q);
       const b = await train.batch(rows);
-      let gradients: ReturnType<typeof privateGradients>['gradients'];
+      let gradients: tf.NamedTensorMap;
       try {
-        ({ gradients } = privateGradients({ model, loss, x: b.x, y: b.y, clipNorm: dp.clipNorm, noiseMultiplier: dp.noiseMultiplier, denominator: batch }));
+        ({ gradients } = await privateGradientsYielding({ model, loss, x: b.x, y: b.y, clipNorm: dp.clipNorm, noiseMultiplier: dp.noiseMultiplier, denominator: batch }, pause));
       } finally {
         b.dispose();
       }
