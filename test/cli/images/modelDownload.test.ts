@@ -46,7 +46,8 @@ describe('cohort client downloads model.json from a cohort coordinator process',
     client('south', agreed);
     // The hospital starts first: its node waits for the coordinator's model.json as it waits for its socket.
     const north = startCli(['client', '--config', join(dir, 'north.yaml')]);
-    await north.waitFor(/model: cannot download http:\/\/127\.0\.0\.1:\d+\/model\.json yet \(.*ECONNREFUSED.*\); trying again in/);
+    const gaveUp = north.exited.then((r) => Promise.reject(new Error(`the client exited (${r.code}) instead of waiting: ${r.stderr}`)));
+    await Promise.race([north.waitFor(/model: cannot download http:\/\/127\.0\.0\.1:\d+\/model\.json yet \(.*ECONNREFUSED.*\); trying again in/), gaveUp]);
     const coordinator = startCli(['coordinator', '--config', join(dir, 'coordinator.yaml')]);
     await coordinator.waitFor(/listening on/);
     const south = await startCli(['client', '--config', join(dir, 'south.yaml')]).exited;
