@@ -9,6 +9,8 @@ import { dataSummary } from '../client/data/dataSummary.js';
 import { isImageData, loadSiteData } from '../client/data/siteData.js';
 import { describeRetry } from '../client/node/reconnect.js';
 import { createTabularNode } from '../client/tabularTrainer.js';
+import { createImageTrainer } from '../client/imageTrainer.js';
+import { openImageData } from '../client/data/images/openImageData.js';
 import { publicKeyFromBase64 } from '../crypto/identity.js';
 import { buildModelAsync } from '../client/model/buildModel.js';
 import { loadClientModelFile } from './modelDistribution.js';
@@ -23,9 +25,13 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
   await selectBackend({ preference: config.backend, log: print });
   // Raw rows are kept: federated standardization, if the experiment runs it, starts from them. Rows scaled from
   // public ranges stay so: such a node has no feature scaler, so it neither sends moments nor applies another scale.
-  const data = await loadSiteData(config.data, resolve(baseDir), print);
-  print(dataSummary(config.name, data.meta));
-  const publicScaling = data.meta.publicScaling;
+  // Images are listed and checked, not decoded: training decodes them a batch at a time, so a site's images need not fit
+  // in memory. A table is read whole.
+  const images = isImageData(config.data) ? openImageData(config.data, resolve(baseDir), print) : undefined;
+  const table = images ? undefined : await loadSiteData(config.data, resolve(baseDir), print);
+  const meta = images?.meta ?? table!.meta;
+  print(dataSummary(config.name, meta));
+  const publicScaling = meta.publicScaling;
   if (publicScaling) {
     const clipped = describeClipped(publicScaling);
     print(`features scaled from public ranges${clipped ? `; values outside their range clipped to it: ${clipped}` : ''}`);
@@ -49,17 +55,23 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
       }
     : undefined;
   // A model file comes from the coordinator (or a local copy); the client hashes what it got and checks its pin.
-  const modelFile = config.model.type === 'file' ? await loadClientModelFile(config.model, baseDir, data.meta.featureCount, config.seed, config.security?.modelSha256) : undefined;
+  const modelFile = config.model.type === 'file' ? await loadClientModelFile(config.model, baseDir, meta.featureCount, config.seed, config.security?.modelSha256, { onRetry: print }) : undefined;
   if (modelFile) print(`model: ${config.model.type === 'file' ? config.model.path : ''}, sha256 ${modelFile.sha256}`);
-  const { trainer, scaler } = createTabularNode({ ...(modelFile ? { prebuilt: modelFile.model, model: { ...config.model, outputs: modelFile.model.outputs[0]!.shape[1]! } } : { model: config.model }), data, localStandardization: !isImageData(config.data) && config.data.standardize, optimizer: config.optimizer, seed: config.seed, datasetFingerprint: data.meta.schemaFingerprint });
+  const model = modelFile ? { prebuilt: modelFile.model, model: { ...config.model, outputs: modelFile.model.outputs[0]!.shape[1]! } } : { model: config.model };
+  const common = { ...model, optimizer: config.optimizer, seed: config.seed, datasetFingerprint: meta.schemaFingerprint };
+  // A file that fails to decode mid-training is named here, in the site's own log; the coordinator hears of a failed round only.
+  const onSetAside = (e: Error) => print(`set aside, no longer trained on: ${e.message}`);
+  const { trainer, scaler } = images
+    ? { trainer: createImageTrainer({ ...common, data: images, onSetAside }).trainer, scaler: undefined }
+    : createTabularNode({ ...common, data: table!, localStandardization: !isImageData(config.data) && config.data.standardize });
   /** The run this node joined and the last round it evaluated: recorded with its final model. */
   const progress = { run: '', round: 0 };
   const handle = startClient({
     url: config.coordinator,
     name: config.name,
     trainer,
-    ...(publicScaling ? {} : { scaler }),
-    ...(data.meta.schema ? { dataSchema: data.meta.schema } : {}),
+    ...(publicScaling || !scaler ? {} : { scaler }),
+    ...(meta.schema ? { dataSchema: meta.schema } : {}),
     logger,
     identity,
     ...(config.coordinatorKey ? { coordinatorKey: publicKeyFromBase64(config.coordinatorKey, 'coordinatorKey') } : {}),
@@ -91,10 +103,10 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
     const weights = handle.globalWeights();
     if (weights) {
       const out = resolve(baseDir, config.finalModel?.out ?? `${config.name}-model`);
-      const schema = data.meta.schema;
+      const schema = meta.schema;
       if (modelFile || !schema) {
         // A model file's architecture is the file's, and images have no columns: the weights alone, nothing to fold.
-        const model = await buildModelAsync(config.model.type === 'file' && modelFile ? { ...config.model, json: modelFile.json } : config.model, data.meta.featureCount, config.seed);
+        const model = await buildModelAsync(config.model.type === 'file' && modelFile ? { ...config.model, json: modelFile.json } : config.model, meta.featureCount, config.seed);
         writeModelWeights(model, weights);
         await saveLayersModel(model, out, `cohort-fl client ${config.name} (${reason})`);
         model.dispose();
@@ -102,12 +114,12 @@ export async function runClient(config: ClientConfig, baseDir: string, print: (l
       } else {
         // The z-score this node trained with is folded in, so the model reads raw rows (`cohort predict`).
         const csv = isImageData(config.data) ? undefined : config.data;
-        const own = csv?.standardize ? fitStandardization(data.train) : undefined;
-        const scaling = scaler.applied
+        const own = csv?.standardize && table ? fitStandardization(table.train) : undefined;
+        const scaling = scaler?.applied
           ? { ...scaler.applied, source: 'federation' as const }
           : own && { mean: Float32Array.from(own.mean), std: Float32Array.from(own.std, (v, j) => (own.constant[j] ? 0 : v)), source: 'this-site' as const };
         await writeClientModel({
-          out, spec: config.model, inputs: data.meta.featureCount, seed: config.seed, weights, schema,
+          out, spec: config.model, inputs: meta.featureCount, seed: config.seed, weights, schema,
           ...(scaling ? { scaling } : {}), ...(csv?.publicScaling ? { publicScaling: csv.publicScaling } : {}), run: progress.run, round: progress.round, generatedBy: `cohort-fl client ${config.name} (${reason})`,
         });
         print(`final model written to ${out} (model.json + weights.bin + preprocessing.json: \`cohort predict --model ${out} --data rows.csv\`)`);

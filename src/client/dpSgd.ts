@@ -83,13 +83,42 @@ export interface PrivateGradients {
  * zero gradient is never divided by its norm. The caller disposes `gradients`.
  */
 export function privateGradients(input: PrivateGradientInput): PrivateGradients {
-  const { model, loss, x, y, clipNorm, noiseMultiplier, denominator } = input;
+  const steps = clippedSum(input);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return noised(input, step.value);
+}
+
+/**
+ * privateGradients, yielding to `pause` after each example: a batch of a large CNN is many backward passes (seconds
+ * on a loaded core), and the node's socket must answer its heartbeats meanwhile.
+ */
+export async function privateGradientsYielding(input: PrivateGradientInput, pause: () => Promise<void>): Promise<PrivateGradients> {
+  const steps = clippedSum(input);
+  let step = steps.next();
+  while (!step.done) {
+    await pause();
+    step = steps.next();
+  }
+  return noised(input, step.value);
+}
+
+interface ClippedSum {
+  readonly variables: tf.Variable[];
+  readonly sums: tf.Tensor[];
+  readonly norms: tf.Tensor[];
+}
+
+/** The sum of clipped per-example gradients, one example per step. */
+function* clippedSum(input: PrivateGradientInput): Generator<void, ClippedSum, void> {
+  const { model, loss, x, y, clipNorm, denominator } = input;
   if (!(denominator > 0)) throw new RangeError(`the DP-SGD denominator (expected batch size) must be positive, got ${denominator}`);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const rows = x.shape[0] ?? 0;
   let sums: tf.Tensor[] = variables.map((v) => tf.zerosLike(v));
   const norms: tf.Tensor[] = [];
   for (let r = 0; r < rows; r++) {
+    if (r > 0) yield;
     const next = tf.tidy(() => {
       const xr = tf.slice(x, r, 1);
       const yr = tf.slice(y, r, 1);
@@ -104,6 +133,12 @@ export function privateGradients(input: PrivateGradientInput): PrivateGradients 
     sums = next.sums;
     norms.push(next.norm);
   }
+  return { variables, sums, norms };
+}
+
+/** The clipped sum noised (when z > 0) and divided by the denominator, by variable name. */
+function noised(input: PrivateGradientInput, { variables, sums, norms }: ClippedSum): PrivateGradients {
+  const { clipNorm, noiseMultiplier, denominator } = input;
   // The discrete Gaussian mechanism (privacy/gaussianNoise.ts) on all the variables' sums as one vector, whose L2
   // sensitivity is C: rounded to the noise's grid, then noised. tfjs sums in float32; that rounding is not in the
   // sensitivity (as in other DP-SGD libraries).

@@ -4,9 +4,10 @@ import { poissonSubsample } from '../privacy/poissonSampling.js';
 import { RdpAccountant, type RdpState } from '../privacy/rdpAccountant.js';
 import { createSeededRng, mixSeed, shuffleInPlace } from '../protocol/seededRng.js';
 import { specMismatch, specOf, type Weights } from '../protocol/tensors.js';
-import { checkDpSgdModel, checkDpSgdOptions, perExampleLoss, privateGradients, type DpSgdOptions } from './dpSgd.js';
+import { checkDpSgdModel, checkDpSgdOptions, perExampleLoss, privateGradientsYielding, type DpSgdOptions } from './dpSgd.js';
 import { readModelWeights, weightNames, writeModelWeights } from './model/modelWeights.js';
 import { eventLoopYielder } from './eventLoopYield.js';
+import { isExampleSource, tensorSource, type ExampleSource, type LabelledTensors } from './exampleSource.js';
 import type { CorrectedFitOutcome, EvaluateConfig, EvaluateOutcome, FitConfig, FitOutcome, Trainer, TrainerDescription } from './trainer.js';
 
 /** Losses TfjsTrainer compiles with: binary or categorical cross-entropy, or mean squared error. */
@@ -14,22 +15,16 @@ export type TfjsLoss = 'binaryCrossentropy' | 'categoricalCrossentropy' | 'meanS
 /** Built-in optimizers: plain SGD or Adam. */
 export type TfjsOptimizerName = 'sgd' | 'adam';
 
-/** Features and labels, one row per example. */
-export interface LabelledTensors {
-  /** Features: [rows, ...input shape]. */
-  readonly x: tf.Tensor;
-  /** Labels: [rows, outputs]. */
-  readonly y: tf.Tensor;
-}
+export type { LabelledTensors, ExampleSource, ExampleBatch } from './exampleSource.js';
 
 /** The model, its data and how to train it. */
 export interface TfjsTrainerOptions {
   /** The model; its weights are what the federation trains. */
   readonly model: tf.LayersModel;
-  /** This site's training rows. */
-  readonly train: LabelledTensors;
-  /** This site's held-out rows (without them, `evaluate` throws saying so). */
-  readonly test?: LabelledTensors;
+  /** This site's training rows: tensors in memory, or a source that produces batches on demand (image files decoded a batch at a time). */
+  readonly train: LabelledTensors | ExampleSource;
+  /** This site's held-out rows, in memory or as a source (without them, `evaluate` throws saying so). */
+  readonly test?: LabelledTensors | ExampleSource;
   /** The training loss. */
   readonly loss: TfjsLoss;
   /** Reported as `accuracy` in fit and evaluate metrics when true (classification). */
@@ -61,25 +56,24 @@ function scalars(value: tf.Scalar | tf.Scalar[]): number[] {
   return out;
 }
 
+const asSource = (data: LabelledTensors | ExampleSource): ExampleSource => (isExampleSource(data) ? data : tensorSource(data));
+
 /**
- * Trains any tfjs LayersModel on in-memory tensors. A fresh optimizer is made each round (FedAvg
- * clients start each round from the global model); batches follow a seeded order so runs reproduce.
+ * Trains any tfjs LayersModel on in-memory tensors or on a source that decodes batches on demand. A fresh optimizer
+ * is made each round (FedAvg clients start each round from the global model); batches follow a seeded order of row
+ * indices, so runs reproduce and a streamed source trains exactly as the same rows in memory would.
  */
 export class TfjsTrainer implements Trainer {
   private readonly names: string[];
-  private train: LabelledTensors;
-  private test: LabelledTensors | undefined;
+  private train: ExampleSource;
+  private test: ExampleSource | undefined;
   /** DP-SGD's record-level accountant, across every round this trainer trained. */
   private accountant: RdpAccountant | undefined;
 
   constructor(private readonly options: TfjsTrainerOptions) {
     this.names = weightNames(options.model);
-    this.train = options.train;
-    this.test = options.test;
-    const n = options.train.x.shape[0];
-    if (n === undefined || n !== options.train.y.shape[0]) {
-      throw new Error(`training x has ${n} rows but y has ${options.train.y.shape[0]}`);
-    }
+    this.train = asSource(options.train);
+    this.test = options.test && asSource(options.test);
     const dp = options.dpSgd;
     if (dp) {
       checkDpSgdOptions(dp);
@@ -101,8 +95,8 @@ export class TfjsTrainer implements Trainer {
 
   describe(): TrainerDescription {
     return {
-      numTrainExamples: this.train.x.shape[0] ?? 0,
-      numTestExamples: this.test?.x.shape[0] ?? 0,
+      numTrainExamples: this.train.rows,
+      numTestExamples: this.test?.rows ?? 0,
       backend: tf.getBackend(),
       ...(this.options.datasetFingerprint ? { datasetFingerprint: this.options.datasetFingerprint } : {}),
     };
@@ -145,7 +139,11 @@ export class TfjsTrainer implements Trainer {
       throw new Error(`SCAFFOLD needs plain SGD on the clients (option II's control update assumes it), but this trainer's optimizer is ${optimizer.getClassName()}: use optimizer 'sgd'`);
     }
     model.compile({ optimizer, loss: this.options.loss, metrics: this.options.accuracy ? ['accuracy'] : [] });
-    const n = train.x.shape[0]!;
+    const n = train.rows;
+    if (n === 0) {
+      optimizer.dispose();
+      throw new Error('this client has no training examples left');
+    }
     const batch = Math.min(config.batchSize, n);
     const steps = config.maxSteps ?? config.epochs * Math.ceil(n / batch);
     if (this.options.dpSgd) {
@@ -166,29 +164,31 @@ export class TfjsTrainer implements Trainer {
     let accuracySum = 0;
     let seen = 0;
     const pause = eventLoopYielder();
-    for (let step = 0; step < steps; step++) {
-      if (position >= n) {
-        order = shuffleInPlace([...indices], rng);
-        position = 0;
+    try {
+      for (let step = 0; step < steps; step++) {
+        if (position >= n) {
+          order = shuffleInPlace([...indices], rng);
+          position = 0;
+        }
+        const rows = order.slice(position, position + batch);
+        position += rows.length;
+        const b = await train.batch(rows);
+        try {
+          const out = proximal ? proximal.run(b.x, b.y) : await model.trainOnBatch(b.x, b.y);
+          const values = Array.isArray(out) ? out : [out];
+          lossSum += values[0]! * rows.length;
+          if (this.options.accuracy) accuracySum += (values[1] ?? 0) * rows.length;
+        } finally {
+          b.dispose();
+        }
+        seen += rows.length;
+        // Yield so sockets (heartbeats, other clients in a simulation) are served during long rounds.
+        await pause();
       }
-      const rows = order.slice(position, position + batch);
-      position += rows.length;
-      const [xb, yb] = tf.tidy(() => {
-        const idx = tf.tensor1d(rows, 'int32');
-        return [tf.gather(train.x, idx), tf.gather(train.y, idx)];
-      });
-      const out = proximal ? proximal.run(xb!, yb!) : await model.trainOnBatch(xb!, yb!);
-      xb!.dispose();
-      yb!.dispose();
-      const values = Array.isArray(out) ? out : [out];
-      lossSum += values[0]! * rows.length;
-      if (this.options.accuracy) accuracySum += (values[1] ?? 0) * rows.length;
-      seen += rows.length;
-      // Yield so sockets (heartbeats, other clients in a simulation) are served during long rounds.
-      await pause();
+    } finally {
+      proximal?.dispose();
+      optimizer.dispose();
     }
-    proximal?.dispose();
-    optimizer.dispose();
     const metrics: Record<string, number> = { loss: lossSum / Math.max(seen, 1) };
     if (this.options.accuracy) metrics.accuracy = accuracySum / Math.max(seen, 1);
     return { outcome: { numExamples: n, metrics }, steps, learningRate: learningRate ?? config.learningRate };
@@ -261,13 +261,13 @@ export class TfjsTrainer implements Trainer {
     const pause = eventLoopYielder();
     for (let step = 0; step < steps; step++) {
       const rows = poissonSubsample(n, q);
-      const [xb, yb] = tf.tidy(() => {
-        const idx = tf.tensor1d(rows, 'int32');
-        return [tf.gather(train.x, idx), tf.gather(train.y, idx)];
-      });
-      const { gradients } = privateGradients({ model, loss, x: xb!, y: yb!, clipNorm: dp.clipNorm, noiseMultiplier: dp.noiseMultiplier, denominator: batch });
-      xb!.dispose();
-      yb!.dispose();
+      const b = await train.batch(rows);
+      let gradients: tf.NamedTensorMap;
+      try {
+        ({ gradients } = await privateGradientsYielding({ model, loss, x: b.x, y: b.y, clipNorm: dp.clipNorm, noiseMultiplier: dp.noiseMultiplier, denominator: batch }, pause));
+      } finally {
+        b.dispose();
+      }
       optimizer.applyGradients(gradients);
       tf.dispose(gradients);
       await pause();
@@ -288,18 +288,23 @@ export class TfjsTrainer implements Trainer {
   async evaluate(config: EvaluateConfig): Promise<EvaluateOutcome> {
     const { model } = this.options;
     const test = this.test;
-    if (!test || test.x.shape[0] === 0) throw new Error('this client has no held-out data to evaluate on');
+    if (!test || test.rows === 0) throw new Error('this client has no held-out data to evaluate on');
     if (!model.optimizer) model.compile({ optimizer: tf.train.sgd(0), loss: this.options.loss, metrics: this.options.accuracy ? ['accuracy'] : [] });
     // Batch by batch, yielding between batches: a CNN's test pass can take seconds, and sockets must be served.
-    const n = test.x.shape[0]!;
+    const n = test.rows;
     const pause = eventLoopYielder();
     let lossSum = 0;
     let accuracySum: number | undefined;
     for (let start = 0; start < n; start += config.batchSize) {
       const size = Math.min(config.batchSize, n - start);
-      const [xb, yb] = [test.x.slice(start, size), test.y.slice(start, size)];
-      const [loss, accuracy] = scalars(model.evaluate(xb, yb, { batchSize: size }) as tf.Scalar | tf.Scalar[]);
-      tf.dispose([xb, yb]);
+      const b = await test.batch(Array.from({ length: size }, (_, i) => start + i));
+      let loss: number | undefined;
+      let accuracy: number | undefined;
+      try {
+        [loss, accuracy] = scalars(model.evaluate(b.x, b.y, { batchSize: size }) as tf.Scalar | tf.Scalar[]);
+      } finally {
+        b.dispose();
+      }
       lossSum += loss! * size;
       if (accuracy !== undefined) accuracySum = (accuracySum ?? 0) + accuracy * size;
       await pause();
@@ -311,12 +316,12 @@ export class TfjsTrainer implements Trainer {
 
   /** Replaces the data (same row counts and features), e.g. after federated standardization; frees the old tensors. */
   setData(train: LabelledTensors, test?: LabelledTensors): void {
-    if (train.x.shape[0] !== this.train.x.shape[0] || train.x.shape[1] !== this.train.x.shape[1]) {
-      throw new Error(`new training data has shape [${train.x.shape.join(', ')}], expected [${this.train.x.shape.join(', ')}]`);
+    if (train.x.shape[0] !== this.train.rows || train.x.shape[1] !== this.train.features) {
+      throw new Error(`new training data has shape [${train.x.shape.join(', ')}], expected [${this.train.rows}, ${this.train.features}]`);
     }
     this.disposeData();
-    this.train = train;
-    this.test = test;
+    this.train = tensorSource(train);
+    this.test = test && tensorSource(test);
   }
 
   /** Frees the model's and the data's tensors. */
@@ -326,7 +331,8 @@ export class TfjsTrainer implements Trainer {
   }
 
   private disposeData(): void {
-    for (const t of [this.train.x, this.train.y, this.test?.x, this.test?.y]) t?.dispose();
+    this.train.dispose();
+    this.test?.dispose();
   }
 }
 

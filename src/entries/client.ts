@@ -27,7 +27,8 @@ export type {
   Trainer,
   TrainerDescription,
 } from '../client/trainer.js';
-export { TfjsTrainer, type LabelledTensors, type TfjsLoss, type TfjsOptimizerName, type TfjsTrainerOptions } from '../client/tfjsTrainer.js';
+export { TfjsTrainer, type LabelledTensors, type ExampleSource, type ExampleBatch, type TfjsLoss, type TfjsOptimizerName, type TfjsTrainerOptions } from '../client/tfjsTrainer.js';
+export { createImageTrainer, type ImageTrainerOptions } from '../client/imageTrainer.js';
 export { createTabularNode, createTabularTrainer, type TabularTrainerOptions } from '../client/tabularTrainer.js';
 export { TabularScaler } from '../client/tabularScaler.js';
 export { buildModel, buildModelAsync, lossFor } from '../client/model/buildModel.js';
@@ -87,7 +88,7 @@ export {
   type TrainTest,
 } from '../client/data/index.js';
 // Image data: PNG, JPEG and DICOM files, by folder per class or manifest.
-export { loadImageData, imageBatches, imageDataConfigSchema, readImage, ImageError, type ImageDataConfig, type ImageEntry } from '../client/data/images/index.js';
+export { loadImageData, imageBatches, imageDataConfigSchema, readImage, ImageError, openImageData, ImageSource, type ImageDataConfig, type ImageEntry, type ImageSplit, type ImageSourceStats } from '../client/data/images/index.js';
 
 // Identities: the node's own key and the coordinator's, pinned
 export { generateIdentity, identityFromBase64, keyFingerprint, publicKeyFromBase64, type Identity } from '../crypto/identity.js';

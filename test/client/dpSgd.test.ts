@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/client/backend/index.js';
-import { perExampleLoss, privateGradients } from '../../src/client/dpSgd.js';
+import { perExampleLoss, privateGradients, privateGradientsYielding } from '../../src/client/dpSgd.js';
 import { createTabularTrainer } from '../../src/client/tabularTrainer.js';
 import { TfjsTrainer } from '../../src/client/tfjsTrainer.js';
 import { modelSpecSchema } from '../../src/client/model/modelSpec.js';
@@ -61,6 +61,22 @@ describe('DP-SGD private gradient', () => {
     unclipped.forEach((v, k) => expect(v).toBeCloseTo(plain[k]!, 4));
     expect(Math.abs(unclipped[0]! - got[0]!)).toBeGreaterThan(0.5);
     tf.dispose([x, y, out.gradients]);
+    model.dispose();
+  });
+
+  it('yields between examples when asked (a CNN batch is many backward passes), with the same clipped sum', async () => {
+    const model = linearModel([0.5, -1], 0.2);
+    const x = tf.tensor2d([[1, 2], [0.1, 0], [-3, 0.5], [2, 2]]);
+    const y = tf.tensor2d([0, 0.2, 1, -1], [4, 1]);
+    const input = { model, loss: perExampleLoss('meanSquaredError'), x, y, clipNorm: 1, noiseMultiplier: 0, denominator: 4 };
+    const sync = privateGradients(input);
+    const pauses: number[] = [];
+    const yielding = await privateGradientsYielding(input, async () => void pauses.push(pauses.length));
+    // One pause between each two examples: the node's socket is served that often.
+    expect(pauses).toHaveLength(3);
+    expect(flat(yielding.gradients, model)).toEqual(flat(sync.gradients, model));
+    expect(Array.from(yielding.norms)).toEqual(Array.from(sync.norms));
+    tf.dispose([x, y, sync.gradients, yielding.gradients]);
     model.dispose();
   });
 

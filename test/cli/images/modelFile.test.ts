@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +9,10 @@ import { simulate } from '../../../src/cli/simulate.js';
 import { selectBackend } from '../../../src/client/backend/index.js';
 import { readModelFile } from '../../../src/client/model/modelFile.js';
 import { readModelWeights } from '../../../src/client/model/modelWeights.js';
-import { saveLayersModel } from '../../../src/client/model/saveModel.js';
 import { FedAvg } from '../../../src/coordinator/strategies/fedAvg.js';
 import { TestFederation } from '../../helpers/federation.js';
 import { writePng } from '../../helpers/imageFiles.js';
+import { writeKerasStyleModel } from '../../helpers/kerasStyleModel.js';
 import { silent } from '../../helpers/silentLogger.js';
 
 beforeAll(async () => {
@@ -23,20 +22,6 @@ const federation = new TestFederation();
 afterEach(() => federation.close());
 
 const SIZE = 8;
-
-/** A Keras-style functional CNN saved in the tfjs layers format (model.json + weights.bin), as the converter writes it. */
-async function writeKerasStyleModel(dir: string): Promise<string> {
-  const input = tf.input({ shape: [SIZE * SIZE], name: 'pixels' });
-  const image = tf.layers.reshape({ targetShape: [SIZE, SIZE, 1] }).apply(input) as tf.SymbolicTensor;
-  const conv = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(image) as tf.SymbolicTensor;
-  const pooled = tf.layers.maxPooling2d({ poolSize: 2 }).apply(conv) as tf.SymbolicTensor;
-  const flat = tf.layers.flatten().apply(pooled) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(flat) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: out });
-  await saveLayersModel(model, dir, 'keras-style test model');
-  model.dispose();
-  return join(dir, 'model.json');
-}
 
 function writeSites(root: string): void {
   for (const site of ['north', 'south']) {
@@ -51,7 +36,7 @@ function writeSites(root: string): void {
 describe('model: { type: file, path: model.json }', () => {
   it('federates a tfjs layers model written by model.save, from a config, with the hash printed', async () => {
     const root = mkdtempSync(join(tmpdir(), 'cohort-model-file-'));
-    const path = await writeKerasStyleModel(join(root, 'model'));
+    const path = await writeKerasStyleModel(join(root, 'model'), SIZE);
     const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
     writeSites(root);
     const lines: string[] = [];
@@ -81,7 +66,7 @@ describe('model: { type: file, path: model.json }', () => {
 
   it('refuses, at the coordinator, a file whose hash is not the one the config pins, naming both', async () => {
     const root = mkdtempSync(join(tmpdir(), 'cohort-model-pin-'));
-    const path = await writeKerasStyleModel(join(root, 'model'));
+    const path = await writeKerasStyleModel(join(root, 'model'), SIZE);
     const actual = createHash('sha256').update(readFileSync(path)).digest('hex');
     const pinned = 'ab'.repeat(32);
     await expect(readModelFile({ type: 'file', path, sha256: pinned }, root)).rejects.toThrow(`the model's SHA-256 is ${actual}, but model.sha256 in the config pins ${pinned}: refusing a model other than the one pinned`);
@@ -89,7 +74,7 @@ describe('model: { type: file, path: model.json }', () => {
 
   it('a client downloads the model the coordinator serves, and refuses it when its pin differs, naming both hashes', async () => {
     const root = mkdtempSync(join(tmpdir(), 'cohort-model-serve-'));
-    const path = await writeKerasStyleModel(join(root, 'model'));
+    const path = await writeKerasStyleModel(join(root, 'model'), SIZE);
     const { spec, model } = await readModelFile({ type: 'file', path }, root);
     const coordinator = await federation.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit: { epochs: 1, batchSize: 8, learningRate: 0.01 } }), initialWeights: readModelWeights(model), rounds: 1, logger: silent });
     serveModelJson(coordinator, spec.json);

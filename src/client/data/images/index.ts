@@ -5,3 +5,7 @@ export { decodeDicom, type DicomWindow } from './decodeDicom.js';
 export { decodeImageFile, readImage } from './readImage.js';
 export { listImages, imageKind, type ImageEntry, type ImageList, type ImageKind } from './listImages.js';
 export { loadImageData, imageBatches, describeImages, pixelNames } from './loadImageData.js';
+export { probeImage, type ImageHeader } from './probeImage.js';
+export { checkImageFiles } from './checkImageFiles.js';
+export { openImageData, type ImageSplit } from './openImageData.js';
+export { ImageSource, type ImageSourceOptions, type ImageSourceStats } from './imageSource.js';

@@ -7,6 +7,7 @@ import { imageDataConfigSchema, type ImageDataConfig, type ImageDataConfigInput 
 import { listImages, type ImageEntry, type ImageList } from './listImages.js';
 import { readImage } from './readImage.js';
 import { ImageError } from './decodedImage.js';
+import { checkImageFiles } from './checkImageFiles.js';
 
 /** Feature names of a flattened image: `y{row}x{col}c{channel}`, so two sites agree exactly when their shapes do. */
 export function pixelNames(config: Pick<ImageDataConfig, 'height' | 'width' | 'channels'>): string[] {
@@ -56,6 +57,7 @@ export async function loadImageData(input: ImageDataConfigInput, baseDir: string
   const config = parsed.data;
   const list = listImages(config, baseDir);
   print(describeImages(list));
+  checkImageFiles(list, config);
   const featureNames = pixelNames(config);
   const width = featureNames.length;
   const x = new Float32Array(list.entries.length * width);

@@ -1,0 +1,63 @@
+import { countLabels, type CsvDataMeta } from '../loadCsvData.js';
+import { schemaFingerprint } from '../fingerprint.js';
+import { splitIndices } from '../split.js';
+import { DataError } from '../errors.js';
+import { imageDataConfigSchema, type ImageDataConfig, type ImageDataConfigInput } from './imageDataConfig.js';
+import { listImages, type ImageEntry } from './listImages.js';
+import { describeImages, pixelNames } from './loadImageData.js';
+import { checkImageFiles } from './checkImageFiles.js';
+
+/** A site's images, listed, checked and split, but not decoded: what a streamed trainer reads batch by batch. */
+export interface ImageSplit {
+  readonly config: ImageDataConfig;
+  readonly classes: readonly string[];
+  /** In the order the in-memory loader's train and test rows have (the same seeded split). */
+  readonly train: readonly ImageEntry[];
+  readonly test: readonly ImageEntry[];
+  readonly meta: CsvDataMeta;
+}
+
+/**
+ * Lists a site's images, checks every file's header, and splits them into train and test with the seed (stratified
+ * on the class as loadImageData does, so both give the same rows in the same order). Nothing is decoded: memory
+ * holds the file names and labels only. `print` receives the per-class summary.
+ */
+export function openImageData(input: ImageDataConfigInput, baseDir: string, print: (line: string) => void = () => undefined): ImageSplit {
+  const parsed = imageDataConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new DataError(`image data config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
+  }
+  const config = parsed.data;
+  const list = listImages(config, baseDir);
+  print(describeImages(list));
+  checkImageFiles(list, config);
+  const labels = Float32Array.from(list.entries, (e) => e.label);
+  let split;
+  try {
+    split = splitIndices(labels, { testFraction: config.testFraction, stratify: config.stratify, seed: config.seed });
+  } catch (e) {
+    throw e instanceof RangeError ? new DataError(e.message, { file: list.source }) : e;
+  }
+  const rows = list.entries.length;
+  const featureNames = pixelNames(config);
+  return {
+    config,
+    classes: list.classes,
+    train: split.train.map((i) => list.entries[i]!),
+    test: split.test.map((i) => list.entries[i]!),
+    meta: {
+      file: list.source,
+      rowsRead: rows,
+      rowsDropped: 0,
+      rowsKept: rows,
+      trainRows: split.train.length,
+      testRows: split.test.length,
+      featureCount: featureNames.length,
+      stratified: split.stratified,
+      standardized: false,
+      schemaFingerprint: schemaFingerprint(featureNames),
+      missingByColumn: {},
+      rowsPerLabel: countLabels(labels),
+    },
+  };
+}
