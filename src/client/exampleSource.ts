@@ -1,12 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** Features and labels, one row per example. */
 export interface LabelledTensors {
+  /** Features: [rows, ...input shape]. */
   readonly x: tf.Tensor;
+  /** Labels: [rows, outputs]. */
   readonly y: tf.Tensor;
 }
 
 /** Some rows of a source as tensors; `dispose` frees them (and tells a streaming source they are gone). */
 export interface ExampleBatch extends LabelledTensors {
+  /** Frees the batch's tensors. */
   dispose(): void;
 }
 

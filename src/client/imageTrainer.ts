@@ -7,12 +7,19 @@ import { buildModel, lossFor } from './model/buildModel.js';
 import { specOutputs, type ModelSpec } from './model/modelSpec.js';
 import { TfjsTrainer, type TfjsOptimizerName } from './tfjsTrainer.js';
 
+/** A site's image trainer: the model spec, the listed (not decoded) images, and how to train. */
 export interface ImageTrainerOptions {
+  /** The model to build (unless `prebuilt` is given). */
   readonly model: ModelSpec;
+  /** The site's images, split into train and test (`openImageData`). */
   readonly data: ImageSplit;
+  /** The local optimizer. */
   readonly optimizer: TfjsOptimizerName;
+  /** Seeds the model's initial weights and the batch order. */
   readonly seed: number;
+  /** The data's fingerprint, reported in the trainer's description. */
   readonly datasetFingerprint?: string;
+  /** Per-example clipping and noise (DP-SGD); default: plain minibatch SGD. */
   readonly dpSgd?: DpSgdOptions;
   /** The model, already built (a model file's); default: built from `model`. */
   readonly prebuilt?: tf.LayersModel;

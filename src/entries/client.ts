@@ -10,7 +10,7 @@ import './requireSupportedNode.js';
 export { startClient } from '../client/clientNode.js';
 export type { ClientEvent, ClientHandle, ClientOptions, SimulationHooks } from '../client/clientOptions.js';
 export type { Retry, RetryCause } from '../client/node/reconnect.js';
-export type { ClientSecurityPolicy, AcceptedRisk, SecureModeRequirement } from '../client/security/securityPolicy.js';
+export type { ClientSecurityPolicy, AcceptedRisk, SecureModeRequirement, SecAggPlusFloors } from '../client/security/securityPolicy.js';
 export type { RosterEntry } from '../client/security/roster.js';
 export type { FeatureScaler } from '../client/featureScaler.js';
 export type { DataSchema, FeatureColumn, LabelColumn } from '../protocol/dataSchema.js';
@@ -88,7 +88,7 @@ export {
   type TrainTest,
 } from '../client/data/index.js';
 // Image data: PNG, JPEG and DICOM files, by folder per class or manifest.
-export { loadImageData, imageBatches, imageDataConfigSchema, readImage, ImageError, openImageData, ImageSource, type ImageDataConfig, type ImageEntry, type ImageSplit, type ImageSourceStats } from '../client/data/images/index.js';
+export { loadImageData, imageBatches, imageDataConfigSchema, readImage, ImageError, openImageData, ImageSource, type ImageDataConfig, type ImageEntry, type ImageSplit, type ImageSourceStats, type ImageSourceOptions } from '../client/data/images/index.js';
 
 // Identities: the node's own key and the coordinator's, pinned
 export { generateIdentity, identityFromBase64, keyFingerprint, publicKeyFromBase64, type Identity } from '../crypto/identity.js';

@@ -11,6 +11,7 @@ export type DropoutStep = 'before-upload' | 'after-upload';
 /** The step, if any, at which one client leaves a given round. */
 export type LeaveAt = (round: number) => DropoutStep | undefined;
 
+/** How many clients leave each round, at which step, from which seed. */
 export interface DropoutScheduleOptions {
   /** Fraction of the clients that leave each round before uploading, in [0, 1] (rounded to whole clients). */
   readonly beforeUpload: number;
@@ -24,12 +25,15 @@ export interface DropoutScheduleOptions {
 
 /** Who leaves a round, and when. */
 export interface RoundDropouts {
+  /** Clients that take the fit task and leave without uploading. */
   readonly beforeUpload: readonly string[];
+  /** Clients that leave once their upload is accepted. */
   readonly afterUpload: readonly string[];
 }
 
 /** A seeded fault-injection plan for a simulation: per round, which clients leave at which step. */
 export interface DropoutSchedule {
+  /** Who leaves round `round` (1-based), and when. */
   at(round: number): RoundDropouts;
   /** One client's part of the plan (ClientOptions.simulation.leaveAt). */
   leaveAt(name: string): LeaveAt;

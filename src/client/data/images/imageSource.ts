@@ -17,8 +17,11 @@ export interface ImageSourceStats {
   readonly setAside: readonly string[];
 }
 
+/** The files a source streams and how to decode them. */
 export interface ImageSourceOptions {
+  /** The images (file and label), in row order. */
   readonly entries: readonly ImageEntry[];
+  /** Decoding: size, channels, normalization, DICOM window. */
   readonly config: ImageDataConfig;
   /** Model outputs: 1 gives a label column (binary), more give one-hot rows. */
   readonly outputs: number;
@@ -57,6 +60,7 @@ export class ImageSource implements ExampleSource {
     return this.active.length;
   }
 
+  /** How many decoded images are alive now and at most so far, and the files set aside. */
   get stats(): ImageSourceStats {
     return { decoded: this.decoded, held: this.held, peakHeld: this.peakHeld, setAside: [...this.setAside] };
   }

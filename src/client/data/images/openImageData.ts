@@ -9,11 +9,15 @@ import { checkImageFiles } from './checkImageFiles.js';
 
 /** A site's images, listed, checked and split, but not decoded: what a streamed trainer reads batch by batch. */
 export interface ImageSplit {
+  /** The data config the images were listed with. */
   readonly config: ImageDataConfig;
+  /** Class names, in label order. */
   readonly classes: readonly string[];
   /** In the order the in-memory loader's train and test rows have (the same seeded split). */
   readonly train: readonly ImageEntry[];
+  /** Held-out images, same order rule. */
   readonly test: readonly ImageEntry[];
+  /** What the node announces at hello (fingerprint, rows, classes). */
   readonly meta: CsvDataMeta;
 }
 
