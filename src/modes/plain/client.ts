@@ -1,5 +1,6 @@
 import { TASK_EXTRAS, numberExtra } from '../../protocol/taskExtras.js';
 import { TensorStreamDecoder, WeightsCollector, encodeWeightsChunks, encodedByteLength } from '../../protocol/tensorCodec.js';
+import { compressedByteLength, encodeCompressedChunks } from '../../protocol/compressedFormat.js';
 import { clipStep } from '../../client/mods/clipStep.js';
 import { scaffoldSpec } from '../../protocol/scaffoldWire.js';
 import type { ClientMode } from '../clientMode.js';
@@ -33,12 +34,16 @@ export function plainClientMode(chunkBytes: number): ClientMode {
       const clipNorm = numberExtra(config.extra, TASK_EXTRAS.clipNorm);
       return clipNorm === undefined ? [] : [clipStep(clipNorm)];
     },
-    protect: async (update) => ({
-      totalBytes: encodedByteLength(update.delta),
-      chunks: encodeWeightsChunks(update.delta, chunkBytes),
-      header: {},
-      metrics: update.metrics,
-    }),
+    // A compressed update (the task asked for it) leaves in its compressed layout; the header names it.
+    protect: async ({ compressed, delta, metrics }) =>
+      compressed
+        ? {
+            totalBytes: compressedByteLength(compressed.method, compressed.spec, compressed.method === 'topk' ? compressed.indices.length : 0),
+            chunks: encodeCompressedChunks(compressed, chunkBytes),
+            header: { compression: compressed.method },
+            metrics,
+          }
+        : { totalBytes: encodedByteLength(delta), chunks: encodeWeightsChunks(delta, chunkBytes), header: {}, metrics },
     dispose: () => undefined,
   };
 }
