@@ -93,6 +93,23 @@ describe('a coordinator under hostile compressed uploads', () => {
     expect(w.every((v) => Number.isFinite(v) && Math.abs(v) <= 0.02 * 4)).toBe(true);
   });
 
+  it('an uncompressed run refuses a compressed upload, naming the setting', async () => {
+    fed = new TestFederation();
+    const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 2, minAvailableClients: 3, fractionFit: 1, fractionEvaluate: 0, fit: { epochs: 1, batchSize: 1, learningRate: 1 } }), initialWeights: initial(), rounds: 1, logger: silent });
+    const mallory = await ScriptedClient.connect(coordinator.url, 'mallory', generateIdentity(), { modelSpec: spec });
+    fed.client(coordinator.url, 'h0', new ConstantShiftTrainer(initial(), 0.01, 10), { logger: silent });
+    fed.client(coordinator.url, 'h1', new ConstantShiftTrainer(initial(), -0.02, 10), { logger: silent });
+    const run = coordinator.run();
+    const task = await mallory.nextFit();
+    expect(task.meta.config.extra?.compression).toBeUndefined();
+    await expect(mallory.upload(task.meta, initial(), { payload: bytesOf(quantizeInt8(delta(), spec, createSeededRng(1))), compression: 'int8' })).rejects.toThrow(
+      "the update is int8-compressed, but this run's uploads are uncompressed float32 (no compression is configured)",
+    );
+    const record = (await run).history[0]!;
+    mallory.close();
+    expect(record.fit.outcomes.filter((o) => !o.failure).map((o) => o.client).sort()).toEqual(['h0', 'h1']);
+  });
+
   it('int8: a NaN scale and a level of -128 are refused with the reason; the rounds complete without them', async () => {
     const quantized = () => bytesOf(quantizeInt8(delta(), spec, createSeededRng(1)));
     const nan = quantized();
