@@ -1,10 +1,10 @@
 import { INT8_BLOCK, type CompressionMethod } from './compression.js';
-import { COMPRESSED_MAGIC, INT8_MAX_LEVEL, int8Value } from './compressedFormat.js';
+import { COMPRESSED_MAGIC, INT8_MAX_LEVEL } from './compressedFormat.js';
 import { CodecError, MAX_HEADER_BYTES, parseHeader, type TensorStreamHandlers } from './tensorCodec.js';
 import { totalParameters } from './tensors.js';
 
-/** Dense values handed on at once: the aggregator stages runs, so fewer, larger runs cost less. */
-const RUN_VALUES = 16_384;
+/** Dense values handed on at once (whole int8 blocks): the aggregator stages runs, so fewer, larger runs cost less. */
+const RUN_VALUES = 32 * INT8_BLOCK;
 /** Top-k pairs read at once. */
 const PAIRS_AT_ONCE = 2_048;
 
@@ -82,12 +82,18 @@ export class CompressedStreamDecoder {
     const scale = new DataView(bytes.buffer, bytes.byteOffset, 4).getFloat32(0, true);
     if (!(scale >= 0 && Number.isFinite(scale))) throw new CodecError(`int8 block ${block} has scale ${scale}: a scale must be finite and not negative`);
     const levels = new Int8Array(bytes.buffer, bytes.byteOffset + 4, bytes.length - 4);
-    const first = this.emitted;
+    // A run holds whole blocks (RUN_VALUES is a multiple of INT8_BLOCK), so a block is decoded in one tight loop;
+    // the Float32Array store rounds level x scale exactly as int8Value does.
+    const run = this.run;
+    const at = this.runFill;
     for (let i = 0; i < levels.length; i++) {
       const level = levels[i]!;
-      if (level < -INT8_MAX_LEVEL) throw new CodecError(`int8 value ${first + i} has level ${level}, outside -${INT8_MAX_LEVEL}..${INT8_MAX_LEVEL}`);
-      this.put(int8Value(level, scale));
+      if (level < -INT8_MAX_LEVEL) throw new CodecError(`int8 value ${this.emitted + i} has level ${level}, outside -${INT8_MAX_LEVEL}..${INT8_MAX_LEVEL}`);
+      run[at + i] = level * scale;
     }
+    this.runFill += levels.length;
+    this.emitted += levels.length;
+    if (this.runFill === run.length) this.flush();
     const left = this.total - this.emitted;
     if (left === 0) this.finish();
     else this.expect(4 + Math.min(INT8_BLOCK, left), (next) => this.int8Block(next));
