@@ -1,14 +1,13 @@
+import { createHash, randomInt } from 'node:crypto';
 import { collectTasks } from '../../coordinator/collectTasks.js';
 import { encodeGlobal } from '../../coordinator/encodeGlobal.js';
 import type { FitPayloadShape, FitTask } from '../../coordinator/strategy.js';
 import { tensorUploadTarget } from '../../coordinator/uploadTarget.js';
-import { compressedByteLength } from '../../protocol/compressedFormat.js';
-import { compressionExtras, topKCount } from '../../protocol/compression.js';
+import { compressionExtras } from '../../protocol/compression.js';
 import { mixSeed } from '../../protocol/seededRng.js';
 import { encodedByteLength } from '../../protocol/tensorCodec.js';
-import { specOf, totalParameters } from '../../protocol/tensors.js';
+import { specOf } from '../../protocol/tensors.js';
 import { ClearGlobalCoordinator } from '../clearGlobalCoordinator.js';
-import { createHash, randomInt } from 'node:crypto';
 import type { CoordinatorMode, ModeContext, ModeDefinition } from '../mode.js';
 
 /**
@@ -32,9 +31,9 @@ class PlainCoordinator extends ClearGlobalCoordinator implements CoordinatorMode
     this.payload = strategy.capabilities.payload;
     const spec = specOf(initialWeights);
     this.uploadSpec = this.payload ? this.payload.uploadSpec(spec) : spec;
-    const { compression } = context;
-    // The transport refuses an upload larger than the run's layout gives, before any byte is decoded.
-    this.maxUploadBytes = compression ? compressedByteLength(compression.method, this.uploadSpec, compression.method === 'topk' ? topKCount(compression.fraction, totalParameters(this.uploadSpec)) : 0) : encodedByteLength(this.uploadSpec);
+    // The dense layout bounds every upload, compressed or not (feature moments too, which a small compressed layout
+    // could undercut); a compressed one is held to its exact length by its decoder, which refuses any byte beyond it.
+    this.maxUploadBytes = encodedByteLength(this.uploadSpec);
     this.compressionSeed = context.seed ?? randomInt(2 ** 32);
     this.aggregator = strategy.createAggregator();
     this.aggregator.bind(this.uploadSpec);
