@@ -5,7 +5,7 @@
  * model reaches the target test accuracy (97 %), next to the paper's numbers. One process, real sockets.
  *
  *   npx tsx examples/mnist/federated.ts [--partition iid|shards] [--strategy fedavg|scaffold] [--max-rounds 300] [--lr 0.1] [--target 0.97]
- *       [--secure-aggregation plain|secaggplus] [--compression none|int8|topk] [--topk-fraction 0.1]
+ *       [--secure-aggregation plain|secaggplus] [--compression none|int8|topk] [--topk-fraction 0.1] [--deflate]
  *
  * Paper (Table 1, 2NN, E = 1, B = 10, C = 0.1): 87 rounds IID, 664 rounds non-IID (FedSGD baselines: 1455 / 4278).
  */
@@ -30,12 +30,13 @@ const { values } = parseArgs({
     'secure-aggregation': { type: 'string', default: 'plain' },
     compression: { type: 'string', default: 'none' },
     'topk-fraction': { type: 'string', default: '0.1' },
+    deflate: { type: 'boolean', default: false },
   },
 });
 if (values.strategy !== 'fedavg' && values.strategy !== 'scaffold') throw new Error(`--strategy is fedavg or scaffold, got ${values.strategy}`);
 const secureAggregation = values['secure-aggregation'];
 if (secureAggregation !== 'plain' && secureAggregation !== 'secaggplus') throw new Error(`--secure-aggregation is plain or secaggplus, got ${secureAggregation}`);
-const compression = parseCompression(values.compression, Number(values['topk-fraction']));
+const compression = parseCompression(values.compression, Number(values['topk-fraction']), values.deflate);
 const seed = Number(values.seed);
 const target = Number(values.target);
 const maxRounds = Number(values['max-rounds']);
@@ -99,7 +100,7 @@ const handles = shards.map((shard, i) =>
 function finish(): void {
   const paper = values.partition === 'shards' ? 664 : 87;
   const rounds = Math.max(1, traffic.rounds);
-  console.log(`\n2NN, ${values.strategy}, ${secureAggregation}, compression ${values.compression}${compression?.method === 'topk' ? ` ${compression.fraction}` : ''}, ${values.partition}, C = 0.1, E = 1, B = 10, lr ${values.lr}: ${reached === undefined ? `did not reach ${100 * target} % in ${maxRounds} rounds` : `${reached} rounds to ${100 * target} %`} (McMahan et al. Table 1: ${paper}); ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`\n2NN, ${values.strategy}, ${secureAggregation}, compression ${values.compression}${compression?.method === 'topk' ? ` ${compression.fraction}` : ''}${values.deflate ? ' deflated' : ''}, ${values.partition}, C = 0.1, E = 1, B = 10, lr ${values.lr}: ${reached === undefined ? `did not reach ${100 * target} % in ${maxRounds} rounds` : `${reached} rounds to ${100 * target} %`} (McMahan et al. Table 1: ${paper}); ${((performance.now() - started) / 1000).toFixed(0)} s`);
   console.log(`bytes on the socket a round (mean over ${traffic.rounds} rounds): ${kB(traffic.total.received / rounds)} received (the uploads), ${kB(traffic.total.sent / rounds)} sent (the downloads)`);
   for (const h of handles) void h.stop();
   process.exit(0);
@@ -128,9 +129,9 @@ function kB(bytes: number): string {
   return `${(bytes / 1e3).toFixed(1)} kB`;
 }
 
-function parseCompression(method: string, fraction: number): CompressionOptions | undefined {
+function parseCompression(method: string, fraction: number, deflate: boolean): CompressionOptions | undefined {
   if (method === 'none') return undefined;
-  if (method === 'int8') return { method: 'int8' };
+  if (method === 'int8') return { method: 'int8', deflate };
   if (method === 'topk') return { method: 'topk', fraction };
   throw new Error(`--compression is none, int8 or topk, got ${method}`);
 }

@@ -55,7 +55,7 @@ export function tensorUploadTarget(aggregation: AggregationRound, spec: readonly
         onValues: (offset, values) => upload.write(offset, values),
       };
       const decoder = compression
-        ? new CompressedStreamDecoder(compression.method, handlers, compression.method === 'topk' ? topKCount(compression.fraction, totalParameters(spec)) : undefined)
+        ? new CompressedStreamDecoder(compression.method, handlers, compression.method === 'topk' ? topKCount(compression.fraction, totalParameters(spec)) : undefined, compression.method === 'int8' && compression.deflate === true)
         : new TensorStreamDecoder(handlers);
       return {
         write: (chunk) => decoder.push(chunk),

@@ -1,3 +1,4 @@
+import { deflateRawSync } from 'node:zlib';
 import { packChunks } from './chunking.js';
 import { INT8_BLOCK, type CompressionMethod } from './compression.js';
 import { CodecError, encodeHeader, encodedHeaderLength } from './tensorCodec.js';
@@ -8,6 +9,7 @@ import { totalParameters, type TensorSpec } from './tensors.js';
  * (magic, u32 length, JSON spec, padding to 4 bytes; tensorCodec.ts) under their own magic, then:
  *   int8 ("CHQ8"): for each block of 512 values of the flat update (the last may be shorter): f32 scale, then
  *                  one int8 level per value in -127..127; the value is level x scale.
+ *   int8, deflated ("CHQZ"): the int8 body above as one raw DEFLATE stream (RFC 1951).
  *   topk ("CHK1"): u32 count k, then k pairs (u32 index, f32 value), indices strictly increasing; every other
  *                  value is zero.
  * The coordinator decodes either into the dense float32 runs its aggregators read (compressedStreamDecoder.ts).
@@ -16,6 +18,7 @@ export const COMPRESSED_MAGIC: Readonly<Record<CompressionMethod, readonly numbe
   int8: [0x43, 0x48, 0x51, 0x38], // "CHQ8"
   topk: [0x43, 0x48, 0x4b, 0x31], // "CHK1"
 };
+export const DEFLATED_INT8_MAGIC: readonly number[] = [0x43, 0x48, 0x51, 0x5a]; // "CHQZ"
 
 /** The most a level may be in magnitude: 255 symmetric levels, so -128 never appears on the wire. */
 export const INT8_MAX_LEVEL = 127;
@@ -26,6 +29,8 @@ export interface QuantizedUpdate {
   readonly spec: readonly TensorSpec[];
   readonly scales: Float32Array;
   readonly levels: Int8Array;
+  /** The body travels deflated. */
+  readonly deflate?: boolean;
 }
 
 /** An update sparsified to its top k values: indices strictly increasing. */
@@ -43,16 +48,28 @@ export function int8Value(level: number, scale: number): number {
   return Math.fround(level * scale);
 }
 
-/** Encoded bytes of a compressed update of this spec (k: the values a top-k update keeps). */
+/** Bytes of the int8 body (scales and levels) of `total` values, before any deflating. */
+export function int8BodyLength(total: number): number {
+  return 4 * Math.ceil(total / INT8_BLOCK) + total;
+}
+
+/** Encoded bytes of a compressed update of this spec (k: the values a top-k update keeps), undeflated. */
 export function compressedByteLength(method: CompressionMethod, spec: readonly TensorSpec[], k = 0): number {
   const total = totalParameters(spec);
-  const body = method === 'int8' ? 4 * Math.ceil(total / INT8_BLOCK) + total : 4 + 8 * k;
+  const body = method === 'int8' ? int8BodyLength(total) : 4 + 8 * k;
   return encodedHeaderLength(spec) + body;
 }
 
-/** Encodes a compressed update as transport chunks of at most `chunkBytes` (the body is a quarter of the model or less: built whole). */
+/** The encoded update as two segments, header and body (a quarter of the model or less: built whole). */
+export function encodeCompressed(update: CompressedUpdate): [Uint8Array, Uint8Array] {
+  if (update.method === 'topk') return [encodeHeader(update.spec, COMPRESSED_MAGIC.topk), topkBody(update)];
+  if (!update.deflate) return [encodeHeader(update.spec, COMPRESSED_MAGIC.int8), int8Body(update)];
+  return [encodeHeader(update.spec, DEFLATED_INT8_MAGIC), deflateRawSync(int8Body(update))];
+}
+
+/** Encodes a compressed update as transport chunks of at most `chunkBytes`. */
 export function encodeCompressedChunks(update: CompressedUpdate, chunkBytes: number): Generator<Uint8Array> {
-  return packChunks([encodeHeader(update.spec, COMPRESSED_MAGIC[update.method]), update.method === 'int8' ? int8Body(update) : topkBody(update)], chunkBytes);
+  return packChunks(encodeCompressed(update), chunkBytes);
 }
 
 function int8Body(update: QuantizedUpdate): Uint8Array {

@@ -1,5 +1,6 @@
 import { INT8_BLOCK, type CompressionMethod } from './compression.js';
-import { COMPRESSED_MAGIC, INT8_MAX_LEVEL } from './compressedFormat.js';
+import { inflateRawSync } from 'node:zlib';
+import { COMPRESSED_MAGIC, DEFLATED_INT8_MAGIC, INT8_MAX_LEVEL, int8BodyLength } from './compressedFormat.js';
 import { CodecError, MAX_HEADER_BYTES, parseHeader, type TensorStreamHandlers } from './tensorCodec.js';
 import { totalParameters } from './tensors.js';
 
@@ -14,7 +15,9 @@ const PAIRS_AT_ONCE = 2_048;
  * covering every value). Everything a hostile client controls is checked before a value is handed on: the
  * magic, the header, each int8 scale (finite, not negative) and level (-127..127), the top-k count (exactly
  * `topk`), each index (below the model's size and above the one before: no duplicates), each value (finite),
- * and that the payload ends exactly where its layout says.
+ * and that the payload ends exactly where its layout says. A deflated int8 body is collected (at most its
+ * undeflated length and DEFLATE's worst-case overhead), inflated at the end to exactly its expected length (a
+ * longer stream stops there: no deflate bomb), and read like an undeflated one.
  */
 export class CompressedStreamDecoder {
   private need: Uint8Array = new Uint8Array(8);
@@ -28,15 +31,21 @@ export class CompressedStreamDecoder {
   private runFill = 0;
   private pairsLeft = 0;
   private lastIndex = -1;
+  /** The deflated body so far (deflated int8 only), and the most it may take. */
+  private deflatedParts: Uint8Array[] | undefined;
+  private deflatedBytes = 0;
+  private deflatedLimit = 0;
 
   /** `topk`: the count a top-k payload must carry (the coordinator knows k from the run's fraction and the model). */
   constructor(
     private readonly method: CompressionMethod,
     private readonly handlers: TensorStreamHandlers,
     private readonly topk?: number,
+    private readonly deflated = false,
   ) {}
 
   push(bytes: Uint8Array): void {
+    if (this.deflatedParts) return this.collect(bytes);
     let pos = 0;
     while (pos < bytes.length) {
       if (this.done) throw new CodecError(`the ${this.method} payload carries ${bytes.length - pos} bytes after its end`);
@@ -47,12 +56,15 @@ export class CompressedStreamDecoder {
       if (this.fill === this.need.length) {
         this.fill = 0;
         this.onFull(this.need);
+        // The header is read: a deflated body is collected from here, the rest of this chunk included.
+        if (this.deflatedParts) return pos < bytes.length ? this.collect(bytes.subarray(pos)) : undefined;
       }
     }
   }
 
   /** Checks the payload is whole. */
   end(): void {
+    if (this.deflatedParts) this.inflate();
     if (!this.done) throw new CodecError(`the ${this.method} payload ended early, after ${this.emitted} of ${this.total || 'its'} values`);
   }
 
@@ -62,7 +74,8 @@ export class CompressedStreamDecoder {
   }
 
   private prefix(bytes: Uint8Array): void {
-    if (COMPRESSED_MAGIC[this.method].some((b, i) => bytes[i] !== b)) throw new CodecError(`not a ${this.method}-compressed update (bad magic bytes)`);
+    const magic = this.deflated ? DEFLATED_INT8_MAGIC : COMPRESSED_MAGIC[this.method];
+    if (magic.some((b, i) => bytes[i] !== b)) throw new CodecError(`not a ${this.deflated ? 'deflated int8' : this.method}-compressed update (bad magic bytes)`);
     const length = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(4, true);
     if (length === 0 || length > MAX_HEADER_BYTES) throw new CodecError(`tensor header of ${length} bytes is outside 1..${MAX_HEADER_BYTES}`);
     this.expect(length + ((4 - (length % 4)) % 4), (header) => this.header(header.subarray(0, length)));
@@ -73,6 +86,12 @@ export class CompressedStreamDecoder {
     this.total = totalParameters(spec);
     this.handlers.onSpec(spec);
     this.run = new Float32Array(Math.min(RUN_VALUES, this.total));
+    if (this.deflated) {
+      const raw = int8BodyLength(this.total);
+      // DEFLATE's stored blocks add 5 bytes per 65,535: a body that does not shrink still fits.
+      this.deflatedLimit = raw + Math.ceil(raw / 65_535) * 5 + 64;
+      this.deflatedParts = [];
+    }
     if (this.method === 'int8') this.expect(4 + Math.min(INT8_BLOCK, this.total), (block) => this.int8Block(block));
     else this.expect(4, (count) => this.count(count));
   }
@@ -128,6 +147,27 @@ export class CompressedStreamDecoder {
     }
     this.putZeros(this.total - this.emitted);
     this.finish();
+  }
+
+  private collect(bytes: Uint8Array): void {
+    this.deflatedBytes += bytes.length;
+    if (this.deflatedBytes > this.deflatedLimit) throw new CodecError(`the deflated int8 body exceeds ${this.deflatedLimit} bytes, more than its ${this.total} values can need`);
+    this.deflatedParts!.push(Uint8Array.prototype.slice.call(bytes));
+  }
+
+  /** Inflates the collected body to exactly its expected length, then reads it as an undeflated one. */
+  private inflate(): void {
+    const parts = this.deflatedParts!;
+    this.deflatedParts = undefined;
+    const raw = int8BodyLength(this.total);
+    let body: Uint8Array;
+    try {
+      body = inflateRawSync(Buffer.concat(parts), { maxOutputLength: raw });
+    } catch (e) {
+      throw new CodecError(`the deflated int8 body does not inflate to its ${raw} bytes: ${(e as Error).message}`);
+    }
+    if (body.length !== raw) throw new CodecError(`the deflated int8 body inflates to ${body.length} bytes, not the ${raw} its ${this.total} values take`);
+    this.push(body);
   }
 
   /** Appends one dense value to the run, handing the run on when it is full. */

@@ -36,6 +36,8 @@ export const TASK_EXTRAS = {
   compression: 'compression',
   /** Top-k: the share of values kept. */
   compressionFraction: 'compressionFraction',
+  /** Int8: the levels are deflated (lossless; node:zlib's raw DEFLATE). */
+  compressionDeflate: 'compressionDeflate',
   /** The seed of int8's stochastic rounding (from the run seed: the same seed gives the same uploads). */
   compressionSeed: 'compressionSeed',
 } as const;

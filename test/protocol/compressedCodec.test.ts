@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { quantizeInt8 } from '../../src/client/compression/quantizeInt8.js';
 import { topK } from '../../src/client/compression/topK.js';
-import { compressedByteLength, decompress, encodeCompressedChunks, type CompressedUpdate } from '../../src/protocol/compressedFormat.js';
+import { deflateRawSync } from 'node:zlib';
+import { compressedByteLength, decompress, encodeCompressedChunks, int8BodyLength, type CompressedUpdate } from '../../src/protocol/compressedFormat.js';
 import { CompressedStreamDecoder } from '../../src/protocol/compressedStreamDecoder.js';
 import { INT8_BLOCK, compressionRefusal, readCompressionTask, topKCount } from '../../src/protocol/compression.js';
 import { createSeededRng } from '../../src/protocol/seededRng.js';
@@ -29,7 +30,7 @@ function bytesOf(update: CompressedUpdate, chunkBytes = 1 << 20): Uint8Array {
 }
 
 /** Decodes `bytes` pushed in pieces cut every `step` bytes, into one dense array (checking runs arrive in order). */
-function decode(method: 'int8' | 'topk', bytes: Uint8Array, step = bytes.length, k?: number): Float32Array {
+function decode(method: 'int8' | 'topk', bytes: Uint8Array, step = bytes.length, k?: number, deflated = false): Float32Array {
   const out = new Float32Array(TOTAL);
   let next = 0;
   const decoder = new CompressedStreamDecoder(
@@ -43,6 +44,7 @@ function decode(method: 'int8' | 'topk', bytes: Uint8Array, step = bytes.length,
       },
     },
     k,
+    deflated,
   );
   for (let at = 0; at < bytes.length; at += step) decoder.push(bytes.subarray(at, at + step));
   decoder.end();
@@ -61,6 +63,16 @@ describe('compressed update layouts', () => {
     expect(encodeWeights([{ ...SPEC[0]!, data: new Float32Array(120_000) }, { ...SPEC[1]!, data: new Float32Array(300) }]).length / bytes.length).toBeGreaterThan(3.96);
     const expected = decompress(update);
     for (const step of [bytes.length, 1, 7, 517, 65_536]) expect(decode('int8', bytes, step)).toEqual(expected);
+  });
+
+  it('int8, deflated: lossless (the same values to the bit), smaller when levels are small, from any chunking', () => {
+    const update = quantizeInt8(values(1), SPEC, createSeededRng(7));
+    const plain = bytesOf(update);
+    const deflated = bytesOf({ ...update, deflate: true }, 3001);
+    // These values are mostly small beside a few 50x outliers per block: most levels are near zero.
+    expect(plain.length / deflated.length).toBeGreaterThan(1.3);
+    const expected = decompress(update);
+    for (const step of [deflated.length, 1, 333, 8192]) expect(decode('int8', deflated, step, undefined, true)).toEqual(expected);
   });
 
   it('topk: decodes the k pairs into a dense update with zeros elsewhere, at 1 / (2 fraction) fewer bytes', () => {
@@ -93,9 +105,9 @@ describe('a hostile compressed upload is refused with the reason, before a bad v
   /** Byte offset of top-k pair i (index, then value). */
   const pair = (i: number) => bodyAt + 4 + 8 * i;
 
-  const refused = (method: 'int8' | 'topk', bytes: Uint8Array, k?: number) => {
+  const refused = (method: 'int8' | 'int8d' | 'topk', bytes: Uint8Array, k?: number) => {
     let handed = 0;
-    const decoder = new CompressedStreamDecoder(method, { onSpec: () => undefined, onValues: (_o, run) => void (handed += run.filter((v) => !Number.isFinite(v)).length) }, k);
+    const decoder = new CompressedStreamDecoder(method === 'int8d' ? 'int8' : method, { onSpec: () => undefined, onValues: (_o, run) => void (handed += run.filter((v) => !Number.isFinite(v)).length) }, k, method === 'int8d');
     try {
       decoder.push(bytes);
       decoder.end();
@@ -144,6 +156,24 @@ describe('a hostile compressed upload is refused with the reason, before a bad v
     const low = quantized();
     low[block(2) + 4 + 9] = 0x80;
     expect(refused('int8', low)).toBe(`int8 value ${2 * INT8_BLOCK + 9} has level -128, outside -127..127`);
+  });
+
+  it('deflated int8: a stream that inflates to more or fewer bytes than the layout, garbage, too many bytes, the undeflated magic', () => {
+    const header = bytesOf(quantizeInt8(values(6), SPEC, createSeededRng(1))).subarray(0, bodyAt);
+    const deflatedHeader = Uint8Array.from(header);
+    deflatedHeader.set([0x43, 0x48, 0x51, 0x5a], 0);
+    const withBody = (body: Uint8Array) => Uint8Array.from(Buffer.concat([deflatedHeader, body]));
+    const raw = int8BodyLength(TOTAL);
+    // A bomb: a few hundred bytes that would inflate to 20 MB; inflation stops at the layout's length.
+    expect(refused('int8d', withBody(deflateRawSync(new Uint8Array(20_000_000))))).toMatch(new RegExp(`^the deflated int8 body does not inflate to its ${raw} bytes: `));
+    expect(refused('int8d', withBody(deflateRawSync(new Uint8Array(raw - 1))))).toBe(`the deflated int8 body inflates to ${raw - 1} bytes, not the ${raw} its ${TOTAL} values take`);
+    expect(refused('int8d', withBody(Uint8Array.from([0xff, 0xff, 0xff, 0x01])))).toMatch(/^the deflated int8 body does not inflate/);
+    expect(refused('int8d', withBody(new Uint8Array(raw + 1_000)))).toMatch(/^the deflated int8 body exceeds \d+ bytes, more than its 120300 values can need$/);
+    // A NaN scale inside a well-formed deflated body is refused as in an undeflated one.
+    const plain = bytesOf(quantizeInt8(values(6), SPEC, createSeededRng(1)));
+    view(plain).setFloat32(bodyAt, Number.NaN, true);
+    expect(refused('int8d', withBody(deflateRawSync(plain.subarray(bodyAt))))).toBe('int8 block 0 has scale NaN: a scale must be finite and not negative');
+    expect(refused('int8d', header)).toBe('not a deflated int8-compressed update (bad magic bytes)');
   });
 
   it('bytes after the end, a dense payload where a compressed one belongs, the other method', () => {

@@ -130,7 +130,7 @@ export const experimentConfigSchema = z
      */
     compression: z
       .discriminatedUnion('method', [
-        z.strictObject({ method: z.literal('int8') }),
+        z.strictObject({ method: z.literal('int8'), deflate: z.boolean().optional() }),
         z.strictObject({ method: z.literal('topk'), fraction: z.number().positive().max(0.5, 'fraction must be at most 0.5: above it a top-k upload (8 bytes a kept value) outweighs the dense float32 one') }),
       ])
       .optional(),

@@ -36,7 +36,8 @@ export class ErrorFeedback {
     }
     if (residual) for (let i = 0; i < total; i++) corrected[i] = corrected[i]! + residual[i]!;
     const { options } = task;
-    const compressed = options.method === 'int8' ? quantizeInt8(corrected, spec, createSeededRng(task.seed)) : topK(corrected, spec, topKCount(options.fraction, total));
+    const compressed =
+      options.method === 'int8' ? { ...quantizeInt8(corrected, spec, createSeededRng(task.seed)), ...(options.deflate ? { deflate: true } : {}) } : topK(corrected, spec, topKCount(options.fraction, total));
     const flat = decompress(compressed);
     const next = new Float32Array(total);
     for (let i = 0; i < total; i++) next[i] = corrected[i]! - flat[i]!;

@@ -1,6 +1,7 @@
 import { TASK_EXTRAS, numberExtra } from '../../protocol/taskExtras.js';
 import { TensorStreamDecoder, WeightsCollector, encodeWeightsChunks, encodedByteLength } from '../../protocol/tensorCodec.js';
-import { compressedByteLength, encodeCompressedChunks } from '../../protocol/compressedFormat.js';
+import { encodeCompressed } from '../../protocol/compressedFormat.js';
+import { packChunks } from '../../protocol/chunking.js';
 import { clipStep } from '../../client/mods/clipStep.js';
 import { scaffoldSpec } from '../../protocol/scaffoldWire.js';
 import type { ClientMode } from '../clientMode.js';
@@ -35,15 +36,11 @@ export function plainClientMode(chunkBytes: number): ClientMode {
       return clipNorm === undefined ? [] : [clipStep(clipNorm)];
     },
     // A compressed update (the task asked for it) leaves in its compressed layout; the header names it.
-    protect: async ({ compressed, delta, metrics }) =>
-      compressed
-        ? {
-            totalBytes: compressedByteLength(compressed.method, compressed.spec, compressed.method === 'topk' ? compressed.indices.length : 0),
-            chunks: encodeCompressedChunks(compressed, chunkBytes),
-            header: { compression: compressed.method },
-            metrics,
-          }
-        : { totalBytes: encodedByteLength(delta), chunks: encodeWeightsChunks(delta, chunkBytes), header: {}, metrics },
+    protect: async ({ compressed, delta, metrics }) => {
+      if (!compressed) return { totalBytes: encodedByteLength(delta), chunks: encodeWeightsChunks(delta, chunkBytes), header: {}, metrics };
+      const segments = encodeCompressed(compressed);
+      return { totalBytes: segments[0].length + segments[1].length, chunks: packChunks(segments, chunkBytes), header: { compression: compressed.method }, metrics };
+    },
     dispose: () => undefined,
   };
 }
