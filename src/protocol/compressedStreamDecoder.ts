@@ -88,8 +88,9 @@ export class CompressedStreamDecoder {
     this.run = new Float32Array(Math.min(RUN_VALUES, this.total));
     if (this.deflated) {
       const raw = int8BodyLength(this.total);
-      // DEFLATE's stored blocks add 5 bytes per 65,535: a body that does not shrink still fits.
-      this.deflatedLimit = raw + Math.ceil(raw / 65_535) * 5 + 64;
+      // zlib's deflateBound (raw + raw/4096 + raw/16384 + 13, for the default settings), rounded up: a body that does
+      // not shrink still fits.
+      this.deflatedLimit = raw + Math.ceil(raw / 1024) + 1024;
       this.deflatedParts = [];
     }
     if (this.method === 'int8') this.expect(4 + Math.min(INT8_BLOCK, this.total), (block) => this.int8Block(block));

@@ -22,6 +22,8 @@ describe('compression: in an experiment config', () => {
     expect(refused.success).toBe(false);
     expect(JSON.stringify(refused.error?.issues)).toMatch(/fraction must be at most 0.5: above it a top-k upload \(8 bytes a kept value\) outweighs the dense float32 one/);
     expect(experimentConfigSchema.safeParse({ ...base, compression: { method: 'int8', fraction: 0.1 } }).success).toBe(false);
+    expect(experimentConfigSchema.safeParse({ ...base, compression: { method: 'int8', deflate: 'yes' } }).success).toBe(false);
+    expect(experimentConfigSchema.parse({ ...base, compression: { method: 'int8', deflate: true } }).compression).toEqual({ method: 'int8', deflate: true });
     const lines: string[] = [];
     const result = await simulate(experimentConfigSchema.parse({ ...base, compression: { method: 'topk', fraction: 0.25 } }), { baseDir: 'examples/breast-cancer', print: (l) => lines.push(l) });
     expect(lines.some((l) => /plain aggregation, topk compression$/.test(l))).toBe(true);
