@@ -85,7 +85,8 @@ export interface CoordinatorOptions {
    */
   readonly secaggplus?: SecAggPlusOptions;
   /**
-   * Update compression (plain mode): `{ method: 'int8' }` (8-bit stochastic rounding, about 4x fewer upload bytes)
+   * Update compression (plain mode): `{ method: 'int8', deflate? }` (8-bit stochastic rounding, about 4x fewer upload
+   * bytes; deflated, about 6x on MNIST)
    * or `{ method: 'topk', fraction }` (the largest `fraction` of values, 1 / (2 fraction) fewer), both with error
    * feedback on the clients. Refused under ckks and secaggplus, with the reason. Downloads stay float32.
    */

@@ -125,7 +125,8 @@ export const experimentConfigSchema = z
       .optional(),
     /**
      * Update compression (plain aggregation only; refused under ckks and secaggplus, with the reason): `{ method: int8 }`
-     * (8-bit stochastic rounding, about 3.97x fewer upload bytes) or `{ method: topk, fraction: 0.1 }` (the largest
+     * (8-bit stochastic rounding, about 3.97x fewer upload bytes; `deflate: true` deflates the levels, losslessly, to about
+     * 6x on MNIST) or `{ method: topk, fraction: 0.1 }` (the largest
      * 10 % of values, 5x fewer), each with error feedback on the clients. Downloads stay float32.
      */
     compression: z
