@@ -8,7 +8,7 @@
  *                                  bench.wall_time against that limit)
  *   npm run bench -- --quick       the same with a 10M-param round
  *                                  One process per client at 3 and 10 clients on an 11k-parameter MLP (perClient).
- *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise|ckksPhases|secaggplus|secaggplusDropouts|attacks|perClient
+ *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise|ckksPhases|secaggplus|secaggplusDropouts|attacks|perClient|compression
  *   npm run bench -- --all         also the slow ones: ckks rounds at 10M params too (about 8 minutes more when
  *                                  measured), signatures (about 1.5 minutes), ckks, ckksPhases, secaggplusDropouts, attacks
  */
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { printResult } from './lib/result.js';
 
 interface Bench {
-  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksPhases' | 'ckksRound' | 'noise' | 'secaggplus' | 'secaggplusDropouts' | 'attacks' | 'perClient';
+  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksPhases' | 'ckksRound' | 'noise' | 'secaggplus' | 'secaggplusDropouts' | 'attacks' | 'perClient' | 'compression';
   readonly args: readonly string[];
   /** Run only when asked for by --only or --all (too slow for the default couple of minutes). */
   readonly optIn?: boolean;
@@ -30,6 +30,8 @@ const benches: Bench[] = [
   { name: 'roundTrip', args: ['--params', values.quick ? '10_000_000' : '100_000_000', '--clients', '2'] },
   { name: 'handshake', args: [] },
   { name: 'noise', args: [] },
+  // Update compression at 1M params: a few seconds.
+  { name: 'compression', args: [] },
   // 10M-param ckks rounds took 7.4 of the 14 minutes the set took with them: with --all only.
   { name: 'ckksRound', args: values.all ? [] : ['--params', '1_000_000'] },
   { name: 'signatures', args: [], optIn: true },

@@ -87,6 +87,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     ...dp.coordinator,
     secureAggregation: config.secureAggregation,
     ...(config.secaggplus ? { secaggplus: config.secaggplus } : {}),
+    ...(config.compression ? { compression: config.compression } : {}),
     acceptRisks: config.coordinator.acceptRisks,
     onRound: (record) => {
       dp.observe(record);

@@ -228,12 +228,13 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     ...dp.coordinator,
     secureAggregation: config.secureAggregation,
     ...(config.secaggplus ? { secaggplus: config.secaggplus } : {}),
+    ...(config.compression ? { compression: config.compression } : {}),
     onRound: (record) => {
       dp.observe(record);
       print(formatRound(record, config.rounds));
     },
   });
-  print(`coordinator listening on ${coordinator.url}; ${clients.length} clients, ${config.rounds} rounds, ${strategy.name}, ${mode} standardization, ${config.secureAggregation} aggregation`);
+  print(`coordinator listening on ${coordinator.url}; ${clients.length} clients, ${config.rounds} rounds, ${strategy.name}, ${mode} standardization, ${config.secureAggregation} aggregation${config.compression ? `, ${config.compression.method} compression` : ''}`);
   let bytesOnWire = 0;
   coordinator.on('traffic', ({ bytes }) => void (bytesOnWire += bytes));
   const observability = await startObservability(coordinator, config.observability, baseDir, { title: config.name, rounds: config.rounds, privacy: dp.budget }, print);

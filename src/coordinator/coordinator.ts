@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { pino, type Logger } from 'pino';
 import { MODES, refuseUnacceptedRisks } from '../modes/index.js';
+import { compressionRefusal } from '../protocol/compression.js';
 import type { CoordinatorMode } from '../modes/mode.js';
 import { generateIdentity, keyFingerprint, type Identity } from '../crypto/identity.js';
 import { defaultPeerOptions, type PeerOptions } from '../protocol/peer.js';
@@ -69,10 +70,14 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const refusal = definition.refusal(options.strategy.capabilities);
     if (refusal) throw new RunError(`strategy ${options.strategy.name} cannot run with secureAggregation: ${definition.name}: ${refusal}`);
     refuseUnacceptedRisks(definition, options);
+    if (options.compression) {
+      const reason = compressionRefusal(options.compression) ?? (definition.compressionRefusal && `compression cannot run with secureAggregation: ${definition.name}: ${definition.compressionRefusal}`);
+      if (reason) throw new RunError(reason);
+    }
     const chunkBytes = options.transfer?.chunkBytes ?? defaultPeerOptions.chunkBytes;
     this.studySchema = new StudySchema(options.dataSchema);
     const privacy = options.privacy;
-    this.mode = definition.createCoordinator({ runId: this.runId, strategy: options.strategy, initialWeights: options.initialWeights, chunkBytes, access: this.access, log: this.log, audit: this.audit, ...(privacy ? { privacy } : {}), ...(options.secaggplus ? { secaggplus: options.secaggplus } : {}) });
+    this.mode = definition.createCoordinator({ runId: this.runId, strategy: options.strategy, initialWeights: options.initialWeights, chunkBytes, access: this.access, log: this.log, audit: this.audit, ...(privacy ? { privacy } : {}), ...(options.secaggplus ? { secaggplus: options.secaggplus } : {}), ...(options.compression ? { compression: options.compression } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
     // No upload may be larger than a fit update in this mode (moments are far smaller): refuse bigger ones up front.
     this.transfer = { ...defaultPeerOptions, maxTransferBytes: this.mode.maxUploadBytes + 64 * 1024, ...options.transfer };
     this.server = new CoordinatorServer({

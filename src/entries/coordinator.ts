@@ -33,6 +33,7 @@ export type {
   TaskFailure,
 } from '../coordinator/strategy.js';
 export { MODES, modesFor, type SecureModeName, type SecAggPlusOptions } from '../modes/index.js';
+export type { CompressionOptions } from '../protocol/compression.js';
 export { FedAvg, StrategyConfigError, type FedAvgOptions } from '../coordinator/strategies/fedAvg.js';
 export { FedAvgM, type FedAvgMOptions, type FedAvgMState } from '../coordinator/strategies/fedAvgM.js';
 export { FedProx, type FedProxOptions } from '../coordinator/strategies/fedProx.js';

@@ -19,7 +19,7 @@ export interface ProtectedUpload {
   readonly totalBytes: number;
   /** Async when worker threads make them (CKKS): each chunk is sent as soon as it exists. */
   readonly chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
-  readonly header: Pick<StreamMetaOf<'fit-result'>, 'encrypted' | 'masked'>;
+  readonly header: Pick<StreamMetaOf<'fit-result'>, 'encrypted' | 'masked' | 'compression'>;
   readonly metrics: Readonly<Record<string, number>>;
 }
 

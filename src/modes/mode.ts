@@ -8,6 +8,7 @@ import type { RoundRecord } from '../coordinator/roundRecord.js';
 import type { RunStore } from '../coordinator/store/runStore.js';
 import type { FitReport, FitTask, Metrics, Strategy, StrategyCapabilities, TaskFailure } from '../coordinator/strategy.js';
 import type { AdaptiveClipping } from '../privacy/adaptiveClipping.js';
+import type { CompressionOptions } from '../protocol/compression.js';
 import type { Weights } from '../protocol/tensors.js';
 import type { SecAggPlusOptions } from './secaggplus/settings.js';
 
@@ -27,6 +28,10 @@ export interface ModeContext {
   readonly privacy?: PrivacySettings & { readonly clipNorm?: number | AdaptiveClipping };
   /** SecAgg+'s graph degree, threshold and quantization, when the run uses it. */
   readonly secaggplus?: SecAggPlusOptions;
+  /** Update compression, when the run asks for it (only modes without a `compressionRefusal` get it). */
+  readonly compression?: CompressionOptions;
+  /** The run's seed, when it has one (seeds the compression's rounding coins, so reruns stay identical). */
+  readonly seed?: number;
 }
 
 /** A fit phase that reached its deadline or all replies; `commit` makes it the round's result. */
@@ -90,6 +95,8 @@ export interface ModeDefinition {
   readonly name: SecureModeName;
   /** Whether the mode hides individual updates from the coordinator (what insecure set-ups would undo). */
   readonly protectsUpdates: boolean;
+  /** Why this mode cannot carry compressed updates (`compression:`), naming what controls its own encoding; undefined when it can. */
+  readonly compressionRefusal?: string;
   /** Why a strategy with these capabilities cannot run in this mode, or undefined when it can. */
   refusal(capabilities: StrategyCapabilities): string | undefined;
   createCoordinator(context: ModeContext): CoordinatorMode;

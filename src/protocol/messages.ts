@@ -308,6 +308,8 @@ export const fitResultStreamSchema = z.object({
   encrypted: z.boolean().optional(),
   /** The body is the SecAgg+ masked update: little-endian uint32 words in Z_(2^32), one per value. */
   masked: z.boolean().optional(),
+  /** The body is the delta compressed (compressedFormat.ts): 8-bit levels or top-k pairs. */
+  compression: z.enum(['int8', 'topk']).optional(),
 });
 
 /** Client -> coordinator: per-feature mean and mean of squares of its training rows (tensors "mean", "meanOfSquares"). */

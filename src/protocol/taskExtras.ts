@@ -1,6 +1,6 @@
 /**
  * Every key a fit task's `extra` may carry, spelled once: the coordinator's strategies and modes write them,
- * the client's trainer, fit chain and modes read them. Values are flat numbers or booleans (they travel as
+ * the client's trainer, fit chain and modes read them. Values are flat numbers, strings or booleans (they travel as
  * JSON and are signed with the task).
  */
 export const TASK_EXTRAS = {
@@ -32,6 +32,14 @@ export const TASK_EXTRAS = {
   secaggClippingRange: 'secaggClippingRange',
   /** SecAgg+: bits of the ring Z_(2^bits) the encodings live in. */
   secaggBits: 'secaggBits',
+  /** Plain mode: the upload's compression, `int8` or `topk` (protocol/compression.ts). */
+  compression: 'compression',
+  /** Top-k: the share of values kept. */
+  compressionFraction: 'compressionFraction',
+  /** Int8: the levels are deflated (lossless; node:zlib's raw DEFLATE). */
+  compressionDeflate: 'compressionDeflate',
+  /** The seed of int8's stochastic rounding (from the run seed: the same seed gives the same uploads). */
+  compressionSeed: 'compressionSeed',
 } as const;
 
 export type TaskExtraKey = (typeof TASK_EXTRAS)[keyof typeof TASK_EXTRAS];

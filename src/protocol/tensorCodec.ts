@@ -44,10 +44,11 @@ export function encodedByteLength(spec: readonly TensorSpec[]): number {
   return encodedHeaderLength(spec) + values * 4;
 }
 
-function encodeHeader(spec: readonly TensorSpec[]): Uint8Array {
+/** The header section (prefix, JSON, padding); other payload formats (compressedFormat.ts) pass their own magic. */
+export function encodeHeader(spec: readonly TensorSpec[], magic: readonly number[] = MAGIC): Uint8Array {
   const json = headerBytes(spec);
   const out = new Uint8Array(PREFIX_BYTES + json.length + padTo4(json.length));
-  out.set(MAGIC, 0);
+  out.set(magic, 0);
   new DataView(out.buffer).setUint32(4, json.length, true);
   out.set(json, PREFIX_BYTES);
   return out;
@@ -215,7 +216,8 @@ export class TensorStreamDecoder {
   }
 }
 
-function parseHeader(bytes: Uint8Array): TensorSpec[] {
+/** Parses and checks a header's JSON (the bytes between the prefix and the padding). */
+export function parseHeader(bytes: Uint8Array): TensorSpec[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));

@@ -32,10 +32,11 @@ export class ScriptedClient {
     readonly runId: string,
   ) {}
 
-  static async connect(url: string, name: string, identity: Identity): Promise<ScriptedClient> {
+  /** `hello`: fields to override in the hello (a model spec other than the linear model's, say). */
+  static async connect(url: string, name: string, identity: Identity, hello: Record<string, unknown> = {}): Promise<ScriptedClient> {
     const socket = await connectRawSocket(url);
-    const hello = rawHello(name, {}, identity);
-    const { ack, runId } = await rawHandshake(socket, hello);
+    const signedHello = rawHello(name, hello, identity);
+    const { ack, runId } = await rawHandshake(socket, signedHello);
     if (!ack.ok) throw new Error(`handshake refused: ${ack.error}`);
     const peer = new Peer(socket as unknown as SocketLike);
     const client = new ScriptedClient(socket, peer, name, identity, runId);
@@ -74,16 +75,24 @@ export class ScriptedClient {
 
   private readonly taken = new Set<ReceivedFit>();
 
-  /** Uploads `delta` for a task, signed by `signer` (this client's key unless forging) over `signedFor`. */
+  /** Uploads `delta` (or `payload`) for a task, signed by `signer` (this client's key unless forging) over `signedFor`. */
   async upload(
     meta: StreamMetaOf<'fit'>,
     delta: Weights,
-    options: { numExamples?: number; signer?: Identity; signedFor?: { round?: number; taskId?: string; client?: string } } = {},
+    options: {
+      numExamples?: number;
+      signer?: Identity;
+      signedFor?: { round?: number; taskId?: string; client?: string };
+      /** Sent instead of the encoded delta (a compressed or a hand-broken payload), with this header flag. */
+      payload?: Uint8Array;
+      compression?: 'int8' | 'topk';
+    } = {},
   ): Promise<void> {
     const numExamples = options.numExamples ?? 10;
-    const bytes = encodeWeights(delta);
+    const bytes = options.payload ?? encodeWeights(delta);
     const metrics = { loss: 0.5 };
-    await this.peer.sendStream({ kind: 'fit-result', round: meta.round, taskId: meta.taskId, numExamples, metrics }, bytes.length, [bytes], {
+    const header = { kind: 'fit-result' as const, round: meta.round, taskId: meta.taskId, numExamples, metrics, ...(options.compression ? { compression: options.compression } : {}) };
+    await this.peer.sendStream(header, bytes.length, [bytes], {
       sign: (sha256) =>
         encodeBase64(
           sign(

@@ -1,3 +1,4 @@
+import type { CompressedUpdate } from '../../protocol/compressedFormat.js';
 import type { TensorSpec, Weights } from '../../protocol/tensors.js';
 import type { FitConfig, Trainer } from '../trainer.js';
 
@@ -17,6 +18,8 @@ export interface TrainedUpdate {
   /** What leaves this site before the mode protects it: delta = local - global, clipped or noised by the steps. */
   readonly delta: Weights;
   readonly numExamples: number;
+  /** The compressed form of `delta` (which is then what the coordinator will decode), for plain mode to send. */
+  readonly compressed?: CompressedUpdate;
   readonly metrics: Readonly<Record<string, number>>;
   /** Called once the upload is sent (a step that keeps state across rounds adopts it then). */
   readonly sent?: () => void;

@@ -206,6 +206,8 @@ function refusal(capabilities: StrategyCapabilities): string | undefined {
 export const ckksMode: ModeDefinition = {
   name: 'ckks',
   protectsUpdates: true,
+  compressionRefusal:
+    'CKKS encrypts every value into ciphertext slots whose size the encryption parameters fix (about 16 bytes a value), so an 8-bit or sparse plaintext would not make the upload smaller, and the coordinator, which cannot decrypt, could not decode a compressed layout; remove compression (or run secureAggregation: plain)',
   refusal,
   createCoordinator: (context) => new CkksCoordinator(context),
 };

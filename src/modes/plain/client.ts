@@ -1,5 +1,7 @@
 import { TASK_EXTRAS, numberExtra } from '../../protocol/taskExtras.js';
 import { TensorStreamDecoder, WeightsCollector, encodeWeightsChunks, encodedByteLength } from '../../protocol/tensorCodec.js';
+import { encodeCompressed } from '../../protocol/compressedFormat.js';
+import { packChunks } from '../../protocol/chunking.js';
 import { clipStep } from '../../client/mods/clipStep.js';
 import { scaffoldSpec } from '../../protocol/scaffoldWire.js';
 import type { ClientMode } from '../clientMode.js';
@@ -33,12 +35,12 @@ export function plainClientMode(chunkBytes: number): ClientMode {
       const clipNorm = numberExtra(config.extra, TASK_EXTRAS.clipNorm);
       return clipNorm === undefined ? [] : [clipStep(clipNorm)];
     },
-    protect: async (update) => ({
-      totalBytes: encodedByteLength(update.delta),
-      chunks: encodeWeightsChunks(update.delta, chunkBytes),
-      header: {},
-      metrics: update.metrics,
-    }),
+    // A compressed update (the task asked for it) leaves in its compressed layout; the header names it.
+    protect: async ({ compressed, delta, metrics }) => {
+      if (!compressed) return { totalBytes: encodedByteLength(delta), chunks: encodeWeightsChunks(delta, chunkBytes), header: {}, metrics };
+      const segments = encodeCompressed(compressed);
+      return { totalBytes: segments[0].length + segments[1].length, chunks: packChunks(segments, chunkBytes), header: { compression: compressed.method }, metrics };
+    },
     dispose: () => undefined,
   };
 }

@@ -1,7 +1,10 @@
+import { createHash, randomInt } from 'node:crypto';
 import { collectTasks } from '../../coordinator/collectTasks.js';
 import { encodeGlobal } from '../../coordinator/encodeGlobal.js';
-import type { FitPayloadShape } from '../../coordinator/strategy.js';
+import type { FitPayloadShape, FitTask } from '../../coordinator/strategy.js';
 import { tensorUploadTarget } from '../../coordinator/uploadTarget.js';
+import { compressionExtras } from '../../protocol/compression.js';
+import { mixSeed } from '../../protocol/seededRng.js';
 import { encodedByteLength } from '../../protocol/tensorCodec.js';
 import { specOf } from '../../protocol/tensors.js';
 import { ClearGlobalCoordinator } from '../clearGlobalCoordinator.js';
@@ -10,7 +13,8 @@ import type { CoordinatorMode, ModeContext, ModeDefinition } from '../mode.js';
 /**
  * Plain mode's coordinator half: it holds the global model, streams it (or the strategy's fit payload, e.g.
  * SCAFFOLD's [x; c]) in the clear, sums decoded updates in its aggregator, and lets the strategy's
- * aggregateFit make the next model. The coordinator sees every update.
+ * aggregateFit make the next model. The coordinator sees every update. With `compression`, every fit task asks
+ * for it and uploads arrive compressed, decoded into the same aggregation.
  */
 class PlainCoordinator extends ClearGlobalCoordinator implements CoordinatorMode {
   readonly name = 'plain' as const;
@@ -18,6 +22,8 @@ class PlainCoordinator extends ClearGlobalCoordinator implements CoordinatorMode
   private readonly payload: FitPayloadShape | undefined;
   private readonly aggregator;
   private readonly uploadSpec;
+  /** Seeds each task's rounding coins: the run's seed, or a random one for a run without. */
+  private readonly compressionSeed: number;
 
   constructor(context: ModeContext) {
     super(context);
@@ -25,7 +31,10 @@ class PlainCoordinator extends ClearGlobalCoordinator implements CoordinatorMode
     this.payload = strategy.capabilities.payload;
     const spec = specOf(initialWeights);
     this.uploadSpec = this.payload ? this.payload.uploadSpec(spec) : spec;
+    // The dense layout bounds every upload, compressed or not (feature moments too, which a small compressed layout
+    // could undercut); a compressed one is held to its exact length by its decoder, which refuses any byte beyond it.
     this.maxUploadBytes = encodedByteLength(this.uploadSpec);
+    this.compressionSeed = context.seed ?? randomInt(2 ** 32);
     this.aggregator = strategy.createAggregator();
     this.aggregator.bind(this.uploadSpec);
   }
@@ -34,8 +43,11 @@ class PlainCoordinator extends ClearGlobalCoordinator implements CoordinatorMode
     const { strategy, chunkBytes } = this.context;
     const weights = this.payload ? encodeGlobal(this.payload.fitPayload(this.global), chunkBytes) : this.evaluationPayload();
     const aggregation = this.aggregator.begin(round);
-    const target = tensorUploadTarget(aggregation, this.uploadSpec, 'the update');
-    const { reports, failures } = await collectTasks(tasks, registry, (session, task, taskId) => session.fit(round, taskId, task.instructions, weights, target), deadlineMs, 'fit');
+    const { compression } = this.context;
+    const target = tensorUploadTarget(aggregation, this.uploadSpec, 'the update', compression);
+    const instructionsFor = (task: FitTask) =>
+      compression ? { ...task.instructions, extra: { ...task.instructions.extra, ...compressionExtras(compression, mixSeed(this.compressionSeed, round, nameSeed(task.client.name))) } } : task.instructions;
+    const { reports, failures } = await collectTasks(tasks, registry, (session, task, taskId) => session.fit(round, taskId, instructionsFor(task), weights, target), deadlineMs, 'fit');
     const aggregate = aggregation.finish();
     return {
       reports,
@@ -48,6 +60,11 @@ class PlainCoordinator extends ClearGlobalCoordinator implements CoordinatorMode
       },
     };
   }
+}
+
+/** A client's name as 32 bits, so each client's rounding coins differ within a round. */
+function nameSeed(name: string): number {
+  return createHash('sha256').update(name).digest().readUInt32LE(0);
 }
 
 export const plainMode: ModeDefinition = {

@@ -165,6 +165,8 @@ function refusal(capabilities: StrategyCapabilities): string | undefined {
 export const secaggPlusMode: ModeDefinition = {
   name: 'secaggplus',
   protectsUpdates: true,
+  compressionRefusal:
+    'SecAgg+ already quantizes every value itself, into the ring Z_(2^bits) with a step set by secaggplus.bits (32 today: one uint32 word a value) and secaggplus.clippingRange, and its pairwise masks fill every value, so a top-k upload would not stay sparse; remove compression and set the quantization with those two settings',
   refusal,
   createCoordinator: (context) => new SecAggPlusCoordinator(context),
 };
