@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
 import type { ClientHost } from './clientHost.js';
-import { settleClients, startVirtualClients, type FederationSettings, type VirtualClient } from './virtualClients.js';
+import type { ClientEvent } from '../../client/clientNode.js';
+import { refusals, settleClients, startVirtualClients, type FederationSettings, type VirtualClient } from './virtualClients.js';
 
 /** Every virtual client in this thread, beside the coordinator: one tfjs, one core. */
-export async function hostInProcess(settings: FederationSettings, clients: readonly VirtualClient[], logger: Logger): Promise<ClientHost> {
-  const running = await startVirtualClients(settings, clients, logger);
+export async function hostInProcess(settings: FederationSettings, clients: readonly VirtualClient[], logger: Logger, onEvent?: (event: ClientEvent) => void): Promise<ClientHost> {
+  const running = await startVirtualClients(settings, clients, logger, onEvent);
+  const refused: string[] = [];
+  const refusalsKnown = refusals(running.handles, clients).then((lines) => void refused.push(...lines));
   let stopped: Promise<void> | undefined;
   const close = () => (stopped ??= running.stop());
   return {
@@ -15,8 +18,10 @@ export async function hostInProcess(settings: FederationSettings, clients: reado
       await settleClients(running.handles, graceMs);
       const model = running.handles[0]?.globalWeights();
       await close();
+      await refusalsKnown;
       return model;
     },
+    refused: () => refused,
     close,
   };
 }
