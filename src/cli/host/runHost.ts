@@ -52,7 +52,7 @@ export async function runHost(config: ExperimentConfig, baseDir: string, options
   const { backend } = await selectBackend({ preference: config.backend, log: print });
   const clients = await loadClients(config, baseDir, () => undefined, { start, end });
   const rows = clients.reduce((sum, c) => sum + c.data.meta.trainRows, 0);
-  print(`${label}: ${rows} training rows across its ${clients.length} clients (the whole dataset read and partitioned, this part kept)`);
+  print(`${label}: ${rows} training rows across its ${clients.length} clients (the whole dataset read and partitioned, this part kept); RSS ${megabytes(process.memoryUsage.rss())}`);
   const modelFile = config.model.type === 'file' ? await readModelFile(config.model, baseDir) : undefined;
   const model = modelFile ? modelFile.spec : config.model;
 
@@ -109,10 +109,12 @@ export async function runHost(config: ExperimentConfig, baseDir: string, options
   }
 }
 
+const megabytes = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+
 function progressLine(label: string, totals: ProgressTotals, local: ProgressCounter, clients: number): string {
   totals.add(local.take());
   const t = totals.totals;
-  return `${label}: ${t.joined} joins of ${clients} clients, round ${t.round}, ${t.trained} trained, ${t.evaluated} evaluated${t.failed ? `, ${t.failed} tasks failed` : ''}${t.refused ? `, ${t.refused} refused` : ''}`;
+  return `${label}: ${t.joined} joins of ${clients} clients, RSS ${megabytes(process.memoryUsage.rss())}, round ${t.round}, ${t.trained} trained, ${t.evaluated} evaluated${t.failed ? `, ${t.failed} tasks failed` : ''}${t.refused ? `, ${t.refused} refused` : ''}${t.retries ? `, ${t.retries} connection retries (last: ${t.lastRetry})` : ''}`;
 }
 
 /** Why a host's clients were refused, and what to check: the usual cause is a host set up unlike the coordinator. */

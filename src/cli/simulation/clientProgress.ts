@@ -8,13 +8,16 @@ export interface ProgressCounts {
   evaluated: number;
   failed: number;
   refused: number;
+  /** Connection attempts to come back later (a busy coordinator, a lost connection), and the last one's reason. */
+  retries: number;
+  lastRetry: string;
   round: number;
 }
 
 /** Worker threads report on this channel; the host's main thread adds the reports up. */
 export const PROGRESS_CHANNEL = 'cohort-virtual-client-progress';
 
-const zero = (): ProgressCounts => ({ joined: 0, trained: 0, evaluated: 0, failed: 0, refused: 0, round: 0 });
+const zero = (): ProgressCounts => ({ joined: 0, trained: 0, evaluated: 0, failed: 0, refused: 0, retries: 0, lastRetry: '', round: 0 });
 
 /** Counts client events, for a periodic progress line. */
 export class ProgressCounter {
@@ -27,6 +30,7 @@ export class ProgressCounter {
     else if (event.type === 'evaluate') (c.evaluated++, (c.round = Math.max(c.round, event.round)));
     else if (event.type === 'task-failed') c.failed++;
     else if (event.type === 'refused') c.refused++;
+    else if (event.type === 'retrying') (c.retries++, (c.lastRetry = `${event.cause}: ${event.reason}`));
   };
 
   /** The counts since the last call, and a fresh start. */
@@ -67,6 +71,8 @@ export class ProgressTotals {
     t.evaluated += counts.evaluated;
     t.failed += counts.failed;
     t.refused += counts.refused;
+    t.retries += counts.retries;
+    if (counts.lastRetry) t.lastRetry = counts.lastRetry;
     t.round = Math.max(t.round, counts.round);
   }
 

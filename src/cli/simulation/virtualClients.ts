@@ -10,6 +10,7 @@ import type { ModelSpec } from '../../client/model/modelSpec.js';
 import { createTabularTrainer } from '../../client/tabularTrainer.js';
 import { TabularScaler } from '../../client/tabularScaler.js';
 import { OnDemandTrainer } from '../../client/onDemandTrainer.js';
+import { pacedClients } from './pacedJoins.js';
 import { featureCount, standardizeTrainTest, type TabularData } from '../../client/data/index.js';
 import { specOutputs } from '../../client/model/modelSpec.js';
 import type { Weights } from '../../protocol/tensors.js';
@@ -58,6 +59,9 @@ export interface RunningClients {
   stop(): Promise<void>;
 }
 
+/** Clients of one thread handshaking at once (pacedJoins.ts): enough to keep a coordinator busy, few enough for its deadline. */
+const MAX_JOINING = 32;
+
 /**
  * Connects each client to the coordinator with an on-demand trainer: a client holds its rows, and a tfjs model
  * only while it has a task, so memory follows the clients the coordinator samples, not the clients hosted.
@@ -77,7 +81,7 @@ export async function startVirtualClients(settings: FederationSettings, clients:
       throw new Error(`client ${c.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   });
-  const handles = clients.map((c, i) => {
+  const starts = clients.map((c, i) => (joined: () => void) => {
     const honest = trainers[i]!;
     const trainer = c.byzantine && attack ? new ByzantineTrainer(honest, attack) : honest;
     return startClient({
@@ -92,9 +96,13 @@ export async function startVirtualClients(settings: FederationSettings, clients:
       // Virtual clients share this machine's cores (and often a worker thread each): no CKKS threads per client.
       ckksThreads: 0,
       ...(settings.security ? { security: settings.security } : {}),
-      ...(onEvent ? { onEvent } : {}),
+      onEvent: (event) => {
+        if (event.type === 'welcome' || event.type === 'refused') joined();
+        onEvent?.(event);
+      },
     });
   });
+  const handles = pacedClients(starts, MAX_JOINING);
   return {
     handles,
     stop: async () => {
