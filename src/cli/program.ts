@@ -87,9 +87,10 @@ export function buildProgram(): Command {
     .requiredOption('--part <K/N>', 'this host is part K of N (1 <= K <= N): it runs the K-th of N even blocks of the partition', parseHostPartOption)
     .requiredOption('--url <url>', 'the coordinator, as this machine reaches it (http://coordinator:8080)')
     .requiredOption('--coordinator-key <base64>', "the coordinator's public key, which every virtual client pins (the coordinator prints it at start; `cohort keygen` prints a kept one)")
+    .option('--key <file>', "the virtual clients' key file, where this machine keeps it (default: the experiment's access.key, beside the config)")
     .option('--workers <n|auto>', "worker threads hosting the clients (overrides simulation.workers): 'auto' = one per core, 0 = all in one thread", parseWorkers)
     .option('--progress <seconds>', 'seconds between progress lines (0: none)', parseSeconds, 10)
-    .action(async (opts: { config: string; part: HostPart; url: string; coordinatorKey: string; workers?: 'auto' | number; progress: number }) => {
+    .action(async (opts: { config: string; part: HostPart; url: string; coordinatorKey: string; key?: string; workers?: 'auto' | number; progress: number }) => {
       const [{ loadConfig }, { experimentConfigSchema }, { runHost }, { configBaseDir }] = await Promise.all([
         import('./config/loadConfig.js'),
         import('./config/experimentConfig.js'),
@@ -97,7 +98,7 @@ export function buildProgram(): Command {
         import('./simulate.js'),
       ]);
       const config = loadConfig(opts.config, experimentConfigSchema);
-      await runHost(config, configBaseDir(opts.config), { part: opts.part, url: opts.url, coordinatorKey: opts.coordinatorKey, workers: opts.workers ?? config.simulation.workers, progressSeconds: opts.progress }, print);
+      await runHost(config, configBaseDir(opts.config), { part: opts.part, url: opts.url, coordinatorKey: opts.coordinatorKey, workers: opts.workers ?? config.simulation.workers, progressSeconds: opts.progress, ...(opts.key ? { keyPath: opts.key } : {}) }, print);
     });
 
   program

@@ -22,6 +22,8 @@ export interface HostOptions {
   /** The coordinator's public key (base64), pinned by every virtual client as hospitals pin it. */
   readonly coordinatorKey: string;
   readonly workers: WorkerSetting;
+  /** The key file, if not at the experiment's access.key (relative to the config). */
+  readonly keyPath?: string;
   /** Seconds between progress lines (0: none). */
   readonly progressSeconds: number;
 }
@@ -43,7 +45,7 @@ const UNTIL_THE_RUN_ENDS_MS = 2_147_483_647;
  * i trains on the same rows, with the same seeds, whichever host runs it.
  */
 export async function runHost(config: ExperimentConfig, baseDir: string, options: HostOptions, print: (line: string) => void): Promise<HostResult> {
-  const federation = loadVirtualFederation(config, baseDir);
+  const federation = loadVirtualFederation(config, baseDir, options.keyPath);
   const coordinatorKey = publicKeyFromBase64(options.coordinatorKey, '--coordinator-key');
   const { start, end } = hostRange(options.part, federation.count);
   const label = `host ${options.part.number}/${options.part.count}`;

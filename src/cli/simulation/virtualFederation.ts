@@ -62,13 +62,16 @@ export class VirtualFederation {
   }
 }
 
-/** The federation of an experiment whose access mode is virtual-clients, its key file read from beside the config. */
-export function loadVirtualFederation(config: ExperimentConfig, baseDir: string): VirtualFederation {
+/**
+ * The federation of an experiment whose access mode is virtual-clients, its key file read from beside the config
+ * (or from `keyPath`, where a host keeps it elsewhere: a Kubernetes secret's mount).
+ */
+export function loadVirtualFederation(config: ExperimentConfig, baseDir: string, keyPath?: string): VirtualFederation {
   const access = config.access;
   if (access?.mode !== 'virtual-clients') {
     throw new Error('virtual clients need access: { mode: virtual-clients, key: <file> } in the experiment: their keys are derived from that `cohort keygen` file, on the coordinator and on every host');
   }
-  return new VirtualFederation(config, readSecretKeyFile(resolve(baseDir, access.key)).secretKey);
+  return new VirtualFederation(config, readSecretKeyFile(keyPath ?? resolve(baseDir, access.key)).secretKey);
 }
 
 /**
