@@ -29,7 +29,7 @@ describe('the Kubernetes Indexed Job that launches cohort host processes (deploy
   it('is a valid batch/v1 Job by the Kubernetes OpenAPI schema (kubernetes-models)', () => {
     expect(() => job.validate()).not.toThrow();
     // The check has teeth: the same manifest with a misspelt field is refused.
-    const broken = new Job({ ...manifest, spec: { ...manifest.spec, completionMode: 'Indexd' } } as ConstructorParameters<typeof Job>[0]);
+    const broken = new Job({ ...manifest, spec: { ...manifest.spec, completionMode: 'Indexd' } } as unknown as ConstructorParameters<typeof Job>[0]);
     expect(() => broken.validate()).toThrow(/completionMode/);
   });
 
