@@ -118,12 +118,17 @@ async function runCoordinatorProcess(dir: string, simulate: boolean, onListening
 async function runHosts(count: number): Promise<{ outcome: Outcome; hostPeaks: number[] }> {
   const dir = experimentDir();
   const hosts: { child: ChildProcess; peak: () => number; done: Promise<number | null> }[] = [];
-  const outcome = await runCoordinatorProcess(dir, false, (url, key) => {
+  const coordinated = runCoordinatorProcess(dir, false, (url, key) => {
     for (let k = 1; k <= count; k++) {
       const child = spawn(process.execPath, [cli, 'host', '--config', join(dir, 'experiment.yaml'), '--part', `${k}/${count}`, '--url', url, '--coordinator-key', key, '--workers', '0', '--progress', String(args.number('progress', 30))], { cwd: root });
       lines(child, (line) => console.log(`  ${line}`));
       hosts.push({ child, ...watchPeak(child), done: exited(child) });
     }
+  });
+  // A coordinator that fails (clients that never all joined) leaves the hosts waiting: stop them.
+  const outcome = await coordinated.catch((e: unknown) => {
+    hosts.forEach((h) => h.child.kill());
+    throw e;
   });
   const codes = await Promise.all(hosts.map((h) => h.done));
   if (codes.some((c) => c !== 0)) throw new Error(`host exit codes ${codes.join(', ')}`);

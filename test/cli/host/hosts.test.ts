@@ -86,7 +86,7 @@ describe('cohort host', () => {
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(a.stdout).toContain('host 1/2: virtual clients client-00 .. client-19 (20 of 40)');
     expect(b.stdout).toContain('host 2/2: virtual clients client-20 .. client-39 (20 of 40)');
-    expect(a.stdout).toMatch(/host 1\/2: 20 joins of 20 clients, round 2, \d+ trained/);
+    expect(a.stdout).toMatch(/host 1\/2: 20 joins of 20 clients, RSS \d+ MB, round 2, \d+ trained/);
     expect(run.history).toHaveLength(2);
     // 20 % of 40 per round, from both hosts' clients.
     const trained = run.history.flatMap((r) => r.fit?.outcomes.map((o) => o.client) ?? []);
