@@ -27,6 +27,7 @@ export function loadIdentity(config: z.infer<typeof identityConfigSchema> | unde
 
 export function accessFromConfig(config: z.infer<typeof accessConfigSchema>): AccessList {
   if (config.mode === 'open') return AccessList.open();
+  if (config.mode === 'virtual-clients') throw new Error('access mode virtual-clients is derived from the experiment (loadVirtualFederation), not from the access section alone');
   return AccessList.of(allowedPeers(config.peers));
 }
 

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { COHORT_VERSION } from '../protocol/version.js';
+import { parseHostPart, type HostPart } from './host/hostPart.js';
 
 const print = (line: string) => console.log(line);
 
@@ -14,6 +15,20 @@ function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('give a port number from 0 to 65535');
   return n;
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('give a number of seconds >= 0');
+  return n;
+}
+
+function parseHostPartOption(value: string): HostPart {
+  try {
+    return parseHostPart(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 // Commands load their modules when they run: `cohort keygen` should not wait for TensorFlow.js to load.
@@ -69,6 +84,27 @@ export function buildProgram(): Command {
         ...(opts.workers !== undefined ? { simulation: { ...config.simulation, workers: opts.workers } } : {}),
       };
       await simulate(overridden, { baseDir: configBaseDir(opts.config), print });
+    });
+
+  program
+    .command('host')
+    .description("run part K of N of an experiment's virtual clients against a remote coordinator, as hospitals connect (access mode virtual-clients)")
+    .requiredOption('-c, --config <file>', "the coordinator's experiment YAML (the same file, with its partition and access.key)")
+    .requiredOption('--part <K/N>', 'this host is part K of N (1 <= K <= N): it runs the K-th of N even blocks of the partition', parseHostPartOption)
+    .requiredOption('--url <url>', 'the coordinator, as this machine reaches it (http://coordinator:8080)')
+    .requiredOption('--coordinator-key <base64>', "the coordinator's public key, which every virtual client pins (the coordinator prints it at start; `cohort keygen` prints a kept one)")
+    .option('--key <file>', "the virtual clients' key file, where this machine keeps it (default: the experiment's access.key, beside the config)")
+    .option('--workers <n|auto>', "worker threads hosting the clients (overrides simulation.workers): 'auto' = one per core, 0 = all in one thread", parseWorkers)
+    .option('--progress <seconds>', 'seconds between progress lines (0: none)', parseSeconds, 10)
+    .action(async (opts: { config: string; part: HostPart; url: string; coordinatorKey: string; key?: string; workers?: 'auto' | number; progress: number }) => {
+      const [{ loadConfig }, { experimentConfigSchema }, { runHost }, { configBaseDir }] = await Promise.all([
+        import('./config/loadConfig.js'),
+        import('./config/experimentConfig.js'),
+        import('./host/runHost.js'),
+        import('./simulate.js'),
+      ]);
+      const config = loadConfig(opts.config, experimentConfigSchema);
+      await runHost(config, configBaseDir(opts.config), { part: opts.part, url: opts.url, coordinatorKey: opts.coordinatorKey, workers: opts.workers ?? config.simulation.workers, progressSeconds: opts.progress, ...(opts.key ? { keyPath: opts.key } : {}) }, print);
     });
 
   program

@@ -17,7 +17,18 @@ import { formatTraffic } from './formatTraffic.js';
 import { startObservability } from './observabilitySetup.js';
 import { planStoredRun } from './openStore.js';
 import { exitWhenFlushed } from './exitWhenFlushed.js';
+import { AccessList } from '../coordinator/accessList.js';
+import { loadVirtualFederation, virtualClientLimits } from './simulation/virtualFederation.js';
 import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
+
+/** The connection limits the experiment sets (unset ones keep their defaults). */
+function definedLimits(c: ExperimentConfig['coordinator']) {
+  return {
+    ...(c.maxConnectionsPerMinute !== undefined ? { maxConnectionsPerMinute: c.maxConnectionsPerMinute } : {}),
+    ...(c.maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress: c.maxConnectionsPerAddress } : {}),
+    ...(c.maxPendingHandshakes !== undefined ? { maxPendingHandshakes: c.maxPendingHandshakes } : {}),
+  };
+}
 
 /**
  * `cohort coordinator`: serves one experiment to remote clients until its rounds are done. SIGHUP reloads
@@ -37,7 +48,10 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const baseDir = configPath ? resolve(configPath, '..') : process.cwd();
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { identity, persistent } = loadIdentity(config.identity, baseDir, print);
-  const access = accessFromConfig(config.access);
+  const federation = config.access.mode === 'virtual-clients' ? loadVirtualFederation(config, baseDir) : undefined;
+  const access = federation ? AccessList.of(federation.allowlist()) : accessFromConfig(config.access);
+  if (federation) print(`access: ${federation.count} virtual clients, keys derived from ${config.access.mode === 'virtual-clients' ? config.access.key : ''} (experiment fingerprint ${federation.fingerprint.slice(0, 16)}): start \`cohort host\` processes with this experiment file`);
+  const limits = { ...(federation ? virtualClientLimits(federation.count) : {}), ...definedLimits(config.coordinator) };
   if (access.mode === 'open') print('access: open: any client that proves a key may join (list access.peers to restrict it)');
   const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);
   if (config.audit?.failClosed && !auditPath) throw new ConfigError('audit.failClosed needs an audit log: set audit.log (or identity.key, which defaults it to <name>.audit.jsonl)');
@@ -73,6 +87,7 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
     seed: config.seed,
     logger,
     identity,
+    ...limits,
     access,
     store,
     resume: resume !== undefined,

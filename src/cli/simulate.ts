@@ -32,6 +32,7 @@ import { hostInWorkers } from './simulation/clientPool.js';
 import { hostInProcess } from './simulation/inProcessHost.js';
 import type { FederationSettings, VirtualClient } from './simulation/virtualClients.js';
 import { resolveWorkerCount } from './simulation/workerCount.js';
+import { loadClients } from './simulation/federationData.js';
 
 /** Where a simulation reads its data from and where it prints. */
 export interface SimulationOptions {
@@ -59,77 +60,9 @@ export interface SimulationResult {
   readonly bytesOnWire: number;
 }
 
-/** Virtual clients cut from one dataset by the configured partitioner, each with its own train/test split. */
-async function partitionedClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): Promise<{ name: string; data: LoadedCsvData }[]> {
-  const spec = config.partition!;
-  const dataConfig = parseSiteData('dataDefaults', config.dataDefaults);
-  const whole = await loadSiteData(dataConfig, baseDir, print);
-  // Every row is dealt out; each client then holds out its own test rows.
-  const table = concatTables([whole.train, whole.test]);
-  const parts = partitionRows(spec, table.y, mixSeed(config.seed, PARTITION_STREAM));
-  const classes = Math.max(2, specOutputs(config.model));
-  const histograms = labelHistogram(table.y, parts, classes);
-  return parts.map((rows, i) => {
-    const name = `client-${String(i).padStart(String(parts.length - 1).length, '0')}`;
-    const own = trainTestSplit(takeRows(table, rows), { testFraction: dataConfig.testFraction, stratify: dataConfig.stratify, seed: mixSeed(config.seed, i) });
-    if (i < 20 || i === parts.length - 1) print(`${name}: ${describeLabelCounts(histograms[i]!)}`);
-    else if (i === 20) print(`... (${parts.length - 21} more clients)`);
-    return {
-      name,
-      data: {
-        train: own.train,
-        test: own.test,
-        meta: { ...whole.meta, rowsKept: rows.length, trainRows: own.train.rows, testRows: own.test.rows, stratified: own.stratified, standardized: false },
-      },
-    };
-  });
-}
-
-/** A data config (CSV or images) of the experiment, validated with errors naming `where`. */
-const parseSiteData = (where: string, raw: unknown) => parseConfig(where, raw, siteDataConfigSchema);
-
 /** How long clients get to see the run end before they are stopped; worker threads also report back. */
 const IN_PROCESS_GRACE_MS = 2_000;
 const POOL_GRACE_MS = 10_000;
-
-/** Seed stream for the partitioner, apart from the ones sampling, batches and initialization use. */
-const PARTITION_STREAM = 0x70617274;
-
-async function loadClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): Promise<{ name: string; data: LoadedCsvData }[]> {
-  const raw = await loadRawClients(config, baseDir, print);
-  const scaling = config.publicScaling;
-  if (config.standardization !== 'public' || !scaling) return raw;
-  // Each client scales its own rows from the public ranges, as a hospital's node does; nothing is pooled for it.
-  return raw.map((c) => {
-    let scaled: ReturnType<typeof applyPublicScaling>;
-    try {
-      scaled = applyPublicScaling(c.data, scaling);
-    } catch (e) {
-      throw new Error(`client ${c.name}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    const clipped = describeClipped(scaled.report);
-    if (clipped) print(`client ${c.name}: values outside their public range clipped to it (${clipped})`);
-    return { name: c.name, data: { train: scaled.train, test: scaled.test, meta: { ...c.data.meta, publicScaling: scaled.report } } };
-  });
-}
-
-async function loadRawClients(config: ExperimentConfig, baseDir: string, print: (line: string) => void): Promise<{ name: string; data: LoadedCsvData }[]> {
-  if (config.partition) return partitionedClients(config, baseDir, print);
-  const clients = config.clients ?? [];
-  if (clients.length === 0) throw new Error('simulate needs a "clients" list (or a "partition") in the experiment config');
-  // Raw rows: the experiment's `standardization` decides how they are scaled.
-  const loaded: { name: string; data: LoadedCsvData }[] = [];
-  for (const c of clients) loaded.push({ name: c.name, data: await loadSiteData(parseSiteData(`clients.${c.name}.data`, { ...config.dataDefaults, ...c.data }), baseDir, print) });
-  // Checked before anything starts (the coordinator would refuse the site at connect time just the same).
-  const study = config.dataSchema ?? loaded[0]!.data.meta.schema;
-  for (const c of loaded) {
-    // Image sites have no named columns: their fingerprint (size and channels) stands for the schema.
-    const site = c.data.meta.schema;
-    const mismatch = study && site ? schemaMismatch(study, site) : c.data.meta.schemaFingerprint !== loaded[0]!.data.meta.schemaFingerprint ? `features [${c.data.train.featureNames.length} values] differ from ${loaded[0]!.name}'s` : undefined;
-    if (mismatch) throw new Error(`client ${c.name}: ${mismatch} against ${config.dataSchema ? "the experiment's dataSchema" : `${loaded[0]!.name}'s columns`}: every client must produce the same columns`);
-  }
-  return loaded;
-}
 
 const pct = (v: number | undefined) => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`);
 

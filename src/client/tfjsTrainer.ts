@@ -326,6 +326,9 @@ export class TfjsTrainer implements Trainer {
 
   /** Frees the model's and the data's tensors. */
   dispose(): void {
+    // An optimizer instance given to compile() is not the model's to free (tfjs frees only one it created from a
+    // name): evaluate's, on a model that never trained, would outlive it.
+    this.options.model.optimizer?.dispose();
     this.options.model.dispose();
     this.disposeData();
   }

@@ -12,16 +12,25 @@ export class RegistryClosedError extends Error {
 /** The clients connected right now, and a way to wait until enough are. */
 export class ClientRegistry {
   private readonly sessions = new Map<string, ClientSession>();
+  /** The latest session under each name: every hello looks its name up, 10,000 of them in a large simulation. */
+  private readonly named = new Map<string, ClientSession>();
   private waiters: { count: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private closedBecause: string | undefined;
 
   add(session: ClientSession): void {
     this.sessions.set(session.summary.id, session);
+    this.named.set(session.summary.name, session);
     this.wake();
   }
 
   remove(id: string): void {
+    const session = this.sessions.get(id);
     this.sessions.delete(id);
+    if (session && this.named.get(session.summary.name) === session) {
+      this.named.delete(session.summary.name);
+      // An older session under the same name may still be registered (a reconnect before the old one left).
+      for (const s of this.sessions.values()) if (s.summary.name === session.summary.name) this.named.set(s.summary.name, s);
+    }
   }
 
   get(id: string): ClientSession | undefined {
@@ -29,8 +38,7 @@ export class ClientRegistry {
   }
 
   byName(name: string): ClientSession | undefined {
-    for (const s of this.sessions.values()) if (s.summary.name === name) return s;
-    return undefined;
+    return this.named.get(name);
   }
 
   get size(): number {
@@ -84,7 +92,9 @@ export class ClientRegistry {
   }
 
   private wake(): void {
-    const connected = this.summaries().length;
+    if (this.waiters.length === 0) return;
+    let connected = 0;
+    for (const s of this.sessions.values()) if (s.open && s.role === 'client') connected++;
     const ready = this.waiters.filter((w) => w.count <= connected);
     this.waiters = this.waiters.filter((w) => w.count > connected);
     for (const w of ready) w.resolve();

@@ -65,6 +65,14 @@ export const coordinatorSchema = z.strictObject({
    */
   maxExamplesPerClient: z.number().int().min(1).optional(),
   waitForClientsSeconds: z.number().positive().default(300),
+  /**
+   * Connection limits (defaults in CoordinatorOptions: 120 a minute and 128 open per address, 64 handshakes at
+   * once). Under access mode virtual-clients every limit defaults to cover the whole partition, since a host
+   * connects thousands of clients from one address.
+   */
+  maxConnectionsPerMinute: z.number().int().min(1).optional(),
+  maxConnectionsPerAddress: z.number().int().min(1).optional(),
+  maxPendingHandshakes: z.number().int().min(1).optional(),
   maxRoundRetries: z.number().int().min(0).default(2),
   /**
    * Risks accepted: for secureAggregation: ckks on a non-loopback host, open access and no TLS; under privacy or
@@ -227,6 +235,9 @@ export const experimentConfigSchema = z
     });
     if (c.secureAggregation === 'ckks' && !CKKS_STRATEGIES.has(c.strategy.name)) {
       ctx.addIssue({ code: 'custom', path: ['strategy', 'name'], message: `${c.strategy.name} cannot run with secureAggregation: ckks (the coordinator only adds ciphertexts); use ${[...CKKS_STRATEGIES].join(', ')}, or plain aggregation` });
+    }
+    if (c.access?.mode === 'virtual-clients' && !c.partition) {
+      ctx.addIssue({ code: 'custom', path: ['access', 'mode'], message: 'virtual-clients admits the virtual clients of a partition: add partition: { type: iid, clients: <n> } (or another partitioner)' });
     }
     if (c.partition && c.clients) ctx.addIssue({ code: 'custom', path: ['partition'], message: 'give either clients (one data file each) or partition (one file split over virtual clients), not both' });
     const clientCount = c.partition ? partitionClientCount(c.partition) : c.clients?.length;

@@ -21,6 +21,11 @@ export const accessConfigSchema = z.union([
       .min(1, 'list at least one peer, or set mode: open'),
   }),
   z.strictObject({ mode: z.literal('open') }),
+  /**
+   * The partition's virtual clients, hosted by `cohort host` processes: each client's key is derived from this
+   * `cohort keygen` file (which the coordinator and every host read) and the experiment's fingerprint.
+   */
+  z.strictObject({ mode: z.literal('virtual-clients'), key: z.string().min(1) }),
 ]);
 
 /** HTTPS/WSS for the coordinator: PEM files; `ca` with `requestClientCert` makes it mutual TLS. */

@@ -14,6 +14,8 @@ export interface ClientHost {
    * global model the simulation's first client holds (under CKKS only the clients can decrypt it).
    */
   finish(graceMs: number): Promise<Weights | undefined>;
+  /** Why clients were refused for good so far, one line each (filled as they end; complete after finish). */
+  refused(): readonly string[];
   /** Stops every client at once (a failed run). Safe to call more than once, and after finish. */
   close(): Promise<void>;
 }

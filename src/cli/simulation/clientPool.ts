@@ -17,6 +17,8 @@ export interface ClientPoolOptions {
   readonly workers: number;
   readonly backend: BackendName;
   readonly logLevel: LevelWithSilent;
+  /** Workers post event counts on the progress channel. */
+  readonly reportProgress?: boolean;
 }
 
 /**
@@ -46,6 +48,7 @@ export function hostInWorkers(options: ClientPoolOptions): ClientHost {
   const pool = new Piscina<SliceTask, SliceResult>({ ...workerEntry(), minThreads: slices.length, maxThreads: slices.length, atomics: 'disabled' });
   let closing = false;
   let firstModel: Weights | undefined;
+  const refused: string[] = [];
   let reportFailure: (e: Error) => void = () => undefined;
   const failure = new Promise<never>((_, reject) => (reportFailure = reject));
   failure.catch(() => undefined); // observed by whoever races it; never an unhandled rejection
@@ -56,11 +59,12 @@ export function hostInWorkers(options: ClientPoolOptions): ClientHost {
 
   const tasks = slices.map((indices, w) => {
     const slice = indices.map((i) => clients[i]!);
-    const task: SliceTask = { settings: options.settings, clients: slice, backend: options.backend, logLevel: options.logLevel, returnFirstModel: indices[0] === 0 };
+    const task: SliceTask = { settings: options.settings, clients: slice, backend: options.backend, logLevel: options.logLevel, returnFirstModel: indices[0] === 0, reportProgress: options.reportProgress ?? false };
     const names = slice.length === 1 ? slice[0]!.name : `${slice[0]!.name} .. ${slice[slice.length - 1]!.name}`;
     return pool.run(task).then(
       (result) => {
         if (result.firstClientModel) firstModel = result.firstClientModel;
+        refused.push(...result.refused);
       },
       (e: unknown) => fail(new Error(`simulation worker ${w + 1} of ${slices.length} (${slice.length} clients: ${names}) failed: ${message(e)}`)),
     );
@@ -84,6 +88,7 @@ export function hostInWorkers(options: ClientPoolOptions): ClientHost {
       await close();
       return firstModel;
     },
+    refused: () => refused,
     close,
   };
 }

@@ -64,6 +64,8 @@ export class EventStream {
   }
 
   broadcast(event: string, data: unknown): void {
+    // Nobody reading: no JSON. A simulation's 10,000 joins each publish the whole client table.
+    if (this.streams.size === 0) return;
     this.write(frame(event, data));
   }
 
