@@ -34,7 +34,7 @@ describe('cohort client downloads model.json from a cohort coordinator process',
     writeFileSync(
       join(dir, 'coordinator.yaml'),
       `name: download\nseed: 1\nrounds: 1\nmodel: { type: file, path: model/model.json }\ntraining: { epochs: 1, batchSize: 8, learningRate: 0.05 }\n` +
-        `strategy: { minFitClients: 1 }\nstandardization: none\naccess: { mode: open }\ncoordinator: { host: 127.0.0.1, port: ${port}, waitForClientsSeconds: 60 }\n`,
+        `strategy: { minFitClients: 1 }\nstandardization: none\naccess: { mode: open }\ncoordinator: { host: 127.0.0.1, port: ${port}, waitForClientsSeconds: 60 }\nstore: { path: runs.db }\n`,
     );
     const client = (name: string, pin: string) =>
       writeFileSync(
@@ -48,10 +48,11 @@ describe('cohort client downloads model.json from a cohort coordinator process',
     const north = startCli(['client', '--config', join(dir, 'north.yaml')]);
     const gaveUp = north.exited.then((r) => Promise.reject(new Error(`the client exited (${r.code}) instead of waiting: ${r.stderr}`)));
     await Promise.race([north.waitFor(/model: cannot download http:\/\/127\.0\.0\.1:\d+\/model\.json yet \(.*ECONNREFUSED.*\); trying again in/), gaveUp]);
+    // The second hospital waits too (a coordinator that has already finished its one round would never answer it).
+    const southRun = startCli(['client', '--config', join(dir, 'south.yaml')]);
+    await southRun.waitFor(/model: cannot download .* yet/);
     const coordinator = startCli(['coordinator', '--config', join(dir, 'coordinator.yaml')]);
-    await coordinator.waitFor(/listening on/);
-    const south = await startCli(['client', '--config', join(dir, 'south.yaml')]).exited;
-    const [c, n] = await Promise.all([coordinator.exited, north.exited]);
+    const [c, n, south] = await Promise.all([coordinator.exited, north.exited, southRun.exited]);
 
     expect(c.stdout).toContain(`model: model/model.json, sha256 ${served} (clients download it from /model.json)`);
     expect(c.code).toBe(0);
