@@ -37,6 +37,8 @@ function definedLimits(c: ExperimentConfig['coordinator']) {
 export async function runCoordinator(config: ExperimentConfig, print: (line: string) => void, configPath?: string, options: { newRun?: boolean } = {}): Promise<RunResult> {
   const baseDirOfConfig = configPath ? resolve(configPath, '..') : process.cwd();
   // A model file gives the initial weights too (its weight files), and its text is served to the clients.
+  // Before the first tensor (a model file's weights are tensors too).
+  quietCpuBanner();
   const modelFile = config.model.type === 'file' ? await readModelFile(config.model, baseDirOfConfig) : undefined;
   const inputs = modelFile?.spec.inputs ?? specInputs(config.model);
   if (inputs === undefined) {
@@ -60,7 +62,6 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const onAuditFailure = config.audit?.failClosed ? (e: Error) => halt?.(`the audit log cannot be written (audit.failClosed): ${e.message}`) : undefined;
   const audit = auditPath ? openAuditTrail(resolve(baseDir, auditPath), identity, logger, onAuditFailure) : undefined;
   if (audit) print(`audit log: ${audit.path}${config.audit?.failClosed ? ' (fail-closed: the coordinator stops if an entry cannot be written)' : ''}`);
-  quietCpuBanner();
   if (modelFile) print(`model: ${modelFile.spec.path}, sha256 ${modelFile.spec.sha256} (clients download it from ${MODEL_JSON_PATH})`);
   const model = modelFile?.model ?? buildModel(config.model, inputs, config.seed);
   const initialWeights = readModelWeights(model);

@@ -56,6 +56,8 @@ describe('cohort client downloads model.json from a cohort coordinator process',
 
     expect(c.stdout).toContain(`model: model/model.json, sha256 ${served} (clients download it from /model.json)`);
     expect(c.code).toBe(0);
+    // Reading the model file makes tensors before anything else: tfjs's "install our node backend" banner stays off.
+    expect(c.stderr).not.toMatch(/looks like you are running TensorFlow\.js/);
     expect(n.code).toBe(0);
     expect(n.stdout).toContain(`model: http://127.0.0.1:${port}/model.json, sha256 ${served}`);
     expect(n.stdout).toMatch(/round 1: trained on 18 examples/);
