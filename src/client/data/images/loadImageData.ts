@@ -45,11 +45,10 @@ export async function* imageBatches(entries: readonly ImageEntry[], config: Imag
 }
 
 /**
- * Loads a client's images into train and test tables (rows of flattened pixels, labels as class indices), split with
- * the seed, stratified on the class when every class has enough images. A file that cannot be used stops the load with
- * an error naming it and what is wrong. `print` receives the per-class summary.
+ * The first steps of every image load: the config parsed (its errors named by field), the files listed, their
+ * per-class summary printed, and every file's header checked (nothing decoded).
  */
-export async function loadImageData(input: ImageDataConfigInput, baseDir: string, print: (line: string) => void = () => undefined): Promise<LoadedCsvData & { readonly classes: readonly string[] }> {
+export function listCheckedImages(input: ImageDataConfigInput, baseDir: string, print: (line: string) => void): { config: ImageDataConfig; list: ImageList } {
   const parsed = imageDataConfigSchema.safeParse(input);
   if (!parsed.success) {
     throw new DataError(`image data config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
@@ -58,6 +57,16 @@ export async function loadImageData(input: ImageDataConfigInput, baseDir: string
   const list = listImages(config, baseDir);
   print(describeImages(list));
   checkImageFiles(list, config);
+  return { config, list };
+}
+
+/**
+ * Loads a client's images into train and test tables (rows of flattened pixels, labels as class indices), split with
+ * the seed, stratified on the class when every class has enough images. A file that cannot be used stops the load with
+ * an error naming it and what is wrong. `print` receives the per-class summary.
+ */
+export async function loadImageData(input: ImageDataConfigInput, baseDir: string, print: (line: string) => void = () => undefined): Promise<LoadedCsvData & { readonly classes: readonly string[] }> {
+  const { config, list } = listCheckedImages(input, baseDir, print);
   const featureNames = pixelNames(config);
   const width = featureNames.length;
   const x = new Float32Array(list.entries.length * width);

@@ -2,10 +2,9 @@ import { countLabels, type CsvDataMeta } from '../loadCsvData.js';
 import { schemaFingerprint } from '../fingerprint.js';
 import { splitIndices } from '../split.js';
 import { DataError } from '../errors.js';
-import { imageDataConfigSchema, type ImageDataConfig, type ImageDataConfigInput } from './imageDataConfig.js';
-import { listImages, type ImageEntry } from './listImages.js';
-import { describeImages, pixelNames } from './loadImageData.js';
-import { checkImageFiles } from './checkImageFiles.js';
+import type { ImageDataConfig, ImageDataConfigInput } from './imageDataConfig.js';
+import type { ImageEntry } from './listImages.js';
+import { listCheckedImages, pixelNames } from './loadImageData.js';
 
 /** A site's images, listed, checked and split, but not decoded: what a streamed trainer reads batch by batch. */
 export interface ImageSplit {
@@ -27,14 +26,7 @@ export interface ImageSplit {
  * holds the file names and labels only. `print` receives the per-class summary.
  */
 export function openImageData(input: ImageDataConfigInput, baseDir: string, print: (line: string) => void = () => undefined): ImageSplit {
-  const parsed = imageDataConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new DataError(`image data config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
-  }
-  const config = parsed.data;
-  const list = listImages(config, baseDir);
-  print(describeImages(list));
-  checkImageFiles(list, config);
+  const { config, list } = listCheckedImages(input, baseDir, print);
   const labels = Float32Array.from(list.entries, (e) => e.label);
   let split;
   try {
