@@ -130,6 +130,7 @@ export class TfjsTrainer implements Trainer {
 
   /** One round of local training; K (the steps taken) and eta_l come back for SCAFFOLD. */
   private async trainRound(config: FitConfig, correction: Weights | undefined): Promise<{ outcome: FitOutcome; steps: number; learningRate: number }> {
+    checkBatchSize(config.batchSize);
     const { model } = this.options;
     const train = this.train;
     const optimizer = makeOptimizer(this.options.optimizer, config.learningRate);
@@ -289,6 +290,7 @@ export class TfjsTrainer implements Trainer {
     const { model } = this.options;
     const test = this.test;
     if (!test || test.rows === 0) throw new Error('this client has no held-out data to evaluate on');
+    checkBatchSize(config.batchSize);
     if (!model.optimizer) model.compile({ optimizer: tf.train.sgd(0), loss: this.options.loss, metrics: this.options.accuracy ? ['accuracy'] : [] });
     // Batch by batch, yielding between batches: a CNN's test pass can take seconds, and sockets must be served.
     const n = test.rows;
@@ -352,4 +354,9 @@ function batchAccuracy(y: tf.Tensor, predicted: tf.Tensor): number {
     const right = predicted.shape[1] === 1 ? tf.equal(tf.greaterEqual(predicted, 0.5).toFloat(), y) : tf.equal(tf.argMax(predicted, 1), tf.argMax(y, 1));
     return tf.mean(right.toFloat()).dataSync()[0]!;
   });
+}
+
+/** A batch of 0 (or a fraction, NaN) would never advance through the rows: refused, naming the value. */
+function checkBatchSize(batchSize: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a whole number of examples >= 1, got ${String(batchSize)}`);
 }

@@ -48,6 +48,16 @@ describe('TfjsTrainer', () => {
     other.dispose();
   });
 
+  it('refuses a batch size that would never advance (0, a fraction, NaN) in fit and evaluate, and still trains after', async () => {
+    const trainer = createTabularTrainer({ model: spec, data: blobs(16, 3), optimizer: 'sgd', seed: 3 });
+    for (const batchSize of [0, 2.5, Number.NaN]) {
+      await expect(trainer.fit({ round: 1, epochs: 1, batchSize, learningRate: 0.1 })).rejects.toThrow(`batchSize must be a whole number of examples >= 1, got ${String(batchSize)}`);
+      await expect(trainer.evaluate({ round: 1, batchSize })).rejects.toThrow('batchSize must be a whole number');
+    }
+    expect((await trainer.fit({ round: 1, epochs: 1, batchSize: 4, learningRate: 0.1 })).numExamples).toBe(16);
+    trainer.dispose();
+  });
+
   it('is deterministic for a seed and counts maxSteps as optimizer steps', async () => {
     const run = async (seed: number) => {
       const t = createTabularTrainer({ model: spec, data: blobs(40, 2), optimizer: 'sgd', seed });
