@@ -5,19 +5,7 @@ import { CkksError } from '../../../src/crypto/ckks/ckksError.js';
 import { CkksEvaluatorSide } from '../../../src/crypto/ckks/evaluatorSide.js';
 import { ciphertextFrameChunks, encodeCiphertextFrames, framedByteLength } from '../../../src/crypto/ckks/frames.js';
 import { seededParts } from '../../../src/crypto/ckks/seededSum.js';
-
-/** Deterministic values in [-scale, scale) (xorshift32), distinct per seed. */
-function randomValues(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32 * 2 - 1) * scale;
-  }
-  return out;
-}
+import { closeKeyHolders, openKeyHolders, randomValues, upload } from '../../helpers/ckksFixture.js';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -26,29 +14,12 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** Streams one update into the evaluator as the transport would: framed, in chunks of `chunkBytes`. */
-function upload(evaluator: CkksEvaluatorSide, update: CkksEncryptedUpdate, chunkBytes = 1 << 20): void {
-  const sink = evaluator.accept();
-  for (const chunk of ciphertextFrameChunks(update.ciphertexts, chunkBytes)) sink.write(chunk);
-  sink.commit();
-}
-
 let ctx: CkksContext;
 let dealer: CkksClientSide;
 let other: CkksClientSide;
 
-beforeAll(async () => {
-  ctx = await CkksContext.create();
-  dealer = CkksClientSide.generate(ctx);
-  // Another client, holding the key the dealer exported (DESIGN.md: sent in a box the coordinator relays).
-  other = CkksClientSide.importSecretKey(ctx, dealer.exportSecretKey());
-});
-
-afterAll(() => {
-  other.dispose();
-  dealer.dispose();
-  ctx.dispose();
-});
+beforeAll(async () => ({ ctx, dealer, other } = await openKeyHolders()));
+afterAll(() => closeKeyHolders({ ctx, dealer, other }));
 
 describe('CKKS secure sum (real node-seal)', () => {
   it('round-trips a few vectors of awkward lengths through the coordinator, decrypted by another client', () => {

@@ -2,27 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CkksClientSide, type CkksEncryptedUpdate } from '../../../src/crypto/ckks/clientSide.js';
 import { CkksContext } from '../../../src/crypto/ckks/ckksContext.js';
 import { CkksEvaluatorSide } from '../../../src/crypto/ckks/evaluatorSide.js';
-import { ciphertextFrameChunks } from '../../../src/crypto/ckks/frames.js';
-
-/** Deterministic values in [-scale, scale) (xorshift32). */
-function randomValues(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32 * 2 - 1) * scale;
-  }
-  return out;
-}
+import { closeKeyHolders, openKeyHolders, randomValues, upload } from '../../helpers/ckksFixture.js';
 
 function sumOf(n: number, updates: readonly CkksEncryptedUpdate[]): Uint8Array[] {
   const evaluator = new CkksEvaluatorSide(ctx, n);
   for (const update of updates) {
-    const sink = evaluator.accept();
-    for (const chunk of ciphertextFrameChunks(update.ciphertexts, 1 << 20)) sink.write(chunk);
-    sink.commit();
+    upload(evaluator, update);
   }
   const sum = evaluator.serializeSum();
   evaluator.dispose();
@@ -33,17 +18,8 @@ let ctx: CkksContext;
 let dealer: CkksClientSide;
 let other: CkksClientSide;
 
-beforeAll(async () => {
-  ctx = await CkksContext.create();
-  dealer = CkksClientSide.generate(ctx);
-  other = CkksClientSide.importSecretKey(ctx, dealer.exportSecretKey());
-});
-
-afterAll(() => {
-  other.dispose();
-  dealer.dispose();
-  ctx.dispose();
-});
+beforeAll(async () => ({ ctx, dealer, other } = await openKeyHolders()));
+afterAll(() => closeKeyHolders({ ctx, dealer, other }));
 
 describe('coefficient encoding: N values a ciphertext, as polynomial coefficients (real node-seal)', () => {
   it('packs 4,096 values a ciphertext, about 8 bytes a value seeded, and sums 150k-value updates of two key holders', () => {

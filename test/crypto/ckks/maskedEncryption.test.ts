@@ -1,27 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CkksClientSide, type CkksEncryptedUpdate } from '../../../src/crypto/ckks/clientSide.js';
+import { CkksClientSide } from '../../../src/crypto/ckks/clientSide.js';
 import { CkksContext } from '../../../src/crypto/ckks/ckksContext.js';
 import { CkksEvaluatorSide } from '../../../src/crypto/ckks/evaluatorSide.js';
-import { ciphertextFrameChunks, encodeCiphertextFrames } from '../../../src/crypto/ckks/frames.js';
-
-/** Deterministic values in [-scale, scale) (xorshift32). */
-function randomValues(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32 * 2 - 1) * scale;
-  }
-  return out;
-}
-
-function upload(evaluator: CkksEvaluatorSide, update: CkksEncryptedUpdate): void {
-  const sink = evaluator.accept();
-  for (const chunk of ciphertextFrameChunks(update.ciphertexts, 1 << 20)) sink.write(chunk);
-  sink.commit();
-}
+import { encodeCiphertextFrames } from '../../../src/crypto/ckks/frames.js';
+import { closeKeyHolders, openKeyHolders, randomValues, upload } from '../../helpers/ckksFixture.js';
 
 /** The 64-byte seed each seeded ciphertext ends in, as hex. */
 const seedOf = (bytes: Uint8Array) => Buffer.from(bytes.subarray(bytes.length - 64)).toString('hex');
@@ -30,17 +12,8 @@ let ctx: CkksContext;
 let dealer: CkksClientSide;
 let other: CkksClientSide;
 
-beforeAll(async () => {
-  ctx = await CkksContext.create();
-  dealer = CkksClientSide.generate(ctx);
-  other = CkksClientSide.importSecretKey(ctx, dealer.exportSecretKey());
-});
-
-afterAll(() => {
-  other.dispose();
-  dealer.dispose();
-  ctx.dispose();
-});
+beforeAll(async () => ({ ctx, dealer, other } = await openKeyHolders()));
+afterAll(() => closeKeyHolders({ ctx, dealer, other }));
 
 describe('masked encryption: masks made ahead, composed with the update (real node-seal)', () => {
   it('sums 150k-value updates encrypted on masks as exactly as fresh encryptions, decrypted by another key holder', () => {
