@@ -85,7 +85,10 @@ export async function benchCkksPhases(o: CkksPhasesOptions): Promise<void> {
   add('  of which: check + count clipped values (one pass)', await time(o.runs, () => undefined, () => client.checkUpdate(updates[0]!, 1)));
   // Each setup uses up the masks left, so every run makes all of them.
   add('masks: seeded encryptions of zero (made ahead, while the client trains)', await time(o.runs, () => client.encryptScaled(updates[0]!, 1), () => client.precomputeMasks(count)));
-  add('upload, masks ready: encode (coefficients, NTT) + add to the mask + serialize', await time(o.runs, () => client.precomputeMasks(count), () => client.encryptScaled(updates[0]!, 1)));
+  add('upload, masks ready, one ciphertext at a time: encode (coefficients, NTT) + add to the mask + serialize', await time(o.runs, () => client.precomputeMasks(count), () => {
+    for (let index = 0; index < count; index++) client.encryptSlice(updates[0]!, 1, index);
+  }));
+  add('upload, masks ready, in pairs (one encode, transform, add, serialize for two)', await time(o.runs, () => client.precomputeMasks(count), () => client.encryptScaled(updates[0]!, 1)));
   const uploads = updates.map((u) => client.encryptScaled(u, 1).ciphertexts);
 
   // Coordinator: the old per-upload load (seed expanded) + add, against the evaluator's c0-only add.
@@ -137,7 +140,10 @@ export async function benchCkksPhases(o: CkksPhasesOptions): Promise<void> {
     for (let i = 0; i < count; i++) decryptor.decrypt(a, plain);
   }));
   const out = new Float32Array(n);
-  add('download, all (CkksClientSide.decryptSum: rebuild, decrypt, decode, round)', await time(o.runs, () => undefined, () => client.decryptSum(sum, n, o.clients)));
+  add('download, all, one ciphertext at a time (decryptSumPart: rebuild, decrypt, decode, round)', await time(o.runs, () => undefined, () => {
+    for (let index = 0; index < count; index++) client.decryptSumPart(index, sum[index]!, o.clients, out);
+  }));
+  add('download, all, in pairs (CkksClientSide.decryptSum: one transform out of NTT for two)', await time(o.runs, () => undefined, () => client.decryptSum(sum, n, o.clients)));
 
   // Worker threads, wall time.
   for (let threads = 1; threads <= o.threads; threads++) {
@@ -148,7 +154,7 @@ export async function benchCkksPhases(o: CkksPhasesOptions): Promise<void> {
     };
     add(`upload on ${threads} thread(s), no mask ready`, await time(o.runs, () => undefined, drain));
     add(`upload on ${threads} thread(s), masks ready`, await time(o.runs, () => pool.precompute(count), drain));
-    add(`download on ${threads} thread(s): rebuild + decrypt + decode + round`, await time(o.runs, () => undefined, () => Promise.all(sum.map((bytes, i) => pool.decrypt(i, bytes.slice(), o.clients, out)))));
+    add(`download on ${threads} thread(s): rebuild + decrypt + decode + round`, await time(o.runs, () => undefined, () => Promise.all(sum.map((bytes, i) => i % 2 ? Promise.resolve() : pool.decryptPair(i, bytes.slice(), sum[i + 1]?.slice(), o.clients, out)))));
     await pool.dispose();
   }
   for (const x of [a, b, evaluator, decryptor, plain]) x.delete();

@@ -66,41 +66,51 @@ let encryptedBytes = 0;
 /** Ciphertexts of the current upload that were encrypted on a mask made ahead (worker threads only). */
 let masked = 0;
 type Proto = Record<string, (...args: unknown[]) => unknown>;
-function instrument(proto: Proto, encryptName: string, decryptName: string, encryptArgs: (args: unknown[]) => [Float32Array, number], decryptArgs: (args: unknown[]) => [number, Float32Array]): void {
+interface Encrypted {
+  readonly ciphertexts: readonly Uint8Array[];
+  readonly masked: number;
+}
+/** Wraps the pair methods (encrypt: values, weight, first index; decrypt: first index, two ciphertexts, weight, out). */
+function instrument(proto: Proto, encryptName: string, decryptName: string, encrypted: (result: unknown) => Encrypted): void {
   const encrypt = proto[encryptName];
   const decrypt = proto[decryptName];
   if (typeof encrypt !== 'function' || typeof decrypt !== 'function') {
     throw new Error(`bench/ckksRoundClient.ts times .${encryptName} and .${decryptName}, which no longer exist: update its instrumentation`);
   }
   proto[encryptName] = function (this: unknown, ...args: unknown[]) {
-    const [values, index] = encryptArgs(args);
+    const values = args[0] as Float32Array;
+    const index = args[2] as number;
     if (index === 0) {
       mark('encrypt-start');
       encryptedBytes = 0;
       masked = 0;
     }
-    const last = index === Math.ceil(values.length / SLOTS) - 1;
-    const done = (slice: { bytes: Uint8Array; masked?: boolean }) => {
-      encryptedBytes += slice.bytes.length;
-      if (slice.masked) masked++;
+    const last = index + 2 >= Math.ceil(values.length / SLOTS);
+    const done = (result: unknown) => {
+      const e = encrypted(result);
+      for (const c of e.ciphertexts) encryptedBytes += c.length;
+      masked += e.masked;
       if (last) mark('encrypt-end', encryptedBytes, masked);
-      return slice;
+      return result;
     };
-    const out = encrypt.apply(this, args) as { bytes: Uint8Array; masked?: boolean } | Promise<{ bytes: Uint8Array; masked?: boolean }>;
+    const out = encrypt.apply(this, args);
     return out instanceof Promise ? out.then(done) : done(out);
   };
   proto[decryptName] = function (this: unknown, ...args: unknown[]) {
-    const [index, out] = decryptArgs(args);
+    const index = args[0] as number;
+    const second = args[2] as Uint8Array | undefined;
+    const out = args[4] as Float32Array;
     if (index === 0) mark('decrypt-start');
-    const last = index === Math.ceil(out.length / SLOTS) - 1;
+    const last = (second === undefined ? index : index + 1) === Math.ceil(out.length / SLOTS) - 1;
     const result = decrypt.apply(this, args);
     if (result instanceof Promise) return result.finally(() => last && mark('decrypt-end'));
     if (last) mark('decrypt-end');
     return result;
   };
 }
-instrument(CkksClientSide.prototype as unknown as Proto, 'encryptSlice', 'decryptSumPart', (a) => [a[0] as Float32Array, a[2] as number], (a) => [a[0] as number, a[3] as Float32Array]);
-instrument(CkksThreads.prototype as unknown as Proto, 'encrypt', 'decrypt', (a) => [a[0] as Float32Array, a[2] as number], (a) => [a[0] as number, a[3] as Float32Array]);
+// On this thread: pairs of { bytes } (no mask made ahead); on worker threads: the pool's reply.
+instrument(CkksClientSide.prototype as unknown as Proto, 'encryptPair', 'decryptSumPair', (r) => ({ ciphertexts: (r as { bytes: Uint8Array }[]).map((x) => x.bytes), masked: 0 }));
+instrument(CkksThreads.prototype as unknown as Proto, 'encryptPair', 'decryptPair', (r) => r as Encrypted);
 
 /** Marks when the global arrives and when fit and evaluate end, around the trainer that does the work. */
 class MarkingTrainer implements Trainer {

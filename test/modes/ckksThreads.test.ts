@@ -84,12 +84,16 @@ describe('CKKS on worker threads: masks made ahead, encryption and decryption of
     evaluator.dispose();
     const seeds = new Set([...fromA, ...fromB].map(seedOf));
     expect(seeds.size).toBe(2 * ciphertexts);
+    const outs: Float32Array[] = [];
     for (const member of [a.member, b.member]) {
       const out = await decrypt(member, sum, 8);
       let worst = 0;
       for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(out[i]! - (3 * x[i]! + 5 * y[i]!) / 8));
       expect(worst).toBeLessThan(1e-6);
+      outs.push(out);
     }
+    // In pairs on threads or on the node thread: the same model to the bit.
+    expect(outs[0]).toEqual(outs[1]);
   });
 
   it('drops the masks made under a key when the key changes (a new run): uploads under the new key decrypt right', async () => {

@@ -1,10 +1,10 @@
-import type { CKKSEncoder, Ciphertext, ClassHandle, Decryptor, Encryptor, Evaluator, Plaintext, SecretKey } from 'node-seal';
+import type { CKKSEncoder, ClassHandle, Encryptor, Evaluator, SecretKey } from 'node-seal';
 import type { CkksContext } from './ckksContext.js';
 import { CkksError, sealCall, sealErrorText } from './ckksError.js';
 import { scaleAndClip } from './headroom.js';
 import { generateSecretKey, loadSecretKey, saveSecretKey } from './secretKey.js';
-import { isSeededSum, notSeededSum, seededParts } from './seededSum.js';
 import { MaskComposer, MaskStore } from './maskedEncryption.js';
+import { SumDecryption } from './sumDecryption.js';
 
 /** One client's update, encrypted: what it uploads, framed by frames.ts. */
 export interface CkksEncryptedUpdate {
@@ -32,15 +32,12 @@ export interface CkksEncryptedSlice {
 export class CkksClientSide {
   private readonly key: SecretKey;
   private readonly encryptor: Encryptor;
-  private readonly decryptor: Decryptor;
   private readonly encoder: CKKSEncoder;
-  private readonly plain: Plaintext;
-  private readonly cipher: Ciphertext;
-  /** A seeded part of the sum being rebuilt, and the evaluator that adds it. */
-  private readonly part: Ciphertext;
   private readonly evaluator: Evaluator;
-  /** One ciphertext's values: weighted and clipped before encryption, decoded after decryption. */
+  private readonly decryption: SumDecryption;
+  /** A pair of ciphertexts' values, weighted and clipped before encryption. */
   private readonly slots: Float64Array;
+  private readonly slotsSecond: Float64Array;
   private readonly composer: MaskComposer;
   /** Masks made ahead (precomputeMasks) under this side's key; each encrypts one ciphertext, then is gone. */
   private readonly masks = new MaskStore();
@@ -50,6 +47,7 @@ export class CkksClientSide {
     const seal = ctx.seal;
     const made: ClassHandle[] = [];
     const keep = <T extends ClassHandle>(x: T): T => (made.push(x), x);
+    let composer: MaskComposer | undefined;
     try {
       // node-seal 7 binds Encryptor(context, publicKey[, secretKey]) only: a public key is derived here
       // for the constructor and freed at once. Only encryptSymmetric* is ever called.
@@ -57,22 +55,22 @@ export class CkksClientSide {
       const publicKey = keep(generator.createPublicKey());
       this.encryptor = new seal.Encryptor(ctx.context, publicKey, key);
       made.push(this.encryptor);
-      this.decryptor = keep(new seal.Decryptor(ctx.context, key));
       this.encoder = keep(new seal.CKKSEncoder(ctx.context));
-      this.plain = keep(new seal.Plaintext());
-      this.cipher = keep(new seal.Ciphertext());
-      this.part = keep(new seal.Ciphertext());
       this.evaluator = keep(new seal.Evaluator(ctx.context));
-      this.composer = new MaskComposer(ctx, this.encryptor, this.encoder, this.evaluator);
+      composer = new MaskComposer(ctx, this.encryptor, this.encoder, this.evaluator);
+      this.decryption = new SumDecryption(ctx, key, composer, this.evaluator);
+      this.composer = composer;
       publicKey.delete();
       generator.delete();
     } catch (e) {
+      composer?.dispose();
       for (const x of made) if (!x.isDeleted()) x.delete();
       key.delete();
       throw new CkksError(`setting up the CKKS client: ${sealErrorText(e)}`, { cause: e });
     }
     this.key = key;
     this.slots = new Float64Array(ctx.valuesPerCiphertext);
+    this.slotsSecond = new Float64Array(ctx.valuesPerCiphertext);
   }
 
   /** The dealer: generates the federation's secret key. */
@@ -106,11 +104,12 @@ export class CkksClientSide {
     const ciphertexts: Uint8Array[] = [];
     let clipped = 0;
     let byteLength = 0;
-    for (let index = 0; index < count; index++) {
-      const slice = this.encryptSlice(values, weight, index);
-      ciphertexts.push(slice.bytes);
-      clipped += slice.clipped;
-      byteLength += slice.bytes.length;
+    for (let index = 0; index < count; index += 2) {
+      for (const slice of this.encryptPair(values, weight, index)) {
+        ciphertexts.push(slice.bytes);
+        clipped += slice.clipped;
+        byteLength += slice.bytes.length;
+      }
     }
     return { ciphertexts, length: values.length, clipped, byteLength };
   }
@@ -122,15 +121,16 @@ export class CkksClientSide {
    */
   encryptStream(values: Float32Array, weight: number): { readonly count: number; readonly ciphertextBytes: number; readonly clipped: number; readonly ciphertexts: Iterable<Uint8Array> } {
     const { count, clipped } = this.checkUpdate(values, weight);
-    const first = this.encryptSlice(values, weight, 0).bytes;
-    const size = first.length;
-    const encryptSlice = (index: number) => this.encryptSlice(values, weight, index).bytes;
+    const firstPair = this.encryptPair(values, weight, 0);
+    const size = firstPair[0]!.bytes.length;
+    const encryptPair = (index: number) => this.encryptPair(values, weight, index);
     function* ciphertexts(): Generator<Uint8Array> {
-      yield first;
-      for (let index = 1; index < count; index++) {
-        const bytes = encryptSlice(index);
-        if (bytes.length !== size) throw new CkksError(`ciphertext ${index} serialized to ${bytes.length} bytes, not the ${size} its stream announced`);
-        yield bytes;
+      for (let index = 0; index < count; index += 2) {
+        const pair = index === 0 ? firstPair : encryptPair(index);
+        for (const [k, { bytes }] of pair.entries()) {
+          if (bytes.length !== size) throw new CkksError(`ciphertext ${index + k} serialized to ${bytes.length} bytes, not the ${size} its stream announced`);
+          yield bytes;
+        }
       }
     }
     return { count, ciphertextBytes: size, clipped, ciphertexts: ciphertexts() };
@@ -179,6 +179,32 @@ export class CkksClientSide {
       throw e instanceof CkksError ? new CkksError(`encrypting ciphertext ${index}: ${e.message}`, { cause: e }) : e;
     } finally {
       mask.fill(0);
+    }
+  }
+
+  /**
+   * Encrypts ciphertexts `index` and `index + 1` of an update (the second only if the update reaches it) at
+   * the cost of about one: MaskComposer.composePair.
+   */
+  encryptPair(values: Float32Array, weight: number, index: number): CkksEncryptedSlice[] {
+    const n = this.ctx.valuesPerCiphertext;
+    if ((index + 1) * n >= values.length) return [this.encryptSlice(values, weight, index)];
+    this.check();
+    if (!(weight > 0) || !Number.isFinite(weight)) throw new CkksError(`update weight must be positive and finite, got ${weight}`);
+    if (!Number.isInteger(index) || index < 0) throw new CkksError(`ciphertext ${index} is outside an update of ${values.length} values`);
+    const bound = this.ctx.contributionBound;
+    const clippedFirst = scaleAndClip(values, index * n, weight, bound, this.slots);
+    const clippedSecond = scaleAndClip(values, (index + 1) * n, weight, bound, this.slotsSecond);
+    const firstMask = this.masks.take() ?? this.composer.makeMask();
+    const secondMask = this.masks.take() ?? this.composer.makeMask();
+    try {
+      const [first, second] = this.composer.composePair(firstMask, secondMask, this.slots, this.slotsSecond);
+      return [{ bytes: first, clipped: clippedFirst }, { bytes: second, clipped: clippedSecond }];
+    } catch (e) {
+      throw e instanceof CkksError ? new CkksError(`encrypting ciphertexts ${index} and ${index + 1}: ${e.message}`, { cause: e }) : e;
+    } finally {
+      firstMask.fill(0);
+      secondMask.fill(0);
     }
   }
 
@@ -250,43 +276,26 @@ export class CkksClientSide {
     this.check();
     if (!Number.isInteger(index) || index < 0 || index * this.ctx.valuesPerCiphertext >= out.length) throw new CkksError(`ciphertext ${index} is outside a sum of ${out.length} values`);
     if (!(totalWeight > 0) || !Number.isFinite(totalWeight)) throw new CkksError(`totalWeight must be positive and finite, got ${totalWeight}`);
-    this.decryptOne(index, bytes, totalWeight, out, this.grid);
+    this.decryption.decryptOne(index, bytes, totalWeight, out, this.grid);
+  }
+
+  /**
+   * decryptSumPart for ciphertexts `index` and `index + 1` at once (`second` undefined: `index` alone), decoded
+   * through one transform out of NTT form (MaskComposer.decodePair).
+   */
+  decryptSumPair(index: number, first: Uint8Array, second: Uint8Array | undefined, totalWeight: number, out: Float32Array): void {
+    this.check();
+    const last = second === undefined ? index : index + 1;
+    if (!Number.isInteger(index) || index < 0 || last * this.ctx.valuesPerCiphertext >= out.length) throw new CkksError(`ciphertext ${last} is outside a sum of ${out.length} values`);
+    if (!(totalWeight > 0) || !Number.isFinite(totalWeight)) throw new CkksError(`totalWeight must be positive and finite, got ${totalWeight}`);
+    if (second === undefined) this.decryption.decryptOne(index, first, totalWeight, out, this.grid);
+    else this.decryption.decryptTwo(index, first, second, totalWeight, out, this.grid);
   }
 
   private decryptInto(sum: readonly Uint8Array[], totalWeight: number, out: Float32Array | Float64Array, grid: number): void {
-    for (let index = 0; index < sum.length; index++) this.decryptOne(index, sum[index]!, totalWeight, out, grid);
-  }
-
-  private decryptOne(index: number, bytes: Uint8Array, totalWeight: number, out: Float32Array | Float64Array, grid: number): void {
-    const from = index * this.ctx.valuesPerCiphertext;
-    const n = Math.min(this.ctx.valuesPerCiphertext, out.length - from);
-    const decoded = this.slots;
-    sealCall(`decrypting ciphertext ${index} of the sum`, () => {
-      this.loadSum(bytes);
-      if (this.cipher.scale() !== this.ctx.scale) throw new CkksError(`sum ciphertext ${index} has scale ${this.cipher.scale()}, expected ${this.ctx.scale}`);
-      this.decryptor.decrypt(this.cipher, this.plain);
-      this.composer.decode(this.plain, decoded, n);
-    });
-    if (grid > 0) for (let j = 0; j < n; j++) out[from + j] = (Math.round(decoded[j]! / grid) * grid) / totalWeight;
-    else for (let j = 0; j < n; j++) out[from + j] = decoded[j]! / totalWeight;
-  }
-
-
-  /**
-   * Loads one ciphertext of the sum into `cipher`: a seeded sum is rebuilt by SEAL from its parts (the sum's
-   * c0 with the first seed, then each other contributor's seed over a zero c0, added).
-   */
-  private loadSum(bytes: Uint8Array): void {
-    if (!isSeededSum(bytes)) throw new CkksError(notSeededSum(bytes));
-    let first = true;
-    for (const part of seededParts(bytes)) {
-      if (first) {
-        this.cipher.loadFromArray(this.ctx.context, part);
-        first = false;
-      } else {
-        this.part.loadFromArray(this.ctx.context, part);
-        this.evaluator.addInplace(this.cipher, this.part);
-      }
+    for (let index = 0; index < sum.length; index += 2) {
+      if (index + 1 < sum.length) this.decryption.decryptTwo(index, sum[index]!, sum[index + 1]!, totalWeight, out, grid);
+      else this.decryption.decryptOne(index, sum[index]!, totalWeight, out, grid);
     }
   }
 
@@ -294,8 +303,9 @@ export class CkksClientSide {
     if (this.disposed) return;
     this.disposed = true;
     this.masks.clear();
+    this.decryption.dispose();
     this.composer.dispose();
-    for (const x of [this.encryptor, this.decryptor, this.encoder, this.plain, this.cipher, this.part, this.evaluator, this.key]) x.delete();
+    for (const x of [this.encryptor, this.encoder, this.evaluator, this.key]) x.delete();
   }
 
   private check(): void {

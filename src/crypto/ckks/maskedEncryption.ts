@@ -32,6 +32,8 @@ export class MaskComposer {
    * return a ciphertext whose c1 is zero, "transparent"; compose keeps only c0).
    */
   private readonly unseeded: Uint8Array;
+  /** The same with both polynomials written per call: two masks' c0, composed at once (composePair). */
+  private readonly unseededPair: Uint8Array;
   private readonly unseededPrefix: number;
 
   constructor(
@@ -59,6 +61,7 @@ export class MaskComposer {
       this.unseeded = new Uint8Array(whole.length);
       this.unseeded.set(whole.subarray(0, this.unseededPrefix));
       new DataView(this.unseeded.buffer).setBigUint64(this.unseededPrefix + polynomialBytes, 1n, true);
+      this.unseededPair = this.unseeded.slice();
       this.codec = codec;
     } catch (e) {
       codec?.dispose();
@@ -104,6 +107,39 @@ export class MaskComposer {
     return out;
   }
 
+  /**
+   * compose for two ciphertexts at once, `first` on `firstMask` and `second` on `secondMask`: both masks' c0
+   * go into one ciphertext as its two polynomials, the two updates likewise (CoefficientCodec.encodePairInto),
+   * and one SEAL addition adds both, so encoding, transforms and (de)serialization are paid once for two.
+   * The masks are left as they were.
+   */
+  composePair(firstMask: Uint8Array, secondMask: Uint8Array, first: Float64Array, second: Float64Array): [Uint8Array, Uint8Array] {
+    this.ctx.check();
+    checkSeeded(firstMask, this.layout);
+    checkSeeded(secondMask, this.layout);
+    // A second update that encodes to zero: its ciphertext is its mask, the encryption of zero, as it stands.
+    if (!this.codec.encodePairInto(first, second, this.encoded)) return [this.compose(firstMask, first), secondMask.slice()];
+    const { prefix, c0 } = this.layout;
+    const at = this.unseededPrefix;
+    this.unseededPair.set(firstMask.subarray(prefix, prefix + c0), at);
+    this.unseededPair.set(secondMask.subarray(prefix, prefix + c0), at + c0);
+    const sum = sealCall('adding two updates to their masks', () => {
+      this.cipher.loadFromArray(this.ctx.context, this.unseededPair);
+      this.evaluator.addInplace(this.cipher, this.encoded);
+      return toBytes(this.cipher.saveToArray(this.ctx.seal.ComprModeType.none));
+    });
+    const outFirst = firstMask.slice();
+    outFirst.set(sum.subarray(at, at + c0), prefix);
+    const outSecond = secondMask.slice();
+    outSecond.set(sum.subarray(at + c0, at + 2 * c0), prefix);
+    return [outFirst, outSecond];
+  }
+
+  /** Decodes two decrypted plaintexts at once (CoefficientCodec.decodePair); false when it cannot (decode each then). */
+  decodePair(first: Plaintext, second: Plaintext, outFirst: Float64Array, countFirst: number, outSecond: Float64Array, countSecond: number): boolean {
+    return this.codec.decodePair(first, second, outFirst, countFirst, outSecond, countSecond);
+  }
+
   /** Decodes a decrypted plaintext into out[0 .. count) (coefficientEncoding.ts). */
   decode(plain: Plaintext, out: Float64Array, count: number): void {
     this.codec.decode(plain, out, count);
@@ -115,6 +151,7 @@ export class MaskComposer {
     this.cipher.delete();
     this.encoded.delete();
     this.unseeded.fill(0);
+    this.unseededPair.fill(0);
   }
 }
 

@@ -152,13 +152,25 @@ export class CkksMember {
     const expected = Math.ceil(encrypted.count / DEFAULT_CKKS_PARAMETERS.polyModulusDegree);
     let received = 0;
     const decrypting: Promise<void>[] = [];
+    // Ciphertexts are decrypted in pairs (two cost about one): an even one waits for its partner, unless it is the last.
+    let held: Uint8Array | undefined;
+    const decrypt = (index: number, first: Uint8Array, second: Uint8Array | undefined) => {
+      if (!pool) return side.decryptSumPair(index, first, second, encrypted.totalWeight, out);
+      const done = pool.decryptPair(index, first, second, encrypted.totalWeight, out);
+      done.catch(() => undefined); // awaited in finish
+      decrypting.push(done);
+    };
     return {
       push: (frame) => {
         if (received >= expected) throw new Error(`the encrypted global has more than the ${expected} ciphertexts of ${encrypted.count} values`);
-        if (!pool) return side.decryptSumPart(received++, frame, encrypted.totalWeight, out);
-        const done = pool.decrypt(received++, frame, encrypted.totalWeight, out);
-        done.catch(() => undefined); // awaited in finish
-        decrypting.push(done);
+        const index = received++;
+        if (index % 2 === 1) {
+          const first = held!;
+          held = undefined;
+          return decrypt(index - 1, first, frame);
+        }
+        if (index === expected - 1) return decrypt(index, frame, undefined);
+        held = frame.slice(); // the parser may reuse the frame's bytes
       },
       finish: async () => {
         if (received !== expected) throw new Error(`the encrypted global ended after ${received} of its ${expected} ciphertexts`);

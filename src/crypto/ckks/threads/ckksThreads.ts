@@ -74,7 +74,7 @@ class CkksWorker {
 
 /**
  * A client's CKKS work spread over worker threads, each holding the run's key in its own SEAL instance:
- * ciphertext i goes to thread i mod n, for encryption (with a mask that thread made ahead, if it has one)
+ * ciphertexts go in pairs (2j, 2j + 1) to thread j mod n, for encryption (with a mask that thread made ahead, if it has one)
  * and for decryption. Bound to one key: `dispose` ends the threads, and with them every mask made under it.
  */
 export class CkksThreads {
@@ -96,58 +96,74 @@ export class CkksThreads {
    */
   async precompute(ciphertexts: number): Promise<number> {
     this.check();
-    const share = (w: number) => Math.ceil((ciphertexts - w) / this.workers.length);
-    const replies = await Promise.all(this.workers.map((worker, w) => worker.request({ op: 'masks', id: 0, count: share(w) })));
+    // Each thread's share: two masks for each pair it encrypts, one for a last single ciphertext.
+    const shares = this.workers.map(() => 0);
+    for (let index = 0; index < ciphertexts; index += 2) shares[Math.floor(index / 2) % shares.length]! += Math.min(2, ciphertexts - index);
+    const replies = await Promise.all(this.workers.map((worker, w) => worker.request({ op: 'masks', id: 0, count: shares[w]! })));
     return replies.reduce((n, r) => n + (r.masks ?? 0), 0);
   }
 
-  /** Encrypts weight x values[index * valuesPerCiphertext ...] (one ciphertext) on its thread. */
-  async encrypt(values: Float32Array, weight: number, index: number): Promise<{ bytes: Uint8Array; clipped: number; masked: boolean }> {
+  /**
+   * Encrypts ciphertexts `index` and `index + 1` of weight x values (the second if the values reach it) on the
+   * pair's thread: a pair costs about one ciphertext (CkksClientSide.encryptPair).
+   */
+  async encryptPair(values: Float32Array, weight: number, index: number): Promise<{ ciphertexts: readonly Uint8Array[]; clipped: number; masked: number }> {
     this.check();
     const from = index * this.ctx.valuesPerCiphertext;
-    const slice = values.slice(from, Math.min(values.length, from + this.ctx.valuesPerCiphertext));
+    const slice = values.slice(from, Math.min(values.length, from + 2 * this.ctx.valuesPerCiphertext));
     try {
       const r = await this.workerFor(index).request({ op: 'encrypt', id: 0, values: slice, weight }, [slice.buffer]);
-      return { bytes: r.bytes!, clipped: r.clipped!, masked: r.masked === true };
+      return { ciphertexts: r.ciphertexts!, clipped: r.clipped!, masked: r.masked ?? 0 };
     } catch (e) {
-      throw new CkksError(`encrypting ciphertext ${index}: ${(e as Error).message}`, { cause: e });
+      throw new CkksError(`encrypting ciphertexts from ${index}: ${(e as Error).message}`, { cause: e });
     }
   }
 
   /**
-   * The `count` ciphertexts of weight x values, made on the threads and yielded in order, at most `window`
-   * in flight (2 MiB for the defaults at 64): each must serialize to the `ciphertextBytes` the stream announced.
+   * The `count` ciphertexts of weight x values, made on the threads a pair at a time and yielded in order, at
+   * most `window` pairs in flight (4 MiB for the defaults at 64): each must serialize to the `ciphertextBytes`
+   * the stream announced.
    */
   async *encryptAll(values: Float32Array, weight: number, count: number, ciphertextBytes: number, window = 64): AsyncGenerator<Uint8Array> {
-    const inFlight: Promise<Uint8Array>[] = [];
+    const inFlight: Promise<readonly Uint8Array[]>[] = [];
     let next = 0;
     const start = () => {
-      const index = next++;
-      const made = this.encrypt(values, weight, index).then(({ bytes }) => {
-        if (bytes.length !== ciphertextBytes) throw new CkksError(`ciphertext ${index} serialized to ${bytes.length} bytes, not the ${ciphertextBytes} its stream announced`);
-        return bytes;
+      const index = next;
+      next += 2;
+      const made = this.encryptPair(values, weight, index).then(({ ciphertexts }) => {
+        const expected = Math.min(2, count - index);
+        if (ciphertexts.length !== expected) throw new CkksError(`ciphertexts from ${index}: ${ciphertexts.length} came back, expected ${expected}`);
+        for (const [k, bytes] of ciphertexts.entries()) {
+          if (bytes.length !== ciphertextBytes) throw new CkksError(`ciphertext ${index + k} serialized to ${bytes.length} bytes, not the ${ciphertextBytes} its stream announced`);
+        }
+        return ciphertexts;
       });
       made.catch(() => undefined); // awaited in order below; a failure is thrown there
       inFlight.push(made);
     };
-    for (let index = 0; index < count; index++) {
+    for (let index = 0; index < count; index += 2) {
       while (next < count && inFlight.length < window) start();
-      yield await inFlight.shift()!;
+      yield* await inFlight.shift()!;
     }
   }
 
-  /** Decrypts ciphertext `index` of a sum into out[index * valuesPerCiphertext ...] on its thread (bytes are moved there). */
-  async decrypt(index: number, bytes: Uint8Array, totalWeight: number, out: Float32Array): Promise<void> {
+  /**
+   * Decrypts ciphertexts `index` (and `index + 1`, given `second`) of a sum into out[index * valuesPerCiphertext
+   * ...] on the pair's thread (the bytes are moved there).
+   */
+  async decryptPair(index: number, first: Uint8Array, second: Uint8Array | undefined, totalWeight: number, out: Float32Array): Promise<void> {
     this.check();
     const from = index * this.ctx.valuesPerCiphertext;
-    if (!Number.isInteger(index) || index < 0 || from >= out.length) throw new CkksError(`ciphertext ${index} is outside a sum of ${out.length} values`);
-    const length = Math.min(this.ctx.valuesPerCiphertext, out.length - from);
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    const last = second === undefined ? index : index + 1;
+    if (!Number.isInteger(index) || index < 0 || last * this.ctx.valuesPerCiphertext >= out.length) throw new CkksError(`ciphertext ${last} is outside a sum of ${out.length} values`);
+    const length = Math.min((last - index + 1) * this.ctx.valuesPerCiphertext, out.length - from);
+    const own = (bytes: Uint8Array) => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice());
+    const ciphertexts = second === undefined ? [own(first)] : [own(first), own(second)];
     try {
-      const r = await this.workerFor(index).request({ op: 'decrypt', id: 0, bytes: own, totalWeight, length }, [own.buffer as ArrayBuffer]);
+      const r = await this.workerFor(index).request({ op: 'decrypt', id: 0, ciphertexts, totalWeight, length }, ciphertexts.map((c) => c.buffer as ArrayBuffer));
       out.set(r.values!, from);
     } catch (e) {
-      throw new CkksError(`decrypting ciphertext ${index} of the sum: ${(e as Error).message}`, { cause: e });
+      throw new CkksError(`decrypting ciphertexts from ${index} of the sum: ${(e as Error).message}`, { cause: e });
     }
   }
 
@@ -157,8 +173,9 @@ export class CkksThreads {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
+  /** A pair's thread: pairs (2j, 2j + 1) go round the threads. */
   private workerFor(index: number): CkksWorker {
-    return this.workers[index % this.workers.length]!;
+    return this.workers[Math.floor(index / 2) % this.workers.length]!;
   }
 
   private check(): void {

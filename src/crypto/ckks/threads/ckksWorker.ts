@@ -53,17 +53,19 @@ async function handle(request: WorkerRequest): Promise<void> {
       void makeMasks(s).catch((e: unknown) => maskWaiters.splice(0).forEach((id) => fail(id, e)));
       return;
     case 'encrypt': {
-      // One ciphertext of the update the masks are for is done: make no mask past the update (nor compete with it).
-      maskTarget = Math.max(0, maskTarget - 1);
-      const masked = s.masksReady > 0;
-      const slice = s.encryptSlice(request.values, request.weight, 0);
-      const bytes = owned(slice.bytes);
-      reply({ id: request.id, ok: true, bytes, clipped: slice.clipped, masked }, [bytes.buffer as ArrayBuffer]);
+      // Ciphertexts of the update the masks are for are done: make no mask past the update (nor compete with it).
+      const ready = s.masksReady;
+      const slices = s.encryptPair(request.values, request.weight, 0);
+      maskTarget = Math.max(0, maskTarget - slices.length);
+      const masked = Math.min(ready, slices.length);
+      const ciphertexts = slices.map((slice) => owned(slice.bytes));
+      const clipped = slices.reduce((n, slice) => n + slice.clipped, 0);
+      reply({ id: request.id, ok: true, ciphertexts, clipped, masked }, ciphertexts.map((c) => c.buffer as ArrayBuffer));
       return;
     }
     case 'decrypt': {
       const out = new Float32Array(request.length);
-      s.decryptSumPart(0, request.bytes, request.totalWeight, out);
+      s.decryptSumPair(0, request.ciphertexts[0]!, request.ciphertexts[1], request.totalWeight, out);
       reply({ id: request.id, ok: true, values: out }, [out.buffer]);
       return;
     }

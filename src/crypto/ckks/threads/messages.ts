@@ -6,11 +6,11 @@ export type WorkerRequest =
   | { readonly op: 'init'; readonly id: number; readonly parameters: CkksParameters; readonly secretKey: Uint8Array }
   /** Make masks in the background until `count` are ready (requests go first); replies when done or stopped. */
   | { readonly op: 'masks'; readonly id: number; readonly count: number }
-  /** Encrypt weight x values (one ciphertext's worth) with a ready mask if there is one. */
+  /** Encrypt weight x values (one or two ciphertexts' worth: a pair is encrypted at once) with ready masks if there are. */
   | { readonly op: 'encrypt'; readonly id: number; readonly values: Float32Array; readonly weight: number }
-  /** Decrypt one ciphertext of a sum into `length` values (grid-rounded, divided by totalWeight). */
-  | { readonly op: 'decrypt'; readonly id: number; readonly bytes: Uint8Array; readonly totalWeight: number; readonly length: number };
+  /** Decrypt one or two consecutive ciphertexts of a sum into `length` values (grid-rounded, divided by totalWeight). */
+  | { readonly op: 'decrypt'; readonly id: number; readonly ciphertexts: readonly Uint8Array[]; readonly totalWeight: number; readonly length: number };
 
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly bytes?: Uint8Array; readonly clipped?: number; readonly masked?: boolean; readonly values?: Float32Array; readonly masks?: number }
+  | { readonly id: number; readonly ok: true; readonly ciphertexts?: readonly Uint8Array[]; readonly clipped?: number; readonly masked?: number; readonly values?: Float32Array; readonly masks?: number }
   | { readonly id: number; readonly ok: false; readonly error: string };
