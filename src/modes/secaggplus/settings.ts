@@ -1,3 +1,4 @@
+import { MIN_BITS, quantizationLevels } from '../../crypto/secagg/quantize.js';
 import { effectiveDegree, thresholdRefusal } from './wire.js';
 
 /** What an experiment configures for SecAgg+ (`secaggplus:` beside `secureAggregation: secaggplus`). */
@@ -6,7 +7,7 @@ export interface SecAggPlusOptions {
   readonly neighbours?: number;
   /** t, the shares that reconstruct a client's secret: more than k / 2; default floor(2k / 3) + 1. */
   readonly threshold?: number;
-  /** Bits of the ring the encodings live in (32: one uint32 word a value on the wire). */
+  /** b, bits of the ring Z_(2^b) the encodings live in and of each value on the wire (packed); 8 to 32, default 32. */
   readonly bits?: number;
   /** Weighted update values beyond +-this are clipped (and counted) before quantization; default 8. */
   readonly clippingRange?: number;
@@ -32,8 +33,7 @@ export function checkSecAggPlusOptions(options: SecAggPlusOptions): void {
     const refusal = thresholdRefusal(threshold, neighbours);
     if (refusal) throw new Error(`secaggplus: ${refusal}`);
   }
-  // Narrower rings would need packed words on the wire; until then 32 bits is the one supported.
-  if (bits !== undefined && bits !== 32) throw new Error(`secaggplus.bits must be 32 (one uint32 word a value), got ${bits}`);
+  if (bits !== undefined && !(Number.isInteger(bits) && bits >= MIN_BITS && bits <= 32)) throw new Error(`secaggplus.bits must be an integer from ${MIN_BITS} to 32, got ${bits}`);
   if (clippingRange !== undefined && !(clippingRange > 0 && Number.isFinite(clippingRange))) throw new Error(`secaggplus.clippingRange must be a positive number, got ${clippingRange}`);
 }
 
@@ -45,5 +45,9 @@ export function resolveRound(options: SecAggPlusOptions, cohort: number): SecAgg
   const threshold = options.threshold ?? Math.floor((2 * degree) / 3) + 1;
   const refusal = thresholdRefusal(threshold, degree);
   if (refusal) throw new Error(`secaggplus with ${cohort} clients: ${refusal}`);
-  return { neighbours, degree, threshold, bits: options.bits ?? 32, clippingRange: options.clippingRange ?? 8 };
+  const bits = options.bits ?? 32;
+  const clippingRange = options.clippingRange ?? 8;
+  // The ring must hold the cohort's sum without wrapping: throws naming the smallest b that does.
+  quantizationLevels({ bits, range: clippingRange, cohort });
+  return { neighbours, degree, threshold, bits, clippingRange };
 }
