@@ -47,7 +47,9 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
     this.dp = privacy ? { clipNorm: privacy.clipNorm as number, noiseMultiplier: privacy.noiseMultiplier } : undefined;
     this.options = context.secaggplus ?? {};
     try {
-      checkSecAggPlusOptions(this.options);
+      // Under an allowlist the cohort can be no larger than its clients: the threshold is checked against that graph's degree.
+      const allowed = context.access.mode === 'allowlist' ? context.access.peers.filter((p) => p.role === 'client').length : undefined;
+      checkSecAggPlusOptions(this.options, allowed);
     } catch (e) {
       throw new RunError((e as Error).message);
     }

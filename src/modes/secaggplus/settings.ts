@@ -22,16 +22,22 @@ export interface SecAggPlusRound {
   readonly clippingRange: number;
 }
 
-/** Checks the options once, at start: throws naming the setting to fix. */
-export function checkSecAggPlusOptions(options: SecAggPlusOptions): void {
+/**
+ * Checks the options once, at start: throws naming the setting to fix. `largestCohort`, when the coordinator
+ * knows it (the clients on its allowlist), is the most members a round can have: t is checked against the degree
+ * that round's graph really has (k, or n - 1 once k reaches it), not against k. Each round is checked again.
+ */
+export function checkSecAggPlusOptions(options: SecAggPlusOptions, largestCohort?: number): void {
   const { neighbours, threshold, bits, clippingRange } = options;
   if (neighbours !== undefined && !(Number.isInteger(neighbours) && neighbours >= 2 && neighbours <= 254 && neighbours % 2 === 0)) {
     throw new Error(`secaggplus.neighbours must be an even integer from 2 to 254, got ${neighbours}`);
   }
   if (threshold !== undefined && !(Number.isInteger(threshold) && threshold >= 2)) throw new Error(`secaggplus.threshold must be an integer of at least 2, got ${threshold}`);
   if (threshold !== undefined && neighbours !== undefined) {
-    const refusal = thresholdRefusal(threshold, neighbours);
-    if (refusal) throw new Error(`secaggplus: ${refusal}`);
+    const degree = largestCohort !== undefined && largestCohort >= 3 ? effectiveDegree(neighbours, largestCohort) : neighbours;
+    const refusal = thresholdRefusal(threshold, degree);
+    const complete = degree < neighbours ? ` (with the ${largestCohort} clients allowed the graph is complete: ${degree} neighbours each)` : '';
+    if (refusal) throw new Error(`secaggplus${complete}: ${refusal}`);
   }
   if (bits !== undefined && !(Number.isInteger(bits) && bits >= MIN_BITS && bits <= 32)) throw new Error(`secaggplus.bits must be an integer from ${MIN_BITS} to 32, got ${bits}`);
   if (clippingRange !== undefined && !(clippingRange > 0 && Number.isFinite(clippingRange))) throw new Error(`secaggplus.clippingRange must be a positive number, got ${clippingRange}`);

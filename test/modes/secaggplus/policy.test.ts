@@ -3,6 +3,7 @@ import { resolveSecurityPolicy } from '../../../src/client/security/securityPoli
 import { evaluateTaskRefusal, fitTaskRefusal, fitTaskTerms } from '../../../src/client/security/taskGate.js';
 import { experimentConfigSchema } from '../../../src/cli/config/experimentConfig.js';
 import { clientSecurityConfigSchema } from '../../../src/cli/config/securityConfig.js';
+import { AccessList } from '../../../src/coordinator/accessList.js';
 import { Coordinator } from '../../../src/coordinator/coordinator.js';
 import { FedAvg } from '../../../src/coordinator/strategies/fedAvg.js';
 import { FedMedian } from '../../../src/coordinator/strategies/fedMedian.js';
@@ -75,6 +76,21 @@ describe('the secaggplus coordinator settings', () => {
     await expect(start({ secaggplus: { bits: 16 }, privacy: { clipNorm: 1, noiseMultiplier: 1 } })).rejects.toThrow(/differential privacy with secureAggregation: secaggplus needs secaggplus.bits 32 \(got 16\)/);
     await expect(start({ strategy: new FedMedian({ fit }) })).rejects.toThrow(/needs every individual update, which SecAgg\+ hides/);
     expect(modesFor(new FedAvg({ fit }).capabilities)).toContain('secaggplus');
+  });
+});
+
+describe('the start-time threshold check', () => {
+  it('uses the degree the allowlisted cohort\'s graph really has (k, or n - 1 once k reaches it), not k', async () => {
+    const access = (clients: number) => AccessList.of(Array.from({ length: clients }, (_, i) => ({ name: `site-${i}`, publicKey: generateIdentity().publicKey, role: 'client' as const })));
+    const start = (secaggplus: object, extra: object = {}) => Coordinator.start({ strategy: new FedAvg({ fit }), initialWeights: weights, rounds: 1, secureAggregation: 'secaggplus', secaggplus, logger: silent, ...extra });
+    // 20 clients allowed, neighbours 20: the graph is complete, 19 neighbours each, so t = 10 is above half of them.
+    const coordinator = await start({ neighbours: 20, threshold: 10 }, { access: access(20) });
+    await coordinator.close();
+    await expect(start({ neighbours: 20, threshold: 9 }, { access: access(20) })).rejects.toThrow(/with the 20 clients allowed the graph is complete: 19 neighbours each\): the threshold 9 is not above half of the 19 neighbours/);
+    await expect(start({ neighbours: 20, threshold: 20 }, { access: access(20) })).rejects.toThrow(/the threshold 20 exceeds the 19 neighbours/);
+    // With more clients allowed than k, or no allowlist (any cohort), t is checked against k itself.
+    await expect(start({ neighbours: 20, threshold: 10 }, { access: access(30) })).rejects.toThrow(/the threshold 10 is not above half of the 20 neighbours/);
+    await expect(start({ neighbours: 20, threshold: 10 })).rejects.toThrow(/the threshold 10 is not above half of the 20 neighbours/);
   });
 });
 
