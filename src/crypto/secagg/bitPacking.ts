@@ -19,52 +19,20 @@ function checkBits(bits: number): void {
 /** The low `bits` bits of every value, packed. */
 export function packBits(values: Uint32Array, bits: number): Uint8Array {
   const out = new Uint8Array(packedLength(values.length, bits));
-  if (bits % 8 === 0) {
-    // Whole bytes: each value's low bits/8 bytes, little-endian, with no bit shuffling across values.
-    const width = bits / 8;
-    for (let i = 0, at = 0; i < values.length; i++) {
-      const v = values[i]!;
-      out[at++] = v;
-      if (width > 1) out[at++] = v >>> 8;
-      if (width > 2) out[at++] = v >>> 16;
-      if (width > 3) out[at++] = v >>> 24;
-    }
-    return out;
-  }
-  if (bits <= 24) {
-    // Under 8 pending bits plus one value fit in 31 bits: integer shifts.
-    const mask = 2 ** bits - 1;
-    let acc = 0;
-    let pending = 0;
-    let at = 0;
-    for (let i = 0; i < values.length; i++) {
-      acc |= (values[i]! & mask) << pending;
-      pending += bits;
-      while (pending >= 8) {
-        out[at++] = acc;
-        acc >>>= 8;
-        pending -= 8;
-      }
-    }
-    if (pending > 0) out[at] = acc;
-    return out;
-  }
-  // 25 to 31 bits: the accumulator (under 8 + 31 bits) in a float64, exact up to 2^53.
-  const modulus = 2 ** bits;
-  let acc = 0;
-  let pending = 0;
-  let at = 0;
+  // Into 32-bit words (little-endian, as the bytes are read back), a value spilling into the next word when it
+  // crosses a boundary; integer shifts only. (A byte-wise path for 8, 16 and 24 bits measured no faster.)
+  const words = new Uint32Array(Math.ceil(out.length / 4));
+  const mask = 2 ** bits - 1;
+  let word = 0;
+  let offset = 0;
   for (let i = 0; i < values.length; i++) {
-    acc += (values[i]! % modulus) * 2 ** pending;
-    pending += bits;
-    while (pending >= 8) {
-      const low = acc % 256;
-      out[at++] = low;
-      acc = (acc - low) / 256;
-      pending -= 8;
-    }
+    const v = values[i]! & mask;
+    words[word]! |= v << offset;
+    if (offset + bits > 32) words[word + 1] = v >>> (32 - offset);
+    offset += bits;
+    if (offset >= 32) (word++, (offset -= 32));
   }
-  if (pending > 0) out[at] = acc;
+  out.set(new Uint8Array(words.buffer, 0, out.length));
   return out;
 }
 
@@ -78,46 +46,18 @@ export function addPacked(target: Uint32Array, packed: Uint8Array, bits: number)
   if (packed.length !== expected) throw new Error(`${target.length} values at ${bits} bits pack into ${expected} bytes, got ${packed.length}`);
   const spare = expected * 8 - target.length * bits;
   if (spare > 0 && packed[expected - 1]! >>> (8 - spare) !== 0) throw new Error(`the last ${spare} padding bits of the packed values are not zero`);
-  if (bits % 8 === 0) {
-    const width = bits / 8;
-    for (let i = 0, at = 0; i < target.length; i++, at += width) {
-      let v = packed[at]!;
-      if (width > 1) v |= packed[at + 1]! << 8;
-      if (width > 2) v |= packed[at + 2]! << 16;
-      if (width > 3) v += packed[at + 3]! * 16_777_216;
-      target[i] = (target[i]! + v) >>> 0;
-    }
-    return;
-  }
-  if (bits <= 24) {
-    const mask = 2 ** bits - 1;
-    let acc = 0;
-    let pending = 0;
-    let at = 0;
-    for (let i = 0; i < target.length; i++) {
-      while (pending < bits) {
-        acc |= packed[at++]! << pending;
-        pending += 8;
-      }
-      target[i] = (target[i]! + (acc & mask)) >>> 0;
-      acc >>>= bits;
-      pending -= bits;
-    }
-    return;
-  }
-  const modulus = 2 ** bits;
-  let acc = 0;
-  let pending = 0;
-  let at = 0;
+  // 32-bit words (the bytes copied to an aligned, zero-padded buffer), read as packBits wrote them.
+  const words = new Uint32Array(Math.ceil(packed.length / 4));
+  new Uint8Array(words.buffer).set(packed);
+  const mask = 2 ** bits - 1;
+  let word = 0;
+  let offset = 0;
   for (let i = 0; i < target.length; i++) {
-    while (pending < bits) {
-      acc += packed[at++]! * 2 ** pending;
-      pending += 8;
-    }
-    const v = acc % modulus;
-    acc = (acc - v) / modulus;
-    pending -= bits;
-    target[i] = (target[i]! + v) >>> 0;
+    let v = words[word]! >>> offset;
+    if (offset + bits > 32) v |= words[word + 1]! << (32 - offset);
+    target[i] = (target[i]! + (v & mask)) >>> 0;
+    offset += bits;
+    if (offset >= 32) (word++, (offset -= 32));
   }
 }
 
