@@ -110,6 +110,8 @@ describe('a packed upload and a ring below the floor', () => {
     const failed = result.history[0]!.fit!.outcomes.filter((o) => 'failure' in o && o.failure !== undefined);
     expect(failed.map((o) => o.client)).toEqual(['careful']);
     expect(JSON.stringify(failed[0])).toMatch(/ring of 12 bits, below this node's security.secaggplus.minBits 16/);
+    // Refused at the task's header, before the model was downloaded or trained on; nothing was uploaded.
+    expect(audits.filter((x) => x.type === 'task-refused').map((x) => x.data.reason)).toEqual(['the task quantizes into a ring of 12 bits, below this node\'s security.secaggplus.minBits 16']);
     expect(audits.some((x) => x.type === 'upload-sent')).toBe(false);
     // The five others' mean shift (0.5 within a step of 2 / floor(4095 / 6) per client), nothing of careful's 100.
     const w = result.weights[0]!.data;
