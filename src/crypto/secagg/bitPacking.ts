@@ -36,16 +36,21 @@ export function packBits(values: Uint32Array, bits: number): Uint8Array {
   return out;
 }
 
+/** Throws unless `packed` is `count` values at `bits` bits as packBits writes them: its length, zero padding. */
+export function checkPacked(packed: Uint8Array, count: number, bits: number): void {
+  const expected = packedLength(count, bits);
+  if (packed.length !== expected) throw new Error(`${count} values at ${bits} bits pack into ${expected} bytes, got ${packed.length}`);
+  const spare = expected * 8 - count * bits;
+  if (spare > 0 && packed[expected - 1]! >>> (8 - spare) !== 0) throw new Error(`the last ${spare} padding bits of the packed values are not zero`);
+}
+
 /**
  * Adds the `count` values packed in `packed` onto `target` elementwise mod 2^32 (a sum of them reduced mod
  * 2^bits later is their sum in Z_(2^bits)). Throws naming the expected length, or when the padding bits of the
  * last byte are not zero (a second encoding of the same values would be accepted otherwise).
  */
 export function addPacked(target: Uint32Array, packed: Uint8Array, bits: number): void {
-  const expected = packedLength(target.length, bits);
-  if (packed.length !== expected) throw new Error(`${target.length} values at ${bits} bits pack into ${expected} bytes, got ${packed.length}`);
-  const spare = expected * 8 - target.length * bits;
-  if (spare > 0 && packed[expected - 1]! >>> (8 - spare) !== 0) throw new Error(`the last ${spare} padding bits of the packed values are not zero`);
+  checkPacked(packed, target.length, bits);
   // 32-bit words (the bytes copied to an aligned, zero-padded buffer), read as packBits wrote them.
   const words = new Uint32Array(Math.ceil(packed.length / 4));
   new Uint8Array(words.buffer).set(packed);

@@ -86,7 +86,8 @@ function noisedEncoding(values: Float32Array, dp: { readonly clipNorm: number; r
 /**
  * SecAgg+ mode's client half: the key exchange and unmasking messages (SecAggMember, checked against this node's
  * roster), and the masked upload: the update, weighted by the client's share of the cohort's examples, quantized
- * into Z_(2^bits), masked, and packed at `bits` bits a value. The global model arrives in plaintext (plain mode reads it: the coordinator holds it).
+ * into Z_(2^bits), masked, and packed at `bits` bits a value. The global model arrives in plaintext (plain mode
+ * reads it: the coordinator holds it).
  */
 export function secaggPlusClientMode(context: SecAggClientContext): ClientMode {
   const { audit, log, policy } = context;

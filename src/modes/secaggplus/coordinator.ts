@@ -26,8 +26,8 @@ function failedPhase(tasks: readonly FitTask[], failures: TaskFailure[], reason:
 /**
  * SecAgg+ mode's coordinator half (Bonawitz et al. 2017 with Bell et al. 2020's neighbour graph). The global
  * model is public to the coordinator, as in plain mode; each fit round runs the key exchange, collects masked
- * updates (packed at b bits a value) into a sum in Z_(2^b), runs the consistency round, and strips the masks with the shares the survivors
- * reveal. The coordinator learns the weighted mean of the survivors' updates, never an individual one, and
+ * updates (packed at b bits a value) into a sum in Z_(2^b), runs the consistency round, and strips the masks
+ * with the shares the survivors reveal. The coordinator learns the weighted mean of the survivors' updates, never an individual one, and
  * hands it to the strategy exactly as plain mode hands its mean.
  */
 class SecAggPlusCoordinator extends ClearGlobalCoordinator implements CoordinatorMode {
@@ -47,7 +47,7 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
     this.dp = privacy ? { clipNorm: privacy.clipNorm as number, noiseMultiplier: privacy.noiseMultiplier } : undefined;
     this.options = context.secaggplus ?? {};
     try {
-      // Under an allowlist the cohort can be no larger than its clients: the threshold is checked against that graph's degree.
+      // Under an allowlist no round has more members than its clients: t is checked against that graph's degree.
       const allowed = context.access.mode === 'allowlist' ? context.access.peers.filter((p) => p.role === 'client').length : undefined;
       checkSecAggPlusOptions(this.options, allowed);
     } catch (e) {

@@ -1,5 +1,5 @@
 import type { UploadTarget } from '../../coordinator/uploadTarget.js';
-import { addPacked, packedLength, reduceMod } from '../../crypto/secagg/bitPacking.js';
+import { addPacked, checkPacked, packedLength, reduceMod } from '../../crypto/secagg/bitPacking.js';
 import { UploadSlots } from '../ckks/uploadSlots.js';
 
 /**
@@ -46,6 +46,7 @@ export class MaskedSum {
           },
           end: () => {
             if (filled !== bytes.length) throw new Error(`the masked update has ${filled} bytes; ${describe()}`);
+            checkPacked(bytes, this.length, this.bits);
           },
           commit: () => {
             addPacked(this.sum, bytes, this.bits);

@@ -70,6 +70,14 @@ describe('a packed upload and a ring below the floor', () => {
     short.write(new Uint8Array(299_999).fill(7));
     expect(() => short.end()).toThrow(/the masked update has 299999 bytes; 120000 values at 20 bits pack into 300000 bytes/);
     short.abort('refused');
+    // The right length with a padding bit set (120,000 x 20 bits ends on a byte: use 7 values at 20 bits, 140 bits
+    // in 18 bytes, 4 spare): refused at the end too.
+    const small = new MaskedSum(7, 20);
+    const padded = await small.target(new Set(['a'])).open(meta, client('a'));
+    const bytes = packBits(new Uint32Array(7).fill(3), 20);
+    bytes[17]! |= 0x80;
+    padded.write(bytes);
+    expect(() => padded.end()).toThrow(/the last 4 padding bits of the packed values are not zero/);
     expect(sum.sum.every((v) => v === 0)).toBe(true);
     // The right length goes in (the control).
     const right = await target.open(meta, client('b'));
