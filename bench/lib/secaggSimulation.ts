@@ -1,4 +1,5 @@
 import { generateIdentity } from '../../src/crypto/identity.js';
+import { addPacked, packBits, reduceMod } from '../../src/crypto/secagg/bitPacking.js';
 import { encodeBase64 } from '../../src/crypto/keyEncoding.js';
 import { graphSeed, neighbourGraph } from '../../src/crypto/secagg/neighbourGraph.js';
 import { Roster } from '../../src/client/security/roster.js';
@@ -16,6 +17,8 @@ export interface SimulationOptions {
   readonly clients: number;
   readonly neighbours?: number;
   readonly threshold?: number;
+  /** b, the ring's bits: uploads are packed at b bits a value (default 32). */
+  readonly bits?: number;
   /** Each client's encoded update (called once per client, in order). */
   readonly update: (index: number) => Uint32Array;
   /** Clients that drop after the key exchange, before uploading. */
@@ -31,6 +34,9 @@ export interface SimulationResult {
   readonly threshold: number;
   /** JSON bytes of the control messages client 0 sent and received (what socket.io carries as text). */
   readonly messageBytes: { readonly sent: number; readonly received: number };
+  /** Bytes of one packed masked upload (what a client streams to the coordinator). */
+  readonly uploadBytes: number;
+  /** maskPerClient includes packing; unmask includes the coordinator's unpacking of every upload into the sum. */
   readonly seconds: { readonly keyExchange: number; readonly maskPerClient: number; readonly unmask: number };
 }
 
@@ -43,7 +49,8 @@ export async function simulateRound(o: SimulationOptions): Promise<SimulationRes
   const identities = names.map(() => generateIdentity());
   const roster = new Roster(names.map((name, i) => ({ name, identityKey: identities[i]!.publicKey })));
   const members = names.map((n, i) => new SecAggMember(n, identities[i]!, roster));
-  const settings = resolveRound({ ...(o.neighbours !== undefined ? { neighbours: o.neighbours } : {}), ...(o.threshold !== undefined ? { threshold: o.threshold } : {}) }, o.clients);
+  const settings = resolveRound({ ...(o.neighbours !== undefined ? { neighbours: o.neighbours } : {}), ...(o.threshold !== undefined ? { threshold: o.threshold } : {}), ...(o.bits !== undefined ? { bits: o.bits } : {}) }, o.clients);
+  const bits = settings.bits;
   let sent = 0;
   let received = 0;
   const t0 = performance.now();
@@ -62,17 +69,22 @@ export async function simulateRound(o: SimulationOptions): Promise<SimulationRes
     members[i]!.receiveShares(forward, RUN);
   }
   const keyExchange = (performance.now() - t0) / 1000;
-  // Upload: each survivor masks, and the coordinator adds it into the sum at once (as MaskedSum commits).
+  // Upload: each survivor masks and packs, and the coordinator unpacks it into the sum at once (as MaskedSum commits).
   const sum = new Uint32Array(o.update(0).length);
   const uploaded: number[] = [];
   let maskSeconds = 0;
+  let unpackSeconds = 0;
+  let uploadBytes = 0;
   for (let i = 0; i < o.clients; i++) {
     if (o.dropBeforeUpload.has(i)) continue;
     const encoded = o.update(i);
     const t = performance.now();
-    const masked = members[i]!.mask(encoded, ROUND, o.clients);
+    const packed = packBits(members[i]!.mask(encoded, ROUND, o.clients), bits);
     maskSeconds += (performance.now() - t) / 1000;
-    for (let j = 0; j < sum.length; j++) sum[j] = (sum[j]! + masked[j]!) >>> 0;
+    uploadBytes = packed.length;
+    const u = performance.now();
+    addPacked(sum, packed, bits);
+    unpackSeconds += (performance.now() - u) / 1000;
     uploaded.push(i);
   }
   const survivors = uploaded.map((i) => names[i]!).sort();
@@ -90,13 +102,15 @@ export async function simulateRound(o: SimulationOptions): Promise<SimulationRes
   const graph = neighbourGraph(names, settings.degree, seed);
   const t1 = performance.now();
   await unmaskSum(sum, { runId: RUN, round: ROUND, threshold: settings.threshold, members: memberKeys, graph, shared: new Set(names), survivors, reveals });
-  const unmaskSeconds = (performance.now() - t1) / 1000;
+  reduceMod(sum, bits);
+  const unmaskSeconds = (performance.now() - t1) / 1000 + unpackSeconds;
   return {
     sum,
     survivors: uploaded,
     degree: settings.degree,
     threshold: settings.threshold,
     messageBytes: { sent, received },
+    uploadBytes,
     seconds: { keyExchange, maskPerClient: maskSeconds / uploaded.length, unmask: unmaskSeconds },
   };
 }

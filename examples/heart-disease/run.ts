@@ -5,7 +5,8 @@
  * (CC BY 4.0); --data names another folder.
  *
  *   npx tsx examples/heart-disease/run.ts [--seeds 42,43,44,45,46]
- *       [--standardization local|federated|public|none] [--rounds 15] [--secure-aggregation plain|ckks] [--strategy fedavg|...]
+ *       [--standardization local|federated|public|none] [--rounds 15] [--secure-aggregation plain|ckks|secaggplus] [--strategy fedavg|...]
+ *       [--secaggplus-bits 16] [--clipping-range 8]
  *
  * FLamby's published mean per-client test accuracy: FedAvg 0.685, pooled training 0.735.
  * `--standardization public` scales every feature from public ranges (HEART_DISEASE_PUBLIC_RANGES in data.ts):
@@ -57,6 +58,9 @@ const { values } = parseArgs({
     'noise-multiplier': { type: 'string' },
     accounting: { type: 'string', default: 'exact' },
     'secure-aggregation': { type: 'string', default: 'plain' },
+    // SecAgg+'s ring width b (8 to 32) and clipping range (see the README's SecAgg+ section).
+    'secaggplus-bits': { type: 'string' },
+    'clipping-range': { type: 'string' },
     strategy: { type: 'string', default: 'fedavg' },
     'client-dp': { type: 'boolean', default: false },
     'clip-norm': { type: 'string', default: '0.1' },
@@ -92,6 +96,9 @@ const experiment = (seed: number): ExperimentConfig =>
     training: { epochs: 1, maxSteps: 100, batchSize: 4, learningRate: 0.001, optimizer: 'sgd' },
     strategy: { name: values.strategy, minFitClients: 4 },
     secureAggregation: values['secure-aggregation'],
+    ...(values['secure-aggregation'] === 'secaggplus'
+      ? { secaggplus: { ...(values['secaggplus-bits'] ? { bits: Number(values['secaggplus-bits']) } : {}), ...(values['clipping-range'] ? { clippingRange: Number(values['clipping-range']) } : {}) } }
+      : {}),
     clients: heartDiseaseDataConfigs(dir).map(({ name, config: data }) => ({ name, data })),
     // FLamby's pooled baseline trains 50 epochs (with Adam; ours uses the federation's optimizer).
     centralBaseline: clientDp ? false : { epochs: 50 },

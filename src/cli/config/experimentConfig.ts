@@ -128,7 +128,7 @@ export const experimentConfigSchema = z
       .strictObject({
         neighbours: z.number().int().min(2).max(254).optional(),
         threshold: z.number().int().min(2).optional(),
-        bits: z.literal(32).optional(),
+        bits: z.number().int().min(8).max(32).optional(),
         clippingRange: z.number().positive().optional(),
       })
       .optional(),

@@ -67,12 +67,13 @@ export const clientSecurityConfigSchema = z.strictObject({
   acceptRisks: z.array(z.enum(['plain-http'])).default([]),
   /** The SHA-256 of the model.json this hospital agreed to train (`sha256sum model.json`): another model is refused. */
   modelSha256: sha256HexSchema.optional(),
-  /** This hospital's floors on SecAgg+ rounds: the threshold t, the neighbours k, and the cohort a sum covers. */
+  /** This hospital's floors on SecAgg+ rounds: the threshold t, the neighbours k, the cohort a sum covers, and the ring's bits b. */
   secaggplus: z
     .strictObject({
       minThreshold: z.number().int().min(2).optional(),
       minNeighbours: z.number().int().min(2).optional(),
       minCohort: z.number().int().min(3).optional(),
+      minBits: z.number().int().min(8).max(32).optional(),
     })
     .optional(),
 });

@@ -51,6 +51,8 @@ export interface SecAggPlusFloors {
   readonly minNeighbours?: number;
   /** The round has at least this many members, and the sum the coordinator unmasks covers at least this many updates. */
   readonly minCohort?: number;
+  /** b: the ring Z_(2^b) this node's update is quantized into has at least this many bits (a coarser one rounds it more). */
+  readonly minBits?: number;
 }
 
 /** The policy checked and ready to apply. */
@@ -67,6 +69,8 @@ function checkFloors(floors: SecAggPlusFloors): void {
   for (const [name, value, least] of [['minThreshold', floors.minThreshold, 2], ['minNeighbours', floors.minNeighbours, 2], ['minCohort', floors.minCohort, 3]] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= least)) throw new Error(`security.secaggplus.${name} must be an integer of at least ${least}, got ${value}`);
   }
+  const { minBits } = floors;
+  if (minBits !== undefined && !(Number.isInteger(minBits) && minBits >= 8 && minBits <= 32)) throw new Error(`security.secaggplus.minBits must be an integer from 8 to 32, got ${minBits}`);
 }
 
 /** Checks a policy before any connection is made; throws naming the setting to fix. */

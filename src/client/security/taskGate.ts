@@ -47,6 +47,10 @@ export function fitTaskRefusal(policy: ResolvedSecurityPolicy, terms: FitTaskTer
   const wrongMode = modeRefusal(policy, terms.mode, 'fit task');
   if (wrongMode) return wrongMode;
   if (terms.mode === 'secaggplus' && terms.problem) return terms.problem;
+  const minBits = policy.secaggplus?.minBits;
+  if (terms.mode === 'secaggplus' && minBits !== undefined && terms.instructions && terms.instructions.bits < minBits) {
+    return `the task quantizes into a ring of ${terms.instructions.bits} bits, below this node's security.secaggplus.minBits ${minBits}`;
+  }
   if ((policy.minNoiseMultiplier === undefined && policy.maxClipNorm === undefined) || localFloorHolds(policy, local)) return undefined;
   const { minNoiseMultiplier: minZ, maxClipNorm: maxC } = policy;
   if (terms.mode === 'secaggplus') {

@@ -20,13 +20,27 @@ export interface Quantized {
   readonly clipped: number;
 }
 
+/** The narrowest ring the options accept. */
+export const MIN_BITS = 8;
+
+/** The fewest bits whose ring holds the sum of `cohort` encodings of at least 2 levels each (a value's sign). */
+export function smallestBits(cohort: number): number {
+  let bits = MIN_BITS;
+  while (Math.floor((2 ** bits - 1) / cohort) < 2) bits++;
+  return bits;
+}
+
 /** Integer levels a value spans: the sum of `cohort` of them fits in 2^bits - 1. */
 export function quantizationLevels(p: QuantizationParameters): number {
-  if (!(Number.isInteger(p.bits) && p.bits >= 8 && p.bits <= 32)) throw new Error(`secaggplus.bits must be an integer from 8 to 32, got ${p.bits}`);
+  if (!(Number.isInteger(p.bits) && p.bits >= MIN_BITS && p.bits <= 32)) throw new Error(`secaggplus.bits must be an integer from ${MIN_BITS} to 32, got ${p.bits}`);
   if (!(p.range > 0 && Number.isFinite(p.range))) throw new Error(`secaggplus.clippingRange must be a positive number, got ${p.range}`);
   if (!(Number.isInteger(p.cohort) && p.cohort >= 1)) throw new Error(`the cohort must be a positive integer, got ${p.cohort}`);
   const levels = Math.floor((2 ** p.bits - 1) / p.cohort);
-  if (levels < 2) throw new Error(`${p.bits} bits cannot hold a sum of ${p.cohort} values: raise secaggplus.bits`);
+  if (levels < 2) {
+    const least = smallestBits(p.cohort);
+    if (least > 32) throw new Error(`no ring of up to 32 bits holds a sum of ${p.cohort} values: the cohort is too large for SecAgg+`);
+    throw new Error(`secaggplus.bits ${p.bits} cannot hold the sum of ${p.cohort} clients' values without wrapping (each needs 2 levels or more): the smallest that works for this cohort is ${least}`);
+  }
   return levels;
 }
 

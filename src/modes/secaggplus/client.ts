@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ResolvedSecurityPolicy } from '../../client/security/securityPolicy.js';
 import type { Identity } from '../../crypto/identity.js';
+import { packBits } from '../../crypto/secagg/bitPacking.js';
 import { conditionalRound, dpEncoding } from '../../crypto/secagg/dpEncoding.js';
 import { quantize } from '../../crypto/secagg/quantize.js';
 import { DiscreteGaussian } from '../../privacy/discreteGaussian.js';
@@ -31,10 +32,19 @@ function flatten(weights: Weights): Float32Array {
   return out;
 }
 
-/** The masked words as upload chunks (little-endian uint32, the layout of every host Node runs on here). */
-function* wordChunks(words: Uint32Array, chunkBytes: number): Iterable<Uint8Array> {
-  const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+/** The packed masked values as upload chunks. */
+function* byteChunks(bytes: Uint8Array, chunkBytes: number): Iterable<Uint8Array> {
   for (let at = 0; at < bytes.length; at += chunkBytes) yield bytes.subarray(at, Math.min(bytes.length, at + chunkBytes));
+}
+
+/**
+ * The masked update on the wire: each value reduced mod 2^bits and packed at `bits` bits. The masks were added
+ * mod 2^32, so each value's mask in Z_(2^bits) is the low `bits` bits of its 32-bit keystream word.
+ */
+function packedUpload(masked: Uint32Array, bits: number, chunkBytes: number) {
+  const packed = packBits(masked, bits);
+  masked.fill(0);
+  return { totalBytes: packed.length, chunks: byteChunks(packed, chunkBytes) };
 }
 
 /**
@@ -76,7 +86,8 @@ function noisedEncoding(values: Float32Array, dp: { readonly clipNorm: number; r
 /**
  * SecAgg+ mode's client half: the key exchange and unmasking messages (SecAggMember, checked against this node's
  * roster), and the masked upload: the update, weighted by the client's share of the cohort's examples, quantized
- * into Z_(2^32) and masked. The global model arrives in plaintext (plain mode reads it: the coordinator holds it).
+ * into Z_(2^bits), masked, and packed at `bits` bits a value. The global model arrives in plaintext (plain mode
+ * reads it: the coordinator holds it).
  */
 export function secaggPlusClientMode(context: SecAggClientContext): ClientMode {
   const { audit, log, policy } = context;
@@ -134,7 +145,7 @@ export function secaggPlusClientMode(context: SecAggClientContext): ClientMode {
         context.onSecAggEncoded?.(config.round, encoded.slice());
         const masked = await inTurn(() => member.mask(encoded, config.round, instructions.cohortSize));
         encoded.fill(0);
-        return { totalBytes: masked.byteLength, chunks: wordChunks(masked, context.chunkBytes), header: { masked: true }, metrics: update.metrics };
+        return { ...packedUpload(masked, instructions.bits, context.chunkBytes), header: { masked: true }, metrics: update.metrics };
       }
       const encoded = quantize(flatten(update.delta), instructions.weight, { bits: instructions.bits, range: instructions.clippingRange, cohort: instructions.cohortSize });
       context.onSecAggEncoded?.(config.round, encoded.values.slice());
@@ -142,7 +153,7 @@ export function secaggPlusClientMode(context: SecAggClientContext): ClientMode {
       encoded.values.fill(0);
       if (encoded.clipped > 0) log.warn({ round: config.round, clipped: encoded.clipped }, 'values beyond the SecAgg+ clipping range were clipped');
       const metrics = { ...update.metrics, ...(encoded.clipped > 0 ? { secaggClipped: encoded.clipped } : {}) };
-      return { totalBytes: masked.byteLength, chunks: wordChunks(masked, context.chunkBytes), header: { masked: true }, metrics };
+      return { ...packedUpload(masked, instructions.bits, context.chunkBytes), header: { masked: true }, metrics };
     },
     dispose: () => member.forget(),
   };

@@ -3,6 +3,7 @@ import type { ClientRegistry } from '../../coordinator/clientRegistry.js';
 import { collectTasks } from '../../coordinator/collectTasks.js';
 import { RunError } from '../../coordinator/coordinatorOptions.js';
 import type { FitReport, FitTask, StrategyCapabilities, TaskFailure } from '../../coordinator/strategy.js';
+import { packedLength } from '../../crypto/secagg/bitPacking.js';
 import { dpEncoding, signedSum } from '../../crypto/secagg/dpEncoding.js';
 import { dequantizeSum } from '../../crypto/secagg/quantize.js';
 import { TASK_EXTRAS } from '../../protocol/taskExtras.js';
@@ -25,8 +26,8 @@ function failedPhase(tasks: readonly FitTask[], failures: TaskFailure[], reason:
 /**
  * SecAgg+ mode's coordinator half (Bonawitz et al. 2017 with Bell et al. 2020's neighbour graph). The global
  * model is public to the coordinator, as in plain mode; each fit round runs the key exchange, collects masked
- * updates into a sum mod 2^32, runs the consistency round, and strips the masks with the shares the survivors
- * reveal. The coordinator learns the weighted mean of the survivors' updates, never an individual one, and
+ * updates (packed at b bits a value) into a sum in Z_(2^b), runs the consistency round, and strips the masks
+ * with the shares the survivors reveal. The coordinator learns the weighted mean of the survivors' updates, never an individual one, and
  * hands it to the strategy exactly as plain mode hands its mean.
  */
 class SecAggPlusCoordinator extends ClearGlobalCoordinator implements CoordinatorMode {
@@ -46,12 +47,17 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
     this.dp = privacy ? { clipNorm: privacy.clipNorm as number, noiseMultiplier: privacy.noiseMultiplier } : undefined;
     this.options = context.secaggplus ?? {};
     try {
-      checkSecAggPlusOptions(this.options);
+      // Under an allowlist no round has more members than its clients: t is checked against that graph's degree.
+      const allowed = context.access.mode === 'allowlist' ? context.access.peers.filter((p) => p.role === 'client').length : undefined;
+      checkSecAggPlusOptions(this.options, allowed);
     } catch (e) {
       throw new RunError((e as Error).message);
     }
+    if (this.dp && (this.options.bits ?? 32) !== 32) {
+      throw new RunError(`differential privacy with secureAggregation: secaggplus needs secaggplus.bits 32 (got ${this.options.bits}): the distributed DP's integer grid and its accounting are sized for a 32-bit ring that never wraps`);
+    }
     this.parameters = totalParameters(specOf(context.initialWeights));
-    this.maxUploadBytes = 4 * this.parameters;
+    this.maxUploadBytes = packedLength(this.parameters, this.options.bits ?? 32);
   }
 
   async fit(round: number, tasks: readonly FitTask[], registry: ClientRegistry, deadlineMs: number): Promise<FitPhase> {
@@ -66,7 +72,7 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
     const { settings, failures } = keys;
     const exampleOf = new Map(tasks.map((t) => [t.client.name, t.client.numTrainExamples || 1]));
     const cohortExamples = [...keys.members.keys()].reduce((s, n) => s + exampleOf.get(n)!, 0);
-    const sum = new MaskedSum(this.parameters);
+    const sum = new MaskedSum(this.parameters, settings.bits);
     const target = sum.target(new Set(keys.ready.map((p) => p.task.client.name)));
     const download = this.evaluationPayload();
     const fitted = await collectTasks(
@@ -104,6 +110,7 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
     try {
       const reveals = new Map(revealed.map(({ p, reply }) => [p.task.client.name, reply]));
       const outcome = await unmaskSum(sum.sum, { runId, round, threshold: settings.threshold, members: keys.members, graph: keys.graph, shared: keys.shared, survivors, reveals });
+      sum.reduce();
       // A neighbour that revealed a false share is named; the round still unmasks from the true ones.
       for (const f of outcome.falseShares) {
         log.warn({ round, revealer: f.revealer, owner: f.owner, kind: f.kind }, 'a SecAgg+ share was false');
@@ -113,6 +120,7 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
         round,
         members: keys.members.size,
         shared: keys.shared.size,
+        bits: settings.bits,
         survivors,
         revealers: revealed.length,
         droppedMaskKeys: outcome.droppedMaskKeys,
@@ -166,7 +174,7 @@ export const secaggPlusMode: ModeDefinition = {
   name: 'secaggplus',
   protectsUpdates: true,
   compressionRefusal:
-    'SecAgg+ already quantizes every value itself, into the ring Z_(2^bits) with a step set by secaggplus.bits (32 today: one uint32 word a value) and secaggplus.clippingRange, and its pairwise masks fill every value, so a top-k upload would not stay sparse; remove compression and set the quantization with those two settings',
+    'SecAgg+ already quantizes every value itself, into the ring Z_(2^bits) with a step set by secaggplus.bits (8 to 32, packed at that many bits a value on the wire) and secaggplus.clippingRange, and its pairwise masks fill every value, so a top-k upload would not stay sparse; remove compression and set the quantization with those two settings',
   refusal,
   createCoordinator: (context) => new SecAggPlusCoordinator(context),
 };

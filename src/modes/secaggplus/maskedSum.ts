@@ -1,27 +1,34 @@
 import type { UploadTarget } from '../../coordinator/uploadTarget.js';
+import { addPacked, checkPacked, packedLength, reduceMod } from '../../crypto/secagg/bitPacking.js';
 import { UploadSlots } from '../ckks/uploadSlots.js';
 
 /**
- * The sum mod 2^32 of the masked uploads that committed, and who they came from. Each upload streams into its
- * own buffer (bytes may split words anywhere) and joins the sum only when whole and signed, so a broken upload
- * leaves no trace; at most `slots` buffers exist at once (later uploads wait at their header), so memory is
- * O(model), not O(clients x model).
+ * The sum of the masked uploads that committed, and who they came from. An upload is the model's values of
+ * Z_(2^bits) packed at `bits` bits each (bitPacking.ts); it streams into its own buffer (bytes may split values
+ * anywhere) and joins the sum only when whole and signed, so a broken upload leaves no trace; at most `slots`
+ * buffers exist at once (later uploads wait at their header), so memory is O(model), not O(clients x model).
+ * The sum is kept mod 2^32 (the masks are removed from it there) and reduced mod 2^bits by `reduce`.
  */
 export class MaskedSum {
   readonly sum: Uint32Array;
   readonly contributors: string[] = [];
+  /** Bytes of one upload: ceil(length x bits / 8). */
+  readonly uploadBytes: number;
   private readonly slots: UploadSlots;
 
   constructor(
     readonly length: number,
+    readonly bits = 32,
     slots = 2,
   ) {
     this.sum = new Uint32Array(length);
+    this.uploadBytes = packedLength(length, bits);
     this.slots = new UploadSlots(slots);
   }
 
-  /** Where the round's fit uploads go: masked words only, of exactly the model's length. */
+  /** Where the round's fit uploads go: masked values only, packed, of exactly the model's length. */
   target(expected: ReadonlySet<string>): UploadTarget {
+    const describe = () => `${this.length} values at ${this.bits} bits pack into ${this.uploadBytes} bytes`;
     return {
       label: 'secaggplus',
       open: async (meta, client) => {
@@ -29,21 +36,20 @@ export class MaskedSum {
         if (!expected.has(client.name)) throw new Error(`${client.name} took no part in this round's key exchange`);
         if (this.contributors.includes(client.name)) throw new Error(`${client.name} already contributed to this round`);
         const release = await this.slots.acquire();
-        const bytes = new Uint8Array(4 * this.length);
+        const bytes = new Uint8Array(this.uploadBytes);
         let filled = 0;
         return {
           write: (chunk) => {
-            if (filled + chunk.length > bytes.length) throw new Error(`the masked update is longer than the ${this.length} values of the model`);
+            if (filled + chunk.length > bytes.length) throw new Error(`the masked update is longer than expected: ${describe()}`);
             bytes.set(chunk, filled);
             filled += chunk.length;
           },
           end: () => {
-            if (filled !== bytes.length) throw new Error(`the masked update has ${filled} bytes; the model needs ${bytes.length}`);
+            if (filled !== bytes.length) throw new Error(`the masked update has ${filled} bytes; ${describe()}`);
+            checkPacked(bytes, this.length, this.bits);
           },
           commit: () => {
-            const words = new Uint32Array(bytes.buffer);
-            const sum = this.sum;
-            for (let i = 0; i < sum.length; i++) sum[i] = (sum[i]! + words[i]!) >>> 0;
+            addPacked(this.sum, bytes, this.bits);
             this.contributors.push(client.name);
             release();
           },
@@ -51,5 +57,10 @@ export class MaskedSum {
         };
       },
     };
+  }
+
+  /** Reduces the unmasked sum mod 2^bits: the survivors' encodings summed in Z_(2^bits). */
+  reduce(): void {
+    reduceMod(this.sum, this.bits);
   }
 }

@@ -44,7 +44,7 @@ describe('quantization into Z_(2^bits)', () => {
   });
 
   it('refuses settings that cannot hold the cohort, naming them', () => {
-    expect(() => quantize(Float32Array.of(1), 1, { bits: 8, range: 1, cohort: 200 })).toThrow(/raise secaggplus.bits/);
+    expect(() => quantize(Float32Array.of(1), 1, { bits: 8, range: 1, cohort: 200 })).toThrow(/secaggplus.bits 8 cannot hold the sum of 200 clients' values .* the smallest that works for this cohort is 9/);
     expect(() => quantize(Float32Array.of(1), 1, { bits: 40, range: 1, cohort: 2 })).toThrow(/secaggplus.bits/);
     expect(() => quantize(Float32Array.of(Number.NaN), 1, p)).toThrow(/NaN/);
   });

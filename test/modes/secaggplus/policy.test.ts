@@ -3,6 +3,7 @@ import { resolveSecurityPolicy } from '../../../src/client/security/securityPoli
 import { evaluateTaskRefusal, fitTaskRefusal, fitTaskTerms } from '../../../src/client/security/taskGate.js';
 import { experimentConfigSchema } from '../../../src/cli/config/experimentConfig.js';
 import { clientSecurityConfigSchema } from '../../../src/cli/config/securityConfig.js';
+import { AccessList } from '../../../src/coordinator/accessList.js';
 import { Coordinator } from '../../../src/coordinator/coordinator.js';
 import { FedAvg } from '../../../src/coordinator/strategies/fedAvg.js';
 import { FedMedian } from '../../../src/coordinator/strategies/fedMedian.js';
@@ -52,7 +53,11 @@ describe('a node that requires secaggplus', () => {
   it('refuses malformed task terms by name', () => {
     expect(() => readSecAggInstructions({ ...secaggTask, [TASK_EXTRAS.secaggWeight]: 2 })).toThrow(/weight must be in \(0, 1\]/);
     expect(() => readSecAggInstructions({ ...secaggTask, [TASK_EXTRAS.secaggCohortSize]: 2 })).toThrow(/at least 3/);
-    expect(() => readSecAggInstructions({ ...secaggTask, [TASK_EXTRAS.secaggBits]: 16 })).toThrow(/32 bits/);
+    expect(() => readSecAggInstructions({ ...secaggTask, [TASK_EXTRAS.secaggBits]: 7 })).toThrow(/ring must be an integer from 8 to 32 bits, got 7/);
+    expect(() => readSecAggInstructions({ ...secaggTask, [TASK_EXTRAS.secaggBits]: 16.5 })).toThrow(/from 8 to 32 bits/);
+    expect(readSecAggInstructions({ ...secaggTask, [TASK_EXTRAS.secaggBits]: 16 })?.bits).toBe(16);
+    // The DP grid is sized for the 32-bit ring: a DP task in a narrower one is refused.
+    expect(() => readSecAggInstructions({ ...secaggTask, [TASK_EXTRAS.secaggBits]: 16, [TASK_EXTRAS.clipNorm]: 1, [TASK_EXTRAS.dpNoiseShare]: 0.5 })).toThrow(/DP task needs the 32-bit ring .* got 16 bits/);
   });
 });
 
@@ -67,9 +72,25 @@ describe('the secaggplus coordinator settings', () => {
   it('are checked at start, and a strategy that needs every update is refused', async () => {
     const start = (extra: object) => Coordinator.start({ strategy: new FedAvg({ fit }), initialWeights: weights, rounds: 1, secureAggregation: 'secaggplus', logger: silent, ...extra });
     await expect(start({ secaggplus: { neighbours: 5 } })).rejects.toThrow(/neighbours must be an even integer/);
-    await expect(start({ secaggplus: { bits: 16 } })).rejects.toThrow(/bits must be 32/);
+    await expect(start({ secaggplus: { bits: 7 } })).rejects.toThrow(/bits must be an integer from 8 to 32, got 7/);
+    await expect(start({ secaggplus: { bits: 16 }, privacy: { clipNorm: 1, noiseMultiplier: 1 } })).rejects.toThrow(/differential privacy with secureAggregation: secaggplus needs secaggplus.bits 32 \(got 16\)/);
     await expect(start({ strategy: new FedMedian({ fit }) })).rejects.toThrow(/needs every individual update, which SecAgg\+ hides/);
     expect(modesFor(new FedAvg({ fit }).capabilities)).toContain('secaggplus');
+  });
+});
+
+describe('the start-time threshold check', () => {
+  it('uses the degree the allowlisted cohort\'s graph really has (k, or n - 1 once k reaches it), not k', async () => {
+    const access = (clients: number) => AccessList.of(Array.from({ length: clients }, (_, i) => ({ name: `site-${i}`, publicKey: generateIdentity().publicKey, role: 'client' as const })));
+    const start = (secaggplus: object, extra: object = {}) => Coordinator.start({ strategy: new FedAvg({ fit }), initialWeights: weights, rounds: 1, secureAggregation: 'secaggplus', secaggplus, logger: silent, ...extra });
+    // 20 clients allowed, neighbours 20: the graph is complete, 19 neighbours each, so t = 10 is above half of them.
+    const coordinator = await start({ neighbours: 20, threshold: 10 }, { access: access(20) });
+    await coordinator.close();
+    await expect(start({ neighbours: 20, threshold: 9 }, { access: access(20) })).rejects.toThrow(/with the 20 clients allowed the graph is complete: 19 neighbours each\): the threshold 9 is not above half of the 19 neighbours/);
+    await expect(start({ neighbours: 20, threshold: 20 }, { access: access(20) })).rejects.toThrow(/the threshold 20 exceeds the 19 neighbours/);
+    // With more clients allowed than k, or no allowlist (any cohort), t is checked against k itself.
+    await expect(start({ neighbours: 20, threshold: 10 }, { access: access(30) })).rejects.toThrow(/the threshold 10 is not above half of the 20 neighbours/);
+    await expect(start({ neighbours: 20, threshold: 10 })).rejects.toThrow(/the threshold 10 is not above half of the 20 neighbours/);
   });
 });
 
@@ -78,7 +99,8 @@ describe('secaggplus in the configs', () => {
     const parsed = experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secureAggregation: 'secaggplus', secaggplus: { neighbours: 6, threshold: 4 } });
     expect(parsed.secureAggregation).toBe('secaggplus');
     expect(parsed.secaggplus).toEqual({ neighbours: 6, threshold: 4 });
-    expect(() => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secureAggregation: 'secaggplus', secaggplus: { bits: 16 } })).toThrow();
+    expect(experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secureAggregation: 'secaggplus', secaggplus: { bits: 16 } }).secaggplus).toEqual({ bits: 16 });
+    expect(() => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secureAggregation: 'secaggplus', secaggplus: { bits: 7 } })).toThrow();
     expect(() => experimentConfigSchema.parse({ rounds: 1, model: { type: 'mlp' }, secaggplus: { neighbours: 6, typo: 1 } })).toThrow(/typo/);
     expect(clientSecurityConfigSchema.parse({ mode: 'secaggplus' }).mode).toBe('secaggplus');
   });
