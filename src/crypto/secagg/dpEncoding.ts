@@ -6,9 +6,23 @@ import { randomBytes } from 'node:crypto';
  * norm C spans GRID_UNITS steps, rounded by conditional randomized rounding (rounded again until its L2 norm is
  * within the bound below), so every client's integer vector has norm at most `sensitivity` whatever the coins:
  * that bound, not C, is the sensitivity the noise is calibrated to. Integers travel in Z_(2^32) as two's
- * complement; the sum decodes as signed 32-bit (it stays far inside +-2^31 for any cohort of up to 10,000).
+ * complement; the sum decodes as signed 32-bit (it stays far inside +-2^31 for any cohort of up to
+ * DP_MAX_COHORT, which the coordinator enforces).
  */
 export const GRID_UNITS = 2 ** 16;
+
+/**
+ * Most clients one distributed-DP round may hold: each contributes at most about GRID_UNITS per value, so 10,000
+ * of them reach 2^29.3, which leaves the noise (z x sensitivity, 6 sigma about 2^22 for z = 10) far inside
+ * +-2^31. Beyond it the sum could wrap, which the accounting does not charge for (modular clipping).
+ */
+export const DP_MAX_COHORT = 10_000;
+
+/** Why a distributed-DP round of `cohort` clients cannot run, or undefined when it can. */
+export function dpCohortRefusal(cohort: number): string | undefined {
+  if (cohort <= DP_MAX_COHORT) return undefined;
+  return `a distributed-DP SecAgg+ round holds at most ${DP_MAX_COHORT.toLocaleString('en')} clients (their 32-bit sum could wrap beyond it, which the privacy accounting does not cover); this round selected ${cohort.toLocaleString('en')}: lower fractionFit or minFitClients`;
+}
 
 /** The probability bound beta of KLS21's rounding lemma: the chance one rounding must be redone. */
 const BETA = Math.exp(-0.5);

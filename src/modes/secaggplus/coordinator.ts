@@ -4,7 +4,7 @@ import { collectTasks } from '../../coordinator/collectTasks.js';
 import { RunError } from '../../coordinator/coordinatorOptions.js';
 import type { FitReport, FitTask, StrategyCapabilities, TaskFailure } from '../../coordinator/strategy.js';
 import { packedLength } from '../../crypto/secagg/bitPacking.js';
-import { dpEncoding, signedSum } from '../../crypto/secagg/dpEncoding.js';
+import { dpCohortRefusal, dpEncoding, signedSum } from '../../crypto/secagg/dpEncoding.js';
 import { dequantizeSum } from '../../crypto/secagg/quantize.js';
 import { TASK_EXTRAS } from '../../protocol/taskExtras.js';
 import { specOf, totalParameters } from '../../protocol/tensors.js';
@@ -62,6 +62,11 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
 
   async fit(round: number, tasks: readonly FitTask[], registry: ClientRegistry, deadlineMs: number): Promise<FitPhase> {
     const { runId, log, audit } = this.context;
+    const tooMany = this.dp ? dpCohortRefusal(tasks.length) : undefined;
+    if (tooMany) {
+      log.warn({ round, error: tooMany }, 'SecAgg+ round refused');
+      return failedPhase(tasks, [], tooMany);
+    }
     let keys;
     try {
       keys = await exchangeKeys(runId, round, this.options, tasks, registry, deadlineMs);

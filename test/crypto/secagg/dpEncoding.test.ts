@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conditionalRound, dpEncoding, GRID_UNITS, signedSum } from '../../../src/crypto/secagg/dpEncoding.js';
+import { conditionalRound, DP_MAX_COHORT, dpCohortRefusal, dpEncoding, GRID_UNITS, signedSum } from '../../../src/crypto/secagg/dpEncoding.js';
 
 const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));
 
@@ -31,4 +31,12 @@ describe('the distributed-DP encoding (conditional randomized rounding)', () => 
     const sum = a.map((x, i) => (x + b[i]!) >>> 0);
     expect(Array.from(signedSum(sum)).map((x) => x / enc.scale)).toEqual([-0.25, -0.25, 0, -0.25]);
   });
+
+  it('refuses a round larger than the cohort whose worst-case sum (every value at the sensitivity, noise at 6 sigma, z = 10) stays inside +-2^31', () => {
+    const worst = dpEncoding(1, 100_000_000).sensitivity; // |value| <= L2 norm <= sensitivity, for a 100M model
+    expect(DP_MAX_COHORT * worst + 6 * 10 * worst).toBeLessThan(2 ** 31);
+    expect(dpCohortRefusal(DP_MAX_COHORT)).toBeUndefined();
+    expect(dpCohortRefusal(DP_MAX_COHORT + 1)).toMatch(/at most 10,000 clients .*selected 10,001: lower fractionFit or minFitClients/);
+  });
 });
+
