@@ -9,7 +9,8 @@
  *
  * --rounds N runs N rounds: the first pays for touching fresh memory on every side, the last shows a steady state.
  * --breakdown profiles the coordinator (the inspector's CPU profiler, during run()) and the clients
- * (--cpu-prof) and prints where each side's CPU time went: encode, hash, socket, decode, stage + sum, apply.
+ * (from joining the run to exit, start-up left out) and prints where each side's CPU time went: encode, hash,
+ * socket, decode, stage + sum, apply.
  * Every run ends with one line per step of the first round's wall clock (`roundTrip.wall.*`), and with
  * --breakdown one line per stage's CPU seconds, coordinator and clients together (`roundTrip.cpu.*`).
  */
@@ -47,7 +48,7 @@ export interface RoundTripOptions {
   readonly window: number;
   readonly ackTimeoutMs: number;
   readonly roundTimeoutMs: number;
-  /** Writes each client's V8 CPU profile here (profile the coordinator with `node --cpu-prof` itself). */
+  /** Writes each client's V8 CPU profile here, from joining to exit (profile the coordinator with `node --cpu-prof` itself). */
   readonly clientProfileDir?: string;
   /** Profile both sides and print where the CPU time went, by stage. */
   readonly breakdown?: boolean;
@@ -104,10 +105,9 @@ function checkResult(result: Weights, clients: number, rounds: number): { mismat
   return { mismatches, meanStep: expected[0]! };
 }
 
-function forkClient(config: ClientConfig, clientProfileDir: string | undefined, onReport: (r: ClientReport) => void): ChildProcess {
+function forkClient(config: ClientConfig, onReport: (r: ClientReport) => void): ChildProcess {
   const script = fileURLToPath(new URL('./roundTripClient.ts', import.meta.url));
-  const profile = clientProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${clientProfileDir}`] : [];
-  const child = fork(script, [JSON.stringify(config)], { execArgv: [...profile, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(script, [JSON.stringify(config)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('message', (m) => onReport(m as ClientReport));
   return child;
 }
@@ -147,8 +147,9 @@ function startClients(o: RoundTripOptions, url: string, coordinatorKey: string):
       window: o.window,
       ackTimeoutMs: o.ackTimeoutMs,
       coordinatorKey,
+      ...(o.clientProfileDir ? { profileDir: o.clientProfileDir } : {}),
     };
-    const child = forkClient(config, o.clientProfileDir, (r) => {
+    const child = forkClient(config, (r) => {
       reports.push(r);
       if (r.type === 'problem') console.log(`  client ${r.name}: ${r.detail}`);
       if (r.type === 'welcome' && ++welcomed === o.clients) onJoined();
@@ -174,7 +175,7 @@ function clientBreakdown(dir: string): Record<Stage, number> {
 function printBreakdown(coordinator: Record<Stage, number>, clients: Record<Stage, number>, clientCount: number): void {
   const s = (x: number) => `${x.toFixed(2)} s`;
   console.log();
-  console.log(`where the time went, by stage: sampled self time (coordinator during run(), the ${clientCount} clients from start to exit, summed).`);
+  console.log(`where the time went, by stage: sampled self time (coordinator during run(), the ${clientCount} clients from joining to exit, summed).`);
   console.log('A sample is wall-clock time with that function on the stack: it includes page faults on fresh memory and time the OS gave other processes.');
   console.log(formatTable(['stage', 'coordinator', 'clients'], STAGES.map((stage) => [stage, s(coordinator[stage]), s(clients[stage])])));
 }
