@@ -9,7 +9,10 @@
  *
  * --rounds N runs N rounds: the first pays for touching fresh memory on every side, the last shows a steady state.
  * --breakdown profiles the coordinator (the inspector's CPU profiler, during run()) and the clients
- * (--cpu-prof) and prints where each side's CPU time went: encode, hash, socket, decode, stage + sum, apply.
+ * (from joining the run to exit, start-up left out) and prints where each side's CPU time went: encode, hash,
+ * socket, decode, stage + sum, apply.
+ * Every run ends with one line per step of the first round's wall clock (`roundTrip.wall.*`), and with
+ * --breakdown one line per stage's CPU seconds, coordinator and clients together (`roundTrip.cpu.*`).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -45,7 +48,7 @@ export interface RoundTripOptions {
   readonly window: number;
   readonly ackTimeoutMs: number;
   readonly roundTimeoutMs: number;
-  /** Writes each client's V8 CPU profile here (profile the coordinator with `node --cpu-prof` itself). */
+  /** Writes each client's V8 CPU profile here, from joining to exit (profile the coordinator with `node --cpu-prof` itself). */
   readonly clientProfileDir?: string;
   /** Profile both sides and print where the CPU time went, by stage. */
   readonly breakdown?: boolean;
@@ -102,10 +105,9 @@ function checkResult(result: Weights, clients: number, rounds: number): { mismat
   return { mismatches, meanStep: expected[0]! };
 }
 
-function forkClient(config: ClientConfig, clientProfileDir: string | undefined, onReport: (r: ClientReport) => void): ChildProcess {
+function forkClient(config: ClientConfig, onReport: (r: ClientReport) => void): ChildProcess {
   const script = fileURLToPath(new URL('./roundTripClient.ts', import.meta.url));
-  const profile = clientProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${clientProfileDir}`] : [];
-  const child = fork(script, [JSON.stringify(config)], { execArgv: [...profile, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(script, [JSON.stringify(config)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('message', (m) => onReport(m as ClientReport));
   return child;
 }
@@ -145,8 +147,9 @@ function startClients(o: RoundTripOptions, url: string, coordinatorKey: string):
       window: o.window,
       ackTimeoutMs: o.ackTimeoutMs,
       coordinatorKey,
+      ...(o.clientProfileDir ? { profileDir: o.clientProfileDir } : {}),
     };
-    const child = forkClient(config, o.clientProfileDir, (r) => {
+    const child = forkClient(config, (r) => {
       reports.push(r);
       if (r.type === 'problem') console.log(`  client ${r.name}: ${r.detail}`);
       if (r.type === 'welcome' && ++welcomed === o.clients) onJoined();
@@ -172,7 +175,7 @@ function clientBreakdown(dir: string): Record<Stage, number> {
 function printBreakdown(coordinator: Record<Stage, number>, clients: Record<Stage, number>, clientCount: number): void {
   const s = (x: number) => `${x.toFixed(2)} s`;
   console.log();
-  console.log(`where the time went, by stage: sampled self time (coordinator during run(), the ${clientCount} clients from start to exit, summed).`);
+  console.log(`where the time went, by stage: sampled self time (coordinator during run(), the ${clientCount} clients from joining to exit, summed).`);
   console.log('A sample is wall-clock time with that function on the stack: it includes page faults on fresh memory and time the OS gave other processes.');
   console.log(formatTable(['stage', 'coordinator', 'clients'], STAGES.map((stage) => [stage, s(coordinator[stage]), s(clients[stage])])));
 }
@@ -225,8 +228,9 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
       samples: sampler.samples,
       maxRss: coordinatorMaxRss,
     });
-    if (coordinatorProfile) {
-      printBreakdown(breakdown(coordinatorProfile), clientBreakdown(o.clientProfileDir!), o.clients);
+    const stages = coordinatorProfile ? { coordinator: breakdown(coordinatorProfile), clients: clientBreakdown(o.clientProfileDir!) } : undefined;
+    if (stages) {
+      printBreakdown(stages.coordinator, stages.clients, o.clients);
       // Kept for a closer look (chrome://inspect or any .cpuprofile viewer); not a .cpuprofile, so not a client's.
       writeFileSync(join(o.clientProfileDir!, 'coordinator.cpuprofile.json'), JSON.stringify(coordinatorProfile));
       console.log(`profiles: ${o.clientProfileDir} (the coordinator's: coordinator.cpuprofile.json)`);
@@ -236,6 +240,7 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
     if (verdict.mismatches > 0) throw new Error(`the new global model differs from the expected one at ${verdict.mismatches} of ${o.params} parameters`);
     console.log(`result check: all ${o.params.toLocaleString('en')} parameters equal the model FedAvg makes in ${rounds} round(s) from their initial values (0 -> ${verdict.meanStep}), exactly`);
     printResults(o, payload, records, coordinatorMaxRss);
+    printWhereTheTimeWent(records[0]!, started, clients.reports, stages);
   } finally {
     sampler.stop();
     await coordinator.close();
@@ -318,6 +323,35 @@ function printResults(o: RoundTripOptions, payload: number, records: readonly Ro
     printResult('roundTrip.steady_throughput', bytes / 1e6 / steady, 'MB/s', scaled ? target : 'none at this size', scaled ? bytes / 1e6 / steady >= 4 * BASELINE_MB_PER_S : undefined);
   }
   printResult('roundTrip.coordinator_peak_rss_vs_model', maxRss / payload, 'x', '<= 3x the model', maxRss / payload <= 3);
+}
+
+/**
+ * Where the first round's time went, one line each: wall-clock spans of the round's steps (from the clients' marks
+ * and the round record), then, with --breakdown, the CPU seconds of each stage of the data flow (encode, hash,
+ * socket, decode, sum) summed over the coordinator and the clients.
+ */
+function printWhereTheTimeWent(record: RoundRecord, started: number, reports: readonly ClientReport[], stages?: { coordinator: Record<Stage, number>; clients: Record<Stage, number> }): void {
+  const fits = reports.filter((r): r is Extract<ClientReport, { type: 'fit' }> => r.type === 'fit');
+  // Each client's first fit: the first round, as the round-time figures above.
+  const firstFits = fits.filter((f, i) => fits.findIndex((g) => g.name === f.name) === i);
+  const last = (pick: (f: Extract<ClientReport, { type: 'fit' }>) => number) => Math.max(...firstFits.map(pick));
+  const s = (ms: number) => ms / 1000;
+  const received = last((f) => f.received) - started;
+  const trained = last((f) => f.trained) - started;
+  const uploaded = last((f) => f.uploaded) - started;
+  const what = 'none: where the time goes';
+  printResult('roundTrip.wall.download', s(received), 's', `${what}; run() start until the last client holds the global (encode, hash, send, receive, decode)`);
+  printResult('roundTrip.wall.train', s(trained - received), 's', `${what}; the bench trainer's constant step and the delta, after the last download`);
+  printResult('roundTrip.wall.upload', s(uploaded - trained), 's', `${what}; last client trained until the last update acknowledged (send, hash, decode, stage + sum)`);
+  printResult('roundTrip.wall.aggregate_apply', s(record.fit.durationMs - uploaded), 's', `${what}; last upload acknowledged until the fit phase ends (finish the sum, apply, record)`);
+  if (record.evaluate) printResult('roundTrip.wall.evaluate', s(record.evaluate.durationMs), 's', `${what}; the new global down to every client, losses back`);
+  if (!stages) return;
+  const cpu = (stage: Stage, label = stage.replace(/[^a-z]+/g, '_')) =>
+    printResult(`roundTrip.cpu.${label}`, stages.coordinator[stage] + stages.clients[stage], 's', `${what}; coordinator ${stages.coordinator[stage].toFixed(2)} s + clients ${stages.clients[stage].toFixed(2)} s, sampled`);
+  for (const stage of ['encode', 'hash', 'socket', 'decode'] as const) cpu(stage);
+  cpu('stage + sum', 'sum');
+  cpu('apply');
+  cpu('garbage collection', 'gc');
 }
 
 if (isMain(import.meta.url)) {

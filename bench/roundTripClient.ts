@@ -4,6 +4,9 @@
  *
  *   (forked by roundTrip.ts) roundTripClient.ts '<ClientConfig as JSON>'
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { startClient } from '../src/client/clientNode.js';
 import { publicKeyFromBase64 } from '../src/crypto/identity.js';
 import { ConstantStepTrainer, epochMs } from './lib/constantStepTrainer.js';
@@ -21,6 +24,8 @@ export interface ClientConfig {
   readonly ackTimeoutMs: number;
   /** The coordinator's Ed25519 public key, base64, pinned by the client. */
   readonly coordinatorKey: string;
+  /** Writes this client's CPU profile here as `<name>.cpuprofile`, from joining the run to exit (start-up left out). */
+  readonly profileDir?: string;
 }
 
 export type ClientReport =
@@ -34,6 +39,8 @@ if (!config) throw new Error("usage: roundTripClient.ts '<ClientConfig as JSON>'
 const { name } = config;
 const report = (r: ClientReport) => process.send?.(r);
 const trainer = new ConstantStepTrainer(benchSpec(config.params), config.step, config.examples);
+const profiler = config.profileDir ? new Session() : undefined;
+profiler?.connect();
 const handle = startClient({
   url: config.url,
   name,
@@ -41,7 +48,11 @@ const handle = startClient({
   coordinatorKey: publicKeyFromBase64(config.coordinatorKey),
   transfer: { chunkBytes: config.chunkBytes, window: config.window, ackTimeoutMs: config.ackTimeoutMs },
   onEvent: (event) => {
-    if (event.type === 'welcome') report({ type: 'welcome', name });
+    if (event.type === 'welcome') {
+      // Profile from here: the start-up (tsx compiling the sources) is not the round's.
+      if (profiler) void profiler.post('Profiler.enable').then(() => profiler.post('Profiler.start'));
+      report({ type: 'welcome', name });
+    }
     if (event.type === 'fit') report({ type: 'fit', name, received: trainer.marks.setWeights ?? NaN, trained: trainer.marks.fitEnd ?? NaN, uploaded: epochMs() });
     if (event.type === 'task-failed' || event.type === 'refused' || (event.type === 'disconnected' && event.reason !== 'io client disconnect')) {
       report({ type: 'problem', name, detail: `${event.type}: ${event.reason}` });
@@ -49,5 +60,6 @@ const handle = startClient({
   },
 });
 const reason = await handle.done.catch((e: unknown) => `failed: ${(e as Error).message}`);
+if (profiler && config.profileDir) writeFileSync(join(config.profileDir, `${name}.cpuprofile`), JSON.stringify((await profiler.post('Profiler.stop')).profile));
 // Exit explicitly once the parent has the report: socket.io-client and pino may keep timers alive.
 process.send?.({ type: 'exit', name, maxRss: maxRssBytes(), reason } satisfies ClientReport, () => process.exit(0));

@@ -27,7 +27,7 @@ interface Bench {
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, all: { type: 'boolean' } }, strict: true });
 const benches: Bench[] = [
   { name: 'aggregation', args: ['--params', '1_000_000', '--clients', '100', '--runs', '5', '--warmup', '1'] },
-  { name: 'roundTrip', args: ['--params', values.quick ? '10_000_000' : '100_000_000', '--clients', '2'] },
+  { name: 'roundTrip', args: ['--params', values.quick ? '10_000_000' : '100_000_000', '--clients', '2', '--breakdown'] },
   { name: 'handshake', args: [] },
   { name: 'noise', args: [] },
   // Update compression at 1M params: a few seconds.

@@ -15,10 +15,17 @@ import { TaskError } from './taskError.js';
 export interface EncodedWeights {
   readonly chunks: readonly Uint8Array[];
   readonly totalBytes: number;
-  /** SHA-256 (hex) of all chunks, computed once for every receiver. */
+  /** SHA-256 (hex) of all chunks, computed once for every receiver (on first read, if the payload hashes as it goes). */
   readonly sha256: string;
   /** What the secure-aggregation mode adds to the task's header so the client can read the chunks. */
   readonly header?: ModeHeader;
+  /** The chunks for one receiver, hashed for every receiver as the first one reads them (SharedPayload); else `chunks`. */
+  stream?(): Iterable<Uint8Array>;
+}
+
+/** What to stream to one receiver, and the SHA-256 to state once it is all sent (read then, not before). */
+export function streamOf(weights: EncodedWeights): { chunks: Iterable<Uint8Array>; sha256: () => string } {
+  return { chunks: weights.stream?.() ?? weights.chunks, sha256: () => weights.sha256 };
 }
 
 /** The signed agreement key a client published, which key holders box the mode's keys to. */
@@ -174,7 +181,8 @@ export class ClientSession {
   /** Streams the federation's standardization; resolves once the client has applied it. */
   async standardize(weights: EncodedWeights): Promise<void> {
     const meta: StreamMeta = { kind: 'standardize', taskId: `standardize-${this.summary.id}` };
-    await this.peer.sendStream(meta, weights.totalBytes, weights.chunks, { sha256: weights.sha256, sign: (sha256) => this.signDownload(meta, sha256) });
+    const { chunks, sha256 } = streamOf(weights);
+    await this.peer.sendStream(meta, weights.totalBytes, chunks, { sha256, sign: (digest) => this.signDownload(meta, digest) });
     this.standardized = true;
   }
 

@@ -1,7 +1,16 @@
 import type { Logger } from 'pino';
 import type { StreamMeta, StreamMetaOf } from '../protocol/messages.js';
 import { TransferError, type Peer } from '../protocol/peer.js';
+import { streamOf } from './clientSession.js';
 import type { EncodedWeights } from './encodeGlobal.js';
+import { payloadSample, samplesEqual } from './payloadSample.js';
+
+/** The payload a client holds: its SHA-256, and a sample of its bytes that rules out most other payloads unhashed. */
+interface Held {
+  readonly sha256: string;
+  readonly totalBytes: number;
+  readonly sample: Uint8Array;
+}
 
 /**
  * Streams a client its tasks' payloads so that no payload travels twice: it knows the payload the client holds
@@ -12,8 +21,8 @@ import type { EncodedWeights } from './encodeGlobal.js';
  * checks what it reuses against the hash it computed over the bytes it received.
  */
 export class PayloadSender {
-  /** SHA-256 of the last payload this client acknowledged on this connection: the one it holds. */
-  private held: string | undefined;
+  /** The last payload this client acknowledged on this connection: the one it holds. */
+  private held: Held | undefined;
 
   constructor(
     private readonly peer: Peer,
@@ -26,7 +35,7 @@ export class PayloadSender {
   /** Resolves once the client accepted the task (the stream's end acknowledged). */
   async send(meta: StreamMetaOf<'fit' | 'evaluate' | 'final'>, weights: EncodedWeights): Promise<void> {
     const sign = (header: StreamMeta) => (sha256: string) => this.signDownload(header, sha256);
-    if (this.held === weights.sha256) {
+    if (this.holds(weights)) {
       const header = { ...meta, reuses: weights.sha256 };
       try {
         await this.peer.sendStream(header, 0, [], { sign: sign(header) });
@@ -37,7 +46,20 @@ export class PayloadSender {
         this.log.info({ client: this.client, kind: meta.kind, round: meta.round }, 'the client does not hold the payload it was asked to reuse; sending the bytes');
       }
     }
-    await this.peer.sendStream(meta, weights.totalBytes, weights.chunks, { sha256: weights.sha256, sign: sign(meta) });
-    this.held = weights.sha256;
+    const { chunks, sha256 } = streamOf(weights);
+    await this.peer.sendStream(meta, weights.totalBytes, chunks, { sha256, sign: sign(meta) });
+    this.held = { sha256: weights.sha256, totalBytes: weights.totalBytes, sample: payloadSample(weights.chunks) };
+  }
+
+  /**
+   * Whether the client holds these bytes: same SHA-256. A new global differs from the held one in its size or in
+   * the sampled bytes, which says so without hashing it first (its bytes then leave at once, hashed as they go);
+   * only a payload that matches both is hashed before its header goes.
+   */
+  private holds(weights: EncodedWeights): boolean {
+    const held = this.held;
+    if (held === undefined || held.totalBytes !== weights.totalBytes) return false;
+    if (!samplesEqual(held.sample, payloadSample(weights.chunks))) return false;
+    return held.sha256 === weights.sha256;
   }
 }

@@ -202,12 +202,12 @@ export class Peer {
     this.socket.emit('msg', message);
   }
 
-  /** Streams `chunks` (totalling `totalBytes`) with `meta`; resolves once the receiver checked the hash. */
   /**
    * Streams `chunks` (totalling `totalBytes`) with `meta`; resolves once the receiver checked the hash.
-   * `sha256` may be given when the same bytes go to many receivers, so they are hashed once, not per peer.
+   * `sha256` may be given when the same bytes go to many receivers, so they are hashed once, not per peer; as a
+   * function it is read once every chunk is sent (a payload that hashes as its chunks leave: SharedPayload).
    */
-  async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options: { sign?: (sha256: string) => string; sha256?: string } = {}): Promise<void> {
+  async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options: { sign?: (sha256: string) => string; sha256?: string | (() => string) } = {}): Promise<void> {
     const id = randomUUID();
     const begin = await this.emitWithAck('stream:begin', this.options.beginTimeoutMs, { id, meta, totalBytes });
     if (!begin.ok) throw new TransferError(`peer refused the ${meta.kind} stream: ${begin.error}`, begin.code);
@@ -244,7 +244,8 @@ export class Peer {
       await Promise.allSettled(inflight);
       check();
       if (sent !== totalBytes) throw new TransferError(`stream announced ${totalBytes} bytes but produced ${sent}`);
-      const sha256 = options.sha256 ?? hash.digest('hex');
+      const given = options.sha256;
+      const sha256 = given === undefined ? hash.digest('hex') : typeof given === 'function' ? given() : given;
       const signature = options.sign?.(sha256);
       const end = await this.emitWithAck('stream:end', this.options.ackTimeoutMs, { id, sha256, ...(signature ? { signature } : {}) });
       if (!end.ok) throw new TransferError(`peer rejected the ${meta.kind} stream: ${end.error}`);

@@ -18,23 +18,40 @@ const SIZE = 100_000;
 const weights = (v: number): Weights => [{ name: 'w', shape: [SIZE], data: new Float32Array(SIZE).fill(v) }];
 const evaluate = (taskId: string): StreamMetaOf<'evaluate'> => ({ kind: 'evaluate', round: 1, taskId, config: { round: 1, batchSize: 8 } });
 
+/** The task header of a fit in round 2. */
+const fit = (taskId: string): StreamMetaOf<'fit'> => ({ kind: 'fit', round: 2, taskId, config: { round: 2, epochs: 1, batchSize: 8, learningRate: 0.1 } });
+
 let pair: SocketPair;
 /** What the receiving end saw: each header and the bytes that came with it. */
 let seen: { meta: StreamMeta; bytes: number }[];
 /** How the receiving end answers a header that names a payload. */
 let onReference: (meta: StreamMeta) => void;
 let sender: PayloadSender;
+/** Runs when a stream opens at the receiving end (before its first chunk). */
+let onOpen: (meta: StreamMeta) => void;
+/** Each chunk's write at the receiving end waits on this. */
+let gate: Promise<void>;
 
 beforeEach(async () => {
   pair = await openSocketPair(2 << 20);
   seen = [];
   onReference = () => undefined;
+  onOpen = () => undefined;
+  gate = Promise.resolve();
   const client = new Peer(pair.client as unknown as SocketLike, { ackTimeoutMs: 5_000 });
   client.onStream((meta) => {
     if ('reuses' in meta && meta.reuses !== undefined) onReference(meta);
+    onOpen(meta);
     const entry = { meta, bytes: 0 };
     seen.push(entry);
-    return { write: (chunk) => void (entry.bytes += chunk.length), end: () => undefined, abort: () => undefined };
+    return {
+      write: async (chunk) => {
+        await gate;
+        entry.bytes += chunk.length;
+      },
+      end: () => undefined,
+      abort: () => undefined,
+    };
   });
   sender = new PayloadSender(new Peer(pair.server, { ackTimeoutMs: 5_000 }), () => 'signature', silent, 'h0');
 });
@@ -77,5 +94,55 @@ describe('PayloadSender', () => {
     };
     await expect(sender.send(evaluate('t2'), a)).rejects.toThrow(/outside my policy/);
     expect(seen.map((s) => s.meta.taskId)).toEqual(['t1']);
+  });
+
+  it("a new global's header and first bytes go before it is hashed, though the client holds another payload", async () => {
+    const old = encodeGlobal(weights(1), 1 << 14);
+    await sender.send(evaluate('t1'), old);
+    const next = encodeGlobal(weights(2), 1 << 14);
+    let hashedAtOpen = -1;
+    onOpen = () => (hashedAtOpen = next.chunksHashed);
+    let release = () => undefined as void;
+    gate = new Promise<void>((resolve) => (release = resolve));
+    const sent = sender.send(fit('t2'), next);
+    // The receiver holds its first chunk: the sender is a window ahead of it, not a whole pass over the payload.
+    await expect.poll(() => seen.length).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const hashedWhileHeld = next.chunksHashed;
+    release();
+    await sent;
+    expect(hashedAtOpen).toBe(0);
+    expect(next.chunks.length).toBe(25);
+    expect(hashedWhileHeld).toBeLessThan(10);
+    // The receiving Peer checked the stated SHA-256 against the bytes it got: the stream would have failed otherwise.
+    expect(seen.map((s) => [s.meta.taskId, s.bytes])).toEqual([
+      ['t1', old.totalBytes],
+      ['t2', next.totalBytes],
+    ]);
+  });
+
+  it('a payload with the bytes the client holds is named, not sent, even when encoded apart', async () => {
+    const a = encodeGlobal(weights(1), 1 << 20);
+    await sender.send(evaluate('t1'), a);
+    const same = encodeGlobal(weights(1), 1 << 16);
+    await sender.send(fit('t2'), same);
+    expect(seen.map((s) => [s.meta.taskId, s.bytes, 'reuses' in s.meta ? s.meta.reuses : undefined])).toEqual([
+      ['t1', a.totalBytes, undefined],
+      ['t2', 0, a.sha256],
+    ]);
+  });
+
+  it('a payload that differs from the held one in a single value is sent whole: the sample is no proof of equality', async () => {
+    const a = encodeGlobal(weights(1), 1 << 16);
+    await sender.send(evaluate('t1'), a);
+    const changed = weights(1);
+    changed[0]!.data[12_345] = 1.5;
+    const b = encodeGlobal(changed, 1 << 16);
+    await sender.send(fit('t2'), b);
+    expect(b.sha256).not.toBe(a.sha256);
+    expect(seen.map((s) => [s.meta.taskId, s.bytes, 'reuses' in s.meta ? s.meta.reuses : undefined])).toEqual([
+      ['t1', a.totalBytes, undefined],
+      ['t2', b.totalBytes, undefined],
+    ]);
   });
 });
