@@ -36,6 +36,7 @@ import { printResult } from './lib/result.js';
 import { readFlat } from './lib/shiftModel.js';
 import { median } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
+import type { RoundPhases } from './lib/phaseTimedTrainer.js';
 import type { PerClientNodeConfig, PerClientNodeReport } from './perClientClient.js';
 import type { PerClientCoordinatorConfig, PerClientCoordinatorReport } from './perClientCoordinator.js';
 
@@ -59,6 +60,33 @@ interface Federation {
   readonly clientCpuSeconds: readonly number[];
   /** Clients whose final model differs from the coordinator's last global (should be none). */
   readonly mismatched: readonly string[];
+  /** Per round after the first: where its time went (see RoundSplit). */
+  readonly splits: readonly RoundSplit[];
+}
+
+/**
+ * One round's time, split by the marks each client took (bench/lib/phaseTimedTrainer.ts) against the
+ * coordinator's round start and end, in milliseconds: the download (round start to the client's setWeights:
+ * send, receive, verify, decode), the training (fit), the upload (getWeights to the round's end: delta, encode,
+ * sign, send, and the coordinator's decode and sum), and the wait for the slowest (the round's end after the
+ * median client's upload began, beyond the slowest one's).
+ */
+interface RoundSplit {
+  readonly download: number;
+  readonly lastDownload: number;
+  readonly fit: number;
+  readonly afterSlowest: number;
+  readonly trainerCpu: number;
+}
+
+function splitRound(start: number, end: number, clients: readonly RoundPhases[]): RoundSplit {
+  return {
+    download: median(clients.map((c) => c.weightsSet - start)),
+    lastDownload: Math.max(...clients.map((c) => c.weightsSet - start)),
+    fit: median(clients.map((c) => c.fitEnd - c.fitStart)),
+    afterSlowest: end - Math.max(...clients.map((c) => c.weightsRead)),
+    trainerCpu: median(clients.map((c) => c.trainerCpuMs)),
+  };
 }
 
 /** --profile DIR: every process writes a V8 CPU profile there (open it in Chrome's devtools). */
@@ -84,7 +112,7 @@ async function runFederation(clients: number, rounds: number, params: number, fr
     let onDone: (r: Extract<PerClientCoordinatorReport, { type: 'done' }>) => void = () => undefined;
     const listening = new Promise<Extract<PerClientCoordinatorReport, { type: 'listening' }>>((resolve) => (onListening = resolve));
     const done = new Promise<Extract<PerClientCoordinatorReport, { type: 'done' }>>((resolve) => (onDone = resolve));
-    const completed: { round: number; durationMs: number; fitMs: number; evaluateMs: number; bytes: ByteCount[] }[] = [];
+    const completed: { round: number; endedAt: number; durationMs: number; fitMs: number; evaluateMs: number; bytes: ByteCount[] }[] = [];
     let lastEnd: ByteCount[] = [];
     let finished = false;
     coordinator.on('message', (m) => {
@@ -92,7 +120,7 @@ async function runFederation(clients: number, rounds: number, params: number, fr
       if (r.type === 'listening') onListening(r);
       else if (r.type === 'round-completed') {
         const now = snap();
-        completed.push({ round: r.round, durationMs: r.durationMs, fitMs: r.fitMs, evaluateMs: r.evaluateMs, bytes: now.map((b, k) => countBetween(lastEnd[k]!, b)) });
+        completed.push({ round: r.round, endedAt: r.endedAt, durationMs: r.durationMs, fitMs: r.fitMs, evaluateMs: r.evaluateMs, bytes: now.map((b, k) => countBetween(lastEnd[k]!, b)) });
         lastEnd = now;
         if (r.failures > 0) fail(new Error(`${clients} clients, round ${r.round}: ${r.failures} task(s) failed`));
       } else if (r.type === 'done') {
@@ -149,6 +177,10 @@ async function runFederation(clients: number, rounds: number, params: number, fr
       cpuSeconds: usage.cpuSeconds,
       clientCpuSeconds: [...exits.values()].map((e) => e.cpuSeconds),
       mismatched,
+      splits: later.flatMap((r) => {
+        const marks = [...exits.values()].flatMap((e) => e.phases.filter((p) => p.round === r.round));
+        return marks.length === clients ? [splitRound(r.endedAt - r.durationMs, r.endedAt, marks)] : [];
+      }),
     };
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill();
@@ -208,6 +240,14 @@ const rows = clientCounts.map((n) => {
   ];
 });
 console.log(formatTable(['clients', 'round (median)', 'fit phase', 'evaluate phase', 'down/client/round', 'up/client/round', 'down at the end', 'coordinator CPU', 'CPU/client/round', 'CPU/round, all', 'final model = last global'], rows));
+
+const phaseRows = clientCounts.map((n) => {
+  const splits = bySize.get(n)!.flatMap((r) => r.splits);
+  const ms = (pick: (s: RoundSplit) => number) => `${median(splits.map(pick)).toFixed(1)} ms`;
+  return [String(n), ms((s) => s.download), ms((s) => s.lastDownload), ms((s) => s.fit), ms((s) => s.afterSlowest), ms((s) => s.trainerCpu)];
+});
+console.log('Where a round goes (medians over rounds; per client: the median client):');
+console.log(formatTable(['clients', 'download, per client', 'last download', 'fit, per client', 'end after the slowest fit', 'trainer CPU/client/round'], phaseRows));
 
 const [few, many] = [Math.min(...clientCounts), Math.max(...clientCounts)];
 if (few !== many) {
