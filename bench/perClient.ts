@@ -71,21 +71,27 @@ interface Federation {
  * sign, send, and the coordinator's decode and sum), and the wait for the slowest (the round's end after the
  * median client's upload began, beyond the slowest one's).
  */
+type Named = RoundPhases & { readonly name: string };
+
 interface RoundSplit {
   readonly download: number;
   readonly lastDownload: number;
   readonly fit: number;
   readonly afterSlowest: number;
   readonly trainerCpu: number;
+  /** The median client's whole CPU for the round (its process, setWeights to the next round's). */
+  readonly clientCpu: number;
 }
 
-function splitRound(start: number, end: number, clients: readonly RoundPhases[]): RoundSplit {
+function splitRound(start: number, end: number, clients: readonly Named[], next: readonly Named[]): RoundSplit {
+  const cpu = clients.flatMap((c) => next.filter((n) => n.name === c.name).map((n) => n.processCpuMs - c.processCpuMs));
   return {
     download: median(clients.map((c) => c.weightsSet - start)),
     lastDownload: Math.max(...clients.map((c) => c.weightsSet - start)),
     fit: median(clients.map((c) => c.fitEnd - c.fitStart)),
     afterSlowest: end - Math.max(...clients.map((c) => c.weightsRead)),
     trainerCpu: median(clients.map((c) => c.trainerCpuMs)),
+    clientCpu: cpu.length > 0 ? median(cpu) : Number.NaN,
   };
 }
 
@@ -178,8 +184,9 @@ async function runFederation(clients: number, rounds: number, params: number, fr
       clientCpuSeconds: [...exits.values()].map((e) => e.cpuSeconds),
       mismatched,
       splits: later.flatMap((r) => {
-        const marks = [...exits.values()].flatMap((e) => e.phases.filter((p) => p.round === r.round));
-        return marks.length === clients ? [splitRound(r.endedAt - r.durationMs, r.endedAt, marks)] : [];
+        const marks = (round: number) => [...exits.values()].flatMap((e) => e.phases.filter((p) => p.round === round).map((p) => ({ ...p, name: e.name })));
+        const now = marks(r.round);
+        return now.length === clients ? [splitRound(r.endedAt - r.durationMs, r.endedAt, now, marks(r.round + 1))] : [];
       }),
     };
   } finally {
@@ -243,11 +250,11 @@ console.log(formatTable(['clients', 'round (median)', 'fit phase', 'evaluate pha
 
 const phaseRows = clientCounts.map((n) => {
   const splits = bySize.get(n)!.flatMap((r) => r.splits);
-  const ms = (pick: (s: RoundSplit) => number) => `${median(splits.map(pick)).toFixed(1)} ms`;
-  return [String(n), ms((s) => s.download), ms((s) => s.lastDownload), ms((s) => s.fit), ms((s) => s.afterSlowest), ms((s) => s.trainerCpu)];
+  const ms = (pick: (s: RoundSplit) => number) => `${median(splits.map(pick).filter(Number.isFinite)).toFixed(1)} ms`;
+  return [String(n), ms((s) => s.download), ms((s) => s.lastDownload), ms((s) => s.fit), ms((s) => s.afterSlowest), ms((s) => s.trainerCpu), ms((s) => s.clientCpu)];
 });
 console.log('Where a round goes (medians over rounds; per client: the median client):');
-console.log(formatTable(['clients', 'download, per client', 'last download', 'fit, per client', 'end after the slowest fit', 'trainer CPU/client/round'], phaseRows));
+console.log(formatTable(['clients', 'download, per client', 'last download', 'fit, per client', 'end after the slowest fit', 'trainer CPU/client/round', 'process CPU/client/round'], phaseRows));
 
 const [few, many] = [Math.min(...clientCounts), Math.max(...clientCounts)];
 if (few !== many) {

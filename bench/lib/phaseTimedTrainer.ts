@@ -13,6 +13,8 @@ export interface RoundPhases {
   readonly weightsRead: number;
   /** CPU milliseconds inside the trainer (set, fit, get) this round. */
   readonly trainerCpuMs: number;
+  /** The process's CPU milliseconds so far, at setWeights: the difference between rounds is a round's whole CPU. */
+  readonly processCpuMs: number;
 }
 
 const cpuMs = (): number => {
@@ -26,7 +28,7 @@ const cpuMs = (): number => {
  */
 export class PhaseTimedTrainer implements Trainer {
   readonly rounds: RoundPhases[] = [];
-  private current: { round: number; weightsSet: number; fitStart: number; fitEnd: number; cpu: number } | undefined;
+  private current: { round: number; weightsSet: number; fitStart: number; fitEnd: number; cpu: number; processCpuMs: number } | undefined;
 
   constructor(private readonly inner: Trainer) {}
 
@@ -38,7 +40,7 @@ export class PhaseTimedTrainer implements Trainer {
     const t = epochMs();
     const c = cpuMs();
     await this.inner.setWeights(weights);
-    this.current = { round: 0, weightsSet: t, fitStart: 0, fitEnd: 0, cpu: cpuMs() - c };
+    this.current = { round: 0, weightsSet: t, fitStart: 0, fitEnd: 0, cpu: cpuMs() - c, processCpuMs: c };
   }
 
   async fit(config: FitConfig): Promise<FitOutcome> {
@@ -54,7 +56,7 @@ export class PhaseTimedTrainer implements Trainer {
     const weights = await this.inner.getWeights();
     const now = this.current;
     if (now && now.fitEnd > 0) {
-      this.rounds.push({ round: now.round, weightsSet: now.weightsSet, fitStart: now.fitStart, fitEnd: now.fitEnd, weightsRead: epochMs(), trainerCpuMs: now.cpu + cpuMs() - c });
+      this.rounds.push({ round: now.round, weightsSet: now.weightsSet, fitStart: now.fitStart, fitEnd: now.fitEnd, weightsRead: epochMs(), trainerCpuMs: now.cpu + cpuMs() - c, processCpuMs: now.processCpuMs });
       this.current = undefined;
     }
     return weights;
