@@ -25,7 +25,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodedByteLength } from '../src/protocol/tensorCodec.js';
@@ -213,7 +213,7 @@ const repeats = args.number('repeats', 1);
 const slots = args.text('slots') === undefined ? undefined : args.number('slots', 2);
 const modelBytes = encodedByteLength(mlpSpec(params).map((t) => ({ ...t, data: new Float32Array(0) })));
 const parameterCount = mlpSpec(params).reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
-console.log(`per-client round cost: ${parameterCount.toLocaleString('en')}-parameter MLP (${modelBytes.toLocaleString('en')} bytes encoded), ${rounds} rounds, fractionEvaluate ${fractionEvaluate}, clients ${clientCounts.join(' and ')}, one process each, ${repeats} repeat(s)`);
+console.log(`per-client round cost: ${parameterCount.toLocaleString('en')}-parameter MLP (${modelBytes.toLocaleString('en')} bytes encoded), ${rounds} rounds, fractionEvaluate ${fractionEvaluate}, clients ${clientCounts.join(' and ')}, one process each, ${repeats} repeat(s); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'cohort-per-client-'));
 const results: Federation[] = [];
