@@ -334,7 +334,7 @@ export class TfjsTrainer implements Trainer {
   /** Frees the model's and the data's tensors. */
   dispose(): void {
     // An optimizer instance given to compile() is not the model's to free (tfjs frees only one it created from a
-    // name): evaluate's, on a model that never trained, would outlive it.
+    // name); the ones this trainer compiles with are freed already, and freeing one twice is harmless.
     this.options.model.optimizer?.dispose();
     this.options.model.dispose();
     this.disposeData();
