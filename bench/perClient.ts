@@ -25,7 +25,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodedByteLength } from '../src/protocol/tensorCodec.js';
@@ -36,6 +36,7 @@ import { printResult } from './lib/result.js';
 import { readFlat } from './lib/shiftModel.js';
 import { median } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
+import type { RoundPhases } from './lib/phaseTimedTrainer.js';
 import type { PerClientNodeConfig, PerClientNodeReport } from './perClientClient.js';
 import type { PerClientCoordinatorConfig, PerClientCoordinatorReport } from './perClientCoordinator.js';
 
@@ -59,6 +60,39 @@ interface Federation {
   readonly clientCpuSeconds: readonly number[];
   /** Clients whose final model differs from the coordinator's last global (should be none). */
   readonly mismatched: readonly string[];
+  /** Per round after the first: where its time went (see RoundSplit). */
+  readonly splits: readonly RoundSplit[];
+}
+
+/**
+ * One round's time, split by the marks each client took (bench/lib/phaseTimedTrainer.ts) against the
+ * coordinator's round start and end, in milliseconds: the download (round start to the client's setWeights:
+ * send, receive, verify, decode), the training (fit), the upload (getWeights to the round's end: delta, encode,
+ * sign, send, and the coordinator's decode and sum), and the wait for the slowest (the round's end after the
+ * median client's upload began, beyond the slowest one's).
+ */
+type Named = RoundPhases & { readonly name: string };
+
+interface RoundSplit {
+  readonly download: number;
+  readonly lastDownload: number;
+  readonly fit: number;
+  readonly afterSlowest: number;
+  readonly trainerCpu: number;
+  /** The median client's whole CPU for the round (its process, setWeights to the next round's). */
+  readonly clientCpu: number;
+}
+
+function splitRound(start: number, end: number, clients: readonly Named[], next: readonly Named[]): RoundSplit {
+  const cpu = clients.flatMap((c) => next.filter((n) => n.name === c.name).map((n) => n.processCpuMs - c.processCpuMs));
+  return {
+    download: median(clients.map((c) => c.weightsSet - start)),
+    lastDownload: Math.max(...clients.map((c) => c.weightsSet - start)),
+    fit: median(clients.map((c) => c.fitEnd - c.fitStart)),
+    afterSlowest: end - Math.max(...clients.map((c) => c.weightsRead)),
+    trainerCpu: median(clients.map((c) => c.trainerCpuMs)),
+    clientCpu: cpu.length > 0 ? median(cpu) : Number.NaN,
+  };
 }
 
 /** --profile DIR: every process writes a V8 CPU profile there (open it in Chrome's devtools). */
@@ -84,7 +118,7 @@ async function runFederation(clients: number, rounds: number, params: number, fr
     let onDone: (r: Extract<PerClientCoordinatorReport, { type: 'done' }>) => void = () => undefined;
     const listening = new Promise<Extract<PerClientCoordinatorReport, { type: 'listening' }>>((resolve) => (onListening = resolve));
     const done = new Promise<Extract<PerClientCoordinatorReport, { type: 'done' }>>((resolve) => (onDone = resolve));
-    const completed: { round: number; durationMs: number; fitMs: number; evaluateMs: number; bytes: ByteCount[] }[] = [];
+    const completed: { round: number; endedAt: number; durationMs: number; fitMs: number; evaluateMs: number; bytes: ByteCount[] }[] = [];
     let lastEnd: ByteCount[] = [];
     let finished = false;
     coordinator.on('message', (m) => {
@@ -92,7 +126,7 @@ async function runFederation(clients: number, rounds: number, params: number, fr
       if (r.type === 'listening') onListening(r);
       else if (r.type === 'round-completed') {
         const now = snap();
-        completed.push({ round: r.round, durationMs: r.durationMs, fitMs: r.fitMs, evaluateMs: r.evaluateMs, bytes: now.map((b, k) => countBetween(lastEnd[k]!, b)) });
+        completed.push({ round: r.round, endedAt: r.endedAt, durationMs: r.durationMs, fitMs: r.fitMs, evaluateMs: r.evaluateMs, bytes: now.map((b, k) => countBetween(lastEnd[k]!, b)) });
         lastEnd = now;
         if (r.failures > 0) fail(new Error(`${clients} clients, round ${r.round}: ${r.failures} task(s) failed`));
       } else if (r.type === 'done') {
@@ -149,6 +183,11 @@ async function runFederation(clients: number, rounds: number, params: number, fr
       cpuSeconds: usage.cpuSeconds,
       clientCpuSeconds: [...exits.values()].map((e) => e.cpuSeconds),
       mismatched,
+      splits: later.flatMap((r) => {
+        const marks = (round: number) => [...exits.values()].flatMap((e) => e.phases.filter((p) => p.round === round).map((p) => ({ ...p, name: e.name })));
+        const now = marks(r.round);
+        return now.length === clients ? [splitRound(r.endedAt - r.durationMs, r.endedAt, now, marks(r.round + 1))] : [];
+      }),
     };
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill();
@@ -174,7 +213,7 @@ const repeats = args.number('repeats', 1);
 const slots = args.text('slots') === undefined ? undefined : args.number('slots', 2);
 const modelBytes = encodedByteLength(mlpSpec(params).map((t) => ({ ...t, data: new Float32Array(0) })));
 const parameterCount = mlpSpec(params).reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
-console.log(`per-client round cost: ${parameterCount.toLocaleString('en')}-parameter MLP (${modelBytes.toLocaleString('en')} bytes encoded), ${rounds} rounds, fractionEvaluate ${fractionEvaluate}, clients ${clientCounts.join(' and ')}, one process each, ${repeats} repeat(s)`);
+console.log(`per-client round cost: ${parameterCount.toLocaleString('en')}-parameter MLP (${modelBytes.toLocaleString('en')} bytes encoded), ${rounds} rounds, fractionEvaluate ${fractionEvaluate}, clients ${clientCounts.join(' and ')}, one process each, ${repeats} repeat(s); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'cohort-per-client-'));
 const results: Federation[] = [];
@@ -191,6 +230,8 @@ const bySize = new Map<number, Federation[]>();
 for (const r of results) bySize.set(r.clients, [...(bySize.get(r.clients) ?? []), r]);
 const medianRound = (n: number) => median(bySize.get(n)!.flatMap((r) => r.roundMs)) / 1000;
 const perClientRound = (n: number, pick: (b: ByteCount) => number) => median(bySize.get(n)!.flatMap((r) => r.bytes.flatMap((round) => round.map(pick))));
+/** CPU seconds a round, every process of the federation (clients and coordinator; the relays excluded), median over runs. */
+const cpuPerRound = (n: number) => median(bySize.get(n)!.map((r) => r.clientCpuSeconds.reduce((a, b) => a + b, 0) + r.cpuSeconds)) / rounds;
 const rows = clientCounts.map((n) => {
   const runs = bySize.get(n)!;
   return [
@@ -203,16 +244,27 @@ const rows = clientCounts.map((n) => {
     `${(median(runs.flatMap((r) => r.tail.map((b) => b.down))) / 1000).toFixed(1)} kB`,
     `${(median(runs.map((r) => r.cpuSeconds / (r.runMs / 1000))) * 100).toFixed(0)} %`,
     `${((median(runs.flatMap((r) => r.clientCpuSeconds)) / rounds) * 1000).toFixed(0)} ms`,
-    `${((median(runs.map((r) => r.clientCpuSeconds.reduce((a, b) => a + b, 0) + r.cpuSeconds)) / rounds) * 1000).toFixed(0)} ms`,
+    `${(cpuPerRound(n) * 1000).toFixed(0)} ms`,
     runs.every((r) => r.mismatched.length === 0) ? 'yes' : `NO (${runs.flatMap((r) => r.mismatched).join(', ')})`,
   ];
 });
 console.log(formatTable(['clients', 'round (median)', 'fit phase', 'evaluate phase', 'down/client/round', 'up/client/round', 'down at the end', 'coordinator CPU', 'CPU/client/round', 'CPU/round, all', 'final model = last global'], rows));
 
+const phaseRows = clientCounts.map((n) => {
+  const splits = bySize.get(n)!.flatMap((r) => r.splits);
+  const ms = (pick: (s: RoundSplit) => number) => `${median(splits.map(pick).filter(Number.isFinite)).toFixed(1)} ms`;
+  return [String(n), ms((s) => s.download), ms((s) => s.lastDownload), ms((s) => s.fit), ms((s) => s.afterSlowest), ms((s) => s.trainerCpu), ms((s) => s.clientCpu)];
+});
+console.log('Where a round goes (medians over rounds; per client: the median client):');
+console.log(formatTable(['clients', 'download, per client', 'last download', 'fit, per client', 'end after the slowest fit', 'trainer CPU/client/round', 'process CPU/client/round'], phaseRows));
+
 const [few, many] = [Math.min(...clientCounts), Math.max(...clientCounts)];
 if (few !== many) {
   const ratio = medianRound(many) / medianRound(few);
   printResult(`perClient.round_${many}_over_${few}`, ratio, 'x', `<= ${RATIO_TARGET}x; disco 1.5x`, ratio <= RATIO_TARGET);
+  // What the round costs rather than how long it waited for a core: steadier than the wall ratio on a shared machine.
+  const cpuRatio = cpuPerRound(many) / cpuPerRound(few);
+  printResult(`perClient.cpu_per_round_${many}_over_${few}`, cpuRatio, 'x', `<= ${RATIO_TARGET}x, the CPU all processes spend a round`, cpuRatio <= RATIO_TARGET);
 }
 printResult(`perClient.round_at_${many}`, medianRound(many), 's', `<= ${DISCO_ROUND_AT_10_S / 2} s, half of disco's ${DISCO_ROUND_AT_10_S} s at 10 clients`, many === 10 ? medianRound(many) <= DISCO_ROUND_AT_10_S / 2 : undefined);
 const downRatio = perClientRound(many, (b) => b.down) / modelBytes;

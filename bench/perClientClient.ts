@@ -18,6 +18,7 @@ import { publicKeyFromBase64 } from '../src/crypto/identity.js';
 import type { Trainer } from '../src/client/trainer.js';
 import { ConstantStepTrainer } from './lib/constantStepTrainer.js';
 import { buildMlp, mlpSpec } from './lib/mlpModel.js';
+import { PhaseTimedTrainer, type RoundPhases } from './lib/phaseTimedTrainer.js';
 import { writeFlat } from './lib/shiftModel.js';
 
 export interface PerClientNodeConfig {
@@ -36,7 +37,7 @@ export interface PerClientNodeConfig {
 export type PerClientNodeReport =
   | { readonly type: 'welcome'; readonly name: string; readonly trainRows: number }
   | { readonly type: 'problem'; readonly name: string; readonly detail: string }
-  | { readonly type: 'exit'; readonly name: string; readonly reason: string; readonly wroteModel: boolean; readonly cpuSeconds: number };
+  | { readonly type: 'exit'; readonly name: string; readonly reason: string; readonly wroteModel: boolean; readonly cpuSeconds: number; readonly phases: readonly RoundPhases[] };
 
 /** The breast-cancer table: 569 rows, 30 features, stratified 80/20 split, z-scored with the training rows' statistics. */
 export const BREAST_CANCER = fileURLToPath(new URL('../examples/breast-cancer/data/breast_cancer.csv', import.meta.url));
@@ -60,7 +61,7 @@ async function makeTrainer(): Promise<Trainer> {
   await selectBackend({ preference: 'wasm', env: {}, log: () => undefined });
   return new TfjsTrainer({ model: buildMlp(config!.params), train: tabularTensors(train, 1), test: tabularTensors(test, 1), loss: 'binaryCrossentropy', accuracy: true, seed: config!.index });
 }
-const trainer = await makeTrainer();
+const trainer = new PhaseTimedTrainer(await makeTrainer());
 /** CPU time from joining to the run's end: the rounds' work in this process (loading tfjs and the data excluded). */
 let cpuAtWelcome: NodeJS.CpuUsage | undefined;
 const handle = startClient({
@@ -83,4 +84,4 @@ const cpu = process.cpuUsage(cpuAtWelcome);
 const final = handle.globalWeights();
 if (final) writeFlat(config.modelOut, final);
 // Exit explicitly once the parent has the report: socket.io-client and pino may keep timers alive.
-process.send?.({ type: 'exit', name, reason, wroteModel: final !== undefined, cpuSeconds: (cpu.user + cpu.system) / 1e6 } satisfies PerClientNodeReport, () => process.exit(0));
+process.send?.({ type: 'exit', name, reason, wroteModel: final !== undefined, cpuSeconds: (cpu.user + cpu.system) / 1e6, phases: trainer.rounds } satisfies PerClientNodeReport, () => process.exit(0));

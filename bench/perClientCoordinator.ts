@@ -9,6 +9,7 @@ import { Coordinator } from '../src/coordinator/coordinator.js';
 import { FedAvg } from '../src/coordinator/strategies/fedAvg.js';
 import { mlpInitialWeights } from './lib/mlpModel.js';
 import { writeFlat } from './lib/shiftModel.js';
+import { epochMs } from './lib/constantStepTrainer.js';
 
 export interface PerClientCoordinatorConfig {
   readonly params: number;
@@ -23,7 +24,7 @@ export interface PerClientCoordinatorConfig {
 
 export type PerClientCoordinatorReport =
   | { readonly type: 'listening'; readonly port: number; readonly coordinatorKey: string }
-  | { readonly type: 'round-completed'; readonly round: number; readonly durationMs: number; readonly fitMs: number; readonly evaluateMs: number; readonly failures: number; readonly payloadOut: number; readonly payloadIn: number }
+  | { readonly type: 'round-completed'; readonly round: number; readonly endedAt: number; readonly durationMs: number; readonly fitMs: number; readonly evaluateMs: number; readonly failures: number; readonly payloadOut: number; readonly payloadIn: number }
   | { readonly type: 'done'; readonly runMs: number; readonly cpuSeconds: number }
   | { readonly type: 'failed'; readonly detail: string };
 
@@ -42,7 +43,7 @@ let payloadOut = 0;
 coordinator.on('traffic', ({ direction, bytes }) => void (direction === 'in' ? (payloadIn += bytes) : (payloadOut += bytes)));
 coordinator.on('round-completed', (r) => {
   const failures = [...r.fit.outcomes, ...(r.evaluate?.outcomes ?? [])].filter((o) => o.failure).length;
-  void report({ type: 'round-completed', round: r.round, durationMs: r.durationMs, fitMs: r.fit.durationMs, evaluateMs: r.evaluate?.durationMs ?? 0, failures, payloadIn, payloadOut });
+  void report({ type: 'round-completed', round: r.round, endedAt: epochMs(), durationMs: r.durationMs, fitMs: r.fit.durationMs, evaluateMs: r.evaluate?.durationMs ?? 0, failures, payloadIn, payloadOut });
   payloadIn = payloadOut = 0;
 });
 await report({ type: 'listening', port: Number(new URL(coordinator.url).port), coordinatorKey: Buffer.from(coordinator.identity.publicKey).toString('base64') });

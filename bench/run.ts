@@ -8,9 +8,9 @@
  *                                  bench.wall_time against that limit)
  *   npm run bench -- --quick       the same with a 10M-param round
  *                                  One process per client at 3 and 10 clients on an 11k-parameter MLP (perClient).
- *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise|ckksPhases|secaggplus|secaggplusDropouts|attacks|perClient|compression
+ *   npm run bench -- --only aggregation|roundTrip|handshake|signatures|ckks|ckksRound|noise|ckksPhases|secaggplus|secaggplusDropouts|attacks|perClient|trainStep|compression
  *   npm run bench -- --all         also the slow ones: ckks rounds at 10M params too (about 8 minutes more when
- *                                  measured), signatures (about 1.5 minutes), ckks, ckksPhases, secaggplusDropouts, attacks
+ *                                  measured), signatures (about 1.5 minutes), ckks, ckksPhases, secaggplusDropouts, attacks, trainStep
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { printResult } from './lib/result.js';
 
 interface Bench {
-  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksPhases' | 'ckksRound' | 'noise' | 'secaggplus' | 'secaggplusDropouts' | 'attacks' | 'perClient' | 'compression';
+  readonly name: 'aggregation' | 'roundTrip' | 'signatures' | 'handshake' | 'ckks' | 'ckksPhases' | 'ckksRound' | 'noise' | 'secaggplus' | 'secaggplusDropouts' | 'attacks' | 'perClient' | 'trainStep' | 'compression';
   readonly args: readonly string[];
   /** Run only when asked for by --only or --all (too slow for the default couple of minutes). */
   readonly optIn?: boolean;
@@ -43,6 +43,8 @@ const benches: Bench[] = [
   { name: 'secaggplusDropouts', args: [], optIn: true },
   { name: 'ckksPhases', args: [], optIn: true },
   { name: 'attacks', args: [], optIn: true },
+  // A client's local round, batchStep against compile + trainOnBatch: about 15 seconds.
+  { name: 'trainStep', args: [], optIn: true },
 ];
 if (values.only !== undefined && !benches.some((b) => b.name === values.only)) {
   throw new Error(`--only takes one of ${benches.map((b) => b.name).join(', ')}, got "${values.only}"`);

@@ -6,6 +6,7 @@ import { createSeededRng, mixSeed, shuffleInPlace } from '../protocol/seededRng.
 import { specMismatch, specOf, type Weights } from '../protocol/tensors.js';
 import { checkDpSgdModel, checkDpSgdOptions, perExampleLoss, privateGradientsYielding, type DpSgdOptions } from './dpSgd.js';
 import { readModelWeights, weightNames, writeModelWeights } from './model/modelWeights.js';
+import { batchStep } from './batchStep.js';
 import { eventLoopYielder } from './eventLoopYield.js';
 import { isExampleSource, tensorSource, type ExampleSource, type LabelledTensors } from './exampleSource.js';
 import type { CorrectedFitOutcome, EvaluateConfig, EvaluateOutcome, FitConfig, FitOutcome, Trainer, TrainerDescription } from './trainer.js';
@@ -139,7 +140,6 @@ export class TfjsTrainer implements Trainer {
       optimizer.dispose();
       throw new Error(`SCAFFOLD needs plain SGD on the clients (option II's control update assumes it), but this trainer's optimizer is ${optimizer.getClassName()}: use optimizer 'sgd'`);
     }
-    model.compile({ optimizer, loss: this.options.loss, metrics: this.options.accuracy ? ['accuracy'] : [] });
     const n = train.rows;
     if (n === 0) {
       optimizer.dispose();
@@ -157,6 +157,7 @@ export class TfjsTrainer implements Trainer {
     const mu = config.extra?.[TASK_EXTRAS.proximalMu];
     if (mu !== undefined && (typeof mu !== 'number' || !(mu >= 0) || !Number.isFinite(mu))) throw new Error(`proximalMu must be a finite number >= 0, got ${String(mu)}`);
     const proximal = (typeof mu === 'number' && mu > 0) || correction ? this.proximalStep(optimizer, typeof mu === 'number' ? mu : 0, correction) : undefined;
+    const trainBatch = proximal ? undefined : batchStep({ model, loss: this.options.loss, accuracy: this.options.accuracy ?? false, optimizer });
     const rng = createSeededRng(mixSeed(this.options.seed ?? 0, config.round));
     const indices = Array.from({ length: n }, (_, i) => i);
     let order = shuffleInPlace([...indices], rng);
@@ -175,8 +176,7 @@ export class TfjsTrainer implements Trainer {
         position += rows.length;
         const b = await train.batch(rows);
         try {
-          const out = proximal ? proximal.run(b.x, b.y) : await model.trainOnBatch(b.x, b.y);
-          const values = Array.isArray(out) ? out : [out];
+          const values = proximal ? proximal.run(b.x, b.y) : await trainBatch!(b.x, b.y);
           lossSum += values[0]! * rows.length;
           if (this.options.accuracy) accuracySum += (values[1] ?? 0) * rows.length;
         } finally {
@@ -291,7 +291,12 @@ export class TfjsTrainer implements Trainer {
     const test = this.test;
     if (!test || test.rows === 0) throw new Error('this client has no held-out data to evaluate on');
     checkBatchSize(config.batchSize);
-    if (!model.optimizer) model.compile({ optimizer: tf.train.sgd(0), loss: this.options.loss, metrics: this.options.accuracy ? ['accuracy'] : [] });
+    if (!model.optimizer) {
+      // compile wants an optimizer, evaluate never steps it: freed at once, so it holds no tensor between rounds.
+      const unused = tf.train.sgd(0);
+      model.compile({ optimizer: unused, loss: this.options.loss, metrics: this.options.accuracy ? ['accuracy'] : [] });
+      unused.dispose();
+    }
     // Batch by batch, yielding between batches: a CNN's test pass can take seconds, and sockets must be served.
     const n = test.rows;
     const pause = eventLoopYielder();
@@ -329,7 +334,7 @@ export class TfjsTrainer implements Trainer {
   /** Frees the model's and the data's tensors. */
   dispose(): void {
     // An optimizer instance given to compile() is not the model's to free (tfjs frees only one it created from a
-    // name): evaluate's, on a model that never trained, would outlive it.
+    // name); the ones this trainer compiles with are freed already, and freeing one twice is harmless.
     this.options.model.optimizer?.dispose();
     this.options.model.dispose();
     this.disposeData();
