@@ -1,4 +1,5 @@
 import { MEAN_KERNEL_WASM_BASE64 } from './meanKernelWasm.js';
+import type { SumKernel } from './sumKernel.js';
 
 /**
  * The memory and hot loops of the streaming mean: a double-double accumulator (sum, compensation) and
@@ -169,4 +170,24 @@ export function createMeanKernel(size: number, slots: number, prefer: 'wasm-simd
 export function wasmKernelBytes(size: number, slots: number): number {
   const padded = size + (size % 4 === 0 ? 0 : 4 - (size % 4));
   return padded * (16 + 4 * slots);
+}
+
+/** The double-double kernel behind StreamingMean's SumKernel seam: any finite value, no range to leave. */
+export function createDoubleDoubleKernel(size: number, slots: number, prefer: 'wasm-simd' | 'js' = 'wasm-simd'): SumKernel {
+  const kernel = createMeanKernel(size, slots, prefer);
+  return {
+    kind: `double-double ${kernel.kind}`,
+    slots: kernel.slots,
+    limit: () => Infinity,
+    accepts: (values) => kernel.finite(values),
+    add: (slot, weight) => kernel.add(slot, weight),
+    reset: () => {
+      kernel.sum.fill(0);
+      kernel.compensation.fill(0);
+    },
+    finish: (out, totalWeight) => {
+      kernel.mean(out, totalWeight);
+      return kernel.sum;
+    },
+  };
 }

@@ -1,6 +1,8 @@
 import { totalParameters, type TensorSpec } from '../../protocol/tensors.js';
 import type { AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
-import { createMeanKernel, type MeanKernel } from './meanKernel.js';
+import { DEFAULT_FRACTION_BITS, createFixedPointKernel } from './fixedPointKernel.js';
+import { createDoubleDoubleKernel } from './meanKernel.js';
+import { SumRangeError, type SumKernel } from './sumKernel.js';
 
 export { addWeighted, addWeightedCompensated } from './meanKernel.js';
 
@@ -8,30 +10,40 @@ export { addWeighted, addWeightedCompensated } from './meanKernel.js';
 export interface StreamingMeanOptions {
   /**
    * Updates staged at once. Each slot is one float32 copy of the model; an update is staged whole and
-   * checked (length, NaN/Inf) before it touches the sum, so a client that drops mid-upload or sends bad
-   * values leaves no trace. Memory: 16 bytes/param (sum and its compensation) + 4 x slots bytes/param,
-   * whatever the client count.
+   * checked (length, NaN/Inf, range) before it touches the sum, so a client that drops mid-upload or sends bad
+   * values leaves no trace. Memory: the sum (8 bytes/param fixed point, 16 double-double) + 4 x slots
+   * bytes/param, whatever the client count.
    */
   readonly slots?: number;
   /** The hot loops: WebAssembly SIMD where the model fits its memory (the default), or plain JavaScript. */
   readonly kernel?: 'wasm-simd' | 'js';
+  /**
+   * `fixed-point` (the default): an int64 sum of weighted values rounded to a 2^-fractionBits grid, exact and
+   * order-independent, with a range (fixedPointKernel.ts). `double-double`: a float64 sum with its compensation,
+   * twice the memory, for values of any magnitude (raw feature moments).
+   */
+  readonly accumulator?: 'fixed-point' | 'double-double';
+  /** The fixed-point grid, 2^-fractionBits (40 by default: weighted sums up to 2^23 in magnitude). */
+  readonly fractionBits?: number;
 }
 
-/** An update cannot be aggregated (wrong length, a non-finite value, a bad weight, a closed round) or the aggregator is misused (not bound); the message says which. */
+/** An update cannot be aggregated (wrong length, a non-finite or out-of-range value, a bad weight, a closed round) or the aggregator is misused (not bound); the message says which. */
 export class AggregationError extends Error {
   /** Always `AggregationError`. */
   override readonly name = 'AggregationError';
 }
 
-/** Weighted mean of client updates in a float64 accumulator: FedAvg's aggregation, O(model) memory. */
+/** Weighted mean of client updates in an exact accumulator: FedAvg's aggregation, O(model) memory. */
 export class StreamingMean implements Aggregator {
   readonly name = 'mean';
   private size = -1;
   private readonly slotCount: number;
   private readonly preferKernel: 'wasm-simd' | 'js';
+  private readonly accumulator: 'fixed-point' | 'double-double';
+  private readonly fractionBits: number;
   private free: Float32Array[] = [];
-  /** The double-double accumulator and the slots, allocated once and zeroed per round (first touch of fresh pages is slow). */
-  private kernel: MeanKernel | undefined;
+  /** The accumulator and the slots, allocated once and zeroed per round (first touch of fresh pages is slow). */
+  private kernel: SumKernel | undefined;
   /** The accumulator was just allocated, so already zero: the first round skips writing 16 bytes/param. */
   private fresh = false;
   private waiters: ((slot: Float32Array) => void)[] = [];
@@ -39,7 +51,17 @@ export class StreamingMean implements Aggregator {
   constructor(options: StreamingMeanOptions = {}) {
     this.slotCount = options.slots ?? 2;
     this.preferKernel = options.kernel ?? 'wasm-simd';
+    this.accumulator = options.accumulator ?? 'fixed-point';
+    this.fractionBits = options.fractionBits ?? DEFAULT_FRACTION_BITS;
     if (!Number.isInteger(this.slotCount) || this.slotCount < 1) throw new AggregationError(`slots must be a positive integer, got ${this.slotCount}`);
+    if (!Number.isInteger(this.fractionBits) || this.fractionBits < 0 || this.fractionBits > 60) {
+      throw new AggregationError(`fractionBits must be an integer from 0 to 60, got ${this.fractionBits}`);
+    }
+  }
+
+  /** Which accumulator and loops run, once bound (`fixed-point wasm-simd`...). */
+  get kernelKind(): string | undefined {
+    return this.kernel?.kind;
   }
 
   bind(spec: readonly TensorSpec[]): void {
@@ -47,7 +69,10 @@ export class StreamingMean implements Aggregator {
     if (size === 0) throw new AggregationError('the model has no parameters');
     if (size !== this.size) {
       this.size = size;
-      this.kernel = createMeanKernel(size, this.slotCount, this.preferKernel);
+      this.kernel =
+        this.accumulator === 'fixed-point'
+          ? createFixedPointKernel(size, this.slotCount, this.fractionBits, this.preferKernel)
+          : createDoubleDoubleKernel(size, this.slotCount, this.preferKernel);
       this.free = [...this.kernel.slots];
       this.fresh = true;
     }
@@ -57,11 +82,7 @@ export class StreamingMean implements Aggregator {
     const kernel = this.kernel;
     if (!kernel) throw new AggregationError('bind() the aggregator to the model before round 1');
     // One round at a time uses the accumulator: rounds are sequential, and a closed round refuses commits.
-    const { sum, compensation } = kernel;
-    if (!this.fresh) {
-      sum.fill(0);
-      compensation.fill(0);
-    }
+    if (!this.fresh) kernel.reset();
     this.fresh = false;
     const contributors: string[] = [];
     let totalWeight = 0;
@@ -89,10 +110,16 @@ export class StreamingMean implements Aggregator {
             // The run is checked right after it is copied, while it is still in cache.
             const staged = slot.subarray(offset, offset + values.length);
             staged.set(values);
-            if (!kernel.finite(staged)) {
-              const bad = values.findIndex((v) => !Number.isFinite(v));
+            if (!kernel.accepts(staged, weight)) {
               release();
-              throw new AggregationError(`update has a non-finite value (${values[bad]}) at parameter ${offset + bad}`);
+              const bad = values.findIndex((v) => !Number.isFinite(v));
+              if (bad >= 0) throw new AggregationError(`update has a non-finite value (${values[bad]}) at parameter ${offset + bad}`);
+              const limit = kernel.limit(weight);
+              const big = values.findIndex((v) => !(Math.abs(v) < limit));
+              throw new AggregationError(
+                `update value ${values[big]} at parameter ${offset + big} times its weight ${weight} leaves the fixed-point range ` +
+                  `(values of this update must stay below ${limit} in magnitude): lower StreamingMean's fractionBits or use accumulator: 'double-double'`,
+              );
             }
             written += values.length;
           },
@@ -124,10 +151,17 @@ export class StreamingMean implements Aggregator {
         if (totalWeight === 0) return { mean: undefined, totalWeight: 0, contributors: [] };
         // The mean lands in an idle staging slot instead of a new model-sized array (uploads are over): it is
         // valid until the next round starts staging, which is after the strategy has applied it.
-        // The compensation is folded into the sum in place (the accumulator is zeroed when the next round begins).
+        // The float64 sum is made in place in the accumulator (zeroed when the next round begins).
         const mean = this.free[this.free.length - 1] ?? new Float32Array(size);
-        kernel.mean(mean, totalWeight);
-        return { mean, totalWeight, contributors: [...contributors], sum };
+        let sum: Float64Array;
+        try {
+          sum = kernel.finish(mean, totalWeight);
+        } catch (e) {
+          if (e instanceof SumRangeError) throw new AggregationError(`round ${round}: ${e.message}`);
+          throw e;
+        }
+        const grid = kernel.grid === undefined ? {} : { sumGrid: kernel.grid };
+        return { mean, totalWeight, contributors: [...contributors], sum, ...grid };
       },
     };
   }
