@@ -46,10 +46,14 @@ describe('fixed-point kernel', () => {
     expect(Buffer.from(assembled).toString('base64')).toBe(FIXED_POINT_KERNEL_WASM_BASE64);
   });
 
-  it('sums exactly to the 2^-40 grid at 100k+ parameters: SIMD and the BigInt reference agree bit for bit, in any order', () => {
+  // Weights up to 5000 put w x 2^40 past 2^51: the general loop; weights up to 20 keep it below: the one-add loop.
+  it.each([
+    ['general', 5000],
+    ['small-term', 20],
+  ])('sums exactly to the 2^-40 grid at 100k+ parameters (%s loop): SIMD and the BigInt reference agree bit for bit, in any order', (_loop, maxWeight) => {
     // 100,003: the SIMD loops take multiples of 16 and 4, so every remainder path runs too.
     const size = 100_003;
-    const updates = Array.from({ length: 9 }, (_, k) => ({ values: values(size, k + 11), weight: 1 + ((k * 7919) % 5000) }));
+    const updates = Array.from({ length: 9 }, (_, k) => ({ values: values(size, k + 11), weight: 1 + ((k * 7919) % maxWeight) }));
     const simd = createFixedPointKernel(size, 2);
     const js = createFixedPointKernel(size, 2, 40, 'js');
     expect(simd.kind).toBe('fixed-point wasm-simd');

@@ -120,6 +120,8 @@ class JsFixedPointKernel extends FixedPointBase {
 
 interface KernelExports {
   inrange(p: number, n: number, bound: number): number;
+  maxabs(p: number, n: number): number;
+  addsmall(qa: number, n: number, p: number, scale: number): void;
   add(qa: number, n: number, p: number, scale: number): number;
   mean(qa: number, out: number, n: number, unit: number, weight: number): void;
 }
@@ -140,6 +142,8 @@ class WasmFixedPointKernel extends FixedPointBase {
   readonly kind = 'fixed-point wasm-simd';
   readonly slots: Float32Array[];
   private readonly run: KernelExports;
+  /** An upper bound on |sum| over the round's adds so far: while below 2^62, no addition can wrap. */
+  private reach = 0;
 
   constructor(api: WasmApi, size: number, slots: number, fractionBits: number, bytes: number) {
     const memory = new api.Memory({ initial: Math.ceil(bytes / PAGE) });
@@ -166,8 +170,28 @@ class WasmFixedPointKernel extends FixedPointBase {
     }
     const n = this.acc.length;
     const simd = n - (n % 4);
-    if (simd > 0 && this.run.add(this.acc.byteOffset, simd, slot.byteOffset, scale) !== 0) this.wrapped = true;
+    // Terms below 2^51 round with one magic add, and a sum whose bound stays below 2^62 needs no wrap check:
+    // the common case, at about twice the speed of the general loop.
+    const bound = scale * this.maxAbs(slot);
+    this.reach += bound + 1;
+    const small = bound < 2 ** 51 && this.reach < 2 ** 62;
+    if (simd > 0) {
+      if (small) this.run.addsmall(this.acc.byteOffset, simd, slot.byteOffset, scale);
+      else if (this.run.add(this.acc.byteOffset, simd, slot.byteOffset, scale) !== 0) this.wrapped = true;
+    }
     if (simd < n && addExact(this.acc.subarray(simd), slot.subarray(simd), scale)) this.wrapped = true;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.reach = 0;
+  }
+
+  private maxAbs(slot: Float32Array): number {
+    const simd = slot.length - (slot.length % 16);
+    let max = simd > 0 ? this.run.maxabs(slot.byteOffset, simd) : 0;
+    for (let i = simd; i < slot.length; i++) max = Math.max(max, Math.abs(slot[i]!));
+    return max;
   }
 
   protected meanInto(out: Float32Array, totalWeight: number): Float64Array {

@@ -30,34 +30,70 @@
         (br $next)))
     (i32x4.all_true (local.get $ok)))
 
-  ;; round(p) for two float64 lanes with |p| < 2^62, as int64 lanes, ties to even.
-  (func $round (param $p v128) (result v128)
-    (local $magic v128) (local $h v128) (local $l v128)
-    (local.set $magic (v128.const i64x2 0x4338000000000000 0x4338000000000000))
-    ;; high part: y = p / 2^26 rounded (|y| < 2^36)
-    (local.set $h (f64x2.add (f64x2.mul (local.get $p) (v128.const f64x2 0x1p-26 0x1p-26)) (local.get $magic)))
-    ;; low part: p - y * 2^26 is exact (|.| <= 2^25), then rounded
-    (local.set $l (f64x2.add
-      (f64x2.sub (local.get $p) (f64x2.mul (f64x2.sub (local.get $h) (local.get $magic)) (v128.const f64x2 0x1p26 0x1p26)))
-      (local.get $magic)))
-    (i64x2.add
-      (i64x2.shl (i64x2.sub (local.get $h) (local.get $magic)) (i32.const 26))
-      (i64x2.sub (local.get $l) (local.get $magic))))
+  ;; max |x| over the n float32 at $p (NaN when one is NaN: f32x4.max propagates it). n % 16 == 0.
+  (func (export "maxabs") (param $p i32) (param $n i32) (result f32)
+    (local $end i32) (local $a v128) (local $b v128)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $a (f32x4.max (local.get $a) (f32x4.max (f32x4.abs (v128.load offset=0 (local.get $p))) (f32x4.abs (v128.load offset=16 (local.get $p))))))
+        (local.set $b (f32x4.max (local.get $b) (f32x4.max (f32x4.abs (v128.load offset=32 (local.get $p))) (f32x4.abs (v128.load offset=48 (local.get $p))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (br $next)))
+    (local.set $a (f32x4.max (local.get $a) (local.get $b)))
+    (f32.max (f32.max (f32x4.extract_lane 0 (local.get $a)) (f32x4.extract_lane 1 (local.get $a)))
+             (f32.max (f32x4.extract_lane 2 (local.get $a)) (f32x4.extract_lane 3 (local.get $a)))))
 
-  ;; acc[i] += round(scale * x[i]) for the n float32 at $p into the int64 at $qa. Returns 1 when an addition
-  ;; wrapped past the int64 range (the sum is then wrong: the caller fails the round), else 0. n % 4 == 0.
-  (func (export "add") (param $qa i32) (param $n i32) (param $p i32) (param $scale f64) (result i32)
-    (local $end i32) (local $w v128) (local $wrap v128)
-    (local $a0 v128) (local $q0 v128) (local $s0 v128) (local $a1 v128) (local $q1 v128) (local $s1 v128)
+  ;; The common case of "add" below: every |scale * x| < 2^51, so one magic add rounds it, and the caller has
+  ;; bounded the sum (the sum of every added term's bound stays below 2^62), so no addition can wrap. n % 4 == 0.
+  (func (export "addsmall") (param $qa i32) (param $n i32) (param $p i32) (param $scale f64)
+    (local $end i32) (local $w v128) (local $m v128)
     (local.set $w (f64x2.splat (local.get $scale)))
+    (local.set $m (v128.const i64x2 0x4338000000000000 0x4338000000000000))
     (local.set $end (i32.add (local.get $qa) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $qa) (local.get $end)))
+        (v128.store offset=0 (local.get $qa) (i64x2.add (v128.load offset=0 (local.get $qa))
+          (i64x2.sub (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=0 (local.get $p))) (local.get $w)) (local.get $m)) (local.get $m))))
+        (v128.store offset=16 (local.get $qa) (i64x2.add (v128.load offset=16 (local.get $qa))
+          (i64x2.sub (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $p))) (local.get $w)) (local.get $m)) (local.get $m))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $qa (i32.add (local.get $qa) (i32.const 32)))
+        (br $next))))
+
+  ;; acc[i] += round(scale * x[i]) for the n float32 at $p into the int64 at $qa. Returns 1 when an addition
+  ;; wrapped past the int64 range (the sum is then wrong: the caller fails the round), else 0. n % 4 == 0.
+  ;; round(v), |v| < 2^62, ties to even: hi = round(v / 2^26) by the magic add (|hi| < 2^36), lo = v - hi 2^26
+  ;; (exact, |lo| <= 2^25) rounded the same way; round(v) = hi 2^26 + round(lo), and the parity of round(lo)
+  ;; is that of round(v), so ties go the same way. Written out twice (two independent chains), not called.
+  (func (export "add") (param $qa i32) (param $n i32) (param $p i32) (param $scale f64) (result i32)
+    (local $end i32) (local $w v128) (local $wrap v128) (local $m v128)
+    (local $v0 v128) (local $h0 v128) (local $q0 v128) (local $a0 v128) (local $s0 v128)
+    (local $v1 v128) (local $h1 v128) (local $q1 v128) (local $a1 v128) (local $s1 v128)
+    (local.set $w (f64x2.splat (local.get $scale)))
+    (local.set $m (v128.const i64x2 0x4338000000000000 0x4338000000000000))
+    (local.set $end (i32.add (local.get $qa) (i32.shl (local.get $n) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $qa) (local.get $end)))
+        (local.set $v0 (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=0 (local.get $p))) (local.get $w)))
+        (local.set $v1 (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $p))) (local.get $w)))
+        (local.set $h0 (f64x2.add (f64x2.mul (local.get $v0) (v128.const f64x2 0x1p-26 0x1p-26)) (local.get $m)))
+        (local.set $h1 (f64x2.add (f64x2.mul (local.get $v1) (v128.const f64x2 0x1p-26 0x1p-26)) (local.get $m)))
+        (local.set $q0 (i64x2.add
+          (i64x2.shl (i64x2.sub (local.get $h0) (local.get $m)) (i32.const 26))
+          (i64x2.sub
+            (f64x2.add (f64x2.sub (local.get $v0) (f64x2.mul (f64x2.sub (local.get $h0) (local.get $m)) (v128.const f64x2 0x1p26 0x1p26))) (local.get $m))
+            (local.get $m))))
+        (local.set $q1 (i64x2.add
+          (i64x2.shl (i64x2.sub (local.get $h1) (local.get $m)) (i32.const 26))
+          (i64x2.sub
+            (f64x2.add (f64x2.sub (local.get $v1) (f64x2.mul (f64x2.sub (local.get $h1) (local.get $m)) (v128.const f64x2 0x1p26 0x1p26))) (local.get $m))
+            (local.get $m))))
         (local.set $a0 (v128.load offset=0 (local.get $qa)))
         (local.set $a1 (v128.load offset=16 (local.get $qa)))
-        (local.set $q0 (call $round (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=0 (local.get $p))) (local.get $w))))
-        (local.set $q1 (call $round (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $p))) (local.get $w))))
         (local.set $s0 (i64x2.add (local.get $a0) (local.get $q0)))
         (local.set $s1 (i64x2.add (local.get $a1) (local.get $q1)))
         ;; signed overflow: both operands' signs differ from the result's
