@@ -76,7 +76,11 @@ abstract class FixedPointBase implements SumKernel {
   }
 
   abstract accepts(values: Float32Array, weight: number): boolean;
-  abstract add(slot: Float32Array, weight: number): void;
+  abstract addAt(values: Float32Array, offset: number, weight: number): void;
+
+  add(slot: Float32Array, weight: number): void {
+    this.addAt(slot, 0, weight);
+  }
   protected abstract meanInto(out: Float32Array, totalWeight: number): Float64Array;
 
   reset(): void {
@@ -109,8 +113,8 @@ class JsFixedPointKernel extends FixedPointBase {
     return inRange(values, this.limit(weight));
   }
 
-  add(slot: Float32Array, weight: number): void {
-    if (addExact(this.acc, slot, weight * this.scaleUnit)) this.wrapped = true;
+  addAt(values: Float32Array, offset: number, weight: number): void {
+    if (addExact(this.acc.subarray(offset, offset + values.length), values, weight * this.scaleUnit)) this.wrapped = true;
   }
 
   protected meanInto(out: Float32Array, totalWeight: number): Float64Array {
@@ -136,14 +140,16 @@ const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 const PAGE = 65_536;
 const MAX_WASM_BYTES = 65_536 * PAGE;
 let compiled: object | undefined;
+/** Parameters per block of the reach bookkeeping (a float64 per block: 0.2 bytes a thousand parameters). */
+const REACH_BLOCK = 1 << 15;
 
 /** Layout in one memory: the int64 sums, then the float32 slots, each 16-byte aligned. */
 class WasmFixedPointKernel extends FixedPointBase {
   readonly kind = 'fixed-point wasm-simd';
   readonly slots: Float32Array[];
   private readonly run: KernelExports;
-  /** An upper bound on |sum| over the round's adds so far: while below 2^62, no addition can wrap. */
-  private reach = 0;
+  /** Per block of REACH_BLOCK parameters, an upper bound on |sum| over the round's adds: below 2^62, nothing wrapped. */
+  private readonly reach: Float64Array;
 
   constructor(api: WasmApi, size: number, slots: number, fractionBits: number, bytes: number) {
     const memory = new api.Memory({ initial: Math.ceil(bytes / PAGE) });
@@ -152,6 +158,7 @@ class WasmFixedPointKernel extends FixedPointBase {
     this.run = new api.Instance(compiled, { env: { memory } }).exports as KernelExports;
     const padded = paddedSize(size);
     this.slots = Array.from({ length: slots }, (_, k) => new Float32Array(memory.buffer, padded * (8 + 4 * k), size));
+    this.reach = new Float64Array(Math.ceil(size / REACH_BLOCK));
   }
 
   accepts(values: Float32Array, weight: number): boolean {
@@ -162,35 +169,50 @@ class WasmFixedPointKernel extends FixedPointBase {
     return simd === values.length || inRange(values.subarray(simd), bound);
   }
 
-  add(slot: Float32Array, weight: number): void {
+  addAt(values: Float32Array, offset: number, weight: number): void {
     const scale = weight * this.scaleUnit;
-    if (!this.owns(slot)) {
-      if (addExact(this.acc, slot, scale)) this.wrapped = true;
+    const acc = this.acc.subarray(offset, offset + values.length);
+    if (!this.owns(values)) {
+      if (addExact(acc, values, scale)) this.wrapped = true;
       return;
     }
-    const n = this.acc.length;
+    const n = values.length;
     const simd = n - (n % 4);
-    // Terms below 2^51 round with one magic add, and a sum whose bound stays below 2^62 needs no wrap check:
-    // the common case, at about twice the speed of the general loop.
-    const bound = scale * this.maxAbs(slot);
-    this.reach += bound + 1;
-    const small = bound < 2 ** 51 && this.reach < 2 ** 62;
+    // Terms below 2^51 round with one magic add, and where every sum's bound stays below 2^62 no addition can
+    // wrap: the common case, at about twice the speed of the general loop, which checks.
+    const bound = Math.abs(scale) * this.maxAbs(values);
+    const small = bound < 2 ** 51 && this.extendReach(offset, n, bound + 1);
     if (simd > 0) {
-      if (small) this.run.addsmall(this.acc.byteOffset, simd, slot.byteOffset, scale);
-      else if (this.run.add(this.acc.byteOffset, simd, slot.byteOffset, scale) !== 0) this.wrapped = true;
+      if (small) this.run.addsmall(acc.byteOffset, simd, values.byteOffset, scale);
+      else if (this.run.add(acc.byteOffset, simd, values.byteOffset, scale) !== 0) this.wrapped = true;
     }
-    if (simd < n && addExact(this.acc.subarray(simd), slot.subarray(simd), scale)) this.wrapped = true;
+    if (simd < n && addExact(acc.subarray(simd), values.subarray(simd), scale)) this.wrapped = true;
+  }
+
+  /**
+   * Adds `bound` to the reach of every block of parameters [offset, offset + n) touches; true while each stays
+   * below 2^62: then no sum in them can have wrapped, since |sum| <= the bounds of the terms added.
+   */
+  private extendReach(offset: number, n: number, bound: number): boolean {
+    const first = Math.floor(offset / REACH_BLOCK);
+    const last = Math.floor((offset + n - 1) / REACH_BLOCK);
+    let within = true;
+    for (let b = first; b <= last; b++) {
+      this.reach[b]! += bound;
+      if (!(this.reach[b]! < 2 ** 62)) within = false;
+    }
+    return within;
   }
 
   override reset(): void {
     super.reset();
-    this.reach = 0;
+    this.reach.fill(0);
   }
 
-  private maxAbs(slot: Float32Array): number {
-    const simd = slot.length - (slot.length % 16);
-    let max = simd > 0 ? this.run.maxabs(slot.byteOffset, simd) : 0;
-    for (let i = simd; i < slot.length; i++) max = Math.max(max, Math.abs(slot[i]!));
+  private maxAbs(values: Float32Array): number {
+    const simd = values.length - (values.length % 16);
+    let max = simd > 0 ? this.run.maxabs(values.byteOffset, simd) : 0;
+    for (let i = simd; i < values.length; i++) max = Math.max(max, Math.abs(values[i]!));
     return max;
   }
 

@@ -88,30 +88,50 @@ export class StreamingMean implements Aggregator {
     let totalWeight = 0;
     let closed = false;
     const size = this.size;
+    // An exact kernel sums each run as it arrives (still in cache) and takes an update back if it fails later;
+    // these take back the updates still in flight when the round closes.
+    const streams = kernel.addAt !== undefined;
+    const inFlight = new Set<() => void>();
     return {
       accept: async (clientId, weight) => {
         if (closed) throw new AggregationError(`round ${round} is closed`);
         if (!(weight > 0) || !Number.isFinite(weight)) throw new AggregationError(`update weight must be positive and finite, got ${weight}`);
         const slot = await this.takeSlot();
         let written = 0;
+        /** Values of this update already in the sum (streamed runs), which a failure takes back. */
+        let summed = 0;
         let done = false;
+        const takeBack = () => {
+          if (summed > 0) kernel.addAt!(slot.subarray(0, summed), 0, -weight);
+          summed = 0;
+        };
+        inFlight.add(takeBack);
         const release = () => {
           if (done) return;
           done = true;
+          inFlight.delete(takeBack);
           this.giveSlot(slot);
+        };
+        const fail = () => {
+          if (!done) takeBack();
+          release();
         };
         const sink: UpdateSink = {
           write: (offset, values) => {
             if (done) throw new AggregationError('update already finished');
+            if (closed) {
+              fail();
+              throw new AggregationError(`round ${round} closed before the update from ${clientId} completed`);
+            }
             if (offset !== written || offset + values.length > size) {
-              release();
+              fail();
               throw new AggregationError(`update values out of place: offset ${offset}, ${values.length} values, model has ${size}`);
             }
             // The run is checked right after it is copied, while it is still in cache.
             const staged = slot.subarray(offset, offset + values.length);
             staged.set(values);
             if (!kernel.accepts(staged, weight)) {
-              release();
+              fail();
               const bad = values.findIndex((v) => !Number.isFinite(v));
               if (bad >= 0) throw new AggregationError(`update has a non-finite value (${values[bad]}) at parameter ${offset + bad}`);
               const limit = kernel.limit(weight);
@@ -121,33 +141,43 @@ export class StreamingMean implements Aggregator {
                   `(values of this update must stay below ${limit} in magnitude): lower StreamingMean's fractionBits or use accumulator: 'double-double'`,
               );
             }
+            if (streams) {
+              kernel.addAt!(staged, offset, weight);
+              summed = offset + values.length;
+            }
             written += values.length;
           },
           commit: (scale = 1) => {
             if (done) throw new AggregationError('update already finished');
             if (closed) {
-              release();
+              fail();
               throw new AggregationError(`round ${round} closed before the update from ${clientId} completed`);
             }
             if (written !== size) {
-              release();
+              fail();
               throw new AggregationError(`update has ${written} values, the model has ${size}`);
             }
             if (!(scale >= 0 && scale <= 1)) {
-              release();
+              fail();
               throw new AggregationError(`commit scale must be within [0, 1], got ${scale}`);
             }
-            kernel.add(slot, weight * scale);
+            if (!streams) kernel.add(slot, weight * scale);
+            else if (scale !== 1) {
+              // Rounded at the scaled weight, as if it had been known from the first run.
+              takeBack();
+              kernel.add(slot, weight * scale);
+            }
             totalWeight += weight;
             contributors.push(clientId);
             release();
           },
-          abort: () => release(),
+          abort: () => fail(),
         };
         return sink;
       },
       finish: (): AggregateResult => {
         closed = true;
+        for (const takeBack of inFlight) takeBack();
         if (totalWeight === 0) return { mean: undefined, totalWeight: 0, contributors: [] };
         // The mean lands in an idle staging slot instead of a new model-sized array (uploads are over): it is
         // valid until the next round starts staging, which is after the strategy has applied it.

@@ -16,6 +16,12 @@ export interface SumKernel {
   accepts(values: Float32Array, weight: number): boolean;
   /** sum += weight * slot. */
   add(slot: Float32Array, weight: number): void;
+  /**
+   * An exact kernel's add of a run as it arrives: sum[offset..] += weight * values (a view of a slot). Exact, so
+   * the same call with -weight takes it back bit for bit: StreamingMean sums each run while it is in cache and
+   * undoes an update that fails later. Absent on a float sum, whose additions cannot be undone exactly.
+   */
+  readonly addAt?: (values: Float32Array, offset: number, weight: number) => void;
   /** Zeroes the sum for the next round. */
   reset(): void;
   /**
