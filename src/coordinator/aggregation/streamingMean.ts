@@ -9,9 +9,10 @@ export { addWeighted, addWeightedCompensated } from './meanKernel.js';
 /** StreamingMean's memory and kernel. */
 export interface StreamingMeanOptions {
   /**
-   * Updates staged at once. Each slot is one float32 copy of the model; an update is staged whole and
-   * checked (length, NaN/Inf, range) before it touches the sum, so a client that drops mid-upload or sends bad
-   * values leaves no trace. Memory: the sum (8 bytes/param fixed point, 16 double-double) + 4 x slots
+   * Updates in flight at once. Each slot is one float32 copy of the model holding what arrived of an update:
+   * the fixed-point sum adds each checked run at once and subtracts the copy back, exactly, if the update fails
+   * later; the double-double sum adds the whole update at commit. Either way a client that drops mid-upload or
+   * sends bad values leaves no trace. Memory: the sum (8 bytes/param fixed point, 16 double-double) + 4 x slots
    * bytes/param, whatever the client count.
    */
   readonly slots?: number;
