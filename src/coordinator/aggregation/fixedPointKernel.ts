@@ -123,7 +123,6 @@ class JsFixedPointKernel extends FixedPointBase {
 }
 
 interface KernelExports {
-  inrange(p: number, n: number, bound: number): number;
   maxabs(p: number, n: number): number;
   addsmall(qa: number, n: number, p: number, scale: number): void;
   add(qa: number, n: number, p: number, scale: number): number;
@@ -148,6 +147,8 @@ class WasmFixedPointKernel extends FixedPointBase {
   readonly kind = 'fixed-point wasm-simd';
   readonly slots: Float32Array[];
   private readonly run: KernelExports;
+  /** The run accepts() just measured, and its largest magnitude: the run addAt() is usually given next. */
+  private checked: { readonly values: Float32Array; readonly max: number } | undefined;
   /** Per block of REACH_BLOCK parameters, an upper bound on |sum| over the round's adds: below 2^62, nothing wrapped. */
   private readonly reach: Float64Array;
 
@@ -162,11 +163,11 @@ class WasmFixedPointKernel extends FixedPointBase {
   }
 
   accepts(values: Float32Array, weight: number): boolean {
-    const bound = this.limit(weight);
-    if (!this.owns(values)) return inRange(values, bound);
-    const simd = values.length - (values.length % 16);
-    if (simd > 0 && this.run.inrange(values.byteOffset, simd, bound) !== 1) return false;
-    return simd === values.length || inRange(values.subarray(simd), bound);
+    if (!this.owns(values)) return inRange(values, this.limit(weight));
+    // One pass gives the check and the bound addAt needs next for the same run (NaN fails the comparison).
+    const max = this.maxAbs(values);
+    this.checked = { values, max };
+    return max < this.limit(weight);
   }
 
   addAt(values: Float32Array, offset: number, weight: number): void {
@@ -180,7 +181,8 @@ class WasmFixedPointKernel extends FixedPointBase {
     const simd = n - (n % 4);
     // Terms below 2^51 round with one magic add, and where every sum's bound stays below 2^62 no addition can
     // wrap: the common case, at about twice the speed of the general loop, which checks.
-    const bound = Math.abs(scale) * this.maxAbs(values);
+    const bound = Math.abs(scale) * (this.checked?.values === values ? this.checked.max : this.maxAbs(values));
+    this.checked = undefined;
     const small = bound < 2 ** 51 && this.extendReach(offset, n, bound + 1);
     if (simd > 0) {
       if (small) this.run.addsmall(acc.byteOffset, simd, values.byteOffset, scale);

@@ -6,29 +6,10 @@
 ;; nearest integer, ties to even, and added to an int64. Integer addition is associative, so the sum does not
 ;; depend on the order of the updates. float64 -> int64 has no SIMD instruction: the rounding uses the
 ;; 1.5 * 2^52 trick (adding it to |y| < 2^51 rounds y to an integer that then sits in the low mantissa bits)
-;; twice, for the high and the low 26 bits of p (|p| < 2^62, checked before: see "inrange"). Pointers are byte
+;; twice, for the high and the low 26 bits of p (|p| < 2^62, checked before from "maxabs"). Pointers are byte
 ;; offsets into the imported memory; counts are values. Each loop takes a multiple of its unroll.
 (module
   (import "env" "memory" (memory 1))
-
-  ;; 1 when every one of the n float32 at $p has |x| < $bound (so NaN and +-Infinity fail), else 0. n % 16 == 0.
-  (func (export "inrange") (param $p i32) (param $n i32) (param $bound f32) (result i32)
-    (local $end i32) (local $b v128) (local $ok v128)
-    (local.set $b (f32x4.splat (local.get $bound)))
-    (local.set $ok (v128.const i32x4 -1 -1 -1 -1))
-    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $ok (v128.and (local.get $ok)
-          (v128.and
-            (v128.and (f32x4.lt (f32x4.abs (v128.load offset=0 (local.get $p))) (local.get $b))
-                      (f32x4.lt (f32x4.abs (v128.load offset=16 (local.get $p))) (local.get $b)))
-            (v128.and (f32x4.lt (f32x4.abs (v128.load offset=32 (local.get $p))) (local.get $b))
-                      (f32x4.lt (f32x4.abs (v128.load offset=48 (local.get $p))) (local.get $b))))))
-        (local.set $p (i32.add (local.get $p) (i32.const 64)))
-        (br $next)))
-    (i32x4.all_true (local.get $ok)))
 
   ;; max |x| over the n float32 at $p (NaN when one is NaN: f32x4.max propagates it). n % 16 == 0.
   (func (export "maxabs") (param $p i32) (param $n i32) (result f32)
