@@ -7,10 +7,9 @@ import type { SumKernel } from './sumKernel.js';
  * Two implementations round identically: WebAssembly SIMD (meanKernel.wat) and plain JavaScript, used when
  * the model does not fit one 4 GiB WebAssembly memory.
  *
- * Why double-double and not int64 fixed point (8 bytes/param instead of 16): an int64 add measured only 1.4x to
- * 1.6x faster here, and it rounds every term to one grid that must be chosen before the first upload arrives;
- * a grid that keeps float32 precision for a value of 1e-8 overflows on a weighted term (examples x value) of
- * 1e4, so it is order-independent but not exact.
+ * StreamingMean's default is the int64 fixed-point sum (fixedPointKernel.ts: half the memory, exact, faster);
+ * this one stays for values of any magnitude (raw feature moments, the robust strategies' CollectAll), where a
+ * fixed grid that keeps float32 precision for a value of 1e-8 would overflow on a weighted term of 1e4.
  */
 export interface MeanKernel {
   readonly kind: 'wasm-simd' | 'js';
