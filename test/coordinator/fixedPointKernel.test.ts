@@ -50,7 +50,7 @@ describe('fixed-point kernel', () => {
   it.each([
     ['general', 5000],
     ['small-term', 20],
-  ])('sums exactly to the 2^-40 grid at 100k+ parameters (%s loop): SIMD and the BigInt reference agree bit for bit, in any order', (_loop, maxWeight) => {
+  ])('sums exactly to the 2^-40 grid at 100k+ parameters (%s loop): SIMD and the JavaScript reference agree bit for bit, in any order', (_loop, maxWeight) => {
     // 100,003: the SIMD loops take multiples of 16 and 4, so every remainder path runs too.
     const size = 100_003;
     const updates = Array.from({ length: 9 }, (_, k) => ({ values: values(size, k + 11), weight: 1 + ((k * 7919) % maxWeight) }));

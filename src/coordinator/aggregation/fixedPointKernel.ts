@@ -21,14 +21,27 @@ function roundHalfEven(p: number): number {
   return r - p === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** acc += round(scale * x) over the arrays, exactly (BigInt); true when an addition wrapped past int64. */
+const TWO_32 = 4_294_967_296;
+
+/**
+ * acc += round(scale * x) over the arrays, exactly; true when an addition wrapped past int64. Each int64 is
+ * handled as its two 32-bit halves (little-endian: low word unsigned, high word signed), so no BigInt is made:
+ * q (an integer below 2^63, exact in float64) splits exactly into q_hi 2^32 + q_lo with 0 <= q_lo < 2^32.
+ */
 function addExact(acc: BigInt64Array, x: Float32Array, scale: number): boolean {
+  const lo = new Uint32Array(acc.buffer, acc.byteOffset, acc.length * 2);
+  const hi = new Int32Array(acc.buffer, acc.byteOffset, acc.length * 2);
   let wrapped = false;
   for (let i = 0; i < x.length; i++) {
-    const s = acc[i]! + BigInt(roundHalfEven(x[i]! * scale));
-    const kept = BigInt.asIntN(64, s);
-    if (kept !== s) wrapped = true;
-    acc[i] = kept;
+    const q = roundHalfEven(x[i]! * scale);
+    if (!(Math.abs(q) < 2 ** 63)) wrapped = true;
+    const qHi = Math.floor(q / TWO_32);
+    const low = lo[2 * i]! + (q - qHi * TWO_32);
+    const carry = low >= TWO_32 ? 1 : 0;
+    const high = hi[2 * i + 1]! + qHi + carry;
+    if (high > 2_147_483_647 || high < -2_147_483_648) wrapped = true;
+    lo[2 * i] = low; // typed arrays store modulo 2^32
+    hi[2 * i + 1] = high;
   }
   return wrapped;
 }
@@ -40,9 +53,12 @@ function inRange(values: Float32Array, bound: number): boolean {
 
 /** In place: each int64 becomes the float64 acc * unit (the weighted sum); out gets float32(sum / weight). */
 function meanExact(acc: BigInt64Array, out: Float32Array, unit: number, weight: number): Float64Array {
+  const lo = new Uint32Array(acc.buffer, acc.byteOffset, acc.length * 2);
+  const hi = new Int32Array(acc.buffer, acc.byteOffset, acc.length * 2);
   const sum = new Float64Array(acc.buffer, acc.byteOffset, acc.length);
   for (let i = 0; i < acc.length; i++) {
-    const s = Number(acc[i]!) * unit;
+    // hi 2^32 and lo are exact, so their one addition rounds the int64 to nearest, as f64.convert_i64_s does.
+    const s = (hi[2 * i + 1]! * TWO_32 + lo[2 * i]!) * unit;
     sum[i] = s;
     out[i] = s / weight;
   }
@@ -99,7 +115,7 @@ abstract class FixedPointBase implements SumKernel {
   }
 }
 
-/** The exact reference: plain JavaScript over BigInt64Array (also the fallback past one WebAssembly memory). */
+/** The reference: plain JavaScript on 32-bit halves (also the fallback past one WebAssembly memory). */
 class JsFixedPointKernel extends FixedPointBase {
   readonly kind = 'fixed-point js';
   readonly slots: Float32Array[];

@@ -1,6 +1,6 @@
 ;; The fixed-point sum's hot loops as WebAssembly SIMD (128-bit). Assembled by scripts/assembleKernel.ts into
 ;; fixedPointKernelWasm.ts; test/coordinator/fixedPointKernel.test.ts checks that they agree with the exact
-;; BigInt reference in fixedPointKernel.ts.
+;; JavaScript reference in fixedPointKernel.ts.
 ;;
 ;; Each weighted value p = w * 2^F * x (one float64 multiply, the same in every order) is rounded to the
 ;; nearest integer, ties to even, and added to an int64. Integer addition is associative, so the sum does not

@@ -60,10 +60,6 @@ export class StreamingMean implements Aggregator {
     }
   }
 
-  /** Which accumulator and loops run, once bound (`fixed-point wasm-simd`...). */
-  get kernelKind(): string | undefined {
-    return this.kernel?.kind;
-  }
 
   bind(spec: readonly TensorSpec[]): void {
     const size = totalParameters(spec);
