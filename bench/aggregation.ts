@@ -2,15 +2,17 @@
  * FedAvg aggregation throughput: `clients` uploads of `params` float32 values each, through the path a
  * coordinator runs per upload (ClientSession.receiveStream): encoded 1 MiB chunks -> TensorStreamDecoder ->
  * StreamingMean's UpdateSink (accept, write, commit), then finish(), with the SHA-256 that Peer.receiveChunk
- * computes over every chunk (the integrity check the client's signature covers) and without it. Ratios are
- * against a plain memory copy, SHA-256 alone and bare float64 loops over the same bytes, measured in the same
- * run (DESIGN.md, "Performance": the machines are noisy, so only same-run ratios are compared).
+ * computes over every chunk (the integrity check the client's signature covers) and without it; on the
+ * fixed-point sum (the default) and on the double-double sum it replaced. Ratios are against a plain memory
+ * copy, SHA-256 alone and bare loops over the same bytes, measured in the same run (DESIGN.md, "Performance":
+ * the machines are noisy, so only same-run ratios are compared).
  *
  *   npx tsx bench/aggregation.ts [--params 1_000_000] [--clients 100] [--runs 5] [--warmup 1]
  */
 import { createHash } from 'node:crypto';
 import { StreamingMean, addWeightedCompensated } from '../src/coordinator/aggregation/streamingMean.js';
 import { createMeanKernel } from '../src/coordinator/aggregation/meanKernel.js';
+import { createFixedPointKernel } from '../src/coordinator/aggregation/fixedPointKernel.js';
 import type { AggregateResult } from '../src/coordinator/aggregation/aggregator.js';
 import { DEFAULT_CHUNK_BYTES } from '../src/protocol/peer.js';
 import { TensorStreamDecoder, encodeWeightsChunks } from '../src/protocol/tensorCodec.js';
@@ -148,15 +150,16 @@ interface Agreement {
 }
 
 /**
- * Compares Cohort's mean with a direct computation. Both accumulate in float64 (Cohort with a compensation
- * term), so the float32 means may differ only where the float64 totals straddle a float32 rounding
- * boundary: anything beyond 1 ulp means the path is broken.
+ * Compares Cohort's mean with a direct computation. The float32 means may differ where the float64 totals
+ * straddle a float32 rounding boundary (1 ulp), and by the fixed-point grid's error, n 2^-41 / totalWeight
+ * (`slack`): anything beyond means the path is broken.
  */
-function agreement(mean: Float32Array, reference: Float32Array): Agreement {
+function agreement(mean: Float32Array, reference: Float32Array, slack: number): Agreement {
   let identical = 0;
   let maxUlps = 0;
   for (let i = 0; i < mean.length; i++) {
-    const d = mean[i] === reference[i] ? 0 : ulps(mean[i]!, reference[i]!);
+    const near = Math.abs(mean[i]! - reference[i]!) <= slack;
+    const d = mean[i] === reference[i] ? 0 : near ? Math.min(1, ulps(mean[i]!, reference[i]!)) : ulps(mean[i]!, reference[i]!);
     if (d === 0) identical++;
     if (!(d <= maxUlps)) maxUlps = d; // NaN propagates
   }
@@ -169,7 +172,8 @@ function check(result: AggregateResult, references: Record<'plain' | 'compensate
   if (result.contributors.length !== inputs.payloads.length) throw new Error(`${result.contributors.length} contributors, expected ${inputs.payloads.length}`);
   const totalWeight = inputs.weights.reduce((a, b) => a + b, 0);
   if (result.totalWeight !== totalWeight) throw new Error(`total weight ${result.totalWeight}, expected ${totalWeight}`);
-  const out = { plain: agreement(mean, references.plain), compensated: agreement(mean, references.compensated) };
+  const slack = result.sumGrid === undefined ? 0 : (inputs.payloads.length * result.sumGrid) / 2 / totalWeight;
+  const out = { plain: agreement(mean, references.plain, slack), compensated: agreement(mean, references.compensated, slack) };
   for (const [kind, a] of Object.entries(out)) {
     if (!(a.maxUlps <= 1)) throw new Error(`aggregate differs from the ${kind} float64 reference by up to ${a.maxUlps} ulp (${mean.length - a.identical} parameters differ)`);
   }
@@ -216,12 +220,14 @@ export async function benchAggregation(o: AggregationBenchOptions): Promise<void
   const dest = new Uint8Array(o.params * 4);
   const mean = new StreamingMean();
   mean.bind(inputs.spec);
-  // The same path on the JavaScript loops (the fallback past one WebAssembly memory, and the code before the kernel).
-  const meanJs = new StreamingMean({ kernel: 'js' });
-  meanJs.bind(inputs.spec);
-  // The kernel's add alone, from a slot already staged: the arithmetic the upload path cannot avoid.
+  // The same path on the double-double sum (the default before issue 17; still the feature moments' sum).
+  const meanDd = new StreamingMean({ accumulator: 'double-double' });
+  meanDd.bind(inputs.spec);
+  // Each kernel's add alone, from a slot already staged: the arithmetic the upload path cannot avoid.
   const kernel = createMeanKernel(o.params, 1);
   kernel.slots[0]!.set(inputs.raw[0]!);
+  const fixed = createFixedPointKernel(o.params, 1);
+  fixed.slots[0]!.set(inputs.raw[0]!);
 
   const references: Partial<Record<'plain' | 'compensated', Float32Array>> = {};
   let last: AggregateResult | undefined;
@@ -230,15 +236,23 @@ export async function benchAggregation(o: AggregationBenchOptions): Promise<void
     { name: 'SHA-256 alone', note: 'node:crypto over every chunk (SHA-NI where the CPU has it)', run: () => sha256Only(inputs) },
     { name: 'bare f64 weighted-sum loop (JS)', note: 'sum += w * x, then mean; no decoder', run: () => (references.plain = bareLoop(inputs, 'plain')) },
     { name: 'bare compensated loop (JS)', note: 'addWeightedCompensated (TwoSum), then mean', run: () => (references.compensated = bareLoop(inputs, 'compensated')) },
-    { name: `bare ${kernel.kind} TwoSum add`, note: 'the kernel\'s add from a staged slot, x clients', run: () => inputs.raw.forEach((_, k) => kernel.add(kernel.slots[0]!, inputs.weights[k]!)) },
+    { name: `bare ${kernel.kind} TwoSum add`, note: 'the double-double kernel\'s add from a staged slot, x clients', run: () => inputs.raw.forEach((_, k) => kernel.add(kernel.slots[0]!, inputs.weights[k]!)) },
+    {
+      name: `bare ${fixed.kind} add`,
+      note: 'the fixed-point kernel\'s add from a staged slot, x clients',
+      run: () => {
+        fixed.reset();
+        inputs.raw.forEach((_, k) => fixed.add(fixed.slots[0]!, inputs.weights[k]!));
+      },
+    },
     { name: 'decoder only', note: 'push chunks, values dropped', run: (run) => cohortRound(inputs, mean, 1000 + run, 'decode') },
-    { name: 'decoder + UpdateSink.write', note: 'staged, finite-checked, then aborted', run: (run) => cohortRound(inputs, mean, 2000 + run, 'stage') },
-    { name: 'Cohort: decode -> write -> commit, finish', note: 'the coordinator upload path, no hash', run: async (run) => (last = await cohortRound(inputs, mean, 3000 + run, 'commit')) },
+    { name: 'decoder + UpdateSink.write', note: 'staged, range-checked, summed run by run, then aborted (taken back)', run: (run) => cohortRound(inputs, mean, 2000 + run, 'stage') },
+    { name: 'Cohort: decode -> write -> commit, finish', note: 'the coordinator upload path (fixed point), no hash', run: async (run) => (last = await cohortRound(inputs, mean, 3000 + run, 'commit')) },
     { name: 'Cohort + SHA-256 per chunk', note: "the same with Peer.receiveChunk's hash: the whole path", run: (run) => cohortRound(inputs, mean, 4000 + run, 'commit+sha256') },
-    { name: 'Cohort on the JS kernel, no hash', note: "StreamingMean({ kernel: 'js' }): the loops before the SIMD kernel", run: (run) => cohortRound(inputs, meanJs, 5000 + run, 'commit') },
+    { name: 'Cohort on the double-double sum, no hash', note: "StreamingMean({ accumulator: 'double-double' }): the sum before issue 17", run: (run) => cohortRound(inputs, meanDd, 5000 + run, 'commit') },
   ];
   const seconds = await timeInterleaved(paths, o);
-  const [memcpySeconds, shaSeconds, bareSeconds, compensatedSeconds, , , , cohortSeconds, hashedSeconds, jsKernelSeconds] = seconds as [number, number, number, number, number, number, number, number, number, number];
+  const [memcpySeconds, shaSeconds, bareSeconds, compensatedSeconds, twoSumSeconds, fixedAddSeconds, , , cohortSeconds, hashedSeconds, ddSeconds] = seconds as [number, number, number, number, number, number, number, number, number, number, number];
   const verdict = check(last!, { plain: references.plain!, compensated: references.compensated! }, inputs);
 
   console.log();
@@ -258,7 +272,9 @@ export async function benchAggregation(o: AggregationBenchOptions): Promise<void
   printResult('aggregation.upload_vs_memcpy', memcpySeconds / hashedSeconds, 'x', '>= 0.50x; decode, SHA-256, stage, check, sum, same run', memcpySeconds / hashedSeconds >= 0.5);
   printResult('aggregation.upload_without_hash_vs_memcpy', memcpySeconds / cohortSeconds, 'x', '>= 0.50x', memcpySeconds / cohortSeconds >= 0.5);
   printResult('aggregation.sha256_vs_memcpy', memcpySeconds / shaSeconds, 'x', 'none: the ceiling of the hashed path');
-  printResult('aggregation.upload_simd_vs_js_kernel', jsKernelSeconds / cohortSeconds, 'x', '> 1: the SIMD kernel over the JavaScript loops, no hash');
+  printResult('aggregation.upload_fixed_point_vs_double_double', ddSeconds / cohortSeconds, 'x', '> 1: the fixed-point upload path over the double-double one, no hash', ddSeconds / cohortSeconds > 1);
+  printResult('aggregation.fixed_point_add_vs_twosum_add', twoSumSeconds / fixedAddSeconds, 'x', '> 1: the bare SIMD kernels, fixed point over double-double', twoSumSeconds / fixedAddSeconds > 1);
+  printResult('aggregation.upload_vs_bare_fixed_point_add', fixedAddSeconds / cohortSeconds, 'x', 'the whole path against its kernel\'s add alone (1 = no overhead)');
   printResult('aggregation.upload_vs_bare_js_compensated_loop', compensatedSeconds / cohortSeconds, 'x', '> 1: faster than the loop alone');
   printResult('aggregation.upload_vs_bare_js_f64_loop', bareSeconds / cohortSeconds, 'x', '> 1');
   printResult('aggregation.upload_throughput', bytes / hashedSeconds / 1e9, 'GB/s', ">= 2.46 GB/s, Flower's aggregate measured earlier", bytes / hashedSeconds / 1e9 >= 2.46);

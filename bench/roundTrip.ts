@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/roundTrip.ts [--params 100_000_000] [--clients 2] [--rounds 1] [--no-evaluate]
  *                              [--chunk-bytes 1048576] [--window 4] [--ack-timeout-ms 60000] [--round-timeout-ms 600000]
- *                              [--client-cpu-prof DIR] [--breakdown]
+ *                              [--client-cpu-prof DIR] [--breakdown] [--accumulator fixed-point|double-double] [--slots 2]
  *
  * --rounds N runs N rounds: the first pays for touching fresh memory on every side, the last shows a steady state.
  * --breakdown profiles the coordinator (the inspector's CPU profiler, during run()) and the clients
@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Coordinator } from '../src/coordinator/coordinator.js';
 import type { RoundRecord } from '../src/coordinator/roundRecord.js';
+import { StreamingMean } from '../src/coordinator/aggregation/streamingMean.js';
 import { FedAvg } from '../src/coordinator/strategies/fedAvg.js';
 import { DEFAULT_CHUNK_BYTES, defaultPeerOptions } from '../src/protocol/peer.js';
 import { encodedByteLength } from '../src/protocol/tensorCodec.js';
@@ -52,6 +53,9 @@ export interface RoundTripOptions {
   readonly clientProfileDir?: string;
   /** Profile both sides and print where the CPU time went, by stage. */
   readonly breakdown?: boolean;
+  /** The coordinator's sum (StreamingMean's `accumulator`; double-double was the only one before issue 17), and its staging slots. */
+  readonly accumulator?: 'fixed-point' | 'double-double';
+  readonly slots?: number;
 }
 
 /** The round measured on these machines before the upload path's rework (issue 17), and the 4x target. */
@@ -184,6 +188,7 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
   if (o.breakdown && !o.clientProfileDir) o = { ...o, clientProfileDir: mkdtempSync(join(tmpdir(), 'cohort-roundtrip-prof-')) };
   const payload = encodedByteLength(benchSpec(o.params));
   console.log(`\n## One FedAvg round: ${o.clients} clients x ${o.params.toLocaleString('en')} float32 params (${mb(payload)} per copy), loopback, ${o.chunkBytes}-byte chunks, window ${o.window}`);
+  console.log(`coordinator sum: ${o.accumulator ?? 'fixed-point'}, ${o.slots ?? 2} staging slot(s)`);
   console.log(`node ${process.version}; coordinator in this process (pid ${process.pid}), each client forked; evaluation phase ${o.evaluate ? 'on' : 'off'}`);
   const initial = initialWeights(o.params);
   const rssBefore = process.memoryUsage().rss;
@@ -191,7 +196,12 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
   const records: RoundRecord[] = [];
   const rounds = o.rounds ?? 1;
   const coordinator = await Coordinator.start({
-    strategy: new FedAvg({ minFitClients: o.clients, fractionEvaluate: o.evaluate ? 1 : 0, fit: { epochs: 1, batchSize: 1, learningRate: 1 } }),
+    strategy: new FedAvg({
+      minFitClients: o.clients,
+      fractionEvaluate: o.evaluate ? 1 : 0,
+      fit: { epochs: 1, batchSize: 1, learningRate: 1 },
+      aggregator: () => new StreamingMean({ accumulator: o.accumulator ?? 'fixed-point', ...(o.slots === undefined ? {} : { slots: o.slots }) }),
+    }),
     initialWeights: initial,
     rounds,
     roundTimeoutMs: o.roundTimeoutMs,
@@ -355,7 +365,9 @@ function printWhereTheTimeWent(record: RoundRecord, started: number, reports: re
 }
 
 if (isMain(import.meta.url)) {
-  const args = benchArgs(['params', 'clients', 'rounds', 'chunk-bytes', 'window', 'ack-timeout-ms', 'round-timeout-ms'], ['no-evaluate', 'breakdown'], ['client-cpu-prof']);
+  const args = benchArgs(['params', 'clients', 'rounds', 'chunk-bytes', 'window', 'ack-timeout-ms', 'round-timeout-ms', 'slots'], ['no-evaluate', 'breakdown'], ['client-cpu-prof', 'accumulator']);
+  const accumulator = args.text('accumulator') ?? 'fixed-point';
+  if (accumulator !== 'fixed-point' && accumulator !== 'double-double') throw new Error(`--accumulator must be fixed-point or double-double, got "${accumulator}"`);
   await benchRoundTrip({
     params: args.number('params', 100_000_000),
     clients: args.number('clients', 2),
@@ -365,6 +377,8 @@ if (isMain(import.meta.url)) {
     window: args.number('window', defaultPeerOptions.window),
     ackTimeoutMs: args.number('ack-timeout-ms', 60_000),
     roundTimeoutMs: args.number('round-timeout-ms', 600_000),
+    accumulator,
+    slots: args.number('slots', 2),
     ...(args.text('client-cpu-prof') ? { clientProfileDir: args.text('client-cpu-prof')! } : {}),
     breakdown: args.flag('breakdown'),
   });

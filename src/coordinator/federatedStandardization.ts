@@ -23,7 +23,8 @@ export async function computeFederatedStandardization(
   deadlineMs: number,
 ): Promise<{ standardization: Weights; contributors: string[]; rows: number; failures: TaskFailure[] }> {
   const spec = momentsSpec(features);
-  const mean = new StreamingMean({ slots: 2 });
+  // Raw feature moments (squares of unscaled values) may exceed any fixed-point range: a float sum takes any magnitude.
+  const mean = new StreamingMean({ slots: 2, accumulator: 'double-double' });
   mean.bind(spec);
   const round = mean.begin(0);
   const tasks = registry.summaries().map((client) => ({ client }));

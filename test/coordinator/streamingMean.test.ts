@@ -49,13 +49,27 @@ describe('StreamingMean', () => {
     expect(result.contributors).toEqual(['a', 'b']);
   });
 
-  it('keeps precision a float32 accumulator would lose', async () => {
+  it('keeps precision a float32 accumulator would lose (double-double: any magnitude)', async () => {
     // In float32, 2^24 + 1 rounds back to 2^24, so a float32 sum would give 2^24 / 3; float64 keeps 2^24 + 2.
-    const round = bound().begin(1);
+    const mean = new StreamingMean({ accumulator: 'double-double' });
+    mean.bind(spec);
+    const round = mean.begin(1);
     await commitUpdate(round, 'big', 1, [2 ** 24, 0, 0, 0]);
     await commitUpdate(round, 'one', 1, [1, 0, 0, 0]);
     await commitUpdate(round, 'another', 1, [1, 0, 0, 0]);
     expect(round.finish().mean![0]).toBe((2 ** 24 + 2) / 3);
+  });
+
+  it('keeps precision a float32 accumulator would lose (fixed point: within its range)', async () => {
+    // 2^21 + 1 + 2^-20: float32 keeps 24 bits, so a float32 sum of these drops the small terms; the 2^-40 grid keeps them.
+    const round = bound().begin(1);
+    await commitUpdate(round, 'big', 1, [2 ** 21, 0, 0, 0]);
+    await commitUpdate(round, 'one', 1, [1, 0, 0, 0]);
+    await commitUpdate(round, 'tiny', 1, [2 ** -20, 0, 0, 0]);
+    const result = round.finish();
+    expect(result.sum![0]).toBe(2 ** 21 + 1 + 2 ** -20);
+    expect(result.sumGrid).toBe(2 ** -40);
+    expect(result.mean![0]).toBe(Math.fround((2 ** 21 + 1 + 2 ** -20) / 3));
   });
 
   it('drops aborted and never-committed updates without trace', async () => {
@@ -207,20 +221,25 @@ describe('order independence', () => {
   let s = 7;
   const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
   const size = 100_003;
-  const updates = Array.from({ length: 12 }, (_, k) => ({
-    weight: 1 + ((k * 7919) % 500),
-    values: Float32Array.from({ length: size }, () => rnd() * 10 ** Math.floor(rnd() * 8)),
-  }));
+  // Up to 1e7 for the double-double sum; up to 1e2 (times weights up to 500) for the fixed-point sum's range.
+  const updatesUpTo = (exponents: number) =>
+    Array.from({ length: 12 }, (_, k) => ({
+      weight: 1 + ((k * 7919) % 500),
+      values: Float32Array.from({ length: size }, () => rnd() * 10 ** Math.floor(rnd() * exponents - 5)),
+    }));
+  const updatesByAccumulator = { 'double-double': updatesUpTo(13), 'fixed-point': updatesUpTo(8) };
+  const updates = updatesByAccumulator['double-double'];
   const orders = [updates.map((_, k) => k), updates.map((_, k) => updates.length - 1 - k), [5, 0, 11, 3, 8, 1, 10, 2, 7, 4, 9, 6]];
   /** The mean as its own bytes (it is a view of the aggregator's memory). */
-  const meanInOrder = async (order: number[], kernel: 'wasm-simd' | 'js', slots: number) => {
-    const agg = new StreamingMean({ kernel, slots });
+  const meanInOrder = async (order: number[], kernel: 'wasm-simd' | 'js', slots: number, accumulator: 'fixed-point' | 'double-double') => {
+    const agg = new StreamingMean({ kernel, slots, accumulator });
     agg.bind([{ name: 'w', shape: [size] }]);
     const round = agg.begin(1);
+    const data = updatesByAccumulator[accumulator];
     for (const k of order) {
-      const sink = await round.accept(`c${k}`, updates[k]!.weight);
+      const sink = await round.accept(`c${k}`, data[k]!.weight);
       // In uneven runs, as the decoder hands them over.
-      const values = updates[k]!.values;
+      const values = data[k]!.values;
       for (const [from, to] of [[0, 17], [17, 65_536], [65_536, size]] as const) sink.write(from, values.subarray(from, to));
       sink.commit();
     }
@@ -228,10 +247,10 @@ describe('order independence', () => {
     return Buffer.from(mean.buffer, mean.byteOffset, mean.byteLength).toString('base64');
   };
 
-  it('gives a bit-identical mean whatever order the same updates commit in, with either kernel', async () => {
+  it.each(['fixed-point', 'double-double'] as const)('gives a bit-identical mean whatever order the same updates commit in, with either kernel (%s)', async (accumulator) => {
     const means = new Set<string>();
     for (const kernel of ['wasm-simd', 'js'] as const) {
-      for (const order of orders) means.add(await meanInOrder(order, kernel, order === orders[2] ? 1 : 2));
+      for (const order of orders) means.add(await meanInOrder(order, kernel, order === orders[2] ? 1 : 2, accumulator));
     }
     expect(means.size).toBe(1);
   });

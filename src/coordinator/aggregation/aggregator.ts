@@ -29,6 +29,11 @@ export interface AggregateResult {
    * noises, since the float32 mean has lost the precision the noise's grid needs. Same lifetime as `mean`.
    */
   readonly sum?: Float64Array;
+  /**
+   * The unit every weighted value was rounded to before the exact sum (a fixed-point aggregator): `sum` errs from
+   * the exact weighted sum by at most contributors x sumGrid / 2 per parameter, plus its float64 rounding.
+   */
+  readonly sumGrid?: number;
 }
 
 /** One round of aggregation: updates are accepted one client at a time, then the round finishes. */

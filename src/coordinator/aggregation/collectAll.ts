@@ -30,7 +30,7 @@ const byClientId = (a: CollectedUpdate, b: CollectedUpdate): number => (a.client
  * median and trimmed mean, Krum, Bulyan). Plain mode only: secure aggregation exists to hide exactly these.
  *
  * Memory: O(clients x model), 4 bytes a parameter per committed or in-flight update, on top of the inner
- * streaming mean (16 bytes a parameter + 4 per staging slot). This is the one aggregator that breaks the
+ * streaming mean (a double-double sum, 16 bytes a parameter, + 4 per staging slot). This is the one aggregator that breaks the
  * O(model) rule of DESIGN.md, step 6, and the reason robust strategies declare `needs: 'each-update'` in their capabilities.
  *
  * Composition, not a copy of StreamingMean's checks: every piece goes through an inner StreamingMean first
@@ -43,7 +43,8 @@ export class CollectAll implements Aggregator {
   private size = -1;
 
   constructor(options: StreamingMeanOptions = {}) {
-    this.inner = new StreamingMean(options);
+    // A float sum: robust rules must take a huge (Byzantine) update in and reject it by their own rule, not by a range.
+    this.inner = new StreamingMean({ accumulator: 'double-double', ...options });
   }
 
   bind(spec: readonly TensorSpec[]): void {

@@ -208,7 +208,8 @@ export class DpMean implements Aggregator {
  * one client: C for the exact sum of clipped updates, plus what floating point can add. Clipping scales by C / norm
  * with the norm summed in float64 (relative error below d 2^-53, so a clipped update's norm is within C (1 + d 2^-52));
  * the double-double sum rounded to float64 errs by at most 2^-53 |S_i| <= 2^-53 (n + 1) C per coordinate on either
- * neighbour. An inner aggregator without a float64 sum leaves n times its float32 mean, which errs by 2^-24 C per
+ * neighbour; a fixed-point sum (result.sumGrid = g) adds at most g / 2 per update and coordinate, (n + 1) g / 2 on
+ * either neighbour, before that float64 rounding. An inner aggregator without a float64 sum leaves n times its float32 mean, which errs by 2^-24 C per
  * coordinate of the mean (|mean_i| <= C), n times that on the sum. Public bounds: none depends on the data.
  * The run's adjacency is replace-one (the mean divides by the released count; privacyLedger.ts): two neighbours are
  * then at most twice this apart, which is why the ledger charges the multiplier halved.
@@ -218,7 +219,8 @@ function noisedQuery(result: AggregateResult, clipNorm: number): { values: Float
   const d = result.mean!.length;
   const clipped = clipNorm * (1 + d * 2 ** -52);
   if (result.sum && result.sum.length === d) {
-    return { values: Float64Array.from(result.sum), sensitivity: clipped + 2 * Math.sqrt(d) * (n + 1) * clipNorm * 2 ** -53 };
+    const grid = result.sumGrid ?? 0;
+    return { values: Float64Array.from(result.sum), sensitivity: clipped + 2 * Math.sqrt(d) * (n + 1) * (clipNorm * 2 ** -53 + grid / 2) };
   }
   const values = Float64Array.from(result.mean!, (v) => v * n);
   return { values, sensitivity: clipped + 2 * Math.sqrt(d) * (n + 1) * clipNorm * 2 ** -24 };

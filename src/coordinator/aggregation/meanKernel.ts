@@ -1,4 +1,5 @@
 import { MEAN_KERNEL_WASM_BASE64 } from './meanKernelWasm.js';
+import type { SumKernel } from './sumKernel.js';
 
 /**
  * The memory and hot loops of the streaming mean: a double-double accumulator (sum, compensation) and
@@ -6,10 +7,9 @@ import { MEAN_KERNEL_WASM_BASE64 } from './meanKernelWasm.js';
  * Two implementations round identically: WebAssembly SIMD (meanKernel.wat) and plain JavaScript, used when
  * the model does not fit one 4 GiB WebAssembly memory.
  *
- * Why double-double and not int64 fixed point (8 bytes/param instead of 16): an int64 add measured only 1.4x to
- * 1.6x faster here, and it rounds every term to one grid that must be chosen before the first upload arrives;
- * a grid that keeps float32 precision for a value of 1e-8 overflows on a weighted term (examples x value) of
- * 1e4, so it is order-independent but not exact.
+ * StreamingMean's default is the int64 fixed-point sum (fixedPointKernel.ts: half the memory, exact, faster);
+ * this one stays for values of any magnitude (raw feature moments, the robust strategies' CollectAll), where a
+ * fixed grid that keeps float32 precision for a value of 1e-8 would overflow on a weighted term of 1e4.
  */
 export interface MeanKernel {
   readonly kind: 'wasm-simd' | 'js';
@@ -169,4 +169,24 @@ export function createMeanKernel(size: number, slots: number, prefer: 'wasm-simd
 export function wasmKernelBytes(size: number, slots: number): number {
   const padded = size + (size % 4 === 0 ? 0 : 4 - (size % 4));
   return padded * (16 + 4 * slots);
+}
+
+/** The double-double kernel behind StreamingMean's SumKernel seam: any finite value, no range to leave. */
+export function createDoubleDoubleKernel(size: number, slots: number, prefer: 'wasm-simd' | 'js' = 'wasm-simd'): SumKernel {
+  const kernel = createMeanKernel(size, slots, prefer);
+  return {
+    kind: `double-double ${kernel.kind}`,
+    slots: kernel.slots,
+    limit: () => Infinity,
+    accepts: (values) => kernel.finite(values),
+    add: (slot, weight) => kernel.add(slot, weight),
+    reset: () => {
+      kernel.sum.fill(0);
+      kernel.compensation.fill(0);
+    },
+    finish: (out, totalWeight) => {
+      kernel.mean(out, totalWeight);
+      return kernel.sum;
+    },
+  };
 }

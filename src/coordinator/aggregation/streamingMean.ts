@@ -1,37 +1,50 @@
 import { totalParameters, type TensorSpec } from '../../protocol/tensors.js';
 import type { AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
-import { createMeanKernel, type MeanKernel } from './meanKernel.js';
+import { DEFAULT_FRACTION_BITS, createFixedPointKernel } from './fixedPointKernel.js';
+import { createDoubleDoubleKernel } from './meanKernel.js';
+import { SumRangeError, type SumKernel } from './sumKernel.js';
 
 export { addWeighted, addWeightedCompensated } from './meanKernel.js';
 
 /** StreamingMean's memory and kernel. */
 export interface StreamingMeanOptions {
   /**
-   * Updates staged at once. Each slot is one float32 copy of the model; an update is staged whole and
-   * checked (length, NaN/Inf) before it touches the sum, so a client that drops mid-upload or sends bad
-   * values leaves no trace. Memory: 16 bytes/param (sum and its compensation) + 4 x slots bytes/param,
-   * whatever the client count.
+   * Updates in flight at once. Each slot is one float32 copy of the model holding what arrived of an update:
+   * the fixed-point sum adds each checked run at once and subtracts the copy back, exactly, if the update fails
+   * later; the double-double sum adds the whole update at commit. Either way a client that drops mid-upload or
+   * sends bad values leaves no trace. Memory: the sum (8 bytes/param fixed point, 16 double-double) + 4 x slots
+   * bytes/param, whatever the client count.
    */
   readonly slots?: number;
   /** The hot loops: WebAssembly SIMD where the model fits its memory (the default), or plain JavaScript. */
   readonly kernel?: 'wasm-simd' | 'js';
+  /**
+   * `fixed-point` (the default): an int64 sum of weighted values rounded to a 2^-fractionBits grid, exact and
+   * order-independent, with a range (fixedPointKernel.ts). `double-double`: a float64 sum with its compensation,
+   * twice the memory, for values of any magnitude (raw feature moments).
+   */
+  readonly accumulator?: 'fixed-point' | 'double-double';
+  /** The fixed-point grid, 2^-fractionBits (40 by default: weighted sums up to 2^23 in magnitude). */
+  readonly fractionBits?: number;
 }
 
-/** An update cannot be aggregated (wrong length, a non-finite value, a bad weight, a closed round) or the aggregator is misused (not bound); the message says which. */
+/** An update cannot be aggregated (wrong length, a non-finite or out-of-range value, a bad weight, a closed round) or the aggregator is misused (not bound); the message says which. */
 export class AggregationError extends Error {
   /** Always `AggregationError`. */
   override readonly name = 'AggregationError';
 }
 
-/** Weighted mean of client updates in a float64 accumulator: FedAvg's aggregation, O(model) memory. */
+/** Weighted mean of client updates in an exact accumulator: FedAvg's aggregation, O(model) memory. */
 export class StreamingMean implements Aggregator {
   readonly name = 'mean';
   private size = -1;
   private readonly slotCount: number;
   private readonly preferKernel: 'wasm-simd' | 'js';
+  private readonly accumulator: 'fixed-point' | 'double-double';
+  private readonly fractionBits: number;
   private free: Float32Array[] = [];
-  /** The double-double accumulator and the slots, allocated once and zeroed per round (first touch of fresh pages is slow). */
-  private kernel: MeanKernel | undefined;
+  /** The accumulator and the slots, allocated once and zeroed per round (first touch of fresh pages is slow). */
+  private kernel: SumKernel | undefined;
   /** The accumulator was just allocated, so already zero: the first round skips writing 16 bytes/param. */
   private fresh = false;
   private waiters: ((slot: Float32Array) => void)[] = [];
@@ -39,15 +52,24 @@ export class StreamingMean implements Aggregator {
   constructor(options: StreamingMeanOptions = {}) {
     this.slotCount = options.slots ?? 2;
     this.preferKernel = options.kernel ?? 'wasm-simd';
+    this.accumulator = options.accumulator ?? 'fixed-point';
+    this.fractionBits = options.fractionBits ?? DEFAULT_FRACTION_BITS;
     if (!Number.isInteger(this.slotCount) || this.slotCount < 1) throw new AggregationError(`slots must be a positive integer, got ${this.slotCount}`);
+    if (!Number.isInteger(this.fractionBits) || this.fractionBits < 0 || this.fractionBits > 60) {
+      throw new AggregationError(`fractionBits must be an integer from 0 to 60, got ${this.fractionBits}`);
+    }
   }
+
 
   bind(spec: readonly TensorSpec[]): void {
     const size = totalParameters(spec);
     if (size === 0) throw new AggregationError('the model has no parameters');
     if (size !== this.size) {
       this.size = size;
-      this.kernel = createMeanKernel(size, this.slotCount, this.preferKernel);
+      this.kernel =
+        this.accumulator === 'fixed-point'
+          ? createFixedPointKernel(size, this.slotCount, this.fractionBits, this.preferKernel)
+          : createDoubleDoubleKernel(size, this.slotCount, this.preferKernel);
       this.free = [...this.kernel.slots];
       this.fresh = true;
     }
@@ -57,77 +79,116 @@ export class StreamingMean implements Aggregator {
     const kernel = this.kernel;
     if (!kernel) throw new AggregationError('bind() the aggregator to the model before round 1');
     // One round at a time uses the accumulator: rounds are sequential, and a closed round refuses commits.
-    const { sum, compensation } = kernel;
-    if (!this.fresh) {
-      sum.fill(0);
-      compensation.fill(0);
-    }
+    if (!this.fresh) kernel.reset();
     this.fresh = false;
     const contributors: string[] = [];
     let totalWeight = 0;
     let closed = false;
     const size = this.size;
+    // An exact kernel sums each run as it arrives (still in cache) and takes an update back if it fails later;
+    // these take back the updates still in flight when the round closes.
+    const streams = kernel.addAt !== undefined;
+    const inFlight = new Set<() => void>();
     return {
       accept: async (clientId, weight) => {
         if (closed) throw new AggregationError(`round ${round} is closed`);
         if (!(weight > 0) || !Number.isFinite(weight)) throw new AggregationError(`update weight must be positive and finite, got ${weight}`);
         const slot = await this.takeSlot();
         let written = 0;
+        /** Values of this update already in the sum (streamed runs), which a failure takes back. */
+        let summed = 0;
         let done = false;
+        const takeBack = () => {
+          if (summed > 0) kernel.addAt!(slot.subarray(0, summed), 0, -weight);
+          summed = 0;
+        };
+        inFlight.add(takeBack);
         const release = () => {
           if (done) return;
           done = true;
+          inFlight.delete(takeBack);
           this.giveSlot(slot);
+        };
+        const fail = () => {
+          if (!done) takeBack();
+          release();
         };
         const sink: UpdateSink = {
           write: (offset, values) => {
             if (done) throw new AggregationError('update already finished');
+            if (closed) {
+              fail();
+              throw new AggregationError(`round ${round} closed before the update from ${clientId} completed`);
+            }
             if (offset !== written || offset + values.length > size) {
-              release();
+              fail();
               throw new AggregationError(`update values out of place: offset ${offset}, ${values.length} values, model has ${size}`);
             }
             // The run is checked right after it is copied, while it is still in cache.
             const staged = slot.subarray(offset, offset + values.length);
             staged.set(values);
-            if (!kernel.finite(staged)) {
+            if (!kernel.accepts(staged, weight)) {
+              fail();
               const bad = values.findIndex((v) => !Number.isFinite(v));
-              release();
-              throw new AggregationError(`update has a non-finite value (${values[bad]}) at parameter ${offset + bad}`);
+              if (bad >= 0) throw new AggregationError(`update has a non-finite value (${values[bad]}) at parameter ${offset + bad}`);
+              const limit = kernel.limit(weight);
+              const big = values.findIndex((v) => !(Math.abs(v) < limit));
+              throw new AggregationError(
+                `update value ${values[big]} at parameter ${offset + big} times its weight ${weight} leaves the fixed-point range ` +
+                  `(values of this update must stay below ${limit} in magnitude): lower StreamingMean's fractionBits or use accumulator: 'double-double'`,
+              );
+            }
+            if (streams) {
+              kernel.addAt!(staged, offset, weight);
+              summed = offset + values.length;
             }
             written += values.length;
           },
           commit: (scale = 1) => {
             if (done) throw new AggregationError('update already finished');
             if (closed) {
-              release();
+              fail();
               throw new AggregationError(`round ${round} closed before the update from ${clientId} completed`);
             }
             if (written !== size) {
-              release();
+              fail();
               throw new AggregationError(`update has ${written} values, the model has ${size}`);
             }
             if (!(scale >= 0 && scale <= 1)) {
-              release();
+              fail();
               throw new AggregationError(`commit scale must be within [0, 1], got ${scale}`);
             }
-            kernel.add(slot, weight * scale);
+            if (!streams) kernel.add(slot, weight * scale);
+            else if (scale !== 1) {
+              // Rounded at the scaled weight, as if it had been known from the first run.
+              takeBack();
+              kernel.add(slot, weight * scale);
+            }
             totalWeight += weight;
             contributors.push(clientId);
             release();
           },
-          abort: () => release(),
+          abort: () => fail(),
         };
         return sink;
       },
       finish: (): AggregateResult => {
         closed = true;
+        for (const takeBack of inFlight) takeBack();
         if (totalWeight === 0) return { mean: undefined, totalWeight: 0, contributors: [] };
         // The mean lands in an idle staging slot instead of a new model-sized array (uploads are over): it is
         // valid until the next round starts staging, which is after the strategy has applied it.
-        // The compensation is folded into the sum in place (the accumulator is zeroed when the next round begins).
+        // The float64 sum is made in place in the accumulator (zeroed when the next round begins).
         const mean = this.free[this.free.length - 1] ?? new Float32Array(size);
-        kernel.mean(mean, totalWeight);
-        return { mean, totalWeight, contributors: [...contributors], sum };
+        let sum: Float64Array;
+        try {
+          sum = kernel.finish(mean, totalWeight);
+        } catch (e) {
+          if (e instanceof SumRangeError) throw new AggregationError(`round ${round}: ${e.message}`);
+          throw e;
+        }
+        const grid = kernel.grid === undefined ? {} : { sumGrid: kernel.grid };
+        return { mean, totalWeight, contributors: [...contributors], sum, ...grid };
       },
     };
   }

@@ -65,8 +65,8 @@ describe('simulate() on a worker pool', () => {
   });
 
   it("fails the run with the coordinator's reason, and shuts the pool down, when a pooled client sends garbage", async () => {
-    // An attacker scaling by 1e39 overflows float32: once that reaches the updates they are refused, and a round
-    // that needs every client fails for good (no retries).
+    // An attacker scaling by 1e39 sends values beyond the fixed-point sum's range (or past float32's, once that
+    // reaches the updates): they are refused, and a round that needs every client fails for good (no retries).
     const broken = experimentConfigSchema.parse({
       ...config(2),
       rounds: 2,
@@ -74,6 +74,6 @@ describe('simulate() on a worker pool', () => {
       coordinator: { maxRoundRetries: 0 },
       byzantine: { clients: 1, attack: { kind: 'scaled', factor: 1e39 } },
     });
-    await expect(simulate(broken, { baseDir: 'examples/breast-cancer', print: () => undefined })).rejects.toThrow(/^round \d attempt 1 failed: .*refused \(update not accepted: update has a non-finite value.*giving up after 1 attempts$/);
+    await expect(simulate(broken, { baseDir: 'examples/breast-cancer', print: () => undefined })).rejects.toThrow(/^round \d attempt 1 failed: .*refused \(update not accepted: update (has a non-finite value|value \S+ at parameter \d+ times its weight \d+ leaves the fixed-point range).*giving up after 1 attempts$/);
   });
 });

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StreamingMean } from '../../src/coordinator/aggregation/streamingMean.js';
+import type { AggregationRound } from '../../src/coordinator/aggregation/aggregator.js';
+import { createFixedPointKernel } from '../../src/coordinator/aggregation/fixedPointKernel.js';
+import type { ClientSummary } from '../../src/coordinator/strategy.js';
+import { tensorUploadTarget } from '../../src/coordinator/uploadTarget.js';
+import type { StreamMeta } from '../../src/protocol/messages.js';
+import { Peer, maxHttpBufferSizeFor } from '../../src/protocol/peer.js';
+import type { SocketLike } from '../../src/protocol/socketLike.js';
+import { encodeWeightsChunks } from '../../src/protocol/tensorCodec.js';
+import type { TensorSpec } from '../../src/protocol/tensors.js';
+import { openSocketPair, type SocketPair } from '../helpers/socketPair.js';
+
+/**
+ * The fixed-point StreamingMean sums each run of an update as it arrives and takes the update back, exactly,
+ * when it fails later: these check that a failed, aborted or unfinished update leaves the sum bit for bit as if
+ * it had never arrived, at 100k+ parameters.
+ */
+const size = 100_003;
+const spec: TensorSpec[] = [{ name: 'w', shape: [size] }];
+
+function update(seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0 || 1;
+  return Float32Array.from({ length: size }, () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return ((s >>> 0) / 2 ** 32 - 0.5) * scale;
+  });
+}
+
+const honest = [
+  { id: 'a', weight: 30, values: update(1) },
+  { id: 'b', weight: 70, values: update(2, 1e-3) },
+];
+
+/** Commits `values` in uneven runs, as the decoder hands them over. */
+async function send(round: AggregationRound, id: string, weight: number, values: Float32Array, upTo = size): Promise<ReturnType<AggregationRound['accept']> extends Promise<infer S> ? S : never> {
+  const sink = await round.accept(id, weight);
+  for (const [from, to] of [[0, 17], [17, 65_536], [65_536, size]] as const) if (from < upTo) sink.write(from, values.subarray(from, Math.min(to, upTo)));
+  return sink;
+}
+
+const bytes = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+/** The honest round's mean and sum, by a mean that saw nothing else. */
+async function reference(kernel: 'wasm-simd' | 'js'): Promise<{ mean: string; sum: string }> {
+  const agg = new StreamingMean({ kernel });
+  agg.bind(spec);
+  const round = agg.begin(1);
+  for (const u of honest) (await send(round, u.id, u.weight, u.values)).commit();
+  const result = round.finish();
+  return { mean: bytes(result.mean!), sum: bytes(result.sum!) };
+}
+
+describe.each(['wasm-simd', 'js'] as const)('streamed fixed-point sum (%s kernel)', (kernel) => {
+  it('takes back an update aborted mid-stream, one with a bad run after good ones, and one still open at finish', async () => {
+    const agg = new StreamingMean({ kernel, slots: 4 });
+    agg.bind(spec);
+    const round = agg.begin(1);
+    (await send(round, honest[0]!.id, honest[0]!.weight, honest[0]!.values)).commit();
+    // Two of three runs summed, then the sender drops.
+    (await send(round, 'dropped', 500, update(3, 100), 65_536)).abort('disconnected');
+    // Two good runs summed, then a NaN in the third.
+    const poisoned = update(4, 100);
+    poisoned[99_000] = NaN;
+    await expect(send(round, 'poisoned', 500, poisoned)).rejects.toThrow(/non-finite value \(NaN\) at parameter 99000/);
+    (await send(round, honest[1]!.id, honest[1]!.weight, honest[1]!.values)).commit();
+    // Still streaming when the round closes: summed so far, then taken back by finish(); its late writes are refused.
+    const late = await send(round, 'late', 500, update(5, 100), 65_536);
+    const result = round.finish();
+    expect(() => late.write(65_536, new Float32Array(size - 65_536))).toThrow(/round 1 closed before the update from late completed/);
+    expect(result.contributors).toEqual(['a', 'b']);
+    expect(result.totalWeight).toBe(100);
+    const expected = await reference(kernel);
+    expect(bytes(result.mean!)).toBe(expected.mean);
+    expect(bytes(result.sum!)).toBe(expected.sum);
+    // The next round starts from zero, and the late update's abort does not reach into it.
+    const next = agg.begin(2);
+    late.abort('gone');
+    for (const u of honest) (await send(next, u.id, u.weight, u.values)).commit();
+    expect(bytes(next.finish().mean!)).toBe(expected.mean);
+  });
+
+  it('rounds a clipped update (commit scale < 1) at its scaled weight, as if the scale were known from the start', async () => {
+    const agg = new StreamingMean({ kernel });
+    agg.bind(spec);
+    const round = agg.begin(1);
+    const values = update(6);
+    (await send(round, 'clipped', 40, values)).commit(0.3);
+    const sum = round.finish().sum!;
+    const direct = createFixedPointKernel(size, 2, 40, kernel);
+    direct.slots[1]!.set(values);
+    direct.add(direct.slots[1]!, 40 * 0.3);
+    expect(bytes(sum)).toBe(bytes(direct.finish(direct.slots[0]!, 40)));
+  });
+});
+
+describe('a tampered upload over a real socket', () => {
+  let pair: SocketPair;
+  beforeEach(async () => void (pair = await openSocketPair(maxHttpBufferSizeFor(64 * 1024))));
+  afterEach(async () => pair.close());
+
+  it('is refused by its SHA-256 at the end, after its chunks were summed, and leaves no trace in the mean', async () => {
+    const agg = new StreamingMean();
+    agg.bind(spec);
+    const round = agg.begin(1);
+    const target = tensorUploadTarget(round, spec, 'the update');
+    const aborted: string[] = [];
+    const server = new Peer(pair.server, { chunkBytes: 64 * 1024, ackTimeoutMs: 5_000 });
+    server.onStream(async (meta) => {
+      const id = meta.kind === 'fit-result' ? meta.taskId : 'other';
+      const upload = await target.open(meta as Parameters<typeof target.open>[0], { id } as ClientSummary);
+      return {
+        write: (chunk) => upload.write(chunk),
+        end: () => {
+          upload.end();
+          upload.commit();
+        },
+        abort: (reason) => {
+          aborted.push(`${id}: ${reason}`);
+          upload.abort(reason);
+        },
+      };
+    });
+    const client = new Peer(pair.client as unknown as SocketLike, { chunkBytes: 64 * 1024, ackTimeoutMs: 5_000 });
+    const meta = (taskId: string, numExamples: number): StreamMeta => ({ kind: 'fit-result', round: 1, taskId, numExamples, metrics: {} });
+    const chunksOf = (values: Float32Array) => [...encodeWeightsChunks([{ name: 'w', shape: [size], data: values }], 64 * 1024)].map((c) => Uint8Array.from(c));
+    const total = (chunks: Uint8Array[]) => chunks.reduce((n, c) => n + c.length, 0);
+
+    for (const u of honest) {
+      const chunks = chunksOf(u.values);
+      await client.sendStream(meta(u.id, u.weight), total(chunks), chunks);
+    }
+    // The sender hashes its true update; a value in the fourth chunk is changed on the way (still a finite float).
+    const chunks = chunksOf(update(7));
+    const sha256 = createHash('sha256');
+    for (const c of chunks) sha256.update(c);
+    const digest = sha256.digest('hex');
+    chunks[3]![100] = chunks[3]![100]! ^ 0x01;
+    await expect(client.sendStream(meta('tampered', 500), total(chunks), chunks, { sha256: digest })).rejects.toThrow(/SHA-256 of the received bytes does not match the sender's/);
+    expect(aborted).toEqual(["tampered: SHA-256 of the received bytes does not match the sender's"]);
+
+    const result = round.finish();
+    expect(result.contributors).toEqual(['a', 'b']);
+    expect(bytes(result.mean!)).toBe((await reference('wasm-simd')).mean);
+  });
+});
