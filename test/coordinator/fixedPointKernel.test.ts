@@ -54,7 +54,7 @@ describe('fixed-point kernel', () => {
     // 100,003: the SIMD loops take multiples of 16 and 4, so every remainder path runs too.
     const size = 100_003;
     const updates = Array.from({ length: 9 }, (_, k) => ({ values: values(size, k + 11), weight: 1 + ((k * 7919) % maxWeight) }));
-    const simd = createFixedPointKernel(size, 2);
+    const simd = createFixedPointKernel(size, 2, 40);
     const js = createFixedPointKernel(size, 2, 40, 'js');
     expect(simd.kind).toBe('fixed-point wasm-simd');
     expect(js.kind).toBe('fixed-point js');
@@ -149,10 +149,10 @@ describe('StreamingMean on the fixed-point sum', () => {
     good.commit();
     const bad = await round.accept('bad', 1000);
     const values = new Float32Array(100_000).fill(0.25);
-    values[70_001] = 5000; // 5000 x 1000 = 5e6 > 2^22
+    values[70_001] = 2e6; // 2e6 x 1000 = 2e9 > 2^30, the default range of a weighted value
     expect(() => bad.write(0, values)).toThrow(AggregationError);
     const again = await round.accept('bad-again', 1000);
-    expect(() => again.write(0, values)).toThrow(/update value 5000 at parameter 70001 times its weight 1000 leaves the fixed-point range .*fractionBits/);
+    expect(() => again.write(0, values)).toThrow(/update value 2000000 at parameter 70001 times its weight 1000 leaves the fixed-point range .*fractionBits/);
     const result = round.finish();
     expect(result.contributors).toEqual(['good']);
     expect(result.mean!.every((v) => v === 0.5)).toBe(true);
@@ -164,24 +164,24 @@ describe('StreamingMean on the fixed-point sum', () => {
     const round = mean.begin(3);
     for (const c of ['a', 'b', 'c']) {
       const sink = await round.accept(c, 1);
-      sink.write(0, Float32Array.from([1, 3e6, 1, 1]));
+      sink.write(0, Float32Array.from([1, 8e8, 1, 1])); // three of them (2.4e9) pass 2^31, the default range of a sum
       sink.commit();
     }
     expect(() => round.finish()).toThrow(/round 3: a parameter's weighted sum left the fixed-point range/);
   });
 
   it('takes a wider range with fewer fraction bits', async () => {
-    const mean = new StreamingMean({ fractionBits: 30 });
+    const mean = new StreamingMean({ fractionBits: 20 });
     mean.bind([{ name: 'w', shape: [4] }]);
     const round = mean.begin(1);
     for (const c of ['a', 'b', 'c']) {
       const sink = await round.accept(c, 1);
-      sink.write(0, Float32Array.from([1, 3e6, 1, 1]));
+      sink.write(0, Float32Array.from([1, 8e8, 1, 1]));
       sink.commit();
     }
     const result = round.finish();
-    expect(Array.from(result.mean!)).toEqual([1, 3e6, 1, 1]);
-    expect(result.sumGrid).toBe(2 ** -30);
+    expect(Array.from(result.mean!)).toEqual([1, 8e8, 1, 1]);
+    expect(result.sumGrid).toBe(2 ** -20);
     expect(() => new StreamingMean({ fractionBits: 61 })).toThrow(/fractionBits must be an integer from 0 to 60, got 61/);
   });
 });

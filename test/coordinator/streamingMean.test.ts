@@ -61,14 +61,14 @@ describe('StreamingMean', () => {
   });
 
   it('keeps precision a float32 accumulator would lose (fixed point: within its range)', async () => {
-    // 2^21 + 1 + 2^-20: float32 keeps 24 bits, so a float32 sum of these drops the small terms; the 2^-40 grid keeps them.
+    // 2^21 + 1 + 2^-20: float32 keeps 24 bits, so a float32 sum of these drops the small terms; the 2^-32 grid keeps them.
     const round = bound().begin(1);
     await commitUpdate(round, 'big', 1, [2 ** 21, 0, 0, 0]);
     await commitUpdate(round, 'one', 1, [1, 0, 0, 0]);
     await commitUpdate(round, 'tiny', 1, [2 ** -20, 0, 0, 0]);
     const result = round.finish();
     expect(result.sum![0]).toBe(2 ** 21 + 1 + 2 ** -20);
-    expect(result.sumGrid).toBe(2 ** -40);
+    expect(result.sumGrid).toBe(2 ** -32);
     expect(result.mean![0]).toBe(Math.fround((2 ** 21 + 1 + 2 ** -20) / 3));
   });
 

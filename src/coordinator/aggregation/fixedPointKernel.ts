@@ -7,13 +7,15 @@ import { SumRangeError, type SumKernel } from './sumKernel.js';
  * and the mean, are bit-identical whatever order the updates arrive in, with half the memory of a
  * double-double sum (8 bytes a parameter instead of 16) and no compensation pass.
  *
- * Range and grid (F = fractionBits, 40 by default): one weighted value must stay below 2^(62-F) in magnitude
- * (2^22 = 4,194,304 at F = 40; an update beyond it is refused before it touches the sum), and the weighted sum
- * of a parameter below 2^(63-F) (8,388,608 at F = 40; a sum that leaves it fails the round, never wraps
- * silently). The mean errs from the exact weighted mean by at most n 2^-(F+1) / totalWeight for n updates:
- * below 4.6e-13 at F = 40, finer than float32 keeps for any mean above 2^-17 (7.6e-6) in magnitude.
+ * Range and grid (F = fractionBits, 32 by default): one weighted value must stay below 2^(62-F) in magnitude
+ * (2^30, about 1.07e9, at F = 32; an update beyond it is refused before it touches the sum), and the weighted
+ * sum of a parameter below 2^(63-F) (2^31 at F = 32; a sum that leaves it fails the round, never wraps
+ * silently). Weights count examples, so the range is what large federations need: 100 sites of a million
+ * examples with weights up to 10 fit. The mean errs from the exact weighted mean by at most n 2^-(F+1) /
+ * totalWeight for n updates: at most 1.2e-10 at F = 32 when every weight is at least 1, finer than float32
+ * keeps for any mean above 2^-9 (0.002) in magnitude. F = 40 gives 2^-41 for 256x less range.
  */
-export const DEFAULT_FRACTION_BITS = 40;
+export const DEFAULT_FRACTION_BITS = 32;
 
 /** round(p), ties to even, as WebAssembly's f64.nearest and the kernel's 1.5 * 2^52 trick both round. */
 function roundHalfEven(p: number): number {

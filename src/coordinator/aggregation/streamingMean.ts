@@ -24,7 +24,7 @@ export interface StreamingMeanOptions {
    * twice the memory, for values of any magnitude (raw feature moments).
    */
   readonly accumulator?: 'fixed-point' | 'double-double';
-  /** The fixed-point grid, 2^-fractionBits (40 by default: weighted sums up to 2^23 in magnitude). */
+  /** The fixed-point grid, 2^-fractionBits (32 by default: weighted values up to 2^30 and sums up to 2^31 in magnitude). */
   readonly fractionBits?: number;
 }
 

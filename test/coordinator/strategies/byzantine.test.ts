@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_FRACTION_BITS } from '../../../src/coordinator/aggregation/fixedPointKernel.js';
 import { Bulyan } from '../../../src/coordinator/strategies/bulyan.js';
 import { FedAvg } from '../../../src/coordinator/strategies/fedAvg.js';
 import { FedMedian } from '../../../src/coordinator/strategies/fedMedian.js';
@@ -23,6 +24,7 @@ const honestRows = [
 ];
 const attacks: Record<string, number[]> = {
   huge: [1e6, 1e6, -1e6],
+  'beyond the fixed-point range': [2e7, -2e7, 2e7],
   'sign-flipped': [-10, 10, -5],
 };
 
@@ -49,8 +51,8 @@ const robust: [string, () => Strategy, number][] = [
 describe.each(Object.entries(attacks))('one Byzantine client sending a %s update', (_name, attack) => {
   it('drags FedAvg far from the honest clients, unless its fixed-point range refuses the update', async () => {
     const round = runRound(new FedAvg({ fit }), weights([0, 0, 0]), uploads(4, attack));
-    // 1e6 x a weight of 100 is beyond the 2^22 a weighted value may reach on FedAvg's 2^-40 grid: refused, not wrapped.
-    if (Math.max(...attack.map(Math.abs)) * 100 >= 2 ** 22) return void (await expect(round).rejects.toThrow(/leaves the fixed-point range/));
+    // An attack beyond the 2^(62 - F) a weighted value may reach on FedAvg's 2^-F grid is refused, not wrapped.
+    if (Math.max(...attack.map(Math.abs)) * 100 >= 2 ** (62 - DEFAULT_FRACTION_BITS)) return void (await expect(round).rejects.toThrow(/leaves the fixed-point range/));
     const next = flat((await round).weights);
     expect(distance(next, honestMean(4))).toBeGreaterThan(5);
   });
