@@ -20,7 +20,7 @@ export interface EncodedWeights {
   /** What the secure-aggregation mode adds to the task's header so the client can read the chunks. */
   readonly header?: ModeHeader;
   /** The chunks for one receiver, hashed for every receiver as the first one reads them (SharedPayload); else `chunks`. */
-  stream?(): Iterable<Uint8Array>;
+  stream?(): Iterable<Uint8Array, void, undefined>;
 }
 
 /** What to stream to one receiver, and the SHA-256 to state once it is all sent (read then, not before). */

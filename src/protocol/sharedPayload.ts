@@ -32,7 +32,7 @@ export class SharedPayload {
   }
 
   /** The chunks for one receiver, each hashed (once for all receivers) before it is handed out. */
-  *stream(): Generator<Uint8Array> {
+  *stream(): Generator<Uint8Array, void, undefined> {
     for (let i = 0; i < this.chunks.length; i++) {
       this.hashThrough(i + 1);
       yield this.chunks[i]!;
