@@ -2,17 +2,7 @@ import { fillGaussian } from '../privacy/gaussianNoise.js';
 import { clipFactor } from '../privacy/l2Clip.js';
 import { instructedLayout, type EncryptedInstructions } from '../protocol/encryptedInstructions.js';
 import { layoutLength, type EncryptedRoundState } from '../protocol/encryptedLayout.js';
-import type { Weights } from '../protocol/tensors.js';
-
-function flatten(weights: Weights): Float32Array {
-  const out = new Float32Array(weights.reduce((n, t) => n + t.data.length, 0));
-  let at = 0;
-  for (const t of weights) {
-    out.set(t.data, at);
-    at += t.data.length;
-  }
-  return out;
-}
+import { specMismatch, specOf, type Weights } from '../protocol/tensors.js';
 
 /** What this client uploads (before weighting) and what it may report in the clear. */
 export interface EncryptedContribution {
@@ -23,7 +13,8 @@ export interface EncryptedContribution {
 }
 
 /**
- * This client's part of the next encrypted state. With d = local - global, brought within C and given its
+ * This client's part of the next encrypted state. With d = `delta` (local - global, after the fit chain's steps:
+ * local DP's noise included), brought within C and given its
  * noise share under DP, the client uploads
  *   model:    w + lr * v_k          v_k = beta * v + d (v_k = d without momentum)
  *   momentum: v_k                  (FedAvgM only)
@@ -32,18 +23,18 @@ export interface EncryptedContribution {
  * ciphertext sum yields is FedAvg(M)'s step on the mean delta, and Andrew et al.'s geometric step on the
  * noised unclipped fraction (noise shares n_k of std sigma_b / sqrt(m) sum to N(0, sigma_b^2)).
  */
-export function encryptedContribution(state: EncryptedRoundState, local: Weights, instructions: EncryptedInstructions): EncryptedContribution {
-  const global = flatten(state.weights);
-  const trained = flatten(local);
-  if (trained.length !== global.length) throw new Error(`the trained model has ${trained.length} parameters, the global ${global.length}`);
-  const p = global.length;
+export function encryptedContribution(state: EncryptedRoundState, delta: Weights, instructions: EncryptedInstructions): EncryptedContribution {
+  const global = state.weights;
+  const mismatch = specMismatch(specOf(global), specOf(delta));
+  if (mismatch) throw new Error(`the trained model does not match the global: ${mismatch}`);
+  const p = global.reduce((n, t) => n + t.data.length, 0);
   const layout = instructedLayout(instructions, p);
   if (layout.momentum && state.momentum && state.momentum.length !== p) throw new Error(`the momentum holds ${state.momentum.length} values, the model ${p}`);
   const vector = new Float32Array(layoutLength(layout));
   const { dp, serverLearningRate: lr, serverMomentum: beta } = instructions;
-  // Two passes over the model (norm, then the upload) and noise drawn in blocks: no O(model) float64 copies.
+  // Two passes over the tensors (norm, then the upload) and noise drawn in blocks: no O(model) copies.
   let squares = 0;
-  for (let i = 0; i < p; i++) squares += (trained[i]! - global[i]!) ** 2;
+  for (const t of delta) for (let i = 0; i < t.data.length; i++) squares += t.data[i]! ** 2;
   let factor = 1;
   let noiseStd = 0;
   let clipNorm: number | undefined;
@@ -60,14 +51,20 @@ export function encryptedContribution(state: EncryptedRoundState, local: Weights
     }
   }
   const noise = new Float64Array(Math.min(p, NOISE_BLOCK));
-  for (let from = 0; from < p; from += noise.length) {
-    if (noiseStd > 0) fillGaussian(noise, noiseStd);
-    const end = Math.min(p, from + noise.length);
-    for (let i = from; i < end; i++) {
-      const delta = (trained[i]! - global[i]!) * factor + noise[i - from]!;
-      const step = layout.momentum ? beta * (state.momentum?.[i] ?? 0) + delta : delta;
-      vector[i] = global[i]! + lr * step;
-      if (layout.momentum) vector[p + i] = step;
+  let drawn = 0; // noise values used from the current block
+  let at = 0; // position in the flat layout
+  for (const [k, t] of global.entries()) {
+    const g = t.data;
+    const d = delta[k]!.data;
+    for (let i = 0; i < g.length; i++, at++, drawn++) {
+      if (drawn === noise.length || at === 0) {
+        if (noiseStd > 0) fillGaussian(noise, noiseStd);
+        drawn = 0;
+      }
+      const step0 = d[i]! * factor + noise[drawn]!;
+      const step = layout.momentum ? beta * (state.momentum?.[at] ?? 0) + step0 : step0;
+      vector[at] = g[i]! + lr * step;
+      if (layout.momentum) vector[p + at] = step;
     }
   }
   return { vector, ...(clipNorm !== undefined ? { clipNorm } : {}) };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encryptedContribution } from '../../src/client/encryptedContribution.js';
+import { encryptedContribution as fromDelta } from '../../src/client/encryptedContribution.js';
+import { subtractWeights } from '../../src/client/weightDelta.js';
 import { cohortInstructions, planEncryptedRounds } from '../../src/modes/ckks/plan.js';
 import { FedAvg } from '../../src/coordinator/strategies/fedAvg.js';
 import { FedAvgM } from '../../src/coordinator/strategies/fedAvgM.js';
@@ -8,6 +9,8 @@ import { layoutLength, unpackLayout } from '../../src/protocol/encryptedLayout.j
 import type { Weights } from '../../src/protocol/tensors.js';
 
 const model = (...v: number[]): Weights => [{ name: 'w', shape: [v.length], data: Float32Array.from(v) }];
+/** A client's contribution from the model it trained (its delta from the state's global). */
+const encryptedContribution = (state: Parameters<typeof fromDelta>[0], local: Weights, ins: EncryptedInstructions) => fromDelta(state, subtractWeights(local, state.weights), ins);
 const fit = { epochs: 1, batchSize: 1, learningRate: 0.1 };
 
 /** The weighted mean of the clients' vectors: what decrypting the coordinator's ciphertext sum yields. */

@@ -1,6 +1,6 @@
-import type { NamedTensor, Weights } from '../../protocol/tensors.js';
+import type { Weights } from '../../protocol/tensors.js';
 import type { EvaluateConfig, EvaluateOutcome, FitConfig, FitOutcome, Trainer, TrainerDescription } from '../trainer.js';
-import { subtractWeights } from '../weightDelta.js';
+import { addWeights, subtractWeights } from '../weightDelta.js';
 import { maliciousDelta, type ByzantineAttack } from './maliciousDelta.js';
 
 /**
@@ -47,13 +47,4 @@ export class ByzantineTrainer implements Trainer {
   evaluate(config: EvaluateConfig): Promise<EvaluateOutcome> {
     return this.inner.evaluate(config);
   }
-}
-
-function addWeights(base: Weights, delta: Weights): Weights {
-  return base.map((t, i): NamedTensor => {
-    const d = delta[i]!.data;
-    const data = new Float32Array(t.data.length);
-    for (let j = 0; j < data.length; j++) data[j] = t.data[j]! + d[j]!;
-    return { name: t.name, shape: [...t.shape], data };
-  });
 }

@@ -3,7 +3,6 @@ import { CkksMember } from './member.js';
 import { clipNormRefusal } from '../../client/security/taskGate.js';
 import type { ResolvedSecurityPolicy } from '../../client/security/securityPolicy.js';
 import { encryptedContribution } from '../../client/encryptedContribution.js';
-import { addWeights } from '../../client/weightDelta.js';
 import type { Identity } from '../../crypto/identity.js';
 import { maxEncryptedStreamBytes } from '../../crypto/ckks/ckksSizes.js';
 import { defaultCkksThreads } from '../../crypto/ckks/threads/ckksThreads.js';
@@ -113,8 +112,8 @@ export function ckksClientMode(context: CkksClientContext): ClientMode {
       const instructions = readEncryptedInstructions(config.extra)!;
       const refusal = clipNormRefusal(policy, state.clipNorm);
       if (refusal) throw context.refuse(config.round, refusal);
-      // The contribution starts from the model the (possibly locally privatized) update stands for.
-      const contribution = encryptedContribution(state, addWeights(update.global, update.delta), instructions);
+      // The contribution is the (possibly locally privatized) update's delta from the global it trained from.
+      const contribution = encryptedContribution(state, update.delta, instructions);
       const upload = member.encryptVector(contribution.vector, instructions.weight, context.chunkBytes);
       if (upload.clipped > 0) log.warn({ round: config.round, clipped: upload.clipped }, 'values beyond the CKKS headroom were clipped');
       const metrics = {
