@@ -4,22 +4,9 @@ import { FIXED_POINT_KERNEL_WASM_BASE64 } from '../../src/coordinator/aggregatio
 import { SumRangeError, type SumKernel } from '../../src/coordinator/aggregation/sumKernel.js';
 import { AggregationError, StreamingMean } from '../../src/coordinator/aggregation/streamingMean.js';
 import { assembleKernel } from '../../scripts/assembleKernel.js';
+import { bits, magnitudeValues } from '../helpers/magnitudeValues.js';
 
-/** Values from 1e-6 to 10 in magnitude, both signs (xorshift32, deterministic). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-  for (let i = 0; i < n; i++) out[i] = (next() * 2 - 1) * 10 ** Math.floor(next() * 7 - 5);
-  return out;
-}
-
-const bits = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const values = (n: number, seed: number): Float32Array => magnitudeValues(n, seed, -5, 7);
 
 interface Update {
   readonly values: Float32Array;

@@ -2,22 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { MAX_WASM_BYTES, createMeanKernel, wasmKernelBytes, type MeanKernel } from '../../src/coordinator/aggregation/meanKernel.js';
 import { MEAN_KERNEL_WASM_BASE64 } from '../../src/coordinator/aggregation/meanKernelWasm.js';
 import { assembleKernel } from '../../scripts/assembleKernel.js';
+import { bits, magnitudeValues } from '../helpers/magnitudeValues.js';
 
-/** Values over many magnitudes and both signs (xorshift32, deterministic), where rounding order shows. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-  for (let i = 0; i < n; i++) out[i] = (next() * 2 - 1) * 10 ** Math.floor(next() * 12 - 6);
-  return out;
-}
-
-const bits = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const values = (n: number, seed: number): Float32Array => magnitudeValues(n, seed, -6, 12);
 
 /** Stages and adds each update through `kernel`, then takes the mean into its first slot. */
 function run(kernel: MeanKernel, updates: readonly { values: Float32Array; weight: number }[]): Float32Array {

@@ -1,5 +1,6 @@
 import { FIXED_POINT_KERNEL_WASM_BASE64 } from './fixedPointKernelWasm.js';
 import { SumRangeError, type SumKernel } from './sumKernel.js';
+import { MAX_WASM_BYTES, PAGE, wasm, type WasmApi } from './wasmRuntime.js';
 
 /**
  * The weighted sum as int64 fixed point: each weighted value w * x is rounded once, to the nearest multiple
@@ -147,15 +148,6 @@ interface KernelExports {
   mean(qa: number, out: number, n: number, unit: number, weight: number): void;
 }
 
-/** The slice of the WebAssembly JS API used here (the project's lib settings do not declare it). */
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-const PAGE = 65_536;
-const MAX_WASM_BYTES = 65_536 * PAGE;
 let compiled: object | undefined;
 /** Parameters per block of the reach bookkeeping (a float64 per block: 0.2 bytes a thousand parameters). */
 const REACH_BLOCK = 1 << 15;

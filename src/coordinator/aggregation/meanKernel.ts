@@ -1,5 +1,8 @@
 import { MEAN_KERNEL_WASM_BASE64 } from './meanKernelWasm.js';
 import type { SumKernel } from './sumKernel.js';
+import { MAX_WASM_BYTES, PAGE, wasm, type WasmApi } from './wasmRuntime.js';
+
+export { MAX_WASM_BYTES };
 
 /**
  * The memory and hot loops of the streaming mean: a double-double accumulator (sum, compensation) and
@@ -96,16 +99,6 @@ interface KernelExports {
   mean(qs: number, qc: number, out: number, n: number, weight: number): void;
 }
 
-/** The slice of the WebAssembly JS API used here (the project's lib settings do not declare it). */
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-const PAGE = 65_536;
-/** A 32-bit WebAssembly memory holds at most 4 GiB. */
-export const MAX_WASM_BYTES = 65_536 * PAGE;
 let compiled: object | undefined;
 
 /** Layout in one memory: sums, compensations (float64), then the slots (float32), each 16-byte aligned. */
