@@ -4,8 +4,8 @@
  * StreamingMean's UpdateSink (accept, write, commit), then finish(), with the SHA-256 that Peer.receiveChunk
  * computes over every chunk (the integrity check the client's signature covers) and without it; on the
  * fixed-point sum (the default) and on the double-double sum it replaced. Ratios are against a plain memory
- * copy, SHA-256 alone and bare loops over the same bytes, measured in the same run (DESIGN.md, "Performance":
- * the machines are noisy, so only same-run ratios are compared).
+ * copy, SHA-256 alone and bare loops over the same bytes, measured in the same run (the
+ * machines are noisy, so only same-run ratios are compared).
  *
  *   npx tsx bench/aggregation.ts [--params 1_000_000] [--clients 100] [--runs 5] [--warmup 1]
  */
@@ -266,7 +266,7 @@ export async function benchAggregation(o: AggregationBenchOptions): Promise<void
   const agree = (a: Agreement) => `bit-identical at ${a.identical.toLocaleString('en')} of ${o.params.toLocaleString('en')} parameters, max ${a.maxUlps} ulp`;
   console.log(`result check (${last!.contributors.length} contributors, total weight ${last!.totalWeight}): vs the plain float64 loop ${agree(verdict.plain)}; vs the compensated loop ${agree(verdict.compensated)}`);
   console.log(`peak RSS ${mb(maxRssBytes())} (RSS after building the inputs: ${mb(rssInputs)})`);
-  console.log('targets: the upload path at >= 0.50x memcpy (DESIGN.md: half the memory-bandwidth limit); Flower\'s aggregate: 2.46 GB/s on these machines (not measured in this run).');
+  console.log('targets: the upload path at >= 0.50x memcpy (half the memory-bandwidth limit); Flower\'s aggregate: 2.46 GB/s on these machines (not measured in this run).');
   console.log('The hashed path cannot beat SHA-256 alone: that ratio is its ceiling on this CPU.');
   console.log();
   printResult('aggregation.upload_vs_memcpy', memcpySeconds / hashedSeconds, 'x', '>= 0.50x; decode, SHA-256, stage, check, sum, same run', memcpySeconds / hashedSeconds >= 0.5);

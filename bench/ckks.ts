@@ -4,7 +4,7 @@
  * bytes, a float64 add). The raw path is node-seal's textbook one, SEAL's CKKSEncoder (N/2 slots a ciphertext)
  * and a fresh encryption each; Cohort encodes N coefficients a ciphertext (coefficientEncoding.ts), so its
  * ratio is the framework's overhead (goal at most 1.2x) less what the packing saves.
- * Only same-run ratios are compared (DESIGN.md, "Performance": the machines are noisy).
+ * Only same-run ratios are compared (the machines are noisy).
  *
  *   npx tsx bench/ckks.ts [--params 1_000_000] [--clients 5] [--runs 5] [--warmup 1] [--chunk-bytes 1048576]
  */

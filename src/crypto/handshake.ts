@@ -1,7 +1,7 @@
 import { transcript } from './transcript.js';
 
 /**
- * The mutual challenge-response of a connection (DESIGN.md, "Identities and access"):
+ * The mutual challenge-response of a connection (the README's "Security: identities, access, TLS, audit"):
  *   client -> hello(name, client key, client nonce, protocol version)
  *   coordinator -> challenge(run, coordinator key, coordinator nonce, sig_coordinator(coordinatorProof))
  *   client -> auth(sig_client(clientProof))

@@ -31,7 +31,7 @@ const byClientId = (a: CollectedUpdate, b: CollectedUpdate): number => (a.client
  *
  * Memory: O(clients x model), 4 bytes a parameter per committed or in-flight update, on top of the inner
  * streaming mean (a double-double sum, 16 bytes a parameter, + 4 per staging slot). This is the one aggregator that breaks the
- * O(model) rule of DESIGN.md, step 6, and the reason robust strategies declare `needs: 'each-update'` in their capabilities.
+ * coordinator's O(model) memory rule, and the reason robust strategies declare `needs: 'each-update'` in their capabilities.
  *
  * Composition, not a copy of StreamingMean's checks: every piece goes through an inner StreamingMean first
  * (which checks place, length, NaN/Inf, staging, abort and the round's closing) and is copied out only once

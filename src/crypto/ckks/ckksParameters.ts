@@ -4,7 +4,7 @@ import { CkksError } from './ckksError.js';
 export type CkksCompression = 'zstd' | 'zlib' | 'none';
 
 /**
- * CKKS parameters for secure summation (DESIGN.md, "Secure aggregation modes"). Summing ciphertexts needs
+ * CKKS parameters for secure summation (the README's "Secure aggregation: CKKS"). Summing ciphertexts needs
  * no multiplication, hence no rescaling and no key switching: one coefficient prime is enough, and the
  * ring can be the smallest one that gives 128-bit security for it.
  */
