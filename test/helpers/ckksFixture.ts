@@ -1,6 +1,6 @@
 import { CkksClientSide, type CkksEncryptedUpdate } from '../../src/crypto/ckks/clientSide.js';
 import { CkksContext } from '../../src/crypto/ckks/ckksContext.js';
-import type { CkksEvaluatorSide } from '../../src/crypto/ckks/evaluatorSide.js';
+import { CkksEvaluatorSide } from '../../src/crypto/ckks/evaluatorSide.js';
 import { ciphertextFrameChunks } from '../../src/crypto/ckks/frames.js';
 
 /** Deterministic values in [-scale, scale) (xorshift32), distinct per seed. */
@@ -21,6 +21,17 @@ export function upload(evaluator: CkksEvaluatorSide, update: CkksEncryptedUpdate
   const sink = evaluator.accept();
   for (const chunk of ciphertextFrameChunks(update.ciphertexts, chunkBytes)) sink.write(chunk);
   sink.commit();
+}
+
+/** The coordinator's seeded sum of `updates` of `n` values each, streamed in as the transport would. */
+export function sumOf(ctx: CkksContext, n: number, updates: readonly CkksEncryptedUpdate[]): Uint8Array[] {
+  const evaluator = new CkksEvaluatorSide(ctx, n);
+  try {
+    for (const update of updates) upload(evaluator, update);
+    return evaluator.serializeSum();
+  } finally {
+    evaluator.dispose();
+  }
 }
 
 /** A real SEAL context, a dealer that generated the key, and another client holding the key the dealer exported. */

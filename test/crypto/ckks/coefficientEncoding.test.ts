@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CkksClientSide, type CkksEncryptedUpdate } from '../../../src/crypto/ckks/clientSide.js';
 import { CkksContext } from '../../../src/crypto/ckks/ckksContext.js';
-import { CkksEvaluatorSide } from '../../../src/crypto/ckks/evaluatorSide.js';
-import { closeKeyHolders, openKeyHolders, randomValues, upload } from '../../helpers/ckksFixture.js';
+import { closeKeyHolders, openKeyHolders, randomValues, sumOf as sumIn } from '../../helpers/ckksFixture.js';
 
-function sumOf(n: number, updates: readonly CkksEncryptedUpdate[]): Uint8Array[] {
-  const evaluator = new CkksEvaluatorSide(ctx, n);
-  for (const update of updates) {
-    upload(evaluator, update);
-  }
-  const sum = evaluator.serializeSum();
-  evaluator.dispose();
-  return sum;
-}
+const sumOf = (n: number, updates: readonly CkksEncryptedUpdate[]): Uint8Array[] => sumIn(ctx, n, updates);
+
 
 let ctx: CkksContext;
 let dealer: CkksClientSide;

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CkksClientSide, type CkksEncryptedUpdate } from '../../../src/crypto/ckks/clientSide.js';
 import type { CkksContext } from '../../../src/crypto/ckks/ckksContext.js';
-import { CkksEvaluatorSide } from '../../../src/crypto/ckks/evaluatorSide.js';
 import { CoefficientCodec } from '../../../src/crypto/ckks/coefficientEncoding.js';
 import { toBytes } from '../../../src/crypto/ckks/secretKey.js';
-import { closeKeyHolders, openKeyHolders, randomValues, upload } from '../../helpers/ckksFixture.js';
+import { closeKeyHolders, openKeyHolders, randomValues, sumOf as sumIn } from '../../helpers/ckksFixture.js';
+
+const sumOf = (n: number, updates: readonly CkksEncryptedUpdate[]): Uint8Array[] => sumIn(ctx, n, updates);
 
 // Ciphertexts are encrypted and decrypted two at a time (one transform, addition and serialization for two):
 // the pairs must give exactly what one ciphertext at a time gives, including where a pair cannot be formed.
@@ -17,13 +18,6 @@ afterAll(() => closeKeyHolders({ ctx, dealer, other }));
 
 const N = 4096;
 
-function sumOf(n: number, updates: readonly CkksEncryptedUpdate[]): Uint8Array[] {
-  const evaluator = new CkksEvaluatorSide(ctx, n);
-  for (const update of updates) upload(evaluator, update);
-  const sum = evaluator.serializeSum();
-  evaluator.dispose();
-  return sum;
-}
 
 function oneAtATime(side: CkksClientSide, values: Float32Array, weight: number): CkksEncryptedUpdate {
   const ciphertexts: Uint8Array[] = [];
