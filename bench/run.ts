@@ -32,8 +32,10 @@ const benches: Bench[] = [
   { name: 'noise', args: [] },
   // Update compression at 1M params: a few seconds.
   { name: 'compression', args: [] },
+  // The measurement: a real 1M-param MLP trained in both modes (the constant trainer measures the protocol
+  // alone, against a plain round that does almost nothing, so its time ratio says nothing of the 1.5x target).
   // 10M-param ckks rounds took 7.4 of the 14 minutes the set took with them: with --all only.
-  { name: 'ckksRound', args: values.all ? [] : ['--params', '1_000_000'] },
+  { name: 'ckksRound', args: values.all ? [] : ['--params', '1_000_000', '--trainer', 'tfjs', '--repeats', '3'] },
   { name: 'signatures', args: [], optIn: true },
   { name: 'ckks', args: [], optIn: true },
   { name: 'secaggplus', args: values.quick ? ['--params', '100_000'] : [] },
