@@ -20,6 +20,7 @@ import { exitWhenFlushed } from './exitWhenFlushed.js';
 import { AccessList } from '../coordinator/accessList.js';
 import { loadVirtualFederation, virtualClientLimits } from './simulation/virtualFederation.js';
 import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
+import { storeFlag } from './storeFlag.js';
 
 /** The connection limits the experiment sets (unset ones keep their defaults). */
 function definedLimits(c: ExperimentConfig['coordinator']) {
@@ -149,9 +150,9 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   try {
     const result = await coordinator.run();
     const id = coordinator.runId.slice(0, 8);
-    const storeFlag = storePath === resolve('cohort.db') ? '' : ` --store ${/\s/.test(storePath) ? JSON.stringify(storePath) : storePath}`;
-    print(`run ${coordinator.runId} ended: the dashboard at ${coordinator.url}/ closes with this coordinator; its rounds stay in the store (\`cohort show ${id}${storeFlag}\`)`);
-    print(`to see this run's dashboard again: npx cohort dashboard ${id}${storeFlag}`);
+    const flag = storeFlag(storePath);
+    print(`run ${coordinator.runId} ended: the dashboard at ${coordinator.url}/ closes with this coordinator; its rounds stay in the store (\`cohort show ${id}${flag}\`)`);
+    print(`to see this run's dashboard again: npx cohort dashboard ${id}${flag}`);
     rounds = result.history.length;
     return result;
   } finally {

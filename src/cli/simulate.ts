@@ -33,6 +33,7 @@ import { hostInProcess } from './simulation/inProcessHost.js';
 import type { FederationSettings, VirtualClient } from './simulation/virtualClients.js';
 import { resolveWorkerCount } from './simulation/workerCount.js';
 import { loadClients } from './simulation/federationData.js';
+import { storeFlag } from './storeFlag.js';
 
 /** Where a simulation reads its data from and where it prints. */
 export interface SimulationOptions {
@@ -238,6 +239,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const pooledAccuracy = (await evaluator.evaluate({ round: 0, batchSize: 1024 })).metrics.accuracy;
   if (run.stoppedEarly) print(run.stoppedEarly);
   print(formatTraffic(coordinator.socketBytes, bytesOnWire, run.history.length));
+  if (stored) print(`this run's rounds are in the store: \`npx cohort show ${run.runId.slice(0, 8)}${storeFlag(stored.store.path)}\`, its dashboard: \`npx cohort dashboard ${run.runId.slice(0, 8)}${storeFlag(stored.store.path)}\``);
   evaluator.dispose();
 
   let centralAccuracy: number | undefined;

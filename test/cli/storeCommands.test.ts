@@ -17,6 +17,7 @@ import { weightsHash } from '../../src/coordinator/weightsHash.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cohort-store-'));
 const db = join(dir, 'runs.db');
+const printed: string[] = [];
 let runId = '';
 let finalHash = '';
 
@@ -34,12 +35,18 @@ beforeAll(async () => {
     centralBaseline: false,
     store: { path: db },
   });
-  const result = await simulate(config, { baseDir: 'examples/breast-cancer', print: () => undefined });
+  const result = await simulate(config, { baseDir: 'examples/breast-cancer', print: (line) => void printed.push(line) });
   runId = result.run.runId;
   finalHash = weightsHash(result.run.weights);
 });
 
 describe('the run store', () => {
+  it('tells the user how to see the stored run again (cohort show and cohort dashboard, with this store)', () => {
+    const hint = printed.find((line) => line.includes('cohort dashboard'));
+    expect(hint).toBe(`this run's rounds are in the store: \`npx cohort show ${runId.slice(0, 8)} --store ${db}\`, its dashboard: \`npx cohort dashboard ${runId.slice(0, 8)} --store ${db}\``);
+  });
+
+
   it('records the run, its rounds, participants, fingerprints, model versions and manifest', () => {
     const store = new RunStore(db);
     expect(store.run(runId)).toMatchObject({ name: 'stored', status: 'completed', lastRound: 3, roundsPlanned: 3 });
