@@ -80,7 +80,10 @@ function decodeBase64(text: string): Uint8Array {
  * the access list and the model, and registers authenticated sessions. Nothing else is served before that.
  */
 export class CoordinatorServer {
-  readonly registry = new ClientRegistry();
+  readonly registry = new ClientRegistry(() => {
+    const access = this.options.access;
+    return access.mode === 'allowlist' ? access.peers.filter((p) => p.role === 'client').map((p) => p.name) : [];
+  });
   /** The payload each client last acknowledged, across its reconnects (PayloadSender). */
   private readonly heldPayloads: HeldPayloads = new Map();
   private readonly http: HttpServer;
