@@ -10,6 +10,7 @@
  *   npx tsx bench/aggregation.ts [--params 1_000_000] [--clients 100] [--runs 5] [--warmup 1]
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { StreamingMean, addWeightedCompensated } from '../src/coordinator/aggregation/streamingMean.js';
 import { createMeanKernel } from '../src/coordinator/aggregation/meanKernel.js';
 import { createFixedPointKernel } from '../src/coordinator/aggregation/fixedPointKernel.js';
@@ -272,6 +273,12 @@ export async function benchAggregation(o: AggregationBenchOptions): Promise<void
   printResult('aggregation.upload_vs_memcpy', memcpySeconds / hashedSeconds, 'x', '>= 0.50x; decode, SHA-256, stage, check, sum, same run', memcpySeconds / hashedSeconds >= 0.5);
   printResult('aggregation.upload_without_hash_vs_memcpy', memcpySeconds / cohortSeconds, 'x', '>= 0.50x', memcpySeconds / cohortSeconds >= 0.5);
   printResult('aggregation.sha256_vs_memcpy', memcpySeconds / shaSeconds, 'x', 'none: the ceiling of the hashed path');
+  // Each upload's hash is one sequential SHA-256 (what its client signed), so the most any coordinator can do is
+  // hash and sum different uploads on different cores: cores / (hash + sum) per byte, against one core's memcpy.
+  const cores = availableParallelism();
+  const ceiling = (cores * memcpySeconds) / (shaSeconds + cohortSeconds);
+  const coresFor = Math.ceil((0.5 * (shaSeconds + cohortSeconds)) / memcpySeconds);
+  printResult('aggregation.hashed_ceiling_vs_memcpy', ceiling, 'x', `none: ${cores} cores each hashing and summing its own uploads, no other work; 0.50x needs ${coresFor} cores`);
   printResult('aggregation.upload_fixed_point_vs_double_double', ddSeconds / cohortSeconds, 'x', '> 1: the fixed-point upload path over the double-double one, no hash', ddSeconds / cohortSeconds > 1);
   printResult('aggregation.fixed_point_add_vs_twosum_add', twoSumSeconds / fixedAddSeconds, 'x', '> 1: the bare SIMD kernels, fixed point over double-double', twoSumSeconds / fixedAddSeconds > 1);
   printResult('aggregation.upload_vs_bare_fixed_point_add', fixedAddSeconds / cohortSeconds, 'x', 'the whole path against its kernel\'s add alone (1 = no overhead)');

@@ -24,7 +24,8 @@ const args = benchArgs(['clients', 'rounds', 'rows', 'progress'], ['single'], ['
 const clients = args.number('clients', 10_000);
 const rounds = args.number('rounds', 3);
 const rows = args.number('rows', 60_000);
-const hostCounts = (args.text('hosts') ?? '1,2,4').split(',').map(Number);
+// `--hosts 0` runs no host process (with --single: the single-process run alone, to compare with an earlier run's model).
+const hostCounts = (args.text('hosts') ?? '1,2,4').split(',').map(Number).filter((n) => n > 0);
 const root = resolve(import.meta.dirname, '..');
 const cli = join(root, 'dist/cli/main.js');
 if (!existsSync(cli)) throw new Error('build first (npm run build): the hosts run dist/cli/main.js');
@@ -90,7 +91,8 @@ function experimentDir(): string {
       dataDefaults: { path: data, label: 'label', testFraction: 0.2, seed: 7 },
       partition: { type: 'iid', clients },
       access: { mode: 'virtual-clients', key: 'hosts.key' },
-      coordinator: { port: 0, waitForClientsSeconds: 1200, roundTimeoutSeconds: 600 },
+      // Joining is most of round 1; one process hosting every client joins them slowest (about 10 a second quiet).
+      coordinator: { port: 0, waitForClientsSeconds: Math.max(1200, Math.ceil(clients * 0.36)), roundTimeoutSeconds: 600 },
       store: { path: 'run.db' },
       simulation: { workers: 0 },
       centralBaseline: false,

@@ -45,6 +45,11 @@ export class ByteCountingProxy {
     return { up: this.up, down: this.down };
   }
 
+  /** Cuts every connection relayed so far (a network failure); new connections are relayed as before. */
+  dropConnections(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

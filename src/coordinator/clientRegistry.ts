@@ -17,6 +17,9 @@ export class ClientRegistry {
   private waiters: { count: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private closedBecause: string | undefined;
 
+  /** `expected`: the client names that may join (an allowlist's), so a wait that times out can say who is missing. */
+  constructor(private readonly expected: () => readonly string[] = () => []) {}
+
   add(session: ClientSession): void {
     this.sessions.set(session.summary.id, session);
     this.named.set(session.summary.name, session);
@@ -77,10 +80,18 @@ export class ClientRegistry {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new WaitTimeoutError(`only ${this.summaries().length} of the ${count} required clients connected within ${Math.round(timeoutMs / 1000)} s`));
+        reject(new WaitTimeoutError(`only ${this.summaries().length} of the ${count} required clients connected within ${Math.round(timeoutMs / 1000)} s${this.missing()}`));
       }, timeoutMs);
       this.waiters.push(waiter);
     });
+  }
+
+  /** `; not connected: a, b (and N more)` for an allowlist's clients with no open session, else nothing. */
+  private missing(): string {
+    const absent = this.expected().filter((name) => !this.named.get(name)?.open);
+    if (absent.length === 0) return '';
+    const shown = absent.slice(0, 10).join(', ');
+    return `; not connected: ${shown}${absent.length > 10 ? ` (and ${absent.length - 10} more)` : ''}`;
   }
 
   /** The server is closing: pending and later waits fail at once instead of running out their timers. */

@@ -6,7 +6,7 @@ import type { AuditTrail } from './auditTrail.js';
 import { verifyAgreementKey } from '../crypto/agreementKey.js';
 import { MAX_REASON, type Message, type MessageOf, type ModeHeader, type StreamMeta, type StreamMetaOf } from '../protocol/messages.js';
 import type { Peer, StreamSink, StreamTrailer } from '../protocol/peer.js';
-import { PayloadSender } from './payloadSender.js';
+import { PayloadSender, type HeldPayloads } from './payloadSender.js';
 import type { UploadMeta, UploadSink, UploadTarget } from './uploadTarget.js';
 import type { ClientSummary, EvaluateReport, FitInstructions, FitReport } from './strategy.js';
 import { TaskError } from './taskError.js';
@@ -72,7 +72,6 @@ export class ClientSession {
   holdsRunKey = false;
   /** Sends each payload once: a task whose payload the client holds names it. */
   private readonly payloads: PayloadSender;
-  /** Requests waiting for the client's reply, by the reply's message type. */
   /** Requests awaiting the client's reply, by the reply's type; a lost connection rejects them at once. */
   private readonly replies = new Map<Message['type'], { readonly resolve: (message: Message) => void; readonly reject: (error: Error) => void }>();
 
@@ -89,11 +88,13 @@ export class ClientSession {
     private readonly log: Logger,
     /** The coordinator's signature over a task it streams to this client (header and payload hash). */
     private readonly signDownload: (meta: StreamMeta, sha256: string) => string,
+    /** What each client holds, kept across its connections (the server's), so a reconnect is not sent it again. */
+    heldPayloads?: HeldPayloads,
   ) {
     const { role, ...rest } = summary;
     this.summary = rest;
     this.role = role;
-    this.payloads = new PayloadSender(peer, signDownload, log, rest.name);
+    this.payloads = new PayloadSender(peer, signDownload, log, rest.name, heldPayloads);
     peer.onMessage((message) => this.receive(message));
     peer.onStream((meta) => this.receiveStream(meta));
     peer.onRefusedTask((taskId, problem) => this.failRefused(taskId, problem));

@@ -6,30 +6,36 @@ import type { EncodedWeights } from './encodeGlobal.js';
 import { payloadSample, samplesEqual } from './payloadSample.js';
 
 /** The payload a client holds: its SHA-256, and a sample of its bytes that rules out most other payloads unhashed. */
-interface Held {
+export interface HeldPayload {
   readonly sha256: string;
   readonly totalBytes: number;
   readonly sample: Uint8Array;
 }
 
 /**
+ * The last payload each client acknowledged, by client name, kept across its connections: a node that reconnects
+ * (a network blip) still holds what it received, so its next task names the payload instead of sending it again.
+ * One entry per allowlisted name at most.
+ */
+export type HeldPayloads = Map<string, HeldPayload>;
+
+/**
  * Streams a client its tasks' payloads so that no payload travels twice: it knows the payload the client holds
- * (the last one the client acknowledged on this connection), and for a task whose payload is that one (the
- * global it evaluated is the one it now trains from, or keeps at the run's end) sends the header alone, naming
- * the payload by SHA-256. A client that says it does not hold it (code `payload-not-held`: an acknowledgement
- * lost, a node restarted) is sent the same task again with the bytes. Nothing here is trusted by the client: it
- * checks what it reuses against the hash it computed over the bytes it received.
+ * (the last one the client acknowledged, on this connection or an earlier one), and for a task whose payload is
+ * that one (the global it evaluated is the one it now trains from, or keeps at the run's end) sends the header
+ * alone, naming the payload by SHA-256. A client that says it does not hold it (code `payload-not-held`: an
+ * acknowledgement lost, a node restarted) is sent the same task again with the bytes. Nothing here is trusted by
+ * the client: it checks what it reuses against the hash it computed over the bytes it received.
  */
 export class PayloadSender {
-  /** The last payload this client acknowledged on this connection: the one it holds. */
-  private held: Held | undefined;
-
   constructor(
     private readonly peer: Peer,
     /** The coordinator's signature over a download for this client (header and payload hash). */
     private readonly signDownload: (meta: StreamMeta, sha256: string) => string,
     private readonly log: Logger,
     private readonly client: string,
+    /** Shared by the client's sessions (the server's), or this sender's own. */
+    private readonly heldPayloads: HeldPayloads = new Map(),
   ) {}
 
   /** Resolves once the client accepted the task (the stream's end acknowledged). */
@@ -42,13 +48,13 @@ export class PayloadSender {
         return;
       } catch (e) {
         if (!(e instanceof TransferError && e.code === 'payload-not-held')) throw e;
-        this.held = undefined;
+        this.heldPayloads.delete(this.client);
         this.log.info({ client: this.client, kind: meta.kind, round: meta.round }, 'the client does not hold the payload it was asked to reuse; sending the bytes');
       }
     }
     const { chunks, sha256 } = streamOf(weights);
     await this.peer.sendStream(meta, weights.totalBytes, chunks, { sha256, sign: sign(meta) });
-    this.held = { sha256: weights.sha256, totalBytes: weights.totalBytes, sample: payloadSample(weights.chunks) };
+    this.heldPayloads.set(this.client, { sha256: weights.sha256, totalBytes: weights.totalBytes, sample: payloadSample(weights.chunks) });
   }
 
   /**
@@ -57,7 +63,7 @@ export class PayloadSender {
    * only a payload that matches both is hashed before its header goes.
    */
   private holds(weights: EncodedWeights): boolean {
-    const held = this.held;
+    const held = this.heldPayloads.get(this.client);
     if (held === undefined || held.totalBytes !== weights.totalBytes) return false;
     if (!samplesEqual(held.sample, payloadSample(weights.chunks))) return false;
     return held.sha256 === weights.sha256;

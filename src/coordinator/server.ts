@@ -22,6 +22,7 @@ import { ConnectionGuard, normalizeAddress, type GuardRefusal } from './connecti
 import { ConnectionLimiter } from './connectionLimiter.js';
 import type { StudySchema } from './studySchema.js';
 import { watchTlsMistakes } from './tlsMistakes.js';
+import type { HeldPayloads } from './payloadSender.js';
 import { RefusalTally } from './refusalTally.js';
 import { guardedParser, unlockDecoderOf } from '../protocol/guardedParser.js';
 import type { CoordinatorEventMap } from './coordinatorEvents.js';
@@ -79,7 +80,12 @@ function decodeBase64(text: string): Uint8Array {
  * the access list and the model, and registers authenticated sessions. Nothing else is served before that.
  */
 export class CoordinatorServer {
-  readonly registry = new ClientRegistry();
+  readonly registry = new ClientRegistry(() => {
+    const access = this.options.access;
+    return access.mode === 'allowlist' ? access.peers.filter((p) => p.role === 'client').map((p) => p.name) : [];
+  });
+  /** The payload each client last acknowledged, across its reconnects (PayloadSender). */
+  private readonly heldPayloads: HeldPayloads = new Map();
   private readonly http: HttpServer;
   private readonly io: Server;
   private readonly limiter: ConnectionLimiter;
@@ -348,7 +354,7 @@ export class CoordinatorServer {
     };
     const { runId, identity } = this.options;
     const signer = (meta: StreamMeta, sha256: string) => signDownload({ runId, client: summary.name, meta, payloadHash: sha256 }, identity.secretKey);
-    const session = new ClientSession(peer, summary, allowed.publicKey, runId, this.options.audit, this.options.log, signer);
+    const session = new ClientSession(peer, summary, allowed.publicKey, runId, this.options.audit, this.options.log, signer, this.heldPayloads);
     this.registry.add(session);
     if (session.role === 'client') this.options.report('client-joined', session.summary);
     this.options.log.info({ client: summary.name, role: summary.role, backend: summary.backend, train: summary.numTrainExamples }, 'client joined');

@@ -66,6 +66,20 @@ describe('access control', () => {
     expect(audit.events.filter((e) => e.type === 'upload-accepted')).toHaveLength(4);
   });
 
+  it('names the listed clients that never connected when the wait for them runs out', async () => {
+    fed = new TestFederation();
+    const coordinator = await fed.coordinator({
+      strategy: new FedAvg({ minFitClients: 3, fit }),
+      initialWeights: zeros(),
+      rounds: 1,
+      access: AccessList.of(allow('h0', 'h1', 'h2')),
+      waitForClientsMs: 1_500,
+      logger: silent,
+    });
+    for (const i of [0, 2]) fed.client(coordinator.url, `h${i}`, trainer(i), { identity: keys[`h${i}`]!, coordinatorKey: coordinator.identity.publicKey, logger: silent });
+    await expect(coordinator.run()).rejects.toThrow(/^round 1: only 2 of the 3 required clients connected within 2 s; not connected: h1$/);
+  });
+
   it('refuses a handshake signed with another key (a forged signature)', async () => {
     fed = new TestFederation();
     const coordinator = await fed.coordinator({ strategy: new FedAvg({ minFitClients: 1, fit }), initialWeights: zeros(), rounds: 1, access: AccessList.of(allow('h0')), logger: silent });
