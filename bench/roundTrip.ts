@@ -249,7 +249,8 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
     if (failures.length > 0) throw new Error(`fit failures: ${JSON.stringify(failures)}`);
     if (verdict.mismatches > 0) throw new Error(`the new global model differs from the expected one at ${verdict.mismatches} of ${o.params} parameters`);
     console.log(`result check: all ${o.params.toLocaleString('en')} parameters equal the model FedAvg makes in ${rounds} round(s) from their initial values (0 -> ${verdict.meanStep}), exactly`);
-    printResults(o, payload, records, coordinatorMaxRss);
+    const clientCpu = clients.reports.flatMap((r) => (r.type === 'exit' ? [r.cpuSeconds] : [])).reduce((a, b) => a + b, 0);
+    printResults(o, payload, records, coordinatorMaxRss, { coordinator: (cpu.user + cpu.system) / 1e6, clients: clientCpu });
     printWhereTheTimeWent(records[0]!, started, clients.reports, stages);
   } finally {
     sampler.stop();
@@ -288,7 +289,7 @@ function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, s
   console.log();
   console.log(
     formatTable(
-      ['client', 'fit #', 'weights received', 'trained', 'update acknowledged', 'client peak RSS'],
+      ['client', 'fit #', 'weights received', 'trained', 'update acknowledged', 'client peak RSS', 'client CPU'],
       fits.map((f, i) => [
         f.name,
         String(fits.slice(0, i + 1).filter((g) => g.name === f.name).length),
@@ -296,10 +297,11 @@ function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, s
         `${((f.trained - started) / 1000).toFixed(2)} s`,
         `${((f.uploaded - started) / 1000).toFixed(2)} s`,
         exits.has(f.name) ? mb(exits.get(f.name)!.maxRss) : 'n/a',
+        exits.has(f.name) ? `${exits.get(f.name)!.cpuSeconds.toFixed(2)} s` : 'n/a',
       ]),
     ),
   );
-  console.log('(times from the start of coordinator.run(); the client peak RSS includes its own copies of the model)');
+  console.log('(times from the start of coordinator.run(); the client peak RSS includes its own copies of the model; client CPU: user + system from joining the run to exit)');
   console.log();
   console.log(
     formatTable(
@@ -316,7 +318,7 @@ function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, s
   console.log(`coordinator CPU during the round: ${usage.cpuSeconds.toFixed(2)} s (user + system)`);
 }
 
-function printResults(o: RoundTripOptions, payload: number, records: readonly RoundRecord[], maxRss: number): void {
+function printResults(o: RoundTripOptions, payload: number, records: readonly RoundRecord[], maxRss: number, cpu: { coordinator: number; clients: number }): void {
   const bytes = (o.evaluate ? 3 : 2) * o.clients * payload;
   // The first round, as the baseline was measured (a one-round run); the last one is the steady state.
   const seconds = records[0]!.durationMs / 1000;
@@ -333,7 +335,10 @@ function printResults(o: RoundTripOptions, payload: number, records: readonly Ro
     printResult('roundTrip.steady_throughput', bytes / 1e6 / steady, 'MB/s', scaled ? target : 'none at this size', scaled ? bytes / 1e6 / steady >= 4 * BASELINE_MB_PER_S : undefined);
   }
   printResult('roundTrip.coordinator_peak_rss_vs_model', maxRss / payload, 'x', '<= 3x the model', maxRss / payload <= 3);
+  // CPU seconds, which a machine loaded by other work inflates less than wall time: what the round costs the 2 cores.
+  printResult('roundTrip.cpu_seconds', cpu.coordinator + cpu.clients, 's', `none set; user + system, coordinator ${cpu.coordinator.toFixed(2)} s during run() + clients ${cpu.clients.toFixed(2)} s from joining to exit, all ${records.length} round(s)`);
 }
+
 
 /**
  * Where the first round's time went, one line each: wall-clock spans of the round's steps (from the clients' marks

@@ -32,7 +32,7 @@ export type ClientReport =
   | { readonly type: 'welcome'; readonly name: string }
   | { readonly type: 'fit'; readonly name: string; readonly received: number; readonly trained: number; readonly uploaded: number }
   | { readonly type: 'problem'; readonly name: string; readonly detail: string }
-  | { readonly type: 'exit'; readonly name: string; readonly maxRss: number; readonly reason: string };
+  | { readonly type: 'exit'; readonly name: string; readonly maxRss: number; readonly reason: string; readonly cpuSeconds: number };
 
 const config = JSON.parse(process.argv[2] ?? 'null') as ClientConfig | null;
 if (!config) throw new Error("usage: roundTripClient.ts '<ClientConfig as JSON>' (forked by bench/roundTrip.ts)");
@@ -41,6 +41,8 @@ const report = (r: ClientReport) => process.send?.(r);
 const trainer = new ConstantStepTrainer(benchSpec(config.params), config.step, config.examples);
 const profiler = config.profileDir ? new Session() : undefined;
 profiler?.connect();
+/** CPU (user + system) from joining the run: what the round costs this process, start-up left out. */
+let cpuAtWelcome: NodeJS.CpuUsage | undefined;
 const handle = startClient({
   url: config.url,
   name,
@@ -49,6 +51,7 @@ const handle = startClient({
   transfer: { chunkBytes: config.chunkBytes, window: config.window, ackTimeoutMs: config.ackTimeoutMs },
   onEvent: (event) => {
     if (event.type === 'welcome') {
+      cpuAtWelcome = process.cpuUsage();
       // Profile from here: the start-up (tsx compiling the sources) is not the round's.
       if (profiler) void profiler.post('Profiler.enable').then(() => profiler.post('Profiler.start'));
       report({ type: 'welcome', name });
@@ -62,4 +65,5 @@ const handle = startClient({
 const reason = await handle.done.catch((e: unknown) => `failed: ${(e as Error).message}`);
 if (profiler && config.profileDir) writeFileSync(join(config.profileDir, `${name}.cpuprofile`), JSON.stringify((await profiler.post('Profiler.stop')).profile));
 // Exit explicitly once the parent has the report: socket.io-client and pino may keep timers alive.
-process.send?.({ type: 'exit', name, maxRss: maxRssBytes(), reason } satisfies ClientReport, () => process.exit(0));
+const cpu = process.cpuUsage(cpuAtWelcome);
+process.send?.({ type: 'exit', name, maxRss: maxRssBytes(), reason, cpuSeconds: (cpu.user + cpu.system) / 1e6 } satisfies ClientReport, () => process.exit(0));
