@@ -10,6 +10,9 @@ export const epochMs = (): number => performance.timeOrigin + performance.now();
  * client's `local - global` are exact in float32: the update each client sends is exactly `step`.
  */
 export class ConstantStepTrainer implements Trainer {
+  /** This trainer's model, resident from construction as a real model's variables are: fit writes here. */
+  private readonly model: Weights;
+  /** The weights getWeights() reports: the model after a fit, or the weights last set. */
   private weights: Weights;
   /** Epoch-ms marks: when the global weights arrived (setWeights) and when fit() finished. */
   readonly marks: { setWeights?: number; fitEnd?: number } = {};
@@ -19,8 +22,10 @@ export class ConstantStepTrainer implements Trainer {
     private readonly step: number,
     private readonly examples: number,
   ) {
-    // Zeros: only the spec matters for hello; untouched pages cost no resident memory.
-    this.weights = spec.map((t) => ({ name: t.name, shape: [...t.shape], data: new Float32Array(sizeOfShape(t.shape)) }));
+    // Written once now (fill touches every page), so a fit writes into memory the process already holds, as a
+    // trainer's model does, instead of faulting in a fresh copy of the model each round.
+    this.model = spec.map((t) => ({ name: t.name, shape: [...t.shape], data: new Float32Array(sizeOfShape(t.shape)).fill(0) }));
+    this.weights = this.model;
   }
 
   describe(): TrainerDescription {
@@ -33,16 +38,18 @@ export class ConstantStepTrainer implements Trainer {
 
   setWeights(weights: Weights): void {
     this.marks.setWeights = epochMs();
-    this.weights = weights; // the node decoded them into fresh arrays; no copy needed
+    this.weights = weights; // read by fit, never written: the node keeps them as the global to subtract
   }
 
   async fit(): Promise<FitOutcome> {
     const step = this.step;
-    this.weights = this.weights.map((t) => {
-      const data = new Float32Array(t.data.length);
-      for (let i = 0; i < data.length; i++) data[i] = t.data[i]! + step;
-      return { name: t.name, shape: t.shape, data };
+    this.model.forEach((t, k) => {
+      const from = this.weights[k]!.data;
+      if (from.length !== t.data.length) throw new Error(`tensor ${t.name}: ${from.length} values set, the model has ${t.data.length}`);
+      const to = t.data;
+      for (let i = 0; i < to.length; i++) to[i] = from[i]! + step;
     });
+    this.weights = this.model;
     this.marks.fitEnd = epochMs();
     return { numExamples: this.examples, metrics: { step } };
   }
