@@ -1,84 +1,13 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { parserRefusal } from './guardedParser.js';
 import { refusalCodeOf, type RefusalCode } from './refusalCode.js';
-import { describeZodError, messageSchema, streamMetaSchema, type Message, type StreamMeta } from './messages.js';
+import { describeZodError, messageSchema, type Message, type StreamMeta } from './messages.js';
+import { defaultPeerOptions, TransferError, type PeerOptions, type StreamSink, type StreamTrailer } from './peerOptions.js';
 import { isAck, type Ack, type SocketLike } from './socketLike.js';
+import { readStreamHeader } from './streamHeader.js';
+import { checkWhole, gatherWhole, sha256Hex, WHOLE_STREAM_EVENT, wholeStreamLimit } from './wholeStream.js';
 
-/** What the sender states once all bytes are sent: the payload's SHA-256 and, if it signs, its signature. */
-export interface StreamTrailer {
-  readonly sha256: string;
-  readonly signature?: string;
-}
-
-/** Where the bytes of an incoming stream go. `end` runs after the hash has been checked. */
-export interface StreamSink {
-  write(chunk: Uint8Array): void | Promise<void>;
-  end(trailer: StreamTrailer): void | Promise<void>;
-  /** The stream failed; `cause` is 'stalled' when its bytes stopped for longer than streamIdleTimeoutMs. */
-  abort(reason: string, cause?: 'stalled'): void;
-}
-
-/** Chunking, flow control and timeouts of weight transfers over socket.io. */
-export interface PeerOptions {
-  /** Payload bytes per chunk; the socket's maxHttpBufferSize must exceed it. */
-  readonly chunkBytes: number;
-  /** Largest stream accepted from the other side. */
-  readonly maxTransferBytes: number;
-  /** Chunks sent ahead of their acknowledgements: the flow-control window. */
-  readonly window: number;
-  /** How long to wait for any single acknowledgement. */
-  readonly ackTimeoutMs: number;
-  /**
-   * How long to wait for a stream to be accepted. Longer than ackTimeoutMs: a receiver applies back-pressure
-   * here (the coordinator waits for an aggregation slot), and its own deadline bounds the wait on its side.
-   */
-  readonly beginTimeoutMs: number;
-  /** Streams from the other side that may be open at once. */
-  readonly maxOpenStreams: number;
-  /**
-   * An accepted inbound stream whose bytes stop for longer than this (no chunk, no end, while this side is not
-   * itself busy writing what arrived) is aborted as stalled, so a sender that goes quiet with its socket open
-   * cannot hold what the stream holds (an aggregation slot) until a deadline. 0 turns the check off.
-   */
-  readonly streamIdleTimeoutMs: number;
-  /**
-   * An accepted inbound stream that brings fewer bytes than this a second over a window of streamIdleTimeoutMs
-   * (not counting the time this side was busy writing what arrived) is aborted as stalled: a sender trickling a
-   * byte now and then is as stalled as a silent one. 0 turns the check off.
-   */
-  readonly minStreamBytesPerSecond: number;
-}
-
-/** Payload bytes per chunk by default: 1 MiB. */
-export const DEFAULT_CHUNK_BYTES = 1 << 20;
-
-export const defaultPeerOptions: PeerOptions = {
-  chunkBytes: DEFAULT_CHUNK_BYTES,
-  maxTransferBytes: 2 ** 31,
-  window: 4,
-  ackTimeoutMs: 60_000,
-  beginTimeoutMs: 30 * 60_000,
-  maxOpenStreams: 4,
-  streamIdleTimeoutMs: 30_000,
-  minStreamBytesPerSecond: 4_096,
-};
-
-/** Room for socket.io's framing on top of one chunk. */
-export function maxHttpBufferSizeFor(chunkBytes: number): number {
-  return chunkBytes + 64 * 1024;
-}
-
-export class TransferError extends Error {
-  override readonly name = 'TransferError';
-
-  /** What the other side's refusal said in code (see refusalCode.ts), when it said it. */
-  constructor(
-    message: string,
-    readonly code?: RefusalCode,
-  ) {
-    super(message);
-  }
-}
+export { DEFAULT_CHUNK_BYTES, DEFAULT_WHOLE_STREAM_BYTES, TransferError, defaultPeerOptions, maxHttpBufferSizeFor, type PeerOptions, type StreamSink, type StreamTrailer } from './peerOptions.js';
 
 interface OpenStream {
   readonly sink: StreamSink;
@@ -90,6 +19,8 @@ interface OpenStream {
   tail: Promise<void>;
   /** False until the receiver's handler accepted the stream; chunks before that are a protocol violation. */
   ready: boolean;
+  /** Sent whole (one message, wholeStream.ts): it takes no chunk and no end. */
+  whole?: boolean;
   failed?: string;
   /** Chunks handed to the sink and not yet written: while this side is busy, the sender is not idle. */
   writing: number;
@@ -100,6 +31,28 @@ interface OpenStream {
   busySince?: number;
   /** When the last chunk arrived (performance.now()). */
   lastChunkAt: number;
+}
+
+/** An inbound stream's entry while its handler decides (it may wait for an aggregation slot). */
+function reserved(totalBytes: number): OpenStream {
+  return {
+    sink: { write: () => undefined, end: () => undefined, abort: () => undefined },
+    totalBytes,
+    hash: createHash('sha256'),
+    received: 0,
+    nextSeq: 0,
+    tail: Promise.resolve(),
+    ready: false,
+    writing: 0,
+    busyMs: 0,
+    lastChunkAt: performance.now(),
+  };
+}
+
+/** How a stream's trailer is made: its signature, and its hash when known ahead (computed once for many receivers). */
+interface SendOptions {
+  readonly sign?: (sha256: string) => string;
+  readonly sha256?: string | (() => string);
 }
 
 type AckFn = (ack: Ack) => void;
@@ -142,6 +95,7 @@ export class Peer {
     this.options = { ...defaultPeerOptions, ...options };
     socket.on('msg', (payload, ack) => void this.receiveMessage(payload, ackOf(ack)));
     socket.on('stream:begin', (header, ack) => void this.receiveBegin(header, ackOf(ack)));
+    socket.on(WHOLE_STREAM_EVENT, (header, bytes, ack) => void this.receiveWhole(header, bytes, ackOf(ack)));
     socket.on('stream:chunk', (id, seq, bytes, ack) => this.receiveChunk(id, seq, bytes, ackOf(ack)));
     socket.on('stream:end', (trailer, ack) => void this.receiveEnd(trailer, ackOf(ack)));
     socket.on('stream:abort', (info) => this.receiveAbort(info));
@@ -207,7 +161,8 @@ export class Peer {
    * `sha256` may be given when the same bytes go to many receivers, so they are hashed once, not per peer; as a
    * function it is read once every chunk is sent (a payload that hashes as its chunks leave: SharedPayload).
    */
-  async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options: { sign?: (sha256: string) => string; sha256?: string | (() => string) } = {}): Promise<void> {
+  async sendStream(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options: SendOptions = {}): Promise<void> {
+    if (totalBytes <= wholeStreamLimit(this.options)) return this.sendWhole(meta, totalBytes, chunks, options);
     const id = randomUUID();
     const begin = await this.emitWithAck('stream:begin', this.options.beginTimeoutMs, { id, meta, totalBytes });
     if (!begin.ok) throw new TransferError(`peer refused the ${meta.kind} stream: ${begin.error}`, begin.code);
@@ -255,6 +210,27 @@ export class Peer {
     }
   }
 
+  /** A stream that fits one chunk: header, bytes and trailer in one message, one acknowledgement (wholeStream.ts). */
+  private async sendWhole(meta: StreamMeta, totalBytes: number, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options: SendOptions): Promise<void> {
+    const id = randomUUID();
+    try {
+      const bytes = await gatherWhole(chunks, totalBytes);
+      const given = options.sha256;
+      const sha256 = given === undefined ? sha256Hex(bytes) : typeof given === 'function' ? given() : given;
+      const signature = options.sign?.(sha256);
+      if (bytes.length > 0) {
+        this.bytesOut += bytes.length;
+        this.trafficHandler('out', bytes.length);
+      }
+      const ack = await this.emitWithAck(WHOLE_STREAM_EVENT, this.options.beginTimeoutMs, { id, meta, totalBytes, sha256, ...(signature ? { signature } : {}) }, bytes);
+      if (!ack.ok) throw new TransferError(`peer refused the ${meta.kind} stream: ${ack.error}`, ack.code);
+    } catch (e) {
+      // The receiver may still hold it (an acknowledgement that timed out): let it go.
+      this.socket.emit('stream:abort', { id, reason: errorText(e) });
+      throw e;
+    }
+  }
+
   private async emitWithAck(event: string, timeoutMs: number, ...args: unknown[]): Promise<Ack> {
     if (!this.socket.connected) throw new TransferError(`not connected (while sending ${event})`);
     let reply: unknown;
@@ -297,55 +273,21 @@ export class Peer {
   }
 
   private async receiveBegin(header: unknown, ack: AckFn): Promise<void> {
-    const unparsed = parserRefusal(header);
-    if (unparsed) {
-      this.refuse(ack, `malformed stream header: ${unparsed}`);
+    const read = readStreamHeader(header, this.headerLimits());
+    if (!read.ok) {
+      this.refuse(ack, read.problem, read.about);
       return;
     }
-    const h = (typeof header === 'object' && header !== null ? header : {}) as { id?: unknown; meta?: unknown; totalBytes?: unknown };
-    if (typeof h.id !== 'string' || h.id.length === 0 || h.id.length > 64 || this.open.has(h.id)) {
-      this.refuse(ack, 'malformed stream header: missing, duplicate or overlong id', h.meta);
-      return;
-    }
-    if (typeof h.totalBytes !== 'number' || !Number.isSafeInteger(h.totalBytes) || h.totalBytes < 0) {
-      this.refuse(ack, 'malformed stream header: totalBytes must be a non-negative integer', h.meta);
-      return;
-    }
-    if (h.totalBytes > this.options.maxTransferBytes) {
-      this.refuse(ack, `stream of ${h.totalBytes} bytes exceeds the limit of ${this.options.maxTransferBytes} bytes`, h.meta);
-      return;
-    }
-    if (this.open.size >= this.options.maxOpenStreams) {
-      this.refuse(ack, `too many open streams (limit ${this.options.maxOpenStreams})`, h.meta);
-      return;
-    }
-    const meta = streamMetaSchema.safeParse(h.meta);
-    if (!meta.success) {
-      this.refuse(ack, `malformed stream header: ${describeZodError(meta.error)}`, h.meta);
-      return;
-    }
-    const id = h.id;
-    const totalBytes = h.totalBytes;
+    const { id, meta, totalBytes } = read;
     // Reserve the id before awaiting the handler, which may wait for an aggregation slot.
-    const placeholder: OpenStream = {
-      sink: { write: () => undefined, end: () => undefined, abort: () => undefined },
-      totalBytes,
-      hash: createHash('sha256'),
-      received: 0,
-      nextSeq: 0,
-      tail: Promise.resolve(),
-      ready: false,
-      writing: 0,
-      busyMs: 0,
-      lastChunkAt: performance.now(),
-    };
+    const placeholder = reserved(totalBytes);
     this.open.set(id, placeholder);
     let sink: StreamSink;
     try {
-      sink = await this.streamHandler(meta.data, totalBytes);
+      sink = await this.streamHandler(meta, totalBytes);
     } catch (e) {
       this.open.delete(id);
-      this.refuse(ack, errorText(e), meta.data, refusalCodeOf(e));
+      this.refuse(ack, errorText(e), meta, refusalCodeOf(e));
       return;
     }
     if (this.open.get(id) !== placeholder) {
@@ -356,6 +298,65 @@ export class Peer {
     this.open.set(id, stream);
     this.watchIdle(id, stream);
     ack({ ok: true });
+  }
+
+  private headerLimits() {
+    return { maxTransferBytes: this.options.maxTransferBytes, maxOpenStreams: this.options.maxOpenStreams, open: this.open };
+  }
+
+  /**
+   * A stream sent as one message: the header's checks, then the bytes' (size, hash), and only then the handler;
+   * the id is reserved (and counts as open) while the handler waits, so a duplicate or one stream too many is
+   * refused as on the stepped path.
+   */
+  private async receiveWhole(header: unknown, bytes: unknown, ack: AckFn): Promise<void> {
+    const read = readStreamHeader(header, this.headerLimits());
+    if (!read.ok) {
+      this.refuse(ack, read.problem, read.about);
+      return;
+    }
+    const { id, meta, totalBytes } = read;
+    const stated = header as { sha256?: unknown; signature?: unknown };
+    const checked = checkWhole(bytes, { totalBytes, sha256: stated.sha256, signature: stated.signature }, wholeStreamLimit(this.options));
+    if (!checked.ok) {
+      this.refuse(ack, checked.problem, meta);
+      return;
+    }
+    const placeholder: OpenStream = { ...reserved(totalBytes), whole: true };
+    this.open.set(id, placeholder);
+    let sink: StreamSink;
+    try {
+      sink = await this.streamHandler(meta, totalBytes);
+    } catch (e) {
+      this.open.delete(id);
+      this.refuse(ack, errorText(e), meta, refusalCodeOf(e));
+      return;
+    }
+    if (this.open.get(id) !== placeholder) {
+      const reason = placeholder.failed ?? 'stream aborted before it started';
+      sink.abort(reason);
+      ack({ ok: false, error: reason });
+      return;
+    }
+    // Every byte is here: nothing more can arrive for it, so it no longer counts as open.
+    this.open.delete(id);
+    try {
+      if (totalBytes > 0) {
+        this.bytesIn += totalBytes;
+        this.trafficHandler('in', totalBytes);
+        await sink.write(checked.bytes);
+      }
+    } catch (e) {
+      sink.abort(errorText(e));
+      this.refuse(ack, errorText(e));
+      return;
+    }
+    try {
+      await sink.end(checked.trailer);
+      ack({ ok: true });
+    } catch (e) {
+      this.refuse(ack, errorText(e));
+    }
   }
 
   /** Aborts `stream` as stalled once its sender has been quiet for streamIdleTimeoutMs (this side idle too). */
@@ -401,6 +402,11 @@ export class Peer {
     const stream = typeof id === 'string' ? this.open.get(id) : undefined;
     if (!stream) {
       this.refuse(ack, 'chunk for an unknown stream');
+      return;
+    }
+    if (stream.whole) {
+      this.fail(id as string, stream, 'chunk for a stream sent whole');
+      this.refuse(ack, 'chunk for a stream sent whole');
       return;
     }
     const problem = !stream.ready
@@ -454,6 +460,11 @@ export class Peer {
     const stream = typeof t.id === 'string' ? this.open.get(t.id) : undefined;
     if (!stream || typeof t.id !== 'string') {
       this.refuse(ack, 'end of an unknown stream');
+      return;
+    }
+    if (stream.whole) {
+      this.fail(t.id, stream, 'end of a stream sent whole');
+      this.refuse(ack, 'end of a stream sent whole');
       return;
     }
     const id = t.id;
