@@ -86,6 +86,7 @@ describe('a stream that fits one chunk travels whole', () => {
     serverPeer().onStream(() => sink);
     const held = sha256(randomBytes(32));
     await clientPeer().sendStream(meta, 0, [], { sign: () => 'sig' });
+    expect(events).toEqual(['stream:whole']);
     expect(sink.trailers).toEqual([{ sha256: sha256(new Uint8Array(0)), signature: 'sig' }]);
     // A stated hash is what the receiver checks: a wrong one is refused like a corrupted payload.
     await expect(clientPeer().sendStream(meta, 0, [], { sha256: held })).rejects.toThrow(/SHA-256 of the received bytes does not match the sender's/);
