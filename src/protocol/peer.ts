@@ -5,7 +5,7 @@ import type { RefusalCode } from './refusalCode.js';
 import { describeZodError, messageSchema, type Message, type StreamMeta } from './messages.js';
 import { defaultPeerOptions, TransferError, type PeerOptions, type StreamSink } from './peerOptions.js';
 import { isAck, type Ack, type SocketLike } from './socketLike.js';
-import { gatherWhole, sha256Hex, WHOLE_STREAM_EVENT, wholeStreamLimit } from './wholeStream.js';
+import { gatherWhole, NO_BYTES, sha256Hex, WHOLE_STREAM_EVENT, wholeStreamLimit } from './wholeStream.js';
 
 export { DEFAULT_CHUNK_BYTES, DEFAULT_WHOLE_STREAM_BYTES, TransferError, defaultPeerOptions, maxHttpBufferSizeFor, type PeerOptions, type StreamSink, type StreamTrailer } from './peerOptions.js';
 
@@ -62,7 +62,8 @@ export class Peer {
       },
     });
     socket.on('stream:begin', (header, ack) => void inbound.begin(header, ackOf(ack)));
-    socket.on(WHOLE_STREAM_EVENT, (header, bytes, ack) => void inbound.whole(header, bytes, ackOf(ack)));
+    // An empty stream (a task naming a payload the receiver holds) carries no bytes argument: one frame, not two.
+    socket.on(WHOLE_STREAM_EVENT, (header, bytes, ack) => void (typeof bytes === 'function' && ack === undefined ? inbound.whole(header, NO_BYTES, ackOf(bytes)) : inbound.whole(header, bytes, ackOf(ack))));
     socket.on('stream:chunk', (id, seq, bytes, ack) => inbound.chunk(id, seq, bytes, ackOf(ack)));
     socket.on('stream:end', (trailer, ack) => void inbound.end(trailer, ackOf(ack)));
     socket.on('stream:abort', (info) => inbound.abort(info));
@@ -189,7 +190,8 @@ export class Peer {
         this.bytesOut += bytes.length;
         this.trafficHandler('out', bytes.length);
       }
-      const ack = await this.emitWithAck(WHOLE_STREAM_EVENT, this.options.beginTimeoutMs, { id, meta, totalBytes, sha256, ...(signature ? { signature } : {}) }, bytes);
+      const header = { id, meta, totalBytes, sha256, ...(signature ? { signature } : {}) };
+      const ack = await (bytes.length > 0 ? this.emitWithAck(WHOLE_STREAM_EVENT, this.options.beginTimeoutMs, header, bytes) : this.emitWithAck(WHOLE_STREAM_EVENT, this.options.beginTimeoutMs, header));
       if (!ack.ok) throw new TransferError(`peer refused the ${meta.kind} stream: ${ack.error}`, ack.code);
     } catch (e) {
       // The receiver may still hold it (an acknowledgement that timed out): let it go.

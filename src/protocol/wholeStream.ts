@@ -7,8 +7,11 @@ import { TransferError, type StreamTrailer } from './peerOptions.js';
  * reaches the stream's handler only with bytes that match their hash.
  */
 
-/** The event that carries a whole stream: `(header & trailer, bytes)`. */
+/** The event that carries a whole stream: `(header & trailer, bytes)`, or `(header & trailer)` when it is empty. */
 export const WHOLE_STREAM_EVENT = 'stream:whole';
+
+/** The bytes of an empty whole stream, sent without a bytes argument (socket.io would add a frame for it). */
+export const NO_BYTES: Uint8Array = new Uint8Array(0);
 
 /** The largest stream that travels whole under these options: one chunk, and no more than wholeStreamBytes. */
 export function wholeStreamLimit(options: { readonly chunkBytes: number; readonly wholeStreamBytes: number }): number {
