@@ -33,9 +33,9 @@ export interface MessageBases {
   readonly abort: Record<string, unknown>;
 }
 
-export const PROTOCOL_EVENTS = ['msg', 'stream:begin', 'stream:chunk', 'stream:end', 'stream:abort'];
+export const PROTOCOL_EVENTS = ['msg', 'stream:begin', 'stream:chunk', 'stream:end', 'stream:whole', 'stream:abort'];
 /** Arguments each event takes before its ack callback. */
-const ARITY: Record<string, number> = { msg: 1, 'stream:begin': 1, 'stream:chunk': 3, 'stream:end': 1, 'stream:abort': 1 };
+const ARITY: Record<string, number> = { msg: 1, 'stream:begin': 1, 'stream:chunk': 3, 'stream:end': 1, 'stream:whole': 2, 'stream:abort': 1 };
 /** Names socket.io-client refuses to emit (its parser also refuses them on the server side). */
 const RESERVED = ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'];
 const ODD_NAMES = ['message', 'error', 'connection', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'stream:', 'msg ', 'MSG', 'stream:begin ', 'stream:chunk\u0000', ''];
@@ -63,6 +63,14 @@ export function fuzzInputs(bases: MessageBases): fc.Arbitrary<FuzzInput> {
     { weight: 1, arbitrary: mutatedFrom([bases.chunk]).map((c) => acked('stream:chunk')([record(c).id, record(c).seq, record(c).bytes])) },
     { weight: 1, arbitrary: anyValue.map((v) => acked('stream:end')([v])) },
     { weight: 1, arbitrary: mutatedFrom([bases.trailer]).map((v) => acked('stream:end')([v])) },
+    // A stream sent whole: a header with its trailer's fields, and the bytes (wholeStream.ts).
+    { weight: 1, arbitrary: fc.tuple(anyValue, anyValue).map(acked('stream:whole')) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(mutatedFrom(bases.headers.map((h) => ({ ...h, sha256: record(bases.trailer).sha256, signature: record(bases.trailer).signature }))), fc.oneof(fc.constant(record(bases.chunk).bytes), anyValue))
+        .map(acked('stream:whole')),
+    },
     { weight: 1, arbitrary: fc.oneof(anyValue, mutatedFrom([bases.abort])).map((v): FuzzInput => ({ event: 'stream:abort', args: [v], acked: false })) },
     {
       weight: 1,

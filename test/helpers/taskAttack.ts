@@ -6,7 +6,7 @@ import { ask, type Tally } from './fuzzLanes.js';
 import { applyMutations, mutationsOf, wireText } from './fuzzMutations.js';
 import { disconnected } from './socketPair.js';
 import type { HeldTask, TaskHolder } from './taskHolder.js';
-import { faultyUploads, sendUpload, uploadFaultKinds, type UploadContext } from './uploadFaults.js';
+import { faultyUploads, sendableWhole, sendUpload, sendUploadWhole, uploadFaultKinds, type UploadContext } from './uploadFaults.js';
 
 const MESSAGE_TYPES = ['hello', 'challenge', 'auth', 'welcome', 'refused', 'fit-failure', 'evaluate-result', 'evaluate-failure', 'run-end', 'statistics-request', 'statistics-failure'];
 const record = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v) ? (v as Record<string, unknown>) : undefined);
@@ -25,6 +25,8 @@ export interface AttackerStats {
   faults: Record<string, number>;
   /** Valid headers for an open task that the coordinator accepted before refusing the faulty upload. */
   deepUploads: number;
+  /** Faulty uploads sent as one whole-stream message. */
+  wholeUploads: number;
 }
 
 /** The fields of an evaluate result that the coordinator reads (unknown ones are dropped on parsing). */
@@ -48,7 +50,7 @@ function validFitFailure(m: unknown, round: number, taskId: string): boolean {
  */
 export async function attackTasks(holder: TaskHolder, options: AttackOptions, tally: Tally): Promise<AttackerStats> {
   const { otherSigner } = options;
-  const stats: AttackerStats = { fitTasks: 0, evaluateTasks: 0, faults: {}, deepUploads: 0 };
+  const stats: AttackerStats = { fitTasks: 0, evaluateTasks: 0, faults: {}, deepUploads: 0, wholeUploads: 0 };
   const pastIds: string[] = [];
   const gone = disconnected(holder.socket).then(() => 'disconnected' as const);
   const input = () => void tally.inputs++;
@@ -80,12 +82,17 @@ export async function attackTasks(holder: TaskHolder, options: AttackOptions, ta
       const attempts = [...first, ...fc.sample(faultyUploads(ctx), { numRuns: 5, seed })];
       for (const [i, a] of attempts.entries()) {
         stats.faults[a.fault] = (stats.faults[a.fault] ?? 0) + 1;
-        const acks = await sendUpload(holder.socket, a, input);
+        // Every other round, what can go as one whole-stream message does (the receiver's other path).
+        const whole = stats.fitTasks % 2 === 0 && sendableWhole(a);
+        const acks = await (whole ? sendUploadWhole(holder.socket, a, input) : sendUpload(holder.socket, a, input));
         tally.refused += acks.filter((k) => !k.ok).length;
-        if (acks.at(-1)?.ok !== false) throw new Error(`round ${round}: a faulty upload (${a.fault}) was accepted`);
-        // A well-formed header for the open task must get through to the fault behind it.
+        if (acks.at(-1)?.ok !== false) throw new Error(`round ${round}: a faulty upload (${a.fault}${whole ? ', sent whole' : ''}) was accepted`);
+        if (whole) stats.wholeUploads++;
+        // A well-formed header for the open task must get through to the fault behind it (in steps: its own ack).
         if (i === 0) {
-          if (!acks[0]?.ok) throw new Error(`round ${round}: a valid header for the open task was refused (${JSON.stringify(acks[0])})`);
+          if (!whole && !acks[0]?.ok) throw new Error(`round ${round}: a valid header for the open task was refused (${JSON.stringify(acks[0])})`);
+          const refusal = acks[0]?.ok === false ? acks[0].error : '';
+          if (whole && /stale or unknown|already has an upload/.test(refusal)) throw new Error(`round ${round}: a whole upload for the open task was refused as if the task were over (${refusal})`);
           stats.deepUploads++;
         }
       }

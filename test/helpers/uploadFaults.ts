@@ -54,6 +54,29 @@ export function honestUpload(ctx: UploadContext, id: string, payload = encodeWei
 }
 
 /**
+ * Faults that mean the same sent as one `stream:whole` message (header and trailer merged, chunks joined): the
+ * bytes or the claims about them are wrong. Chunking faults, aborts and edits of a stream id only exist in steps.
+ */
+const WHOLE_FAULTS = new Set(['none', 'non-finite value', 'corrupted header byte', 'truncated payload', 'trailing bytes', 'garbage payload', 'wrong hash']);
+
+/** Whether `a` can go as one whole-stream message with the same fault (see WHOLE_FAULTS). */
+export function sendableWhole(a: UploadAttempt): boolean {
+  return (WHOLE_FAULTS.has(a.fault) || a.fault.startsWith('payload for another model') || a.fault.startsWith('signature over another')) && a.abort === undefined;
+}
+
+/** Sends a sendableWhole attempt as one `stream:whole` message; returns its one acknowledgement. */
+export async function sendUploadWhole(socket: Socket, a: UploadAttempt, onInput: () => void): Promise<Ack[]> {
+  const trailer = a.trailer as { sha256?: unknown; signature?: unknown };
+  const bytes = Buffer.concat(a.chunks.map((c) => c[2] as Uint8Array));
+  onInput();
+  try {
+    return [await ask(socket, 'stream:whole', [{ ...(a.header as object), sha256: trailer.sha256, signature: trailer.signature }, bytes])];
+  } finally {
+    socket.emit('stream:abort', { id: (a.header as { id?: unknown }).id, reason: 'attempt over' });
+  }
+}
+
+/**
  * Puts an attempt on the wire step by step, stopping at the first refusal; then aborts its streams so no
  * half-open upload is left behind. Returns every acknowledgement in order (each checked to be an Ack).
  */

@@ -155,6 +155,7 @@ describe('fuzzing a live coordinator while a federation trains', () => {
     expect(attackerStats.fitTasks).toBe(ROUNDS);
     expect(attackerStats.evaluateTasks).toBe(ROUNDS);
     expect(attackerStats.deepUploads).toBe(ROUNDS);
+    expect(attackerStats.wholeUploads).toBeGreaterThan(0);
 
     // ---- refusals were handled as the protocol says ----
     // A refused handshake is audited (in counted summaries, one entry per interval) and its connection closed.

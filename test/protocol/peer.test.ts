@@ -199,7 +199,9 @@ describe('Peer streams', () => {
     const server = serverPeer();
     server.onStream(() => recordingSink({ end: () => Promise.reject(new Error('update not accepted: NaN at 3')) }));
     const payload = randomBytes(1000);
-    await expect(clientPeer().sendStream(meta, payload.length, [payload])).rejects.toThrow(/peer rejected the fit-result stream: update not accepted: NaN at 3/);
+    await expect(clientPeer({ wholeStreamBytes: 0 }).sendStream(meta, payload.length, [payload])).rejects.toThrow(/peer rejected the fit-result stream: update not accepted: NaN at 3/);
+    // Sent whole, the one acknowledgement carries the same reason.
+    await expect(clientPeer().sendStream(meta, payload.length, [payload])).rejects.toThrow(/peer refused the fit-result stream: update not accepted: NaN at 3/);
   });
 
   it('refuses a stream handler error at begin, before pulling any chunk', async () => {
@@ -211,7 +213,7 @@ describe('Peer streams', () => {
       pulled++;
       yield new Uint8Array(10);
     };
-    await expect(clientPeer().sendStream(meta, 10, source())).rejects.toThrow(/peer refused the fit-result stream: stale or unknown fit task/);
+    await expect(clientPeer({ wholeStreamBytes: 0 }).sendStream(meta, 10, source())).rejects.toThrow(/peer refused the fit-result stream: stale or unknown fit task/);
     expect(pulled).toBe(0);
   });
 
@@ -227,19 +229,23 @@ describe('Peer streams', () => {
       pulled++;
       yield new Uint8Array(1_001);
     };
-    await expect(clientPeer().sendStream(meta, 1_001, source())).rejects.toThrow(/stream of 1001 bytes exceeds the limit of 1000 bytes/);
+    await expect(clientPeer({ wholeStreamBytes: 0 }).sendStream(meta, 1_001, source())).rejects.toThrow(/stream of 1001 bytes exceeds the limit of 1000 bytes/);
     expect(pulled).toBe(0);
     expect(handlerCalls).toBe(0);
-    expect(problems).toEqual(['stream of 1001 bytes exceeds the limit of 1000 bytes']);
-    // Exactly at the limit is fine.
+    // Sent whole, the same limit refuses it before the handler.
+    await expect(clientPeer().sendStream(meta, 1_001, source())).rejects.toThrow(/stream of 1001 bytes exceeds the limit of 1000 bytes/);
+    expect(handlerCalls).toBe(0);
+    expect(problems).toEqual(['stream of 1001 bytes exceeds the limit of 1000 bytes', 'stream of 1001 bytes exceeds the limit of 1000 bytes']);
+    // Exactly at the limit is fine, either way.
+    await clientPeer({ wholeStreamBytes: 0 }).sendStream(meta, 1_000, [new Uint8Array(1_000)]);
     await clientPeer().sendStream(meta, 1_000, [new Uint8Array(1_000)]);
-    expect(handlerCalls).toBe(1);
+    expect(handlerCalls).toBe(2);
   });
 
   it('aborts the sink when the sender produces fewer bytes than it announced', async () => {
     const sink = recordingSink();
     serverPeer().onStream(() => sink);
-    await expect(clientPeer().sendStream(meta, 100, [new Uint8Array(60)])).rejects.toThrow(/stream announced 100 bytes but produced 60/);
+    await expect(clientPeer({ wholeStreamBytes: 0 }).sendStream(meta, 100, [new Uint8Array(60)])).rejects.toThrow(/stream announced 100 bytes but produced 60/);
     expect(await sink.aborted).toMatch(/sender aborted: stream announced 100 bytes but produced 60/);
     expect(sink.ended).toBe(false);
   });
@@ -247,6 +253,8 @@ describe('Peer streams', () => {
   it('refuses a chunk larger than chunkBytes on the sending side', async () => {
     serverPeer().onStream(() => recordingSink());
     await expect(clientPeer({ chunkBytes: 1_000 }).sendStream(meta, 1_001, [new Uint8Array(1_001)])).rejects.toThrow(/chunk of 1001 bytes exceeds 1000/);
+    // A small stream whose source overruns what it announced never leaves.
+    await expect(clientPeer().sendStream(meta, 10, [new Uint8Array(8), new Uint8Array(8)])).rejects.toThrow(/stream announced 10 bytes but produced more/);
   });
 });
 

@@ -1,0 +1,315 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { StreamMeta } from './messages.js';
+import type { PeerOptions, StreamSink } from './peerOptions.js';
+import { refusalCodeOf, type RefusalCode } from './refusalCode.js';
+import type { Ack } from './socketLike.js';
+import { readStreamHeader } from './streamHeader.js';
+import { checkWhole, wholeStreamLimit } from './wholeStream.js';
+
+export type AckFn = (ack: Ack) => void;
+
+/** What the inbound side of a Peer works with: its options, the stream handler, how it refuses, and a byte count. */
+export interface InboundContext {
+  options(): PeerOptions;
+  handler(meta: StreamMeta, totalBytes: number): StreamSink | Promise<StreamSink>;
+  /** Refuses an inbound step; `about` is the header whose task is then told. */
+  refuse(ack: AckFn, problem: string, about?: unknown, code?: RefusalCode): void;
+  /** Payload bytes that arrived (metrics). */
+  received(bytes: number): void;
+}
+
+interface OpenStream {
+  readonly sink: StreamSink;
+  readonly totalBytes: number;
+  readonly hash: ReturnType<typeof createHash>;
+  received: number;
+  nextSeq: number;
+  /** Writes are serialized so a slow sink applies back-pressure through delayed acks. */
+  tail: Promise<void>;
+  /** False until the receiver's handler accepted the stream; chunks before that are a protocol violation. */
+  ready: boolean;
+  /** Sent whole (one message, wholeStream.ts): it takes no chunk and no end. */
+  whole?: boolean;
+  failed?: string;
+  /** Chunks handed to the sink and not yet written: while this side is busy, the sender is not idle. */
+  writing: number;
+  idle?: NodeJS.Timeout;
+  rate?: NodeJS.Timeout;
+  /** Milliseconds this side spent writing in the current rate window, and since when it is writing now. */
+  busyMs: number;
+  busySince?: number;
+  /** When the last chunk arrived (performance.now()). */
+  lastChunkAt: number;
+}
+
+/** An inbound stream's entry while its handler decides (it may wait for an aggregation slot). */
+function reserved(totalBytes: number): OpenStream {
+  return {
+    sink: { write: () => undefined, end: () => undefined, abort: () => undefined },
+    totalBytes,
+    hash: createHash('sha256'),
+    received: 0,
+    nextSeq: 0,
+    tail: Promise.resolve(),
+    ready: false,
+    writing: 0,
+    busyMs: 0,
+    lastChunkAt: performance.now(),
+  };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The streams the other side sends: each header checked before its handler runs, each chunk in order and within
+ * the announced size, the hash compared at the end, stalled senders aborted; whole streams checked alike.
+ */
+export class InboundStreams {
+  private readonly open = new Map<string, OpenStream>();
+
+  constructor(private readonly context: InboundContext) {}
+
+  async begin(header: unknown, ack: AckFn): Promise<void> {
+    const read = readStreamHeader(header, this.headerLimits());
+    if (!read.ok) {
+      this.context.refuse(ack, read.problem, read.about);
+      return;
+    }
+    const { id, meta, totalBytes } = read;
+    // Reserve the id before awaiting the handler, which may wait for an aggregation slot.
+    const placeholder = reserved(totalBytes);
+    this.open.set(id, placeholder);
+    let sink: StreamSink;
+    try {
+      sink = await this.context.handler(meta, totalBytes);
+    } catch (e) {
+      this.open.delete(id);
+      this.context.refuse(ack, errorText(e), meta, refusalCodeOf(e));
+      return;
+    }
+    if (this.open.get(id) !== placeholder) {
+      sink.abort(placeholder.failed ?? 'stream aborted before it started');
+      return;
+    }
+    const stream: OpenStream = { ...placeholder, sink, ready: true };
+    this.open.set(id, stream);
+    this.watchIdle(id, stream);
+    ack({ ok: true });
+  }
+
+  private headerLimits() {
+    return { maxTransferBytes: this.context.options().maxTransferBytes, maxOpenStreams: this.context.options().maxOpenStreams, open: this.open };
+  }
+
+  /**
+   * A stream sent as one message: the header's checks, then the bytes' (size, hash), and only then the handler;
+   * the id is reserved (and counts as open) while the handler waits, so a duplicate or one stream too many is
+   * refused as on the stepped path.
+   */
+  async whole(header: unknown, bytes: unknown, ack: AckFn): Promise<void> {
+    const read = readStreamHeader(header, this.headerLimits());
+    if (!read.ok) {
+      this.context.refuse(ack, read.problem, read.about);
+      return;
+    }
+    const { id, meta, totalBytes } = read;
+    const stated = header as { sha256?: unknown; signature?: unknown };
+    const checked = checkWhole(bytes, { totalBytes, sha256: stated.sha256, signature: stated.signature }, wholeStreamLimit(this.context.options()));
+    if (!checked.ok) {
+      this.context.refuse(ack, checked.problem, meta);
+      return;
+    }
+    const placeholder: OpenStream = { ...reserved(totalBytes), whole: true };
+    this.open.set(id, placeholder);
+    let sink: StreamSink;
+    try {
+      sink = await this.context.handler(meta, totalBytes);
+    } catch (e) {
+      this.open.delete(id);
+      this.context.refuse(ack, errorText(e), meta, refusalCodeOf(e));
+      return;
+    }
+    if (this.open.get(id) !== placeholder) {
+      const reason = placeholder.failed ?? 'stream aborted before it started';
+      sink.abort(reason);
+      ack({ ok: false, error: reason });
+      return;
+    }
+    // Every byte is here: nothing more can arrive for it, so it no longer counts as open.
+    this.open.delete(id);
+    try {
+      if (totalBytes > 0) {
+        this.context.received(totalBytes);
+        await sink.write(checked.bytes);
+      }
+    } catch (e) {
+      sink.abort(errorText(e));
+      this.context.refuse(ack, errorText(e));
+      return;
+    }
+    try {
+      await sink.end(checked.trailer);
+      ack({ ok: true });
+    } catch (e) {
+      this.context.refuse(ack, errorText(e));
+    }
+  }
+
+  /** Aborts `stream` as stalled once its sender has been quiet for streamIdleTimeoutMs (this side idle too). */
+  private watchIdle(id: string, stream: OpenStream): void {
+    const ms = this.context.options().streamIdleTimeoutMs;
+    if (!(ms > 0)) return;
+    stream.idle = setTimeout(() => {
+      if (this.open.get(id) !== stream) return;
+      // Our own sink is slow (an aggregation step): the sender waits for our acknowledgements, not the reverse.
+      if (stream.writing > 0) return void stream.idle?.refresh();
+      this.fail(id, stream, `no bytes for ${ms} ms: the stream stalled after ${stream.received} of ${stream.totalBytes} bytes`, 'stalled');
+    }, ms);
+    stream.idle.unref();
+    this.watchRate(id, stream, ms);
+  }
+
+  /** Aborts `stream` as stalled when a window of `ms` brings fewer than minStreamBytesPerSecond (this side's busy time excluded). */
+  private watchRate(id: string, stream: OpenStream, ms: number): void {
+    const min = this.context.options().minStreamBytesPerSecond;
+    if (!(min > 0)) return;
+    let mark = stream.received;
+    stream.rate = setInterval(() => {
+      if (this.open.get(id) !== stream) return void clearInterval(stream.rate);
+      const now = performance.now();
+      const busy = stream.busyMs + (stream.busySince === undefined ? 0 : now - stream.busySince);
+      stream.busyMs = 0;
+      if (stream.busySince !== undefined) stream.busySince = now;
+      const got = stream.received - mark;
+      mark = stream.received;
+      const open = ms - busy;
+      // Mostly waiting on ourselves: the sender's rate says nothing this window.
+      if (open < ms / 2) return;
+      // A sender gone quiet is the idle timer's to report, with its plainer message; this catches trickles.
+      if (now - stream.lastChunkAt >= ms / 2) return;
+      if (got < (min * open) / 1000) {
+        this.fail(id, stream, `${got} bytes in ${Math.round(open)} ms, below the minimum rate of ${min} bytes/s: the stream stalled after ${stream.received} of ${stream.totalBytes} bytes`, 'stalled');
+      }
+    }, ms);
+    stream.rate.unref();
+  }
+
+  chunk(id: unknown, seq: unknown, bytes: unknown, ack: AckFn): void {
+    const stream = typeof id === 'string' ? this.open.get(id) : undefined;
+    if (!stream) {
+      this.context.refuse(ack, 'chunk for an unknown stream');
+      return;
+    }
+    if (stream.whole) {
+      this.fail(id as string, stream, 'chunk for a stream sent whole');
+      this.context.refuse(ack, 'chunk for a stream sent whole');
+      return;
+    }
+    const problem = !stream.ready
+      ? 'chunk before the stream was accepted'
+      : !(bytes instanceof Uint8Array)
+        ? 'chunk is not binary'
+        : seq !== stream.nextSeq
+          ? `chunk ${String(seq)} arrived out of order (expected ${stream.nextSeq})`
+          : bytes.length > this.context.options().chunkBytes
+            ? `chunk of ${bytes.length} bytes exceeds ${this.context.options().chunkBytes}`
+            : stream.received + bytes.length > stream.totalBytes
+              ? `stream carries more than its announced ${stream.totalBytes} bytes`
+              : undefined;
+    if (problem || !(bytes instanceof Uint8Array)) {
+      this.fail(id as string, stream, problem ?? 'chunk is not binary');
+      this.context.refuse(ack, problem ?? 'chunk is not binary');
+      return;
+    }
+    stream.nextSeq++;
+    stream.received += bytes.length;
+    this.context.received(bytes.length);
+    stream.hash.update(bytes);
+    stream.idle?.refresh();
+    stream.lastChunkAt = performance.now();
+    if (stream.writing++ === 0) stream.busySince = performance.now();
+    stream.tail = stream.tail.then(async () => {
+      if (stream.failed) {
+        ack({ ok: false, error: stream.failed });
+        return;
+      }
+      try {
+        await stream.sink.write(bytes);
+        ack({ ok: true });
+      } catch (e) {
+        this.fail(id as string, stream, errorText(e));
+        this.context.refuse(ack, errorText(e));
+      } finally {
+        if (--stream.writing === 0 && stream.busySince !== undefined) {
+          stream.busyMs += performance.now() - stream.busySince;
+          stream.busySince = undefined;
+        }
+        // The sender's next chunk waits on this acknowledgement: its quiet time starts now.
+        stream.idle?.refresh();
+      }
+    });
+  }
+
+  async end(trailer: unknown, ack: AckFn): Promise<void> {
+    const t = (typeof trailer === 'object' && trailer !== null ? trailer : {}) as { id?: unknown; sha256?: unknown; signature?: unknown };
+    const stream = typeof t.id === 'string' ? this.open.get(t.id) : undefined;
+    if (!stream || typeof t.id !== 'string') {
+      this.context.refuse(ack, 'end of an unknown stream');
+      return;
+    }
+    if (stream.whole) {
+      this.fail(t.id, stream, 'end of a stream sent whole');
+      this.context.refuse(ack, 'end of a stream sent whole');
+      return;
+    }
+    const id = t.id;
+    await stream.tail;
+    if (stream.failed) {
+      this.context.refuse(ack, stream.failed);
+      return;
+    }
+    this.open.delete(id);
+    clearTimeout(stream.idle);
+    clearInterval(stream.rate);
+    const actual = stream.hash.digest();
+    const claimed = typeof t.sha256 === 'string' && /^[0-9a-f]{64}$/.test(t.sha256) ? Buffer.from(t.sha256, 'hex') : undefined;
+    if (stream.received !== stream.totalBytes) {
+      stream.sink.abort(`stream ended after ${stream.received} of ${stream.totalBytes} bytes`);
+      this.context.refuse(ack, `stream ended after ${stream.received} of ${stream.totalBytes} bytes`);
+      return;
+    }
+    if (!claimed || !timingSafeEqual(claimed, actual)) {
+      stream.sink.abort('SHA-256 of the received bytes does not match the sender\'s');
+      this.context.refuse(ack, 'SHA-256 of the received bytes does not match the sender\'s');
+      return;
+    }
+    try {
+      const signature = typeof t.signature === 'string' && t.signature.length <= 256 ? t.signature : undefined;
+      await stream.sink.end({ sha256: actual.toString('hex'), ...(signature ? { signature } : {}) });
+      ack({ ok: true });
+    } catch (e) {
+      this.context.refuse(ack, errorText(e));
+    }
+  }
+
+  abort(info: unknown): void {
+    const i = (typeof info === 'object' && info !== null ? info : {}) as { id?: unknown; reason?: unknown };
+    const stream = typeof i.id === 'string' ? this.open.get(i.id) : undefined;
+    if (stream && typeof i.id === 'string') this.fail(i.id, stream, `sender aborted: ${String(i.reason ?? 'no reason')}`);
+  }
+
+  private fail(id: string, stream: OpenStream, reason: string, cause?: 'stalled'): void {
+    if (stream.failed) return;
+    stream.failed = reason;
+    clearTimeout(stream.idle);
+    clearInterval(stream.rate);
+    this.open.delete(id);
+    stream.sink.abort(reason, cause);
+  }
+
+  abortAll(reason: string): void {
+    for (const [id, stream] of [...this.open]) this.fail(id, stream, reason);
+  }
+}
