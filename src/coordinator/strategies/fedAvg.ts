@@ -133,10 +133,10 @@ export class FedAvg implements Strategy {
     return weightedMetrics(reports);
   }
 
-  /** w + serverLearningRate * mean delta, and the example-weighted mean of the fit metrics. */
-  aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics } {
+  /** w + serverLearningRate * mean delta (written into `into` when given), and the example-weighted mean of the fit metrics. */
+  aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[], into?: Weights): { weights: Weights; metrics: Metrics } {
     if (!aggregate.mean) return { weights: global, metrics: {} };
-    return { weights: applyFlatUpdate(global, aggregate.mean, this.serverLearningRate), metrics: weightedMetrics(reports) };
+    return { weights: applyFlatUpdate(global, aggregate.mean, this.serverLearningRate, into), metrics: weightedMetrics(reports) };
   }
 
   /** Samples `fractionEvaluate` of the clients (at least `minEvaluateClients`; none when the fraction is 0). */
