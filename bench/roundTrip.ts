@@ -206,8 +206,9 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
       aggregator: () =>
         new StreamingMean({ accumulator: o.accumulator ?? 'fixed-point', ...(o.slots === undefined ? {} : { slots: o.slots }), ...(o.staging === undefined ? {} : { staging: o.staging }) }),
     }),
-    // Not kept here: the coordinator copies it, and this copy is garbage once start() returns.
+    // Made for the run alone: the coordinator trains it in place rather than copying it.
     initialWeights: initialWeights(o.params),
+    adoptInitialWeights: true,
     rounds,
     roundTimeoutMs: o.roundTimeoutMs,
     transfer: { chunkBytes: o.chunkBytes, window: o.window, ackTimeoutMs: o.ackTimeoutMs },

@@ -15,7 +15,8 @@ import type { CoordinatorMode, ModeContext } from './mode.js';
  * it, hand it to central evaluation, checkpoint and restore it whole. A mode adds how a fit round makes the
  * next global (`fit`, then `nextGlobal`).
  *
- * The global is the coordinator's own copy (the caller's initial weights are copied once, never written), and
+ * The global is the coordinator's own (the caller's initial weights are copied once, never written, unless
+ * the caller hands them over: ModeContext.adoptInitialWeights), and
  * each round's step is written over it in place (aggregateFit's `into`): a round allocates no second model.
  * Whatever reads the global (central evaluation, the run's result) sees the current round's values until the next
  * round's step; a caller that keeps a round's model copies it.
@@ -25,7 +26,10 @@ export abstract class ClearGlobalCoordinator implements Omit<CoordinatorMode, 'n
   private encoded: { readonly payload: EncodedWeights } | undefined;
 
   constructor(protected readonly context: ModeContext) {
-    this.global = copyWeights(context.strategy.initialize(context.initialWeights));
+    const initial = context.strategy.initialize(context.initialWeights);
+    const callers = new Set(context.initialWeights.map((t) => t.data.buffer));
+    const aliased = initial.some((t) => callers.has(t.data.buffer));
+    this.global = aliased && !context.adoptInitialWeights ? copyWeights(initial) : initial;
   }
 
   /**
