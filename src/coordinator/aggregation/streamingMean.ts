@@ -10,11 +10,11 @@ export { addWeighted, addWeightedCompensated } from './meanKernel.js';
 /** StreamingMean's memory and kernel. */
 export interface StreamingMeanOptions {
   /**
-   * Updates in flight at once. Each slot is one float32 copy of the model holding what arrived of an update:
-   * the fixed-point sum adds each checked run at once and subtracts the copy back, exactly, if the update fails
+   * Updates in flight at once (2 by default). Each holds what arrived of an update, staged (see `staging`): the
+   * fixed-point sum adds each checked run at once and subtracts the staged copy back, exactly, if the update fails
    * later; the double-double sum adds the whole update at commit. Either way a client that drops mid-upload or
    * sends bad values leaves no trace. Memory: the sum (8 bytes/param fixed point, 16 double-double) + 4 x slots
-   * bytes/param, whatever the client count.
+   * bytes/param staged in memory (or 1 MiB staged in files), whatever the client count.
    */
   readonly slots?: number;
   /** The hot loops: WebAssembly SIMD where the model fits its memory (the default), or plain JavaScript. */
@@ -128,6 +128,8 @@ export class StreamingMean implements Aggregator {
     // these take back the updates still in flight when the round closes.
     const streams = kernel.addAt !== undefined;
     const inFlight = new Set<() => void>();
+    /** Why the sum can no longer be trusted: a staged update could not be read back to take it out. */
+    let broken: string | undefined;
     return {
       accept: async (clientId, weight) => {
         if (closed) throw new AggregationError(`round ${round} is closed`);
@@ -145,7 +147,11 @@ export class StreamingMean implements Aggregator {
         let summed = 0;
         let done = false;
         const takeBack = () => {
-          if (summed > 0) stage.replay(summed, (values, offset) => kernel.addAt!(values, offset, -weight));
+          try {
+            if (summed > 0) stage.replay(summed, (values, offset) => kernel.addAt!(values, offset, -weight));
+          } catch (e) {
+            broken ??= `the update from ${clientId} could not be taken back out of the sum (${(e as Error).message})`;
+          }
           summed = 0;
         };
         inFlight.add(takeBack);
@@ -157,11 +163,8 @@ export class StreamingMean implements Aggregator {
           this.giveSlot(slot);
         };
         const fail = () => {
-          try {
-            if (!done) takeBack();
-          } finally {
-            release();
-          }
+          if (!done) takeBack();
+          release();
         };
         const refuse = (message: string): never => {
           fail();
@@ -202,10 +205,16 @@ export class StreamingMean implements Aggregator {
             if (!streams) kernel.add(slot, weight * scale);
             else if (scale !== 1) {
               // Rounded at the scaled weight, as if it had been known from the first run.
-              stage.replay(summed, (values, offset) => {
-                kernel.addAt!(values, offset, -weight);
-                kernel.addAt!(values, offset, weight * scale);
-              });
+              try {
+                stage.replay(summed, (values, offset) => {
+                  kernel.addAt!(values, offset, -weight);
+                  kernel.addAt!(values, offset, weight * scale);
+                });
+              } catch (e) {
+                broken ??= `the update from ${clientId} could not be re-weighted (${(e as Error).message})`;
+                summed = 0;
+                refuse(broken);
+              }
             }
             totalWeight += weight;
             contributors.push(clientId);
@@ -218,6 +227,7 @@ export class StreamingMean implements Aggregator {
       finish: (): AggregateResult => {
         closed = true;
         for (const takeBack of inFlight) takeBack();
+        if (broken) throw new AggregationError(`round ${round}: ${broken}; the round's sum is not used`);
         if (totalWeight === 0) return { mean: undefined, totalWeight: 0, contributors: [] };
         try {
           if (this.staging === 'file') {
