@@ -3,7 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DpMean } from '../../src/coordinator/aggregation/dpMean.js';
 import { FILE_STAGING_MIN_PARAMETERS, StreamingMean } from '../../src/coordinator/aggregation/streamingMean.js';
+import { UniformWeights } from '../../src/coordinator/aggregation/uniformWeights.js';
 import type { AggregationRound } from '../../src/coordinator/aggregation/aggregator.js';
 import { createFixedPointKernel } from '../../src/coordinator/aggregation/fixedPointKernel.js';
 import type { ClientSummary } from '../../src/coordinator/strategy.js';
@@ -255,6 +257,24 @@ describe('file staging', () => {
     // Its slot came back: with one slot, a second accept would otherwise wait forever.
     await expect(round.accept('b', 70)).rejects.toThrow(/ENOENT/);
     expect(round.finish()).toEqual({ mean: undefined, totalWeight: 0, contributors: [] });
+  });
+
+  it('keeps the float64 sum, bit-identical to memory staging\'s, for a wrapper that reads it (DP through UniformWeights)', async () => {
+    const inner = new StreamingMean({ staging: 'file' });
+    new DpMean(new UniformWeights(inner), { clipNorm: 1, noiseMultiplier: 1 }).bind(spec);
+    const round = inner.begin(1);
+    for (const u of honest) (await send(round, u.id, u.weight, u.values)).commit();
+    const result = round.finish();
+    const expected = await reference('wasm-simd');
+    expect(bytes(result.sum!)).toBe(expected.sum);
+    expect(bytes(result.mean!)).toBe(expected.mean);
+    // Bound without the wrapper, the same aggregator writes the mean over the sum and returns none.
+    inner.bind(spec);
+    const bare = inner.begin(2);
+    for (const u of honest) (await send(bare, u.id, u.weight, u.values)).commit();
+    const plain = bare.finish();
+    expect(plain.sum).toBeUndefined();
+    expect(bytes(plain.mean!)).toBe(expected.mean);
   });
 
   it('is the default for big models and needs the fixed-point sum', () => {

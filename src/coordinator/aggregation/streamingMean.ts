@@ -1,5 +1,5 @@
 import { totalParameters, type TensorSpec } from '../../protocol/tensors.js';
-import type { AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
+import type { AggregateNeeds, AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
 import { DEFAULT_FRACTION_BITS, createFixedPointKernel } from './fixedPointKernel.js';
 import { createDoubleDoubleKernel } from './meanKernel.js';
 import { SumRangeError, type SumKernel } from './sumKernel.js';
@@ -31,8 +31,9 @@ export interface StreamingMeanOptions {
    * Where an in-flight update waits for its commit. `memory`: a float32 slot per update in flight (4 bytes a
    * parameter each). `file`: an unlinked temporary file per update in flight, written as the runs arrive and read
    * back only to take a failed update out of the sum; it costs the page cache, not the process's memory, plus one
-   * 1 MiB run buffer, and the round's mean is written over the accumulator itself (no float64 `sum` is returned:
-   * a DP wrapper then bounds the float32 mean's rounding instead). Needs the fixed-point accumulator. Default:
+   * 1 MiB run buffer, and the round's mean is written over the accumulator itself (no float64 `sum` is returned,
+   * unless a wrapper binds this with `needs: { sum: true }`, as DpMean does: then the mean gets an array of its
+   * own). Needs the fixed-point accumulator. Default:
    * `file` for models of FILE_STAGING_MIN_PARAMETERS or more (there the slots would cost as much as the sum), else
    * `memory` (no system calls per run).
    */
@@ -65,6 +66,8 @@ export class StreamingMean implements Aggregator {
   private readonly stagingDir: string | undefined;
   /** The staging of the bound model (bind decides the default by its size). */
   private staging: 'memory' | 'file' = 'memory';
+  /** A wrapper reads the float64 sum (bind's `needs`): file staging then puts the mean in an array of its own. */
+  private keepSum = false;
   private free: Float32Array[] = [];
   /** The accumulator and the slots, allocated once and zeroed per round (first touch of fresh pages is slow). */
   private kernel: SumKernel | undefined;
@@ -92,7 +95,8 @@ export class StreamingMean implements Aggregator {
   }
 
 
-  bind(spec: readonly TensorSpec[]): void {
+  bind(spec: readonly TensorSpec[], needs?: AggregateNeeds): void {
+    this.keepSum = needs?.sum === true;
     const size = totalParameters(spec);
     if (size === 0) throw new AggregationError('the model has no parameters');
     if (size !== this.size) {
@@ -230,14 +234,15 @@ export class StreamingMean implements Aggregator {
         if (broken) throw new AggregationError(`round ${round}: ${broken}; the round's sum is not used`);
         if (totalWeight === 0) return { mean: undefined, totalWeight: 0, contributors: [] };
         try {
-          if (this.staging === 'file') {
+          if (this.staging === 'file' && !this.keepSum) {
             // No slot to spare: the mean is written over the accumulator itself (zeroed when the next round begins).
             return { mean: kernel.finishInPlace!(totalWeight), totalWeight, contributors: [...contributors] };
           }
           // The mean lands in an idle staging slot instead of a new model-sized array (uploads are over): it is
-          // valid until the next round starts staging, which is after the strategy has applied it.
+          // valid until the next round starts staging, which is after the strategy has applied it. File staging has
+          // none, so a wrapper that reads the sum costs one (DP's own copies of the sum cost more).
           // The float64 sum is made in place in the accumulator (zeroed when the next round begins).
-          const mean = this.free[this.free.length - 1] ?? new Float32Array(size);
+          const mean = this.staging === 'memory' ? (this.free[this.free.length - 1] ?? new Float32Array(size)) : new Float32Array(size);
           const sum = kernel.finish(mean, totalWeight);
           const grid = kernel.grid === undefined ? {} : { sumGrid: kernel.grid };
           return { mean, totalWeight, contributors: [...contributors], sum, ...grid };
