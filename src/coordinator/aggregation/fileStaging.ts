@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 /** Staging an update to its temporary file failed (the disk is full, the directory is not writable...); the message says what to do. */
 export class StagingFileError extends Error {
+  /** Always `StagingFileError`. */
   override readonly name = 'StagingFileError';
 }
 
@@ -26,6 +27,8 @@ function explain(e: unknown, doing: string, dir: string): StagingFileError {
  */
 export class StagingFile {
   private fd: number | undefined;
+  /** Set where the platform could not unlink the open file (Windows): close() removes it. */
+  private pendingPath: string | undefined;
 
   constructor(private readonly dir: string = tmpdir()) {
     const path = join(dir, `cohort-staging-${randomUUID()}`);
@@ -37,12 +40,9 @@ export class StagingFile {
     try {
       unlinkSync(path);
     } catch {
-      // A platform that cannot unlink an open file (Windows) keeps it until close(); close() removes it there.
       this.pendingPath = path;
     }
   }
-
-  private pendingPath: string | undefined;
 
   /** Writes `values` at float offset `offset`. */
   write(values: Float32Array, offset: number): void {
