@@ -6,6 +6,7 @@
  *   npx tsx bench/roundTrip.ts [--params 100_000_000] [--clients 2] [--rounds 1] [--no-evaluate]
  *                              [--chunk-bytes 1048576] [--window 4] [--ack-timeout-ms 60000] [--round-timeout-ms 600000]
  *                              [--client-cpu-prof DIR] [--breakdown] [--accumulator fixed-point|double-double] [--slots 2]
+ *                              [--staging memory|file]
  *
  * --rounds N runs N rounds: the first pays for touching fresh memory on every side, the last shows a steady state.
  * --breakdown profiles the coordinator (the inspector's CPU profiler, during run()) and the clients
@@ -56,6 +57,8 @@ export interface RoundTripOptions {
   /** The coordinator's sum (StreamingMean's `accumulator`; double-double was the only one before issue 17), and its staging slots. */
   readonly accumulator?: 'fixed-point' | 'double-double';
   readonly slots?: number;
+  /** StreamingMean's `staging` (by default `file` at this size: in-flight updates in temporary files). */
+  readonly staging?: 'memory' | 'file';
 }
 
 /** The round measured on these machines before the upload path's rework (issue 17), and the 4x target. */
@@ -188,10 +191,10 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
   if (o.breakdown && !o.clientProfileDir) o = { ...o, clientProfileDir: mkdtempSync(join(tmpdir(), 'cohort-roundtrip-prof-')) };
   const payload = encodedByteLength(benchSpec(o.params));
   console.log(`\n## One FedAvg round: ${o.clients} clients x ${o.params.toLocaleString('en')} float32 params (${mb(payload)} per copy), loopback, ${o.chunkBytes}-byte chunks, window ${o.window}`);
-  console.log(`coordinator sum: ${o.accumulator ?? 'fixed-point'}, ${o.slots ?? 2} staging slot(s)`);
+  console.log(`coordinator sum: ${o.accumulator ?? 'fixed-point'}, ${o.slots ?? 2} update(s) in flight, staged in ${o.staging ?? 'the default place (files from 16M params)'}`);
   console.log(`node ${process.version}; coordinator in this process (pid ${process.pid}), each client forked; evaluation phase ${o.evaluate ? 'on' : 'off'}`);
-  const initial = initialWeights(o.params);
-  const rssBefore = process.memoryUsage().rss;
+  // The idle process: Node, the loaded modules, nothing model-sized yet.
+  const idleRss = process.memoryUsage().rss;
   const sampler = new RssSampler(50);
   const records: RoundRecord[] = [];
   const rounds = o.rounds ?? 1;
@@ -200,14 +203,18 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
       minFitClients: o.clients,
       fractionEvaluate: o.evaluate ? 1 : 0,
       fit: { epochs: 1, batchSize: 1, learningRate: 1 },
-      aggregator: () => new StreamingMean({ accumulator: o.accumulator ?? 'fixed-point', ...(o.slots === undefined ? {} : { slots: o.slots }) }),
+      aggregator: () =>
+        new StreamingMean({ accumulator: o.accumulator ?? 'fixed-point', ...(o.slots === undefined ? {} : { slots: o.slots }), ...(o.staging === undefined ? {} : { staging: o.staging }) }),
     }),
-    initialWeights: initial,
+    // Made for the run alone: the coordinator trains it in place rather than copying it.
+    initialWeights: initialWeights(o.params),
+    adoptInitialWeights: true,
     rounds,
     roundTimeoutMs: o.roundTimeoutMs,
     transfer: { chunkBytes: o.chunkBytes, window: o.window, ackTimeoutMs: o.ackTimeoutMs },
     onRound: (r) => void records.push(r),
   });
+  const rssBefore = process.memoryUsage().rss;
   const coordinatorKey = Buffer.from(coordinator.identity.publicKey).toString('base64');
   const clients = startClients(o, coordinator.url, coordinatorKey);
   try {
@@ -234,6 +241,7 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
     printRound(o, payload, record, started, clients.reports, {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       rssBefore,
+      idleRss,
       sampledPeak: sampler.peak,
       samples: sampler.samples,
       maxRss: coordinatorMaxRss,
@@ -250,7 +258,7 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
     if (verdict.mismatches > 0) throw new Error(`the new global model differs from the expected one at ${verdict.mismatches} of ${o.params} parameters`);
     console.log(`result check: all ${o.params.toLocaleString('en')} parameters equal the model FedAvg makes in ${rounds} round(s) from their initial values (0 -> ${verdict.meanStep}), exactly`);
     const clientCpu = clients.reports.flatMap((r) => (r.type === 'exit' ? [r.cpuSeconds] : [])).reduce((a, b) => a + b, 0);
-    printResults(o, payload, records, coordinatorMaxRss, { coordinator: (cpu.user + cpu.system) / 1e6, clients: clientCpu });
+    printResults(o, payload, records, coordinatorMaxRss, idleRss, { coordinator: (cpu.user + cpu.system) / 1e6, clients: clientCpu });
     printWhereTheTimeWent(records[0]!, started, clients.reports, stages);
   } finally {
     sampler.stop();
@@ -262,6 +270,7 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
 interface CoordinatorUsage {
   readonly cpuSeconds: number;
   readonly rssBefore: number;
+  readonly idleRss: number;
   readonly sampledPeak: number;
   readonly samples: number;
   readonly maxRss: number;
@@ -308,17 +317,19 @@ function printRound(o: RoundTripOptions, payload: number, record: RoundRecord, s
       ['coordinator memory', 'value', 'x model'],
       [
         ['model (one float32 copy)', mb(payload), '1.00x'],
+        ['idle process (modules loaded, no model yet)', mb(usage.idleRss), `${(usage.idleRss / payload).toFixed(2)}x`],
         ['RSS before the round (holds the initial model)', mb(usage.rssBefore), `${(usage.rssBefore / payload).toFixed(2)}x`],
         [`peak RSS, sampled every 50 ms (${usage.samples} samples)`, mb(usage.sampledPeak), `${(usage.sampledPeak / payload).toFixed(2)}x`],
         ['peak RSS, process.resourceUsage().maxRSS', mb(usage.maxRss), `${(usage.maxRss / payload).toFixed(2)}x`],
         ['peak RSS above the pre-round RSS (what the round added)', mb(usage.maxRss - usage.rssBefore), `${((usage.maxRss - usage.rssBefore) / payload).toFixed(2)}x`],
+        ['peak RSS above the idle process (what the model and the round cost)', mb(usage.maxRss - usage.idleRss), `${((usage.maxRss - usage.idleRss) / payload).toFixed(2)}x`],
       ],
     ),
   );
   console.log(`coordinator CPU during the round: ${usage.cpuSeconds.toFixed(2)} s (user + system)`);
 }
 
-function printResults(o: RoundTripOptions, payload: number, records: readonly RoundRecord[], maxRss: number, cpu: { coordinator: number; clients: number }): void {
+function printResults(o: RoundTripOptions, payload: number, records: readonly RoundRecord[], maxRss: number, idleRss: number, cpu: { coordinator: number; clients: number }): void {
   const bytes = (o.evaluate ? 3 : 2) * o.clients * payload;
   // The first round, as the baseline was measured (a one-round run); the last one is the steady state.
   const seconds = records[0]!.durationMs / 1000;
@@ -335,6 +346,7 @@ function printResults(o: RoundTripOptions, payload: number, records: readonly Ro
     printResult('roundTrip.steady_throughput', bytes / 1e6 / steady, 'MB/s', scaled ? target : 'none at this size', scaled ? bytes / 1e6 / steady >= 4 * BASELINE_MB_PER_S : undefined);
   }
   printResult('roundTrip.coordinator_peak_rss_vs_model', maxRss / payload, 'x', '<= 3x the model', maxRss / payload <= 3);
+  printResult('roundTrip.coordinator_peak_rss_above_idle_vs_model', (maxRss - idleRss) / payload, 'x', `none set; the peak less the idle process's ${mb(idleRss)}`);
   // CPU seconds, which a machine loaded by other work inflates less than wall time: what the round costs the 2 cores.
   printResult('roundTrip.cpu_seconds', cpu.coordinator + cpu.clients, 's', `none set; user + system, coordinator ${cpu.coordinator.toFixed(2)} s during run() + clients ${cpu.clients.toFixed(2)} s from joining to exit, all ${records.length} round(s)`);
 }
@@ -370,9 +382,11 @@ function printWhereTheTimeWent(record: RoundRecord, started: number, reports: re
 }
 
 if (isMain(import.meta.url)) {
-  const args = benchArgs(['params', 'clients', 'rounds', 'chunk-bytes', 'window', 'ack-timeout-ms', 'round-timeout-ms', 'slots'], ['no-evaluate', 'breakdown'], ['client-cpu-prof', 'accumulator']);
+  const args = benchArgs(['params', 'clients', 'rounds', 'chunk-bytes', 'window', 'ack-timeout-ms', 'round-timeout-ms', 'slots'], ['no-evaluate', 'breakdown'], ['client-cpu-prof', 'accumulator', 'staging']);
   const accumulator = args.text('accumulator') ?? 'fixed-point';
   if (accumulator !== 'fixed-point' && accumulator !== 'double-double') throw new Error(`--accumulator must be fixed-point or double-double, got "${accumulator}"`);
+  const staging = args.text('staging');
+  if (staging !== undefined && staging !== 'memory' && staging !== 'file') throw new Error(`--staging must be memory or file, got "${staging}"`);
   await benchRoundTrip({
     params: args.number('params', 100_000_000),
     clients: args.number('clients', 2),
@@ -384,6 +398,7 @@ if (isMain(import.meta.url)) {
     roundTimeoutMs: args.number('round-timeout-ms', 600_000),
     accumulator,
     slots: args.number('slots', 2),
+    ...(staging ? { staging } : {}),
     ...(args.text('client-cpu-prof') ? { clientProfileDir: args.text('client-cpu-prof')! } : {}),
     breakdown: args.flag('breakdown'),
   });

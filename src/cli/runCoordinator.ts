@@ -78,6 +78,8 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const coordinator = await Coordinator.start({
     strategy,
     initialWeights,
+    // Made here for the run alone (copies of the tfjs model's values): the rounds may overwrite them.
+    adoptInitialWeights: true,
     rounds: config.rounds,
     host: config.coordinator.host,
     port: config.coordinator.port,

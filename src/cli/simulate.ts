@@ -124,6 +124,8 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
     strategy,
     access: AccessList.of(roster.map((r) => ({ name: r.name, publicKey: r.identityKey, role: 'client' as const }))),
     initialWeights: evaluator.getWeights(),
+    // A copy of the evaluator's model (readModelWeights), made for the run: the rounds may overwrite it.
+    adoptInitialWeights: true,
     rounds: config.rounds,
     host: '127.0.0.1',
     port: 0,

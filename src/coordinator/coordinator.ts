@@ -77,7 +77,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const chunkBytes = options.transfer?.chunkBytes ?? defaultPeerOptions.chunkBytes;
     this.studySchema = new StudySchema(options.dataSchema);
     const privacy = options.privacy;
-    this.mode = definition.createCoordinator({ runId: this.runId, strategy: options.strategy, initialWeights: options.initialWeights, chunkBytes, access: this.access, log: this.log, audit: this.audit, ...(privacy ? { privacy } : {}), ...(options.secaggplus ? { secaggplus: options.secaggplus } : {}), ...(options.compression ? { compression: options.compression } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
+    this.mode = definition.createCoordinator({ runId: this.runId, strategy: options.strategy, initialWeights: options.initialWeights, ...(options.adoptInitialWeights ? { adoptInitialWeights: true } : {}), chunkBytes, access: this.access, log: this.log, audit: this.audit, ...(privacy ? { privacy } : {}), ...(options.secaggplus ? { secaggplus: options.secaggplus } : {}), ...(options.compression ? { compression: options.compression } : {}), ...(options.seed !== undefined ? { seed: options.seed } : {}) });
     // No upload may be larger than a fit update in this mode (moments are far smaller): refuse bigger ones up front.
     this.transfer = { ...defaultPeerOptions, maxTransferBytes: this.mode.maxUploadBytes + 64 * 1024, ...options.transfer };
     this.server = new CoordinatorServer({

@@ -18,8 +18,15 @@ import type { Strategy } from './strategy.js';
 export interface CoordinatorOptions {
   /** Who trains each round and how updates become the next global model. */
   readonly strategy: Strategy;
-  /** The model of round 1 (named float32 tensors). */
+  /** The model of round 1 (named float32 tensors). Never written, unless `adoptInitialWeights`. */
   readonly initialWeights: Weights;
+  /**
+   * The coordinator keeps the global model in its own arrays and writes each round's step over them (no second
+   * model per round). By default it copies `initialWeights` into them once (one model of memory more while the
+   * caller holds its own); `true` adopts the caller's arrays instead, which the rounds then overwrite: for a big
+   * model made only to be trained (the CLI's runs do this). The run-started audit entry still hashes round 1's model.
+   */
+  readonly adoptInitialWeights?: boolean;
   /** Rounds to run. */
   readonly rounds: number;
   /** Address to listen on (default 127.0.0.1). */

@@ -117,9 +117,13 @@ export interface Strategy {
   configureFit(round: number, clients: readonly ClientSummary[], rng: SeededRng): FitTask[];
   /**
    * The new global model from the round's aggregate (the mean update, or every update when `capabilities.needs`
-   * is `each-update`), with the round's training metrics. Must not mutate its arguments.
+   * is `each-update`), with the round's training metrics. Must not mutate its arguments, except `into`: where the
+   * coordinator passes it (its own copy of `global`, same arrays, which it stops reading once this returns), the
+   * strategy may write the new weights there and return them, so that a round allocates no second model (at 100M
+   * parameters, 400 MB). Element i of `global` must be read before element i of `into` is written; state kept for
+   * later rounds must not alias either.
    */
-  aggregateFit(round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics };
+  aggregateFit(round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], failures: readonly TaskFailure[], into?: Weights): { weights: Weights; metrics: Metrics };
   /**
    * The fit metrics alone, for modes where the coordinator never sees the aggregate (CKKS: the clients apply
    * the step); by default the example-weighted mean of the clients' metrics.

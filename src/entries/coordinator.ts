@@ -48,8 +48,8 @@ export { Bulyan, type BulyanOptions } from '../coordinator/strategies/bulyan.js'
 export { Scaffold, type ScaffoldOptions, type ScaffoldState } from '../coordinator/strategies/scaffold.js';
 
 // Aggregators, composed by wrapping: DpMean clips and noises around the streaming mean
-export type { AggregateResult, AggregationRound, Aggregator, UpdateSink } from '../coordinator/aggregation/aggregator.js';
-export { AggregationError, StreamingMean, type StreamingMeanOptions } from '../coordinator/aggregation/streamingMean.js';
+export type { AggregateNeeds, AggregateResult, AggregationRound, Aggregator, UpdateSink } from '../coordinator/aggregation/aggregator.js';
+export { AggregationError, FILE_STAGING_MIN_PARAMETERS, StreamingMean, type StreamingMeanOptions } from '../coordinator/aggregation/streamingMean.js';
 export { DpMean, type DpMeanOptions, type DpMeasurements } from '../coordinator/aggregation/dpMean.js';
 export { withClipNorm, type ClipNormStrategyState } from '../coordinator/aggregation/clipNormStrategy.js';
 export type { CollectAll, CollectedAggregateResult, CollectedUpdate, CollectingRound } from '../coordinator/aggregation/collectAll.js';

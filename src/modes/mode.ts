@@ -20,6 +20,8 @@ export interface ModeContext {
   readonly runId: string;
   readonly strategy: Strategy;
   readonly initialWeights: Weights;
+  /** The mode may write rounds over `initialWeights` (CoordinatorOptions.adoptInitialWeights); else it copies them first. */
+  readonly adoptInitialWeights?: boolean;
   readonly chunkBytes: number;
   readonly access: AccessList;
   readonly log: Logger;

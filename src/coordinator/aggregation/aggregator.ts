@@ -36,6 +36,12 @@ export interface AggregateResult {
   readonly sumGrid?: number;
 }
 
+/** What a wrapper reads of an aggregator's results (Aggregator.bind). */
+export interface AggregateNeeds {
+  /** The float64 `sum`, not only the mean. */
+  readonly sum?: boolean;
+}
+
 /** One round of aggregation: updates are accepted one client at a time, then the round finishes. */
 export interface AggregationRound {
   /** Resolves when the aggregator has room for this client's update (bounded memory: callers may wait). */
@@ -59,8 +65,12 @@ export interface Aggregator {
    * wrapper declares it): the coordinator refuses a run whose `privacy` multiplier no aggregator adds.
    */
   readonly dpNoise?: { readonly noiseMultiplier: number };
-  /** Fixes the model's tensors (names, shapes) before round 1; throws on a spec it cannot aggregate. */
-  bind(spec: readonly TensorSpec[]): void;
+  /**
+   * Fixes the model's tensors (names, shapes) before round 1; throws on a spec it cannot aggregate. `needs` is
+   * what a wrapper will read of each result: `sum: true` (a DP wrapper noises the float64 sum) asks an aggregator
+   * that can skip its `sum` to save memory to keep it; a wrapper forwards it to its inner aggregator.
+   */
+  bind(spec: readonly TensorSpec[], needs?: AggregateNeeds): void;
   /** Starts round `round`'s aggregation. */
   begin(round: number): AggregationRound;
 }

@@ -36,8 +36,8 @@ export function withClipNorm(strategy: Strategy, aggregator: DpMean): Strategy {
       const clipNorm = aggregator.clipNormFor(round);
       return strategy.configureFit(round, clients, rng).map((t) => ({ ...t, instructions: { ...t.instructions, extra: { ...t.instructions.extra, [TASK_EXTRAS.clipNorm]: clipNorm } } }));
     },
-    aggregateFit: (round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], failures: readonly TaskFailure[]) =>
-      strategy.aggregateFit(round, global, aggregate, reports, failures),
+    aggregateFit: (round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], failures: readonly TaskFailure[], into?: Weights) =>
+      strategy.aggregateFit(round, global, aggregate, reports, failures, into),
     configureEvaluate: (round: number, clients: readonly ClientSummary[], rng: SeededRng) => strategy.configureEvaluate(round, clients, rng),
     aggregateEvaluate: (round: number, reports: readonly EvaluateReport[], failures: readonly TaskFailure[]) => strategy.aggregateEvaluate(round, reports, failures),
     state: (): ClipNormStrategyState => ({ strategy: strategy.state?.(), clipping: aggregator.state }),

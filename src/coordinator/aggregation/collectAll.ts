@@ -1,5 +1,5 @@
 import { totalParameters, type TensorSpec } from '../../protocol/tensors.js';
-import type { AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
+import type { AggregateNeeds, AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
 import { StreamingMean, type StreamingMeanOptions } from './streamingMean.js';
 
 /** One committed client's whole update, as the robust rules (median, Krum, Bulyan) need it. */
@@ -47,8 +47,8 @@ export class CollectAll implements Aggregator {
     this.inner = new StreamingMean({ accumulator: 'double-double', ...options });
   }
 
-  bind(spec: readonly TensorSpec[]): void {
-    this.inner.bind(spec);
+  bind(spec: readonly TensorSpec[], needs?: AggregateNeeds): void {
+    this.inner.bind(spec, needs);
     this.size = totalParameters(spec);
   }
 

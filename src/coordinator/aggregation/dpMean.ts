@@ -136,7 +136,8 @@ export class DpMean implements Aggregator {
   }
 
   bind(spec: readonly TensorSpec[]): void {
-    this.inner.bind(spec);
+    // The noise goes on the float64 sum, whose error bound is far tighter than the float32 mean's.
+    this.inner.bind(spec, { sum: true });
   }
 
   begin(round: number): AggregationRound {

@@ -56,6 +56,8 @@ function inRange(values: Float32Array, bound: number): boolean {
 
 /** In place: each int64 becomes the float64 acc * unit (the weighted sum); out gets float32(sum / weight). */
 function meanExact(acc: BigInt64Array, out: Float32Array, unit: number, weight: number): Float64Array {
+  // Also right when `out` starts at the accumulator's own first byte: value i is read (bytes 8i..8i+8) before
+  // anything is written at or past byte 8i (sum i, then mean i at 4i).
   const lo = new Uint32Array(acc.buffer, acc.byteOffset, acc.length * 2);
   const hi = new Int32Array(acc.buffer, acc.byteOffset, acc.length * 2);
   const sum = new Float64Array(acc.buffer, acc.byteOffset, acc.length);
@@ -108,13 +110,24 @@ abstract class FixedPointBase implements SumKernel {
   }
 
   finish(out: Float32Array, totalWeight: number): Float64Array {
+    this.checkRange();
+    return this.meanInto(out, totalWeight);
+  }
+
+  finishInPlace(totalWeight: number): Float32Array {
+    this.checkRange();
+    const mean = new Float32Array(this.acc.buffer, this.acc.byteOffset, this.acc.length);
+    this.meanInto(mean, totalWeight);
+    return mean;
+  }
+
+  private checkRange(): void {
     if (this.wrapped) {
       throw new SumRangeError(
         `a parameter's weighted sum left the fixed-point range of +-2^${63 - this.fractionBits} (grid 2^-${this.fractionBits}): ` +
           'lower fractionBits (a coarser grid with a wider range) or use the double-double accumulator',
       );
     }
-    return this.meanInto(out, totalWeight);
   }
 }
 
@@ -123,9 +136,9 @@ class JsFixedPointKernel extends FixedPointBase {
   readonly kind = 'fixed-point js';
   readonly slots: Float32Array[];
 
-  constructor(size: number, slots: number, fractionBits: number) {
+  constructor(size: number, slots: number, fractionBits: number, slotLength: number) {
     super(new BigInt64Array(size), fractionBits);
-    this.slots = Array.from({ length: slots }, () => new Float32Array(size));
+    this.slots = Array.from({ length: slots }, () => new Float32Array(slotLength));
   }
 
   accepts(values: Float32Array, weight: number): boolean {
@@ -162,13 +175,14 @@ class WasmFixedPointKernel extends FixedPointBase {
   /** Per block of REACH_BLOCK parameters, an upper bound on |sum| over the round's adds: below 2^62, nothing wrapped. */
   private readonly reach: Float64Array;
 
-  constructor(api: WasmApi, size: number, slots: number, fractionBits: number, bytes: number) {
+  constructor(api: WasmApi, size: number, slots: number, fractionBits: number, slotLength: number, bytes: number) {
     const memory = new api.Memory({ initial: Math.ceil(bytes / PAGE) });
     super(new BigInt64Array(memory.buffer, 0, size), fractionBits);
     compiled ??= new api.Module(Buffer.from(FIXED_POINT_KERNEL_WASM_BASE64, 'base64'));
     this.run = new api.Instance(compiled, { env: { memory } }).exports as KernelExports;
-    const padded = paddedSize(size);
-    this.slots = Array.from({ length: slots }, (_, k) => new Float32Array(memory.buffer, padded * (8 + 4 * k), size));
+    const sums = paddedSize(size) * 8;
+    const slotBytes = paddedSize(slotLength) * 4;
+    this.slots = Array.from({ length: slots }, (_, k) => new Float32Array(memory.buffer, sums + slotBytes * k, slotLength));
     this.reach = new Float64Array(Math.ceil(size / REACH_BLOCK));
   }
 
@@ -243,21 +257,29 @@ function paddedSize(size: number): number {
   return size + (size % 4 === 0 ? 0 : 4 - (size % 4));
 }
 
-/** Bytes of WebAssembly memory the fixed-point kernel needs for `size` parameters and `slots` slots. */
-export function fixedPointKernelBytes(size: number, slots: number): number {
-  return paddedSize(size) * (8 + 4 * slots);
+/** Bytes of WebAssembly memory the fixed-point kernel needs for `size` parameters and `slots` slots of `slotLength` floats. */
+export function fixedPointKernelBytes(size: number, slots: number, slotLength = size): number {
+  return paddedSize(size) * 8 + paddedSize(slotLength) * 4 * slots;
 }
 
 /**
  * The WebAssembly SIMD kernel when the sums and `slots` staging slots fit one WebAssembly memory (up to about
- * 268M parameters with two slots), else the exact JavaScript one; `prefer: 'js'` forces the latter.
+ * 268M parameters with two whole-model slots, 536M with run-sized ones), else the exact JavaScript one;
+ * `prefer: 'js'` forces the latter. `slotLength` (the model's size by default) is shorter when updates are staged
+ * elsewhere (a file) and a slot only holds the run being checked and summed.
  */
-export function createFixedPointKernel(size: number, slots: number, fractionBits = DEFAULT_FRACTION_BITS, prefer: 'wasm-simd' | 'js' = 'wasm-simd'): SumKernel {
+export function createFixedPointKernel(
+  size: number,
+  slots: number,
+  fractionBits = DEFAULT_FRACTION_BITS,
+  prefer: 'wasm-simd' | 'js' = 'wasm-simd',
+  slotLength = size,
+): SumKernel {
   if (!Number.isInteger(fractionBits) || fractionBits < 0 || fractionBits > 60) {
     throw new RangeError(`fractionBits must be an integer from 0 to 60, got ${fractionBits}`);
   }
-  const bytes = fixedPointKernelBytes(size, slots);
+  const bytes = fixedPointKernelBytes(size, slots, slotLength);
   // A page short of the limit, so that no loop's end address wraps past 2^32.
-  if (prefer === 'wasm-simd' && wasm && bytes <= MAX_WASM_BYTES - PAGE) return new WasmFixedPointKernel(wasm, size, slots, fractionBits, bytes);
-  return new JsFixedPointKernel(size, slots, fractionBits);
+  if (prefer === 'wasm-simd' && wasm && bytes <= MAX_WASM_BYTES - PAGE) return new WasmFixedPointKernel(wasm, size, slots, fractionBits, slotLength, bytes);
+  return new JsFixedPointKernel(size, slots, fractionBits, slotLength);
 }

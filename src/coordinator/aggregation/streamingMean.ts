@@ -1,19 +1,20 @@
 import { totalParameters, type TensorSpec } from '../../protocol/tensors.js';
-import type { AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
+import type { AggregateNeeds, AggregateResult, AggregationRound, Aggregator, UpdateSink } from './aggregator.js';
 import { DEFAULT_FRACTION_BITS, createFixedPointKernel } from './fixedPointKernel.js';
 import { createDoubleDoubleKernel } from './meanKernel.js';
 import { SumRangeError, type SumKernel } from './sumKernel.js';
+import { fileStage, memoryStage, type UpdateStage } from './updateStage.js';
 
 export { addWeighted, addWeightedCompensated } from './meanKernel.js';
 
 /** StreamingMean's memory and kernel. */
 export interface StreamingMeanOptions {
   /**
-   * Updates in flight at once. Each slot is one float32 copy of the model holding what arrived of an update:
-   * the fixed-point sum adds each checked run at once and subtracts the copy back, exactly, if the update fails
+   * Updates in flight at once (2 by default). Each holds what arrived of an update, staged (see `staging`): the
+   * fixed-point sum adds each checked run at once and subtracts the staged copy back, exactly, if the update fails
    * later; the double-double sum adds the whole update at commit. Either way a client that drops mid-upload or
    * sends bad values leaves no trace. Memory: the sum (8 bytes/param fixed point, 16 double-double) + 4 x slots
-   * bytes/param, whatever the client count.
+   * bytes/param staged in memory (or 1 MiB staged in files), whatever the client count.
    */
   readonly slots?: number;
   /** The hot loops: WebAssembly SIMD where the model fits its memory (the default), or plain JavaScript. */
@@ -26,7 +27,26 @@ export interface StreamingMeanOptions {
   readonly accumulator?: 'fixed-point' | 'double-double';
   /** The fixed-point grid, 2^-fractionBits (32 by default: weighted values up to 2^30 and sums up to 2^31 in magnitude). */
   readonly fractionBits?: number;
+  /**
+   * Where an in-flight update waits for its commit. `memory`: a float32 slot per update in flight (4 bytes a
+   * parameter each). `file`: an unlinked temporary file per update in flight, written as the runs arrive and read
+   * back only to take a failed update out of the sum; it costs the page cache, not the process's memory, plus one
+   * 1 MiB run buffer, and the round's mean is written over the accumulator itself (no float64 `sum` is returned,
+   * unless a wrapper binds this with `needs: { sum: true }`, as DpMean does: then the mean gets an array of its
+   * own). Needs the fixed-point accumulator. Default:
+   * `file` for models of FILE_STAGING_MIN_PARAMETERS or more (there the slots would cost as much as the sum), else
+   * `memory` (no system calls per run).
+   */
+  readonly staging?: 'memory' | 'file';
+  /** The directory of `file` staging's temporary files (the OS temp dir by default). */
+  readonly stagingDir?: string;
 }
+
+/** Models this large (16M parameters, 64 MB a float32 copy) stage in-flight updates in files by default. */
+export const FILE_STAGING_MIN_PARAMETERS = 16 * 1024 * 1024;
+
+/** Floats a file-staged run is checked and summed in at once (1 MiB). */
+const FILE_STAGING_RUN = 1 << 18;
 
 /** An update cannot be aggregated (wrong length, a non-finite or out-of-range value, a bad weight, a closed round) or the aggregator is misused (not bound); the message says which. */
 export class AggregationError extends Error {
@@ -42,6 +62,12 @@ export class StreamingMean implements Aggregator {
   private readonly preferKernel: 'wasm-simd' | 'js';
   private readonly accumulator: 'fixed-point' | 'double-double';
   private readonly fractionBits: number;
+  private readonly stagingChoice: 'memory' | 'file' | undefined;
+  private readonly stagingDir: string | undefined;
+  /** The staging of the bound model (bind decides the default by its size). */
+  private staging: 'memory' | 'file' = 'memory';
+  /** A wrapper reads the float64 sum (bind's `needs`): file staging then puts the mean in an array of its own. */
+  private keepSum = false;
   private free: Float32Array[] = [];
   /** The accumulator and the slots, allocated once and zeroed per round (first touch of fresh pages is slow). */
   private kernel: SumKernel | undefined;
@@ -54,6 +80,14 @@ export class StreamingMean implements Aggregator {
     this.preferKernel = options.kernel ?? 'wasm-simd';
     this.accumulator = options.accumulator ?? 'fixed-point';
     this.fractionBits = options.fractionBits ?? DEFAULT_FRACTION_BITS;
+    this.stagingChoice = options.staging;
+    this.stagingDir = options.stagingDir;
+    if (this.stagingChoice !== undefined && this.stagingChoice !== 'memory' && this.stagingChoice !== 'file') {
+      throw new AggregationError(`staging must be 'memory' or 'file', got ${String(this.stagingChoice)}`);
+    }
+    if (this.stagingChoice === 'file' && this.accumulator !== 'fixed-point') {
+      throw new AggregationError("staging: 'file' needs accumulator: 'fixed-point' (a double-double sum cannot take an update back exactly, so it stages each update whole in memory)");
+    }
     if (!Number.isInteger(this.slotCount) || this.slotCount < 1) throw new AggregationError(`slots must be a positive integer, got ${this.slotCount}`);
     if (!Number.isInteger(this.fractionBits) || this.fractionBits < 0 || this.fractionBits > 60) {
       throw new AggregationError(`fractionBits must be an integer from 0 to 60, got ${this.fractionBits}`);
@@ -61,16 +95,25 @@ export class StreamingMean implements Aggregator {
   }
 
 
-  bind(spec: readonly TensorSpec[]): void {
+  bind(spec: readonly TensorSpec[], needs?: AggregateNeeds): void {
+    this.keepSum = needs?.sum === true;
     const size = totalParameters(spec);
     if (size === 0) throw new AggregationError('the model has no parameters');
     if (size !== this.size) {
       this.size = size;
-      this.kernel =
-        this.accumulator === 'fixed-point'
+      const fixedPoint = this.accumulator === 'fixed-point';
+      this.staging = this.stagingChoice ?? (fixedPoint && size >= FILE_STAGING_MIN_PARAMETERS ? 'file' : 'memory');
+      if (this.staging === 'file') {
+        // One run buffer shared by every in-flight update (runs are handled synchronously); the slot count stays the
+        // bound on updates in flight, each holding a file.
+        this.kernel = createFixedPointKernel(size, 1, this.fractionBits, this.preferKernel, Math.min(size, FILE_STAGING_RUN));
+        this.free = Array.from({ length: this.slotCount }, () => this.kernel!.slots[0]!);
+      } else {
+        this.kernel = fixedPoint
           ? createFixedPointKernel(size, this.slotCount, this.fractionBits, this.preferKernel)
           : createDoubleDoubleKernel(size, this.slotCount, this.preferKernel);
-      this.free = [...this.kernel.slots];
+        this.free = [...this.kernel.slots];
+      }
       this.fresh = true;
     }
   }
@@ -89,17 +132,30 @@ export class StreamingMean implements Aggregator {
     // these take back the updates still in flight when the round closes.
     const streams = kernel.addAt !== undefined;
     const inFlight = new Set<() => void>();
+    /** Why the sum can no longer be trusted: a staged update could not be read back to take it out. */
+    let broken: string | undefined;
     return {
       accept: async (clientId, weight) => {
         if (closed) throw new AggregationError(`round ${round} is closed`);
         if (!(weight > 0) || !Number.isFinite(weight)) throw new AggregationError(`update weight must be positive and finite, got ${weight}`);
         const slot = await this.takeSlot();
+        let stage: UpdateStage;
+        try {
+          stage = this.staging === 'file' ? fileStage(slot, this.stagingDir) : memoryStage(slot);
+        } catch (e) {
+          this.giveSlot(slot);
+          throw new AggregationError(`cannot stage the update from ${clientId}: ${(e as Error).message}`);
+        }
         let written = 0;
         /** Values of this update already in the sum (streamed runs), which a failure takes back. */
         let summed = 0;
         let done = false;
         const takeBack = () => {
-          if (summed > 0) kernel.addAt!(slot.subarray(0, summed), 0, -weight);
+          try {
+            if (summed > 0) stage.replay(summed, (values, offset) => kernel.addAt!(values, offset, -weight));
+          } catch (e) {
+            broken ??= `the update from ${clientId} could not be taken back out of the sum (${(e as Error).message})`;
+          }
           summed = 0;
         };
         inFlight.add(takeBack);
@@ -107,62 +163,62 @@ export class StreamingMean implements Aggregator {
           if (done) return;
           done = true;
           inFlight.delete(takeBack);
+          stage.release();
           this.giveSlot(slot);
         };
         const fail = () => {
           if (!done) takeBack();
           release();
         };
+        const refuse = (message: string): never => {
+          fail();
+          throw new AggregationError(message);
+        };
+        /** Stages, checks and (exact kernel) sums one run that fits the stage. */
+        const writeRun = (offset: number, values: Float32Array) => {
+          // The run is checked right after it is copied, while it is still in cache.
+          const staged = stage.place(offset, values);
+          if (!kernel.accepts(staged, weight)) refuse(refusal(kernel, values, offset, weight));
+          try {
+            stage.keep(staged, offset);
+          } catch (e) {
+            refuse(`update from ${clientId} not staged: ${(e as Error).message}`);
+          }
+          if (streams) {
+            kernel.addAt!(staged, offset, weight);
+            summed = offset + values.length;
+          }
+        };
         const sink: UpdateSink = {
           write: (offset, values) => {
             if (done) throw new AggregationError('update already finished');
-            if (closed) {
-              fail();
-              throw new AggregationError(`round ${round} closed before the update from ${clientId} completed`);
-            }
+            if (closed) refuse(`round ${round} closed before the update from ${clientId} completed`);
             if (offset !== written || offset + values.length > size) {
-              fail();
-              throw new AggregationError(`update values out of place: offset ${offset}, ${values.length} values, model has ${size}`);
+              refuse(`update values out of place: offset ${offset}, ${values.length} values, model has ${size}`);
             }
-            // The run is checked right after it is copied, while it is still in cache.
-            const staged = slot.subarray(offset, offset + values.length);
-            staged.set(values);
-            if (!kernel.accepts(staged, weight)) {
-              fail();
-              const bad = values.findIndex((v) => !Number.isFinite(v));
-              if (bad >= 0) throw new AggregationError(`update has a non-finite value (${values[bad]}) at parameter ${offset + bad}`);
-              const limit = kernel.limit(weight);
-              const big = values.findIndex((v) => !(Math.abs(v) < limit));
-              throw new AggregationError(
-                `update value ${values[big]} at parameter ${offset + big} times its weight ${weight} leaves the fixed-point range ` +
-                  `(values of this update must stay below ${limit} in magnitude): lower StreamingMean's fractionBits or use accumulator: 'double-double'`,
-              );
-            }
-            if (streams) {
-              kernel.addAt!(staged, offset, weight);
-              summed = offset + values.length;
+            for (let at = 0; at < values.length; at += stage.maxRun) {
+              writeRun(offset + at, values.subarray(at, Math.min(values.length, at + stage.maxRun)));
             }
             written += values.length;
           },
           commit: (scale = 1) => {
             if (done) throw new AggregationError('update already finished');
-            if (closed) {
-              fail();
-              throw new AggregationError(`round ${round} closed before the update from ${clientId} completed`);
-            }
-            if (written !== size) {
-              fail();
-              throw new AggregationError(`update has ${written} values, the model has ${size}`);
-            }
-            if (!(scale >= 0 && scale <= 1)) {
-              fail();
-              throw new AggregationError(`commit scale must be within [0, 1], got ${scale}`);
-            }
+            if (closed) refuse(`round ${round} closed before the update from ${clientId} completed`);
+            if (written !== size) refuse(`update has ${written} values, the model has ${size}`);
+            if (!(scale >= 0 && scale <= 1)) refuse(`commit scale must be within [0, 1], got ${scale}`);
             if (!streams) kernel.add(slot, weight * scale);
             else if (scale !== 1) {
               // Rounded at the scaled weight, as if it had been known from the first run.
-              takeBack();
-              kernel.add(slot, weight * scale);
+              try {
+                stage.replay(summed, (values, offset) => {
+                  kernel.addAt!(values, offset, -weight);
+                  kernel.addAt!(values, offset, weight * scale);
+                });
+              } catch (e) {
+                broken ??= `the update from ${clientId} could not be re-weighted (${(e as Error).message})`;
+                summed = 0;
+                refuse(broken);
+              }
             }
             totalWeight += weight;
             contributors.push(clientId);
@@ -175,20 +231,25 @@ export class StreamingMean implements Aggregator {
       finish: (): AggregateResult => {
         closed = true;
         for (const takeBack of inFlight) takeBack();
+        if (broken) throw new AggregationError(`round ${round}: ${broken}; the round's sum is not used`);
         if (totalWeight === 0) return { mean: undefined, totalWeight: 0, contributors: [] };
-        // The mean lands in an idle staging slot instead of a new model-sized array (uploads are over): it is
-        // valid until the next round starts staging, which is after the strategy has applied it.
-        // The float64 sum is made in place in the accumulator (zeroed when the next round begins).
-        const mean = this.free[this.free.length - 1] ?? new Float32Array(size);
-        let sum: Float64Array;
         try {
-          sum = kernel.finish(mean, totalWeight);
+          if (this.staging === 'file' && !this.keepSum) {
+            // No slot to spare: the mean is written over the accumulator itself (zeroed when the next round begins).
+            return { mean: kernel.finishInPlace!(totalWeight), totalWeight, contributors: [...contributors] };
+          }
+          // The mean lands in an idle staging slot instead of a new model-sized array (uploads are over): it is
+          // valid until the next round starts staging, which is after the strategy has applied it. File staging has
+          // none, so a wrapper that reads the sum costs one (DP's own copies of the sum cost more).
+          // The float64 sum is made in place in the accumulator (zeroed when the next round begins).
+          const mean = this.staging === 'memory' ? (this.free[this.free.length - 1] ?? new Float32Array(size)) : new Float32Array(size);
+          const sum = kernel.finish(mean, totalWeight);
+          const grid = kernel.grid === undefined ? {} : { sumGrid: kernel.grid };
+          return { mean, totalWeight, contributors: [...contributors], sum, ...grid };
         } catch (e) {
           if (e instanceof SumRangeError) throw new AggregationError(`round ${round}: ${e.message}`);
           throw e;
         }
-        const grid = kernel.grid === undefined ? {} : { sumGrid: kernel.grid };
-        return { mean, totalWeight, contributors: [...contributors], sum, ...grid };
       },
     };
   }
@@ -204,4 +265,16 @@ export class StreamingMean implements Aggregator {
     if (next) next(slot);
     else this.free.push(slot);
   }
+}
+
+/** Why a run was refused: its first non-finite value, or its first value beyond the fixed-point range. */
+function refusal(kernel: SumKernel, values: Float32Array, offset: number, weight: number): string {
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) return `update has a non-finite value (${values[bad]}) at parameter ${offset + bad}`;
+  const limit = kernel.limit(weight);
+  const big = values.findIndex((v) => !(Math.abs(v) < limit));
+  return (
+    `update value ${values[big]} at parameter ${offset + big} times its weight ${weight} leaves the fixed-point range ` +
+    `(values of this update must stay below ${limit} in magnitude): lower StreamingMean's fractionBits or use accumulator: 'double-double'`
+  );
 }

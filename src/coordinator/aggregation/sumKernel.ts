@@ -29,6 +29,12 @@ export interface SumKernel {
    * accumulator's memory: valid until reset). Throws SumRangeError when the sum left its range.
    */
   finish(out: Float32Array, totalWeight: number): Float64Array;
+  /**
+   * An exact kernel's mean without a model-sized array of its own: float32(sum / totalWeight) written over the
+   * accumulator's memory (each int64 is read before its bytes are reused), valid until reset. No float64 sum is
+   * kept. Throws SumRangeError as finish does.
+   */
+  readonly finishInPlace?: (totalWeight: number) => Float32Array;
 }
 
 /** A fixed-point sum left its range: the round's mean cannot be computed exactly. */

@@ -1,5 +1,5 @@
 import type { TensorSpec } from '../../protocol/tensors.js';
-import type { AggregationRound, Aggregator } from './aggregator.js';
+import type { AggregateNeeds, AggregationRound, Aggregator } from './aggregator.js';
 
 /**
  * Counts every client once, whatever example count it claims: the inner aggregator's mean becomes the
@@ -14,8 +14,8 @@ export class UniformWeights implements Aggregator {
     this.name = `uniform(${inner.name})`;
   }
 
-  bind(spec: readonly TensorSpec[]): void {
-    this.inner.bind(spec);
+  bind(spec: readonly TensorSpec[], needs?: AggregateNeeds): void {
+    this.inner.bind(spec, needs);
   }
 
   begin(round: number): AggregationRound {

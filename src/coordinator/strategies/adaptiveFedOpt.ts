@@ -117,10 +117,10 @@ export class AdaptiveFedOpt extends FedAvg {
     return super.initialize(initial);
   }
 
-  override aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics } {
+  override aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[], into?: Weights): { weights: Weights; metrics: Metrics } {
     if (!aggregate.mean) return { weights: global, metrics: {} };
     const { moments, step } = adaptiveStep(this.moments, aggregate.mean, this.hyperparameters, this.rule);
-    const weights = applyFlatUpdate(global, step, 1);
+    const weights = applyFlatUpdate(global, step, 1, into);
     this.moments = moments;
     return { weights, metrics: weightedMetrics(reports) };
   }

@@ -37,9 +37,9 @@ export interface FedAvgOptions {
   readonly evaluateBatchSize?: number;
   /** Scales the averaged delta (1 = plain FedAvg). */
   readonly serverLearningRate?: number;
-  /** Staging slots of the streaming mean (memory: 4 bytes/param each). */
+  /** Updates the streaming mean takes in flight at once (each staged in memory, 4 bytes/param, or in a temporary file from 16M params). */
   readonly aggregationSlots?: number;
-  /** Central evaluation of each round's global model on the coordinator (held-out data it may see). */
+  /** Central evaluation of each round's global model on the coordinator (held-out data it may see). The weights are the coordinator's own, overwritten by the next round's step: copy them to keep them. */
   readonly evaluateFn?: (round: number, weights: Weights) => Promise<EvaluationSummary | undefined>;
   /** Replaces the {@link StreamingMean}, e.g. with DP wrapped around it: `() => new DpMean(new StreamingMean(), ...)` ({@link cohort-fl/coordinator!DpMean}). */
   readonly aggregator?: () => Aggregator;
@@ -133,10 +133,10 @@ export class FedAvg implements Strategy {
     return weightedMetrics(reports);
   }
 
-  /** w + serverLearningRate * mean delta, and the example-weighted mean of the fit metrics. */
-  aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics } {
+  /** w + serverLearningRate * mean delta (written into `into` when given), and the example-weighted mean of the fit metrics. */
+  aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[], into?: Weights): { weights: Weights; metrics: Metrics } {
     if (!aggregate.mean) return { weights: global, metrics: {} };
-    return { weights: applyFlatUpdate(global, aggregate.mean, this.serverLearningRate), metrics: weightedMetrics(reports) };
+    return { weights: applyFlatUpdate(global, aggregate.mean, this.serverLearningRate, into), metrics: weightedMetrics(reports) };
   }
 
   /** Samples `fractionEvaluate` of the clients (at least `minEvaluateClients`; none when the fraction is 0). */

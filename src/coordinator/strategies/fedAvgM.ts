@@ -66,10 +66,10 @@ export class FedAvgM extends FedAvg {
     return super.initialize(initial);
   }
 
-  override aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics } {
+  override aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[], into?: Weights): { weights: Weights; metrics: Metrics } {
     if (!aggregate.mean) return { weights: global, metrics: {} };
     const momentum = serverMomentumStep(this.momentum, aggregate.mean, this.serverMomentum);
-    const weights = applyFlatUpdate(global, momentum, this.serverLearningRate);
+    const weights = applyFlatUpdate(global, momentum, this.serverLearningRate, into);
     this.momentum = momentum;
     return { weights, metrics: weightedMetrics(reports) };
   }

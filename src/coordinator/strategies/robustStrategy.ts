@@ -72,13 +72,13 @@ export abstract class RobustStrategy extends FedAvg {
   /** The robust combination of the round's deltas (at least one). */
   protected abstract combine(updates: readonly Float32Array[]): Float32Array;
 
-  override aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics } {
+  override aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[], into?: Weights): { weights: Weights; metrics: Metrics } {
     const updates = updatesOf(aggregate);
     if (!updates) {
       throw new Error(`${this.name} needs every client's update, but its aggregate carries only the mean: aggregate with the strategy's own createAggregator() (CollectAll), in plain mode`);
     }
     if (updates.length === 0) return { weights: global, metrics: {} };
     const delta = this.combine(updates.map((u) => u.values));
-    return { weights: applyFlatUpdate(global, delta, this.serverLearningRate), metrics: weightedMetrics(reports) };
+    return { weights: applyFlatUpdate(global, delta, this.serverLearningRate, into), metrics: weightedMetrics(reports) };
   }
 }

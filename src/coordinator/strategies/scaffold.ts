@@ -120,14 +120,14 @@ export class Scaffold extends FedAvg implements FitPayloadShape {
     return super.configureFit(round, clients, rng);
   }
 
-  override aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[]): { weights: Weights; metrics: Metrics } {
+  override aggregateFit(_round: number, global: Weights, aggregate: AggregateResult, reports: readonly FitReport[], _failures: readonly TaskFailure[], into?: Weights): { weights: Weights; metrics: Metrics } {
     if (!aggregate.mean) return { weights: global, metrics: {} };
     const size = global.reduce((n, t) => n + t.data.length, 0);
     if (aggregate.mean.length !== 2 * size) {
       throw new Error(`SCAFFOLD aggregates [delta_y; delta_c], ${2 * size} values for this model, but the aggregate has ${aggregate.mean.length}: bind its aggregator to uploadSpec(model)`);
     }
     const { modelDelta, control } = scaffoldServerUpdate(this.control, aggregate.mean, aggregate.contributors.length, this.totalClients);
-    const weights = applyFlatUpdate(global, modelDelta, this.serverLearningRate);
+    const weights = applyFlatUpdate(global, modelDelta, this.serverLearningRate, into);
     this.control = control;
     return { weights, metrics: weightedMetrics(reports) };
   }

@@ -53,10 +53,9 @@ class PlainCoordinator extends ClearGlobalCoordinator implements CoordinatorMode
       reports,
       failures,
       commit: () => {
-        const next = strategy.aggregateFit(round, this.global, aggregate, reports, failures);
-        this.global = next.weights;
+        const metrics = this.nextGlobal((global, into) => strategy.aggregateFit(round, global, aggregate, reports, failures, into));
         const m = this.aggregator.measurements;
-        return { metrics: next.metrics, measurements: { ...(m?.clipped !== undefined ? { clipped: m.clipped } : {}), ...(m?.adaptive ? { clipNorm: m.adaptive.clipNorm } : {}) } };
+        return { metrics, measurements: { ...(m?.clipped !== undefined ? { clipped: m.clipped } : {}), ...(m?.adaptive ? { clipNorm: m.adaptive.clipNorm } : {}) } };
       },
     };
   }

@@ -162,9 +162,8 @@ class SecAggPlusCoordinator extends ClearGlobalCoordinator implements Coordinato
 
   private commit(round: number, mean: Float32Array, survivors: readonly string[], reports: readonly FitReport[], failures: readonly TaskFailure[], noiseShares: { present: number; selected: number } | undefined) {
     const totalWeight = reports.reduce((s, r) => s + r.numExamples, 0);
-    const next = this.context.strategy.aggregateFit(round, this.global, { mean, totalWeight, contributors: survivors }, reports, failures);
-    this.global = next.weights;
-    return { metrics: next.metrics, ...(noiseShares ? { noiseShares } : {}), measurements: this.dp ? { clipNorm: this.dp.clipNorm } : {} };
+    const metrics = this.nextGlobal((global, into) => this.context.strategy.aggregateFit(round, global, { mean, totalWeight, contributors: survivors }, reports, failures, into));
+    return { metrics, ...(noiseShares ? { noiseShares } : {}), measurements: this.dp ? { clipNorm: this.dp.clipNorm } : {} };
   }
 }
 
