@@ -78,25 +78,34 @@ export class InboundStreams {
       return;
     }
     const { id, meta, totalBytes } = read;
-    // Reserve the id before awaiting the handler, which may wait for an aggregation slot.
     const placeholder = reserved(totalBytes);
-    this.open.set(id, placeholder);
-    let sink: StreamSink;
-    try {
-      sink = await this.context.handler(meta, totalBytes);
-    } catch (e) {
-      this.open.delete(id);
-      this.context.refuse(ack, errorText(e), meta, refusalCodeOf(e));
-      return;
-    }
-    if (this.open.get(id) !== placeholder) {
-      sink.abort(placeholder.failed ?? 'stream aborted before it started');
-      return;
-    }
+    const sink = await this.openSink(id, placeholder, meta, ack);
+    if (typeof sink === 'string') return;
     const stream: OpenStream = { ...placeholder, sink, ready: true };
     this.open.set(id, stream);
     this.watchIdle(id, stream);
     ack({ ok: true });
+  }
+
+  /**
+   * Reserves `id` (it counts as open) while the handler opens the stream's sink, which may wait for an aggregation
+   * slot. Returns the sink, '' when the handler refused (already answered), or why the stream was aborted meanwhile
+   * (the sink is then aborted too).
+   */
+  private async openSink(id: string, placeholder: OpenStream, meta: StreamMeta, ack: AckFn): Promise<StreamSink | string> {
+    this.open.set(id, placeholder);
+    let sink: StreamSink;
+    try {
+      sink = await this.context.handler(meta, placeholder.totalBytes);
+    } catch (e) {
+      this.open.delete(id);
+      this.context.refuse(ack, errorText(e), meta, refusalCodeOf(e));
+      return '';
+    }
+    if (this.open.get(id) === placeholder) return sink;
+    const reason = placeholder.failed ?? 'stream aborted before it started';
+    sink.abort(reason);
+    return reason;
   }
 
   private headerLimits() {
@@ -122,19 +131,9 @@ export class InboundStreams {
       return;
     }
     const placeholder: OpenStream = { ...reserved(totalBytes), whole: true };
-    this.open.set(id, placeholder);
-    let sink: StreamSink;
-    try {
-      sink = await this.context.handler(meta, totalBytes);
-    } catch (e) {
-      this.open.delete(id);
-      this.context.refuse(ack, errorText(e), meta, refusalCodeOf(e));
-      return;
-    }
-    if (this.open.get(id) !== placeholder) {
-      const reason = placeholder.failed ?? 'stream aborted before it started';
-      sink.abort(reason);
-      ack({ ok: false, error: reason });
+    const sink = await this.openSink(id, placeholder, meta, ack);
+    if (typeof sink === 'string') {
+      if (sink !== '') ack({ ok: false, error: sink });
       return;
     }
     // Every byte is here: nothing more can arrive for it, so it no longer counts as open.
