@@ -4,11 +4,12 @@ import type { RunStore } from '../coordinator/store/runStore.js';
 import { weightsHash } from '../coordinator/weightsHash.js';
 import type { Weights } from '../protocol/tensors.js';
 import type { Metrics } from '../coordinator/strategy.js';
+import type { CoordinatorMode, ModeContext } from './mode.js';
 
+/** A copy with arrays of its own: the caller's initial weights are never written. */
 function copyWeights(weights: Weights): Weights {
   return weights.map((t) => ({ name: t.name, shape: [...t.shape], data: t.data.slice() }));
 }
-import type { CoordinatorMode, ModeContext } from './mode.js';
 
 /**
  * What every mode whose coordinator holds the global model in the clear (plain, secaggplus) does alike: stream
