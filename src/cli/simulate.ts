@@ -32,6 +32,8 @@ import { hostInWorkers } from './simulation/clientPool.js';
 import { hostInProcess } from './simulation/inProcessHost.js';
 import type { FederationSettings, VirtualClient } from './simulation/virtualClients.js';
 import { resolveWorkerCount } from './simulation/workerCount.js';
+import { checkOpenFiles } from './simulation/openFiles.js';
+import { partitionClientCount } from '../client/partition/index.js';
 import { loadClients } from './simulation/federationData.js';
 import { storeFlag } from './storeFlag.js';
 
@@ -75,6 +77,9 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const print = options.print ?? ((line: string) => console.log(line));
   const baseDir = resolve(options.baseDir ?? process.cwd());
   const logger = pino({ level: config.logLevel }, pino.destination(2));
+  // Before anything is read: coordinator and clients share this process, two sockets per client (its end and the coordinator's).
+  const clientCount = config.partition ? partitionClientCount(config.partition) : (config.clients?.length ?? 0);
+  checkOpenFiles(`${clientCount} virtual clients beside the coordinator in one process`, 2 * clientCount, 'run the clients in `cohort host` processes (cohort coordinator, then cohort host --part k/n), each holding one socket per client');
   const { backend } = await selectBackend({ preference: config.backend, log: print });
 
   const clients = await loadClients(config, baseDir, print);

@@ -8,6 +8,7 @@ import type { ExperimentConfig } from '../config/experimentConfig.js';
 import type { ClientHost } from '../simulation/clientHost.js';
 import { hostInWorkers } from '../simulation/clientPool.js';
 import { ProgressCounter, ProgressTotals } from '../simulation/clientProgress.js';
+import { checkOpenFiles } from '../simulation/openFiles.js';
 import { loadClients } from '../simulation/federationData.js';
 import { hostInProcess } from '../simulation/inProcessHost.js';
 import type { FederationSettings, VirtualClient } from '../simulation/virtualClients.js';
@@ -52,6 +53,7 @@ export async function runHost(config: ExperimentConfig, baseDir: string, options
   print(`${label}: virtual clients ${federation.name(start)} .. ${federation.name(end - 1)} (${end - start} of ${federation.count}), experiment fingerprint ${federation.fingerprint.slice(0, 16)}`);
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { backend } = await selectBackend({ preference: config.backend, log: print });
+  checkOpenFiles(`${label}'s ${end - start} virtual clients`, end - start, 'split the clients over more hosts (--part k/n with a larger n)');
   const clients = await loadClients(config, baseDir, () => undefined, { start, end });
   const rows = clients.reduce((sum, c) => sum + c.data.meta.trainRows, 0);
   print(`${label}: ${rows} training rows across its ${clients.length} clients (the whole dataset read and partitioned, this part kept); RSS ${megabytes(process.memoryUsage.rss())}`);
