@@ -7,7 +7,7 @@ import { publicKeyFromBase64 } from '../../crypto/identity.js';
 import type { ExperimentConfig } from '../config/experimentConfig.js';
 import type { ClientHost } from '../simulation/clientHost.js';
 import { hostInWorkers } from '../simulation/clientPool.js';
-import { ProgressCounter, ProgressTotals } from '../simulation/clientProgress.js';
+import { describeWaiting, ProgressCounter, ProgressTotals } from '../simulation/clientProgress.js';
 import { checkOpenFiles } from '../simulation/openFiles.js';
 import { loadClients } from '../simulation/federationData.js';
 import { hostInProcess } from '../simulation/inProcessHost.js';
@@ -118,7 +118,7 @@ const megabytes = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
 function progressLine(label: string, totals: ProgressTotals, local: ProgressCounter, clients: number): string {
   totals.add(local.take());
   const t = totals.totals;
-  return `${label}: ${t.joined} joins of ${clients} clients, RSS ${megabytes(process.memoryUsage.rss())}, round ${t.round}, ${t.trained} trained, ${t.evaluated} evaluated${t.failed ? `, ${t.failed} tasks failed` : ''}${t.refused ? `, ${t.refused} refused` : ''}${t.retries ? `, ${t.retries} connection retries (last: ${t.lastRetry})` : ''}`;
+  return `${label}: ${t.joined} joins of ${clients} clients, RSS ${megabytes(process.memoryUsage.rss())}, round ${t.round}, ${t.trained} trained, ${t.evaluated} evaluated${t.failed ? `, ${t.failed} tasks failed` : ''}${t.refused ? `, ${t.refused} refused` : ''}${t.retries ? `, ${t.retries} connection retries (last: ${t.lastRetry})` : ''}${t.waiting.count ? `, ${describeWaiting(t.waiting)}` : ''}`;
 }
 
 /** Why a host's clients were refused, and what to check: the usual cause is a host set up unlike the coordinator. */
