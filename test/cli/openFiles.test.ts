@@ -19,7 +19,7 @@ const experiment: ExperimentConfigInput = {
   rounds: 1,
   backend: 'cpu',
   logLevel: 'error',
-  model: { type: 'mlp', hidden: [4], outputs: 1 },
+  model: { type: 'mlp', hidden: [4], outputs: 1, inputs: 30 },
   training: { epochs: 1, batchSize: 16, learningRate: 0.01 },
   // Every client must join: the run waits for all of them, as bench/hosts.ts's does.
   strategy: { minFitClients: 2, minAvailableClients: clients, fractionFit: 0.05, fractionEvaluate: 0.05 },
@@ -76,6 +76,13 @@ describe('a simulation whose sockets do not fit in the open-file limit', () => {
     const run = await cohortUnderLimit(150, ['host', '--config', join(dir, 'experiment.yaml'), '--part', '1/1', '--url', 'http://127.0.0.1:9', '--coordinator-key', key, '--workers', '0']);
     expect(run.code, run.stdout + run.stderr).not.toBe(0);
     expect(run.stdout + run.stderr).toMatch(/host 1\/1's 120 virtual clients need about \d+ open files \(120 sockets, .* but this process may open 150 \(ulimit -n\).* split the clients over more hosts \(--part k\/n with a larger n\)/s);
+  }, 60_000);
+
+  it('refuses a `cohort coordinator` that could not hold a socket for every client it admits', async () => {
+    const run = await cohortUnderLimit(150, ['coordinator', '--config', join(dir, 'experiment.yaml')]);
+    expect(run.code, run.stdout + run.stderr).not.toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/the 120 clients this coordinator admits need about \d+ open files \(120 sockets, .* but this process may open 150 \(ulimit -n\).* run the coordinator where the limit is higher/s);
+    expect(run.stdout).not.toContain('listening on');
   }, 60_000);
 });
 
