@@ -213,6 +213,11 @@ export function startClient(options: ClientOptions): ClientHandle {
   });
   socket.on('disconnect', (reason) => {
     joined = false;
+    // What socket.io held back on this connection (a send after its ping deadline passed, under a stalled event
+    // loop) belongs to it: replayed ahead of the next connection's hello, a stale hello or auth gets this node
+    // refused for good.
+    socket.sendBuffer = [];
+    socket.receiveBuffer = [];
     emit({ type: 'disconnected', reason });
     log.info({ reason }, 'disconnected');
     if (ending) return;
