@@ -146,13 +146,18 @@ export function startClient(options: ClientOptions): ClientHandle {
     void finish({ reason, refused: true });
   };
 
+  /** Counts connections: a hello prepared for one that closed meanwhile is not sent on the next. */
+  let connection = 0;
   const hello = async () => {
+    const forConnection = connection;
     try {
       if (!modelSpec) {
-        modelSpec = specOf(await options.trainer.getWeights());
+        const spec = specOf(await options.trainer.getWeights());
+        // The next connection's own hello follows; this one, with its nonce, would get this node refused.
+        if (forConnection !== connection) return;
+        modelSpec = spec;
         // Nothing the coordinator may send is larger than the largest download a mode reads for this model
         // (64 KiB of room for headers), unless the caller set its own limit.
-        const spec = modelSpec;
         if (options.transfer?.maxTransferBytes === undefined) peer.limitTransfers(Math.max(...modes.map((m) => m.maxDownloadBytes(spec))) + 64 * 1024);
       }
       clientNonce = new Uint8Array(randomBytes(NONCE_BYTES));
@@ -208,6 +213,7 @@ export function startClient(options: ClientOptions): ClientHandle {
   };
 
   socket.on('connect', () => {
+    connection++;
     emit({ type: 'connected' });
     void hello();
   });
