@@ -18,6 +18,7 @@ import { startObservability } from './observabilitySetup.js';
 import { planStoredRun } from './openStore.js';
 import { exitWhenFlushed } from './exitWhenFlushed.js';
 import { AccessList } from '../coordinator/accessList.js';
+import { checkOpenFiles } from './simulation/openFiles.js';
 import { loadVirtualFederation, virtualClientLimits } from './simulation/virtualFederation.js';
 import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
 import { storeFlag } from './storeFlag.js';
@@ -54,6 +55,9 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const federation = config.access.mode === 'virtual-clients' ? loadVirtualFederation(config, baseDir) : undefined;
   const access = federation ? AccessList.of(federation.allowlist()) : accessFromConfig(config.access);
   if (federation) print(`access: ${federation.count} virtual clients, keys derived from ${config.access.mode === 'virtual-clients' ? config.access.key : ''} (experiment fingerprint ${federation.fingerprint.slice(0, 16)}): start \`cohort host\` processes with this experiment file`);
+  // One socket per client the run waits for: past the open-file limit, the last ones could never connect.
+  const expected = federation?.count ?? access.peers.filter((p) => p.role === 'client').length;
+  checkOpenFiles(`the ${expected} clients this coordinator admits`, expected, 'run the coordinator where the limit is higher');
   const limits = { ...(federation ? virtualClientLimits(federation.count) : {}), ...definedLimits(config.coordinator) };
   if (access.mode === 'open') print('access: open: any client that proves a key may join (list access.peers to restrict it)');
   const auditPath = config.audit?.log ?? (persistent ? `${config.name}.audit.jsonl` : undefined);

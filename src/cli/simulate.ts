@@ -32,6 +32,10 @@ import { hostInWorkers } from './simulation/clientPool.js';
 import { hostInProcess } from './simulation/inProcessHost.js';
 import type { FederationSettings, VirtualClient } from './simulation/virtualClients.js';
 import { resolveWorkerCount } from './simulation/workerCount.js';
+import { checkOpenFiles } from './simulation/openFiles.js';
+import { ProgressCounter, ProgressTotals } from './simulation/clientProgress.js';
+import { reportJoins } from './simulation/joinProgress.js';
+import { partitionClientCount } from '../client/partition/index.js';
 import { loadClients } from './simulation/federationData.js';
 import { storeFlag } from './storeFlag.js';
 
@@ -75,6 +79,9 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const print = options.print ?? ((line: string) => console.log(line));
   const baseDir = resolve(options.baseDir ?? process.cwd());
   const logger = pino({ level: config.logLevel }, pino.destination(2));
+  // Before anything is read: coordinator and clients share this process, two sockets per client (its end and the coordinator's).
+  const clientCount = config.partition ? partitionClientCount(config.partition) : (config.clients?.length ?? 0);
+  checkOpenFiles(`${clientCount} virtual clients beside the coordinator in one process`, 2 * clientCount, 'run the clients in `cohort host` processes (cohort coordinator, then cohort host --part k/n), each holding one socket per client');
   const { backend } = await selectBackend({ preference: config.backend, log: print });
 
   const clients = await loadClients(config, baseDir, print);
@@ -213,14 +220,20 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   let host: ClientHost | undefined;
   let run: RunResult;
   let firstClientModel: Weights | undefined;
+  const progress = new ProgressTotals();
+  const local = new ProgressCounter();
+  let stopJoinReports: (() => void) | undefined;
   try {
-    host = workers > 0 ? hostInWorkers({ settings, clients: virtualClients, workers, backend, logLevel: config.logLevel }) : await hostInProcess(settings, virtualClients, logger);
+    host = workers > 0 ? hostInWorkers({ settings, clients: virtualClients, workers, backend, logLevel: config.logLevel, reportProgress: true }) : await hostInProcess(settings, virtualClients, logger, local.onEvent);
     print(host.description);
+    stopJoinReports = reportJoins({ connected: () => coordinator.clients.length, clients: virtualClients.length, totals: progress, local, print });
     const running = coordinator.run();
     running.catch(() => undefined); // if hosting fails first, the coordinator's own error is moot
     run = await Promise.race([running, host.failure]);
     firstClientModel = await host.finish(workers > 0 ? POOL_GRACE_MS : IN_PROCESS_GRACE_MS);
   } finally {
+    stopJoinReports?.();
+    progress.close();
     await host?.close();
     await observability.close();
     await coordinator.close();

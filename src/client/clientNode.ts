@@ -146,13 +146,18 @@ export function startClient(options: ClientOptions): ClientHandle {
     void finish({ reason, refused: true });
   };
 
+  /** Counts connections: a hello prepared for one that closed meanwhile is not sent on the next. */
+  let connection = 0;
   const hello = async () => {
+    const forConnection = connection;
     try {
       if (!modelSpec) {
-        modelSpec = specOf(await options.trainer.getWeights());
+        const spec = specOf(await options.trainer.getWeights());
+        // The next connection's own hello follows; this one, with its nonce, would get this node refused.
+        if (forConnection !== connection) return;
+        modelSpec = spec;
         // Nothing the coordinator may send is larger than the largest download a mode reads for this model
         // (64 KiB of room for headers), unless the caller set its own limit.
-        const spec = modelSpec;
         if (options.transfer?.maxTransferBytes === undefined) peer.limitTransfers(Math.max(...modes.map((m) => m.maxDownloadBytes(spec))) + 64 * 1024);
       }
       clientNonce = new Uint8Array(randomBytes(NONCE_BYTES));
@@ -208,11 +213,17 @@ export function startClient(options: ClientOptions): ClientHandle {
   };
 
   socket.on('connect', () => {
+    connection++;
     emit({ type: 'connected' });
     void hello();
   });
   socket.on('disconnect', (reason) => {
     joined = false;
+    // What socket.io held back on this connection (a send after its ping deadline passed, under a stalled event
+    // loop) belongs to it: replayed ahead of the next connection's hello, a stale hello or auth gets this node
+    // refused for good.
+    socket.sendBuffer = [];
+    socket.receiveBuffer = [];
     emit({ type: 'disconnected', reason });
     log.info({ reason }, 'disconnected');
     if (ending) return;

@@ -71,6 +71,9 @@ export interface ServerOptions {
 /** What the server reads of a socket.io socket: the Peer's surface, its id, and the request it came in on. */
 type AcceptedSocket = SocketLike & { id: string; handshake: { address: string }; request: IncomingMessage };
 
+/** How soon a node refused for a handshake out of order may try again. */
+const HANDSHAKE_ORDER_RETRY_MS = 1_000;
+
 function decodeBase64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
@@ -232,9 +235,10 @@ export class CoordinatorServer {
       this.options.report('refused', { problem, ...(session ? { client: session.summary.name } : {}) });
       log.warn({ socket: socket.id, client: session?.summary.name, problem }, 'refused inbound message');
     });
-    const refuse = (reason: string, client?: string) => {
+    /** `retryAfterMs` makes the refusal transient: the node may come back (a verdict on the connection, not on it). */
+    const refuse = (reason: string, client?: string, retryAfterMs?: number) => {
       this.tally.add('auth-failed', address, reason, client ?? null);
-      peer.notify({ type: 'refused', reason: reason.slice(0, MAX_REASON) });
+      peer.notify({ type: 'refused', reason: reason.slice(0, MAX_REASON), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
       setTimeout(() => socket.disconnect(true), 50);
       throw new Error(reason);
     };
@@ -258,12 +262,14 @@ export class CoordinatorServer {
       this.options.audit.append('client-disconnected', { client: session.summary.name, reason: String(reason) });
     });
     peer.onMessage((message: Message) => {
+      // Out of order says nothing about who the node is (a message left over from its previous connection looks
+      // like this): the connection ends, and the node may start over.
       if (!pending) {
-        if (message.type !== 'hello') refuse(`expected hello first, got "${message.type}"`);
+        if (message.type !== 'hello') refuse(`expected hello first, got "${message.type}"`, undefined, HANDSHAKE_ORDER_RETRY_MS);
         pending = this.challenge(peer, message as MessageOf<'hello'>, refuse);
         return;
       }
-      if (message.type !== 'auth') refuse(`expected auth after the challenge, got "${message.type}"`);
+      if (message.type !== 'auth') refuse(`expected auth after the challenge, got "${message.type}"`, pending.hello.name, HANDSHAKE_ORDER_RETRY_MS);
       const { context, hello, peer: allowed } = pending;
       if (!verify(clientProof(context), decodeBase64((message as MessageOf<'auth'>).signature), context.clientKey)) {
         refuse(`forged handshake: the signature does not verify with the key of "${hello.name}" (${keyFingerprint(context.clientKey)})`, hello.name);

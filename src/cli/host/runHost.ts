@@ -7,7 +7,8 @@ import { publicKeyFromBase64 } from '../../crypto/identity.js';
 import type { ExperimentConfig } from '../config/experimentConfig.js';
 import type { ClientHost } from '../simulation/clientHost.js';
 import { hostInWorkers } from '../simulation/clientPool.js';
-import { ProgressCounter, ProgressTotals } from '../simulation/clientProgress.js';
+import { describeWaiting, ProgressCounter, ProgressTotals } from '../simulation/clientProgress.js';
+import { checkOpenFiles } from '../simulation/openFiles.js';
 import { loadClients } from '../simulation/federationData.js';
 import { hostInProcess } from '../simulation/inProcessHost.js';
 import type { FederationSettings, VirtualClient } from '../simulation/virtualClients.js';
@@ -52,6 +53,7 @@ export async function runHost(config: ExperimentConfig, baseDir: string, options
   print(`${label}: virtual clients ${federation.name(start)} .. ${federation.name(end - 1)} (${end - start} of ${federation.count}), experiment fingerprint ${federation.fingerprint.slice(0, 16)}`);
   const logger = pino({ level: config.logLevel }, pino.destination(2));
   const { backend } = await selectBackend({ preference: config.backend, log: print });
+  checkOpenFiles(`${label}'s ${end - start} virtual clients`, end - start, 'split the clients over more hosts (--part k/n with a larger n)');
   const clients = await loadClients(config, baseDir, () => undefined, { start, end });
   const rows = clients.reduce((sum, c) => sum + c.data.meta.trainRows, 0);
   print(`${label}: ${rows} training rows across its ${clients.length} clients (the whole dataset read and partitioned, this part kept); RSS ${megabytes(process.memoryUsage.rss())}`);
@@ -116,7 +118,7 @@ const megabytes = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
 function progressLine(label: string, totals: ProgressTotals, local: ProgressCounter, clients: number): string {
   totals.add(local.take());
   const t = totals.totals;
-  return `${label}: ${t.joined} joins of ${clients} clients, RSS ${megabytes(process.memoryUsage.rss())}, round ${t.round}, ${t.trained} trained, ${t.evaluated} evaluated${t.failed ? `, ${t.failed} tasks failed` : ''}${t.refused ? `, ${t.refused} refused` : ''}${t.retries ? `, ${t.retries} connection retries (last: ${t.lastRetry})` : ''}`;
+  return `${label}: ${t.joined} joins of ${clients} clients, RSS ${megabytes(process.memoryUsage.rss())}, round ${t.round}, ${t.trained} trained, ${t.evaluated} evaluated${t.failed ? `, ${t.failed} tasks failed` : ''}${t.refused ? `, ${t.refused} refused` : ''}${t.retries ? `, ${t.retries} connection retries (last: ${t.lastRetry})` : ''}${t.waiting.count ? `, ${describeWaiting(t.waiting)}` : ''}`;
 }
 
 /** Why a host's clients were refused, and what to check: the usual cause is a host set up unlike the coordinator. */

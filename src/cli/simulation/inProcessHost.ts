@@ -4,7 +4,7 @@ import type { ClientEvent } from '../../client/clientNode.js';
 import { refusals, settleClients, startVirtualClients, type FederationSettings, type VirtualClient } from './virtualClients.js';
 
 /** Every virtual client in this thread, beside the coordinator: one tfjs, one core. */
-export async function hostInProcess(settings: FederationSettings, clients: readonly VirtualClient[], logger: Logger, onEvent?: (event: ClientEvent) => void, place = "the coordinator's thread"): Promise<ClientHost> {
+export async function hostInProcess(settings: FederationSettings, clients: readonly VirtualClient[], logger: Logger, onEvent?: (event: ClientEvent, client: string) => void, place = "the coordinator's thread"): Promise<ClientHost> {
   const running = await startVirtualClients(settings, clients, logger, onEvent);
   const refused: string[] = [];
   const refusalsKnown = refusals(running.handles, clients).then((lines) => void refused.push(...lines));

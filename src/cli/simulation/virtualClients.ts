@@ -71,7 +71,7 @@ const MAX_JOINING = 32;
  * Everything a build could refuse (features against the model, labels against its outputs) is checked here,
  * before any connection: a client that cannot train fails the start, naming it.
  */
-export async function startVirtualClients(settings: FederationSettings, clients: readonly VirtualClient[], logger: Logger, onEvent?: (event: ClientEvent) => void): Promise<RunningClients> {
+export async function startVirtualClients(settings: FederationSettings, clients: readonly VirtualClient[], logger: Logger, onEvent?: (event: ClientEvent, client: string) => void): Promise<RunningClients> {
   const attack = settings.attack;
   const unarmed = clients.find((c) => c.byzantine && !attack);
   if (unarmed) throw new Error(`client ${unarmed.name} is Byzantine but the experiment names no attack`);
@@ -103,7 +103,7 @@ export async function startVirtualClients(settings: FederationSettings, clients:
       ...(schedule ? { simulation: { leaveAt: schedule.leaveAt(c.name) } } : {}),
       onEvent: (event) => {
         if (event.type === 'welcome' || event.type === 'refused') joined();
-        onEvent?.(event);
+        onEvent?.(event, c.name);
       },
     });
   });

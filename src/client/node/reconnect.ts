@@ -86,6 +86,8 @@ export function describeRetry(retry: Retry, url: string): string {
     case 'busy':
       return `refused: busy; retrying in ${when} (${retry.reason})`;
     case 'unreachable':
+      // Out of descriptors is this machine's doing, not the coordinator's: waiting for it would never end.
+      if (/\bE[MN]FILE\b/.test(retry.reason)) return `cannot open a connection to ${url}: out of open files (${retry.reason}); retrying in ${when}: raise this process's open-file limit (ulimit -n) or run fewer clients in it`;
       return `waiting for ${url}; retrying in ${when}`;
     case 'disconnected':
       return `disconnected (${retry.reason}); reconnecting in ${when}`;

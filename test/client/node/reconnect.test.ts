@@ -52,6 +52,10 @@ describe('the reconnection schedule', () => {
     const url = 'https://coordinator.example.org:8080';
     expect(describeRetry({ cause: 'busy', reason: 'too many handshakes in progress (limit 64)', delayMs: 8_000 }, url)).toBe('refused: busy; retrying in 8 s (too many handshakes in progress (limit 64))');
     expect(describeRetry({ cause: 'unreachable', reason: 'websocket error', delayMs: 1_460 }, url)).toBe(`waiting for ${url}; retrying in 1.5 s`);
+    // Out of descriptors: the fix is on this machine, and the line says so instead of waiting for the coordinator.
+    expect(describeRetry({ cause: 'unreachable', reason: 'connect EMFILE 127.0.0.1:8080 - Local (undefined:undefined)', delayMs: 30_000 }, url)).toBe(
+      `cannot open a connection to ${url}: out of open files (connect EMFILE 127.0.0.1:8080 - Local (undefined:undefined)); retrying in 30 s: raise this process's open-file limit (ulimit -n) or run fewer clients in it`,
+    );
     expect(describeRetry({ cause: 'disconnected', reason: 'transport close', delayMs: 29_600 }, url)).toBe('disconnected (transport close); reconnecting in 30 s');
   });
 });
