@@ -1,35 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Message, StreamMeta } from '../../src/protocol/messages.js';
 import { Peer, maxHttpBufferSizeFor, type StreamSink } from '../../src/protocol/peer.js';
-import type { SocketLike } from '../../src/protocol/socketLike.js';
-import { openSocketPair, type SocketPair } from '../helpers/socketPair.js';
+import { recordingSink, usePeerPair } from '../helpers/peerPair.js';
 
 const KiB = 1024;
 const meta: StreamMeta = { kind: 'fit-result', round: 1, taskId: 'task-1', numExamples: 5, metrics: { loss: 0.5 } };
 const welcome: Message = { type: 'welcome', protocolVersion: 1, runId: 'run', clientId: 'c1' };
 
-interface RecordingSink extends StreamSink {
-  readonly chunks: Uint8Array[];
-  readonly aborted: Promise<string>;
-  ended: boolean;
-}
-
-/** A sink that keeps copies of what it receives and exposes its abort reason as a promise. */
-function recordingSink(overrides: Partial<StreamSink> = {}): RecordingSink {
-  let onAbort: (reason: string) => void = () => undefined;
-  const aborted = new Promise<string>((resolve) => (onAbort = resolve));
-  const sink: RecordingSink = {
-    chunks: [],
-    aborted,
-    ended: false,
-    write: (chunk) => void sink.chunks.push(Uint8Array.from(chunk)),
-    end: () => void (sink.ended = true),
-    abort: (reason) => onAbort(reason),
-    ...overrides,
-  };
-  return sink;
-}
 
 function* slices(bytes: Uint8Array, size: number): Generator<Uint8Array> {
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, Math.min(bytes.length, at + size));
@@ -37,30 +15,8 @@ function* slices(bytes: Uint8Array, size: number): Generator<Uint8Array> {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-let pair: SocketPair;
-let problems: string[];
-
-/** Wraps the server end in a Peer that records every protocol error it reports. */
-function serverPeer(options: ConstructorParameters<typeof Peer>[1] = {}): Peer {
-  const peer = new Peer(pair.server, { ackTimeoutMs: 5_000, ...options });
-  peer.onProtocolError((p) => problems.push(p));
-  return peer;
-}
-
-function clientPeer(options: ConstructorParameters<typeof Peer>[1] = {}): Peer {
-  return new Peer(pair.client as unknown as SocketLike, { ackTimeoutMs: 5_000, ...options });
-}
-
-/** The misbehaving sender: raw socket.io-client emits with acknowledgements. */
-function raw(event: string, ...args: unknown[]): Promise<unknown> {
-  return pair.client.timeout(5_000).emitWithAck(event, ...args);
-}
-
-beforeEach(async () => {
-  pair = await openSocketPair(maxHttpBufferSizeFor(256 * KiB));
-  problems = [];
-});
-afterEach(async () => pair.close());
+const peers = usePeerPair(maxHttpBufferSizeFor(256 * KiB));
+const { serverPeer, clientPeer, raw } = peers;
 
 describe('Peer messages', () => {
   it('delivers a valid message to the handler and acknowledges it', async () => {
@@ -69,7 +25,7 @@ describe('Peer messages', () => {
     server.onMessage((m) => void received.push(m));
     await clientPeer().send(welcome);
     expect(received).toEqual([welcome]);
-    expect(problems).toEqual([]);
+    expect(peers.problems).toEqual([]);
   });
 
   it('refuses malformed payloads with a "malformed message" ack, and reports each as a protocol error', async () => {
@@ -84,8 +40,8 @@ describe('Peer messages', () => {
     }
     expect(((await raw('msg', { type: 'welcome', runId: 'r' })) as { error: string }).error).toMatch(/protocolVersion/);
     expect(received).toEqual([]);
-    expect(problems).toHaveLength(bad.length + 1);
-    expect(problems.every((p) => p.startsWith('malformed message: '))).toBe(true);
+    expect(peers.problems).toHaveLength(bad.length + 1);
+    expect(peers.problems.every((p) => p.startsWith('malformed message: '))).toBe(true);
   });
 
   it('turns a handler error into a refusal that send() rejects with', async () => {
@@ -94,7 +50,7 @@ describe('Peer messages', () => {
       throw new Error('not now');
     });
     await expect(clientPeer().send(welcome)).rejects.toThrow('peer refused welcome: not now');
-    expect(problems).toEqual(['not now']);
+    expect(peers.problems).toEqual(['not now']);
   });
 });
 
@@ -110,7 +66,7 @@ describe('Peer streams', () => {
     let written = 0;
     let maxOutstanding = 0;
     // Count chunks as they reach the receiving socket, next to (not instead of) the Peer's own listener.
-    pair.server.on('stream:chunk', () => {
+    peers.pair.server.on('stream:chunk', () => {
       arrived++;
       maxOutstanding = Math.max(maxOutstanding, arrived - written);
     });
@@ -146,7 +102,7 @@ describe('Peer streams', () => {
     expect(produced).toBe(Math.ceil(payload.length / chunkBytes));
     expect(maxOutstanding).toBeLessThanOrEqual(window);
     expect(maxOutstanding).toBe(window); // the window is actually used: chunks are pipelined
-    expect(problems).toEqual([]);
+    expect(peers.problems).toEqual([]);
   });
 
   it('streams from the server end to the client end as well', async () => {
@@ -235,7 +191,7 @@ describe('Peer streams', () => {
     // Sent whole, the same limit refuses it before the handler.
     await expect(clientPeer().sendStream(meta, 1_001, source())).rejects.toThrow(/stream of 1001 bytes exceeds the limit of 1000 bytes/);
     expect(handlerCalls).toBe(0);
-    expect(problems).toEqual(['stream of 1001 bytes exceeds the limit of 1000 bytes', 'stream of 1001 bytes exceeds the limit of 1000 bytes']);
+    expect(peers.problems).toEqual(['stream of 1001 bytes exceeds the limit of 1000 bytes', 'stream of 1001 bytes exceeds the limit of 1000 bytes']);
     // Exactly at the limit is fine, either way.
     await clientPeer({ wholeStreamBytes: 0 }).sendStream(meta, 1_000, [new Uint8Array(1_000)]);
     await clientPeer().sendStream(meta, 1_000, [new Uint8Array(1_000)]);
@@ -288,14 +244,14 @@ describe('Peer refuses a misbehaving sender', () => {
       expect(ack.error).toMatch(error);
     }
     expect(handlerCalls).toBe(0);
-    expect(problems).toHaveLength(cases.length);
+    expect(peers.problems).toHaveLength(cases.length);
   });
 
   it('refuses a chunk for an unknown stream', async () => {
     serverPeer().onStream(() => recordingSink());
     expect(await raw('stream:chunk', 'nobody', 0, new Uint8Array(4))).toEqual({ ok: false, error: 'chunk for an unknown stream' });
     expect(await raw('stream:end', { id: 'nobody', sha256: sha256(new Uint8Array(0)) })).toEqual({ ok: false, error: 'end of an unknown stream' });
-    expect(problems).toEqual(['chunk for an unknown stream', 'end of an unknown stream']);
+    expect(peers.problems).toEqual(['chunk for an unknown stream', 'end of an unknown stream']);
   });
 
   it('refuses an out-of-order chunk, aborts the sink and forgets the stream', async () => {
@@ -355,7 +311,7 @@ describe('Peer refuses a misbehaving sender', () => {
     expect(await raw('stream:end', { id, sha256: sha256(new Uint8Array([1, 2, 3, 5])) })).toEqual({ ok: false, error });
     expect(await sink.aborted).toBe(error);
     expect(sink.ended).toBe(false);
-    expect(problems).toContain(error);
+    expect(peers.problems).toContain(error);
   });
 
   it('refuses an end with a missing or malformed hash', async () => {
@@ -374,7 +330,7 @@ describe('Peer refuses a misbehaving sender', () => {
     expect(await raw('stream:end', { id, sha256: sha256(bytes) })).toEqual({ ok: true });
     expect(sink.ended).toBe(true);
     expect(Buffer.concat(sink.chunks)).toEqual(Buffer.from(bytes));
-    expect(problems).toEqual([]);
+    expect(peers.problems).toEqual([]);
   });
 
   it('refuses a duplicate stream id and more open streams than allowed', async () => {
@@ -387,7 +343,7 @@ describe('Peer refuses a misbehaving sender', () => {
   it("calls the sink's abort when the sender aborts", async () => {
     const sink = recordingSink();
     await begin(8, sink);
-    pair.client.emit('stream:abort', { id, reason: 'trainer crashed' });
+    peers.pair.client.emit('stream:abort', { id, reason: 'trainer crashed' });
     expect(await sink.aborted).toBe('sender aborted: trainer crashed');
   });
 
@@ -472,7 +428,7 @@ describe('Peer refuses a misbehaving sender', () => {
     const sink = recordingSink();
     await begin(8, sink);
     expect(await raw('stream:chunk', id, 0, new Uint8Array(4))).toEqual({ ok: true });
-    pair.client.disconnect();
+    peers.pair.client.disconnect();
     expect(await sink.aborted).toBe('peer disconnected');
     expect(sink.ended).toBe(false);
   });

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { StreamMeta } from '../../src/protocol/messages.js';
-import { Peer, TransferError, maxHttpBufferSizeFor, type StreamSink, type StreamTrailer } from '../../src/protocol/peer.js';
+import { TransferError, maxHttpBufferSizeFor } from '../../src/protocol/peer.js';
 import { PayloadNotHeldError } from '../../src/protocol/refusalCode.js';
-import type { SocketLike } from '../../src/protocol/socketLike.js';
-import { openSocketPair, type SocketPair } from '../helpers/socketPair.js';
+import { recordingSink, usePeerPair } from '../helpers/peerPair.js';
 
 const KiB = 1024;
 const meta: StreamMeta = { kind: 'fit-result', round: 1, taskId: 'task-1', numExamples: 5, metrics: { loss: 0.5 } };
@@ -12,58 +11,20 @@ const meta: StreamMeta = { kind: 'fit-result', round: 1, taskId: 'task-1', numEx
 const NO_ARGUMENT = Symbol('no bytes argument');
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-interface Recording extends StreamSink {
-  readonly written: Uint8Array[];
-  readonly trailers: StreamTrailer[];
-  readonly aborted: Promise<string>;
-}
 
-function recording(overrides: Partial<StreamSink> = {}): Recording {
-  let onAbort: (reason: string) => void = () => undefined;
-  const aborted = new Promise<string>((resolve) => (onAbort = resolve));
-  const sink: Recording = {
-    written: [],
-    trailers: [],
-    aborted,
-    write: (chunk) => void sink.written.push(Uint8Array.from(chunk)),
-    end: (trailer) => void sink.trailers.push(trailer),
-    abort: (reason) => onAbort(reason),
-    ...overrides,
-  };
-  return sink;
-}
-
-let pair: SocketPair;
-let problems: string[];
+const peers = usePeerPair(maxHttpBufferSizeFor(256 * KiB));
+const { serverPeer, clientPeer, raw } = peers;
 /** Events as they reach the server's socket, next to the Peer's own listeners. */
 let events: string[];
 
-function serverPeer(options: ConstructorParameters<typeof Peer>[1] = {}): Peer {
-  const peer = new Peer(pair.server, { ackTimeoutMs: 5_000, ...options });
-  peer.onProtocolError((p) => problems.push(p));
-  return peer;
-}
-
-function clientPeer(options: ConstructorParameters<typeof Peer>[1] = {}): Peer {
-  return new Peer(pair.client as unknown as SocketLike, { ackTimeoutMs: 5_000, ...options });
-}
-
-/** The misbehaving sender: raw socket.io-client emits with acknowledgements. */
-function raw(event: string, ...args: unknown[]): Promise<unknown> {
-  return pair.client.timeout(5_000).emitWithAck(event, ...args);
-}
-
-beforeEach(async () => {
-  pair = await openSocketPair(maxHttpBufferSizeFor(256 * KiB));
-  problems = [];
+beforeEach(() => {
   events = [];
-  for (const event of ['stream:begin', 'stream:chunk', 'stream:end', 'stream:whole']) pair.server.on(event, () => void events.push(event));
+  for (const event of ['stream:begin', 'stream:chunk', 'stream:end', 'stream:whole']) peers.pair.server.on(event, () => void events.push(event));
 });
-afterEach(async () => pair.close());
 
 describe('a stream that fits one chunk travels whole', () => {
   it('as one message with one acknowledgement, bytes, hash and signature intact; a larger one in steps', async () => {
-    const sinks = [recording(), recording()];
+    const sinks = [recordingSink(), recordingSink()];
     serverPeer().onStream(() => sinks.shift()!);
     const sender = clientPeer({ chunkBytes: 64 * KiB, wholeStreamBytes: 48 * KiB });
     const small = randomBytes(48 * KiB);
@@ -71,7 +32,7 @@ describe('a stream that fits one chunk travels whole', () => {
     // Two pieces from the source: gathered into one buffer.
     await sender.sendStream(meta, small.length, [small.subarray(0, 1000), small.subarray(1000)], { sign: (digest) => `signed:${digest}` });
     expect(events).toEqual(['stream:whole']);
-    expect(Buffer.concat(first!.written).equals(small)).toBe(true);
+    expect(Buffer.concat(first!.chunks).equals(small)).toBe(true);
     expect(first!.trailers).toEqual([{ sha256: sha256(small), signature: `signed:${sha256(small)}` }]);
     expect(sender.bytesOut).toBe(small.length);
 
@@ -80,15 +41,15 @@ describe('a stream that fits one chunk travels whole', () => {
     const larger = randomBytes(48 * KiB + 1);
     await sender.sendStream(meta, larger.length, [larger]);
     expect(events).toEqual(['stream:begin', 'stream:chunk', 'stream:end']);
-    expect(problems).toEqual([]);
+    expect(peers.problems).toEqual([]);
   });
 
   it('carries an empty payload (a task naming a payload the receiver holds) and a hash given ahead', async () => {
-    const sink = recording({ write: () => Promise.reject(new Error('a task that reuses a payload carries no bytes')) });
+    const sink = recordingSink({ write: () => Promise.reject(new Error('a task that reuses a payload carries no bytes')) });
     serverPeer().onStream(() => sink);
     const held = sha256(randomBytes(32));
     const arities: number[] = [];
-    pair.server.on('stream:whole', (...args: unknown[]) => void arities.push(args.length));
+    peers.pair.server.on('stream:whole', (...args: unknown[]) => void arities.push(args.length));
     await clientPeer().sendStream(meta, 0, [], { sign: () => 'sig' });
     expect(events).toEqual(['stream:whole']);
     // No bytes argument (socket.io would send an empty binary frame for one): the header and the ack alone.
@@ -104,7 +65,7 @@ describe('a stream that fits one chunk travels whole', () => {
     peer.onStream(() => {
       const refusal = refusals.shift();
       if (refusal) throw refusal;
-      return recording({ write: () => Promise.reject(new Error('NaN at 3')) });
+      return recordingSink({ write: () => Promise.reject(new Error('NaN at 3')) });
     });
     const sender = clientPeer();
     const notHeld = await sender.sendStream(meta, 4, [new Uint8Array(4)]).catch((e: unknown) => e);
@@ -116,7 +77,7 @@ describe('a stream that fits one chunk travels whole', () => {
 
   it('never leaves when the source produces fewer bytes than announced', async () => {
     let calls = 0;
-    serverPeer().onStream(() => (calls++, recording()));
+    serverPeer().onStream(() => (calls++, recordingSink()));
     await expect(clientPeer().sendStream(meta, 100, [new Uint8Array(60)])).rejects.toThrow(/stream announced 100 bytes but produced 60/);
     expect(events).toEqual([]);
     expect(calls).toBe(0);
@@ -130,7 +91,7 @@ describe('a hostile sender of whole streams is refused', () => {
 
   it('for a wrong length, non-binary bytes, a wrong or malformed hash, or more than it may send whole, before its handler', async () => {
     let calls = 0;
-    serverPeer({ chunkBytes: 1 * KiB, wholeStreamBytes: 512 }).onStream(() => (calls++, recording()));
+    serverPeer({ chunkBytes: 1 * KiB, wholeStreamBytes: 512 }).onStream(() => (calls++, recordingSink()));
     const big = new Uint8Array(513);
     const cases: [unknown, unknown, string][] = [
       [header, bytes.subarray(1), 'stream carries 63 bytes but announced 64'],
@@ -152,7 +113,7 @@ describe('a hostile sender of whole streams is refused', () => {
       expect(ack.error).toContain(error);
     }
     expect(calls).toBe(0);
-    expect(problems).toHaveLength(cases.length);
+    expect(peers.problems).toHaveLength(cases.length);
     // Control: the same frame, well formed, is accepted.
     expect(await raw('stream:whole', header, bytes)).toEqual({ ok: true });
     expect(calls).toBe(1);
@@ -161,7 +122,7 @@ describe('a hostile sender of whole streams is refused', () => {
   it('for the same id twice, or one stream more than allowed open, while its handler waits', async () => {
     let release: () => void = () => undefined;
     const slot = new Promise<void>((r) => (release = r));
-    const sink = recording();
+    const sink = recordingSink();
     serverPeer({ maxOpenStreams: 2 }).onStream(async () => (await slot, sink));
     const first = raw('stream:whole', header, bytes);
     await new Promise((r) => setTimeout(r, 50));
@@ -173,7 +134,7 @@ describe('a hostile sender of whole streams is refused', () => {
     release();
     expect(await first).toEqual({ ok: true });
     expect(await second).toEqual({ ok: true });
-    expect(sink.written).toHaveLength(2);
+    expect(sink.chunks).toHaveLength(2);
   });
 
   it('for a chunk or an end sent after it (frames out of order): the stream fails and its sink is aborted', async () => {
@@ -183,7 +144,7 @@ describe('a hostile sender of whole streams is refused', () => {
     ] as const) {
       let release: () => void = () => undefined;
       const slot = new Promise<void>((r) => (release = r));
-      const sink = recording();
+      const sink = recordingSink();
       serverPeer().onStream(async () => (await slot, sink));
       const whole = raw('stream:whole', header, bytes);
       await new Promise((r) => setTimeout(r, 50));
@@ -191,31 +152,30 @@ describe('a hostile sender of whole streams is refused', () => {
       release();
       expect(await whole).toEqual({ ok: false, error });
       expect(await sink.aborted).toBe(error);
-      expect(sink.written).toEqual([]);
+      expect(sink.chunks).toEqual([]);
       expect(sink.trailers).toEqual([]);
-      await pair.close();
-      pair = await openSocketPair(maxHttpBufferSizeFor(256 * KiB));
+      await peers.reopen();
     }
   });
 
   it('aborts the sink when the sender aborts or disconnects while its handler waits', async () => {
     let release: () => void = () => undefined;
     const slot = new Promise<void>((r) => (release = r));
-    const sinks = [recording(), recording()];
+    const sinks = [recordingSink(), recordingSink()];
     serverPeer().onStream(async () => (await slot, sinks.shift()!));
     const aborted = sinks[0]!;
     const dropped = sinks[1]!;
     void raw('stream:whole', header, bytes).catch(() => undefined);
     void raw('stream:whole', { ...header, id: 'whole-2' }, bytes).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 50));
-    pair.client.emit('stream:abort', { id, reason: 'trainer crashed' });
+    peers.pair.client.emit('stream:abort', { id, reason: 'trainer crashed' });
     await new Promise((r) => setTimeout(r, 50));
-    const gone = new Promise((r) => pair.server.on('disconnect', r));
-    pair.client.disconnect();
+    const gone = new Promise((r) => peers.pair.server.on('disconnect', r));
+    peers.pair.client.disconnect();
     await gone;
     release();
     expect(await aborted.aborted).toBe('sender aborted: trainer crashed');
     expect(await dropped.aborted).toBe('peer disconnected');
-    expect([...aborted.written, ...dropped.written]).toEqual([]);
+    expect([...aborted.chunks, ...dropped.chunks]).toEqual([]);
   });
 });
