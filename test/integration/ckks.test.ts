@@ -114,6 +114,11 @@ describe('CKKS membership changes', () => {
     });
     const handles = trainers.map((t) => fed.client(coordinator.url, t.name, t, { logger: silent }));
     trainers[2]!.beforeFit = (config) => (config.round === 3 ? void handles[2]!.stop() : undefined); // leaves mid-round 3
+    // The late joiner connects during rounds 2-3 (a loaded machine once took past round 4's start): hold round 3
+    // open until it is connected, so round 4 is the first it is sure to be sampled into.
+    trainers[0]!.beforeFit = async (config) => {
+      while (config.round === 3 && !coordinator.clients.some((c) => c.name === 'h9-late')) await new Promise((r) => setTimeout(r, 20));
+    };
     while (coordinator.clients.length < 3) await new Promise((r) => setTimeout(r, 20));
     const result = await coordinator.run();
 
