@@ -6,7 +6,7 @@
  *   npx tsx bench/roundTrip.ts [--params 100_000_000] [--clients 2] [--rounds 1] [--no-evaluate]
  *                              [--chunk-bytes 1048576] [--window 4] [--ack-timeout-ms 60000] [--round-timeout-ms 600000]
  *                              [--client-cpu-prof DIR] [--breakdown] [--accumulator fixed-point|double-double] [--slots 2]
- *                              [--staging memory|file]
+ *                              [--staging memory|file] [--sum-at arrival|close]
  *
  * --rounds N runs N rounds: the first pays for touching fresh memory on every side, the last shows a steady state.
  * --breakdown profiles the coordinator (the inspector's CPU profiler, during run()) and the clients
@@ -59,6 +59,8 @@ export interface RoundTripOptions {
   readonly slots?: number;
   /** StreamingMean's `staging` (by default `file` at this size: in-flight updates in temporary files). */
   readonly staging?: 'memory' | 'file';
+  /** StreamingMean's `sumAt` (`arrival` by default; `close` keeps committed updates in their files and sums them at the close). */
+  readonly sumAt?: 'arrival' | 'close';
 }
 
 /** The round measured on these machines before the upload path's rework (issue 17), and the 4x target. */
@@ -191,7 +193,7 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
   if (o.breakdown && !o.clientProfileDir) o = { ...o, clientProfileDir: mkdtempSync(join(tmpdir(), 'cohort-roundtrip-prof-')) };
   const payload = encodedByteLength(benchSpec(o.params));
   console.log(`\n## One FedAvg round: ${o.clients} clients x ${o.params.toLocaleString('en')} float32 params (${mb(payload)} per copy), loopback, ${o.chunkBytes}-byte chunks, window ${o.window}`);
-  console.log(`coordinator sum: ${o.accumulator ?? 'fixed-point'}, ${o.slots ?? 2} update(s) in flight, staged in ${o.staging ?? 'the default place (files from 16M params)'}`);
+  console.log(`coordinator sum: ${o.accumulator ?? 'fixed-point'}, ${o.slots ?? 2} update(s) in flight, staged in ${o.staging ?? 'the default place (files from 16M params)'}, summed at ${o.sumAt ?? 'the default (close where staged in files)'}`);
   console.log(`node ${process.version}; coordinator in this process (pid ${process.pid}), each client forked; evaluation phase ${o.evaluate ? 'on' : 'off'}`);
   // The idle process: Node, the loaded modules, nothing model-sized yet.
   const idleRss = process.memoryUsage().rss;
@@ -204,7 +206,7 @@ export async function benchRoundTrip(o: RoundTripOptions): Promise<void> {
       fractionEvaluate: o.evaluate ? 1 : 0,
       fit: { epochs: 1, batchSize: 1, learningRate: 1 },
       aggregator: () =>
-        new StreamingMean({ accumulator: o.accumulator ?? 'fixed-point', ...(o.slots === undefined ? {} : { slots: o.slots }), ...(o.staging === undefined ? {} : { staging: o.staging }) }),
+        new StreamingMean({ accumulator: o.accumulator ?? 'fixed-point', ...(o.slots === undefined ? {} : { slots: o.slots }), ...(o.staging === undefined ? {} : { staging: o.staging }), ...(o.sumAt === undefined ? {} : { sumAt: o.sumAt }) }),
     }),
     // Made for the run alone: the coordinator trains it in place rather than copying it.
     initialWeights: initialWeights(o.params),
@@ -382,11 +384,13 @@ function printWhereTheTimeWent(record: RoundRecord, started: number, reports: re
 }
 
 if (isMain(import.meta.url)) {
-  const args = benchArgs(['params', 'clients', 'rounds', 'chunk-bytes', 'window', 'ack-timeout-ms', 'round-timeout-ms', 'slots'], ['no-evaluate', 'breakdown'], ['client-cpu-prof', 'accumulator', 'staging']);
+  const args = benchArgs(['params', 'clients', 'rounds', 'chunk-bytes', 'window', 'ack-timeout-ms', 'round-timeout-ms', 'slots'], ['no-evaluate', 'breakdown'], ['client-cpu-prof', 'accumulator', 'staging', 'sum-at']);
   const accumulator = args.text('accumulator') ?? 'fixed-point';
   if (accumulator !== 'fixed-point' && accumulator !== 'double-double') throw new Error(`--accumulator must be fixed-point or double-double, got "${accumulator}"`);
   const staging = args.text('staging');
   if (staging !== undefined && staging !== 'memory' && staging !== 'file') throw new Error(`--staging must be memory or file, got "${staging}"`);
+  const sumAt = args.text('sum-at');
+  if (sumAt !== undefined && sumAt !== 'arrival' && sumAt !== 'close') throw new Error(`--sum-at must be arrival or close, got "${sumAt}"`);
   await benchRoundTrip({
     params: args.number('params', 100_000_000),
     clients: args.number('clients', 2),
@@ -399,6 +403,7 @@ if (isMain(import.meta.url)) {
     accumulator,
     slots: args.number('slots', 2),
     ...(staging ? { staging } : {}),
+    ...(sumAt ? { sumAt } : {}),
     ...(args.text('client-cpu-prof') ? { clientProfileDir: args.text('client-cpu-prof')! } : {}),
     breakdown: args.flag('breakdown'),
   });

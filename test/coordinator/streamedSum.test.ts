@@ -60,14 +60,19 @@ async function reference(kernel: 'wasm-simd' | 'js'): Promise<{ mean: string; su
   return { mean: bytes(result.mean!), sum: bytes(result.sum!) };
 }
 
+// foldAfter 1 folds every commit into the partial-sum file; 4 (the default) keeps these rounds' commits in files.
 const stagings = [
-  ['wasm-simd', 'memory'],
-  ['js', 'memory'],
-  ['wasm-simd', 'file'],
-  ['js', 'file'],
+  ['wasm-simd', 'memory', 'arrival', 4],
+  ['js', 'memory', 'arrival', 4],
+  ['wasm-simd', 'file', 'arrival', 4],
+  ['js', 'file', 'arrival', 4],
+  ['wasm-simd', 'file', 'close', 4],
+  ['js', 'file', 'close', 4],
+  ['wasm-simd', 'file', 'close', 1],
+  ['js', 'file', 'close', 2],
 ] as const;
 
-describe.each(stagings)('streamed fixed-point sum (%s kernel, staged in %s)', (kernel, staging) => {
+describe.each(stagings)('streamed fixed-point sum (%s kernel, staged in %s, summed at %s, folded after %d)', (kernel, staging, sumAt, foldAfter) => {
   /** Memory staging also returns the float64 sum, which must match too; file staging returns the mean alone. */
   const expectSum = (sum: Float64Array | undefined, expected: string) => {
     if (staging === 'memory') expect(bytes(sum!)).toBe(expected);
@@ -75,7 +80,7 @@ describe.each(stagings)('streamed fixed-point sum (%s kernel, staged in %s)', (k
   };
 
   it('takes back an update aborted mid-stream, one with a bad run after good ones, and one still open at finish', async () => {
-    const agg = new StreamingMean({ kernel, slots: 4, staging });
+    const agg = new StreamingMean({ kernel, slots: 4, staging, sumAt, foldAfter });
     agg.bind(spec);
     const round = agg.begin(1);
     (await send(round, honest[0]!.id, honest[0]!.weight, honest[0]!.values)).commit();
@@ -103,7 +108,7 @@ describe.each(stagings)('streamed fixed-point sum (%s kernel, staged in %s)', (k
   });
 
   it('rounds a clipped update (commit scale < 1) at its scaled weight, as if the scale were known from the start', async () => {
-    const agg = new StreamingMean({ kernel, staging });
+    const agg = new StreamingMean({ kernel, staging, sumAt, foldAfter });
     agg.bind(spec);
     const round = agg.begin(1);
     const values = update(6);
@@ -120,7 +125,7 @@ describe.each(stagings)('streamed fixed-point sum (%s kernel, staged in %s)', (k
     const updates = [...honest, { id: 'c', weight: 11, values: update(8, 3) }];
     const means = new Set<string>();
     for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0]]) {
-      const agg = new StreamingMean({ kernel, staging, slots: 3 });
+      const agg = new StreamingMean({ kernel, staging, sumAt, foldAfter, slots: 3 });
       agg.bind(spec);
       const round = agg.begin(1);
       // All three open at once, their runs interleaved, then committed in the order given.
@@ -141,14 +146,19 @@ describe.each(stagings)('streamed fixed-point sum (%s kernel, staged in %s)', (k
   });
 });
 
-describe.each(['memory', 'file'] as const)('a failed upload over a real socket (staged in %s)', (staging) => {
+describe.each([
+  ['memory', 'arrival', 4],
+  ['file', 'arrival', 4],
+  ['file', 'close', 4],
+  ['file', 'close', 1],
+] as const)('a failed upload over a real socket (staged in %s, summed at %s, folded after %d)', (staging, sumAt, foldAfter) => {
   let pair: SocketPair;
   beforeEach(async () => void (pair = await openSocketPair(maxHttpBufferSizeFor(64 * 1024))));
   afterEach(async () => pair.close());
 
   /** A round whose uploads arrive over the pair, and the aborts its sinks saw. */
   function serve() {
-    const agg = new StreamingMean({ staging });
+    const agg = new StreamingMean({ staging, sumAt, foldAfter });
     agg.bind(spec);
     const round = agg.begin(1);
     const target = tensorUploadTarget(round, spec, 'the update');
@@ -248,6 +258,57 @@ describe('file staging', () => {
     }
   });
 
+  it("with sumAt: 'close', holds each committed update in its file until the round closes, then frees them all", async () => {
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    const agg = new StreamingMean({ staging: 'file', sumAt: 'close' });
+    agg.bind(spec);
+    const round = agg.begin(1);
+    for (const u of honest) (await send(round, u.id, u.weight, u.values)).commit();
+    // Committed, not yet summed: one open (unlinked) file each. Summed on arrival they would be closed at commit.
+    expect(openFiles() - before).toBe(2);
+    expect(bytes(round.finish().mean!)).toBe((await reference('wasm-simd')).mean);
+    expect(openFiles()).toBe(before);
+    // A round that never finishes (the coordinator gave up on it) frees its files when the next one begins.
+    (await send(agg.begin(2), 'a', 30, honest[0]!.values)).commit();
+    expect(openFiles() - before).toBe(1);
+    agg.begin(3);
+    expect(openFiles()).toBe(before);
+    expect(() => new StreamingMean({ staging: 'memory', sumAt: 'close' })).toThrow(/sumAt: 'close' reads committed updates back from their files: it needs staging: 'file'/);
+  });
+
+  it('folds every foldAfter commits into one partial-sum file, so the disk holds a bounded number of updates', async () => {
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    const agg = new StreamingMean({ staging: 'file', foldAfter: 2 });
+    agg.bind(spec);
+    const round = agg.begin(1);
+    const updates = [...honest, { id: 'c', weight: 11, values: update(8, 3) }, { id: 'd', weight: 5, values: update(10, 2) }, { id: 'e', weight: 9, values: update(11) }];
+    const held: number[] = [];
+    for (const u of updates) {
+      (await send(round, u.id, u.weight, u.values)).commit();
+      held.push(openFiles() - before);
+    }
+    // 1 update; 2 folded into the partial sum (1 file); + 1; 2 more folded into it; + 1.
+    expect(held).toEqual([1, 1, 2, 1, 2]);
+    const mean = bytes(round.finish().mean!);
+    expect(openFiles()).toBe(before);
+    const inMemory = new StreamingMean({ staging: 'memory' });
+    inMemory.bind(spec);
+    const reference = inMemory.begin(1);
+    for (const u of [...updates].reverse()) (await send(reference, u.id, u.weight, u.values)).commit();
+    expect(mean).toBe(bytes(reference.finish().mean!));
+  });
+
+  it('fails the round, never wraps, when a fold takes a sum past the fixed-point range', async () => {
+    // At fractionBits 60 each value below 4 is in range, and three of 3.9 sum past 2^63 on the grid.
+    const agg = new StreamingMean({ staging: 'file', fractionBits: 60, foldAfter: 1 });
+    agg.bind(spec);
+    const round = agg.begin(1);
+    for (const id of ['a', 'b', 'c']) (await send(round, id, 1, new Float32Array(size).fill(3.9))).commit();
+    expect(() => round.finish()).toThrow(/round 1: a parameter's weighted sum left the fixed-point range of \+-2\^3 .*the round's sum is not used/);
+  });
+
   it('refuses an update it cannot stage with an error naming stagingDir, and loses nothing else', async () => {
     const missing = join(tmpdir(), `cohort-no-such-dir-${process.pid}`, 'nested');
     const agg = new StreamingMean({ staging: 'file', stagingDir: missing, slots: 1 });
@@ -260,7 +321,8 @@ describe('file staging', () => {
   });
 
   it('keeps the float64 sum, bit-identical to memory staging\'s, for a wrapper that reads it (DP through UniformWeights)', async () => {
-    const inner = new StreamingMean({ staging: 'file' });
+    // sumAt: 'close' gives way too: the wrapper needs the whole float64 sum, so it is made on arrival.
+    const inner = new StreamingMean({ staging: 'file', sumAt: 'close' });
     new DpMean(new UniformWeights(inner), { clipNorm: 1, noiseMultiplier: 1 }).bind(spec);
     const round = inner.begin(1);
     for (const u of honest) (await send(round, u.id, u.weight, u.values)).commit();

@@ -46,22 +46,30 @@ export class StagingFile {
 
   /** Writes `values` at float offset `offset`. */
   write(values: Float32Array, offset: number): void {
-    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    this.writeBytes(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), offset * 4);
+  }
+
+  /** Reads the floats [offset, offset + into.length) into `into`. */
+  read(into: Float32Array, offset: number): void {
+    this.readBytes(new Uint8Array(into.buffer, into.byteOffset, into.byteLength), offset * 4);
+  }
+
+  /** Writes `bytes` at byte `position`. */
+  writeBytes(bytes: Uint8Array, position: number): void {
     let done = 0;
     try {
-      while (done < bytes.length) done += writeSync(this.open(), bytes, done, bytes.length - done, offset * 4 + done);
+      while (done < bytes.length) done += writeSync(this.open(), bytes, done, bytes.length - done, position + done);
     } catch (e) {
       throw explain(e, 'staging an update', this.dir);
     }
   }
 
-  /** Reads the floats [offset, offset + into.length) into `into`. */
-  read(into: Float32Array, offset: number): void {
-    const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
+  /** Fills `into` from byte `position`. */
+  readBytes(into: Uint8Array, position: number): void {
     let done = 0;
-    while (done < bytes.length) {
-      const n = readSync(this.open(), bytes, done, bytes.length - done, offset * 4 + done);
-      if (n === 0) throw new StagingFileError(`the staging file in ${this.dir} ended early at byte ${offset * 4 + done}: was it truncated by another process?`);
+    while (done < into.length) {
+      const n = readSync(this.open(), into, done, into.length - done, position + done);
+      if (n === 0) throw new StagingFileError(`the staging file in ${this.dir} ended early at byte ${position + done}: was it truncated by another process?`);
       done += n;
     }
   }

@@ -121,7 +121,14 @@ abstract class FixedPointBase implements SumKernel {
     return mean;
   }
 
-  private checkRange(): void {
+  sumBytes(): Uint8Array {
+    return new Uint8Array(this.acc.buffer, this.acc.byteOffset, this.acc.byteLength);
+  }
+
+  /** The reference's adds always check for wrapping: nothing to forget. */
+  forgetBounds(): void {}
+
+  checkRange(): void {
     if (this.wrapped) {
       throw new SumRangeError(
         `a parameter's weighted sum left the fixed-point range of +-2^${63 - this.fractionBits} (grid 2^-${this.fractionBits}): ` +
@@ -233,6 +240,11 @@ class WasmFixedPointKernel extends FixedPointBase {
   override reset(): void {
     super.reset();
     this.reach.fill(0);
+  }
+
+  /** Loaded sums have no known bound: the adds take the general loop, which checks every addition. */
+  override forgetBounds(): void {
+    this.reach.fill(Infinity);
   }
 
   private maxAbs(values: Float32Array): number {

@@ -3,44 +3,13 @@ import type { AggregateNeeds, AggregateResult, AggregationRound, Aggregator, Upd
 import { DEFAULT_FRACTION_BITS, createFixedPointKernel } from './fixedPointKernel.js';
 import { createDoubleDoubleKernel } from './meanKernel.js';
 import { SumRangeError, type SumKernel } from './sumKernel.js';
+import { DeferredSum } from './deferredSum.js';
+import { StagingFileError } from './fileStaging.js';
+import type { StreamingMeanOptions } from './streamingMeanOptions.js';
 import { fileStage, memoryStage, type UpdateStage } from './updateStage.js';
 
 export { addWeighted, addWeightedCompensated } from './meanKernel.js';
-
-/** StreamingMean's memory and kernel. */
-export interface StreamingMeanOptions {
-  /**
-   * Updates in flight at once (2 by default). Each holds what arrived of an update, staged (see `staging`): the
-   * fixed-point sum adds each checked run at once and subtracts the staged copy back, exactly, if the update fails
-   * later; the double-double sum adds the whole update at commit. Either way a client that drops mid-upload or
-   * sends bad values leaves no trace. Memory: the sum (8 bytes/param fixed point, 16 double-double) + 4 x slots
-   * bytes/param staged in memory (or 1 MiB staged in files), whatever the client count.
-   */
-  readonly slots?: number;
-  /** The hot loops: WebAssembly SIMD where the model fits its memory (the default), or plain JavaScript. */
-  readonly kernel?: 'wasm-simd' | 'js';
-  /**
-   * `fixed-point` (the default): an int64 sum of weighted values rounded to a 2^-fractionBits grid, exact and
-   * order-independent, with a range (fixedPointKernel.ts). `double-double`: a float64 sum with its compensation,
-   * twice the memory, for values of any magnitude (raw feature moments).
-   */
-  readonly accumulator?: 'fixed-point' | 'double-double';
-  /** The fixed-point grid, 2^-fractionBits (32 by default: weighted values up to 2^30 and sums up to 2^31 in magnitude). */
-  readonly fractionBits?: number;
-  /**
-   * Where an in-flight update waits for its commit. `memory`: a float32 slot per update in flight (4 bytes a
-   * parameter each). `file`: an unlinked temporary file per update in flight, written as the runs arrive and read
-   * back only to take a failed update out of the sum; it costs the page cache, not the process's memory, plus one
-   * 1 MiB run buffer, and the round's mean is written over the accumulator itself (no float64 `sum` is returned,
-   * unless a wrapper binds this with `needs: { sum: true }`, as DpMean does: then the mean gets an array of its
-   * own). Needs the fixed-point accumulator. Default:
-   * `file` for models of FILE_STAGING_MIN_PARAMETERS or more (there the slots would cost as much as the sum), else
-   * `memory` (no system calls per run).
-   */
-  readonly staging?: 'memory' | 'file';
-  /** The directory of `file` staging's temporary files (the OS temp dir by default). */
-  readonly stagingDir?: string;
-}
+export type { StreamingMeanOptions } from './streamingMeanOptions.js';
 
 /** Models this large (16M parameters, 64 MB a float32 copy) stage in-flight updates in files by default. */
 export const FILE_STAGING_MIN_PARAMETERS = 16 * 1024 * 1024;
@@ -64,6 +33,12 @@ export class StreamingMean implements Aggregator {
   private readonly fractionBits: number;
   private readonly stagingChoice: 'memory' | 'file' | undefined;
   private readonly stagingDir: string | undefined;
+  private readonly sumAt: 'arrival' | 'close';
+  /** The bound model's sum waits for the round to close (`sumAt: 'close'` with file staging). */
+  private deferred = false;
+  /** That sum: a round that never finished frees its files at the next begin. */
+  private deferredSum: DeferredSum | undefined;
+  private readonly foldAfter: number;
   /** The staging of the bound model (bind decides the default by its size). */
   private staging: 'memory' | 'file' = 'memory';
   /** A wrapper reads the float64 sum (bind's `needs`): file staging then puts the mean in an array of its own. */
@@ -82,6 +57,13 @@ export class StreamingMean implements Aggregator {
     this.fractionBits = options.fractionBits ?? DEFAULT_FRACTION_BITS;
     this.stagingChoice = options.staging;
     this.stagingDir = options.stagingDir;
+    this.sumAt = options.sumAt ?? 'close';
+    this.foldAfter = options.foldAfter ?? 4;
+    if (!Number.isInteger(this.foldAfter) || this.foldAfter < 1) throw new AggregationError(`foldAfter must be a positive integer, got ${this.foldAfter}`);
+    if (this.sumAt !== 'arrival' && this.sumAt !== 'close') throw new AggregationError(`sumAt must be 'arrival' or 'close', got ${String(this.sumAt)}`);
+    if (options.sumAt === 'close' && (this.stagingChoice === 'memory' || this.accumulator !== 'fixed-point')) {
+      throw new AggregationError("sumAt: 'close' reads committed updates back from their files: it needs staging: 'file' (or the default on a big model) and accumulator: 'fixed-point'");
+    }
     if (this.stagingChoice !== undefined && this.stagingChoice !== 'memory' && this.stagingChoice !== 'file') {
       throw new AggregationError(`staging must be 'memory' or 'file', got ${String(this.stagingChoice)}`);
     }
@@ -99,11 +81,23 @@ export class StreamingMean implements Aggregator {
     this.keepSum = needs?.sum === true;
     const size = totalParameters(spec);
     if (size === 0) throw new AggregationError('the model has no parameters');
-    if (size !== this.size) {
+    const fixedPoint = this.accumulator === 'fixed-point';
+    const staging = this.stagingChoice ?? (fixedPoint && size >= FILE_STAGING_MIN_PARAMETERS ? 'file' : 'memory');
+    const deferred = this.sumAt === 'close' && staging === 'file' && !this.keepSum;
+    if (size !== this.size || deferred !== this.deferred) {
       this.size = size;
-      const fixedPoint = this.accumulator === 'fixed-point';
-      this.staging = this.stagingChoice ?? (fixedPoint && size >= FILE_STAGING_MIN_PARAMETERS ? 'file' : 'memory');
-      if (this.staging === 'file') {
+      this.staging = staging;
+      this.deferred = deferred;
+      this.deferredSum?.clear();
+      this.deferredSum = undefined;
+      if (deferred) {
+        // The sum is made a block at a time at the close: a block-sized accumulator, whose one slot is also the run
+        // buffer every in-flight update stages through.
+        const block = Math.min(size, FILE_STAGING_RUN);
+        this.kernel = createFixedPointKernel(block, 1, this.fractionBits, this.preferKernel, block);
+        this.free = Array.from({ length: this.slotCount }, () => this.kernel!.slots[0]!);
+        this.deferredSum = new DeferredSum(this.kernel, size, this.foldAfter, this.stagingDir);
+      } else if (this.staging === 'file') {
         // One run buffer shared by every in-flight update (runs are handled synchronously); the slot count stays the
         // bound on updates in flight, each holding a file.
         this.kernel = createFixedPointKernel(size, 1, this.fractionBits, this.preferKernel, Math.min(size, FILE_STAGING_RUN));
@@ -124,13 +118,15 @@ export class StreamingMean implements Aggregator {
     // One round at a time uses the accumulator: rounds are sequential, and a closed round refuses commits.
     if (!this.fresh) kernel.reset();
     this.fresh = false;
+    this.deferredSum?.clear();
     const contributors: string[] = [];
     let totalWeight = 0;
     let closed = false;
     const size = this.size;
     // An exact kernel sums each run as it arrives (still in cache) and takes an update back if it fails later;
     // these take back the updates still in flight when the round closes.
-    const streams = kernel.addAt !== undefined;
+    const streams = kernel.addAt !== undefined && !this.deferred;
+    const deferred = this.deferredSum;
     const inFlight = new Set<() => void>();
     /** Why the sum can no longer be trusted: a staged update could not be read back to take it out. */
     let broken: string | undefined;
@@ -159,11 +155,11 @@ export class StreamingMean implements Aggregator {
           summed = 0;
         };
         inFlight.add(takeBack);
-        const release = () => {
+        const release = (keepFile = false) => {
           if (done) return;
           done = true;
           inFlight.delete(takeBack);
-          stage.release();
+          if (!keepFile) stage.release();
           this.giveSlot(slot);
         };
         const fail = () => {
@@ -206,6 +202,14 @@ export class StreamingMean implements Aggregator {
             if (closed) refuse(`round ${round} closed before the update from ${clientId} completed`);
             if (written !== size) refuse(`update has ${written} values, the model has ${size}`);
             if (!(scale >= 0 && scale <= 1)) refuse(`commit scale must be within [0, 1], got ${scale}`);
+            if (deferred) {
+              totalWeight += weight;
+              contributors.push(clientId);
+              release(true);
+              const why = deferred.add(stage, weight * scale);
+              broken ??= why;
+              return;
+            }
             if (!streams) kernel.add(slot, weight * scale);
             else if (scale !== 1) {
               // Rounded at the scaled weight, as if it had been known from the first run.
@@ -231,9 +235,13 @@ export class StreamingMean implements Aggregator {
       finish: (): AggregateResult => {
         closed = true;
         for (const takeBack of inFlight) takeBack();
-        if (broken) throw new AggregationError(`round ${round}: ${broken}; the round's sum is not used`);
+        if (broken) {
+          deferred?.clear();
+          throw new AggregationError(`round ${round}: ${broken}; the round's sum is not used`);
+        }
         if (totalWeight === 0) return { mean: undefined, totalWeight: 0, contributors: [] };
         try {
+          if (deferred) return { mean: deferred.mean(totalWeight), totalWeight, contributors: [...contributors] };
           if (this.staging === 'file' && !this.keepSum) {
             // No slot to spare: the mean is written over the accumulator itself (zeroed when the next round begins).
             return { mean: kernel.finishInPlace!(totalWeight), totalWeight, contributors: [...contributors] };
@@ -248,7 +256,10 @@ export class StreamingMean implements Aggregator {
           return { mean, totalWeight, contributors: [...contributors], sum, ...grid };
         } catch (e) {
           if (e instanceof SumRangeError) throw new AggregationError(`round ${round}: ${e.message}`);
+          if (e instanceof StagingFileError) throw new AggregationError(`round ${round}: a committed update could not be read back (${e.message}); the round's sum is not used`);
           throw e;
+        } finally {
+          deferred?.clear();
         }
       },
     };

@@ -35,6 +35,12 @@ export interface SumKernel {
    * kept. Throws SumRangeError as finish does.
    */
   readonly finishInPlace?: (totalWeight: number) => Float32Array;
+  /** An exact kernel's accumulator as bytes (8 a parameter), to save a partial sum and load it back. */
+  readonly sumBytes?: () => Uint8Array;
+  /** After sumBytes() was loaded with values this kernel did not add: every later add checks for wrapping. */
+  readonly forgetBounds?: () => void;
+  /** Throws SumRangeError when an addition since the last reset wrapped. */
+  readonly checkRange?: () => void;
 }
 
 /** A fixed-point sum left its range: the round's mean cannot be computed exactly. */

@@ -13,6 +13,8 @@ export interface UpdateStage {
   keep(placed: Float32Array, offset: number): void;
   /** Calls `use` on the staged values [0, end), run by run, in order (each view valid during its call). */
   replay(end: number, use: (values: Float32Array, offset: number) => void): void;
+  /** The staged values [offset, offset + length), length at most maxRun: a view valid until the stage is next used. */
+  readRun(offset: number, length: number): Float32Array;
   /** Frees what the stage holds (its file); the slot goes back to the aggregator. */
   release(): void;
 }
@@ -30,6 +32,7 @@ export function memoryStage(slot: Float32Array): UpdateStage {
     replay: (end, use) => {
       if (end > 0) use(slot.subarray(0, end), 0);
     },
+    readRun: (offset, length) => slot.subarray(offset, offset + length),
     release: () => undefined,
   };
 }
@@ -55,6 +58,11 @@ export function fileStage(scratch: Float32Array, dir: string | undefined): Updat
         file.read(run, at);
         use(run, at);
       }
+    },
+    readRun: (offset, length) => {
+      const run = scratch.subarray(0, length);
+      file.read(run, offset);
+      return run;
     },
     release: () => file.close(),
   };
