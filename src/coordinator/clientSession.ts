@@ -4,7 +4,7 @@ import { verify } from '../crypto/identity.js';
 import type { Role } from './accessList.js';
 import type { AuditTrail } from './auditTrail.js';
 import { verifyAgreementKey } from '../crypto/agreementKey.js';
-import { MAX_REASON, type Message, type MessageOf, type ModeHeader, type StreamMeta, type StreamMetaOf } from '../protocol/messages.js';
+import { MAX_REASON, type Message, type MessageOf, type ModeHeader, type PayloadLayout, type StreamMeta, type StreamMetaOf } from '../protocol/messages.js';
 import type { Peer, StreamSink, StreamTrailer } from '../protocol/peer.js';
 import { PayloadSender, type HeldPayloads } from './payloadSender.js';
 import type { UploadMeta, UploadSink, UploadTarget } from './uploadTarget.js';
@@ -19,6 +19,8 @@ export interface EncodedWeights {
   readonly sha256: string;
   /** What the secure-aggregation mode adds to the task's header so the client can read the chunks. */
   readonly header?: ModeHeader;
+  /** Set when the payload is a strategy's fit payload in a layout clients know (SCAFFOLD's [x; c]), sent to evaluate and final tasks too. */
+  readonly layout?: PayloadLayout;
   /** The chunks for one receiver, hashed for every receiver as the first one reads them (SharedPayload); else `chunks`. */
   stream?(): Iterable<Uint8Array, void, undefined>;
 }
@@ -216,9 +218,9 @@ export class ClientSession {
 
   /**
    * Sends the run's last global state (after `round`), which the client keeps as its final model; resolves once
-   * the client has kept it.
+   * the client has kept it. `otherwise` is what a client that does not hold `weights` is sent instead.
    */
-  async final(round: number, taskId: string, weights: EncodedWeights): Promise<void> {
+  async final(round: number, taskId: string, weights: EncodedWeights, otherwise?: EncodedWeights): Promise<void> {
     if (this.closedReason !== undefined) throw new TaskError('disconnected', this.closedReason);
     // No task waits on this stream, so the connection's end must end the wait itself (acks wait out their timeout).
     let gone: (reason: string) => void = () => undefined;
@@ -226,7 +228,7 @@ export class ClientSession {
     closed.catch(() => undefined);
     this.onClose.add(gone);
     try {
-      await Promise.race([this.payloads.send({ kind: 'final', round, taskId, ...weights.header }, weights), closed]);
+      await Promise.race([this.payloads.send({ kind: 'final', round, taskId, ...weights.header }, weights, otherwise), closed]);
     } finally {
       this.onClose.delete(gone);
     }

@@ -38,23 +38,29 @@ export class PayloadSender {
     private readonly heldPayloads: HeldPayloads = new Map(),
   ) {}
 
-  /** Resolves once the client accepted the task (the stream's end acknowledged). */
-  async send(meta: StreamMetaOf<'fit' | 'evaluate' | 'final'>, weights: EncodedWeights): Promise<void> {
+  /**
+   * Resolves once the client accepted the task (the stream's end acknowledged). A client that does not hold
+   * `weights` is sent `otherwise` when given (the final model alone instead of SCAFFOLD's [x; c]).
+   */
+  async send(task: StreamMetaOf<'fit' | 'evaluate' | 'final'>, weights: EncodedWeights, otherwise?: EncodedWeights): Promise<void> {
+    const metaOf = (payload: EncodedWeights) => (payload.layout ? { ...task, layout: payload.layout } : task);
     const sign = (header: StreamMeta) => (sha256: string) => this.signDownload(header, sha256);
     if (this.holds(weights)) {
-      const header = { ...meta, reuses: weights.sha256 };
+      const header = { ...metaOf(weights), reuses: weights.sha256 };
       try {
         await this.peer.sendStream(header, 0, [], { sign: sign(header) });
         return;
       } catch (e) {
         if (!(e instanceof TransferError && e.code === 'payload-not-held')) throw e;
         this.heldPayloads.delete(this.client);
-        this.log.info({ client: this.client, kind: meta.kind, round: meta.round }, 'the client does not hold the payload it was asked to reuse; sending the bytes');
+        this.log.info({ client: this.client, kind: task.kind, round: task.round }, 'the client does not hold the payload it was asked to reuse; sending the bytes');
       }
     }
-    const { chunks, sha256 } = streamOf(weights);
-    await this.peer.sendStream(meta, weights.totalBytes, chunks, { sha256, sign: sign(meta) });
-    this.heldPayloads.set(this.client, { sha256: weights.sha256, totalBytes: weights.totalBytes, sample: payloadSample(weights.chunks) });
+    const bytes = otherwise ?? weights;
+    const meta = metaOf(bytes);
+    const { chunks, sha256 } = streamOf(bytes);
+    await this.peer.sendStream(meta, bytes.totalBytes, chunks, { sha256, sign: sign(meta) });
+    this.heldPayloads.set(this.client, { sha256: bytes.sha256, totalBytes: bytes.totalBytes, sample: payloadSample(bytes.chunks) });
   }
 
   /**

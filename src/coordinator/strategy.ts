@@ -1,3 +1,4 @@
+import type { PayloadLayout } from '../protocol/messages.js';
 import type { SeededRng } from '../protocol/seededRng.js';
 import type { TensorSpec, Weights } from '../protocol/tensors.js';
 import type { AggregateResult, Aggregator } from './aggregation/aggregator.js';
@@ -163,9 +164,15 @@ export interface StrategyCapabilities {
 /**
  * What a strategy implements when its fit tasks carry more than the model (SCAFFOLD: [x; c] down and
  * [delta_y; delta_c] up). The coordinator binds the aggregator to `uploadSpec(model)` and streams
- * `fitPayload(global)` to fit tasks; evaluate tasks still get the plain global model.
+ * `fitPayload(global)` to fit tasks; evaluate tasks get the plain global model, or the fit payload under `layout`.
  */
 export interface FitPayloadShape {
+  /**
+   * A layout clients know how to read the model from (SCAFFOLD's `scaffold`): evaluate tasks and the final model
+   * then carry the fit payload too, so the next round's fit names the payload a client holds instead of sending it
+   * again. Without one, evaluate tasks get the plain global model.
+   */
+  readonly layout?: PayloadLayout;
   /** The layout of a fit upload, from the model's spec. */
   uploadSpec(model: readonly TensorSpec[]): TensorSpec[];
   /** What a fit task downloads instead of the global model. */

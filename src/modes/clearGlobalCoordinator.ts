@@ -52,8 +52,13 @@ export abstract class ClearGlobalCoordinator implements Omit<CoordinatorMode, 'n
 
   /** Encoded and hashed once per global: evaluate of round r and fit of round r + 1 stream the same bytes. */
   evaluationPayload(): EncodedWeights {
-    this.encoded ??= { payload: encodeGlobal(this.global, this.context.chunkBytes) };
+    this.encoded ??= { payload: this.encodeForClients() };
     return this.encoded.payload;
+  }
+
+  /** What clients are streamed of the global (encoded once per global): the model itself, unless a mode says otherwise. */
+  protected encodeForClients(): EncodedWeights {
+    return encodeGlobal(this.global, this.context.chunkBytes);
   }
 
   centralModel(): Weights {

@@ -79,6 +79,11 @@ export interface CoordinatorMode {
   fit(round: number, tasks: readonly FitTask[], registry: ClientRegistry, deadlineMs: number): Promise<FitPhase>;
   /** What evaluate tasks download: the current global state. */
   evaluationPayload(): EncodedWeights;
+  /**
+   * The global model alone, where evaluationPayload carries more (a fit payload's layout, SCAFFOLD's [x; c]): the
+   * final model goes as this to a client that does not hold the evaluation payload.
+   */
+  modelPayload?(): EncodedWeights | undefined;
   /** The model central evaluation may see; undefined where the coordinator holds no model. */
   centralModel(): Weights | undefined;
   /** Reads the mode's last checkpoint from `store` and adopts it; undefined when there is none. */

@@ -286,15 +286,23 @@ export type EncryptedGlobalMeta = z.infer<typeof encryptedGlobalSchema>;
  */
 const reuses = z.string().regex(/^[0-9a-f]{64}$/).optional();
 /** Coordinator -> client: train on these global weights. */
-export const fitStreamSchema = z.object({ kind: z.literal('fit'), round, taskId, config: fitConfigSchema, encrypted: encryptedGlobalSchema.optional(), reuses });
+/**
+ * A payload that carries more than the model, in a layout both ends know: `scaffold` is SCAFFOLD's [x; c]. Set on
+ * evaluate and final tasks (and the fit tasks that reuse them) whose payload is the fit payload: the client reads
+ * the model part, and the next fit names the payload it holds instead of sending it again.
+ */
+export const payloadLayoutSchema = z.literal('scaffold');
+export type PayloadLayout = z.infer<typeof payloadLayoutSchema>;
+const layout = payloadLayoutSchema.optional();
+export const fitStreamSchema = z.object({ kind: z.literal('fit'), round, taskId, config: fitConfigSchema, encrypted: encryptedGlobalSchema.optional(), reuses, layout });
 /** Coordinator -> client: evaluate these global weights on held-out data. */
-export const evaluateStreamSchema = z.object({ kind: z.literal('evaluate'), round, taskId, config: evaluateConfigSchema, encrypted: encryptedGlobalSchema.optional(), reuses });
+export const evaluateStreamSchema = z.object({ kind: z.literal('evaluate'), round, taskId, config: evaluateConfigSchema, encrypted: encryptedGlobalSchema.optional(), reuses, layout });
 /**
  * Coordinator -> client, once the run's rounds are over: the last global state (after `round`), which the client
  * keeps as its final model; acknowledged once kept, nothing else comes back. Without it a run that evaluates
  * nothing in its last round would leave each client the global it trained from, one round stale.
  */
-export const finalStreamSchema = z.object({ kind: z.literal('final'), round, taskId, encrypted: encryptedGlobalSchema.optional(), reuses });
+export const finalStreamSchema = z.object({ kind: z.literal('final'), round, taskId, encrypted: encryptedGlobalSchema.optional(), reuses, layout });
 /** What a secure-aggregation mode adds to a download's header so the client can read the payload. */
 export type ModeHeader = Pick<z.infer<typeof fitStreamSchema>, 'encrypted'>;
 /** Client -> coordinator: the update (delta = local - global) for a fit task. */

@@ -1,3 +1,4 @@
+import type { PayloadLayout } from './messages.js';
 import { createHash } from 'node:crypto';
 
 /**
@@ -15,6 +16,8 @@ export class SharedPayload {
   constructor(
     readonly chunks: readonly Uint8Array[],
     readonly totalBytes: number,
+    /** The layout of a fit payload that evaluate and final tasks carry too (EncodedWeights.layout). */
+    readonly layout?: PayloadLayout,
   ) {}
 
   /** SHA-256 (hex) of every chunk in order; hashes whatever no stream has hashed yet. */

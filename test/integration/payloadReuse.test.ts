@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startClient, type ClientHandle } from '../../src/client/clientNode.js';
 import type { StreamMetaOf } from '../../src/protocol/messages.js';
+import { joinScaffold } from '../../src/protocol/scaffoldWire.js';
 import { encodeWeights } from '../../src/protocol/tensorCodec.js';
 import type { Weights } from '../../src/protocol/tensors.js';
 import { LinearTrainer, linearData } from '../helpers/linearTrainer.js';
@@ -82,6 +83,24 @@ describe('a task that names a payload instead of carrying it', () => {
     expect(refusal?.message).toMatch(/another secure-aggregation header/);
     expect(refusal?.code).toBeUndefined();
     await expect(victim.next('evaluate-result', 300)).rejects.toThrow(/no evaluate-result/);
+  });
+
+  it("SCAFFOLD's [x; c] under its layout: evaluated and kept as x; a fit that names it must ask for that layout", async () => {
+    const global = model(0.75, 0.5);
+    const payload = joinScaffold(global, model(0.1, -0.2));
+    expect(await coordinator.task(victim, { ...evaluate('t1'), layout: 'scaffold' }, payload)).toBeUndefined();
+    const onX = await victim.next('evaluate-result');
+    expect(await coordinator.task(victim, evaluate('t2', 2), global)).toBeUndefined();
+    expect((await victim.next('evaluate-result')).loss).toBe(onX.loss); // x itself, not [x; c]
+    expect(await coordinator.task(victim, { ...evaluate('t3', 3), layout: 'scaffold' }, payload)).toBeUndefined();
+    await victim.next('evaluate-result');
+    // A plain fit naming [x; c]: its config asks for the model, its layout says [x; c] (or says nothing): refused.
+    const plainFit: StreamMetaOf<'fit'> = { kind: 'fit', round: 4, taskId: 'f4', config: { round: 4, epochs: 1, batchSize: 8, learningRate: 0.1 }, reuses: sha256(payload) };
+    expect((await coordinator.reference(victim, { ...plainFit, layout: 'scaffold' }))?.message).toMatch(/payload layout \(scaffold\) is not the one its config asks for/);
+    expect((await coordinator.reference(victim, { ...plainFit, taskId: 'f5' }))?.message).toMatch(/as another layout than the one it was read as/);
+    // The final model under the layout is kept as x.
+    expect(await coordinator.reference(victim, { kind: 'final', round: 5, taskId: 'k1', reuses: sha256(payload), layout: 'scaffold' })).toBeUndefined();
+    expect(handle.globalWeights()).toEqual(global);
   });
 
   it('a final model that names the held payload is kept without the bytes; an unsigned one is refused', async () => {

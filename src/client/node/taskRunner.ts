@@ -5,6 +5,7 @@ import { encodeBase64 } from '../../crypto/keyEncoding.js';
 import type { ClientMode, GlobalState } from '../../modes/clientMode.js';
 import type { ModeHeader, StreamMetaOf } from '../../protocol/messages.js';
 import { PayloadNotHeldError } from '../../protocol/refusalCode.js';
+import { scaffoldSpec, splitScaffold } from '../../protocol/scaffoldWire.js';
 import type { Peer, StreamSink } from '../../protocol/peer.js';
 import { TensorStreamDecoder, WeightsCollector } from '../../protocol/tensorCodec.js';
 import type { TensorSpec, Weights } from '../../protocol/tensors.js';
@@ -14,6 +15,7 @@ import type { FeatureScaler } from '../featureScaler.js';
 import type { FitChains } from '../mods/chainFor.js';
 import type { FitChain } from '../mods/fitChain.js';
 import type { Trainer } from '../trainer.js';
+import { isScaffoldTask } from '../scaffoldMember.js';
 import type { DownloadGuard } from './downloadGuard.js';
 import { applyStandardization, sendFeatureMoments } from './featureStatistics.js';
 
@@ -32,6 +34,11 @@ function headerText(meta: ModeHeader): string {
 
 function specText(spec: readonly TensorSpec[]): string {
   return JSON.stringify(spec.map((t) => [t.name, t.shape]));
+}
+
+/** The model in an evaluate or final download: x of SCAFFOLD's [x; c] under that layout, else all of it. */
+function modelPart(meta: Pick<StreamMetaOf<'evaluate' | 'final'>, 'layout'>, weights: Weights): Weights {
+  return meta.layout === 'scaffold' ? splitScaffold(weights).first : weights;
 }
 
 function errorText(e: unknown): string {
@@ -97,7 +104,14 @@ export class TaskRunner {
     // A fit task's chain says what its download holds (the model, or a step's larger layout); built now, its
     // conflicts refuse the task before any byte is read.
     const chain = meta.kind === 'fit' ? this.chainFor(meta) : undefined;
-    const spec = chain ? chain.downloadSpec(this.parts.modelSpec()) : this.parts.modelSpec();
+    const model = this.parts.modelSpec();
+    // An evaluate or final task may carry the fit payload (SCAFFOLD's [x; c]): its layout says so, and it is signed.
+    const spec = chain ? chain.downloadSpec(model) : meta.layout === 'scaffold' ? scaffoldSpec(model) : model;
+    if (meta.kind === 'fit' && (meta.layout === 'scaffold') !== isScaffoldTask(meta.config)) {
+      const reason = `the fit task's payload layout (${meta.layout ?? 'the model'}) is not the one its config asks for`;
+      this.parts.refuse('fit', meta.round, meta.taskId, reason);
+      throw new Error(reason);
+    }
     const abort = (reason: string) => log.warn({ kind: meta.kind, reason }, 'incoming stream aborted');
     if (meta.reuses !== undefined) {
       // The payload this node acknowledged last (the global it evaluated is the one it now trains from).
@@ -176,7 +190,7 @@ export class TaskRunner {
   private schedule(meta: StreamMetaOf<'fit' | 'evaluate' | 'final'>, chain: FitChain | undefined, read: () => Promise<GlobalState>, sha256: string): Promise<void> | undefined {
     if (meta.kind === 'final') {
       const kept = this.queue.then(async () => {
-        this.lastGlobal = (await read()).weights;
+        this.lastGlobal = modelPart(meta, (await read()).weights);
         this.parts.audit.append('final-model', { run: this.parts.runId() ?? null, round: meta.round, task: meta.taskId, sha256 });
         this.parts.emit({ type: 'final-model', round: meta.round });
       });
@@ -186,8 +200,8 @@ export class TaskRunner {
     this.queue = this.queue.then(async () => {
       try {
         const state = await read();
-        this.lastGlobal = chain ? chain.modelOf(state.weights) : state.weights;
-        await (meta.kind === 'fit' ? this.fit(meta, state, chain!) : this.evaluate(meta, state.weights));
+        this.lastGlobal = chain ? chain.modelOf(state.weights) : modelPart(meta, state.weights);
+        await (meta.kind === 'fit' ? this.fit(meta, state, chain!) : this.evaluate(meta, this.lastGlobal));
       } catch (e) {
         await this.reportFailure(meta.kind === 'fit' ? 'fit-failure' : 'evaluate-failure', meta.round, meta.taskId, e);
       }

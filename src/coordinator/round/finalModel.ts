@@ -13,8 +13,10 @@ export async function sendFinalModel(run: RunContext, round: number): Promise<vo
   const sessions = run.registry.all().filter((s) => s.open && s.role === 'client' && run.mode.ready(s));
   if (sessions.length === 0) return;
   const payload = run.mode.evaluationPayload();
+  // A client that does not hold the evaluation payload, where that carries more than the model, gets the model alone.
+  const modelAlone = run.mode.modelPayload?.();
   const settled = await settleWithin(
-    sessions.map((s) => s.final(round, randomUUID(), payload)),
+    sessions.map((s) => s.final(round, randomUUID(), payload, modelAlone)),
     run.roundTimeoutMs,
   );
   const kept: string[] = [];

@@ -69,7 +69,7 @@ export class Scaffold extends FedAvg implements FitPayloadShape {
   override readonly name: string = 'scaffold';
   /** Fit tasks carry [x; c] down and [delta_y; delta_c] up, a payload the secure modes do not pack. */
   override get capabilities(): StrategyCapabilities {
-    return { needs: 'mean', payload: { uploadSpec: (model) => this.uploadSpec(model), fitPayload: (global) => this.fitPayload(global) } };
+    return { needs: 'mean', payload: { layout: 'scaffold', uploadSpec: (model) => this.uploadSpec(model), fitPayload: (global) => this.fitPayload(global) } };
   }
   /** N, every client of the federation. */
   readonly totalClients: number;

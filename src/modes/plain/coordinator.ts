@@ -39,9 +39,19 @@ class PlainCoordinator extends ClearGlobalCoordinator implements CoordinatorMode
     this.aggregator.bind(this.uploadSpec);
   }
 
+  /** A fit payload in a layout clients know (SCAFFOLD's [x; c]) goes to evaluate and final tasks too: the next fit then names it. */
+  protected override encodeForClients() {
+    const payload = this.payload;
+    return payload?.layout ? encodeGlobal(payload.fitPayload(this.global), this.context.chunkBytes, payload.layout) : super.encodeForClients();
+  }
+
+  modelPayload() {
+    return this.payload?.layout ? super.encodeForClients() : undefined;
+  }
+
   async fit(round: number, tasks: Parameters<CoordinatorMode['fit']>[1], registry: Parameters<CoordinatorMode['fit']>[2], deadlineMs: number) {
     const { strategy, chunkBytes } = this.context;
-    const weights = this.payload ? encodeGlobal(this.payload.fitPayload(this.global), chunkBytes) : this.evaluationPayload();
+    const weights = this.payload && !this.payload.layout ? encodeGlobal(this.payload.fitPayload(this.global), chunkBytes) : this.evaluationPayload();
     const aggregation = this.aggregator.begin(round);
     const { compression } = this.context;
     const target = tensorUploadTarget(aggregation, this.uploadSpec, 'the update', compression);
