@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Weights } from '../protocol/tensors.js';
 import { Bulyan } from '../coordinator/strategies/bulyan.js';
 import { FedAdagrad } from '../coordinator/strategies/fedAdagrad.js';
@@ -19,8 +20,10 @@ import type { ExperimentConfig } from './config/experimentConfig.js';
 export function createStrategy(
   config: ExperimentConfig,
   evaluateFn?: (round: number, weights: Weights) => Promise<EvaluationSummary | undefined>,
+  baseDir = process.cwd(),
 ): Strategy {
   const s = config.strategy;
+  const stagingDir = config.coordinator.stagingDir;
   const privacy = config.privacy;
   const t = config.training;
   const common = {
@@ -36,10 +39,12 @@ export function createStrategy(
       ...(t.maxSteps !== undefined ? { maxSteps: t.maxSteps } : {}),
     },
     ...(evaluateFn ? { evaluateFn } : {}),
+    ...(stagingDir !== undefined ? { aggregation: { stagingDir: resolve(baseDir, stagingDir) } } : {}),
   };
   // Clipping and noise come from the coordinator's `privacy` option (privacyOptions.ts), which wraps this strategy.
   const robust = (name: string) => {
     if (privacy) throw new ConfigError(`strategy ${name} needs every individual update and cannot be combined with privacy (DP-FedAvg)`);
+    if (stagingDir !== undefined) throw new ConfigError(`coordinator.stagingDir does not apply to strategy ${name}: it keeps every update in memory; remove it`);
   };
   const adaptive = {
     ...(s.eta !== undefined ? { eta: s.eta } : {}),

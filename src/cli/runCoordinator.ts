@@ -19,6 +19,7 @@ import { planStoredRun } from './openStore.js';
 import { exitWhenFlushed } from './exitWhenFlushed.js';
 import { AccessList } from '../coordinator/accessList.js';
 import { checkOpenFiles } from './simulation/openFiles.js';
+import { stagingDirReport, uploadParameters } from './stagingDir.js';
 import { loadVirtualFederation, virtualClientLimits } from './simulation/virtualFederation.js';
 import { accessFromConfig, allowedPeers, loadIdentity, openAuditTrail, readPem } from './nodeSecurity.js';
 import { storeFlag } from './storeFlag.js';
@@ -72,7 +73,9 @@ export async function runCoordinator(config: ExperimentConfig, print: (line: str
   const initialWeights = readModelWeights(model);
   model.dispose();
   const dp = privacyOptions(config);
-  const strategy = createStrategy(config);
+  const strategy = createStrategy(config, undefined, baseDir);
+  const staging = stagingDirReport(config.coordinator.stagingDir && resolve(baseDir, config.coordinator.stagingDir), uploadParameters(config, initialWeights));
+  if (staging) print(staging);
   const storePath = config.store ? resolve(baseDir, config.store.path) : resolve('cohort.db');
   const { store, resume, manifest } = planStoredRun(storePath, config, options.newRun ?? false);
   print(resume ? `resuming run ${resume.id} after round ${resume.lastRound} of ${resume.roundsPlanned} (store ${storePath})` : `store: ${storePath}`);

@@ -33,6 +33,7 @@ import { hostInProcess } from './simulation/inProcessHost.js';
 import type { FederationSettings, VirtualClient } from './simulation/virtualClients.js';
 import { resolveWorkerCount } from './simulation/workerCount.js';
 import { checkOpenFiles } from './simulation/openFiles.js';
+import { stagingDirReport, uploadParameters } from './stagingDir.js';
 import { ProgressCounter, ProgressTotals } from './simulation/clientProgress.js';
 import { reportJoins } from './simulation/joinProgress.js';
 import { partitionClientCount } from '../client/partition/index.js';
@@ -118,10 +119,17 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const stored = config.store ? planStoredRun(resolve(baseDir, config.store.path), resolved, false) : undefined;
   if (stored) print(stored.resume ? `resuming run ${stored.resume.id} after round ${stored.resume.lastRound}` : `store: ${stored.store.path}`);
   const dp = privacyOptions(config);
-  const strategy = createStrategy(config, async (_round, weights) => {
-    evaluator.setWeights(weights);
-    return evaluator.evaluate({ round: 0, batchSize: 1024 });
-  });
+  const strategy = createStrategy(
+    config,
+    async (_round, weights) => {
+      evaluator.setWeights(weights);
+      return evaluator.evaluate({ round: 0, batchSize: 1024 });
+    },
+    baseDir,
+  );
+  const initialWeights = evaluator.getWeights();
+  const staging = stagingDirReport(config.coordinator.stagingDir && resolve(baseDir, config.coordinator.stagingDir), uploadParameters(config, initialWeights));
+  if (staging) print(staging);
 
   // Each virtual hospital has its own identity; the coordinator admits exactly those (an allowlist), and under
   // CKKS every client pins the same roster and refuses tasks outside the mode, as production nodes should.
@@ -130,7 +138,7 @@ export async function simulate(config: ExperimentConfig, options: SimulationOpti
   const coordinator = await Coordinator.start({
     strategy,
     access: AccessList.of(roster.map((r) => ({ name: r.name, publicKey: r.identityKey, role: 'client' as const }))),
-    initialWeights: evaluator.getWeights(),
+    initialWeights,
     // A copy of the evaluator's model (readModelWeights), made for the run: the rounds may overwrite it.
     adoptInitialWeights: true,
     rounds: config.rounds,

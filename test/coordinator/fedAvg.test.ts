@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FedAvg, StrategyConfigError, type FedAvgOptions } from '../../src/coordinator/strategies/fedAvg.js';
+import { FedMedian } from '../../src/coordinator/strategies/fedMedian.js';
 import { cohortSize, sampleCohort } from '../../src/coordinator/strategies/sampling.js';
 import type { ClientSummary, EvaluateReport, FitReport } from '../../src/coordinator/strategy.js';
 import { createSeededRng } from '../../src/protocol/seededRng.js';
@@ -152,6 +153,19 @@ describe('FedAvg', () => {
     it('accepts the boundaries', () => {
       expect(() => new FedAvg({ fit, fractionFit: 0, fractionEvaluate: 1, minEvaluateClients: 0, minFitClients: 1, minAvailableClients: 1 })).not.toThrow();
     });
+  });
+});
+
+describe("FedAvg's aggregation option", () => {
+  const fit = { epochs: 1, batchSize: 8, learningRate: 0.1 };
+  it('configures the streaming mean it makes, and refuses a combination that cannot work when the strategy is made', async () => {
+    expect(() => new FedAvg({ fit, aggregation: { staging: 'memory', sumAt: 'close' } })).toThrow(/sumAt: 'close' reads committed updates back from their files/);
+    expect(() => new FedAvg({ fit, aggregationSlots: 0 })).toThrow(/slots must be a positive integer, got 0/);
+    expect(() => new FedMedian({ fit, aggregation: { stagingDir: '/var/tmp' } })).toThrow(StrategyConfigError);
+    // Its options reach every round's mean: a missing stagingDir is where the first file-staged update fails.
+    const mean = new FedAvg({ fit, aggregation: { staging: 'file', stagingDir: '/no/such/cohort/dir' } }).createAggregator();
+    mean.bind([{ name: 'w', shape: [1000] }]);
+    await expect(mean.begin(1).accept('a', 1)).rejects.toThrow(/creating a staging file in \/no\/such\/cohort\/dir failed/);
   });
 });
 

@@ -75,6 +75,12 @@ export const coordinatorSchema = z.strictObject({
   maxPendingHandshakes: z.number().int().min(1).optional(),
   maxRoundRetries: z.number().int().min(0).default(2),
   /**
+   * Where the coordinator stages the updates of a big model (16M parameters or more) during a round, on disk rather
+   * than in its memory (relative to this file; default: the OS temp dir). The coordinator checks it at start and
+   * says how much it may hold, and whether it is a tmpfs (memory, not disk).
+   */
+  stagingDir: z.string().min(1).optional(),
+  /**
    * Risks accepted: for secureAggregation: ckks on a non-loopback host, open access and no TLS; under privacy or
    * dpSgd, `feature-moments` (federated standardization's per-site moments in the clear). Refused otherwise.
    */

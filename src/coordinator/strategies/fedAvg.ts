@@ -1,7 +1,7 @@
 import type { SeededRng } from '../../protocol/seededRng.js';
 import type { Weights } from '../../protocol/tensors.js';
 import type { AggregateResult, Aggregator } from '../aggregation/aggregator.js';
-import { StreamingMean } from '../aggregation/streamingMean.js';
+import { StreamingMean, type StreamingMeanOptions } from '../aggregation/streamingMean.js';
 import type {
   StrategyCapabilities,
   ClientSummary,
@@ -39,6 +39,8 @@ export interface FedAvgOptions {
   readonly serverLearningRate?: number;
   /** Updates the streaming mean takes in flight at once (each staged in memory, 4 bytes/param, or in a temporary file from 16M params). */
   readonly aggregationSlots?: number;
+  /** The rest of the streaming mean's options (where big models stage updates: `stagingDir`, `staging`, `sumAt`...); `aggregationSlots` sets its slots. */
+  readonly aggregation?: StreamingMeanOptions;
   /** Central evaluation of each round's global model on the coordinator (held-out data it may see). The weights are the coordinator's own, overwritten by the next round's step: copy them to keep them. */
   readonly evaluateFn?: (round: number, weights: Weights) => Promise<EvaluationSummary | undefined>;
   /** Replaces the {@link StreamingMean}, e.g. with DP wrapped around it: `() => new DpMean(new StreamingMean(), ...)` ({@link cohort-fl/coordinator!DpMean}). */
@@ -86,6 +88,8 @@ export class FedAvg implements Strategy {
   /** Scales the mean delta: w <- w + serverLearningRate * mean delta. */
   protected readonly serverLearningRate: number;
   private readonly aggregationSlots: number | undefined;
+  /** The streaming mean's options, slots included. */
+  protected readonly aggregationOptions: StreamingMeanOptions;
   private readonly evaluateFn: FedAvgOptions['evaluateFn'];
   private readonly aggregatorFactory: FedAvgOptions['aggregator'];
 
@@ -108,6 +112,8 @@ export class FedAvg implements Strategy {
     this.serverLearningRate = options.serverLearningRate ?? 1;
     if (!(Number.isFinite(this.serverLearningRate) && this.serverLearningRate > 0)) throw new StrategyConfigError(`serverLearningRate must be positive, got ${this.serverLearningRate}`);
     this.aggregationSlots = options.aggregationSlots;
+    this.aggregationOptions = { ...options.aggregation, ...(options.aggregationSlots === undefined ? {} : { slots: options.aggregationSlots }) };
+    new StreamingMean(this.aggregationOptions); // refuses a combination that cannot work now, not at round 1
     this.evaluateFn = options.evaluateFn;
     this.aggregatorFactory = options.aggregator;
   }
@@ -115,7 +121,7 @@ export class FedAvg implements Strategy {
   /** A fresh streaming mean (or the `aggregator` option's), which the coordinator binds to the model and runs every round through. */
   createAggregator(): Aggregator {
     if (this.aggregatorFactory) return this.aggregatorFactory();
-    return new StreamingMean(this.aggregationSlots === undefined ? {} : { slots: this.aggregationSlots });
+    return new StreamingMean(this.aggregationOptions);
   }
 
   /** Returns the initial weights unchanged. */

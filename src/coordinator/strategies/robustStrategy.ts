@@ -3,7 +3,7 @@ import type { AggregateResult } from '../aggregation/aggregator.js';
 import { CollectAll, updatesOf } from '../aggregation/collectAll.js';
 import type { FitReport, Metrics, StrategyCapabilities, TaskFailure } from '../strategy.js';
 import { applyFlatUpdate } from './applyUpdate.js';
-import { FedAvg, type FedAvgOptions } from './fedAvg.js';
+import { FedAvg, StrategyConfigError, type FedAvgOptions } from './fedAvg.js';
 import { refuseAggregatorOption } from './strategyOptions.js';
 import { weightedMetrics } from './weightedMean.js';
 
@@ -62,6 +62,9 @@ export abstract class RobustStrategy extends FedAvg {
   constructor(options: FedAvgOptions) {
     super(options);
     refuseAggregatorOption(this.constructor.name, options, 'it keeps every update (CollectAll) and combines them itself');
+    if (options.aggregation !== undefined) {
+      throw new StrategyConfigError(`${this.constructor.name} does not take the aggregation option: it keeps every update in memory (CollectAll), with no streaming mean to configure`);
+    }
     this.collectSlots = options.aggregationSlots;
   }
 

@@ -73,7 +73,6 @@ export class Scaffold extends FedAvg implements FitPayloadShape {
   }
   /** N, every client of the federation. */
   readonly totalClients: number;
-  private readonly meanSlots: number | undefined;
   private control: Float32Array | undefined;
 
   constructor(options: ScaffoldOptions) {
@@ -83,12 +82,11 @@ export class Scaffold extends FedAvg implements FitPayloadShape {
     if (this.totalClients < this.minFitClients) {
       throw new StrategyConfigError(`totalClients (${this.totalClients}) must be at least minFitClients (${this.minFitClients})`);
     }
-    this.meanSlots = options.aggregationSlots;
   }
 
   /** Bind it to `uploadSpec(model)`. */
   override createAggregator(): UniformWeights {
-    return new UniformWeights(new StreamingMean(this.meanSlots === undefined ? {} : { slots: this.meanSlots }));
+    return new UniformWeights(new StreamingMean(this.aggregationOptions));
   }
 
   /** What a fit upload looks like: [delta_y; delta_c], twice the model. */
