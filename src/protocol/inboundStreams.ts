@@ -1,8 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { StreamMeta } from './messages.js';
+import { reserved, type OpenStream } from './openStream.js';
 import type { PeerOptions, StreamSink } from './peerOptions.js';
 import { refusalCodeOf, type RefusalCode } from './refusalCode.js';
 import type { Ack } from './socketLike.js';
+import { watchIdle } from './stallWatch.js';
 import { readStreamHeader } from './streamHeader.js';
 import { checkWhole, wholeStreamLimit } from './wholeStream.js';
 
@@ -16,46 +18,6 @@ export interface InboundContext {
   refuse(ack: AckFn, problem: string, about?: unknown, code?: RefusalCode): void;
   /** Payload bytes that arrived (metrics). */
   received(bytes: number): void;
-}
-
-interface OpenStream {
-  readonly sink: StreamSink;
-  readonly totalBytes: number;
-  readonly hash: ReturnType<typeof createHash>;
-  received: number;
-  nextSeq: number;
-  /** Writes are serialized so a slow sink applies back-pressure through delayed acks. */
-  tail: Promise<void>;
-  /** False until the receiver's handler accepted the stream; chunks before that are a protocol violation. */
-  ready: boolean;
-  /** Sent whole (one message, wholeStream.ts): it takes no chunk and no end. */
-  whole?: boolean;
-  failed?: string;
-  /** Chunks handed to the sink and not yet written: while this side is busy, the sender is not idle. */
-  writing: number;
-  idle?: NodeJS.Timeout;
-  rate?: NodeJS.Timeout;
-  /** Milliseconds this side spent writing in the current rate window, and since when it is writing now. */
-  busyMs: number;
-  busySince?: number;
-  /** When the last chunk arrived (performance.now()). */
-  lastChunkAt: number;
-}
-
-/** An inbound stream's entry while its handler decides (it may wait for an aggregation slot). */
-function reserved(totalBytes: number): OpenStream {
-  return {
-    sink: { write: () => undefined, end: () => undefined, abort: () => undefined },
-    totalBytes,
-    hash: createHash('sha256'),
-    received: 0,
-    nextSeq: 0,
-    tail: Promise.resolve(),
-    ready: false,
-    writing: 0,
-    busyMs: 0,
-    lastChunkAt: performance.now(),
-  };
 }
 
 function errorText(e: unknown): string {
@@ -83,7 +45,7 @@ export class InboundStreams {
     if (typeof sink === 'string') return;
     const stream: OpenStream = { ...placeholder, sink, ready: true };
     this.open.set(id, stream);
-    this.watchIdle(id, stream);
+    watchIdle(stream, this.context.options(), { isOpen: () => this.open.get(id) === stream, stalled: (problem) => this.fail(id, stream, problem, 'stalled') });
     ack({ ok: true });
   }
 
@@ -154,45 +116,6 @@ export class InboundStreams {
     } catch (e) {
       this.context.refuse(ack, errorText(e));
     }
-  }
-
-  /** Aborts `stream` as stalled once its sender has been quiet for streamIdleTimeoutMs (this side idle too). */
-  private watchIdle(id: string, stream: OpenStream): void {
-    const ms = this.context.options().streamIdleTimeoutMs;
-    if (!(ms > 0)) return;
-    stream.idle = setTimeout(() => {
-      if (this.open.get(id) !== stream) return;
-      // Our own sink is slow (an aggregation step): the sender waits for our acknowledgements, not the reverse.
-      if (stream.writing > 0) return void stream.idle?.refresh();
-      this.fail(id, stream, `no bytes for ${ms} ms: the stream stalled after ${stream.received} of ${stream.totalBytes} bytes`, 'stalled');
-    }, ms);
-    stream.idle.unref();
-    this.watchRate(id, stream, ms);
-  }
-
-  /** Aborts `stream` as stalled when a window of `ms` brings fewer than minStreamBytesPerSecond (this side's busy time excluded). */
-  private watchRate(id: string, stream: OpenStream, ms: number): void {
-    const min = this.context.options().minStreamBytesPerSecond;
-    if (!(min > 0)) return;
-    let mark = stream.received;
-    stream.rate = setInterval(() => {
-      if (this.open.get(id) !== stream) return void clearInterval(stream.rate);
-      const now = performance.now();
-      const busy = stream.busyMs + (stream.busySince === undefined ? 0 : now - stream.busySince);
-      stream.busyMs = 0;
-      if (stream.busySince !== undefined) stream.busySince = now;
-      const got = stream.received - mark;
-      mark = stream.received;
-      const open = ms - busy;
-      // Mostly waiting on ourselves: the sender's rate says nothing this window.
-      if (open < ms / 2) return;
-      // A sender gone quiet is the idle timer's to report, with its plainer message; this catches trickles.
-      if (now - stream.lastChunkAt >= ms / 2) return;
-      if (got < (min * open) / 1000) {
-        this.fail(id, stream, `${got} bytes in ${Math.round(open)} ms, below the minimum rate of ${min} bytes/s: the stream stalled after ${stream.received} of ${stream.totalBytes} bytes`, 'stalled');
-      }
-    }, ms);
-    stream.rate.unref();
   }
 
   chunk(id: unknown, seq: unknown, bytes: unknown, ack: AckFn): void {

@@ -1,68 +1,36 @@
 import { z } from 'zod';
 import { dataSchemaSchema } from './dataSchema.js';
+import { base64Of, examples, finite, metricsSchema, name, nonceField, publicKeyField, reason, round, signatureField, taskId } from './wireFields.js';
 
 /**
  * The wire protocol, declared once: both ends validate every message they receive against these schemas
  * before doing any work. Small control messages travel as `msg` events; anything carrying weights travels
- * as a chunked stream whose `meta` is one of the stream schemas below.
+ * as a chunked stream whose `meta` is one of the stream schemas (streamMeta.ts, re-exported here with the shared
+ * fields so one import serves both).
  */
 
-const finite = z.number().finite();
-const round = z.number().int().min(0);
-const taskId = z.string().min(1).max(128);
-const name = z.string().min(1).max(128);
-/** Base64 of a fixed number of bytes (keys, nonces, signatures). */
-const base64Of = (bytes: number) =>
-  z
-    .string()
-    .length(4 * Math.ceil(bytes / 3))
-    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')
-    .refine((s) => Buffer.from(s, 'base64').length === bytes, `must decode to ${bytes} bytes`);
-export const publicKeyField = base64Of(32);
-export const nonceField = base64Of(32);
-export const signatureField = base64Of(64);
-
-/**
- * The most examples (training or test rows) a client may claim, at hello and in any result. Far beyond any
- * site's data, but bounded: a weighted mean gives a client its share of the cohort's examples, and a claim of
- * 1e15 would zero every other client's share (each result's claim is also bounded by what the client announced).
- */
-export const MAX_EXAMPLES = 1_000_000_000;
-const examples = z.number().int().min(0).max(MAX_EXAMPLES);
-/** Entries in a metrics record (loss, accuracy, timings, per-class figures...). */
-export const MAX_METRICS = 256;
-/** Entries in a fit task's `extra` (see taskExtras.ts: about a dozen keys exist). */
-export const MAX_TASK_EXTRAS = 64;
-/** Characters of a reason (a refusal, a run's end, a task's failure): enough for any message of ours. */
-export const MAX_REASON = 4096;
-const reason = z.string().max(MAX_REASON);
-
-/** A record of at most `maxEntries` entries, counted before any entry is parsed. */
-function boundedRecord<V extends z.ZodType>(value: V, maxEntries: number) {
-  return z
-    .unknown()
-    .refine((v) => typeof v !== 'object' || v === null || Object.keys(v).length <= maxEntries, { message: `at most ${maxEntries} entries`, abort: true })
-    .pipe(z.record(z.string().max(128), value));
-}
-export const metricsSchema = boundedRecord(finite, MAX_METRICS);
+export { MAX_EXAMPLES, MAX_METRICS, MAX_REASON, MAX_TASK_EXTRAS, metricsSchema, nonceField, publicKeyField, signatureField } from './wireFields.js';
+export {
+  evaluateConfigSchema,
+  evaluateStreamSchema,
+  finalStreamSchema,
+  fitConfigSchema,
+  fitResultStreamSchema,
+  fitStreamSchema,
+  payloadLayoutSchema,
+  standardizeStreamSchema,
+  statisticsResultStreamSchema,
+  streamMetaSchema,
+  type EncryptedGlobalMeta,
+  type ModeHeader,
+  type PayloadLayout,
+  type StreamMeta,
+  type StreamMetaOf,
+} from './streamMeta.js';
 
 export const tensorSpecSchema = z.object({
   name: z.string().min(1).max(1024),
   shape: z.array(z.number().int().min(0)).max(8),
-});
-
-export const fitConfigSchema = z.object({
-  round,
-  epochs: z.number().int().min(1).max(10_000),
-  batchSize: z.number().int().min(1).max(1_000_000),
-  learningRate: z.number().positive().finite(),
-  maxSteps: z.number().int().min(1).optional(),
-  extra: boundedRecord(z.union([finite, z.string().max(1024), z.boolean()]), MAX_TASK_EXTRAS).optional(),
-});
-
-export const evaluateConfigSchema = z.object({
-  round,
-  batchSize: z.number().int().min(1).max(1_000_000),
 });
 
 export const capabilitiesSchema = z.object({
@@ -264,77 +232,6 @@ export const messageSchema = z.discriminatedUnion('type', [
 ]);
 export type Message = z.infer<typeof messageSchema>;
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>;
-
-// ---- stream metadata (the stream body is a tensor payload, see tensorCodec.ts) ----
-
-/**
- * When present, the body is not a tensor payload but CKKS ciphertext frames: the encrypted sum of the
- * contributors' weighted states, which the clients decrypt and divide by `totalWeight`. The flags say what
- * the `count` values pack beyond the model (encryptedLayout.ts).
- */
-const encryptedGlobalSchema = z.object({
-  totalWeight: z.number().positive().finite(),
-  count: z.number().int().min(1),
-  momentum: z.boolean().optional(),
-  logClipNorm: z.boolean().optional(),
-});
-export type EncryptedGlobalMeta = z.infer<typeof encryptedGlobalSchema>;
-/**
- * Set instead of a body: the client already holds this payload (same SHA-256, e.g. the global it evaluated
- * last round is the one it trains from now), so it is not sent again. A client that does not hold it refuses
- * the header with the code `payload-not-held` (refusalCode.ts), and the coordinator sends the bytes.
- */
-const reuses = z.string().regex(/^[0-9a-f]{64}$/).optional();
-/** Coordinator -> client: train on these global weights. */
-/**
- * A payload that carries more than the model, in a layout both ends know: `scaffold` is SCAFFOLD's [x; c]. Set on
- * evaluate and final tasks (and the fit tasks that reuse them) whose payload is the fit payload: the client reads
- * the model part, and the next fit names the payload it holds instead of sending it again.
- */
-export const payloadLayoutSchema = z.literal('scaffold');
-export type PayloadLayout = z.infer<typeof payloadLayoutSchema>;
-const layout = payloadLayoutSchema.optional();
-export const fitStreamSchema = z.object({ kind: z.literal('fit'), round, taskId, config: fitConfigSchema, encrypted: encryptedGlobalSchema.optional(), reuses, layout });
-/** Coordinator -> client: evaluate these global weights on held-out data. */
-export const evaluateStreamSchema = z.object({ kind: z.literal('evaluate'), round, taskId, config: evaluateConfigSchema, encrypted: encryptedGlobalSchema.optional(), reuses, layout });
-/**
- * Coordinator -> client, once the run's rounds are over: the last global state (after `round`), which the client
- * keeps as its final model; acknowledged once kept, nothing else comes back. Without it a run that evaluates
- * nothing in its last round would leave each client the global it trained from, one round stale.
- */
-export const finalStreamSchema = z.object({ kind: z.literal('final'), round, taskId, encrypted: encryptedGlobalSchema.optional(), reuses, layout });
-/** What a secure-aggregation mode adds to a download's header so the client can read the payload. */
-export type ModeHeader = Pick<z.infer<typeof fitStreamSchema>, 'encrypted'>;
-/** Client -> coordinator: the update (delta = local - global) for a fit task. */
-export const fitResultStreamSchema = z.object({
-  kind: z.literal('fit-result'),
-  round,
-  taskId,
-  numExamples: examples.min(1),
-  metrics: metricsSchema,
-  /** The body is CKKS ciphertext frames of the client's weighted model, not a plaintext delta. */
-  encrypted: z.boolean().optional(),
-  /** The body is the SecAgg+ masked update: little-endian uint32 words in Z_(2^32), one per value. */
-  masked: z.boolean().optional(),
-  /** The body is the delta compressed (compressedFormat.ts): 8-bit levels or top-k pairs. */
-  compression: z.enum(['int8', 'topk']).optional(),
-});
-
-/** Client -> coordinator: per-feature mean and mean of squares of its training rows (tensors "mean", "meanOfSquares"). */
-export const statisticsResultStreamSchema = z.object({ kind: z.literal('statistics-result'), taskId, numExamples: examples.min(1) });
-/** Coordinator -> client: the federation-wide standardization (tensors "mean", "std"); acknowledged once applied. */
-export const standardizeStreamSchema = z.object({ kind: z.literal('standardize'), taskId });
-
-export const streamMetaSchema = z.discriminatedUnion('kind', [
-  fitStreamSchema,
-  evaluateStreamSchema,
-  finalStreamSchema,
-  fitResultStreamSchema,
-  statisticsResultStreamSchema,
-  standardizeStreamSchema,
-]);
-export type StreamMeta = z.infer<typeof streamMetaSchema>;
-export type StreamMetaOf<K extends StreamMeta['kind']> = Extract<StreamMeta, { kind: K }>;
 
 /** Formats a zod error as "field: problem; field: problem" so refusals name what to fix. */
 export function describeZodError(error: z.ZodError): string {

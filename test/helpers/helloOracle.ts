@@ -17,7 +17,7 @@ const isText = (v: unknown, min: number, max: number): v is string => typeof v =
 const isBase64Of32 = (v: unknown): v is string => typeof v === 'string' && v.length === 44 && /^[A-Za-z0-9+/]*={0,2}$/.test(v);
 
 /**
- * The protocol's rules for a hello (src/protocol/messages.ts comments) as a plain predicate: the
+ * The protocol's rules for a hello (src/protocol/messages.ts and wireFields.ts comments) as a plain predicate: the
  * test oracle for whether the coordinator must answer a first hello with a challenge (true) or refuse it.
  * Unknown fields are ignored, as the wire protocol says.
  */

@@ -201,7 +201,7 @@ describe('fuzzing a live coordinator while a federation trains', () => {
  */
 describe('found by fuzzing: known bugs', () => {
   it('refuses a hello whose key is 44 base64 characters of 33 bytes as malformed, or audits it and cuts it off', async () => {
-    // messages.ts base64Of(32) checks the text length (44) and alphabet, not the decoded length: 'A' x 44
+    // wireFields.ts base64Of(32) checks the text length (44) and alphabet, not the decoded length: 'A' x 44
     // decodes to 33 bytes, and keyFingerprint() then throws inside AccessList.decide(), so refuse() never runs.
     fed = new TestFederation();
     const audit = memoryAudit();
