@@ -3,67 +3,23 @@ import { canonicalClaims, uploadTranscript } from '../crypto/handshake.js';
 import { verify } from '../crypto/identity.js';
 import type { Role } from './accessList.js';
 import type { AuditTrail } from './auditTrail.js';
-import { verifyAgreementKey } from '../crypto/agreementKey.js';
-import { MAX_REASON, type Message, type MessageOf, type ModeHeader, type PayloadLayout, type StreamMeta, type StreamMetaOf } from '../protocol/messages.js';
+import { MAX_REASON, type Message, type MessageOf, type StreamMeta, type StreamMetaOf } from '../protocol/messages.js';
 import type { Peer, StreamSink, StreamTrailer } from '../protocol/peer.js';
 import { PayloadSender, type HeldPayloads } from './payloadSender.js';
 import type { UploadMeta, UploadSink, UploadTarget } from './uploadTarget.js';
+import { streamOf, type EncodedWeights } from './encodedWeights.js';
+import { OpenTasks } from './openTasks.js';
+import { ReplyWaits } from './replyWaits.js';
+import { checkedAgreementKey, type PublishedAgreementKey } from './publishedAgreementKey.js';
 import type { ClientSummary, EvaluateReport, FitInstructions, FitReport } from './strategy.js';
 import { TaskError } from './taskError.js';
-
-/** The global state of a round, encoded once and streamed to every selected client. */
-export interface EncodedWeights {
-  readonly chunks: readonly Uint8Array[];
-  readonly totalBytes: number;
-  /** SHA-256 (hex) of all chunks, computed once for every receiver (on first read, if the payload hashes as it goes). */
-  readonly sha256: string;
-  /** What the secure-aggregation mode adds to the task's header so the client can read the chunks. */
-  readonly header?: ModeHeader;
-  /** Set when the payload is a strategy's fit payload in a layout clients know (SCAFFOLD's [x; c]), sent to evaluate and final tasks too. */
-  readonly layout?: PayloadLayout;
-  /** The chunks for one receiver, hashed for every receiver as the first one reads them (SharedPayload); else `chunks`. */
-  stream?(): Iterable<Uint8Array, void, undefined>;
-}
-
-/** What to stream to one receiver, and the SHA-256 to state once it is all sent (read then, not before). */
-export function streamOf(weights: EncodedWeights): { chunks: Iterable<Uint8Array>; sha256: () => string } {
-  return { chunks: weights.stream?.() ?? weights.chunks, sha256: () => weights.sha256 };
-}
-
-/** The signed agreement key a client published, which key holders box the mode's keys to. */
-export interface PublishedAgreementKey {
-  readonly publicKey: string;
-  readonly signature: string;
-}
-
-/** A task whose answer is an upload streamed into the round's sum: a model update or feature moments. */
-interface PendingUpload {
-  readonly kind: 'fit' | 'statistics';
-  readonly round: number;
-  /** Where the upload goes: the mode's sum (plaintext aggregation, ciphertext sum...). */
-  readonly target: UploadTarget;
-  readonly resolve: (report: FitReport) => void;
-  readonly reject: (error: TaskError) => void;
-  /** Set when an upload stream for this task is accepted: a task takes exactly one upload. */
-  uploading?: boolean;
-  upload?: UploadSink;
-}
-
-interface PendingEvaluate {
-  readonly kind: 'evaluate';
-  readonly round: number;
-  readonly resolve: (report: EvaluateReport) => void;
-  readonly reject: (error: TaskError) => void;
-}
-
-type Pending = PendingUpload | PendingEvaluate;
 
 /**
  * One authenticated client connection: sends it tasks, routes its replies to the waiting round, and
  * streams its uploads straight into the round's aggregator.
  */
 export class ClientSession {
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new OpenTasks();
   private closedReason: string | undefined;
   /** Waits (other than tasks) that end when the connection does. */
   private readonly onClose = new Set<(reason: string) => void>();
@@ -75,7 +31,7 @@ export class ClientSession {
   /** Sends each payload once: a task whose payload the client holds names it. */
   private readonly payloads: PayloadSender;
   /** Requests awaiting the client's reply, by the reply's type; a lost connection rejects them at once. */
-  private readonly replies = new Map<Message['type'], { readonly resolve: (message: Message) => void; readonly reject: (error: Error) => void }>();
+  private readonly replies: ReplyWaits;
 
   readonly summary: ClientSummary;
   readonly role: Role;
@@ -97,6 +53,7 @@ export class ClientSession {
     this.summary = rest;
     this.role = role;
     this.payloads = new PayloadSender(peer, signDownload, log, rest.name, heldPayloads);
+    this.replies = new ReplyWaits((message) => peer.send(message), rest.name);
     peer.onMessage((message) => this.receive(message));
     peer.onStream((meta) => this.receiveStream(meta));
     peer.onRefusedTask((taskId, problem) => this.failRefused(taskId, problem));
@@ -117,38 +74,8 @@ export class ClientSession {
   }
 
   /** Sends `message` and resolves with the client's reply of type `reply` (a mode's key exchange). */
-  async request<T extends Message['type']>(message: Message, reply: T, timeoutMs: number): Promise<MessageOf<T>> {
-    if (this.replies.has(reply)) throw new Error(`a ${reply} reply from ${this.summary.name} is already awaited`);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const answer = new Promise<MessageOf<T>>((resolve, reject) => {
-      timer = setTimeout(() => {
-        this.replies.delete(reply);
-        reject(new Error(`${this.summary.name} sent no ${reply} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.replies.set(reply, {
-        resolve: (m) => {
-          clearTimeout(timer);
-          this.replies.delete(reply);
-          resolve(m as MessageOf<T>);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          this.replies.delete(reply);
-          reject(e);
-        },
-      });
-    });
-    // A close while the message is still in flight rejects `answer` first: that ends the wait, and is never left unhandled.
-    answer.catch(() => undefined);
-    try {
-      await Promise.race([this.peer.send(message), answer]);
-    } catch (e) {
-      // Refused (or undeliverable): no reply will come, so stop waiting for one.
-      clearTimeout(timer);
-      this.replies.delete(reply);
-      throw e;
-    }
-    return answer;
+  request<T extends Message['type']>(message: Message, reply: T, timeoutMs: number): Promise<MessageOf<T>> {
+    return this.replies.request(message, reply, timeoutMs);
   }
 
   /** Sends `message` and resolves once the client has handled it (rejects with its refusal). */
@@ -158,9 +85,7 @@ export class ClientSession {
 
   /** Keeps the client's agreement key once its signature (identity, this run) checks out. */
   acceptAgreementKey(offered: { publicKey: string; signature: string; holdsKey: boolean }): void {
-    const signed = { publicKey: new Uint8Array(Buffer.from(offered.publicKey, 'base64')), signature: new Uint8Array(Buffer.from(offered.signature, 'base64')) };
-    if (!verifyAgreementKey(signed, this.publicKey, this.runId)) throw new Error("the agreement key is not signed by this client's identity for this run");
-    this.agreementKey = { publicKey: offered.publicKey, signature: offered.signature };
+    this.agreementKey = checkedAgreementKey(offered, this.publicKey, this.runId);
     if (offered.holdsKey) this.holdsRunKey = true;
   }
 
@@ -177,7 +102,7 @@ export class ClientSession {
     const result = new Promise<FitReport>((resolve, reject) => {
       this.pending.set(taskId, { kind: 'statistics', round: 0, target, resolve, reject });
     });
-    this.peer.send({ type: 'statistics-request', taskId }).catch((e: unknown) => this.settle(taskId, new TaskError('disconnected', (e as Error).message)));
+    this.peer.send({ type: 'statistics-request', taskId }).catch((e: unknown) => this.pending.settle(taskId, new TaskError('disconnected', (e as Error).message)));
     return result;
   }
 
@@ -191,7 +116,7 @@ export class ClientSession {
 
   /** Gives up on a task (deadline passed); a late reply is then refused as stale. */
   cancel(taskId: string, error: TaskError): void {
-    this.settle(taskId, error);
+    this.pending.settle(taskId, error);
   }
 
   /** The connection is gone: every task it held fails as 'disconnected'. */
@@ -199,9 +124,9 @@ export class ClientSession {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     for (const gone of this.onClose) gone(reason);
-    for (const taskId of [...this.pending.keys()]) this.settle(taskId, new TaskError('disconnected', reason));
+    for (const taskId of this.pending.ids()) this.pending.settle(taskId, new TaskError('disconnected', reason));
     // A client that took a request and then left will never answer it: do not wait for the deadline.
-    for (const waiter of [...this.replies.values()]) waiter.reject(new TaskError('disconnected', reason));
+    this.replies.rejectAll(() => new TaskError('disconnected', reason));
   }
 
   notify(message: Message): void {
@@ -237,27 +162,13 @@ export class ClientSession {
   /** Streams a task with its payload (or the header naming it: payloadSender.ts); a failure fails the task. */
   private dispatch(taskId: string, meta: StreamMetaOf<'fit' | 'evaluate'>, weights: EncodedWeights): void {
     if (this.closedReason !== undefined) {
-      this.settle(taskId, new TaskError('disconnected', this.closedReason));
+      this.pending.settle(taskId, new TaskError('disconnected', this.closedReason));
       return;
     }
     this.payloads.send(meta, weights).catch((e: unknown) => {
       const detail = `sending the ${meta.kind} task failed: ${(e as Error).message}`;
-      this.settle(taskId, new TaskError(this.peer.connected ? 'client-error' : 'disconnected', detail));
+      this.pending.settle(taskId, new TaskError(this.peer.connected ? 'client-error' : 'disconnected', detail));
     });
-  }
-
-  private settle(taskId: string, outcome: TaskError | FitReport | EvaluateReport): void {
-    const task = this.pending.get(taskId);
-    if (!task) return;
-    this.pending.delete(taskId);
-    if (outcome instanceof TaskError) {
-      if (task.kind !== 'evaluate') task.upload?.abort(outcome.message);
-      task.reject(outcome);
-    } else if (task.kind !== 'evaluate') {
-      task.resolve(outcome as FitReport);
-    } else {
-      task.resolve(outcome as EvaluateReport);
-    }
   }
 
   /**
@@ -270,7 +181,7 @@ export class ClientSession {
     if (!task || (task.kind !== 'evaluate' && task.uploading)) return;
     this.audit.append('upload-refused', { client: this.summary.name, round: task.round, task: taskId, kind: task.kind, reason: problem });
     this.log.warn({ round: task.round, client: this.summary.name, task: taskId, problem }, 'refused an answer to an open task; the task fails now');
-    this.settle(taskId, new TaskError('refused', `answer refused: ${problem}`));
+    this.pending.settle(taskId, new TaskError('refused', `answer refused: ${problem}`));
   }
 
   private receive(message: Message): void {
@@ -285,7 +196,7 @@ export class ClientSession {
         const task = this.pending.get(message.taskId);
         if (!task || task.round !== round) throw new Error(`no open task ${message.taskId} for round ${round}`);
         this.log.warn({ round, client: this.summary.name, reason: message.reason }, 'client reported a failure');
-        this.settle(message.taskId, new TaskError('client-error', message.reason));
+        this.pending.settle(message.taskId, new TaskError('client-error', message.reason));
         return;
       }
       case 'evaluate-result': {
@@ -300,16 +211,14 @@ export class ClientSession {
           const claims = canonicalClaims({ numExamples: message.numExamples, loss: message.loss, ...message.metrics });
           this.checkSignature(message.round, message.taskId, 'evaluate-result', claims, '', message.signature);
         } catch (e) {
-          this.settle(message.taskId, new TaskError('refused', (e as Error).message));
+          this.pending.settle(message.taskId, new TaskError('refused', (e as Error).message));
           throw e;
         }
-        this.settle(message.taskId, { client: this.summary, numExamples: message.numExamples, loss: message.loss, metrics: message.metrics });
+        this.pending.settle(message.taskId, { client: this.summary, numExamples: message.numExamples, loss: message.loss, metrics: message.metrics });
         return;
       }
       default: {
-        const waiter = this.replies.get(message.type);
-        if (!waiter) throw new Error(`a client may not send "${message.type}" now`);
-        waiter.resolve(message);
+        if (!this.replies.resolve(message)) throw new Error(`a client may not send "${message.type}" now`);
       }
     }
   }
@@ -336,7 +245,7 @@ export class ClientSession {
     task.uploading = true;
     const refuse = (detail: string): never => {
       this.audit.append('upload-refused', { client: this.summary.name, round, task: meta.taskId, kind: meta.kind, reason: detail });
-      this.settle(meta.taskId, new TaskError('refused', detail));
+      this.pending.settle(meta.taskId, new TaskError('refused', detail));
       throw new Error(detail);
     };
     // The same checks in every mode: a weight above what the client announced would skew any weighted sum.
@@ -365,11 +274,11 @@ export class ClientSession {
           this.audit.append('upload-accepted', { client: this.summary.name, round, task: meta.taskId, kind: label, numExamples: meta.numExamples, sha256: trailer.sha256, signature: trailer.signature ?? null });
         } catch (e) {
           upload.abort((e as Error).message);
-          this.settle(meta.taskId, new TaskError('refused', `update not accepted: ${(e as Error).message}`));
+          this.pending.settle(meta.taskId, new TaskError('refused', `update not accepted: ${(e as Error).message}`));
           throw e;
         }
         task.upload = undefined;
-        this.settle(meta.taskId, { client: this.summary, numExamples: meta.numExamples, metrics });
+        this.pending.settle(meta.taskId, { client: this.summary, numExamples: meta.numExamples, metrics });
       },
       abort: (reason, cause) => {
         upload.abort(reason);
@@ -379,7 +288,7 @@ export class ClientSession {
         const error = cause === 'stalled'
           ? new TaskError('timeout', `upload stalled: ${reason}`)
           : new TaskError(this.peer.connected ? 'refused' : 'disconnected', `update not accepted: ${reason}`);
-        this.settle(meta.taskId, error);
+        this.pending.settle(meta.taskId, error);
       },
     };
   }

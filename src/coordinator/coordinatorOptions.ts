@@ -10,7 +10,7 @@ import type { RdpConversion } from '../privacy/rdpConversion.js';
 import type { AccessList } from './accessList.js';
 import type { AuditTrail } from './auditTrail.js';
 import type { RoundRecord } from './roundRecord.js';
-import type { TlsOptions } from './server.js';
+import type { TlsOptions } from './httpEndpoint.js';
 import type { RunStore } from './store/runStore.js';
 import type { Strategy } from './strategy.js';
 

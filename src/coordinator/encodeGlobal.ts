@@ -2,7 +2,7 @@ import type { PayloadLayout } from '../protocol/messages.js';
 import { SharedPayload } from '../protocol/sharedPayload.js';
 import { encodeWeightsChunks, encodedByteLength } from '../protocol/tensorCodec.js';
 import type { Weights } from '../protocol/tensors.js';
-import type { EncodedWeights } from './clientSession.js';
+import type { EncodedWeights } from './encodedWeights.js';
 
 export type { EncodedWeights };
 

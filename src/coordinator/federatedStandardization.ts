@@ -4,7 +4,7 @@ import type { Weights } from '../protocol/tensors.js';
 import { StreamingMean } from './aggregation/streamingMean.js';
 import type { ClientRegistry } from './clientRegistry.js';
 import { collectTasks } from './collectTasks.js';
-import type { EncodedWeights } from './clientSession.js';
+import type { EncodedWeights } from './encodedWeights.js';
 import type { TaskFailure } from './strategy.js';
 import { tensorUploadTarget } from './uploadTarget.js';
 

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { StreamMeta, StreamMetaOf } from '../protocol/messages.js';
 import { TransferError, type Peer } from '../protocol/peer.js';
-import { streamOf } from './clientSession.js';
-import type { EncodedWeights } from './encodeGlobal.js';
+import { streamOf, type EncodedWeights } from './encodedWeights.js';
 import { payloadSample, samplesEqual } from './payloadSample.js';
 
 /** The payload a client holds: its SHA-256, and a sample of its bytes that rules out most other payloads unhashed. */

@@ -1,18 +1,16 @@
 import { signDownload } from '../crypto/downloadSignature.js';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import { coordinatorProof, clientProof, NONCE_BYTES, type HandshakeContext } from '../crypto/handshake.js';
+import { clientProof } from '../crypto/handshake.js';
 import { verifyAgreementKey } from '../crypto/agreementKey.js';
-import { keyFingerprint, sign, verify, type Identity } from '../crypto/identity.js';
-import { encodeBase64 } from '../crypto/keyEncoding.js';
+import { keyFingerprint, verify, type Identity } from '../crypto/identity.js';
 import { MAX_REASON, type Message, type MessageOf, type StreamMeta } from '../protocol/messages.js';
 import { Peer, maxHttpBufferSizeFor, type PeerOptions } from '../protocol/peer.js';
 import type { SocketLike } from '../protocol/socketLike.js';
-import { specMismatch, type TensorSpec } from '../protocol/tensors.js';
+import type { TensorSpec } from '../protocol/tensors.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { AccessList, AllowedPeer } from './accessList.js';
 import type { AuditTrail } from './auditTrail.js';
@@ -20,27 +18,14 @@ import { ClientRegistry } from './clientRegistry.js';
 import { ClientSession } from './clientSession.js';
 import { ConnectionGuard, normalizeAddress, type GuardRefusal } from './connectionGuard.js';
 import { ConnectionLimiter } from './connectionLimiter.js';
+import { HandshakeChecks, decodeBase64, type ChallengedNode } from './handshakeChecks.js';
+import { createHttpEndpoint, HttpRoutes, type HttpHandler, type TlsOptions } from './httpEndpoint.js';
 import type { StudySchema } from './studySchema.js';
 import { watchTlsMistakes } from './tlsMistakes.js';
 import type { HeldPayloads } from './payloadSender.js';
 import { RefusalTally } from './refusalTally.js';
 import { guardedParser, unlockDecoderOf } from '../protocol/guardedParser.js';
 import type { CoordinatorEventMap } from './coordinatorEvents.js';
-
-/** HTTPS/WSS: certificate and key in PEM; `ca` and `requestClientCert` turn on mutual TLS. */
-export interface TlsOptions {
-  /** The server certificate (PEM). */
-  readonly cert: string | Buffer;
-  /** Its private key (PEM). */
-  readonly key: string | Buffer;
-  /** The CA that signed the clients' certificates (mutual TLS). */
-  readonly ca?: string | Buffer;
-  /** Require a client certificate signed by `ca`. */
-  readonly requestClientCert?: boolean;
-}
-
-/** Serves one HTTP request beside the socket.io endpoint; returns false to pass it on. */
-export type HttpHandler = (request: IncomingMessage, response: ServerResponse) => boolean | Promise<boolean>;
 
 export interface ServerOptions {
   readonly host: string;
@@ -74,10 +59,6 @@ type AcceptedSocket = SocketLike & { id: string; handshake: { address: string };
 /** How soon a node refused for a handshake out of order may try again. */
 const HANDSHAKE_ORDER_RETRY_MS = 1_000;
 
-function decodeBase64(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'base64'));
-}
-
 /**
  * The socket.io endpoint: admits connections within limits, runs the mutual challenge-response, checks
  * the access list and the model, and registers authenticated sessions. Nothing else is served before that.
@@ -94,19 +75,16 @@ export class CoordinatorServer {
   private readonly limiter: ConnectionLimiter;
   private readonly guard: ConnectionGuard;
   private readonly tally: RefusalTally;
-  private readonly httpHandlers: HttpHandler[] = [];
+  private readonly routes: HttpRoutes;
+  private readonly checks: HandshakeChecks;
   /** Counts refused messages and connections, for observability and tests. */
   refusals = 0;
 
   constructor(private readonly options: ServerOptions) {
     const tls = options.tls;
-    this.http = tls
-      ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.requestClientCert ?? false, rejectUnauthorized: tls.requestClientCert ?? false, handshakeTimeout: options.helloTimeoutMs })
-      : createServer();
-    // Node's defaults leave a slow sender 60 s for its headers and 5 minutes for its request.
-    this.http.headersTimeout = options.helloTimeoutMs;
-    this.http.requestTimeout = Math.max(30_000, options.helloTimeoutMs);
-    this.http.keepAliveTimeout = 5_000;
+    this.http = createHttpEndpoint(tls, options.helloTimeoutMs);
+    this.routes = new HttpRoutes(options.log);
+    this.checks = new HandshakeChecks(options);
     this.tally = new RefusalTally(options.audit, options.log);
     this.guard = new ConnectionGuard(
       {
@@ -119,7 +97,7 @@ export class CoordinatorServer {
       (kind, address) => this.guardRefused(kind, address),
     );
     this.guard.attach(this.http);
-    this.http.on('request', (request: IncomingMessage, response: ServerResponse) => void this.serveHttp(request, response));
+    this.http.on('request', (request: IncomingMessage, response: ServerResponse) => void this.routes.serve(request, response));
     watchTlsMistakes(this.http, { tls: tls !== undefined, mutual: tls?.requestClientCert ?? false }, (mistake) => {
       options.log.warn(mistake, 'TLS set-up mistake');
       options.report('tls-mistake', mistake);
@@ -138,19 +116,7 @@ export class CoordinatorServer {
 
   /** Adds an HTTP route (metrics, dashboard); socket.io's own path is never passed to handlers. */
   addHttpHandler(handler: HttpHandler): void {
-    this.httpHandlers.push(handler);
-  }
-
-  private async serveHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (request.url?.startsWith('/socket.io/')) return;
-    try {
-      for (const handler of this.httpHandlers) if (await handler(request, response)) return;
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    } catch (e) {
-      this.options.log.error({ url: request.url, error: (e as Error).message }, 'HTTP handler failed');
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
-      response.end('internal error\n');
-    }
+    this.routes.add(handler);
   }
 
   async listen(): Promise<string> {
@@ -227,7 +193,7 @@ export class CoordinatorServer {
     socket.on('msg', (payload: unknown) => void (lastPayload = payload));
     const peer = new Peer(socket, this.options.transfer);
     let session: ClientSession | undefined;
-    let pending: { context: HandshakeContext; hello: MessageOf<'hello'>; peer: AllowedPeer } | undefined;
+    let pending: ChallengedNode | undefined;
     const settle = () => this.guard.release(socket.request.socket);
     peer.onTraffic((direction, bytes) => this.options.report('traffic', { direction, bytes, ...(session ? { client: session.summary.name } : {}) }));
     peer.onProtocolError((problem) => {
@@ -266,7 +232,7 @@ export class CoordinatorServer {
       // like this): the connection ends, and the node may start over.
       if (!pending) {
         if (message.type !== 'hello') refuse(`expected hello first, got "${message.type}"`, undefined, HANDSHAKE_ORDER_RETRY_MS);
-        pending = this.challenge(peer, message as MessageOf<'hello'>, refuse);
+        pending = this.checks.challenge(peer, message as MessageOf<'hello'>, refuse);
         return;
       }
       if (message.type !== 'auth') refuse(`expected auth after the challenge, got "${message.type}"`, pending.hello.name, HANDSHAKE_ORDER_RETRY_MS);
@@ -283,7 +249,7 @@ export class CoordinatorServer {
       if (offered && !verifyAgreementKey({ publicKey: decodeBase64(offered.publicKey), signature: decodeBase64(offered.signature) }, context.clientKey, this.options.runId)) {
         refuse(`the agreement key of "${hello.name}" is not signed by its identity for this run`, hello.name);
       }
-      if (allowed.role === 'client') this.admitSchema(hello, refuse);
+      if (allowed.role === 'client') this.checks.admitSchema(hello, refuse);
       const cap = this.options.maxExamplesPerClient;
       if (allowed.role === 'client' && cap !== undefined && hello.capabilities.numTrainExamples > cap) {
         refuse(`"${hello.name}" announces ${hello.capabilities.numTrainExamples} training examples, above this study's maxExamplesPerClient of ${cap}`, hello.name);
@@ -295,51 +261,6 @@ export class CoordinatorServer {
       unlockDecoderOf(lastPayload);
       peer.notify({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, runId: this.options.runId, clientId: session.summary.id });
     });
-  }
-
-  private challenge(peer: Peer, hello: MessageOf<'hello'>, refuse: (reason: string, client?: string) => never): { context: HandshakeContext; hello: MessageOf<'hello'>; peer: AllowedPeer } {
-    if (hello.protocolVersion !== PROTOCOL_VERSION) {
-      refuse(`protocol version ${hello.protocolVersion} is not supported: this coordinator speaks version ${PROTOCOL_VERSION}; upgrade the older side`, hello.name);
-    }
-    const clientKey = decodeBase64(hello.identityKey);
-    const decision = this.options.access.decide(hello.name, clientKey);
-    if (!decision.ok) refuse(decision.reason, hello.name);
-    const allowed = (decision as { ok: true; peer: AllowedPeer }).peer;
-    // Checked before the model: a site with one column too many is told so in columns, not in tensor shapes.
-    const schemaProblem = allowed.role === 'client' ? this.options.schema?.problem(hello.name, hello.capabilities.dataSchema) : undefined;
-    if (schemaProblem) this.refuseSchema(hello.name, schemaProblem, refuse);
-    const mismatch = allowed.role === 'client' ? specMismatch(this.options.spec, hello.modelSpec) : undefined;
-    if (mismatch) refuse(`the client's model does not match the federation's: ${mismatch}`, hello.name);
-    const context: HandshakeContext = {
-      runId: this.options.runId,
-      protocolVersion: PROTOCOL_VERSION,
-      clientName: hello.name,
-      clientKey,
-      clientNonce: decodeBase64(hello.nonce),
-      coordinatorKey: this.options.identity.publicKey,
-      coordinatorNonce: new Uint8Array(randomBytes(NONCE_BYTES)),
-    };
-    peer.notify({
-      type: 'challenge',
-      protocolVersion: PROTOCOL_VERSION,
-      runId: this.options.runId,
-      coordinatorKey: encodeBase64(context.coordinatorKey),
-      nonce: encodeBase64(context.coordinatorNonce),
-      signature: encodeBase64(sign(coordinatorProof(context), this.options.identity.secretKey)),
-    });
-    return { context, hello, peer: allowed };
-  }
-
-  /** An authenticated site's schema: refused if it differs, adopted as the study's if there is none yet. */
-  private admitSchema(hello: MessageOf<'hello'>, refuse: (reason: string, client?: string) => never): void {
-    const verdict = this.options.schema?.admit(hello.name, hello.capabilities.dataSchema);
-    if (verdict?.refusal) this.refuseSchema(hello.name, verdict.refusal, refuse);
-    if (verdict?.adopted) this.options.report('schema-adopted', { client: hello.name, schema: hello.capabilities.dataSchema! });
-  }
-
-  private refuseSchema(client: string, reason: string, refuse: (reason: string, client?: string) => never): never {
-    this.options.report('schema-refused', { client, reason });
-    return refuse(reason, client);
   }
 
   private register(peer: Peer, hello: MessageOf<'hello'>, allowed: AllowedPeer): ClientSession {

@@ -13,7 +13,7 @@ export { RunError, type CoordinatorOptions, type PrivacyOptions, type RunResult 
 export type { DataSchema, FeatureColumn, LabelColumn } from '../protocol/dataSchema.js';
 export type { CoordinatorEventMap } from '../coordinator/coordinatorEvents.js';
 export type { ClientOutcome, RoundRecord } from '../coordinator/roundRecord.js';
-export type { HttpHandler, TlsOptions } from '../coordinator/server.js';
+export type { HttpHandler, TlsOptions } from '../coordinator/httpEndpoint.js';
 export { DEFAULT_CHUNK_BYTES, type PeerOptions } from '../protocol/peer.js';
 
 // Strategies: the contract and the catalogue (one algorithm per file, each citing its paper)

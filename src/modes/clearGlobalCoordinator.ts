@@ -1,4 +1,4 @@
-import type { EncodedWeights } from '../coordinator/clientSession.js';
+import type { EncodedWeights } from '../coordinator/encodedWeights.js';
 import { encodeGlobal } from '../coordinator/encodeGlobal.js';
 import type { RunStore } from '../coordinator/store/runStore.js';
 import { weightsHash } from '../coordinator/weightsHash.js';

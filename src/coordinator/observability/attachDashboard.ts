@@ -1,7 +1,7 @@
 import { dashboardPage } from './dashboardPage.js';
 import { dashboardRoutes } from './dashboardRoutes.js';
 import { EventStream, type EventStreamOptions } from './eventStream.js';
-import type { HttpHandler } from '../server.js';
+import type { HttpHandler } from '../httpEndpoint.js';
 import type { ObservedCoordinator } from './observedCoordinator.js';
 import { RunObserver, type RunObserverOptions } from './runObserver.js';
 

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { CoordinatorEventMap } from '../coordinatorEvents.js';
 import type { RoundRecord } from '../roundRecord.js';
-import type { HttpHandler } from '../server.js';
+import type { HttpHandler } from '../httpEndpoint.js';
 import { pathOf, refuseUnlessRead, reply } from './httpReply.js';
 import { FAIRNESS_METRICS, fairnessOfRound, type FairnessMetric } from './fairness.js';
 import { createMetricSet, type MetricSet } from './metricSet.js';

@@ -1,4 +1,4 @@
-import type { HttpHandler } from '../server.js';
+import type { HttpHandler } from '../httpEndpoint.js';
 import type { DashboardPage } from './dashboardPage.js';
 import type { EventStream } from './eventStream.js';
 import { pathOf, refuseUnlessRead, reply, replyJson } from './httpReply.js';

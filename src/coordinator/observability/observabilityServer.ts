@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HttpHandler } from '../server.js';
+import type { HttpHandler } from '../httpEndpoint.js';
 
 /**
  * An HTTP server of its own for the dashboard and metrics, so they can be bound to another address than the

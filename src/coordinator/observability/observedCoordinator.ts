@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { CoordinatorEventMap } from '../coordinatorEvents.js';
-import type { HttpHandler } from '../server.js';
+import type { HttpHandler } from '../httpEndpoint.js';
 
 /**
  * What observability needs of a coordinator: its events and a way to serve HTTP beside it. `Coordinator`

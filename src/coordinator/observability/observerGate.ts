@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpHandler } from '../server.js';
+import type { HttpHandler } from '../httpEndpoint.js';
 import { baseHeaders } from './httpReply.js';
 
 /** Who may read the dashboard and metrics: holders of one of these tokens, or anyone (a closed network only). */

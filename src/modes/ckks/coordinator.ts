@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClientRegistry } from '../../coordinator/clientRegistry.js';
-import type { ClientSession, EncodedWeights } from '../../coordinator/clientSession.js';
+import type { ClientSession } from '../../coordinator/clientSession.js';
+import type { EncodedWeights } from '../../coordinator/encodedWeights.js';
 import { collectTasks } from '../../coordinator/collectTasks.js';
 import { RunError } from '../../coordinator/coordinatorOptions.js';
 import { encodeGlobal } from '../../coordinator/encodeGlobal.js';

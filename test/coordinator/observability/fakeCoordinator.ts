@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CoordinatorEventMap } from '../../../src/coordinator/coordinatorEvents.js';
 import type { ObservedCoordinator } from '../../../src/coordinator/observability/observedCoordinator.js';
-import type { HttpHandler } from '../../../src/coordinator/server.js';
+import type { HttpHandler } from '../../../src/coordinator/httpEndpoint.js';
 import type { ClientSummary } from '../../../src/coordinator/strategy.js';
 
 /** A coordinator's events without a coordinator: tests emit them by hand; added routes are served on loopback. */
