@@ -9,83 +9,15 @@ import { partitionClientCount, partitionSpecSchema } from '../../client/partitio
 import { checkModelConfig } from './modelConfig.js';
 import { checkScaffoldConfig } from './scaffoldConfig.js';
 import { accessConfigSchema, auditConfigSchema, identityConfigSchema, observabilityConfigSchema, serverTlsConfigSchema } from './securityConfig.js';
+import { coordinatorSchema } from './coordinatorConfig.js';
+import { strategySchema } from './strategyConfig.js';
+import { trainingSchema } from './trainingConfig.js';
+
+export { coordinatorSchema } from './coordinatorConfig.js';
+export { STRATEGY_NAMES, strategySchema } from './strategyConfig.js';
+export { trainingSchema } from './trainingConfig.js';
 
 const positiveInt = z.number().int().min(1);
-
-export const trainingSchema = z.strictObject({
-  epochs: positiveInt.default(1),
-  batchSize: positiveInt.default(32),
-  learningRate: z.number().positive().default(0.01),
-  /** Optimizer steps (batches) per round instead of whole epochs, as FLamby counts local updates. */
-  maxSteps: positiveInt.optional(),
-  optimizer: z.enum(['sgd', 'adam']).default('adam'),
-});
-
-/** Strategies a config can name. */
-export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad', 'fedmedian', 'fedtrimmedavg', 'krum', 'bulyan', 'scaffold'] as const;
-
-export const strategySchema = z.strictObject({
-  name: z.enum(STRATEGY_NAMES).default('fedavg'),
-  /** fedavgm: server momentum beta. */
-  serverMomentum: z.number().min(0).lt(1).optional(),
-  /** fedadam, fedyogi, fedadagrad (Reddi et al. 2021): server learning rate, adaptivity, moment decays. */
-  eta: z.number().positive().optional(),
-  tau: z.number().positive().optional(),
-  beta1: z.number().min(0).lt(1).optional(),
-  beta2: z.number().min(0).lt(1).optional(),
-  /** fedprox: the proximal term's weight mu (Li et al. 2020); clients add (mu / 2) ||w - w_round||^2 to their loss. */
-  proximalMu: z.number().min(0).optional(),
-  /** fedtrimmedavg: fraction trimmed at each end. */
-  trimFraction: z.number().min(0).lt(0.5).optional(),
-  /** krum, bulyan: Byzantine clients tolerated; krum's `keep` > 1 is Multi-Krum. */
-  byzantine: z.number().int().min(0).optional(),
-  keep: z.number().int().min(1).optional(),
-  /** scaffold: N, every client of the federation (c moves by |S| / N); default: the clients, partition or allowlist. */
-  totalClients: positiveInt.optional(),
-  fractionFit: z.number().min(0).max(1).default(1),
-  fractionEvaluate: z.number().min(0).max(1).default(1),
-  minFitClients: positiveInt.default(2),
-  minEvaluateClients: z.number().int().min(0).optional(),
-  minAvailableClients: positiveInt.optional(),
-  serverLearningRate: z.number().positive().default(1),
-});
-
-export const coordinatorSchema = z.strictObject({
-  host: z.string().default('127.0.0.1'),
-  /** 0 picks a free port. */
-  port: z.number().int().min(0).max(65_535).default(8080),
-  roundTimeoutSeconds: z.number().positive().default(120),
-  /** An upload whose bytes stop for this long (socket still open) is aborted and its task fails: it frees its aggregation slot. */
-  streamIdleTimeoutSeconds: z.number().positive().default(30),
-  /** An upload bringing fewer bytes a second than this over a streamIdleTimeoutSeconds window is aborted the same way (0: off). */
-  minStreamBytesPerSecond: z.number().int().min(0).default(4_096),
-  /**
-   * The most training examples one client may announce at hello (its weight in an example-weighted mean is capped
-   * by it: a result may not claim more than its client announced). Default: no cap beyond the protocol's 1e9.
-   */
-  maxExamplesPerClient: z.number().int().min(1).optional(),
-  waitForClientsSeconds: z.number().positive().default(300),
-  /**
-   * Connection limits (defaults in CoordinatorOptions: 120 a minute and 128 open per address, 64 handshakes at
-   * once). Under access mode virtual-clients every limit defaults to cover the whole partition, since a host
-   * connects thousands of clients from one address.
-   */
-  maxConnectionsPerMinute: z.number().int().min(1).optional(),
-  maxConnectionsPerAddress: z.number().int().min(1).optional(),
-  maxPendingHandshakes: z.number().int().min(1).optional(),
-  maxRoundRetries: z.number().int().min(0).default(2),
-  /**
-   * Where the coordinator stages the updates of a big model (16M parameters or more) during a round, on disk rather
-   * than in its memory (relative to this file; default: the OS temp dir). The coordinator checks it at start and
-   * says how much it may hold, and whether it is a tmpfs (memory, not disk).
-   */
-  stagingDir: z.string().min(1).optional(),
-  /**
-   * Risks accepted: for secureAggregation: ckks on a non-loopback host, open access and no TLS; under privacy or
-   * dpSgd, `feature-moments` (federated standardization's per-site moments in the clear). Refused otherwise.
-   */
-  acceptRisks: z.array(z.enum(['open-access', 'plain-http', 'feature-moments'])).default([]),
-});
 
 /** Data options shared by every simulated client (each client's `data` overrides them). */
 const partialDataSchema = z.record(z.string(), z.unknown());
