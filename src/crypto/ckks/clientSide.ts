@@ -5,6 +5,7 @@ import { scaleAndClip } from './headroom.js';
 import { generateSecretKey, loadSecretKey, saveSecretKey } from './secretKey.js';
 import { MaskComposer, MaskStore } from './maskedEncryption.js';
 import { SumDecryption } from './sumDecryption.js';
+import { CkksSumDecryptingSide } from './sumDecryptingSide.js';
 
 /** One client's update, encrypted: what it uploads, framed by frames.ts. */
 export interface CkksEncryptedUpdate {
@@ -29,12 +30,12 @@ export interface CkksEncryptedSlice {
  * seeded: the second polynomial travels as a 64-byte seed, halving the size) and decrypts the sum the
  * coordinator returns. Holds SEAL objects until `dispose()`.
  */
-export class CkksClientSide {
+export class CkksClientSide extends CkksSumDecryptingSide {
   private readonly key: SecretKey;
   private readonly encryptor: Encryptor;
   private readonly encoder: CKKSEncoder;
   private readonly evaluator: Evaluator;
-  private readonly decryption: SumDecryption;
+  protected readonly decryption: SumDecryption;
   /** A pair of ciphertexts' values, weighted and clipped before encryption. */
   private readonly slots: Float64Array;
   private readonly slotsSecond: Float64Array;
@@ -43,7 +44,8 @@ export class CkksClientSide {
   private readonly masks = new MaskStore();
   private disposed = false;
 
-  private constructor(private readonly ctx: CkksContext, key: SecretKey) {
+  private constructor(ctx: CkksContext, key: SecretKey) {
+    super(ctx);
     const seal = ctx.seal;
     const made: ClassHandle[] = [];
     const keep = <T extends ClassHandle>(x: T): T => (made.push(x), x);
@@ -228,77 +230,6 @@ export class CkksClientSide {
     return this.masks.size;
   }
 
-  /**
-   * Decrypts the coordinator's sum and divides by `totalWeight` (the committed updates' weights added
-   * up): the weighted mean, `count` values, padding dropped.
-   */
-  decryptSum(sum: readonly Uint8Array[], count: number, totalWeight: number): Float32Array {
-    const out = new Float32Array(this.checkSum(sum, count, totalWeight));
-    this.decryptInto(sum, totalWeight, out, this.grid);
-    return out;
-  }
-
-  /**
-   * decryptSum in float64 and unrounded: the raw decryption, CKKS error included, for measuring that error.
-   * Never share what it returns: decrypted CKKS values that carry the encryption error are the precondition of
-   * key-recovery attacks (Li and Micciancio 2021); decryptSum rounds it away.
-   */
-  decryptSumFloat64(sum: readonly Uint8Array[], count: number, totalWeight: number): Float64Array {
-    const out = new Float64Array(this.checkSum(sum, count, totalWeight));
-    this.decryptInto(sum, totalWeight, out, 0);
-    return out;
-  }
-
-  /**
-   * The grid decrypted sums are rounded to before anyone uses or shares them: 2^16 units of the scale's
-   * resolution (2^-24 for the default 2^40 scale), far above the error of a sum of 100 fresh encryptions
-   * (at most about 140 units, 1.2e-10: coefficients carry each encryption's error unamplified), so rounding removes the error from almost every value (Li and Micciancio 2021
-   * recover the key from decryptions that carry it).
-   */
-  get grid(): number {
-    return 2 ** (16 - this.ctx.parameters.scaleBits);
-  }
-
-  private checkSum(sum: readonly Uint8Array[], count: number, totalWeight: number): number {
-    this.check();
-    if (!Number.isSafeInteger(count) || count < 1) throw new CkksError(`count must be a positive integer, got ${count}`);
-    if (!(totalWeight > 0) || !Number.isFinite(totalWeight)) throw new CkksError(`totalWeight must be positive and finite, got ${totalWeight}`);
-    const expected = this.ctx.ciphertextCount(count);
-    if (sum.length !== expected) throw new CkksError(`a sum of ${count} values has ${expected} ciphertexts, got ${sum.length}`);
-    return count;
-  }
-
-  /**
-   * Decrypts ciphertext `index` of a sum of `count` values into `out` (rounded to the grid, divided by
-   * `totalWeight`), for callers that decrypt each ciphertext as it arrives.
-   */
-  decryptSumPart(index: number, bytes: Uint8Array, totalWeight: number, out: Float32Array): void {
-    this.check();
-    if (!Number.isInteger(index) || index < 0 || index * this.ctx.valuesPerCiphertext >= out.length) throw new CkksError(`ciphertext ${index} is outside a sum of ${out.length} values`);
-    if (!(totalWeight > 0) || !Number.isFinite(totalWeight)) throw new CkksError(`totalWeight must be positive and finite, got ${totalWeight}`);
-    this.decryption.decryptOne(index, bytes, totalWeight, out, this.grid);
-  }
-
-  /**
-   * decryptSumPart for ciphertexts `index` and `index + 1` at once (`second` undefined: `index` alone), decoded
-   * through one transform out of NTT form (MaskComposer.decodePair).
-   */
-  decryptSumPair(index: number, first: Uint8Array, second: Uint8Array | undefined, totalWeight: number, out: Float32Array): void {
-    this.check();
-    const last = second === undefined ? index : index + 1;
-    if (!Number.isInteger(index) || index < 0 || last * this.ctx.valuesPerCiphertext >= out.length) throw new CkksError(`ciphertext ${last} is outside a sum of ${out.length} values`);
-    if (!(totalWeight > 0) || !Number.isFinite(totalWeight)) throw new CkksError(`totalWeight must be positive and finite, got ${totalWeight}`);
-    if (second === undefined) this.decryption.decryptOne(index, first, totalWeight, out, this.grid);
-    else this.decryption.decryptTwo(index, first, second, totalWeight, out, this.grid);
-  }
-
-  private decryptInto(sum: readonly Uint8Array[], totalWeight: number, out: Float32Array | Float64Array, grid: number): void {
-    for (let index = 0; index < sum.length; index += 2) {
-      if (index + 1 < sum.length) this.decryption.decryptTwo(index, sum[index]!, sum[index + 1]!, totalWeight, out, grid);
-      else this.decryption.decryptOne(index, sum[index]!, totalWeight, out, grid);
-    }
-  }
-
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -308,7 +239,7 @@ export class CkksClientSide {
     for (const x of [this.encryptor, this.encoder, this.evaluator, this.key]) x.delete();
   }
 
-  private check(): void {
+  protected check(): void {
     if (this.disposed) throw new CkksError('the CKKS client side has been disposed');
     this.ctx.check();
   }
