@@ -11,13 +11,12 @@ import { checkScaffoldConfig } from './scaffoldConfig.js';
 import { accessConfigSchema, auditConfigSchema, identityConfigSchema, observabilityConfigSchema, serverTlsConfigSchema } from './securityConfig.js';
 import { coordinatorSchema } from './coordinatorConfig.js';
 import { strategySchema } from './strategyConfig.js';
-import { trainingSchema } from './trainingConfig.js';
+import { positiveInt, trainingSchema } from './trainingConfig.js';
 
 export { coordinatorSchema } from './coordinatorConfig.js';
 export { STRATEGY_NAMES, strategySchema } from './strategyConfig.js';
 export { trainingSchema } from './trainingConfig.js';
 
-const positiveInt = z.number().int().min(1);
 
 /** Data options shared by every simulated client (each client's `data` overrides them). */
 const partialDataSchema = z.record(z.string(), z.unknown());

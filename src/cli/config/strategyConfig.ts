@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { positiveInt } from './trainingConfig.js';
 
-const positiveInt = z.number().int().min(1);
 
 /** Strategies a config can name. */
 export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad', 'fedmedian', 'fedtrimmedavg', 'krum', 'bulyan', 'scaffold'] as const;

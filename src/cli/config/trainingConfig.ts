@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const positiveInt = z.number().int().min(1);
+/** A count of at least 1 (epochs, batch size, clients, rounds). */
+export const positiveInt = z.number().int().min(1);
 
 /** How each client trains in a round: local epochs (or steps), batch size, learning rate and optimizer. */
 export const trainingSchema = z.strictObject({

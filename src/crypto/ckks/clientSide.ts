@@ -1,6 +1,6 @@
 import type { CKKSEncoder, ClassHandle, Encryptor, Evaluator, SecretKey } from 'node-seal';
 import type { CkksContext } from './ckksContext.js';
-import { CkksError, sealCall, sealErrorText } from './ckksError.js';
+import { CkksError, sealErrorText } from './ckksError.js';
 import { scaleAndClip } from './headroom.js';
 import { generateSecretKey, loadSecretKey, saveSecretKey } from './secretKey.js';
 import { MaskComposer, MaskStore } from './maskedEncryption.js';
