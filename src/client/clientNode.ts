@@ -1,19 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
-import { clientProof, NONCE_BYTES, type HandshakeContext } from '../crypto/handshake.js';
-import { generateIdentity, sign } from '../crypto/identity.js';
-import { encodeBase64 } from '../crypto/keyEncoding.js';
+import { generateIdentity } from '../crypto/identity.js';
 import { clientModes } from '../modes/clientModes.js';
 import type { Message, StreamMeta } from '../protocol/messages.js';
-import { Peer, TransferError, defaultPeerOptions, type StreamSink } from '../protocol/peer.js';
+import { Peer, defaultPeerOptions, type StreamSink } from '../protocol/peer.js';
 import type { SocketLike } from '../protocol/socketLike.js';
-import { specOf, type TensorSpec } from '../protocol/tensors.js';
-import { COHORT_VERSION, PROTOCOL_VERSION } from '../protocol/version.js';
 import type { ClientHandle, ClientOptions } from './clientOptions.js';
 import { FitChains } from './mods/chainFor.js';
 import { AuditAnchor } from './node/auditAnchor.js';
-import { challengeProblem } from './node/coordinatorProofCheck.js';
+import { ClientHandshake } from './node/clientHandshake.js';
 import { DownloadGuard } from './node/downloadGuard.js';
 import { describeRetry, Reconnector } from './node/reconnect.js';
 import { diagnoseTls, transportError } from './node/tlsDiagnosis.js';
@@ -23,10 +18,6 @@ import { statisticsRefusal } from './security/taskGate.js';
 import { LocalPrivacy } from './updatePrivacy.js';
 
 export type { ClientEvent, ClientHandle, ClientOptions } from './clientOptions.js';
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /**
  * A client node: connects, proves its identity, then trains and evaluates whatever the coordinator streams to
@@ -56,10 +47,6 @@ export function startClient(options: ClientOptions): ClientHandle {
     reconnection: false,
   });
   const peer = new Peer(socket as unknown as SocketLike, transfer);
-  let modelSpec: TensorSpec[] | undefined;
-  /** The run this connection authenticated into; uploads are signed for it. */
-  let runId: string | undefined;
-  let clientNonce = new Uint8Array(0);
   /** Whether this connection was welcomed into the run (false from a disconnect until the next welcome). */
   let joined = false;
   /** Set once the node is ending (run over, refused for good, stopped): nothing reconnects after that. */
@@ -83,7 +70,7 @@ export function startClient(options: ClientOptions): ClientHandle {
 
   /** Refuses a task outside this node's security policy: audited here, and the coordinator is told why. */
   const refuseTask = (kind: string, round: number, taskId: string, reason: string) => {
-    audit.append(kind.endsWith('(download)') ? 'download-refused' : 'task-refused', { run: runId ?? null, round, task: taskId, kind, reason });
+    audit.append(kind.endsWith('(download)') ? 'download-refused' : 'task-refused', { run: handshake.runId ?? null, round, task: taskId, kind, reason });
     emit({ type: 'task-failed', round, reason });
     log.error({ round, kind, reason }, 'refused a task');
   };
@@ -120,8 +107,8 @@ export function startClient(options: ClientOptions): ClientHandle {
     log,
     emit,
     refuse: refuseTask,
-    runId: () => runId,
-    modelSpec: () => modelSpec ?? [],
+    runId: () => handshake.runId,
+    modelSpec: () => handshake.modelSpec ?? [],
     ...(options.simulation?.leaveAt ? { dropout: { leaveAt: options.simulation.leaveAt, leave: () => socket.disconnect() } } : {}),
   });
 
@@ -146,76 +133,24 @@ export function startClient(options: ClientOptions): ClientHandle {
     void finish({ reason, refused: true });
   };
 
-  /** Counts connections: a hello prepared for one that closed meanwhile is not sent on the next. */
-  let connection = 0;
-  const hello = async () => {
-    const forConnection = connection;
-    try {
-      if (!modelSpec) {
-        const spec = specOf(await options.trainer.getWeights());
-        // The next connection's own hello follows; this one, with its nonce, would get this node refused.
-        if (forConnection !== connection) return;
-        modelSpec = spec;
-        // Nothing the coordinator may send is larger than the largest download a mode reads for this model
-        // (64 KiB of room for headers), unless the caller set its own limit.
-        if (options.transfer?.maxTransferBytes === undefined) peer.limitTransfers(Math.max(...modes.map((m) => m.maxDownloadBytes(spec))) + 64 * 1024);
-      }
-      clientNonce = new Uint8Array(randomBytes(NONCE_BYTES));
-      runId = undefined;
-      guard.disconnected();
-      await peer.send({
-        type: 'hello',
-        protocolVersion: PROTOCOL_VERSION,
-        name: options.name,
-        identityKey: encodeBase64(identity.publicKey),
-        nonce: encodeBase64(clientNonce),
-        capabilities: { ...options.trainer.describe(), cohortVersion: COHORT_VERSION, ...(options.dataSchema ? { dataSchema: options.dataSchema } : {}) },
-        modelSpec: modelSpec.map((t) => ({ name: t.name, shape: [...t.shape] })),
-      });
-    } catch (e) {
-      // A hello the coordinator refused outright (its schema: a claim beyond the protocol's bounds) would be
-      // refused again on every retry: that is for good. Otherwise the coordinator says why (a 'refused'
-      // message) and closes the connection, or the connection was lost: log what we know.
-      if (e instanceof TransferError && e.message.startsWith('peer refused hello')) return refusedForGood(e.message);
-      log.warn({ error: errorText(e) }, 'hello was not accepted');
-    }
-  };
-
-  const answerChallenge = (message: Extract<Message, { type: 'challenge' }>) => {
-    const context: HandshakeContext = {
-      runId: message.runId,
-      protocolVersion: PROTOCOL_VERSION,
-      clientName: options.name,
-      clientKey: identity.publicKey,
-      clientNonce,
-      coordinatorKey: new Uint8Array(Buffer.from(message.coordinatorKey, 'base64')),
-      coordinatorNonce: new Uint8Array(Buffer.from(message.nonce, 'base64')),
-    };
-    const problem = challengeProblem(message, context, options.coordinatorKey);
-    if (problem) {
-      audit.append('auth-failed', { reason: problem });
-      emit({ type: 'refused', reason: problem });
-      log.error({ reason: problem }, 'refusing the coordinator');
-      void finish({ reason: problem, refused: true });
-      return;
-    }
-    runId = message.runId;
-    guard.authenticated(message.runId, context.coordinatorKey);
-    anchor.authenticated(message.runId, context.coordinatorKey);
-    const announced = modes.map((m) => m.announce?.(message.runId)).find((a) => a !== undefined);
-    void peer
-      .send({
-        type: 'auth',
-        signature: encodeBase64(sign(clientProof(context), identity.secretKey)),
-        ...(announced ? { agreementKey: { publicKey: announced.publicKey, signature: announced.signature, holdsKey: announced.holdsKey } } : {}),
-      })
-      .catch((e: unknown) => log.warn({ error: errorText(e) }, 'auth was not accepted'));
-  };
+  const handshake = new ClientHandshake({
+    options,
+    identity,
+    peer,
+    modes,
+    guard,
+    anchor,
+    audit,
+    emit,
+    log,
+    refusedForGood,
+    refuseCoordinator: (reason) => void finish({ reason, refused: true }),
+  });
 
   socket.on('connect', () => {
-    connection++;
+    handshake.connected();
     emit({ type: 'connected' });
-    void hello();
+    void handshake.hello();
   });
   socket.on('disconnect', (reason) => {
     joined = false;
@@ -250,10 +185,10 @@ export function startClient(options: ClientOptions): ClientHandle {
   peer.onProtocolError((problem) => log.warn({ problem }, 'refused a message from the coordinator'));
   peer.onMessage((message: Message) => {
     const owner = modes.find((m) => m.messages.includes(message.type));
-    if (owner) return owner.handle(message, runId ?? '');
+    if (owner) return owner.handle(message, handshake.runId ?? '');
     switch (message.type) {
       case 'challenge':
-        return answerChallenge(message);
+        return handshake.answerChallenge(message);
       case 'welcome':
         joined = true;
         audit.append('joined', { run: message.runId, client: message.clientId });

@@ -4,58 +4,18 @@ import { poissonSubsample } from '../privacy/poissonSampling.js';
 import { RdpAccountant, type RdpState } from '../privacy/rdpAccountant.js';
 import { createSeededRng, mixSeed, shuffleInPlace } from '../protocol/seededRng.js';
 import { specMismatch, specOf, type Weights } from '../protocol/tensors.js';
-import { checkDpSgdModel, checkDpSgdOptions, perExampleLoss, privateGradientsYielding, type DpSgdOptions } from './dpSgd.js';
+import { checkDpSgdModel, checkDpSgdOptions, perExampleLoss, privateGradientsYielding } from './dpSgd.js';
 import { readModelWeights, weightNames, writeModelWeights } from './model/modelWeights.js';
 import { batchStep } from './batchStep.js';
 import { eventLoopYielder } from './eventLoopYield.js';
 import { isExampleSource, tensorSource, type ExampleSource, type LabelledTensors } from './exampleSource.js';
+import { proximalStep } from './proximalStep.js';
+import { evaluateModel } from './tfjsEvaluation.js';
+import { checkBatchSize, makeOptimizer, sgdLearningRate, type TfjsTrainerOptions } from './tfjsTrainerOptions.js';
 import type { CorrectedFitOutcome, EvaluateConfig, EvaluateOutcome, FitConfig, FitOutcome, Trainer, TrainerDescription } from './trainer.js';
 
-/** Losses TfjsTrainer compiles with: binary or categorical cross-entropy, or mean squared error. */
-export type TfjsLoss = 'binaryCrossentropy' | 'categoricalCrossentropy' | 'meanSquaredError';
-/** Built-in optimizers: plain SGD or Adam. */
-export type TfjsOptimizerName = 'sgd' | 'adam';
-
+export type { TfjsLoss, TfjsOptimizerName, TfjsTrainerOptions } from './tfjsTrainerOptions.js';
 export type { LabelledTensors, ExampleSource, ExampleBatch } from './exampleSource.js';
-
-/** The model, its data and how to train it. */
-export interface TfjsTrainerOptions {
-  /** The model; its weights are what the federation trains. */
-  readonly model: tf.LayersModel;
-  /** This site's training rows: tensors in memory, or a source that produces batches on demand (image files decoded a batch at a time). */
-  readonly train: LabelledTensors | ExampleSource;
-  /** This site's held-out rows, in memory or as a source (without them, `evaluate` throws saying so). */
-  readonly test?: LabelledTensors | ExampleSource;
-  /** The training loss. */
-  readonly loss: TfjsLoss;
-  /** Reported as `accuracy` in fit and evaluate metrics when true (classification). */
-  readonly accuracy?: boolean;
-  /** `sgd` (default), `adam`, or a factory taking the round's learning rate. */
-  readonly optimizer?: TfjsOptimizerName | ((learningRate: number) => tf.Optimizer);
-  /** Reported in hello for the run's manifest (a schema hash, never data). */
-  readonly datasetFingerprint?: string;
-  /** Seeds the batch order of every round (with the round number), for reproducible runs. */
-  readonly seed?: number;
-  /**
-   * Example-level DP-SGD (see dpSgd.ts): Poisson-sampled batches at q = batchSize / n drawn from node:crypto
-   * (so `seed` no longer fixes them), per-example clipping to `clipNorm`, Gaussian noise, and this trainer's own
-   * RDP accountant across rounds. Fit metrics then carry the record-level guarantee (`dpSgdEpsilon` at
-   * `dpSgdDelta`, ...) instead of the training loss and accuracy, which are not private.
-   */
-  readonly dpSgd?: DpSgdOptions;
-}
-
-function makeOptimizer(choice: TfjsTrainerOptions['optimizer'], learningRate: number): tf.Optimizer {
-  if (typeof choice === 'function') return choice(learningRate);
-  return choice === 'adam' ? tf.train.adam(learningRate) : tf.train.sgd(learningRate);
-}
-
-function scalars(value: tf.Scalar | tf.Scalar[]): number[] {
-  const list = Array.isArray(value) ? value : [value];
-  const out = list.map((s) => s.dataSync()[0]!);
-  list.forEach((s) => s.dispose());
-  return out;
-}
 
 const asSource = (data: LabelledTensors | ExampleSource): ExampleSource => (isExampleSource(data) ? data : tensorSource(data));
 
@@ -156,7 +116,7 @@ export class TfjsTrainer implements Trainer {
     }
     const mu = config.extra?.[TASK_EXTRAS.proximalMu];
     if (mu !== undefined && (typeof mu !== 'number' || !(mu >= 0) || !Number.isFinite(mu))) throw new Error(`proximalMu must be a finite number >= 0, got ${String(mu)}`);
-    const proximal = (typeof mu === 'number' && mu > 0) || correction ? this.proximalStep(optimizer, typeof mu === 'number' ? mu : 0, correction) : undefined;
+    const proximal = (typeof mu === 'number' && mu > 0) || correction ? proximalStep(this.options, optimizer, typeof mu === 'number' ? mu : 0, correction) : undefined;
     const trainBatch = proximal ? undefined : batchStep({ model, loss: this.options.loss, accuracy: this.options.accuracy ?? false, optimizer });
     const rng = createSeededRng(mixSeed(this.options.seed ?? 0, config.round));
     const indices = Array.from({ length: n }, (_, i) => i);
@@ -193,49 +153,6 @@ export class TfjsTrainer implements Trainer {
     const metrics: Record<string, number> = { loss: lossSum / Math.max(seen, 1) };
     if (this.options.accuracy) metrics.accuracy = accuracySum / Math.max(seen, 1);
     return { outcome: { numExamples: n, metrics }, steps, learningRate: learningRate ?? config.learningRate };
-  }
-
-  /**
-   * FedProx's local objective (Li et al. 2020): the data loss plus (mu / 2) ||w - w_round||^2, where w_round
-   * is the model this round started from (snapshotted here), so local training cannot drift far from it.
-   * SCAFFOLD's correction rides on the same objective as the linear term <correction, w>, whose gradient is
-   * the correction itself, so the two compose. Returns the step and reports [data loss, accuracy] like trainOnBatch.
-   */
-  private proximalStep(optimizer: tf.Optimizer, mu: number, correction: Weights | undefined): { run(x: tf.Tensor, y: tf.Tensor): number[]; dispose(): void } {
-    const { model } = this.options;
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const anchor = mu > 0 ? variables.map((v) => v.clone()) : [];
-    // The correction follows model.weights' order; each trainable weight finds its entry by identity.
-    const all = model.weights;
-    const linear = (correction ? model.trainableWeights : []).map((w) => {
-      const t = correction![all.indexOf(w)]!;
-      return tf.tensor(t.data, [...t.shape], 'float32');
-    });
-    const lossOf = perExampleLoss(this.options.loss);
-    return {
-      run: (x, y) => {
-        let dataLoss = 0;
-        let accuracy = 0;
-        const total = optimizer.minimize(
-          () =>
-            tf.tidy(() => {
-              const predicted = model.apply(x, { training: true }) as tf.Tensor;
-              const data = lossOf(y, predicted).mean();
-              dataLoss = data.dataSync()[0]!;
-              if (this.options.accuracy) accuracy = batchAccuracy(y, predicted);
-              const terms: tf.Tensor[] = [data];
-              if (mu > 0) terms.push(tf.mul(mu / 2, tf.addN(variables.map((v, i) => tf.sum(tf.square(tf.sub(v, anchor[i]!)))))));
-              linear.forEach((c, i) => terms.push(tf.sum(tf.mul(c, variables[i]!))));
-              return (terms.length === 1 ? data : tf.addN(terms)) as tf.Scalar;
-            }),
-          true,
-          variables,
-        );
-        total?.dispose();
-        return [dataLoss, accuracy];
-      },
-      dispose: () => [...anchor, ...linear].forEach((t) => t.dispose()),
-    };
   }
 
   /**
@@ -287,38 +204,7 @@ export class TfjsTrainer implements Trainer {
   }
 
   async evaluate(config: EvaluateConfig): Promise<EvaluateOutcome> {
-    const { model } = this.options;
-    const test = this.test;
-    if (!test || test.rows === 0) throw new Error('this client has no held-out data to evaluate on');
-    checkBatchSize(config.batchSize);
-    if (!model.optimizer) {
-      // compile wants an optimizer, evaluate never steps it: freed at once, so it holds no tensor between rounds.
-      const unused = tf.train.sgd(0);
-      model.compile({ optimizer: unused, loss: this.options.loss, metrics: this.options.accuracy ? ['accuracy'] : [] });
-      unused.dispose();
-    }
-    // Batch by batch, yielding between batches: a CNN's test pass can take seconds, and sockets must be served.
-    const n = test.rows;
-    const pause = eventLoopYielder();
-    let lossSum = 0;
-    let accuracySum: number | undefined;
-    for (let start = 0; start < n; start += config.batchSize) {
-      const size = Math.min(config.batchSize, n - start);
-      const b = await test.batch(Array.from({ length: size }, (_, i) => start + i));
-      let loss: number | undefined;
-      let accuracy: number | undefined;
-      try {
-        [loss, accuracy] = scalars(model.evaluate(b.x, b.y, { batchSize: size }) as tf.Scalar | tf.Scalar[]);
-      } finally {
-        b.dispose();
-      }
-      lossSum += loss! * size;
-      if (accuracy !== undefined) accuracySum = (accuracySum ?? 0) + accuracy * size;
-      await pause();
-    }
-    const metrics: Record<string, number> = {};
-    if (this.options.accuracy && accuracySum !== undefined) metrics.accuracy = accuracySum / n;
-    return { numExamples: n, loss: lossSum / n, metrics };
+    return evaluateModel(this.options, this.test, config);
   }
 
   /** Replaces the data (same row counts and features), e.g. after federated standardization; frees the old tensors. */
@@ -344,24 +230,4 @@ export class TfjsTrainer implements Trainer {
     this.train.dispose();
     this.test?.dispose();
   }
-}
-
-/** The learning rate of a plain SGD optimizer (not momentum, not adaptive); undefined for any other kind. */
-function sgdLearningRate(optimizer: tf.Optimizer): number | undefined {
-  if (optimizer.getClassName() !== 'SGD') return undefined;
-  const rate = optimizer.getConfig().learningRate;
-  return typeof rate === 'number' ? rate : undefined;
-}
-
-/** Share of a batch classified right: thresholded at 0.5 for one output, argmax for several. */
-function batchAccuracy(y: tf.Tensor, predicted: tf.Tensor): number {
-  return tf.tidy(() => {
-    const right = predicted.shape[1] === 1 ? tf.equal(tf.greaterEqual(predicted, 0.5).toFloat(), y) : tf.equal(tf.argMax(predicted, 1), tf.argMax(y, 1));
-    return tf.mean(right.toFloat()).dataSync()[0]!;
-  });
-}
-
-/** A batch of 0 (or a fraction, NaN) would never advance through the rows: refused, naming the value. */
-function checkBatchSize(batchSize: number): void {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a whole number of examples >= 1, got ${String(batchSize)}`);
 }
