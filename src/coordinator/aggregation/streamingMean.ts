@@ -34,9 +34,7 @@ export class StreamingMean implements Aggregator {
   private readonly stagingChoice: 'memory' | 'file' | undefined;
   private readonly stagingDir: string | undefined;
   private readonly sumAt: 'arrival' | 'close';
-  /** The bound model's sum waits for the round to close (`sumAt: 'close'` with file staging). */
-  private deferred = false;
-  /** That sum: a round that never finished frees its files at the next begin. */
+  /** Set when the bound model's sum waits for the round to close (`sumAt: 'close'` with file staging); a round that never finished frees its files at the next begin. */
   private deferredSum: DeferredSum | undefined;
   private readonly foldAfter: number;
   /** The staging of the bound model (bind decides the default by its size). */
@@ -84,10 +82,9 @@ export class StreamingMean implements Aggregator {
     const fixedPoint = this.accumulator === 'fixed-point';
     const staging = this.stagingChoice ?? (fixedPoint && size >= FILE_STAGING_MIN_PARAMETERS ? 'file' : 'memory');
     const deferred = this.sumAt === 'close' && staging === 'file' && !this.keepSum;
-    if (size !== this.size || deferred !== this.deferred) {
+    if (size !== this.size || deferred !== (this.deferredSum !== undefined)) {
       this.size = size;
       this.staging = staging;
-      this.deferred = deferred;
       this.deferredSum?.clear();
       this.deferredSum = undefined;
       if (deferred) {
@@ -125,8 +122,8 @@ export class StreamingMean implements Aggregator {
     const size = this.size;
     // An exact kernel sums each run as it arrives (still in cache) and takes an update back if it fails later;
     // these take back the updates still in flight when the round closes.
-    const streams = kernel.addAt !== undefined && !this.deferred;
     const deferred = this.deferredSum;
+    const streams = kernel.addAt !== undefined && !deferred;
     const inFlight = new Set<() => void>();
     /** Why the sum can no longer be trusted: a staged update could not be read back to take it out. */
     let broken: string | undefined;
